@@ -1,0 +1,3 @@
+from growthlab.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,258 @@
+"""`growthlab ...`: the command line over the same library the app uses.
+
+Heavy modules (statsmodels, duckdb, pandas) are imported inside the commands that need them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from growthlab.errors import GrowthLabError
+
+METHODS = ("frequentist", "bayesian", "sequential")
+
+
+class UsageError(GrowthLabError):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse would exit with a usage dump; keep the contract
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _weights(text: str) -> list[float]:
+    try:
+        weights = [float(w) for w in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--weights {text!r}: give numbers separated by commas, e.g. 0.5,0.5") from None
+    if any(w <= 0 for w in weights):
+        raise argparse.ArgumentTypeError("--weights: every weight must be positive")
+    return weights
+
+
+def _days(text: str) -> list[int]:
+    try:
+        days = [int(d) for d in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--days {text!r}: give whole days separated by commas, e.g. 1,7,30") from None
+    if any(d < 0 for d in days):
+        raise argparse.ArgumentTypeError("--days: days cannot be negative")
+    return days
+
+
+def _add_stats_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--method", choices=METHODS, default="frequentist")
+    p.add_argument("--difference", choices=("relative", "absolute"), default="relative")
+    p.add_argument("--alpha", type=float, default=0.05)
+    p.add_argument("--correction", choices=("none", "holm", "bh"), default="none")
+    p.add_argument("--weights", type=_weights, default=None,
+                   help="planned split, control first, e.g. 0.5,0.5")
+    p.add_argument("--json", action="store_true", help="print the JSON contract")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="growthlab", description=__doc__.splitlines()[0])
+    parser.add_argument("--workspace", help="workspace file (default $GROWTHLAB_WORKSPACE or "
+                                            "data/growthlab.db)")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("demo", help="create/refresh the demo workspace")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--users", type=int, default=50_000)
+
+    p = sub.add_parser("analyze", help="significance tests of a summary results CSV")
+    p.add_argument("results", help="CSV: metric, variant, users, conversions | sum, sum_squares")
+    _add_stats_options(p)
+
+    p = sub.add_parser("analyze-events", help="experiment milestone KPIs from raw events")
+    p.add_argument("events")
+    p.add_argument("assignments")
+    p.add_argument("--milestones", required=True)
+    p.add_argument("--experiment", required=True)
+    _add_stats_options(p)
+
+    p = sub.add_parser("kpis", help="milestone KPIs, funnel and success gap from events")
+    p.add_argument("events")
+    p.add_argument("--milestones", required=True)
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("retention", help="retention by weekly signup cohort")
+    p.add_argument("events")
+    p.add_argument("--event", default=None, help="count returns only for this event")
+    p.add_argument("--days", type=_days, default=[1, 7, 30])
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("power", help="users per variant for a proportion metric")
+    p.add_argument("--baseline", type=float, required=True)
+    p.add_argument("--mde", type=float, required=True)
+    p.add_argument("--relative", action="store_true", help="MDE is relative to the baseline")
+    p.add_argument("--alpha", type=float, default=0.05)
+    p.add_argument("--power", type=float, default=0.8)
+    p.add_argument("--variants", type=int, default=2)
+    p.add_argument("--daily-users", type=float, default=None)
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("search", help="search learnings and experiments")
+    p.add_argument("query")
+    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("export", help="write the whole workspace to a zip")
+    p.add_argument("path")
+    p = sub.add_parser("import", help="replace the workspace with a zip from export")
+    p.add_argument("path")
+    return parser
+
+
+def _print_json(payload) -> None:
+    print(json.dumps(payload, indent=2, allow_nan=False))
+
+
+def _options(args):
+    from growthlab.stats import Options
+
+    return Options(method=args.method, difference=args.difference, alpha=args.alpha,
+                   correction=args.correction, weights=args.weights)
+
+
+def _print_analysis(analysis, as_json: bool) -> None:
+    from growthlab.report import analysis_payload, describe
+
+    if as_json:
+        _print_json(analysis_payload(analysis))
+        return
+    for r in analysis.results:
+        print(describe(r))
+    for experiment, srm in analysis.srm.items():
+        name = f" ({experiment})" if experiment else ""
+        state = "MISMATCH: do not trust these results" if srm.flagged else "ok"
+        print(f"sample ratio{name}: users {srm.users}, p = {srm.p_value:.3g}: {state}")
+
+
+def cmd_analyze(args) -> None:
+    from growthlab.io import read_results_csv
+    from growthlab.stats import analyze
+
+    _print_analysis(analyze(read_results_csv(args.results), _options(args)), args.json)
+
+
+def cmd_analyze_events(args) -> None:
+    from growthlab.kpis import experiment_metric_rows, load_milestones_file
+    from growthlab.stats import analyze
+
+    milestones = load_milestones_file(args.milestones)
+    rows, excluded = experiment_metric_rows(args.events, args.assignments, milestones,
+                                            args.experiment)
+    analysis = analyze(rows, _options(args))
+    if args.json:
+        from growthlab.report import analysis_payload
+
+        payload = analysis_payload(analysis)
+        payload["excluded_users"] = excluded
+        _print_json(payload)
+    else:
+        _print_analysis(analysis, False)
+        if excluded:
+            print(f"{excluded} user(s) assigned to more than one variant were excluded")
+
+
+def cmd_kpis(args) -> None:
+    from growthlab.kpis import funnel, load_milestones_file
+
+    result = funnel(args.events, load_milestones_file(args.milestones))
+    if args.json:
+        _print_json(result.as_dict())
+        return
+    print(f"{result.users:,} users")
+    for m in result.milestones:
+        conv = m["conversion_from_previous"]
+        conv_text = "" if conv is None else f"  {conv:6.1%} from previous"
+        print(f"{m['name']:<24} {m['users']:>9,}  {m['share']:6.1%}{conv_text}")
+    if result.success_gap:
+        gap = result.success_gap
+        print(f"success gap: {gap['from']} -> {gap['to']} loses {gap['drop']:.0%} of users")
+
+
+def cmd_retention(args) -> None:
+    from growthlab.kpis import retention
+
+    table = retention(args.events, event=args.event, days=args.days)
+    if args.json:
+        _print_json(table.as_dict())
+        return
+    print("cohort        users  " + "  ".join(f"day {d:>3}" for d in table.days))
+    for c in table.cohorts:
+        cells = "  ".join(f"{v:7.1%}" if v is not None else "      -" for v in c["retention"])
+        print(f"{c['cohort']}  {c['users']:>6}  {cells}")
+
+
+def cmd_power(args) -> None:
+    from growthlab.stats import plan
+
+    result = plan(args.baseline, args.mde, relative=args.relative, alpha=args.alpha,
+                  power=args.power, variants=args.variants, daily_users=args.daily_users)
+    if args.json:
+        _print_json(result.as_dict())
+        return
+    print(f"{result.users_per_variant:,} users per variant ({result.total_users:,} in total) "
+          f"to detect {result.baseline:.2%} -> {result.target:.2%} with "
+          f"{result.power:.0%} power at alpha {result.alpha}")
+    if result.days is not None:
+        print(f"about {result.days:.1f} days at {args.daily_users:,.0f} users a day")
+
+
+def cmd_search(args) -> None:
+    from growthlab.db import open_workspace
+    from growthlab.learnings import search
+
+    hits = search(open_workspace(args.workspace, create=False), args.query, limit=args.limit)
+    if args.json:
+        _print_json({"results": [h.as_dict() for h in hits]})
+        return
+    for h in hits:
+        print(f"[{h.kind} {h.id}] {h.title}\n    {h.snippet}")
+    if not hits:
+        print("no matches")
+
+
+def cmd_demo(args) -> None:
+    from growthlab.db import workspace_path
+    from growthlab.demo import create_demo
+
+    summary = create_demo(workspace_path(args.workspace), seed=args.seed, users=args.users)
+    print(summary)
+
+
+def cmd_export(args) -> None:
+    from growthlab.backup import export_workspace
+
+    print(export_workspace(args.workspace, args.path))
+
+
+def cmd_import(args) -> None:
+    from growthlab.backup import import_workspace
+
+    print(import_workspace(args.path, args.workspace))
+
+
+COMMANDS = {"demo": cmd_demo, "analyze": cmd_analyze, "analyze-events": cmd_analyze_events,
+            "kpis": cmd_kpis, "retention": cmd_retention, "power": cmd_power,
+            "search": cmd_search, "export": cmd_export, "import": cmd_import}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        COMMANDS[args.command](args)
+    except GrowthLabError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+    return 0

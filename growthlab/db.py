@@ -1,0 +1,385 @@
+"""Open a workspace: one SQLite file, numbered migrations, pragmas, audit log.
+
+A workspace is opened per call (never cached across Streamlit threads).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlite_utils
+
+from growthlab.errors import GrowthLabError, StaleEditError
+
+DEFAULT_WORKSPACE = Path("data") / "growthlab.db"
+BUSY_TIMEOUT_MS = 10_000
+
+SCHEMA_V1 = """
+CREATE TABLE squads (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    mission TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE product_areas (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE
+);
+CREATE TABLE loops (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    description TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE milestones (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    phase TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    window_days INTEGER,
+    position INTEGER NOT NULL,
+    success_moment TEXT CHECK (success_moment IN ('setup', 'aha', 'eureka', 'habit'))
+);
+CREATE TABLE objectives (
+    id INTEGER PRIMARY KEY,
+    title TEXT NOT NULL,
+    why TEXT NOT NULL DEFAULT '',
+    period TEXT NOT NULL DEFAULT '',
+    start_date TEXT NOT NULL,
+    end_date TEXT NOT NULL,
+    squad_id INTEGER REFERENCES squads(id),
+    version INTEGER NOT NULL DEFAULT 1,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE key_results (
+    id INTEGER PRIMARY KEY,
+    objective_id INTEGER NOT NULL REFERENCES objectives(id) ON DELETE CASCADE,
+    statement TEXT NOT NULL,
+    metric TEXT NOT NULL,
+    metric_kind TEXT NOT NULL DEFAULT 'value_creation'
+        CHECK (metric_kind IN ('value_creation', 'value_capture')),
+    direction TEXT NOT NULL DEFAULT 'increase' CHECK (direction IN ('increase', 'decrease')),
+    unit TEXT NOT NULL DEFAULT '',
+    baseline REAL NOT NULL,
+    target REAL NOT NULL,
+    stretch REAL,
+    start_date TEXT NOT NULL,
+    end_date TEXT NOT NULL,
+    version INTEGER NOT NULL DEFAULT 1,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE checkins (
+    id INTEGER PRIMARY KEY,
+    key_result_id INTEGER NOT NULL REFERENCES key_results(id) ON DELETE CASCADE,
+    date TEXT NOT NULL,
+    value REAL NOT NULL,
+    confidence INTEGER NOT NULL CHECK (confidence BETWEEN 0 AND 10),
+    note TEXT NOT NULL DEFAULT '',
+    author TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL
+);
+CREATE INDEX checkins_kr ON checkins(key_result_id, date);
+CREATE TABLE experiments (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    title TEXT NOT NULL,
+    hypothesis TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL DEFAULT 'idea'
+        CHECK (status IN ('idea', 'backlog', 'running', 'analysing', 'decided', 'archived')),
+    squad_id INTEGER REFERENCES squads(id),
+    milestone_key TEXT,
+    loop_id INTEGER REFERENCES loops(id),
+    product_area_id INTEGER REFERENCES product_areas(id),
+    key_result_id INTEGER REFERENCES key_results(id) ON DELETE SET NULL,
+    primary_metric TEXT,
+    guardrail_metrics TEXT NOT NULL DEFAULT '[]',
+    expected_acquisition TEXT NOT NULL DEFAULT 'unknown',
+    expected_retention TEXT NOT NULL DEFAULT 'unknown',
+    observed_acquisition TEXT NOT NULL DEFAULT 'unknown',
+    observed_retention TEXT NOT NULL DEFAULT 'unknown',
+    rice_reach REAL,
+    rice_impact REAL,
+    rice_confidence REAL,
+    rice_effort REAL,
+    result TEXT CHECK (result IN ('won', 'lost', 'inconclusive', 'invalid', 'stopped_early')),
+    decision TEXT CHECK (decision IN ('ship', 'iterate', 'abandon')),
+    conclusion TEXT NOT NULL DEFAULT '',
+    owner TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    backlog_at TEXT,
+    started_at TEXT,
+    ended_at TEXT,
+    decided_at TEXT,
+    archived_at TEXT,
+    version INTEGER NOT NULL DEFAULT 1,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE ice_scores (
+    id INTEGER PRIMARY KEY,
+    experiment_id INTEGER NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
+    scorer TEXT NOT NULL,
+    impact INTEGER NOT NULL CHECK (impact BETWEEN 1 AND 10),
+    confidence INTEGER NOT NULL CHECK (confidence BETWEEN 1 AND 10),
+    ease INTEGER NOT NULL CHECK (ease BETWEEN 1 AND 10),
+    UNIQUE (experiment_id, scorer)
+);
+CREATE TABLE variants (
+    id INTEGER PRIMARY KEY,
+    experiment_id INTEGER NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    name TEXT NOT NULL DEFAULT '',
+    weight REAL NOT NULL CHECK (weight > 0),
+    position INTEGER NOT NULL,
+    UNIQUE (experiment_id, key)
+);
+CREATE TABLE metric_results (
+    id INTEGER PRIMARY KEY,
+    experiment_id INTEGER NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
+    metric TEXT NOT NULL,
+    variant TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('proportion', 'mean')),
+    users INTEGER NOT NULL,
+    conversions INTEGER,
+    sum REAL,
+    sum_squares REAL,
+    pre_sum REAL,
+    pre_sum_squares REAL,
+    sum_product REAL,
+    source TEXT NOT NULL DEFAULT 'upload',
+    position INTEGER NOT NULL DEFAULT 0,
+    updated_at TEXT NOT NULL,
+    UNIQUE (experiment_id, metric, variant)
+);
+CREATE TABLE learnings (
+    id INTEGER PRIMARY KEY,
+    title TEXT NOT NULL,
+    body TEXT NOT NULL DEFAULT '',
+    tags TEXT NOT NULL DEFAULT '[]',
+    status TEXT NOT NULL DEFAULT 'emerging'
+        CHECK (status IN ('emerging', 'supported', 'confirmed', 'rejected')),
+    author TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    version INTEGER NOT NULL DEFAULT 1
+);
+CREATE TABLE learning_experiments (
+    learning_id INTEGER NOT NULL REFERENCES learnings(id) ON DELETE CASCADE,
+    experiment_id INTEGER NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
+    relation TEXT NOT NULL CHECK (relation IN ('supports', 'contradicts')),
+    PRIMARY KEY (learning_id, experiment_id)
+);
+CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    entity TEXT NOT NULL,
+    entity_id INTEGER,
+    detail TEXT NOT NULL DEFAULT '{}'
+);
+CREATE VIRTUAL TABLE search_index USING fts5(
+    kind UNINDEXED, ref_id UNINDEXED, title, body, tags,
+    tokenize = 'porter unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER learnings_ai AFTER INSERT ON learnings BEGIN
+    INSERT INTO search_index (kind, ref_id, title, body, tags)
+    VALUES ('learning', new.id, new.title, new.body, new.tags || ' ' || new.status);
+END;
+CREATE TRIGGER learnings_au AFTER UPDATE ON learnings BEGIN
+    DELETE FROM search_index WHERE kind = 'learning' AND ref_id = old.id;
+    INSERT INTO search_index (kind, ref_id, title, body, tags)
+    VALUES ('learning', new.id, new.title, new.body, new.tags || ' ' || new.status);
+END;
+CREATE TRIGGER learnings_ad AFTER DELETE ON learnings BEGIN
+    DELETE FROM search_index WHERE kind = 'learning' AND ref_id = old.id;
+END;
+CREATE VIEW experiment_search_rows AS
+SELECT e.id AS ref_id,
+       e.key || ' ' || e.title AS title,
+       e.hypothesis || ' ' || e.conclusion AS body,
+       coalesce(e.milestone_key, '') || ' ' || coalesce(l.name, '') || ' ' || coalesce(pa.name, '')
+           || ' ' || coalesce(s.name, '') || ' ' || e.status || ' ' || coalesce(e.result, '')
+           || ' ' || coalesce(e.decision, '') AS tags
+FROM experiments e
+LEFT JOIN loops l ON l.id = e.loop_id
+LEFT JOIN product_areas pa ON pa.id = e.product_area_id
+LEFT JOIN squads s ON s.id = e.squad_id;
+CREATE TRIGGER experiments_ai AFTER INSERT ON experiments BEGIN
+    INSERT INTO search_index (kind, ref_id, title, body, tags)
+    SELECT 'experiment', ref_id, title, body, tags
+    FROM experiment_search_rows WHERE ref_id = new.id;
+END;
+CREATE TRIGGER experiments_au AFTER UPDATE ON experiments BEGIN
+    DELETE FROM search_index WHERE kind = 'experiment' AND ref_id = old.id;
+    INSERT INTO search_index (kind, ref_id, title, body, tags)
+    SELECT 'experiment', ref_id, title, body, tags
+    FROM experiment_search_rows WHERE ref_id = new.id;
+END;
+CREATE TRIGGER experiments_ad AFTER DELETE ON experiments BEGIN
+    DELETE FROM search_index WHERE kind = 'experiment' AND ref_id = old.id;
+END;
+"""
+
+# Each migration is (version, name, sql). Append; never edit a released one.
+MIGRATIONS: list[tuple[int, str, str]] = [
+    (1, "initial schema", SCHEMA_V1),
+]
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+
+def workspace_path(path: str | Path | None = None) -> Path:
+    """The workspace file: the given path, else $GROWTHLAB_WORKSPACE, else data/growthlab.db."""
+    if path:
+        return Path(path)
+    env = os.environ.get("GROWTHLAB_WORKSPACE")
+    return Path(env) if env else DEFAULT_WORKSPACE
+
+
+def events_dir(path: str | Path | None = None) -> Path:
+    """The folder of event files beside the workspace file."""
+    return workspace_path(path).parent / "events"
+
+
+def now() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+def open_workspace(path: str | Path | None = None, *, create: bool = True) -> sqlite_utils.Database:
+    """Open (and upgrade) a workspace. A fresh file is created at the latest schema."""
+    target = workspace_path(path)
+    if not target.exists():
+        if not create:
+            raise GrowthLabError(f"{target}: no workspace here. Run `growthlab demo` first.")
+        target.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(target), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                           check_same_thread=False)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    db = sqlite_utils.Database(conn)
+    migrate(db, target)
+    return db
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    if "migrations" not in db.table_names():
+        return 0
+    row = db.execute("SELECT max(version) FROM migrations").fetchone()
+    return row[0] or 0
+
+
+def migrate(db: sqlite_utils.Database, path: Path | None = None) -> list[int]:
+    """Apply pending migrations in order; back the file up first when it holds data."""
+    current = schema_version(db)
+    if current > SCHEMA_VERSION:
+        raise GrowthLabError(
+            f"{path}: workspace is schema v{current}, newer than this GrowthLab "
+            f"(v{SCHEMA_VERSION}). Upgrade GrowthLab to open it."
+        )
+    pending = [m for m in MIGRATIONS if m[0] > current]
+    if pending and current > 0 and path is not None:
+        backup = path.with_name(f"{path.name}.v{current}.bak")
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        shutil.copy2(path, backup)
+    applied = []
+    for version, name, sql in pending:
+        with transaction(db):
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS migrations "
+                "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+            )
+            for statement in _split_sql(sql):
+                db.execute(statement)
+            db.execute("INSERT INTO migrations VALUES (?, ?, ?)", [version, name, now()])
+        applied.append(version)
+    return applied
+
+
+def _split_sql(script: str) -> Iterator[str]:
+    """Split a script into statements, keeping trigger bodies whole."""
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip():
+                yield buffer.strip()
+            buffer = ""
+    if buffer.strip():
+        yield buffer.strip()
+
+
+@contextmanager
+def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """One write transaction (BEGIN IMMEDIATE so concurrent writers queue, not deadlock)."""
+    conn = db.conn
+    if conn.in_transaction:
+        yield db
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def audit(db: sqlite_utils.Database, actor: str, action: str, entity: str,
+          entity_id: int | None, detail: dict | None = None) -> None:
+    db.execute(
+        "INSERT INTO audit_log (at, actor, action, entity, entity_id, detail) VALUES (?,?,?,?,?,?)",
+        [now(), actor or "local", action, entity, entity_id, json.dumps(detail or {}, default=str)],
+    )
+
+
+def update_versioned(db: sqlite_utils.Database, table: str, row_id: int, version: int,
+                     changes: dict, *, actor: str, entity: str) -> dict:
+    """Save `changes` only if the row is still at `version`; else raise StaleEditError."""
+    columns = [c.name for c in db[table].columns]
+    unknown = set(changes) - set(columns)
+    if unknown:
+        raise GrowthLabError(f"unknown field(s) for {entity}: {', '.join(sorted(unknown))}")
+    with transaction(db):
+        values = {**changes, "version": version + 1}
+        if "updated_at" in columns:
+            values["updated_at"] = now()
+        assignments = ", ".join(f"[{k}] = ?" for k in values)
+        cursor = db.execute(
+            f"UPDATE [{table}] SET {assignments} WHERE id = ? AND version = ?",
+            [*values.values(), row_id, version],
+        )
+        if cursor.rowcount == 0:
+            current = next(db.query(f"SELECT * FROM [{table}] WHERE id = ?", [row_id]), None)
+            if current is None:
+                raise GrowthLabError(f"{entity} {row_id} no longer exists.")
+            raise StaleEditError(entity, current)
+        audit(db, actor, "update", entity, row_id, changes)
+    return next(db.query(f"SELECT * FROM [{table}] WHERE id = ?", [row_id]))
+
+
+def get_setting(db: sqlite_utils.Database, key: str, default: str | None = None) -> str | None:
+    row = db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
+    return row[0] if row else default
+
+
+def set_setting(db: sqlite_utils.Database, key: str, value: str) -> None:
+    db.execute("INSERT INTO settings VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = ?",
+               [key, value, value])
+
+
+def is_empty(db: sqlite_utils.Database) -> bool:
+    """True when the workspace holds no domain content yet."""
+    return all(db[t].count == 0 for t in ("objectives", "experiments", "learnings", "milestones"))

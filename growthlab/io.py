@@ -1,0 +1,170 @@
+"""Import and export of the public file formats, validated with file/line/column errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Iterable
+from pathlib import Path
+
+from growthlab.errors import InputError
+from growthlab.stats.analysis import CUPED_COLUMNS, MetricRow
+
+MAX_FIELD_CHARS = 10_000
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def read_text(data: bytes, source: str) -> str:
+    """Decode an uploaded text file, refusing binary data and non-UTF-8 encodings."""
+    if not data.strip():
+        raise InputError("the file is empty", source=source)
+    if b"\x00" in data[:4096]:
+        raise InputError("this looks like a binary file, not CSV text; export it as CSV",
+                         source=source)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(f"not UTF-8 text (byte {exc.start}); save the file as UTF-8 CSV",
+                         source=source, line=line) from None
+
+
+def csv_records(text: str, source: str, required: Iterable[str]) -> tuple[list[str],
+                                                                          list[tuple[int, dict]]]:
+    """Rows as (line number, {column: text}); checks the header has the required columns."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise InputError("the file is empty", source=source) from None
+    except csv.Error as exc:
+        raise InputError(f"cannot read the header: {exc}", source=source, line=1) from None
+    header = [h.strip().lower() for h in header]
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise InputError(f"missing column(s) {', '.join(missing)}; the header has "
+                         f"{', '.join(header) or 'nothing'}", source=source, line=1)
+    duplicated = sorted({h for h in header if header.count(h) > 1 and h})
+    if duplicated:
+        raise InputError(f"column {duplicated[0]!r} appears twice in the header", source=source,
+                         line=1)
+    rows = []
+    try:
+        for values in reader:
+            line = reader.line_num
+            if not any(v.strip() for v in values):
+                continue
+            if len(values) > len(header):
+                raise InputError(f"{len(values)} fields but the header has {len(header)}; "
+                                 "check for an unquoted comma", source=source, line=line)
+            for name, value in zip(header, values, strict=False):
+                if len(value) > MAX_FIELD_CHARS:
+                    raise InputError(f"field is {len(value):,} characters long (limit "
+                                     f"{MAX_FIELD_CHARS:,})", source=source, line=line,
+                                     column=name)
+            rows.append((line, dict(zip(header, (v.strip() for v in values), strict=False))))
+    except csv.Error as exc:
+        raise InputError(f"malformed CSV: {exc}", source=source, line=reader.line_num) from None
+    if not rows:
+        raise InputError("the file has a header but no data rows", source=source)
+    return header, rows
+
+
+def _number(record: dict, column: str, source: str, line: int, *, integer: bool = False,
+            required: bool = True) -> float | None:
+    raw = record.get(column, "")
+    if raw == "":
+        if required:
+            raise InputError("is empty; a number is needed", source=source, line=line,
+                             column=column)
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise InputError(f"{raw[:40]!r} is not a number", source=source, line=line,
+                         column=column) from None
+    if not math.isfinite(value):
+        raise InputError(f"{raw!r} is not a finite number", source=source, line=line,
+                         column=column)
+    if integer and value != int(value):
+        raise InputError(f"{raw!r} must be a whole number", source=source, line=line,
+                         column=column)
+    return value
+
+
+def parse_results_csv(data: bytes, source: str = "results.csv") -> list[MetricRow]:
+    """Summary results: one row per metric per variant (proportion or mean metrics)."""
+    header, records = csv_records(read_text(data, source), source, ("metric", "variant", "users"))
+    has_conversions = "conversions" in header
+    has_means = "sum" in header and "sum_squares" in header
+    if not has_conversions and not has_means:
+        raise InputError("needs a 'conversions' column (proportion metrics) or 'sum' and "
+                         "'sum_squares' columns (mean metrics)", source=source, line=1)
+    rows: list[MetricRow] = []
+    seen: dict[tuple[str, str, str], int] = {}
+    for line, rec in records:
+        for col in ("metric", "variant"):
+            if not rec.get(col):
+                raise InputError("is empty; name the metric and the variant", source=source,
+                                 line=line, column=col)
+        experiment = rec.get("experiment", "")
+        key = (experiment, rec["metric"], rec["variant"])
+        if key in seen:
+            raise InputError(f"metric {rec['metric']!r}, variant {rec['variant']!r} already "
+                             f"appears on line {seen[key]}; keep one row per metric per variant",
+                             source=source, line=line)
+        seen[key] = line
+        users = _number(rec, "users", source, line, integer=True)
+        if users < 0:
+            raise InputError("users cannot be negative", source=source, line=line, column="users")
+        conversions = (_number(rec, "conversions", source, line, integer=True, required=False)
+                       if has_conversions else None)
+        values = {}
+        if conversions is not None:
+            if conversions < 0:
+                raise InputError("conversions cannot be negative", source=source, line=line,
+                                 column="conversions")
+            if conversions > users:
+                raise InputError(f"conversions ({conversions:g}) are more than users "
+                                 f"({users:g})", source=source, line=line, column="conversions")
+        elif has_means:
+            values["sum"] = _number(rec, "sum", source, line)
+            values["sum_squares"] = _number(rec, "sum_squares", source, line)
+            if values["sum_squares"] < 0:
+                raise InputError("sum_squares cannot be negative", source=source, line=line,
+                                 column="sum_squares")
+            for col in CUPED_COLUMNS:
+                if col in header:
+                    values[col] = _number(rec, col, source, line, required=False)
+        else:
+            raise InputError("conversions is empty and the file has no sum/sum_squares columns",
+                             source=source, line=line, column="conversions")
+        rows.append(MetricRow(metric=rec["metric"], variant=rec["variant"], users=users,
+                              conversions=conversions, experiment=experiment, **values))
+    return rows
+
+
+def read_results_csv(path: str | Path) -> list[MetricRow]:
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read the file ({exc.strerror})", source=str(path)) from None
+    return parse_results_csv(data, str(path))
+
+
+def safe_cell(value):
+    """Neutralise spreadsheet formula injection in exported text cells."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def to_csv(records: list[dict], columns: list[str]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for rec in records:
+        writer.writerow([safe_cell(rec.get(c)) for c in columns])
+    return out.getvalue()

@@ -1,0 +1,281 @@
+"""Analyse per-variant sufficient statistics of whole experiments in one vectorised pass."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from growthlab.errors import StatsError
+from growthlab.stats.compare import (
+    DEFAULT_N_STAR,
+    Alternative,
+    Difference,
+    Method,
+    bayesian,
+    effect,
+    frequentist,
+    sequential,
+)
+from growthlab.stats.moments import Moments, cuped_adjust, mean_moments, proportion_moments
+from growthlab.stats.srm import SrmResult, srm_test
+
+Correction = Literal["none", "holm", "bh"]
+CUPED_COLUMNS = ("pre_sum", "pre_sum_squares", "sum_product")
+METHODS = ("frequentist", "bayesian", "sequential")
+DIFFERENCES = ("relative", "absolute")
+CORRECTIONS = ("none", "holm", "bh")
+
+
+@dataclass(frozen=True)
+class MetricRow:
+    """One metric for one variant: proportion (conversions) or mean (sum, sum_squares)."""
+
+    metric: str
+    variant: str
+    users: float
+    conversions: float | None = None
+    sum: float | None = None
+    sum_squares: float | None = None
+    pre_sum: float | None = None
+    pre_sum_squares: float | None = None
+    sum_product: float | None = None
+    experiment: str = ""
+
+    @property
+    def kind(self) -> str:
+        return "proportion" if self.conversions is not None else "mean"
+
+    @property
+    def has_cuped(self) -> bool:
+        return all(getattr(self, c) is not None for c in CUPED_COLUMNS)
+
+
+@dataclass(frozen=True)
+class Options:
+    method: Method = "frequentist"
+    difference: Difference = "relative"
+    alpha: float = 0.05
+    correction: Correction = "none"
+    weights: Sequence[float] | None = None
+    alternative: Alternative = "two-sided"
+    prior_mean: float = 0.0
+    prior_sd: float | None = None
+    n_star: float = DEFAULT_N_STAR
+    cuped: bool = True
+
+    def __post_init__(self):
+        for name, value, allowed in (("method", self.method, METHODS),
+                                     ("difference", self.difference, DIFFERENCES),
+                                     ("correction", self.correction, CORRECTIONS)):
+            if value not in allowed:
+                raise StatsError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+        if not 0 < self.alpha < 1:
+            raise StatsError(f"alpha must be between 0 and 1, not {self.alpha}")
+
+
+@dataclass
+class Analysis:
+    results: list[dict]
+    srm: dict[str, SrmResult] = field(default_factory=dict)
+
+    def worst_srm(self) -> tuple[str, SrmResult] | None:
+        if not self.srm:
+            return None
+        return min(self.srm.items(), key=lambda item: item[1].p_value)
+
+
+def control_of(variants: Sequence[str]) -> str:
+    """The variant named `control`, else the first listed."""
+    return "control" if "control" in variants else variants[0]
+
+
+def _group(rows: Iterable[MetricRow]) -> dict[str, list[MetricRow]]:
+    experiments: dict[str, list[MetricRow]] = {}
+    for row in rows:
+        experiments.setdefault(row.experiment, []).append(row)
+    return experiments
+
+
+def _pairs(experiment: str, rows: list[MetricRow]) -> tuple[list[tuple[MetricRow, MetricRow]], str,
+                                                             list[str]]:
+    variants = list(dict.fromkeys(r.variant for r in rows))
+    if len(variants) < 2:
+        raise StatsError(f"{_name(experiment)}only one variant ({variants[0]!r}); "
+                         "results need a control and at least one treatment")
+    control = control_of(variants)
+    by_key: dict[tuple[str, str], MetricRow] = {}
+    for r in rows:
+        if (r.metric, r.variant) in by_key:
+            raise StatsError(f"{_name(experiment)}metric '{r.metric}', variant '{r.variant}' "
+                             "appears twice; keep one row per metric per variant")
+        by_key[(r.metric, r.variant)] = r
+    pairs = []
+    for metric in dict.fromkeys(r.metric for r in rows):
+        base = by_key.get((metric, control))
+        if base is None:
+            raise StatsError(f"{_name(experiment)}metric '{metric}' has no row for the control "
+                             f"variant '{control}'")
+        for variant in variants:
+            row = by_key.get((metric, variant))
+            if variant == control or row is None:
+                continue
+            if row.kind != base.kind:
+                raise StatsError(f"{_name(experiment)}metric '{metric}' is a {base.kind} for "
+                                 f"'{control}' but a {row.kind} for '{variant}'")
+            pairs.append((base, row))
+    return pairs, control, variants
+
+
+def _name(experiment: str) -> str:
+    return f"experiment '{experiment}', " if experiment else ""
+
+
+def _label(row: MetricRow) -> str:
+    return f"{_name(row.experiment)}metric '{row.metric}', variant '{row.variant}'"
+
+
+def _moments(rows: list[MetricRow], kind: str) -> Moments:
+    labels = [_label(r) for r in rows]
+    users = [r.users for r in rows]
+    if kind == "proportion":
+        return proportion_moments(users, [r.conversions for r in rows], labels)
+    return mean_moments(users, [r.sum for r in rows], [r.sum_squares for r in rows], labels)
+
+
+def _concat(parts: list[Moments]) -> Moments:
+    return Moments(*(np.concatenate([getattr(m, f) for m in parts]) for f in ("n", "mean", "var")))
+
+
+def _pair_moments(pairs, options: Options) -> tuple[Moments, Moments, list[int]]:
+    """Moments for control and treatment of every pair, grouped by kind; returns pair order."""
+    controls, treatments, order = [], [], []
+    for kind in ("proportion", "mean"):
+        idx = [i for i, (c, _) in enumerate(pairs) if c.kind == kind]
+        if not idx:
+            continue
+        c = _moments([pairs[i][0] for i in idx], kind)
+        t = _moments([pairs[i][1] for i in idx], kind)
+        if kind == "mean" and options.cuped:
+            c, t = _apply_cuped(c, t, [pairs[i] for i in idx])
+        controls.append(c)
+        treatments.append(t)
+        order.extend(idx)
+    return _concat(controls), _concat(treatments), order
+
+
+def _apply_cuped(c: Moments, t: Moments, pairs) -> tuple[Moments, Moments]:
+    use = np.array([a.has_cuped and b.has_cuped for a, b in pairs])
+    if not use.any():
+        return c, t
+    pre = {}
+    for arm, which in (("c", 0), ("t", 1)):
+        for col in CUPED_COLUMNS:
+            pre[f"{arm}_{col}"] = np.array([getattr(p[which], col) or 0.0 for p in pairs], float)
+    labels = [_label(b) for _, b in pairs]
+    ac, at = cuped_adjust(c, t, pre, labels)
+    pick = lambda adj, raw: Moments(raw.n, np.where(use, adj.mean, raw.mean),  # noqa: E731
+                                    np.where(use, adj.var, raw.var))
+    return pick(ac, c), pick(at, t)
+
+
+def _adjust(p_values: np.ndarray, correction: Correction) -> np.ndarray:
+    if correction == "none" or p_values.size == 0:
+        return p_values
+    from statsmodels.stats.multitest import multipletests
+
+    method = {"holm": "holm", "bh": "fdr_bh"}[correction]
+    return multipletests(p_values, method=method)[1]
+
+
+def analyze(rows: Iterable[MetricRow], options: Options | None = None) -> Analysis:
+    """Compare every treatment with control for every metric of every experiment."""
+    options = options or Options()
+    groups = _group(rows)
+    if not groups:
+        raise StatsError("no result rows to analyse")
+    pairs, srm, experiment_of = [], {}, []
+    for experiment, exp_rows in groups.items():
+        exp_pairs, control, variants = _pairs(experiment, exp_rows)
+        pairs.extend(exp_pairs)
+        experiment_of.extend([experiment] * len(exp_pairs))
+        srm[experiment] = _srm(experiment, exp_rows, control, variants, options.weights)
+    if not pairs:
+        raise StatsError("no metric has both a control and a treatment row")
+    control, treatment, order = _pair_moments(pairs, options)
+    labels = [_label(pairs[i][1]) for i in order]
+    eff = effect(control, treatment, options.difference, labels)
+    if options.method == "frequentist":
+        test = frequentist(eff, options.alpha, options.alternative)
+    elif options.method == "sequential":
+        test = sequential(eff, options.alpha, options.n_star)
+    else:
+        test = bayesian(eff, options.alpha, options.prior_mean, options.prior_sd)
+    ordered = [pairs[i] for i in order]
+    exp_ordered = np.array([experiment_of[i] for i in order], dtype=object)
+    adjusted = None
+    if test.p_value is not None:
+        adjusted = np.array(test.p_value, dtype=float)
+        for experiment in groups:
+            mask = exp_ordered == experiment
+            adjusted[mask] = _adjust(test.p_value[mask], options.correction)
+    results = [_result(k, ordered[k], control, treatment, test, adjusted, options)
+               for k in range(len(ordered))]
+    position = {id(p): i for i, p in enumerate(pairs)}
+    results.sort(key=lambda r: position[id(r.pop("_pair"))])
+    return Analysis(results, srm)
+
+
+def _srm(experiment, rows, control, variants, weights) -> SrmResult:
+    users: dict[str, float] = {}
+    for r in rows:
+        users.setdefault(r.variant, r.users)
+    ordered = [control] + [v for v in variants if v != control]
+    if weights is not None and len(weights) != len(ordered):
+        raise StatsError(f"{_name(experiment)}{len(weights)} weights given for {len(ordered)} "
+                         f"variants ({', '.join(ordered)}); give one weight per variant")
+    return srm_test([users[v] for v in ordered], weights)
+
+
+def _num(x) -> float | None:
+    if x is None:
+        return None
+    x = float(x)
+    return x if np.isfinite(x) else None
+
+
+def _result(k, pair, control: Moments, treatment: Moments, test, adjusted, options) -> dict:
+    base, row = pair
+    p = None if test.p_value is None else _num(test.p_value[k])
+    adj = None if adjusted is None else _num(adjusted[k])
+    ctw = None if test.chance_to_win is None else _num(test.chance_to_win[k])
+    if ctw is not None:
+        significant = ctw > 1 - options.alpha / 2 or ctw < options.alpha / 2
+        risk = {"control": _num(test.risk_control[k]), "treatment": _num(test.risk_treatment[k])}
+    else:
+        decisive = adj if options.correction != "none" else p
+        significant = bool(decisive < options.alpha)
+        risk = None
+    return {
+        "experiment": row.experiment or None,
+        "metric": row.metric,
+        "kind": row.kind,
+        "variant": row.variant,
+        "control": base.variant,
+        "users": int(row.users),
+        "control_users": int(base.users),
+        "mean": _num(treatment.mean[k]),
+        "control_mean": _num(control.mean[k]),
+        "difference": options.difference,
+        "estimate": _num(test.estimate[k]),
+        "ci_low": _num(test.ci_low[k]),
+        "ci_high": _num(test.ci_high[k]),
+        "p_value": p,
+        "adjusted_p_value": adj if options.correction != "none" else None,
+        "chance_to_win": ctw,
+        "risk": risk,
+        "significant": bool(significant),
+        "_pair": pair,
+    }

@@ -1,0 +1,163 @@
+"""Comparisons of a treatment arm against control: frequentist, sequential, Bayesian.
+
+All functions are vectorised: each array entry is one metric x variant comparison.
+Formulas follow GrowthBook's gbstats so numbers agree with that engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from scipy import stats as sps
+
+from growthlab.errors import StatsError
+from growthlab.stats.moments import Moments, _fail, _labels
+
+Difference = Literal["relative", "absolute"]
+Alternative = Literal["two-sided", "greater", "less"]
+Method = Literal["frequentist", "bayesian", "sequential"]
+DEFAULT_N_STAR = 5000.0
+
+
+@dataclass(frozen=True)
+class Effect:
+    """Point estimate of the treatment effect, its variance and Welch degrees of freedom."""
+
+    estimate: np.ndarray
+    variance: np.ndarray
+    dof: np.ndarray
+    n_total: np.ndarray
+
+
+@dataclass(frozen=True)
+class TestResult:
+    estimate: np.ndarray
+    se: np.ndarray
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+    p_value: np.ndarray | None = None
+    chance_to_win: np.ndarray | None = None
+    risk_control: np.ndarray | None = None
+    risk_treatment: np.ndarray | None = None
+
+
+def effect(control: Moments, treatment: Moments, difference: Difference = "relative",
+           labels: Sequence[str] | None = None) -> Effect:
+    """Lift (delta-method variance) or absolute difference of treatment over control."""
+    names = _labels(labels, control.n.size)
+    mc, vc, nc = control.mean, control.var, control.n
+    mt, vt, nt = treatment.mean, treatment.var, treatment.n
+    if difference == "relative":
+        _fail(mc == 0, names, "control mean is 0, so a relative lift is undefined; "
+                              "use --difference absolute")
+        safe = np.where(mc == 0, 1.0, mc)
+        estimate = mt / safe - 1
+        variance = vt / (safe**2 * nt) + vc * mt**2 / (safe**4 * nc)
+    elif difference == "absolute":
+        estimate = mt - mc
+        variance = vt / nt + vc / nc
+    else:
+        raise StatsError(f"difference must be 'relative' or 'absolute', not {difference!r}")
+    _fail(variance <= 0, names, "no variation in either arm (every user has the same value), "
+                                "so there is nothing to test")
+    a, b = vc / nc, vt / nt
+    dof = (a + b) ** 2 / (a**2 / (nc - 1) + b**2 / (nt - 1))
+    return Effect(estimate, variance, dof, nc + nt)
+
+
+def _check_alpha(alpha: float) -> None:
+    if not 0 < alpha < 1:
+        raise StatsError(f"alpha must be between 0 and 1, not {alpha}")
+
+
+def frequentist(eff: Effect, alpha: float = 0.05,
+                alternative: Alternative = "two-sided") -> TestResult:
+    """Welch t-test on the effect."""
+    _check_alpha(alpha)
+    se = np.sqrt(eff.variance)
+    t = eff.estimate / se
+    if alternative == "two-sided":
+        p = 2 * sps.t.sf(np.abs(t), eff.dof)
+        half = sps.t.ppf(1 - alpha / 2, eff.dof) * se
+        low, high = eff.estimate - half, eff.estimate + half
+    elif alternative == "greater":
+        p = sps.t.sf(t, eff.dof)
+        low, high = eff.estimate - sps.t.ppf(1 - alpha, eff.dof) * se, np.full_like(t, np.inf)
+    elif alternative == "less":
+        p = sps.t.cdf(t, eff.dof)
+        low, high = np.full_like(t, -np.inf), eff.estimate + sps.t.ppf(1 - alpha, eff.dof) * se
+    else:
+        raise StatsError(f"alternative must be two-sided, greater or less, not {alternative!r}")
+    return TestResult(eff.estimate, se, low, high, p_value=p)
+
+
+def sequential_rho(alpha: float, n_star: float) -> float:
+    """Mixture tuning so the confidence sequence is tightest near n_star users (Howard et al.)."""
+    return float(np.sqrt((-2 * np.log(alpha) + np.log(-2 * np.log(alpha) + 1)) / n_star))
+
+
+def _sequential_halfwidth(s2, n, rho, alpha):
+    return np.sqrt(s2) * np.sqrt(
+        2 * (n * rho**2 + 1) * np.log(np.sqrt(n * rho**2 + 1) / alpha) / (n * rho) ** 2
+    )
+
+
+def sequential(eff: Effect, alpha: float = 0.05, n_star: float = DEFAULT_N_STAR) -> TestResult:
+    """Always-valid asymptotic confidence sequence; p-value is the smallest alpha excluding 0."""
+    _check_alpha(alpha)
+    if n_star <= 0:
+        raise StatsError(f"the sequential tuning N* must be positive, not {n_star}")
+    n = eff.n_total
+    s2 = eff.variance * n
+    half = _sequential_halfwidth(s2, n, sequential_rho(alpha, n_star), alpha)
+    return TestResult(eff.estimate, np.sqrt(eff.variance), eff.estimate - half,
+                      eff.estimate + half, p_value=_sequential_p_value(eff, n_star))
+
+
+def _sequential_p_value(eff: Effect, n_star: float, iterations: int = 60) -> np.ndarray:
+    """Bisection on log(alpha) for the alpha whose interval just touches 0 (vectorised)."""
+    target = np.abs(eff.estimate)
+    s2, n = eff.variance * eff.n_total, eff.n_total
+    lo = np.full(target.shape, np.log(1e-300))
+    hi = np.zeros(target.shape)
+    for _ in range(iterations):
+        mid = (lo + hi) / 2
+        alpha = np.exp(mid)
+        rho = np.sqrt((-2 * mid + np.log(-2 * mid + 1)) / n_star)
+        half = _sequential_halfwidth(s2, n, rho, alpha)
+        excludes = half < target
+        hi = np.where(excludes, mid, hi)
+        lo = np.where(excludes, lo, mid)
+    return np.minimum(np.exp(hi), 1.0)
+
+
+def bayesian(eff: Effect, alpha: float = 0.05, prior_mean: float = 0.0,
+             prior_sd: float | None = None) -> TestResult:
+    """Gaussian posterior on the effect; flat prior unless prior_sd is given."""
+    _check_alpha(alpha)
+    if prior_sd is not None and prior_sd <= 0:
+        raise StatsError(f"prior standard deviation must be positive, not {prior_sd}")
+    if prior_sd is None:
+        mean, var = eff.estimate, eff.variance
+    else:
+        precision = 1 / eff.variance + 1 / prior_sd**2
+        var = 1 / precision
+        mean = var * (eff.estimate / eff.variance + prior_mean / prior_sd**2)
+    sd = np.sqrt(var)
+    z = sps.norm.ppf(1 - alpha / 2)
+    ctw = sps.norm.sf(0.0, loc=mean, scale=sd)
+    risk_control, risk_treatment = _risk(mean, sd, ctw)
+    return TestResult(mean, sd, mean - z * sd, mean + z * sd, chance_to_win=ctw,
+                      risk_control=risk_control, risk_treatment=risk_treatment)
+
+
+def _risk(mu, sigma, ctw):
+    """Expected loss of choosing control / treatment (as gbstats' get_risk).
+
+    Loss of control = E[max(effect, 0)]; loss of treatment = E[max(-effect, 0)].
+    """
+    density = sigma * sps.norm.pdf(mu / sigma)
+    return ctw * mu + density, density - (1 - ctw) * mu
