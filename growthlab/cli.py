@@ -145,21 +145,29 @@ def cmd_analyze(args) -> None:
 def cmd_analyze_events(args) -> None:
     from growthlab.kpis import experiment_metric_rows, load_milestones_file
     from growthlab.stats import analyze
+    from growthlab.stats.analysis import drop_constant_metrics
 
     milestones = load_milestones_file(args.milestones)
     rows, excluded = experiment_metric_rows(args.events, args.assignments, milestones,
                                             args.experiment)
+    rows, skipped = drop_constant_metrics(rows)
+    if not rows:
+        raise GrowthLabError(f"every milestone is reached by all or none of the users in "
+                             f"{args.experiment}; there is nothing to test yet")
     analysis = analyze(rows, _options(args))
     if args.json:
         from growthlab.report import analysis_payload
 
         payload = analysis_payload(analysis)
         payload["excluded_users"] = excluded
+        payload["skipped_metrics"] = skipped
         _print_json(payload)
-    else:
-        _print_analysis(analysis, False)
-        if excluded:
-            print(f"{excluded} user(s) assigned to more than one variant were excluded")
+        return
+    _print_analysis(analysis, False)
+    if excluded:
+        print(f"{excluded} user(s) assigned to more than one variant were excluded")
+    if skipped:
+        print(f"skipped (same value for every user): {', '.join(skipped)}")
 
 
 def cmd_kpis(args) -> None:

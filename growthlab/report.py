@@ -45,6 +45,10 @@ def describe(r: dict, metric_name: str | None = None, alpha: float = 0.05) -> st
     if r["significant"]:
         verb = "raised" if estimate > 0 else "lowered"
         verdict = f"significant at {level}"
+    elif r["adjusted_p_value"] is not None and r["p_value"] < alpha:
+        verb = "moved" if estimate else "did not move"
+        verdict = (f"not significant at {level} once corrected for multiple comparisons "
+                   f"(adjusted p = {r['adjusted_p_value']:.3f})")
     else:
         verb = "moved" if estimate else "did not move"
         verdict = f"not significant at {level}: the data cannot tell this apart from no effect"

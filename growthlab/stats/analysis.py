@@ -92,6 +92,22 @@ def control_of(variants: Sequence[str]) -> str:
     return "control" if "control" in variants else variants[0]
 
 
+def drop_constant_metrics(rows: list[MetricRow]) -> tuple[list[MetricRow], list[str]]:
+    """Split off proportion metrics where every arm converts all or none of its users.
+
+    Such a metric carries no information to test (for example a milestone every assigned
+    user reaches on assignment); the caller reports the skipped names.
+    """
+    rates: dict[tuple[str, str], set] = {}
+    for r in rows:
+        rate = r.conversions / r.users if r.kind == "proportion" and r.users else None
+        rates.setdefault((r.experiment, r.metric), set()).add(rate)
+    flat = {key for key, seen in rates.items() if seen in ({0.0}, {1.0})}
+    kept = [r for r in rows if (r.experiment, r.metric) not in flat]
+    skipped = list(dict.fromkeys(r.metric for r in rows if (r.experiment, r.metric) in flat))
+    return kept, skipped
+
+
 def _group(rows: Iterable[MetricRow]) -> dict[str, list[MetricRow]]:
     experiments: dict[str, list[MetricRow]] = {}
     for row in rows:

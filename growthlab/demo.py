@@ -1,0 +1,342 @@
+"""The demo workspace: one coherent, seeded story of a product-led SaaS (see demo_content)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+import numpy as np
+
+from growthlab import demo_content as story
+from growthlab import experiments, learnings, okrs
+from growthlab.db import open_workspace, set_setting, transaction
+from growthlab.kpis import Milestone, experiment_metric_rows, milestones_toml, save_to_workspace
+from growthlab.stats import MetricRow
+
+DAYS = 84
+NUDGE_INDEX = 3  # "Export nudge after the second list": runs on real events and assignments
+# Conversion of each milestone among the users an experiment targets.
+TARGET_BASELINE = {"problem": 0.9, "interest": 0.75, "first_value": 0.34,
+                   "value_realization": 0.27, "continued_value": 0.57, "value_growth": 0.40}
+
+
+def monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def _stamp(day: date, hour: int = 10) -> str:
+    return datetime.combine(day, time(hour)).isoformat() + "+00:00"
+
+
+def create_demo(path: str | Path, *, seed: int = 7, users: int = 50_000,
+                anchor: date | None = None) -> str:
+    """(Re)build the demo workspace at `path`, its events beside it. Returns a summary line."""
+    path = Path(path)
+    anchor = monday(anchor or date.today())
+    rng = np.random.default_rng(seed)
+    folder = path.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    building = path.with_name(path.name + ".building")
+    for leftover in folder.glob(building.name + "*"):
+        leftover.unlink()
+    start = anchor - timedelta(days=DAYS)
+    events_dir = folder / "events"
+    events_dir.mkdir(exist_ok=True)
+    nudge_start = anchor - timedelta(days=28)
+    events, assignments = generate_events(rng, users, start, nudge_start)
+    _write_parquet(events, events_dir / "events.parquet")
+    _write_parquet(assignments, folder / "assignments.parquet")
+    milestones = [Milestone(**m) for m in story.MILESTONES]
+    (folder / "milestones.toml").write_text(milestones_toml(milestones), encoding="utf-8")
+
+    db = open_workspace(building)
+    with transaction(db):
+        ids = _taxonomy(db)
+        save_to_workspace(db, milestones, actor="demo")
+        set_setting(db, "events_path", "events")
+        set_setting(db, "assignments_path", "assignments.parquet")
+        set_setting(db, "pql_rule", story.PQL_RULE)
+        set_setting(db, "pql_window_days", "30")
+        kr_ids = _okrs(db, ids, anchor)
+        exp_ids = _experiments(db, ids, kr_ids, anchor, rng)
+        _general_learnings(db, anchor, rng)
+    rows, _ = experiment_metric_rows(events_dir, folder / "assignments.parquet", milestones,
+                                     "EXP-004")
+    experiments.record_results(db, exp_ids[NUDGE_INDEX],
+                               [r for r in rows if r.metric in ("value_realization",
+                                                                "first_value")],
+                               source="events", actor="demo")
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.conn.close()
+    for suffix in ("-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+    os.replace(building, path)
+    for suffix in ("-wal", "-shm"):
+        Path(str(building) + suffix).unlink(missing_ok=True)
+    return (f"demo workspace at {path}: {users:,} users, {len(events):,} events, "
+            f"{len(exp_ids)} experiments")
+
+
+def _write_parquet(frame, target: Path) -> None:
+    tmp = target.with_name(target.name + ".tmp")
+    frame.to_parquet(tmp, index=False)
+    os.replace(tmp, target)
+
+
+def generate_events(rng, users: int, start: date, nudge_start: date):
+    """Seeded product events with a clear success gap between First value and Value realization.
+
+    Users signing up from `nudge_start` on are assigned to EXP-004 (export nudge), whose
+    treatment makes exporting more likely.
+    """
+    import pandas as pd
+
+    signup = rng.integers(0, DAYS, users) + rng.uniform(7 / 24, 22 / 24, users)
+    engagement = rng.beta(1.0, 1.8, users)
+    life = np.minimum(rng.exponential(6 + 110 * engagement**2.2), DAYS - signup)
+    interested = rng.random(users) < 0.76
+    nudge_day = (nudge_start - start).days
+    assigned = (signup >= nudge_day) & (rng.random(users) < 0.8)
+    treated = assigned & (rng.random(users) < 0.5)
+    export_boost = np.where(treated, 1.4, 1.0)
+    counts = {
+        "visit": 1 + rng.poisson(0.5 + 2 * engagement),
+        "search": interested * rng.poisson(2.5 + 1.1 * (life + 3) * engagement**0.7),
+        "list_created": interested * rng.poisson(0.4 + 0.12 * (life + 3) * engagement),
+        "export": interested * rng.poisson(0.15 * (life + 1) * engagement**1.3 * export_boost),
+        "invite_sent": rng.poisson(0.01 * life * engagement),
+        "upgrade": (rng.random(users) < 0.6 * engagement**2).astype(int),
+        "review_posted": (rng.random(users) < 0.05 * engagement).astype(int),
+        "referral_sent": rng.poisson(0.003 * engagement * life),
+    }
+    user_idx, names, offsets = [], [], []
+    for name, n in counts.items():
+        n = np.asarray(n, dtype=int)
+        who = np.repeat(np.arange(users), n)
+        if name == "visit":
+            off = life[who] * rng.random(who.size) ** 1.5
+            off[np.r_[0, np.cumsum(n)[:-1]]] = 0.0  # the first visit is the sign-up
+        else:
+            off = (life[who] + 0.5) * rng.random(who.size) ** 1.4 + rng.uniform(0, 0.02, who.size)
+        user_idx.append(who)
+        names.append(np.full(who.size, name))
+        offsets.append(signup[who] + off)
+    who, name, day = (np.concatenate(x) for x in (user_idx, names, offsets))
+    keep = day < DAYS
+    order = np.lexsort((day[keep], who[keep]))
+    ids = np.char.add("u", np.char.zfill(np.arange(users).astype(str), 6))
+    origin = pd.Timestamp(start)
+    events = pd.DataFrame({
+        "user_id": ids[who[keep][order]],
+        "event": name[keep][order],
+        "timestamp": origin + pd.to_timedelta(np.round(day[keep][order] * 86400), unit="s"),
+    })
+    members = np.flatnonzero(assigned)
+    assign = pd.DataFrame({
+        "user_id": ids[members],
+        "experiment": "EXP-004",
+        "variant": np.where(treated[members], "treatment", "control"),
+        "assigned_at": origin + pd.to_timedelta(np.round(signup[members] * 86400), unit="s"),
+    })
+    # A few users saw both variants (a caching bug): they must be excluded, not counted twice.
+    dupes = assign.iloc[:25].assign(variant=lambda f: np.where(f.variant == "control",
+                                                               "treatment", "control"))
+    return events, pd.concat([assign, dupes], ignore_index=True)
+
+
+def _taxonomy(db) -> dict[str, dict[str, int]]:
+    ids: dict[str, dict[str, int]] = {"squads": {}, "loops": {}, "areas": {}}
+    for name, mission in story.SQUADS:
+        ids["squads"][name] = db["squads"].insert({"name": name, "mission": mission}).last_pk
+    for name, description in story.LOOPS:
+        ids["loops"][name] = db["loops"].insert({"name": name,
+                                                 "description": description}).last_pk
+    for name in story.AREAS:
+        ids["areas"][name] = db["product_areas"].insert({"name": name}).last_pk
+    return ids
+
+
+def _okrs(db, ids, anchor: date) -> list[list[int]]:
+    start, end = anchor - timedelta(weeks=8), anchor + timedelta(weeks=5)
+    middle = start + (end - start) / 2
+    period = f"Q{(middle.month - 1) // 3 + 1} {middle.year}"
+    kr_ids = []
+    for title, why, squad, key_results in story.OBJECTIVES:
+        objective = okrs.create_objective(db, title=title, why=why, period=period,
+                                          start_date=start, end_date=end,
+                                          squad_id=ids["squads"][squad], actor="demo")
+        ids_here = []
+        for i, (statement, metric, kind, direction, unit, baseline, target, stretch, values,
+                confidences) in enumerate(key_results):
+            kr = okrs.create_key_result(db, objective, statement=statement, metric=metric,
+                                        metric_kind=kind, direction=direction, unit=unit,
+                                        baseline=baseline, target=target, stretch=stretch,
+                                        start_date=start, end_date=end, actor="demo")
+            author = story.PEOPLE[i % len(story.PEOPLE)]
+            for week, (value, confidence) in enumerate(zip(values, confidences, strict=True)):
+                okrs.add_checkin(db, kr, day=start + timedelta(weeks=week, days=4), value=value,
+                                 confidence=confidence, author=author,
+                                 note=_checkin_note(week, value, baseline))
+            ids_here.append(kr)
+        kr_ids.append(ids_here)
+    return kr_ids
+
+
+def _checkin_note(week: int, value: float, baseline: float) -> str:
+    if week == 0:
+        return "Baseline confirmed from last quarter's cohorts."
+    return f"Week {week + 1}: {'up' if value > baseline else 'flat'} against baseline."
+
+
+def _experiments(db, ids, kr_ids, anchor: date, rng) -> list[int]:
+    out = []
+    for i, spec in enumerate(story.EXPERIMENTS):
+        (title, change, who, outcome, milestone, loop, area, squad, acquisition, retention,
+         status, result, decision, lift, kr, conclusion) = spec
+        name = next(m["name"] for m in story.MILESTONES if m["key"] == milestone)
+        created = anchor - timedelta(days=int(80 - i * 1.5))
+        exp_id = experiments.create(
+            db, title=title,
+            hypothesis=f"We believe {change} for {who} will help them {outcome}, measured by "
+                       f"{name}.",
+            squad_id=ids["squads"][squad], milestone_key=milestone,
+            loop_id=ids["loops"][loop], product_area_id=ids["areas"][area],
+            key_result_id=kr_ids[kr[0]][kr[1]] if kr else None,
+            guardrail_metrics=["searches_per_user"], expected_acquisition=acquisition,
+            expected_retention=retention, owner=story.PEOPLE[i % len(story.PEOPLE)],
+            key=f"EXP-{i + 1:03d}", created_at=_stamp(created), actor="demo")
+        _score(db, exp_id, i, rng)
+        _advance(db, exp_id, i, spec, anchor, rng)
+        out.append(exp_id)
+    return out
+
+
+def _score(db, exp_id: int, i: int, rng) -> None:
+    for scorer in story.PEOPLE[i % 3: i % 3 + 1 + i % 3]:
+        impact, confidence, ease = (int(x) for x in rng.integers(3, 10, 3))
+        experiments.set_ice(db, exp_id, scorer, impact, confidence, ease)
+    db.execute("UPDATE experiments SET rice_reach = ?, rice_impact = ?, rice_confidence = ?, "
+               "rice_effort = ? WHERE id = ?",
+               [int(rng.integers(5, 50)) * 100, float(rng.choice([0.5, 1, 2, 3])),
+                float(rng.choice([0.5, 0.8, 1.0])), int(rng.integers(1, 9)), exp_id])
+
+
+def _advance(db, exp_id: int, i: int, spec, anchor: date, rng) -> None:
+    (title, change, who, outcome, milestone, loop, area, squad, acquisition, retention,
+     status, result, decision, lift, kr, conclusion) = spec
+    order = experiments.STATUSES
+    if status == "idea":
+        return
+    if i == NUDGE_INDEX:
+        started = anchor - timedelta(days=28)
+    elif status in ("running", "analysing"):
+        started = anchor - timedelta(days=int(rng.integers(8, 24)))
+    else:
+        started = anchor - timedelta(days=int(76 - i * 1.2))
+    length = int(rng.integers(14, 29))
+    path = {"backlog": ["backlog"], "running": ["backlog", "running"],
+            "analysing": ["backlog", "running", "analysing"],
+            "decided": ["backlog", "running", "analysing"],
+            "archived": ["backlog", "running", "analysing"]}[status]
+    if status == "archived" and result == "stopped_early":
+        length = int(rng.integers(4, 9))
+    when = {"backlog": started - timedelta(days=5), "running": started,
+            "analysing": min(started + timedelta(days=length), anchor - timedelta(days=1))}
+    version = 1
+    for step in path:
+        experiments.move(db, exp_id, version, step, when=_stamp(when[step]), actor="demo")
+        version += 1
+    if order.index(status) >= order.index("running") and i != NUDGE_INDEX:
+        experiments.record_results(db, exp_id, _results(milestone, lift, i, rng),
+                                   source="upload", actor="demo")
+    if status in ("decided", "archived"):
+        decided_on = when["analysing"] + timedelta(days=3)
+        experiments.decide(
+            db, exp_id, version, result=result, decision=decision, conclusion=conclusion,
+            learning_title=_learning_title(title, result),
+            learning_body=_learning_body(change, who, outcome, result, decision, conclusion),
+            learning_status={"won": "supported", "lost": "supported"}.get(result, "emerging"),
+            relation="contradicts" if result in ("lost",) else "supports",
+            observed_acquisition=acquisition if result == "won" else "neutral",
+            observed_retention=retention if result == "won" else (
+                "negative" if result == "lost" else "neutral"),
+            when=_stamp(decided_on), actor="demo")
+        version += 2
+        db.execute("UPDATE learnings SET created_at = ?, updated_at = ?, author = ? "
+                   "WHERE id = (SELECT max(id) FROM learnings)",
+                   [_stamp(decided_on), _stamp(decided_on), story.PEOPLE[i % 6]])
+        if status == "archived":
+            experiments.move(db, exp_id, version, "archived",
+                             when=_stamp(decided_on + timedelta(days=2)), actor="demo")
+
+
+def _results(milestone: str, lift: float, i: int, rng) -> list[MetricRow]:
+    p = TARGET_BASELINE[milestone]
+    n_control = int(rng.integers(6, 20)) * 1000
+    n_treatment = n_control + int(rng.integers(-60, 60))
+    if i == 13:  # the SRM case: routing sent 9% more teams to treatment
+        n_control, n_treatment = 10_000, 10_900
+    if milestone == "value_growth" and i in (17,):
+        n_control, n_treatment = 1_500, 1_520
+    rows = []
+    for variant, n, effect in (("control", n_control, 0.0), ("treatment", n_treatment, lift)):
+        conversions = round(n * p * (1 + effect))
+        rows.append(MetricRow(milestone, variant, n, conversions))
+    mean, sd = 14.0, 18.0
+    for variant, n, effect in (("control", n_control, 0.0), ("treatment", n_treatment,
+                                                              lift / 4)):
+        m = mean * (1 + effect)
+        rows.append(MetricRow("searches_per_user", variant, n, sum=n * m,
+                              sum_squares=(n - 1) * sd**2 + n * m**2))
+    return rows
+
+
+def _learning_title(title: str, result: str) -> str:
+    verdict = {"won": "worked", "lost": "backfired", "inconclusive": "showed no clear effect",
+               "invalid": "needs a rerun (invalid data)",
+               "stopped_early": "was stopped early"}[result]
+    return f"{title} {verdict}"
+
+
+def _learning_body(change, who, outcome, result, decision, conclusion) -> str:
+    meaning = {
+        "won": "The effect held for the whole test period. It tells us what worked for this "
+               "audience in this period; it does not promise the same lift elsewhere.",
+        "lost": "The change made things worse for this audience. Before trying a variant of it, "
+                "read why it likely failed.",
+        "inconclusive": "We could not tell the effect apart from zero with the traffic we had. "
+                        "That is not proof of no effect: a smaller effect may exist.",
+        "invalid": "The numbers cannot be trusted, so nothing about the idea itself was learned "
+                   "yet.",
+        "stopped_early": "Too little data to say anything about the idea; the note says why "
+                         "it stopped.",
+    }[result]
+    return (f"**What we tried.** {change[0].upper()}{change[1:]}, for {who}, hoping they would "
+            f"{outcome}.\n\n**What happened.** {conclusion}\n\n**What it means.** {meaning}\n\n"
+            f"**Decision.** {decision.capitalize()}.")
+
+
+def _general_learnings(db, anchor: date, rng) -> None:
+    for i, (title, body, tags, status) in enumerate(story.GENERAL_LEARNINGS):
+        created = anchor - timedelta(days=int(70 - i * 6))
+        learnings.create(db, title=title, body=body, tags=tags, status=status,
+                         author=story.PEOPLE[(i + 2) % len(story.PEOPLE)],
+                         created_at=_stamp(created))
+
+
+def ensure_demo(path: str | Path) -> bool:
+    """Create the demo when no workspace exists at `path`; True when it was created."""
+    path = Path(path)
+    if path.exists():
+        return False
+    create_demo(path)
+    return True
+
+
+def remove_workspace(path: Path) -> None:
+    """Delete a workspace and its event files (used by Settings > reset)."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+    shutil.rmtree(path.parent / "events", ignore_errors=True)

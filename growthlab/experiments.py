@@ -1,0 +1,320 @@
+"""Growth experiments: lifecycle, tags, ICE/RICE, results and decisions."""
+
+from __future__ import annotations
+
+import json
+import statistics
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from growthlab.db import audit, now, transaction, update_versioned
+from growthlab.errors import InputError, TransitionError
+from growthlab.stats import MetricRow
+
+STATUSES = ("idea", "backlog", "running", "analysing", "decided", "archived")
+TRANSITIONS = {
+    "idea": ("backlog", "archived"),
+    "backlog": ("idea", "running", "archived"),
+    "running": ("analysing",),
+    "analysing": ("running", "decided"),
+    "decided": ("archived",),
+    "archived": (),
+}
+STATUS_DATE = {"backlog": "backlog_at", "running": "started_at", "analysing": "ended_at",
+               "decided": "decided_at", "archived": "archived_at"}
+RESULTS = ("won", "lost", "inconclusive", "invalid", "stopped_early")
+DECISIONS = ("ship", "iterate", "abandon")
+EFFECTS = ("positive", "neutral", "negative", "unknown")
+HYPOTHESIS_HINT = ("We believe [change] for [who] will [outcome], measured by [milestone KPI].")
+
+
+def check_hypothesis(text: str) -> list[str]:
+    """Parts of the hypothesis template that are missing (empty when well formed)."""
+    lower = (text or "").lower()
+    missing = []
+    for part, words in (("the change (\"We believe ...\")", ("we believe",)),
+                        ("who it is for (\"for ...\")", (" for ",)),
+                        ("the outcome (\"will ...\")", (" will ",)),
+                        ("the KPI (\"measured by ...\")", ("measured by",))):
+        if not any(w in f" {lower} " for w in words):
+            missing.append(part)
+    return missing
+
+
+def _effect(value: str, name: str) -> str:
+    if value not in EFFECTS:
+        raise InputError(f"must be one of {', '.join(EFFECTS)}", field=name)
+    return value
+
+
+def next_key(db) -> str:
+    row = db.execute("SELECT max(CAST(substr(key, 5) AS INTEGER)) FROM experiments "
+                     "WHERE key LIKE 'EXP-%'").fetchone()
+    return f"EXP-{(row[0] or 0) + 1:03d}"
+
+
+def create(db, *, title: str, hypothesis: str = "", squad_id: int | None = None,
+           milestone_key: str | None = None, loop_id: int | None = None,
+           product_area_id: int | None = None, key_result_id: int | None = None,
+           primary_metric: str | None = None, guardrail_metrics: list[str] | None = None,
+           expected_acquisition: str = "unknown", expected_retention: str = "unknown",
+           variants: list[tuple[str, float]] | None = None, owner: str = "",
+           key: str | None = None, created_at: str | None = None, actor: str = "local") -> int:
+    """Log a new idea with its tags and planned variants (default control/treatment 50/50)."""
+    title = (title or "").strip()
+    if not title:
+        raise InputError("is empty; give the experiment a short name", field="title")
+    variants = variants or [("control", 0.5), ("treatment", 0.5)]
+    keys = [v[0].strip() for v in variants]
+    if len(variants) < 2 or len(set(keys)) != len(keys) or not all(keys):
+        raise InputError("need at least two variants with distinct names", field="variants")
+    if any(w <= 0 for _, w in variants):
+        raise InputError("every planned allocation must be above 0", field="variants")
+    stamp = created_at or now()
+    with transaction(db):
+        row_id = db["experiments"].insert({
+            "key": key or next_key(db), "title": title, "hypothesis": hypothesis.strip(),
+            "status": "idea", "squad_id": squad_id, "milestone_key": milestone_key,
+            "loop_id": loop_id, "product_area_id": product_area_id,
+            "key_result_id": key_result_id, "primary_metric": primary_metric or milestone_key,
+            "guardrail_metrics": json.dumps(guardrail_metrics or []),
+            "expected_acquisition": _effect(expected_acquisition, "expected_acquisition"),
+            "expected_retention": _effect(expected_retention, "expected_retention"),
+            "owner": owner, "created_at": stamp, "updated_at": stamp}).last_pk
+        total = sum(w for _, w in variants)
+        db["variants"].insert_all(
+            {"experiment_id": row_id, "key": k, "name": k.replace("_", " ").capitalize(),
+             "weight": w / total, "position": i} for i, (k, w) in enumerate(zip(keys, (
+                 w for _, w in variants), strict=True)))
+        audit(db, actor, "create", "experiment", row_id, {"title": title})
+    return row_id
+
+
+def get(db, experiment_id: int) -> dict:
+    row = next(db.query(
+        "SELECT e.*, s.name AS squad, l.name AS loop, pa.name AS product_area, "
+        "kr.statement AS key_result FROM experiments e "
+        "LEFT JOIN squads s ON s.id = e.squad_id LEFT JOIN loops l ON l.id = e.loop_id "
+        "LEFT JOIN product_areas pa ON pa.id = e.product_area_id "
+        "LEFT JOIN key_results kr ON kr.id = e.key_result_id WHERE e.id = ?", [experiment_id]),
+        None)
+    if row is None:
+        raise InputError(f"experiment {experiment_id} does not exist", field="experiment")
+    return row
+
+
+def move(db, experiment_id: int, version: int, to: str, *, when: str | None = None,
+         actor: str = "local") -> dict:
+    """Move along the lifecycle; refuses jumps that skip a step, with the reason."""
+    current = get(db, experiment_id)
+    if to not in STATUSES:
+        raise TransitionError(f"unknown status {to!r}; use one of {', '.join(STATUSES)}")
+    allowed = TRANSITIONS[current["status"]]
+    if to not in allowed:
+        hint = f" From {current['status']} it can go to {', '.join(allowed)}." if allowed else ""
+        reason = ""
+        if to == "decided":
+            reason = " Deciding needs a result and a learning: record them with Decide."
+        raise TransitionError(f"{current['key']} cannot go from {current['status']} to {to}."
+                              f"{reason}{hint}")
+    if to == "running" and len(list(db.query("SELECT 1 FROM variants WHERE experiment_id = ?",
+                                              [experiment_id]))) < 2:
+        raise TransitionError(f"{current['key']} needs at least two variants before it runs.")
+    changes = {"status": to}
+    if to in STATUS_DATE:
+        changes[STATUS_DATE[to]] = when or now()
+    return update_versioned(db, "experiments", experiment_id, version, changes, actor=actor,
+                            entity="experiment")
+
+
+def update(db, experiment_id: int, version: int, changes: dict, *, actor: str = "local") -> dict:
+    for name in ("expected_acquisition", "expected_retention", "observed_acquisition",
+                 "observed_retention"):
+        if name in changes:
+            _effect(changes[name], name)
+    if "status" in changes:
+        raise InputError("change the status with move(), which checks the lifecycle",
+                         field="status")
+    return update_versioned(db, "experiments", experiment_id, version, changes, actor=actor,
+                            entity="experiment")
+
+
+def variants(db, experiment_id: int) -> list[dict]:
+    return list(db.query("SELECT * FROM variants WHERE experiment_id = ? ORDER BY position",
+                         [experiment_id]))
+
+
+def record_results(db, experiment_id: int, rows: list[MetricRow], *, source: str = "upload",
+                   actor: str = "local") -> int:
+    """Replace the experiment's per-variant statistics (validated first; one transaction)."""
+    from growthlab.stats import analyze
+
+    exp = get(db, experiment_id)
+    rows = [MetricRow(**{**r.__dict__, "experiment": exp["key"]}) for r in rows]
+    planned = {v["key"] for v in variants(db, experiment_id)}
+    unknown = sorted({r.variant for r in rows} - planned)
+    if unknown:
+        raise InputError(f"variant(s) {', '.join(unknown)} are not planned for {exp['key']} "
+                         f"(planned: {', '.join(sorted(planned))})", field="variant")
+    analyze(rows)  # refuse what the statistics cannot use before anything is written
+    stamp = now()
+    with transaction(db):
+        db.execute("DELETE FROM metric_results WHERE experiment_id = ?", [experiment_id])
+        db["metric_results"].insert_all({
+            "experiment_id": experiment_id, "metric": r.metric, "variant": r.variant,
+            "kind": r.kind, "users": int(r.users), "conversions": r.conversions, "sum": r.sum,
+            "sum_squares": r.sum_squares, "pre_sum": r.pre_sum,
+            "pre_sum_squares": r.pre_sum_squares, "sum_product": r.sum_product,
+            "source": source, "position": i, "updated_at": stamp} for i, r in enumerate(rows))
+        audit(db, actor, "record_results", "experiment", experiment_id,
+              {"rows": len(rows), "source": source})
+    return len(rows)
+
+
+def results(db, experiment_id: int) -> list[MetricRow]:
+    key = get(db, experiment_id)["key"]
+    return [MetricRow(metric=r["metric"], variant=r["variant"], users=r["users"],
+                      conversions=r["conversions"], sum=r["sum"], sum_squares=r["sum_squares"],
+                      pre_sum=r["pre_sum"], pre_sum_squares=r["pre_sum_squares"],
+                      sum_product=r["sum_product"], experiment=key)
+            for r in db.query("SELECT * FROM metric_results WHERE experiment_id = ? "
+                              "ORDER BY position, id", [experiment_id])]
+
+
+def decide(db, experiment_id: int, version: int, *, result: str, decision: str,
+           conclusion: str, learning_title: str, learning_body: str,
+           learning_status: str = "emerging", relation: str = "supports",
+           observed_acquisition: str = "unknown", observed_retention: str = "unknown",
+           when: str | None = None, actor: str = "local") -> int:
+    """Record the result and decision; deciding requires a learning. Returns the learning id."""
+    from growthlab import learnings
+
+    if result not in RESULTS:
+        raise InputError(f"must be one of {', '.join(RESULTS)}", field="result")
+    if decision not in DECISIONS:
+        raise InputError(f"must be one of {', '.join(DECISIONS)}", field="decision")
+    if not (conclusion or "").strip():
+        raise InputError("is empty; say in a sentence what the data showed", field="conclusion")
+    if not (learning_title or "").strip() or not (learning_body or "").strip():
+        raise InputError("deciding needs a learning: a title and what it taught, written for "
+                         "someone who was not there", field="learning")
+    exp = get(db, experiment_id)
+    with transaction(db):
+        learning_id = learnings.create(
+            db, title=learning_title, body=learning_body, status=learning_status,
+            tags=experiment_tags(exp), author=actor, experiments=[(experiment_id, relation)])
+        update(db, experiment_id, version, {
+            "result": result, "decision": decision, "conclusion": conclusion.strip(),
+            "observed_acquisition": observed_acquisition,
+            "observed_retention": observed_retention}, actor=actor)
+        move(db, experiment_id, version + 1, "decided", when=when, actor=actor)
+    return learning_id
+
+
+def experiment_tags(exp: dict) -> list[str]:
+    tags = [exp.get("milestone_key"), exp.get("loop"), exp.get("product_area"), exp.get("squad")]
+    return [t for t in tags if t]
+
+
+def set_ice(db, experiment_id: int, scorer: str, impact: int, confidence: int, ease: int) -> None:
+    for name, value in (("impact", impact), ("confidence", confidence), ("ease", ease)):
+        if not 1 <= int(value) <= 10:
+            raise InputError("must be a whole number from 1 to 10", field=name)
+    if not (scorer or "").strip():
+        raise InputError("is empty; say who scored", field="scorer")
+    db.execute("INSERT INTO ice_scores (experiment_id, scorer, impact, confidence, ease) "
+               "VALUES (?,?,?,?,?) ON CONFLICT(experiment_id, scorer) DO UPDATE SET "
+               "impact = excluded.impact, confidence = excluded.confidence, ease = excluded.ease",
+               [experiment_id, scorer.strip(), int(impact), int(confidence), int(ease)])
+
+
+@dataclass(frozen=True)
+class IceScore:
+    score: float
+    spread: float
+    scorers: int
+
+
+def ice(scores: list[dict]) -> IceScore | None:
+    """Mean of each scorer's I x C x E / 10 (0-100), with the spread between scorers."""
+    if not scores:
+        return None
+    each = [s["impact"] * s["confidence"] * s["ease"] / 10 for s in scores]
+    spread = statistics.pstdev(each) if len(each) > 1 else 0.0
+    return IceScore(statistics.fmean(each), spread, len(each))
+
+
+def rice(reach, impact, confidence, effort) -> float | None:
+    if None in (reach, impact, confidence, effort) or not effort:
+        return None
+    return reach * impact * confidence / effort
+
+
+def listing(db, *, status: list[str] | None = None, squad: list[str] | None = None,
+            milestone: list[str] | None = None, loop: list[str] | None = None,
+            area: list[str] | None = None, result: list[str] | None = None,
+            text: str = "") -> list[dict]:
+    """Experiments with their tags and ICE/RICE scores, filtered; backlog ranked by score."""
+    rows = list(db.query(
+        "SELECT e.*, s.name AS squad, l.name AS loop, pa.name AS product_area, "
+        "kr.statement AS key_result FROM experiments e "
+        "LEFT JOIN squads s ON s.id = e.squad_id LEFT JOIN loops l ON l.id = e.loop_id "
+        "LEFT JOIN product_areas pa ON pa.id = e.product_area_id "
+        "LEFT JOIN key_results kr ON kr.id = e.key_result_id ORDER BY e.id"))
+    scores: dict[int, list[dict]] = {}
+    for s in db.query("SELECT * FROM ice_scores"):
+        scores.setdefault(s["experiment_id"], []).append(s)
+    needle = text.lower().strip()
+    out = []
+    for r in rows:
+        if status and r["status"] not in status:
+            continue
+        if squad and r["squad"] not in squad:
+            continue
+        if milestone and r["milestone_key"] not in milestone:
+            continue
+        if loop and r["loop"] not in loop:
+            continue
+        if area and r["product_area"] not in area:
+            continue
+        if result and r["result"] not in result:
+            continue
+        if needle and needle not in f"{r['key']} {r['title']} {r['hypothesis']}".lower():
+            continue
+        score = ice(scores.get(r["id"], []))
+        r["ice"] = score.score if score else None
+        r["ice_spread"] = score.spread if score else None
+        r["ice_scorers"] = score.scorers if score else 0
+        r["rice"] = rice(r["rice_reach"], r["rice_impact"], r["rice_confidence"], r["rice_effort"])
+        out.append(r)
+    out.sort(key=lambda r: (STATUSES.index(r["status"]), -(r["ice"] or 0), r["id"]))
+    return out
+
+
+def duration_days(row: dict) -> int | None:
+    if not row.get("started_at") or not row.get("ended_at"):
+        return None
+    return (date.fromisoformat(row["ended_at"][:10]) - date.fromisoformat(row["started_at"][:10])
+            ).days
+
+
+def programme_review(rows: list[dict]) -> dict:
+    """Win rate, cadence and median duration over the given experiments."""
+    decided = [r for r in rows if r["result"] in RESULTS]
+    valid = [r for r in decided if r["result"] in ("won", "lost", "inconclusive")]
+    wins = sum(r["result"] == "won" for r in valid)
+    durations = [d for d in (duration_days(r) for r in rows) if d is not None]
+    weekly: dict[str, dict[str, int]] = {}
+    for r in rows:
+        for field_name, label in (("started_at", "started"), ("decided_at", "decided")):
+            if r.get(field_name):
+                day = date.fromisoformat(r[field_name][:10])
+                week = (day - timedelta(days=day.weekday())).isoformat()
+                weekly.setdefault(week, {"started": 0, "decided": 0})[label] += 1
+    return {
+        "experiments": len(rows), "decided": len(decided), "wins": wins,
+        "win_rate": wins / len(valid) if valid else None,
+        "median_duration_days": statistics.median(durations) if durations else None,
+        "weekly": [{"week": w, **c} for w, c in sorted(weekly.items())],
+        "running": sum(r["status"] == "running" for r in rows),
+    }

@@ -1,0 +1,28 @@
+"""Milestone KPIs from raw product events: rule language, funnel, retention, PQLs."""
+
+from growthlab.kpis.engine import (
+    EventsInfo,
+    Funnel,
+    Retention,
+    check_events,
+    experiment_metric_rows,
+    funnel,
+    qualified_users,
+    retention,
+    success_gap,
+)
+from growthlab.kpis.milestones import (
+    Milestone,
+    load_from_workspace,
+    load_milestones_file,
+    milestones_toml,
+    parse_milestones_toml,
+    save_to_workspace,
+    validate,
+)
+from growthlab.kpis.rules import parse_rule
+
+__all__ = ["EventsInfo", "Funnel", "Milestone", "Retention", "check_events",
+           "experiment_metric_rows", "funnel", "load_from_workspace", "load_milestones_file",
+           "milestones_toml", "parse_milestones_toml", "parse_rule", "qualified_users",
+           "retention", "save_to_workspace", "success_gap", "validate"]

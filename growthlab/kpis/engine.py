@@ -1,0 +1,414 @@
+"""Milestone KPIs on DuckDB: rules compiled to SQL with bound parameters, over files in place.
+
+Events are `user_id, event, timestamp` in CSV or Parquet (a file or a folder of Parquet
+files). Nothing is copied: every query reads the files where they are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from growthlab.errors import InputError
+from growthlab.kpis.milestones import Milestone, validate
+from growthlab.kpis.rules import And, Compare, Node, Not, Or, Reached, events_in
+
+MEMORY_LIMIT = "1GB"
+EVENT_COLUMNS = ("user_id", "event", "timestamp")
+ASSIGNMENT_COLUMNS = ("user_id", "experiment", "variant", "assigned_at")
+
+
+def connect(memory_limit: str = MEMORY_LIMIT):
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(f"SET memory_limit = '{memory_limit}'")
+    return con
+
+
+@dataclass(frozen=True)
+class Source:
+    """A columnar file (or folder of Parquet files) read in place."""
+
+    path: Path
+    files: tuple[str, ...]
+    fmt: str
+
+    @classmethod
+    def of(cls, path: str | Path) -> Source:
+        path = Path(path)
+        if path.is_dir():
+            files = tuple(sorted(str(p) for p in path.glob("*.parquet")))
+            if not files:
+                raise InputError("folder has no .parquet files", source=str(path))
+            return cls(path, files, "parquet")
+        if not path.exists():
+            raise InputError("file not found", source=str(path))
+        suffix = path.suffix.lower()
+        if suffix not in (".csv", ".parquet", ".pq"):
+            raise InputError("expected a .csv or .parquet file", source=str(path))
+        return cls(path, (str(path),), "csv" if suffix == ".csv" else "parquet")
+
+    def raw_sql(self) -> tuple[str, list]:
+        if self.fmt == "csv":
+            return "read_csv(?, all_varchar = true, header = true)", [self.files[0]]
+        return "read_parquet(?)", [list(self.files)]
+
+    def columns(self, con) -> dict[str, str]:
+        sql, params = self.raw_sql()
+        try:
+            rows = con.execute(f"DESCRIBE SELECT * FROM {sql}", params).fetchall()
+        except Exception as exc:  # duckdb raises many types for unreadable files
+            raise InputError(f"cannot read as {self.fmt.upper()}: {_first_line(exc)}",
+                             source=str(self.path)) from None
+        return {r[0].lower(): r[1] for r in rows}
+
+    def select(self, con, required: tuple[str, ...], time_column: str) -> tuple[str, list]:
+        """SQL selecting the required columns with text ids and a UTC TIMESTAMP."""
+        columns = self.columns(con)
+        missing = [c for c in required if c not in columns]
+        if missing:
+            raise InputError(f"missing column(s) {', '.join(missing)}; found "
+                             f"{', '.join(columns) or 'none'}", source=str(self.path), line=1)
+        sql, params = self.raw_sql()
+        parts = []
+        for c in required:
+            if c == time_column:
+                parts.append(_timestamp_sql(c, columns[c]) + f" AS {c}")
+            else:
+                parts.append(f"CAST({c} AS VARCHAR) AS {c}")
+        return f"SELECT {', '.join(parts)} FROM {sql}", params
+
+
+def _timestamp_sql(column: str, duck_type: str) -> str:
+    if duck_type.startswith("TIMESTAMP WITH TIME ZONE"):
+        return f"CAST({column} AS TIMESTAMP)"
+    if duck_type.startswith("TIMESTAMP"):
+        return column
+    return f"CAST(try_cast({column} AS TIMESTAMPTZ) AS TIMESTAMP)"
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0][:200]
+
+
+@dataclass(frozen=True)
+class EventsInfo:
+    rows: int
+    users: int
+    events: dict[str, int]
+    first: str | None
+    last: str | None
+
+
+def check_events(path: str | Path, con=None) -> EventsInfo:
+    """Validate an events file (columns, timestamps, empty ids) and summarise it."""
+    con = con or connect()
+    source = Source.of(path)
+    sql, params = source.select(con, EVENT_COLUMNS, "timestamp")
+    _check_rows(con, source, EVENT_COLUMNS, "timestamp")
+    rows, users, first, last = con.execute(
+        f"SELECT count(*), count(DISTINCT user_id), min(timestamp), max(timestamp) FROM ({sql})",
+        params).fetchone()
+    if rows == 0:
+        raise InputError("has a header but no events", source=str(source.path))
+    counts = dict(con.execute(f"SELECT event, count(*) FROM ({sql}) GROUP BY 1 ORDER BY 2 DESC",
+                              params).fetchall())
+    return EventsInfo(rows, users, counts, _iso(first), _iso(last))
+
+
+def _check_rows(con, source: Source, required: tuple[str, ...], time_column: str) -> None:
+    """Raise on the first row with an empty id or an unparseable timestamp, naming its line."""
+    columns = source.columns(con)
+    raw_sql, params = source.raw_sql()
+    texts = ", ".join(f"CAST({c} AS VARCHAR) AS {c}" for c in required)
+    parsed = _timestamp_sql(time_column, columns[time_column])
+    empty = " OR ".join(f"{c} IS NULL OR {c} = ''" for c in required if c != time_column)
+    try:
+        bad = con.execute(
+            f"SELECT * FROM (SELECT row_number() OVER () AS line, {texts}, {parsed} AS parsed "
+            f"FROM {raw_sql}) WHERE {empty} OR parsed IS NULL ORDER BY line LIMIT 1",
+            params).fetchone()
+    except Exception as exc:  # duckdb raises many types for unreadable files
+        raise InputError(f"cannot read: {_first_line(exc)}", source=str(source.path)) from None
+    if bad is None:
+        return
+    values = dict(zip(required, bad[1:-1], strict=True))
+    if source.fmt == "csv":
+        where = {"source": str(source.path), "line": bad[0] + 1}
+    else:
+        where = {"source": f"{source.path} row {bad[0]}"}
+    for c in required:
+        if not values[c]:
+            raise InputError(f"{c} is empty", column=c, **where)
+    raise InputError(f"{values[time_column]!r} is not a timestamp; use ISO 8601 such as "
+                     "2024-03-01T09:30:00Z", column=time_column, **where)
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+class _Compiler:
+    """Compile milestone trees into per-user aggregate columns and boolean flag expressions."""
+
+    def __init__(self, milestones: list[Milestone], trees: dict[str, Node], after_start: bool):
+        self.by_key = {m.key: m for m in milestones}
+        self.trees = trees
+        self.after_start = after_start
+        self.columns: dict[tuple, str] = {}
+        self.column_sql: list[str] = []
+        self.params: list = []
+
+    def column(self, func: str, event: str, window: int | None) -> str:
+        key = (func, event, window)
+        if key not in self.columns:
+            alias = f"c{len(self.columns)}"
+            self.columns[key] = alias
+            condition = "e.event = ?"
+            self.params.append(event)
+            if window is not None:
+                condition += " AND e.timestamp < s.t0 + to_days(CAST(? AS INTEGER))"
+                self.params.append(window)
+            agg = "count(*)" if func == "count" else "count(DISTINCT CAST(e.timestamp AS DATE))"
+            self.column_sql.append(f"{agg} FILTER (WHERE {condition}) AS {alias}")
+        return self.columns[key]
+
+    def flag(self, key: str) -> str:
+        return self.expr(self.trees[key], self.by_key[key].window_days)
+
+    def expr(self, node: Node, window: int | None) -> str:
+        if isinstance(node, Compare):
+            return f"coalesce({self.column(node.func, node.event, window)}, 0) {node.op} " \
+                   f"{int(node.value)}"
+        if isinstance(node, Reached):
+            return f"({self.flag(node.key)})"
+        if isinstance(node, Not):
+            return f"NOT ({self.expr(node.item, window)})"
+        joiner = " AND " if isinstance(node, And) else " OR "
+        assert isinstance(node, And | Or)
+        return "(" + joiner.join(self.expr(n, window) for n in node.items) + ")"
+
+
+def _flags_query(milestones, events_sql, events_params, starts_sql, starts_params,
+                 *, after_start: bool, extra_start_columns: str = "") -> tuple[str, list]:
+    """SQL ending in CTE `flags`: one row per user with t0 and boolean m0..mk."""
+    trees = validate(milestones)
+    compiler = _Compiler(milestones, trees, after_start)
+    flags = [f"({compiler.flag(m.key)}) AS m{i}" for i, m in enumerate(milestones)]
+    names = sorted(set().union(*(events_in(t) for t in trees.values())))
+    in_list = ", ".join("?" for _ in names) or "NULL"
+    join = "e.user_id = s.user_id" + (" AND e.timestamp >= s.t0" if after_start else "")
+    agg = ", ".join(compiler.column_sql) or "0 AS c_none"
+    sql = (f"WITH events AS ({events_sql}), starts AS ({starts_sql}), "
+           f"per_user AS (SELECT s.user_id, s.t0{extra_start_columns}, {agg} FROM starts s "
+           f"LEFT JOIN events e ON {join} AND e.event IN ({in_list}) GROUP BY ALL), "
+           f"flags AS (SELECT *, {', '.join(flags)} FROM per_user)")
+    return sql, events_params + starts_params + compiler.params + names
+
+
+@dataclass
+class Funnel:
+    users: int
+    milestones: list[dict]
+    success_gap: dict | None
+    cohorts: list[dict] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"users": self.users, "milestones": self.milestones,
+                "success_gap": self.success_gap}
+
+
+def _funnel_rows(milestones: list[Milestone], users: int, counts: list[int]) -> list[dict]:
+    rows = []
+    for i, (m, n) in enumerate(zip(milestones, counts, strict=True)):
+        previous = counts[i - 1] if i else None
+        rows.append({"key": m.key, "name": m.name, "phase": m.phase, "users": int(n),
+                     "share": n / users if users else 0.0,
+                     "conversion_from_previous": (n / previous if previous else None)
+                     if i else None})
+    return rows
+
+
+def success_gap(rows: list[dict]) -> dict | None:
+    """The transition with the largest relative drop: where a modest lift pays most."""
+    best = None
+    for prev, row in zip(rows, rows[1:], strict=False):
+        if not prev["users"]:
+            continue
+        drop = 1 - row["users"] / prev["users"]
+        if best is None or drop > best["drop"]:
+            best = {"from": prev["key"], "to": row["key"], "drop": drop,
+                    "from_name": prev["name"], "to_name": row["name"]}
+    return best
+
+
+def funnel(events: str | Path, milestones: list[Milestone], *, start: str | None = None,
+           end: str | None = None, by_cohort: bool = False, con=None) -> Funnel:
+    """Users reaching each milestone, share, conversion and the success gap.
+
+    `start`/`end` (ISO dates) keep users whose first event falls in [start, end).
+    """
+    con = con or connect()
+    events_sql, params = Source.of(events).select(con, EVENT_COLUMNS, "timestamp")
+    base, all_params = _flags_query(
+        milestones, events_sql, params,
+        "SELECT user_id, min(timestamp) AS t0 FROM events GROUP BY user_id", [],
+        after_start=False)
+    where, where_params = _date_filter(start, end)
+    sums = ", ".join(f"count(*) FILTER (WHERE m{i})" for i in range(len(milestones)))
+    row = con.execute(f"{base} SELECT count(*), {sums} FROM flags {where}",
+                      all_params + where_params).fetchone()
+    users, counts = row[0], list(row[1:])
+    rows = _funnel_rows(milestones, users, counts)
+    result = Funnel(users, rows, success_gap(rows))
+    if by_cohort:
+        cohort_rows = con.execute(
+            f"{base} SELECT CAST(date_trunc('week', t0) AS DATE) AS cohort, count(*), {sums} "
+            f"FROM flags {where} GROUP BY 1 ORDER BY 1", all_params + where_params).fetchall()
+        for r in cohort_rows:
+            users_c = r[1]
+            result.cohorts.append({"cohort": r[0].isoformat(), "users": users_c,
+                                   "shares": {m.key: (n / users_c if users_c else 0.0)
+                                              for m, n in zip(milestones, r[2:], strict=True)}})
+    return result
+
+
+def _date_filter(start: str | None, end: str | None) -> tuple[str, list]:
+    conditions, params = [], []
+    if start:
+        conditions.append("t0 >= CAST(? AS TIMESTAMP)")
+        params.append(start)
+    if end:
+        conditions.append("t0 < CAST(? AS TIMESTAMP)")
+        params.append(end)
+    return ("WHERE " + " AND ".join(conditions) if conditions else ""), params
+
+
+@dataclass
+class Retention:
+    days: list[int]
+    event: str | None
+    cohorts: list[dict]
+    overall: list[float | None]
+
+    def as_dict(self) -> dict:
+        return {"days": self.days, "event": self.event, "cohorts": self.cohorts,
+                "overall": self.overall}
+
+
+def retention(events: str | Path, *, event: str | None = None, days=(1, 7, 30),
+              con=None) -> Retention:
+    """Share of each weekly signup cohort active on day N after signup (UTC calendar days).
+
+    A user counts towards day N only when the data reaches N days past their signup.
+    """
+    days = [int(d) for d in days]
+    if not days or any(d < 0 for d in days):
+        raise InputError("days must be whole numbers of 0 or more", field="days")
+    con = con or connect()
+    events_sql, params = Source.of(events).select(con, EVENT_COLUMNS, "timestamp")
+    returns = ", ".join(
+        f"bool_or(date_diff('day', CAST(s.t0 AS DATE), CAST(e.timestamp AS DATE)) = {d}) AS r{i}"
+        for i, d in enumerate(days))
+    event_filter = "WHERE e.event = ?" if event else ""
+    cells = ", ".join(
+        f"count(*) FILTER (WHERE CAST(s.t0 AS DATE) + {d} <= last.day), "
+        f"count(*) FILTER (WHERE r.r{i} AND CAST(s.t0 AS DATE) + {d} <= last.day)"
+        for i, d in enumerate(days))
+    sql = (f"WITH events AS ({events_sql}), "
+           "starts AS (SELECT user_id, min(timestamp) AS t0 FROM events GROUP BY 1), "
+           f"ret AS (SELECT e.user_id, {returns} FROM events e JOIN starts s USING (user_id) "
+           f"{event_filter} GROUP BY 1), "
+           "last AS (SELECT CAST(max(timestamp) AS DATE) AS day FROM events) "
+           "SELECT CAST(date_trunc('week', s.t0) AS DATE), count(*), "
+           f"{cells} FROM starts s LEFT JOIN ret r USING (user_id) CROSS JOIN last "
+           "GROUP BY 1 ORDER BY 1")
+    rows = con.execute(sql, params + ([event] if event else [])).fetchall()
+    cohorts = []
+    totals = [[0, 0] for _ in days]
+    for r in rows:
+        shares = []
+        for i in range(len(days)):
+            eligible, retained = r[2 + 2 * i], r[3 + 2 * i]
+            totals[i][0] += eligible
+            totals[i][1] += retained
+            shares.append(retained / eligible if eligible else None)
+        cohorts.append({"cohort": r[0].isoformat(), "users": r[1], "retention": shares})
+    overall = [t[1] / t[0] if t[0] else None for t in totals]
+    return Retention(days, event, cohorts, overall)
+
+
+def qualified_users(events: str | Path, rule: str, milestones: list[Milestone], *,
+                    window_days: int | None = None, limit: int | None = None,
+                    con=None) -> tuple[int, list[dict]]:
+    """Users whose usage satisfies a PQL rule (it may use reached() of any milestone)."""
+    pql = Milestone("pql", "Product-qualified lead", "PQL", rule, window_days)
+    if any(m.key == "pql" for m in milestones):
+        raise InputError("a milestone is already keyed 'pql'; rename it", field="key")
+    all_milestones = [*milestones, pql]
+    trees = validate(all_milestones)
+    con = con or connect()
+    events_sql, params = Source.of(events).select(con, EVENT_COLUMNS, "timestamp")
+    base, all_params = _flags_query(
+        all_milestones, events_sql, params,
+        "SELECT user_id, min(timestamp) AS t0 FROM events GROUP BY user_id", [],
+        after_start=False)
+    pql_flag = f"m{len(milestones)}"
+    total = con.execute(f"{base} SELECT count(*) FILTER (WHERE {pql_flag}) FROM flags",
+                        all_params).fetchone()[0]
+    names = sorted(events_in(trees["pql"]))
+    counts = ", ".join(
+        f"count(*) FILTER (WHERE e.event = ?{' AND e.timestamp < q.t0 + to_days(CAST(? AS INTEGER))' if window_days else ''}) AS n{i}"  # noqa: E501
+        for i, _ in enumerate(names))
+    count_params = [p for name in names for p in ([name, window_days] if window_days else [name])]
+    limit_sql = "LIMIT ?" if limit else ""
+    rows = con.execute(
+        f"{base}, q AS (SELECT user_id, t0 FROM flags WHERE {pql_flag}) "
+        f"SELECT q.user_id, CAST(q.t0 AS DATE){', ' + counts if counts else ''} FROM q "
+        f"LEFT JOIN events e ON e.user_id = q.user_id GROUP BY ALL "
+        f"ORDER BY {'n0 DESC, ' if names else ''}q.user_id {limit_sql}",
+        all_params + count_params + ([limit] if limit else [])).fetchall()
+    users = [{"user_id": r[0], "signup": r[1].isoformat(),
+              **{name: r[2 + i] for i, name in enumerate(names)}} for r in rows]
+    return total, users
+
+
+def experiment_metric_rows(events: str | Path, assignments: str | Path,
+                           milestones: list[Milestone], experiment: str, con=None):
+    """Per-variant proportion metrics (one per milestone) counted from each user's assignment.
+
+    Returns (rows for the stats engine, number of users excluded for being in several variants).
+    """
+    from growthlab.stats import MetricRow
+
+    con = con or connect()
+    events_sql, params = Source.of(events).select(con, EVENT_COLUMNS, "timestamp")
+    assign_source = Source.of(assignments)
+    assign_sql, assign_params = assign_source.select(con, ASSIGNMENT_COLUMNS, "assigned_at")
+    _check_rows(con, assign_source, ASSIGNMENT_COLUMNS, "assigned_at")
+    known = [r[0] for r in con.execute(f"SELECT DISTINCT experiment FROM ({assign_sql}) ORDER BY 1",
+                                       assign_params).fetchall()]
+    if experiment not in known:
+        raise InputError(f"no assignments for experiment {experiment!r}; the file has "
+                         f"{', '.join(known[:10]) or 'none'}", source=str(assign_source.path))
+    starts = (f"WITH a AS (SELECT * FROM ({assign_sql}) WHERE experiment = ?), "
+              "multi AS (SELECT user_id FROM a GROUP BY 1 HAVING count(DISTINCT variant) > 1) "
+              "SELECT user_id, min(variant) AS variant, min(assigned_at) AS t0 FROM a "
+              "WHERE user_id NOT IN (SELECT user_id FROM multi) GROUP BY 1")
+    base, all_params = _flags_query(milestones, events_sql, params, starts,
+                                    assign_params + [experiment], after_start=True,
+                                    extra_start_columns=", s.variant")
+    sums = ", ".join(f"count(*) FILTER (WHERE m{i})" for i in range(len(milestones)))
+    rows = con.execute(f"{base} SELECT variant, count(*), {sums} FROM flags GROUP BY 1",
+                       all_params).fetchall()
+    excluded = con.execute(
+        f"SELECT count(*) FROM (SELECT user_id FROM ({assign_sql}) WHERE experiment = ? "
+        "GROUP BY 1 HAVING count(DISTINCT variant) > 1)",
+        assign_params + [experiment]).fetchone()[0]
+    rows.sort(key=lambda r: (r[0] != "control", r[0]))
+    metric_rows = [MetricRow(metric=m.key, variant=r[0], users=r[1], conversions=r[2 + i],
+                             experiment=experiment)
+                   for i, m in enumerate(milestones) for r in rows]
+    return metric_rows, int(excluded)

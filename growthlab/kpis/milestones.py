@@ -1,0 +1,152 @@
+"""Milestones: the ordered funnel of customer leaps, each with one KPI rule."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import tomllib
+
+from growthlab.errors import InputError, RuleError
+from growthlab.kpis.rules import Node, dependencies, parse_rule
+
+SUCCESS_MOMENTS = ("setup", "aha", "eureka", "habit")
+PHASES = ("Struggle", "Evaluation", "Growth")
+KEY_PATTERN = re.compile(r"[a-z][a-z0-9_]*")
+
+
+@dataclass(frozen=True)
+class Milestone:
+    key: str
+    name: str
+    phase: str
+    rule: str
+    window_days: int | None = None
+    success_moment: str | None = None
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+def validate(milestones: list[Milestone], source: str = "milestones") -> dict[str, Node]:
+    """Check keys, windows and rules; return each milestone's parsed rule."""
+    trees: dict[str, Node] = {}
+    for i, m in enumerate(milestones, start=1):
+        where = f"{source}: milestone {i}"
+        if not KEY_PATTERN.fullmatch(m.key or ""):
+            raise InputError(f"key {m.key!r} must be lowercase letters, digits and _ "
+                             "(e.g. first_value)", source=where, field="key")
+        if m.key in trees:
+            raise InputError(f"key {m.key!r} is used twice; keys must be unique",
+                             source=where, field="key")
+        if not (m.name or "").strip():
+            raise InputError("name is empty", source=where, field="name")
+        if m.window_days is not None and (not isinstance(m.window_days, int)
+                                          or isinstance(m.window_days, bool)
+                                          or m.window_days <= 0):
+            raise InputError(f"window_days must be a whole number of days above 0, not "
+                             f"{m.window_days!r}", source=where, field="window_days")
+        if m.success_moment is not None and m.success_moment not in SUCCESS_MOMENTS:
+            raise InputError(f"success_moment must be one of {', '.join(SUCCESS_MOMENTS)}",
+                             source=where, field="success_moment")
+        trees[m.key] = parse_rule(m.rule or "", m.key)
+    for key, tree in trees.items():
+        for dep in dependencies(tree):
+            if dep not in trees:
+                raise RuleError(f'rule for "{key}": reached({dep}) names no milestone; '
+                                f"known keys: {', '.join(trees)}")
+    _check_cycles(trees)
+    return trees
+
+
+def _check_cycles(trees: dict[str, Node]) -> None:
+    state: dict[str, int] = {}
+
+    def visit(key: str, path: list[str]) -> None:
+        if state.get(key) == 2:
+            return
+        if state.get(key) == 1:
+            cycle = " -> ".join(path[path.index(key):] + [key])
+            raise RuleError(f'rule for "{path[-1]}": reached() goes round in a cycle ({cycle})')
+        state[key] = 1
+        for dep in dependencies(trees[key]):
+            visit(dep, path + [key])
+        state[key] = 2
+
+    for key in trees:
+        visit(key, [])
+
+
+def parse_milestones_toml(text: str, source: str = "milestones.toml") -> list[Milestone]:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"not valid TOML: {exc}", source=source) from None
+    entries = data.get("milestones")
+    if not isinstance(entries, list) or not entries:
+        raise InputError("no [[milestones]] entries found; each needs key, name, phase and rule",
+                         source=source)
+    milestones = []
+    allowed = {"key", "name", "phase", "rule", "window_days", "success_moment"}
+    for i, entry in enumerate(entries, start=1):
+        where = f"{source}: milestone {i}"
+        if not isinstance(entry, dict):
+            raise InputError("must be a table with key, name, phase and rule", source=where)
+        unknown = set(entry) - allowed
+        if unknown:
+            raise InputError(f"unknown field(s) {', '.join(sorted(unknown))}", source=where)
+        for field in ("key", "name", "rule"):
+            if not isinstance(entry.get(field), str):
+                raise InputError("is missing or not text", source=where, field=field)
+        milestones.append(Milestone(entry["key"], entry["name"], str(entry.get("phase", "")),
+                                    entry["rule"], entry.get("window_days"),
+                                    entry.get("success_moment")))
+    validate(milestones, source)
+    return milestones
+
+
+def load_milestones_file(path: str | Path) -> list[Milestone]:
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read the file ({exc.strerror})", source=str(path)) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError("not UTF-8 text; save the file as UTF-8", source=str(path)) from None
+    return parse_milestones_toml(text, str(path))
+
+
+def _toml_string(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
+
+
+def milestones_toml(milestones: list[Milestone]) -> str:
+    parts = []
+    for m in milestones:
+        lines = ["[[milestones]]"]
+        for field, value in m.as_dict().items():
+            lines.append(f"{field} = {value if isinstance(value, int) else _toml_string(value)}")
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts) + "\n"
+
+
+def load_from_workspace(db) -> list[Milestone]:
+    return [Milestone(r["key"], r["name"], r["phase"], r["rule"], r["window_days"],
+                      r["success_moment"])
+            for r in db.query("SELECT * FROM milestones ORDER BY position")]
+
+
+def save_to_workspace(db, milestones: list[Milestone], actor: str = "local") -> None:
+    """Replace the workspace's milestones (validated first; one transaction)."""
+    from growthlab.db import audit, transaction
+
+    validate(milestones)
+    with transaction(db):
+        db.execute("DELETE FROM milestones")
+        for position, m in enumerate(milestones):
+            db["milestones"].insert({**asdict(m), "position": position})
+        audit(db, actor, "replace", "milestones", None, {"keys": [m.key for m in milestones]})

@@ -1,0 +1,230 @@
+"""The learning log: learnings linked to experiments, and full-text search over everything."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import sqlite3
+from dataclasses import dataclass, field
+
+from growthlab.db import audit, now, transaction, update_versioned
+from growthlab.errors import InputError
+
+STATUSES = ("emerging", "supported", "confirmed", "rejected")
+RELATIONS = ("supports", "contradicts")
+_MARK_START, _MARK_END = "\x02", "\x03"
+_PHRASE = re.compile(r'"([^"]*)"')
+_WORD = re.compile(r"[\w][\w'-]*\*?", re.UNICODE)
+
+
+def _tags(tags) -> list[str]:
+    if isinstance(tags, str):
+        tags = tags.split(",")
+    return sorted({t.strip().lower() for t in tags or [] if t and t.strip()})
+
+
+def create(db, *, title: str, body: str, tags=(), status: str = "emerging", author: str = "",
+           experiments: list[tuple[int, str]] = (), created_at: str | None = None) -> int:
+    title, body = (title or "").strip(), (body or "").strip()
+    if not title:
+        raise InputError("is empty; a learning needs a title someone can scan", field="title")
+    if not body:
+        raise InputError("is empty; say what was learned and what the data showed", field="body")
+    if status not in STATUSES:
+        raise InputError(f"must be one of {', '.join(STATUSES)}", field="status")
+    stamp = created_at or now()
+    with transaction(db):
+        row_id = db["learnings"].insert({
+            "title": title, "body": body, "tags": json.dumps(_tags(tags)), "status": status,
+            "author": author, "created_at": stamp, "updated_at": stamp}).last_pk
+        for experiment_id, relation in experiments:
+            if relation not in RELATIONS:
+                raise InputError(f"must be one of {', '.join(RELATIONS)}", field="relation")
+            db["learning_experiments"].insert({"learning_id": row_id,
+                                               "experiment_id": experiment_id,
+                                               "relation": relation}, replace=True)
+        audit(db, author, "create", "learning", row_id, {"title": title})
+    return row_id
+
+
+def update(db, learning_id: int, version: int, changes: dict, *, actor: str = "local") -> dict:
+    if "status" in changes and changes["status"] not in STATUSES:
+        raise InputError(f"must be one of {', '.join(STATUSES)}", field="status")
+    if "tags" in changes:
+        changes = {**changes, "tags": json.dumps(_tags(changes["tags"]))}
+    for name in ("title", "body"):
+        if name in changes and not (changes[name] or "").strip():
+            raise InputError("is empty", field=name)
+    return update_versioned(db, "learnings", learning_id, version, changes, actor=actor,
+                            entity="learning")
+
+
+def get(db, learning_id: int) -> dict:
+    row = next(db.query("SELECT * FROM learnings WHERE id = ?", [learning_id]), None)
+    if row is None:
+        raise InputError(f"learning {learning_id} does not exist", field="learning")
+    row["tags"] = json.loads(row["tags"])
+    row["experiments"] = list(db.query(
+        "SELECT e.id, e.key, e.title, e.status, e.result, le.relation FROM learning_experiments "
+        "le JOIN experiments e ON e.id = le.experiment_id WHERE le.learning_id = ? "
+        "ORDER BY e.id", [learning_id]))
+    return row
+
+
+def fts_query(text: str, prefix_last: bool = True) -> str:
+    """Turn what a person typed into a safe FTS5 query: every term quoted, phrases kept.
+
+    The last word is searched as a prefix so results appear while typing.
+    """
+    phrases = [p.strip() for p in _PHRASE.findall(text) if p.strip()]
+    rest = _PHRASE.sub(" ", text)
+    if rest.count('"'):
+        rest = rest.replace('"', " ")
+    words = _WORD.findall(rest)
+    terms = [f'"{p.replace(chr(34), "")}"' for p in phrases]
+    for i, word in enumerate(words):
+        star = word.endswith("*") or (prefix_last and i == len(words) - 1
+                                      and not text.rstrip().endswith('"') and len(word) >= 2
+                                      and not text.endswith(" "))
+        word = word.rstrip("*")
+        if word.upper() in ("AND", "OR", "NOT", "NEAR") or not word:
+            continue
+        terms.append(f'"{word}"' + ("*" if star else ""))
+    return " ".join(terms)
+
+
+@dataclass
+class Hit:
+    kind: str
+    id: int
+    title: str
+    snippet: str
+    score: float
+    tags: list[str]
+    facets: dict[str, str | None] = field(default_factory=dict)
+    raw_snippet: str = ""
+
+    def as_dict(self) -> dict:
+        return {"kind": self.kind, "id": self.id, "title": self.title, "snippet": self.snippet,
+                "score": self.score, "tags": self.tags}
+
+    @property
+    def snippet_html(self) -> str:
+        """The snippet escaped for HTML, matches in <mark>."""
+        return html.escape(self.raw_snippet).replace(_MARK_START, "<mark>").replace(
+            _MARK_END, "</mark>")
+
+
+def search(db, query: str, *, kind: str | None = None, limit: int = 20,
+           facets: dict[str, list[str]] | None = None) -> list[Hit]:
+    """bm25-ranked hits over learnings and experiments; any text is safe to pass."""
+    match = fts_query(query or "")
+    if not match:
+        return []
+    try:
+        rows = list(db.query(
+            "SELECT kind, ref_id, title, "
+            f"snippet(search_index, 3, '{_MARK_START}', '{_MARK_END}', ' … ', 14) AS snip, "
+            "bm25(search_index, 0, 0, 10.0, 1.0, 4.0) AS rank FROM search_index "
+            "WHERE search_index MATCH ? AND (? IS NULL OR kind = ?) ORDER BY rank LIMIT ?",
+            [match, kind, kind, max(limit, 1) * (5 if facets else 1)]))
+    except sqlite3.OperationalError:
+        rows = []
+    hits = _hydrate(db, rows)
+    if facets:
+        hits = [h for h in hits if all(_facet_matches(h, name, wanted)
+                                       for name, wanted in facets.items())]
+    return hits[:limit]
+
+
+def _facet_matches(hit: Hit, name: str, wanted: list[str]) -> bool:
+    if not wanted:
+        return True
+    if name == "tag":
+        return any(t in wanted for t in hit.tags)
+    return hit.facets.get(name) in wanted
+
+
+def _hydrate(db, rows: list[dict]) -> list[Hit]:
+    learning_ids = [r["ref_id"] for r in rows if r["kind"] == "learning"]
+    experiment_ids = [r["ref_id"] for r in rows if r["kind"] == "experiment"]
+    learning_meta = {r["id"]: r for r in _in_query(
+        db, "SELECT id, title, tags, status FROM learnings WHERE id IN ({})", learning_ids)}
+    experiment_meta = {r["id"]: r for r in _in_query(
+        db, "SELECT e.id, e.key, e.title, e.status, e.result, e.milestone_key, "
+            "l.name AS loop, pa.name AS area, s.name AS squad FROM experiments e "
+            "LEFT JOIN loops l ON l.id = e.loop_id LEFT JOIN product_areas pa "
+            "ON pa.id = e.product_area_id LEFT JOIN squads s ON s.id = e.squad_id "
+            "WHERE e.id IN ({})", experiment_ids)}
+    hits = []
+    for r in rows:
+        if r["kind"] == "learning":
+            meta = learning_meta.get(r["ref_id"])
+            if not meta:
+                continue
+            tags = json.loads(meta["tags"])
+            title = meta["title"]
+            facet = {"status": meta["status"]}
+        else:
+            meta = experiment_meta.get(r["ref_id"])
+            if not meta:
+                continue
+            title = f"{meta['key']} {meta['title']}"
+            facet = {"status": meta["status"], "stage": meta["milestone_key"],
+                     "loop": meta["loop"], "area": meta["area"], "squad": meta["squad"],
+                     "result": meta["result"]}
+            tags = [t for t in (meta["milestone_key"], meta["loop"], meta["area"],
+                                meta["squad"], meta["result"]) if t]
+        raw = r["snip"] or ""
+        plain = raw.replace(_MARK_START, "**").replace(_MARK_END, "**")
+        hits.append(Hit(r["kind"], r["ref_id"], title, plain, round(-float(r["rank"]), 6), tags,
+                        facet, raw))
+    return hits
+
+
+def _in_query(db, sql: str, ids: list[int]):
+    if not ids:
+        return []
+    return db.query(sql.format(",".join("?" for _ in ids)), ids)
+
+
+def facet_counts(hits: list[Hit]) -> dict[str, dict[str, int]]:
+    counts: dict[str, dict[str, int]] = {}
+    for h in hits:
+        for name, value in h.facets.items():
+            if value and isinstance(value, str):
+                counts.setdefault(name, {}).setdefault(value, 0)
+                counts[name][value] += 1
+    return counts
+
+
+def listing(db, *, status: list[str] | None = None, tag: str | None = None) -> list[dict]:
+    rows = []
+    for r in db.query("SELECT * FROM learnings ORDER BY created_at DESC, id DESC"):
+        r["tags"] = json.loads(r["tags"])
+        if status and r["status"] not in status:
+            continue
+        if tag and tag not in r["tags"]:
+            continue
+        rows.append(r)
+    return rows
+
+
+def render_markdown(body: str) -> str:
+    """Markdown to HTML that cannot run script: tags whitelisted, only http(s)/mailto links."""
+    import nh3
+    from markdown_it import MarkdownIt
+
+    rendered = MarkdownIt("commonmark", {"html": False}).enable("table").render(body or "")
+    return nh3.clean(rendered, url_schemes={"http", "https", "mailto"},
+                     link_rel="noopener noreferrer nofollow")
+
+
+def to_markdown(rows: list[dict]) -> str:
+    parts = ["# Learning log\n"]
+    for r in rows:
+        tags = ", ".join(r["tags"]) or "none"
+        parts.append(f"## {r['title']}\n\n*Status: {r['status']} · tags: {tags} · "
+                     f"{r['created_at'][:10]} · {r['author'] or 'unknown'}*\n\n{r['body']}\n")
+    return "\n".join(parts)

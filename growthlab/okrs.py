@@ -1,0 +1,254 @@
+"""Outcome OKRs: objectives, key results on metrics, check-ins, progress and pace, lint."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from growthlab.db import audit, now, transaction
+from growthlab.errors import InputError
+
+STALE_AFTER_DAYS = 14
+ON_TRACK_GAP = 0.10
+AT_RISK_GAP = 0.25
+STATUS_RULE = ("On track: progress within 10 points of the pace line (where time elapsed says "
+               "you should be); at risk: 10 to 25 points behind; off track: more than 25 "
+               "points behind.")
+
+OUTPUT_WORDS = ("launch", "ship", "build", "release", "migrate", "implement", "deliver",
+                "roll out", "rollout", "deploy", "redesign", "create", "introduce", "complete")
+CAPTURE_WORDS = ("revenue", "mrr", "arr", "churn", "arpu", "arpa", "deal size", "bookings",
+                 "conversion to paid", "paid conversion", "upsell revenue", "ltv", "pipeline")
+MOVEMENT = re.compile(r"\b(raise|increase|grow|lift|cut|reduce|lower|decrease|improve|double|"
+                      r"halve|from\s+\S+\s+to)\b|\d+\s*%", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class LintWarning:
+    code: str
+    message: str
+    suggestion: str
+
+
+def lint_key_result(statement: str, metric: str = "", metric_kind: str = "value_creation"
+                    ) -> list[LintWarning]:
+    """Warnings for key results that read like outputs, capture value, or target NPS."""
+    text = f"{statement} {metric}".lower()
+    warnings = []
+    output_word = next((w for w in OUTPUT_WORDS if re.search(rf"\b{w}", statement.lower())), None)
+    if output_word and not MOVEMENT.search(statement):
+        warnings.append(LintWarning(
+            "output",
+            f"Reads like an output: \"{output_word}\" describes a deliverable, not a change in "
+            "customer behaviour. Shipping it does not tell you whether customers got value.",
+            "Rewrite as an outcome: \"Raise <milestone KPI> from A to B\", and list the "
+            "deliverable as an experiment that pushes on it."))
+    capture = next((w for w in CAPTURE_WORDS if re.search(rf"\b{re.escape(w)}\b", text)), None)
+    if metric_kind == "value_capture" or capture:
+        warnings.append(LintWarning(
+            "value_capture",
+            f"Value-capture metric{f' ({capture})' if capture else ''}: it measures what the "
+            "business got, not what customers got. As a squad goal it invites gaming (you can "
+            "cut churn by hiding the cancel button) and one squad cannot see its own effect in it.",
+            "Track it for finance, but set the squad a value-creation KPI it can move, such as "
+            "the share of new teams reaching Value realization."))
+    if re.search(r"\bnps\b|net promoter", text):
+        warnings.append(LintWarning(
+            "nps",
+            "NPS as a target: a survey score that lags behaviour and is easy to nudge by who "
+            "you ask and when.",
+            "Use a customer-effort score or a usage KPI (a milestone) as the target."))
+    return warnings
+
+
+def progress(baseline: float, target: float, value: float) -> float:
+    """Share of the way from baseline to target; right for decreasing metrics too."""
+    if target == baseline:
+        raise InputError("target equals baseline, so progress is undefined", field="target")
+    return (value - baseline) / (target - baseline)
+
+
+def expected_progress(start: date, end: date, today: date) -> float:
+    """Where time says you should be: 0 before start, 1 after end, linear between."""
+    span = (end - start).days
+    if span <= 0:
+        return 1.0
+    return min(max((today - start).days / span, 0.0), 1.0)
+
+
+def status(actual: float, expected: float) -> str:
+    gap = expected - actual
+    if gap <= ON_TRACK_GAP:
+        return "on track"
+    return "at risk" if gap <= AT_RISK_GAP else "off track"
+
+
+def forecast(points: list[tuple[date, float]], end: date) -> float | None:
+    """Least-squares line through the check-ins, read at the end date."""
+    if len(points) < 2:
+        return None
+    xs = [(d - points[0][0]).days for d, _ in points]
+    ys = [v for _, v in points]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    sxx = sum((x - mx) ** 2 for x in xs)
+    if sxx == 0:
+        return None
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sxx
+    return my + slope * ((end - points[0][0]).days - mx)
+
+
+def _date(value: str | date, name: str) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise InputError(f"{value!r} is not a date; use YYYY-MM-DD", field=name) from None
+
+
+def _text(value: str, name: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise InputError("is empty", field=name)
+    return value
+
+
+def create_objective(db, *, title: str, start_date, end_date, why: str = "", period: str = "",
+                     squad_id: int | None = None, actor: str = "local") -> int:
+    start, end = _date(start_date, "start_date"), _date(end_date, "end_date")
+    if end <= start:
+        raise InputError("must be after the start date", field="end_date")
+    stamp = now()
+    with transaction(db):
+        row_id = db["objectives"].insert({
+            "title": _text(title, "title"), "why": why, "period": period,
+            "start_date": start.isoformat(), "end_date": end.isoformat(), "squad_id": squad_id,
+            "created_at": stamp, "updated_at": stamp}).last_pk
+        audit(db, actor, "create", "objective", row_id, {"title": title})
+    return row_id
+
+
+def check_key_result(*, statement: str, metric: str, baseline: float, target: float,
+                     direction: str, metric_kind: str, start_date, end_date,
+                     stretch: float | None = None) -> dict:
+    """Validate a key result's fields; returns them normalised."""
+    if direction not in ("increase", "decrease"):
+        raise InputError("must be increase or decrease", field="direction")
+    if metric_kind not in ("value_creation", "value_capture"):
+        raise InputError("must be value_creation or value_capture", field="metric_kind")
+    if baseline == target:
+        raise InputError("target equals baseline; a key result must move the metric",
+                         field="target")
+    if (target > baseline) != (direction == "increase"):
+        word = "above" if direction == "increase" else "below"
+        raise InputError(f"for a metric to {direction}, the target must be {word} the baseline",
+                         field="target")
+    if stretch is not None and (stretch - target) * (target - baseline) < 0:
+        raise InputError("the stretch goal must lie beyond the target", field="stretch")
+    start, end = _date(start_date, "start_date"), _date(end_date, "end_date")
+    if end <= start:
+        raise InputError("must be after the start date", field="end_date")
+    return {"statement": _text(statement, "statement"), "metric": _text(metric, "metric"),
+            "baseline": float(baseline), "target": float(target), "direction": direction,
+            "metric_kind": metric_kind, "stretch": stretch, "start_date": start.isoformat(),
+            "end_date": end.isoformat()}
+
+
+def create_key_result(db, objective_id: int, *, unit: str = "", actor: str = "local",
+                      **fields) -> int:
+    values = check_key_result(**fields)
+    stamp = now()
+    with transaction(db):
+        row_id = db["key_results"].insert({**values, "objective_id": objective_id, "unit": unit,
+                                           "created_at": stamp, "updated_at": stamp}).last_pk
+        audit(db, actor, "create", "key_result", row_id, {"statement": values["statement"]})
+    return row_id
+
+
+def add_checkin(db, key_result_id: int, *, day, value: float, confidence: int, note: str = "",
+                author: str = "local") -> int:
+    if not 0 <= int(confidence) <= 10:
+        raise InputError("must be between 0 and 10", field="confidence")
+    with transaction(db):
+        row_id = db["checkins"].insert({
+            "key_result_id": key_result_id, "date": _date(day, "date").isoformat(),
+            "value": float(value), "confidence": int(confidence), "note": note,
+            "author": author, "created_at": now()}).last_pk
+        audit(db, author, "create", "checkin", row_id, {"key_result_id": key_result_id,
+                                                        "value": value})
+    return row_id
+
+
+@dataclass
+class KeyResultView:
+    """A key result with everything a leader needs: progress, pace, status, forecast."""
+
+    row: dict
+    checkins: list[dict]
+    current: float
+    progress: float
+    expected: float
+    status: str
+    forecast_value: float | None
+    forecast_progress: float | None
+    stale: bool
+    last_checkin: str | None
+    confidence: int | None
+    lint: list[LintWarning]
+    experiments: list[dict] = field(default_factory=list)
+
+    @property
+    def has_running_experiment(self) -> bool:
+        return any(e["status"] in ("running", "analysing") for e in self.experiments)
+
+
+def key_result_view(row: dict, checkins: list[dict], today: date,
+                    experiments: list[dict] | None = None) -> KeyResultView:
+    start, end = _date(row["start_date"], "start_date"), _date(row["end_date"], "end_date")
+    points = [(_date(c["date"], "date"), c["value"]) for c in checkins]
+    current = points[-1][1] if points else row["baseline"]
+    actual = progress(row["baseline"], row["target"], current)
+    expected = expected_progress(start, end, today)
+    predicted = forecast(points, end)
+    last = points[-1][0] if points else None
+    return KeyResultView(
+        row=row, checkins=checkins, current=current, progress=actual, expected=expected,
+        status=status(actual, expected), forecast_value=predicted,
+        forecast_progress=None if predicted is None else progress(row["baseline"], row["target"],
+                                                                   predicted),
+        stale=start <= today and (last is None or (today - last) > timedelta(STALE_AFTER_DAYS)),
+        last_checkin=last.isoformat() if last else None,
+        confidence=checkins[-1]["confidence"] if checkins else None,
+        lint=lint_key_result(row["statement"], row["metric"], row["metric_kind"]),
+        experiments=experiments or [])
+
+
+@dataclass
+class ObjectiveView:
+    row: dict
+    key_results: list[KeyResultView]
+
+    @property
+    def uncovered(self) -> list[KeyResultView]:
+        """Key results no running experiment is pushing on."""
+        return [kr for kr in self.key_results if not kr.has_running_experiment]
+
+
+def overview(db, today: date | None = None) -> list[ObjectiveView]:
+    """Every objective with its key results, check-ins and linked experiments."""
+    today = today or date.today()
+    checkins: dict[int, list[dict]] = {}
+    for c in db.query("SELECT * FROM checkins ORDER BY date, id"):
+        checkins.setdefault(c["key_result_id"], []).append(c)
+    experiments: dict[int, list[dict]] = {}
+    for e in db.query("SELECT id, key, title, status, result, decision, key_result_id "
+                      "FROM experiments WHERE key_result_id IS NOT NULL ORDER BY id"):
+        experiments.setdefault(e["key_result_id"], []).append(e)
+    krs: dict[int, list[KeyResultView]] = {}
+    for kr in db.query("SELECT * FROM key_results ORDER BY id"):
+        krs.setdefault(kr["objective_id"], []).append(
+            key_result_view(kr, checkins.get(kr["id"], []), today, experiments.get(kr["id"])))
+    objectives = db.query("SELECT o.*, s.name AS squad FROM objectives o "
+                          "LEFT JOIN squads s ON s.id = o.squad_id ORDER BY o.start_date, o.id")
+    return [ObjectiveView(o, krs.get(o["id"], [])) for o in objectives]
