@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
@@ -334,9 +333,3 @@ def ensure_demo(path: str | Path) -> bool:
     create_demo(path)
     return True
 
-
-def remove_workspace(path: Path) -> None:
-    """Delete a workspace and its event files (used by Settings > reset)."""
-    for suffix in ("", "-wal", "-shm"):
-        Path(str(path) + suffix).unlink(missing_ok=True)
-    shutil.rmtree(path.parent / "events", ignore_errors=True)

@@ -47,6 +47,22 @@ def _effect(value: str, name: str) -> str:
     return value
 
 
+def parse_variants(text: str) -> list[tuple[str, float]]:
+    """'control:50, treatment:50' -> [('control', 50.0), ('treatment', 50.0)]."""
+    variants = []
+    for part in (p.strip() for p in (text or "").split(",")):
+        if not part:
+            continue
+        name, _, share = part.partition(":")
+        try:
+            weight = float(share) if share.strip() else 1.0
+        except ValueError:
+            raise InputError(f"{share.strip()!r} is not a number in {part!r}; write name:share",
+                             field="variants") from None
+        variants.append((name.strip(), weight))
+    return variants
+
+
 def next_key(db) -> str:
     row = db.execute("SELECT max(CAST(substr(key, 5) AS INTEGER)) FROM experiments "
                      "WHERE key LIKE 'EXP-%'").fetchone()

@@ -72,10 +72,17 @@ def get(db, learning_id: int) -> dict:
     return row
 
 
-def fts_query(text: str, prefix_last: bool = True) -> str:
+STOPWORDS = frozenset((
+    "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "help", "in", "is", "it",
+    "measured", "of", "on", "or", "that", "the", "their", "them", "they", "this", "to", "we",
+    "believe", "will", "with"))
+
+
+def fts_query(text: str, prefix_last: bool = True, any_word: bool = False) -> str:
     """Turn what a person typed into a safe FTS5 query: every term quoted, phrases kept.
 
-    The last word is searched as a prefix so results appear while typing.
+    The last word is searched as a prefix so results appear while typing. With `any_word`
+    (for "similar past work"), common words are dropped and the rest are OR-ed.
     """
     phrases = [p.strip() for p in _PHRASE.findall(text) if p.strip()]
     rest = _PHRASE.sub(" ", text)
@@ -90,8 +97,10 @@ def fts_query(text: str, prefix_last: bool = True) -> str:
         word = word.rstrip("*")
         if word.upper() in ("AND", "OR", "NOT", "NEAR") or not word:
             continue
-        terms.append(f'"{word}"' + ("*" if star else ""))
-    return " ".join(terms)
+        if any_word and word.lower() in STOPWORDS:
+            continue
+        terms.append(f'"{word}"' + ("*" if star and not any_word else ""))
+    return (" OR " if any_word else " ").join(dict.fromkeys(terms))
 
 
 @dataclass
@@ -117,9 +126,9 @@ class Hit:
 
 
 def search(db, query: str, *, kind: str | None = None, limit: int = 20,
-           facets: dict[str, list[str]] | None = None) -> list[Hit]:
+           facets: dict[str, list[str]] | None = None, any_word: bool = False) -> list[Hit]:
     """bm25-ranked hits over learnings and experiments; any text is safe to pass."""
-    match = fts_query(query or "")
+    match = fts_query(query or "", any_word=any_word)
     if not match:
         return []
     try:

@@ -10,6 +10,7 @@ from growthlab.db import audit, now, transaction
 from growthlab.errors import InputError
 
 STALE_AFTER_DAYS = 14
+STATUSES = ("on track", "at risk", "off track")
 ON_TRACK_GAP = 0.10
 AT_RISK_GAP = 0.25
 STATUS_RULE = ("On track: progress within 10 points of the pace line (where time elapsed says "

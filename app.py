@@ -1,0 +1,37 @@
+"""GrowthLab: configure, make sure a workspace exists, route. Nothing else lives here."""
+
+import streamlit as st
+
+from growthlab.db import workspace_path
+from growthlab.demo import ensure_demo
+from pages._shared import sign_in_configured
+
+st.set_page_config(page_title="GrowthLab", page_icon=":material/science:", layout="wide")
+
+if not workspace_path().exists():
+    with st.spinner("First run: building the demo workspace (about 10 seconds)…"):
+        ensure_demo(workspace_path())
+
+if sign_in_configured() and not st.user.is_logged_in:
+    st.title("GrowthLab")
+    st.write("This GrowthLab is shared by your team. Sign in to continue.")
+    st.button("Sign in", on_click=st.login, type="primary")
+    st.stop()
+
+pages = {
+    "For leaders": [
+        st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:",
+                default=True),
+        st.Page("pages/okrs.py", title="OKRs", icon=":material/flag:"),
+    ],
+    "For squads": [
+        st.Page("pages/experiments.py", title="Experiments", icon=":material/science:"),
+        st.Page("pages/experiment.py", title="Experiment", icon=":material/biotech:"),
+        st.Page("pages/milestones.py", title="Milestones", icon=":material/conversion_path:"),
+    ],
+    "For everyone": [
+        st.Page("pages/learnings.py", title="Learnings", icon=":material/menu_book:"),
+        st.Page("pages/settings.py", title="Settings", icon=":material/settings:"),
+    ],
+}
+st.navigation(pages).run()

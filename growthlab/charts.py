@@ -1,0 +1,173 @@
+"""Plotly figure builders. Each returns a go.Figure; pages only render them."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import plotly.graph_objects as go
+
+STATUS_COLOURS = {"on track": "#2e7d32", "at risk": "#f9a825", "off track": "#c62828"}
+WIN, LOSS, NEUTRAL, GAP = "#2e7d32", "#c62828", "#78909c", "#c62828"
+_LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), template="plotly_white")
+
+
+def forest(results: list[dict], names: dict[str, str] | None = None) -> go.Figure:
+    """Each comparison's effect with its interval; green/red when significant."""
+    names = names or {}
+    relative = bool(results) and results[0]["difference"] == "relative"
+    fig = go.Figure()
+    labels = [f"{names.get(r['metric'], r['metric'])} · {r['variant']}" for r in results]
+    number = ".1%" if relative else ".4g"
+    for r, label in zip(results, labels, strict=True):
+        colour = NEUTRAL if not r["significant"] else (WIN if r["estimate"] > 0 else LOSS)
+        low = r["ci_low"] if r["ci_low"] is not None else r["estimate"]
+        high = r["ci_high"] if r["ci_high"] is not None else r["estimate"]
+        fig.add_trace(go.Scatter(
+            x=[r["estimate"]], y=[label], mode="markers", marker=dict(size=12, color=colour),
+            error_x=dict(type="data", symmetric=False, array=[high - r["estimate"]],
+                         arrayminus=[r["estimate"] - low], color=colour, thickness=3),
+            showlegend=False,
+            hovertemplate=f"{label}<br>effect %{{x:{number}}}<extra></extra>"))
+    fig.add_vline(x=0, line_dash="dash", line_color="#555")
+    fig.update_layout(**_LAYOUT, height=90 + 48 * len(results),
+                      title="Effect of each variant with its interval",
+                      xaxis_title="relative lift" if relative else "absolute difference")
+    fig.update_yaxes(autorange="reversed")
+    if relative:
+        fig.update_xaxes(tickformat=".0%")
+    return fig
+
+
+def funnel_chart(rows: list[dict], gap: dict | None) -> go.Figure:
+    """Users at each milestone; the success gap's target bar in red."""
+    colours = ["#1565c0"] * len(rows)
+    if gap:
+        for i, r in enumerate(rows):
+            if r["key"] == gap["to"]:
+                colours[i] = GAP
+    text = []
+    for r in rows:
+        conversion = r["conversion_from_previous"]
+        extra = "" if conversion is None else f" · {conversion:.0%} of previous"
+        text.append(f"{r['users']:,} ({r['share']:.0%}){extra}")
+    fig = go.Figure(go.Bar(x=[r["users"] for r in rows], y=[r["name"] for r in rows],
+                           orientation="h", marker_color=colours, text=text,
+                           textposition="auto", hovertemplate="%{y}: %{x:,} users<extra></extra>"))
+    fig.update_layout(**_LAYOUT, height=80 + 50 * len(rows), title="Users reaching each milestone")
+    fig.update_yaxes(autorange="reversed")
+    return fig
+
+
+def cohort_lines(cohorts: list[dict], names: dict[str, str], keys: list[str]) -> go.Figure:
+    fig = go.Figure()
+    for key in keys:
+        fig.add_trace(go.Scatter(x=[c["cohort"] for c in cohorts],
+                                 y=[c["shares"][key] for c in cohorts], mode="lines+markers",
+                                 name=names.get(key, key)))
+    fig.update_layout(**_LAYOUT, height=320, title="Share of each weekly sign-up cohort",
+                      yaxis_tickformat=".0%", xaxis_title="sign-up week")
+    return fig
+
+
+def retention_heatmap(table) -> go.Figure:
+    z = [[None if v is None else v for v in c["retention"]] for c in table.cohorts]
+    text = [["" if v is None else f"{v:.0%}" for v in c["retention"]] for c in table.cohorts]
+    fig = go.Figure(go.Heatmap(
+        z=z, x=[f"day {d}" for d in table.days],
+        y=[f"{c['cohort']} ({c['users']:,})" for c in table.cohorts], text=text,
+        texttemplate="%{text}", colorscale="Blues", zmin=0, zmax=1, showscale=False,
+        hovertemplate="%{y} %{x}: %{z:.1%}<extra></extra>"))
+    fig.update_layout(**_LAYOUT, height=80 + 28 * len(table.cohorts),
+                      title="Retention by weekly sign-up cohort (blank: not enough days yet)")
+    fig.update_yaxes(autorange="reversed")
+    return fig
+
+
+def key_result_history(view, today: date) -> go.Figure:
+    """Check-ins against baseline, target, the pace line and the forecast."""
+    row = view.row
+    start, end = date.fromisoformat(row["start_date"]), date.fromisoformat(row["end_date"])
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=[start, end], y=[row["baseline"], row["target"]], mode="lines",
+                             name="pace", line=dict(dash="dot", color="#90a4ae")))
+    if view.checkins:
+        fig.add_trace(go.Scatter(x=[c["date"] for c in view.checkins],
+                                 y=[c["value"] for c in view.checkins], mode="lines+markers",
+                                 name="check-ins",
+                                 line=dict(color=STATUS_COLOURS[view.status], width=3)))
+    if view.forecast_value is not None and view.checkins:
+        last = view.checkins[-1]
+        fig.add_trace(go.Scatter(x=[last["date"], end], y=[last["value"], view.forecast_value],
+                                 mode="lines", name="forecast",
+                                 line=dict(dash="dash", color=STATUS_COLOURS[view.status])))
+    fig.add_hline(y=row["target"], line_color="#2e7d32", annotation_text="target")
+    fig.add_hline(y=row["baseline"], line_color="#9e9e9e", annotation_text="baseline")
+    if start <= today <= end:
+        fig.add_vline(x=today.isoformat(), line_color="#bbb", line_dash="dot")
+    fig.update_layout(**_LAYOUT, height=280, title=None, legend=dict(orientation="h", y=-0.2),
+                      yaxis_title=row["unit"] or None)
+    return fig
+
+
+def progress_bars(views: list) -> go.Figure:
+    """Key results' progress coloured by status, with a tick where pace says they should be."""
+    labels = [_short(v.row["statement"]) for v in views]
+    fig = go.Figure(go.Bar(
+        x=[max(min(v.progress, 1.2), -0.2) for v in views], y=labels, orientation="h",
+        marker_color=[STATUS_COLOURS[v.status] for v in views],
+        text=[f"{v.progress:.0%} · {v.status}" for v in views], textposition="auto",
+        hovertemplate="%{y}<br>progress %{x:.0%}<extra></extra>", name="progress"))
+    fig.add_trace(go.Scatter(x=[v.expected for v in views], y=labels, mode="markers",
+                             marker=dict(symbol="line-ns", size=26, line=dict(width=3,
+                                                                              color="#263238")),
+                             name="pace (expected today)",
+                             hovertemplate="expected %{x:.0%}<extra></extra>"))
+    fig.update_layout(**_LAYOUT, height=70 + 56 * len(views), showlegend=True,
+                      legend=dict(orientation="h", y=-0.25), xaxis=dict(range=[-0.2, 1.2],
+                                                                        tickformat=".0%"))
+    fig.update_yaxes(autorange="reversed")
+    return fig
+
+
+def confidence_trend(views: list) -> go.Figure:
+    fig = go.Figure()
+    for v in views:
+        if v.checkins:
+            fig.add_trace(go.Scatter(x=[c["date"] for c in v.checkins],
+                                     y=[c["confidence"] for c in v.checkins],
+                                     mode="lines+markers", name=_short(v.row["statement"], 32)))
+    fig.update_layout(**_LAYOUT, height=260, title="Confidence at each check-in (0-10)",
+                      yaxis=dict(range=[0, 10]), legend=dict(orientation="h", y=-0.3))
+    return fig
+
+
+def coverage_heatmap(rows: list[dict], stages: list[tuple[str, str]], loops: list[str],
+                     gap_key: str | None) -> go.Figure:
+    """How many experiments touch each funnel stage x loop: where the team does not look."""
+    counts = {(s, lp): 0 for s, _ in stages for lp in loops}
+    for r in rows:
+        if (r["milestone_key"], r["loop"]) in counts:
+            counts[(r["milestone_key"], r["loop"])] += 1
+    labels = [f"{name}{'  ◀ success gap' if key == gap_key else ''}" for key, name in stages]
+    z = [[counts[(key, lp)] for lp in loops] for key, _ in stages]
+    fig = go.Figure(go.Heatmap(z=z, x=loops, y=labels, text=z, texttemplate="%{text}",
+                               colorscale="Greens", showscale=False,
+                               hovertemplate="%{y} × %{x}: %{z} experiments<extra></extra>"))
+    fig.update_layout(**_LAYOUT, height=80 + 45 * len(stages),
+                      title="Experiments by funnel stage and loop")
+    fig.update_yaxes(autorange="reversed")
+    return fig
+
+
+def cadence(weekly: list[dict]) -> go.Figure:
+    fig = go.Figure()
+    for name, colour in (("started", "#1565c0"), ("decided", "#2e7d32")):
+        fig.add_trace(go.Bar(x=[w["week"] for w in weekly], y=[w[name] for w in weekly],
+                             name=name, marker_color=colour))
+    fig.update_layout(**_LAYOUT, height=260, barmode="group",
+                      title="Experiments started and decided per week")
+    return fig
+
+
+def _short(text: str, width: int = 48) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"

@@ -1,0 +1,243 @@
+"""One experiment: its results and verdict, its design and power plan, its decision."""
+
+import json
+
+import streamlit as st
+
+from growthlab import charts, experiments, io
+from growthlab.errors import GrowthLabError
+from growthlab.report import describe
+from growthlab.stats import Options, analyze, detectable_effect, plan
+from growthlab.stats.analysis import drop_constant_metrics
+from pages._shared import (
+    actor,
+    changed,
+    data_file,
+    milestone_names,
+    milestones,
+    report,
+    workspace,
+)
+
+db = workspace()
+names = milestone_names(db)
+choices = {r["id"]: f"{r['key']} {r['title']} ({r['status']})"
+           for r in db.query("SELECT id, key, title, status FROM experiments ORDER BY id DESC")}
+if not choices:
+    st.title("Experiment")
+    st.info("No experiments yet. Log an idea on the Experiments page, then come back to plan "
+            "it, analyse it and decide it.", icon=":material/science:")
+    st.page_link("pages/experiments.py", label="Go to Experiments", icon=":material/add:")
+    st.stop()
+
+requested = st.query_params.get("id")
+if requested and requested.isdigit() and int(requested) in choices:
+    current = int(requested)
+else:  # the most recently started experiment that has results, else the newest
+    latest = db.execute("SELECT e.id FROM experiments e WHERE e.status IN ('running', "
+                        "'analysing') AND EXISTS (SELECT 1 FROM metric_results m WHERE "
+                        "m.experiment_id = e.id) ORDER BY e.started_at DESC LIMIT 1").fetchone()
+    current = latest[0] if latest else next(iter(choices))
+selected = st.selectbox("Experiment", list(choices), index=list(choices).index(current),
+                        format_func=choices.get)
+st.query_params["id"] = str(selected)
+exp = experiments.get(db, selected)
+
+st.title(f"{exp['key']} {exp['title']}")
+tags = [f"**{exp['status']}**", names.get(exp["milestone_key"], exp["milestone_key"]),
+        exp["loop"], exp["product_area"], exp["squad"],
+        f"acquisition: {exp['expected_acquisition']}", f"retention: {exp['expected_retention']}"]
+st.markdown(" · ".join(t for t in tags if t))
+if exp["key_result"]:
+    st.caption(f"Pushes on key result: {exp['key_result']}")
+if exp["result"]:
+    st.success(f"Result: **{exp['result']}** · decision: **{exp['decision']}** · "
+               f"{exp['conclusion']}", icon=":material/gavel:")
+
+results_tab, design_tab, decide_tab = st.tabs(["Results", "Design & power", "Lifecycle & decision"])
+
+with results_tab:
+    rows = experiments.results(db, selected)
+    c = st.columns(4)
+    method = c[0].segmented_control("Method", ["frequentist", "bayesian", "sequential"],
+                                    default="frequentist", key="method") or "frequentist"
+    difference = c[1].segmented_control("Difference", ["relative", "absolute"],
+                                        default="relative", key="difference") or "relative"
+    correction = c[2].selectbox("Multiple-testing correction", ["holm", "bh", "none"],
+                                format_func={"holm": "Holm", "bh": "Benjamini-Hochberg",
+                                             "none": "none"}.get)
+    alpha = c[3].select_slider("Alpha", [0.01, 0.05, 0.1], value=0.05)
+    if not rows:
+        st.info("No results yet. Upload a summary CSV below (one row per metric per variant) "
+                "or compute the milestone KPIs from events.", icon=":material/upload_file:")
+    else:
+        weights = [v["weight"] for v in experiments.variants(db, selected)]
+        variants_seen = list(dict.fromkeys(r.variant for r in rows))
+        try:
+            kept, skipped = drop_constant_metrics(rows)
+            analysis = analyze(kept, Options(
+                method=method, difference=difference, alpha=alpha, correction=correction,
+                weights=weights if len(weights) == len(variants_seen) else None))
+        except GrowthLabError as exc:
+            st.error(f"These results cannot be analysed: {exc}", icon=":material/error:")
+            analysis = None
+        if analysis:
+            srm = next(iter(analysis.srm.values()))
+            if srm.flagged:
+                st.error(f"**Sample-ratio mismatch** (p = {srm.p_value:.2g}): users per variant "
+                         f"{srm.users} do not match the planned split "
+                         f"{[round(w, 2) for w in srm.expected_weights]}. Assignment or logging "
+                         "is broken; do not trust these results until it is fixed.",
+                         icon=":material/report:")
+            for r in analysis.results:
+                sentence = describe(r, names.get(r["metric"]), alpha)
+                (st.success if r["significant"] and r["estimate"] > 0 else
+                 st.error if r["significant"] else st.info)(sentence)
+            relative = difference == "relative"
+            fmt = "percent" if relative else "%.4f"
+            table = [{
+                "metric": names.get(r["metric"], r["metric"]), "variant": r["variant"],
+                "users": r["users"], "control users": r["control_users"],
+                "control": r["control_mean"], "variant mean": r["mean"],
+                "lift" if relative else "difference": r["estimate"], "CI low": r["ci_low"],
+                "CI high": r["ci_high"], "p-value": r["p_value"],
+                "adjusted p": r["adjusted_p_value"], "chance to win": r["chance_to_win"],
+                "significant": "✅ yes" if r["significant"] else "– no",
+            } for r in analysis.results]
+            st.dataframe(table, hide_index=True, width="stretch", column_config={
+                "control": st.column_config.NumberColumn(format="%.4g"),
+                "variant mean": st.column_config.NumberColumn(format="%.4g"),
+                "lift": st.column_config.NumberColumn(format="percent"),
+                "difference": st.column_config.NumberColumn(format="%.4g"),
+                "CI low": st.column_config.NumberColumn(format=fmt),
+                "CI high": st.column_config.NumberColumn(format=fmt),
+                "p-value": st.column_config.NumberColumn(format="%.4f"),
+                "adjusted p": st.column_config.NumberColumn(format="%.4f"),
+                "chance to win": st.column_config.NumberColumn(format="percent")})
+            st.plotly_chart(charts.forest(analysis.results, names))
+            if skipped:
+                st.caption("Not tested (every user has the same value): "
+                           + ", ".join(names.get(m, m) for m in skipped))
+            st.caption({"frequentist": "Two-sided Welch t-test; lift CIs by the delta method.",
+                        "bayesian": "Gaussian posterior on the lift with a flat prior; chance "
+                                    "to win is the posterior probability the variant is better.",
+                        "sequential": "Always-valid confidence sequences (N* = 5000): safe to "
+                                      "look every day."}[method])
+
+    st.markdown("#### Add results")
+    upload = st.file_uploader("Summary CSV: metric, variant, users, conversions (or sum, "
+                              "sum_squares)", type=["csv"], key=f"upload-{selected}")
+    if upload is not None and st.button("Import results", type="primary"):
+        try:
+            parsed = io.parse_results_csv(upload.getvalue(), upload.name)
+            count = experiments.record_results(db, selected, parsed, source="upload",
+                                               actor=actor())
+            changed(f"Imported {count} result rows from {upload.name}")
+            st.rerun()
+        except Exception as exc:  # noqa: BLE001
+            report(exc)
+    events = data_file(db, "events_path")
+    assignments = data_file(db, "assignments_path")
+    if events and assignments and st.button("Compute milestone KPIs from events",
+                                            icon=":material/database:"):
+        from growthlab.kpis import experiment_metric_rows
+
+        try:
+            with st.status("Counting milestone KPIs per variant from events…") as status:
+                computed, excluded = experiment_metric_rows(events, assignments,
+                                                            milestones(db), exp["key"])
+                computed, skipped = drop_constant_metrics(computed)
+                experiments.record_results(db, selected, computed, source="events",
+                                           actor=actor())
+                status.update(label=f"Done: {len(computed)} rows; {excluded} user(s) in "
+                                    "several variants excluded", state="complete")
+            changed("Results computed from events")
+            st.rerun()
+        except Exception as exc:  # noqa: BLE001
+            report(exc)
+
+with design_tab:
+    st.markdown(f"**Hypothesis.** {exp['hypothesis'] or '*not written yet*'}")
+    missing = experiments.check_hypothesis(exp["hypothesis"])
+    if missing:
+        st.caption(f"Template: {experiments.HYPOTHESIS_HINT} Missing: {', '.join(missing)}.")
+    st.markdown(f"**Primary metric:** {names.get(exp['primary_metric'], exp['primary_metric'])}"
+                f" · **guardrails:** {', '.join(json.loads(exp['guardrail_metrics'])) or 'none'}")
+    st.dataframe([{"variant": v["key"], "planned share": v["weight"]}
+                  for v in experiments.variants(db, selected)], hide_index=True,
+                 column_config={"planned share": st.column_config.NumberColumn(format="percent")})
+    st.markdown("#### Power and duration")
+    c = st.columns(5)
+    baseline = c[0].number_input("Baseline rate", 0.001, 0.999, 0.30, format="%.3f")
+    mde = c[1].number_input("Minimum detectable lift (relative)", 0.005, 5.0, 0.05,
+                            format="%.3f")
+    power = c[2].number_input("Power", 0.5, 0.99, 0.8)
+    daily = c[3].number_input("Users per day in the experiment", 1, 10_000_000, 2000)
+    n_variants = c[4].number_input("Variants", 2, 10, max(2, len(experiments.variants(
+        db, selected))))
+    try:
+        p = plan(baseline, mde, relative=True, alpha=alpha, power=power,
+                 variants=int(n_variants), daily_users=daily)
+        st.success(f"**{p.users_per_variant:,} users per variant** ({p.total_users:,} in total) "
+                   f"to detect {p.baseline:.1%} → {p.target:.1%}: about **{p.days:.0f} days** "
+                   f"at {daily:,} users a day.", icon=":material/timer:")
+        for weeks in (1, 2, 4):
+            n = int(daily * 7 * weeks / n_variants)
+            if n >= 2:
+                effect = detectable_effect(baseline, n, alpha=alpha, power=power,
+                                           variants=int(n_variants), relative=True)
+                st.caption(f"Run {weeks} week(s): detects a lift of {effect:.1%} or more.")
+    except GrowthLabError as exc:
+        st.error(str(exc))
+
+with decide_tab:
+    allowed = experiments.TRANSITIONS[exp["status"]]
+    dates = {k: exp[v] for k, v in experiments.STATUS_DATE.items() if exp[v]}
+    st.caption("Lifecycle: idea → backlog → running → analysing → decided → archived. "
+               + " · ".join(f"{k} {v[:10]}" for k, v in dates.items()))
+    for target in allowed:
+        if target == "decided":
+            continue
+        if st.button(f"Move to {target}", key=f"move-{target}"):
+            try:
+                experiments.move(db, selected, exp["version"], target, actor=actor())
+                changed(f"{exp['key']} moved to {target}")
+                st.rerun()
+            except Exception as exc:  # noqa: BLE001
+                report(exc)
+    if exp["status"] == "analysing":
+        st.markdown("#### Decide")
+        st.caption("Deciding requires a learning, written for someone who was not there.")
+        with st.form("decide"):
+            c = st.columns(2)
+            result = c[0].selectbox("Result", experiments.RESULTS)
+            decision = c[1].selectbox("Decision", experiments.DECISIONS)
+            conclusion = st.text_area("Conclusion: what the data showed")
+            l_title = st.text_input("Learning title")
+            l_body = st.text_area("Learning (markdown): what we now believe, and how sure")
+            c = st.columns(3)
+            l_status = c[0].selectbox("Learning status", ["emerging", "supported", "confirmed",
+                                                          "rejected"])
+            obs_acq = c[1].selectbox("Observed effect on acquisition", experiments.EFFECTS, 3)
+            obs_ret = c[2].selectbox("Observed effect on retention", experiments.EFFECTS, 3)
+            if st.form_submit_button("Decide", type="primary"):
+                try:
+                    experiments.decide(
+                        db, selected, exp["version"], result=result, decision=decision,
+                        conclusion=conclusion, learning_title=l_title, learning_body=l_body,
+                        learning_status=l_status, observed_acquisition=obs_acq,
+                        observed_retention=obs_ret, actor=actor())
+                    changed(f"{exp['key']} decided: {result}, {decision}")
+                    st.rerun()
+                except Exception as exc:  # noqa: BLE001
+                    report(exc)
+    elif exp["status"] not in ("decided", "archived"):
+        st.caption("Decide once the experiment is in analysing.")
+    linked = list(db.query(
+        "SELECT l.id, l.title, l.status, le.relation FROM learning_experiments le "
+        "JOIN learnings l ON l.id = le.learning_id WHERE le.experiment_id = ?", [selected]))
+    if linked:
+        st.markdown("#### Learnings")
+        for item in linked:
+            st.page_link("pages/learnings.py", label=f"{item['title']} ({item['status']}, "
+                         f"{item['relation']})", query_params={"learning": item["id"]})

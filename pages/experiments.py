@@ -1,0 +1,152 @@
+"""Experiments: the backlog ranked by ICE, the board, and the programme review."""
+
+import streamlit as st
+
+from growthlab import charts, experiments, learnings
+from pages._shared import actor, changed, milestone_names, report, workspace, workspace_funnel
+
+db = workspace()
+st.title("Experiments")
+names = milestone_names(db)
+squads = {r["name"]: r["id"] for r in db.query("SELECT id, name FROM squads ORDER BY name")}
+loops = {r["name"]: r["id"] for r in db.query("SELECT id, name FROM loops ORDER BY name")}
+areas = {r["name"]: r["id"] for r in db.query("SELECT id, name FROM product_areas ORDER BY name")}
+krs = {r["statement"]: r["id"] for r in db.query("SELECT id, statement FROM key_results")}
+
+FILTERS = {"status": list(experiments.STATUSES), "squad": list(squads),
+           "milestone": list(names), "loop": list(loops), "area": list(areas),
+           "result": list(experiments.RESULTS)}
+params = st.query_params
+
+
+def from_url(name: str) -> list[str]:
+    return [v for v in params.get_all(name) if v in FILTERS[name]]
+
+
+with st.sidebar:
+    st.header("Filters")
+    st.caption("Filters live in the address bar: copy it to share this view.")
+    chosen = {}
+    for name, options in FILTERS.items():
+        chosen[name] = st.multiselect(
+            name.capitalize(), options, default=from_url(name), key=f"f-{name}",
+            format_func=(lambda k: names.get(k, k)) if name == "milestone" else str)
+        params[name] = chosen[name]
+    text = st.text_input("Title or hypothesis contains", value=params.get("q", ""), key="f-q")
+    params["q"] = text
+
+rows = experiments.listing(db, text=text, **chosen)
+views = ["list", "board", "review"]
+view = st.segmented_control("View", views, default=params.get("view", "list")
+                            if params.get("view") in views else "list", key="view-choice",
+                            format_func=lambda v: {"list": "List", "board": "Board",
+                                                   "review": "Programme review"}[v])
+params["view"] = view or "list"
+
+if not rows:
+    if db["experiments"].count == 0:
+        st.info("No experiments yet. Log your first idea below: a hypothesis about a customer "
+                "outcome and the milestone KPI it should move.", icon=":material/science:")
+    else:
+        st.info("No experiment matches these filters. Clear a filter in the sidebar.",
+                icon=":material/filter_alt_off:")
+elif view == "board":
+    columns = st.columns(len(experiments.STATUSES))
+    for col, status in zip(columns, experiments.STATUSES, strict=True):
+        items = [r for r in rows if r["status"] == status]
+        col.markdown(f"**{status.capitalize()}** ({len(items)})")
+        for r in items[:40]:
+            with col.container(border=True):
+                st.page_link("pages/experiment.py", label=f"{r['key']} {r['title']}",
+                             query_params={"id": r["id"]})
+                tags = " · ".join(t for t in (names.get(r["milestone_key"]), r["squad"]) if t)
+                score = "" if r["ice"] is None else f" · ICE {r['ice']:.0f}"
+                result = f" · **{r['result']}**" if r["result"] else ""
+                st.caption(f"{tags}{score}{result}")
+elif view == "review":
+    review = experiments.programme_review(rows)
+    c = st.columns(4)
+    c[0].metric("Experiments", review["experiments"])
+    c[1].metric("Decided", review["decided"])
+    c[2].metric("Win rate", "–" if review["win_rate"] is None else f"{review['win_rate']:.0%}",
+                help="Won among decided experiments with a valid result.")
+    c[3].metric("Median duration", "–" if review["median_duration_days"] is None
+                else f"{review['median_duration_days']:.0f} days")
+    funnel = workspace_funnel(db)
+    gap_key = funnel.success_gap["to"] if funnel and funnel.success_gap else None
+    st.plotly_chart(charts.coverage_heatmap(rows, list(names.items()), list(loops), gap_key))
+    if gap_key:
+        at_gap = sum(r["milestone_key"] == gap_key for r in rows)
+        st.markdown(f"The success gap is at **{names[gap_key]}**: {at_gap} of {len(rows)} "
+                    "experiments here target it.")
+    st.plotly_chart(charts.cadence(review["weekly"]))
+    per_squad = []
+    for squad in squads:
+        mine = [r for r in rows if r["squad"] == squad]
+        if mine:
+            rv = experiments.programme_review(mine)
+            per_squad.append({"squad": squad, "experiments": rv["experiments"],
+                              "running": rv["running"], "decided": rv["decided"],
+                              "win rate": rv["win_rate"],
+                              "median days": rv["median_duration_days"]})
+    st.dataframe(per_squad, hide_index=True, width="stretch",
+                 column_config={"win rate": st.column_config.NumberColumn(format="percent")})
+else:
+    table = [{"id": r["id"], "open": f"/experiment?id={r['id']}", "key": r["key"],
+              "title": r["title"], "status": r["status"],
+              "milestone": names.get(r["milestone_key"], r["milestone_key"]),
+              "loop": r["loop"], "area": r["product_area"], "squad": r["squad"],
+              "acquisition": r["expected_acquisition"], "retention": r["expected_retention"],
+              "ICE": r["ice"], "ICE spread": r["ice_spread"], "RICE": r["rice"],
+              "result": r["result"], "decision": r["decision"]} for r in rows]
+    st.caption(f"{len(rows)} experiments; backlog ranked by ICE (mean over scorers; the spread "
+               "shows how much scorers disagree).")
+    st.dataframe(table, hide_index=True, width="stretch", column_config={
+        "id": None,
+        "open": st.column_config.LinkColumn("Open", display_text="open"),
+        "ICE": st.column_config.NumberColumn(format="%.0f"),
+        "ICE spread": st.column_config.NumberColumn(format="± %.0f"),
+        "RICE": st.column_config.NumberColumn(format="%.0f")})
+
+st.divider()
+st.subheader("Log an idea")
+st.caption(f"Write the hypothesis as: *{experiments.HYPOTHESIS_HINT}*")
+title = st.text_input("Title", key="new-title", placeholder="Export nudge after the second list")
+hypothesis = st.text_area("Hypothesis", key="new-hypothesis", placeholder=(
+    "We believe an export prompt for users with two lists will help them export, measured by "
+    "Value realization."))
+if hypothesis or title:
+    missing = experiments.check_hypothesis(hypothesis)
+    if hypothesis and missing:
+        st.caption("The hypothesis is missing " + ", ".join(missing) + ".")
+    similar = learnings.search(db, f"{title} {hypothesis}"[:300], limit=4, any_word=True)
+    if similar:
+        st.markdown("**Similar past work**: read before you repeat it")
+        for hit in similar:
+            st.markdown(f"- *{hit.kind}* **{hit.title}**: {hit.snippet}")
+with st.form("new-experiment"):
+    c = st.columns(3)
+    milestone = c[0].selectbox("Funnel stage / milestone", list(names) or ["(none)"],
+                               format_func=lambda k: names.get(k, k))
+    loop = c[1].selectbox("Loop", ["(none)"] + list(loops))
+    area = c[2].selectbox("Product area", ["(none)"] + list(areas))
+    c = st.columns(3)
+    squad = c[0].selectbox("Squad", ["(none)"] + list(squads))
+    acquisition = c[1].selectbox("Expected effect on acquisition", experiments.EFFECTS, index=3)
+    retention = c[2].selectbox("Expected effect on retention", experiments.EFFECTS, index=3)
+    kr = st.selectbox("Key result it pushes", ["(none)"] + list(krs))
+    variants_text = st.text_input("Variants and planned split", value="control:50, treatment:50",
+                                  help="name:share, separated by commas")
+    if st.form_submit_button("Log idea", type="primary"):
+        try:
+            variants = experiments.parse_variants(variants_text)
+            new_id = experiments.create(
+                db, title=title, hypothesis=hypothesis, squad_id=squads.get(squad),
+                milestone_key=milestone if milestone in names else None,
+                loop_id=loops.get(loop), product_area_id=areas.get(area),
+                key_result_id=krs.get(kr), expected_acquisition=acquisition,
+                expected_retention=retention, variants=variants, owner=actor(), actor=actor())
+            changed("Idea logged")
+            st.switch_page("pages/experiment.py", query_params={"id": new_id})
+        except Exception as exc:  # noqa: BLE001
+            report(exc)

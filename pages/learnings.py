@@ -1,0 +1,105 @@
+"""Learnings: find what past experiments taught, months later, without having been there."""
+
+import streamlit as st
+
+from growthlab import io, learnings
+from pages._shared import actor, changed, report, workspace
+
+db = workspace()
+st.title("Learnings")
+params = st.query_params
+
+if db["learnings"].count == 0 and db["experiments"].count == 0:
+    st.info("The learning log is empty. Decide an experiment (deciding asks for a learning) "
+            "or write one below from research or cohort analysis.", icon=":material/menu_book:")
+
+opened = params.get("learning")
+if opened and opened.isdigit():
+    try:
+        item = learnings.get(db, int(opened))
+        with st.container(border=True):
+            st.subheader(item["title"])
+            st.caption(f"{item['status']} · {', '.join(item['tags']) or 'no tags'} · "
+                       f"{item['author'] or 'unknown'} · {item['created_at'][:10]}")
+            st.html(learnings.render_markdown(item["body"]))
+            for e in item["experiments"]:
+                st.page_link("pages/experiment.py", label=f"{e['relation']}: {e['key']} "
+                             f"{e['title']} ({e['result'] or e['status']})",
+                             query_params={"id": e["id"]})
+            if st.button("Close"):
+                del params["learning"]
+                st.rerun()
+    except Exception as exc:  # noqa: BLE001
+        report(exc)
+
+query = st.text_input("Search learnings and experiments", value=params.get("q", ""),
+                      placeholder='e.g. export modal, "invite loop", onboard*',
+                      key="search-box")
+params["q"] = query
+if query:
+    hits = learnings.search(db, query, limit=200)
+    counts = learnings.facet_counts(hits)
+    chosen = {}
+    with st.sidebar:
+        st.header("Refine")
+        for facet in ("status", "result", "stage", "loop", "area", "squad"):
+            if counts.get(facet):
+                chosen[facet] = st.multiselect(
+                    facet.capitalize(), list(counts[facet]), key=f"facet-{facet}",
+                    format_func=lambda v, f=facet: f"{v} ({counts[f][v]})")
+        kinds = st.multiselect("Kind", ["learning", "experiment"], key="facet-kind")
+    shown = [h for h in hits if all(not wanted or h.facets.get(name) in wanted
+                                    for name, wanted in chosen.items())
+             and (not kinds or h.kind in kinds)]
+    st.caption(f"{len(shown)} match(es), best first. Quote a phrase for an exact match; end a "
+               "word with * for a prefix.")
+    if not shown:
+        st.info("Nothing matches. Try fewer words, or a word's beginning followed by *.")
+    for hit in shown[:50]:
+        with st.container(border=True):
+            if hit.kind == "learning":
+                st.page_link("pages/learnings.py", label=hit.title, icon=":material/lightbulb:",
+                             query_params={"learning": hit.id, "q": query})
+            else:
+                st.page_link("pages/experiment.py", label=hit.title, icon=":material/science:",
+                             query_params={"id": hit.id})
+            st.html(f"<div style='font-size:0.92rem'>{hit.snippet_html}</div>")
+            st.caption(" · ".join(hit.tags))
+else:
+    rows = learnings.listing(db)
+    st.caption(f"{len(rows)} learnings, newest first. Type above to search everything, "
+               "including experiment hypotheses and conclusions.")
+    status_filter = st.pills("Status", list(learnings.STATUSES), selection_mode="multi")
+    for r in [r for r in rows if not status_filter or r["status"] in status_filter][:100]:
+        with st.container(border=True):
+            st.page_link("pages/learnings.py", label=r["title"], icon=":material/lightbulb:",
+                         query_params={"learning": r["id"]})
+            st.caption(f"{r['status']} · {', '.join(r['tags'])} · {r['created_at'][:10]}")
+    if rows:
+        c = st.columns(2)
+        c[0].download_button("Export as Markdown", learnings.to_markdown(rows),
+                             file_name="learnings.md", mime="text/markdown")
+        c[1].download_button("Export as CSV", io.to_csv(
+            [r | {"tags": ", ".join(r["tags"])} for r in rows],
+            ["id", "title", "status", "tags", "author", "created_at", "body"]),
+            file_name="learnings.csv", mime="text/csv")
+
+st.divider()
+with st.expander("Write a learning", expanded=False):
+    st.caption("Write for someone who was not there: what you saw, how sure you are, and no "
+               "claims beyond what the data showed.")
+    with st.form("new-learning", clear_on_submit=True):
+        title = st.text_input("Title")
+        body = st.text_area("What we learned (markdown)")
+        c = st.columns(2)
+        tags = c[0].text_input("Tags, separated by commas")
+        status = c[1].selectbox("Status", learnings.STATUSES)
+        if st.form_submit_button("Save learning", type="primary"):
+            try:
+                new_id = learnings.create(db, title=title, body=body, tags=tags, status=status,
+                                          author=actor())
+                changed("Learning saved")
+                params["learning"] = str(new_id)
+                st.rerun()
+            except Exception as exc:  # noqa: BLE001
+                report(exc)

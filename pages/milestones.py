@@ -1,0 +1,139 @@
+"""Milestones: KPIs per customer milestone, the funnel and its success gap, retention, PQLs."""
+
+import streamlit as st
+
+from growthlab import charts, io
+from growthlab.db import get_setting, set_setting
+from growthlab.errors import GrowthLabError
+from growthlab.kpis import Milestone, save_to_workspace, validate
+from pages._shared import (
+    actor,
+    cached_pqls,
+    cached_retention,
+    changed,
+    data_file,
+    file_stamp,
+    milestones,
+    report,
+    rules_key,
+    workspace,
+    workspace_funnel,
+)
+
+db = workspace()
+st.title("Milestones")
+st.caption("One KPI per customer milestone: a behaviour that shows the customer took the leap. "
+           "The success gap is the step that loses the largest share of customers.")
+ms = milestones(db)
+events = data_file(db, "events_path")
+
+if not ms:
+    st.info("No milestones yet. Define them below (or upload a milestones.toml in Settings): "
+            "six is typical, from Problem to Value growth.", icon=":material/conversion_path:")
+elif events is None:
+    st.info("No product events yet. Upload an events file (user_id, event, timestamp) in "
+            "Settings to compute the KPIs.", icon=":material/upload_file:")
+else:
+    funnel_tab, retention_tab, moments_tab = st.tabs(
+        ["Funnel & success gap", "Retention", "Success moments & PQLs"])
+    with funnel_tab:
+        c = st.columns([1, 1, 2])
+        start = c[0].date_input("Sign-ups from", value=None, key="from")
+        end = c[1].date_input("Sign-ups before", value=None, key="to")
+        try:
+            funnel = workspace_funnel(db, start=start.isoformat() if start else None,
+                                      end=end.isoformat() if end else None, by_cohort=True)
+        except GrowthLabError as exc:
+            report(exc)
+            st.stop()
+        if funnel.users == 0:
+            st.warning("No users signed up in this date range.")
+        else:
+            gap = funnel.success_gap
+            if gap:
+                st.error(f"**Focus here:** {gap['drop']:.0%} of users who reach "
+                         f"**{gap['from_name']}** never reach **{gap['to_name']}**. That is the "
+                         "largest drop in the funnel, so a modest lift there pays most.",
+                         icon=":material/target:")
+            st.plotly_chart(charts.funnel_chart(funnel.milestones, gap))
+            st.dataframe(funnel.milestones, hide_index=True, width="stretch", column_config={
+                "share": st.column_config.NumberColumn("share of users", format="percent"),
+                "conversion_from_previous": st.column_config.NumberColumn(
+                    "conversion from previous", format="percent")})
+            names = {m.key: m.name for m in ms}
+            st.plotly_chart(charts.cohort_lines(funnel.cohorts, names,
+                                                [m.key for m in ms[1:]]))
+    with retention_tab:
+        c = st.columns(2)
+        event = c[0].text_input("Returning means doing this event (blank: any event)",
+                                key="ret-event")
+        days_text = c[1].text_input("Days", value="1,7,30", key="ret-days")
+        try:
+            days = tuple(int(d) for d in days_text.split(",") if d.strip())
+            with st.spinner("Computing retention…"):
+                table = cached_retention(str(events), file_stamp(events), event or None, days)
+            st.plotly_chart(charts.retention_heatmap(table))
+            overall = " · ".join(f"day {d}: {v:.0%}" for d, v in
+                                 zip(table.days, table.overall, strict=True) if v is not None)
+            st.caption(f"All cohorts: {overall}. A user counts for day N only once the data "
+                       "covers N days after their sign-up.")
+        except ValueError:
+            st.error("Days must be whole numbers separated by commas, e.g. 1,7,30.")
+        except GrowthLabError as exc:
+            report(exc)
+    with moments_tab:
+        moments = [m for m in ms if m.success_moment]
+        if moments:
+            st.markdown("**Success moments**")
+            st.dataframe([{"moment": m.success_moment, "milestone": m.name, "rule": m.rule}
+                          for m in moments], hide_index=True, width="stretch")
+        st.markdown("**Product-qualified leads**")
+        c = st.columns([3, 1])
+        rule = c[0].text_input("PQL rule", value=get_setting(db, "pql_rule", ""),
+                               placeholder="count(message_sent) >= 2000")
+        window = c[1].number_input("Within days of sign-up", 1, 3650,
+                                   int(get_setting(db, "pql_window_days", "30")))
+        if rule:
+            try:
+                with st.spinner("Finding qualified users…"):
+                    total, users = cached_pqls(str(events), file_stamp(events), rule,
+                                               int(window), rules_key(ms))
+                st.metric("Qualified users", f"{total:,}")
+                st.dataframe(users[:500], hide_index=True, width="stretch")
+                st.download_button("Download PQLs as CSV",
+                                   io.to_csv(users, list(users[0]) if users else ["user_id"]),
+                                   file_name="pqls.csv", mime="text/csv")
+                if rule != get_setting(db, "pql_rule") and st.button("Save as the PQL rule"):
+                    set_setting(db, "pql_rule", rule)
+                    set_setting(db, "pql_window_days", str(int(window)))
+                    changed("PQL rule saved")
+            except GrowthLabError as exc:
+                report(exc)
+
+st.divider()
+st.subheader("Edit milestones")
+st.caption("Order is funnel order. Rules: count(E), days(E), reached(KEY), comparisons, and, "
+           "or, not, parentheses. Example: count(search) >= 5 and count(list_created) >= 1")
+edited = st.data_editor(
+    [m.as_dict() | {"window_days": m.window_days, "success_moment": m.success_moment}
+     for m in ms] or [{"key": "first_value", "name": "First value", "phase": "Evaluation",
+                       "rule": "count(search) >= 5", "window_days": 14,
+                       "success_moment": None}],
+    num_rows="dynamic", hide_index=True, width="stretch", key="milestone-editor",
+    column_config={
+        "window_days": st.column_config.NumberColumn("window (days)", min_value=1, step=1),
+        "success_moment": st.column_config.SelectboxColumn(
+            "success moment", options=["setup", "aha", "eureka", "habit"]),
+        "rule": st.column_config.TextColumn(width="large")})
+try:
+    candidate = [Milestone(r["key"] or "", r["name"] or "", r["phase"] or "", r["rule"] or "",
+                           int(r["window_days"]) if r.get("window_days") else None,
+                           r.get("success_moment") or None) for r in edited]
+    validate(candidate)
+    st.success("Rules are valid.", icon=":material/check:")
+    if st.button("Save milestones", type="primary"):
+        save_to_workspace(db, candidate, actor=actor())
+        changed("Milestones saved")
+        st.rerun()
+except GrowthLabError as exc:
+    st.error(str(exc), icon=":material/error:")

@@ -1,0 +1,177 @@
+"""OKRs: outcome objectives, key results on metrics, check-ins and lint."""
+
+from datetime import date, timedelta
+
+import streamlit as st
+
+from growthlab import charts, okrs
+from pages._shared import (
+    actor,
+    changed,
+    milestone_names,
+    report,
+    workspace,
+    workspace_funnel,
+)
+
+db = workspace()
+today = date.today()
+st.title("OKRs")
+st.caption("Key results state outcomes: a change in customer behaviour measured by a metric, "
+           "not a feature shipped. " + okrs.STATUS_RULE)
+names = milestone_names(db)
+objectives = okrs.overview(db, today)
+squads = {r["name"]: r["id"] for r in db.query("SELECT id, name FROM squads ORDER BY name")}
+
+
+def lint_box(statement: str, metric: str, kind: str) -> None:
+    for warning in okrs.lint_key_result(statement, metric, kind):
+        st.warning(f"**{warning.message}**  \n{warning.suggestion}", icon=":material/lightbulb:")
+
+
+def checkin_form(kr) -> None:
+    row = kr.row
+    with st.form(f"checkin-{row['id']}", clear_on_submit=True):
+        st.markdown("**Check in**")
+        c1, c2, c3 = st.columns(3)
+        day = c1.date_input("Date", value=today, key=f"ci-date-{row['id']}")
+        value = c2.number_input(f"Value ({row['unit'] or 'metric'})", value=float(kr.current),
+                                key=f"ci-value-{row['id']}")
+        confidence = c3.slider("Confidence (0-10)", 0, 10, kr.confidence or 5,
+                               key=f"ci-conf-{row['id']}")
+        note = st.text_input("Note", key=f"ci-note-{row['id']}",
+                             placeholder="What moved it, what you will try next")
+        if st.form_submit_button("Save check-in", type="primary"):
+            try:
+                okrs.add_checkin(db, row["id"], day=day, value=value, confidence=confidence,
+                                 note=note, author=actor())
+                changed("Check-in saved")
+                st.rerun()
+            except Exception as exc:  # noqa: BLE001 - shown to the user, GrowthLabError only
+                report(exc)
+
+
+def from_data(kr) -> None:
+    """A key result on a milestone KPI can read today's value from the events."""
+    row = kr.row
+    if row["metric"] not in names:
+        return
+    if st.button(f"Check in from data ({names[row['metric']]})", key=f"data-{row['id']}",
+                 icon=":material/database:"):
+        window_start = max(date.fromisoformat(row["start_date"]), today - timedelta(days=56))
+        funnel = workspace_funnel(db, start=window_start.isoformat())
+        if funnel is None or funnel.users == 0:
+            st.warning("No events from sign-ups in this period; add events in Settings.")
+            return
+        share = next(m["share"] for m in funnel.milestones if m["key"] == row["metric"])
+        value = share * 100 if row["unit"] == "%" else share
+        okrs.add_checkin(db, row["id"], day=today, value=round(value, 2),
+                         confidence=kr.confidence or 5, author=actor(),
+                         note=f"From events: {funnel.users:,} sign-ups since {window_start}.")
+        changed(f"Checked in {value:.2f} from {funnel.users:,} users' events")
+        st.rerun()
+
+
+for objective in objectives:
+    o = objective.row
+    with st.expander(f"**{o['title']}** · {o['period']} · {o['squad'] or 'no squad'}",
+                     expanded=True):
+        if o["why"]:
+            st.caption(o["why"])
+        if not objective.key_results:
+            st.info("No key results yet: add one below.")
+        for kr in objective.key_results:
+            row = kr.row
+            st.markdown(f"#### {row['statement']}")
+            c = st.columns(5)
+            unit = row["unit"]
+            c[0].metric("Current", f"{kr.current:g} {unit}",
+                        delta=f"{kr.current - row['baseline']:+g} vs baseline",
+                        delta_color="normal" if row["direction"] == "increase" else "inverse")
+            c[1].metric("Target", f"{row['target']:g} {unit}",
+                        help=f"Baseline {row['baseline']:g}; stretch "
+                             f"{row['stretch'] if row['stretch'] is not None else 'none'}")
+            c[2].metric("Progress", f"{kr.progress:.0%}", help=f"Pace says {kr.expected:.0%}")
+            c[3].metric("Status", kr.status.capitalize())
+            c[4].metric("Confidence", "–" if kr.confidence is None else f"{kr.confidence}/10")
+            if kr.stale:
+                st.warning(f"Stale: last check-in {kr.last_checkin or 'never'}; check in at "
+                           f"least every {okrs.STALE_AFTER_DAYS} days.", icon=":material/schedule:")
+            lint_box(row["statement"], row["metric"], row["metric_kind"])
+            left, right = st.columns([3, 2])
+            left.plotly_chart(charts.key_result_history(kr, today), key=f"history-{row['id']}")
+            with right:
+                if kr.forecast_value is not None:
+                    st.markdown(f"**Forecast** at {row['end_date']}: {kr.forecast_value:.3g} "
+                                f"{unit} ({kr.forecast_progress:.0%} of the way to target)")
+                st.markdown("**Experiments pushing on it**")
+                if kr.experiments:
+                    st.dataframe(
+                        [{"key": e["key"], "title": e["title"], "status": e["status"],
+                          "result": e["result"] or ""} for e in kr.experiments],
+                        hide_index=True, width="stretch")
+                else:
+                    st.caption("None yet: link an experiment to this key result from the "
+                               "Experiments page.")
+                from_data(kr)
+            checkin_form(kr)
+
+st.divider()
+st.subheader("Write a key result")
+st.caption("Lint runs as you type. It never blocks saving: it points at output goals, "
+           "value-capture metrics and NPS targets.")
+if objectives:
+    objective_titles = {o.row["title"]: o.row["id"] for o in objectives}
+    statement = st.text_input("Statement", key="kr-statement",
+                              placeholder="Raise First value from 31% to 40% of new sign-ups")
+    metric_options = list(names) + ["(custom metric)"]
+    metric_choice = st.selectbox("Metric", metric_options, key="kr-metric",
+                                 format_func=lambda k: names.get(k, k))
+    custom = st.text_input("Custom metric name", key="kr-custom",
+                           disabled=metric_choice != "(custom metric)")
+    kind = st.radio("Metric kind", ["value_creation", "value_capture"], horizontal=True,
+                    key="kr-kind", format_func=lambda k: k.replace("_", " "))
+    metric = custom if metric_choice == "(custom metric)" else metric_choice
+    if statement:
+        lint_box(statement, metric, kind)
+    with st.form("new-kr"):
+        objective_title = st.selectbox("Objective", list(objective_titles))
+        c = st.columns(4)
+        direction = c[0].selectbox("Direction", ["increase", "decrease"])
+        baseline = c[1].number_input("Baseline", value=0.0)
+        target = c[2].number_input("Target", value=1.0)
+        unit = c[3].text_input("Unit", value="%")
+        d1, d2 = st.columns(2)
+        start = d1.date_input("Start", value=today)
+        end = d2.date_input("End", value=today + timedelta(days=90))
+        if st.form_submit_button("Add key result", type="primary"):
+            try:
+                okrs.create_key_result(db, objective_titles[objective_title],
+                                       statement=statement, metric=metric, metric_kind=kind,
+                                       direction=direction, unit=unit, baseline=baseline,
+                                       target=target, start_date=start, end_date=end,
+                                       actor=actor())
+                changed("Key result added")
+                st.rerun()
+            except Exception as exc:  # noqa: BLE001
+                report(exc)
+else:
+    st.info("Add an objective first, then its key results.", icon=":material/flag:")
+
+with st.expander("Add an objective", expanded=not objectives), st.form("new-objective"):
+    title = st.text_input("Objective", placeholder="New teams get to value in their first "
+                                                   "month")
+    why = st.text_area("Why it matters")
+    c = st.columns(3)
+    period = c[0].text_input("Period", value=f"Q{(today.month - 1) // 3 + 1} {today.year}")
+    start = c[1].date_input("Start", value=today, key="o-start")
+    end = c[2].date_input("End", value=today + timedelta(days=90), key="o-end")
+    squad = st.selectbox("Owning squad", ["(none)"] + list(squads))
+    if st.form_submit_button("Add objective", type="primary"):
+        try:
+            okrs.create_objective(db, title=title, why=why, period=period, start_date=start,
+                                  end_date=end, squad_id=squads.get(squad), actor=actor())
+            changed("Objective added")
+            st.rerun()
+        except Exception as exc:  # noqa: BLE001
+            report(exc)

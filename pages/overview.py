@@ -1,0 +1,93 @@
+"""Overview for leaders: are we on track, and what are we doing about what is not?"""
+
+from datetime import date
+
+import streamlit as st
+
+from growthlab import charts, experiments, okrs
+from pages._shared import page_link, workspace, workspace_funnel
+
+db = workspace()
+today = date.today()
+st.title("Overview")
+objectives = okrs.overview(db, today)
+
+if not objectives:
+    st.info("No objectives yet. Start with one outcome: a change in customer behaviour you "
+            "want this quarter, with key results on milestone KPIs.", icon=":material/flag:")
+    page_link("pages/okrs.py", "Write your first objective", ":material/add:")
+    st.stop()
+
+all_krs = [kr for o in objectives for kr in o.key_results]
+counts = {s: sum(kr.status == s for kr in all_krs) for s in okrs.STATUSES}
+cols = st.columns(4)
+cols[0].metric("Key results on track", f"{counts['on track']} of {len(all_krs)}")
+cols[1].metric("At risk", counts["at risk"])
+cols[2].metric("Off track", counts["off track"])
+running = experiments.listing(db, status=["running"])
+cols[3].metric("Experiments running", len(running))
+st.caption(okrs.STATUS_RULE)
+
+gap_col, programme_col = st.columns([3, 2])
+with gap_col:
+    funnel = workspace_funnel(db)
+    if funnel and funnel.success_gap:
+        gap = funnel.success_gap
+        st.subheader("Biggest success gap")
+        st.markdown(
+            f"**{gap['from_name']} → {gap['to_name']}** loses **{gap['drop']:.0%}** of users. "
+            "A modest lift here pays most, so this is where experiments should focus.")
+        focused = [e for e in running if e["milestone_key"] == gap["to"]]
+        if focused:
+            st.success(f"{len(focused)} running experiment(s) push on {gap['to_name']}: "
+                       + ", ".join(f"{e['key']} {e['title']}" for e in focused),
+                       icon=":material/science:")
+        else:
+            st.warning(f"No running experiment targets {gap['to_name']}.",
+                       icon=":material/warning:")
+    elif funnel is None:
+        st.info("Add product events in Settings to see the biggest success gap.",
+                icon=":material/conversion_path:")
+with programme_col:
+    review = experiments.programme_review(experiments.listing(db))
+    st.subheader("Experiment programme")
+    a, b = st.columns(2)
+    a.metric("Win rate", "–" if review["win_rate"] is None else f"{review['win_rate']:.0%}",
+             help="Won among decided experiments with a valid result (won, lost, inconclusive).")
+    b.metric("Median duration", "–" if review["median_duration_days"] is None
+             else f"{review['median_duration_days']:.0f} days")
+    page_link("pages/experiments.py", "Open the programme review", ":material/insights:",
+              view="review")
+
+for objective in objectives:
+    row = objective.row
+    st.divider()
+    st.subheader(row["title"])
+    st.caption(f"{row['period']} · {row['squad'] or 'no squad'} · {row['start_date']} to "
+               f"{row['end_date']}" + (f" · {row['why']}" if row["why"] else ""))
+    if not objective.key_results:
+        st.info("This objective has no key results yet. Add them on the OKRs page.")
+        continue
+    chart_col, side_col = st.columns([3, 2])
+    chart_col.plotly_chart(charts.progress_bars(objective.key_results),
+                           key=f"progress-{row['id']}")
+    with side_col:
+        for kr in objective.key_results:
+            forecast = ("no forecast yet" if kr.forecast_progress is None
+                        else f"forecast {kr.forecast_progress:.0%} of target by the end")
+            linked = len(kr.experiments)
+            flags = []
+            if kr.stale:
+                flags.append("stale check-in")
+            if kr.lint:
+                flags.append("lint: " + ", ".join(w.code.replace("_", " ") for w in kr.lint))
+            confidence = "–" if kr.confidence is None else kr.confidence
+            st.markdown(f"**{kr.status.capitalize()}** · {kr.row['statement']}  \n"
+                        f"{forecast} · confidence {confidence}/10 · {linked} experiment(s)"
+                        + (f" · ⚠ {'; '.join(flags)}" if flags else ""))
+    if objective.uncovered:
+        st.warning("No running experiment pushes on: " + "; ".join(
+            kr.row["statement"] for kr in objective.uncovered), icon=":material/target:")
+    with st.expander("Confidence trend"):
+        st.plotly_chart(charts.confidence_trend(objective.key_results),
+                        key=f"confidence-{row['id']}")

@@ -1,0 +1,109 @@
+"""Settings: taxonomy, data files, the workspace itself and who can sign in."""
+
+import streamlit as st
+
+from growthlab import db as store
+from growthlab.errors import GrowthLabError, InputError
+from growthlab.kpis import check_events, parse_milestones_toml, save_to_workspace
+from pages._shared import actor, changed, data_file, report, sign_in_configured, workspace
+
+db = workspace()
+path = store.workspace_path()
+st.title("Settings")
+taxonomy_tab, data_tab, workspace_tab = st.tabs(["Taxonomy", "Data", "Workspace & access"])
+
+with taxonomy_tab:
+    st.caption("Squads own objectives and experiments; loops and product areas tag experiments "
+               "so the programme review shows where the team looks and where it does not.")
+    for table, label, extra in (("squads", "Squads", "mission"), ("loops", "Loops",
+                                                                 "description"),
+                                ("product_areas", "Product areas", None)):
+        st.markdown(f"**{label}**")
+        rows = list(db.query(f"SELECT * FROM {table} ORDER BY name"))
+        if rows:
+            st.dataframe(rows, hide_index=True, width="stretch", column_config={"id": None})
+        else:
+            st.caption(f"No {label.lower()} yet: add the first one.")
+        with st.form(f"add-{table}", clear_on_submit=True):
+            c = st.columns([1, 2, 1]) if extra else st.columns([3, 1])
+            name = c[0].text_input("Name", key=f"name-{table}")
+            detail = c[1].text_input(extra.capitalize(), key=f"detail-{table}") if extra else ""
+            if c[-1].form_submit_button(f"Add to {label.lower()}"):
+                try:
+                    if not name.strip():
+                        raise InputError("is empty", field="name")
+                    if db.execute(f"SELECT 1 FROM {table} WHERE name = ?",
+                                  [name.strip()]).fetchone():
+                        raise InputError(f"{name.strip()!r} already exists", field="name")
+                    values = {"name": name.strip()} | ({extra: detail} if extra else {})
+                    with store.transaction(db):
+                        new_id = db[table].insert(values).last_pk
+                        store.audit(db, actor(), "create", table, new_id, values)
+                    changed(f"Added {name.strip()}")
+                    st.rerun()
+                except Exception as exc:  # noqa: BLE001
+                    report(exc)
+
+with data_tab:
+    events = data_file(db, "events_path")
+    st.markdown("**Product events** (`user_id, event, timestamp`; CSV or Parquet)")
+    if events:
+        try:
+            info = check_events(events)
+            c = st.columns(3)
+            c[0].metric("Events", f"{info.rows:,}")
+            c[1].metric("Users", f"{info.users:,}")
+            c[2].metric("Event names", len(info.events))
+            st.caption(f"{events} · {info.first} to {info.last}")
+        except GrowthLabError as exc:
+            report(exc)
+    else:
+        st.info("No events yet. Upload a file below; it is validated before anything changes.")
+    upload = st.file_uploader("Upload events", type=["csv", "parquet"], key="events-upload")
+    if upload is not None and st.button("Validate and use these events", type="primary"):
+        target_dir = store.events_dir(path)
+        target_dir.mkdir(parents=True, exist_ok=True)
+        suffix = ".csv" if upload.name.lower().endswith(".csv") else ".parquet"
+        staged = target_dir.parent / f"upload-check{suffix}"
+        staged.write_bytes(upload.getvalue())
+        try:
+            with st.status(f"Checking {upload.name}…") as status:
+                info = check_events(staged)
+                final = target_dir.parent / f"events{suffix}"
+                staged.replace(final)
+                store.set_setting(db, "events_path", final.name)
+                status.update(label=f"{upload.name}: {info.rows:,} events from "
+                                    f"{info.users:,} users", state="complete")
+            changed("Events updated")
+        except GrowthLabError as exc:
+            staged.unlink(missing_ok=True)
+            st.error(str(exc).replace(str(staged), upload.name), icon=":material/error:")
+
+    st.markdown("**Milestones** (TOML, order = funnel order)")
+    toml_upload = st.file_uploader("Upload milestones.toml", type=["toml"], key="toml-upload")
+    if toml_upload is not None and st.button("Validate and replace milestones"):
+        try:
+            text = toml_upload.getvalue().decode("utf-8")
+            save_to_workspace(db, parse_milestones_toml(text, toml_upload.name), actor=actor())
+            changed("Milestones replaced")
+        except UnicodeDecodeError:
+            st.error(f"{toml_upload.name}: not UTF-8 text; save the file as UTF-8.")
+        except Exception as exc:  # noqa: BLE001
+            report(exc)
+
+with workspace_tab:
+    st.markdown(f"**Workspace file:** `{path}` · schema v{store.schema_version(db)}")
+    counts = {t: db[t].count for t in ("objectives", "key_results", "experiments", "learnings",
+                                       "checkins", "audit_log")}
+    st.dataframe([counts], hide_index=True)
+    st.caption("Set GROWTHLAB_WORKSPACE to open another workspace file.")
+    if sign_in_configured():
+        st.success(f"Sign-in is on: you are {actor()}. Every change is recorded with your "
+                   "identity in the audit log.", icon=":material/lock:")
+    else:
+        st.info("Local single-user mode: no sign-in is configured, so changes are recorded as "
+                "'local'. Configure an OIDC provider under [auth] in .streamlit/secrets.toml "
+                "to require sign-in.", icon=":material/lock_open:")
+    st.markdown("**Recent changes**")
+    st.dataframe(list(db.query("SELECT at, actor, action, entity, entity_id FROM audit_log "
+                               "ORDER BY id DESC LIMIT 20")), hide_index=True, width="stretch")

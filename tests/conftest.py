@@ -1,0 +1,39 @@
+"""Shared fixtures: a real demo workspace (built once) and fresh empty workspaces."""
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from growthlab.db import open_workspace
+from growthlab.demo import create_demo
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_ANCHOR = date(2026, 11, 23)
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory) -> Path:
+    """The demo built once per test session (about 5 s); copy it before writing."""
+    folder = tmp_path_factory.mktemp("demo-template")
+    create_demo(folder / "growthlab.db", anchor=DEMO_ANCHOR)
+    return folder / "growthlab.db"
+
+
+@pytest.fixture
+def demo_workspace(demo_template, tmp_path, monkeypatch) -> Path:
+    """A private copy of the demo workspace, selected through GROWTHLAB_WORKSPACE."""
+    folder = tmp_path / "demo"
+    shutil.copytree(demo_template.parent, folder)
+    path = folder / "growthlab.db"
+    monkeypatch.setenv("GROWTHLAB_WORKSPACE", str(path))
+    return path
+
+
+@pytest.fixture
+def empty_workspace(tmp_path, monkeypatch) -> Path:
+    path = tmp_path / "empty" / "growthlab.db"
+    open_workspace(path).conn.close()
+    monkeypatch.setenv("GROWTHLAB_WORKSPACE", str(path))
+    return path
