@@ -58,7 +58,7 @@ results_tab, design_tab, decide_tab = st.tabs(["Results", "Design & power", "Lif
 
 with results_tab:
     rows = experiments.results(db, selected)
-    c = st.columns(4)
+    c = st.columns([3, 2, 2, 2])
     method = c[0].segmented_control("Method", ["frequentist", "bayesian", "sequential"],
                                     default="frequentist", key="method") or "frequentist"
     difference = c[1].segmented_control("Difference", ["relative", "absolute"],
@@ -102,7 +102,7 @@ with results_tab:
                 "lift" if relative else "difference": r["estimate"], "CI low": r["ci_low"],
                 "CI high": r["ci_high"], "p-value": r["p_value"],
                 "adjusted p": r["adjusted_p_value"], "chance to win": r["chance_to_win"],
-                "significant": "✅ yes" if r["significant"] else "– no",
+                "significant": "yes" if r["significant"] else "no",
             } for r in analysis.results]
             st.dataframe(table, hide_index=True, width="stretch", column_config={
                 "control": st.column_config.NumberColumn(format="%.4g"),

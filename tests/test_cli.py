@@ -1,0 +1,130 @@
+"""The CLI contract: JSON fields, exit codes, no tracebacks for a user's mistakes."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from growthlab.cli import build_parser, main
+
+REFERENCE_CSV = ("metric,variant,users,conversions\n"
+                 "first_value,control,10000,1000\nfirst_value,treatment,10000,1100\n")
+RESULT_FIELDS = {"experiment", "metric", "variant", "control", "users", "control_users", "mean",
+                 "control_mean", "difference", "estimate", "ci_low", "ci_high", "p_value",
+                 "adjusted_p_value", "chance_to_win", "risk", "significant"}
+
+
+def run(*args, workspace=None):
+    argv = (["--workspace", str(workspace)] if workspace else []) + list(args)
+    return subprocess.run([sys.executable, "-m", "growthlab", *argv], capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_analyze_json_matches_reference(tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_text(REFERENCE_CSV)
+    out = run("analyze", str(path), "--json")
+    assert out.returncode == 0, out.stderr
+    payload = json.loads(out.stdout)
+    result = payload["results"][0]
+    assert set(result) >= RESULT_FIELDS
+    assert result["estimate"] == pytest.approx(0.10, abs=1e-4)
+    assert [result["ci_low"], result["ci_high"]] == pytest.approx([0.01086, 0.18914], abs=1e-4)
+    assert result["p_value"] == pytest.approx(0.02789, abs=1e-4)
+    assert set(payload["srm"]) >= {"p_value", "flagged", "users", "expected_weights"}
+
+
+def test_analyze_mixed_metrics_variants_and_experiments(tmp_path, capsys):
+    path = tmp_path / "mixed.csv"
+    path.write_text("experiment,metric,variant,users,conversions,sum,sum_squares\n"
+                    "e1,cv,control,1000,100,,\ne1,cv,b,1000,130,,\ne1,cv,c,1000,90,,\n"
+                    "e1,rev,control,1000,,5000,60000\ne1,rev,b,1000,,5600,70000\n"
+                    "e1,rev,c,1000,,5100,61000\n"
+                    "e2,cv,control,1000,100,,\ne2,cv,treatment,1200,120,,\n")
+    assert main(["analyze", str(path), "--json", "--correction", "holm"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert [(r["experiment"], r["metric"], r["variant"]) for r in payload["results"]] == [
+        ("e1", "cv", "b"), ("e1", "cv", "c"), ("e1", "rev", "b"), ("e1", "rev", "c"),
+        ("e2", "cv", "treatment")]
+    assert all(r["adjusted_p_value"] >= r["p_value"] for r in payload["results"])
+    assert payload["srm"]["experiment"] == "e2"
+    assert set(payload["srm_by_experiment"]) == {"e1", "e2"}
+
+
+@pytest.mark.parametrize("method", ["bayesian", "sequential"])
+def test_analyze_methods(tmp_path, capsys, method):
+    path = tmp_path / "r.csv"
+    path.write_text(REFERENCE_CSV)
+    assert main(["analyze", str(path), "--json", "--method", method]) == 0
+    result = json.loads(capsys.readouterr().out)["results"][0]
+    if method == "bayesian":
+        assert result["chance_to_win"] == pytest.approx(0.98606, abs=1e-4)
+        assert result["p_value"] is None
+    else:
+        assert result["ci_low"] == pytest.approx(-0.0422, abs=1e-4)
+
+
+@pytest.mark.parametrize("args,message", [
+    (["analyze", "missing.csv"], "missing.csv: cannot read the file"),
+    (["analyze", "{csv}", "--alpha", "2"], "alpha must be between 0 and 1"),
+    (["analyze", "{csv}", "--weights", "0.5,x"], "--weights"),
+    (["analyze", "{csv}", "--weights", "0.3,0.3,0.4"], "3 weights given for 2 variants"),
+    (["analyze", "{csv}", "--method", "magic"], "invalid choice"),
+    (["power", "--baseline", "1.5", "--mde", "0.1"], "baseline must be a conversion rate"),
+    (["power", "--baseline", "0.1"], "--mde"),
+    (["retention", "{csv}", "--days", "a,b"], "--days"),
+    (["kpis", "{csv}", "--milestones", "nope.toml"], "nope.toml: cannot read the file"),
+])
+def test_user_mistakes_exit_2_without_traceback(tmp_path, args, message):
+    csv = tmp_path / "r.csv"
+    csv.write_text(REFERENCE_CSV)
+    out = run(*[a.replace("{csv}", str(csv)) for a in args])
+    assert out.returncode == 2
+    assert out.stderr.startswith("error: ") and message in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_power_json():
+    out = run("power", "--baseline", "0.1", "--mde", "0.1", "--relative", "--json")
+    payload = json.loads(out.stdout)
+    assert payload["users_per_variant"] == 14745 and payload["total_users"] == 29490
+
+
+def test_kpis_search_export_import_on_demo(demo_workspace, tmp_path):
+    folder = demo_workspace.parent
+    kpis = json.loads(run("kpis", str(folder / "events"), "--milestones",
+                          str(folder / "milestones.toml"), "--json").stdout)
+    assert set(kpis) == {"users", "milestones", "success_gap"}
+    assert {"key", "name", "phase", "users", "share", "conversion_from_previous"} <= set(
+        kpis["milestones"][0])
+    assert kpis["success_gap"]["from"] == "first_value"
+    found = json.loads(run("search", "modal tour", "--json", workspace=demo_workspace).stdout)
+    assert found["results"] and set(found["results"][0]) == {"kind", "id", "title", "snippet",
+                                                             "score", "tags"}
+    archive = tmp_path / "ws.zip"
+    assert run("export", str(archive), workspace=demo_workspace).returncode == 0
+    restored = tmp_path / "restored" / "growthlab.db"
+    assert run("import", str(archive), workspace=restored).returncode == 0
+    import sqlite3
+
+    for table in ("experiments", "learnings", "checkins", "metric_results", "audit_log"):
+        a = sqlite3.connect(demo_workspace).execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
+        b = sqlite3.connect(restored).execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
+        assert a == b, table
+    assert (restored.parent / "events" / "events.parquet").read_bytes() == (
+        folder / "events" / "events.parquet").read_bytes()
+
+
+def test_every_cli_option_is_documented_in_the_readme():
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if a.dest == "command")
+    for name, sub in subparsers.choices.items():
+        assert f"growthlab {name}" in readme, name
+        for action in sub._actions:
+            for flag in action.option_strings:
+                if flag.startswith("--") and flag != "--help":
+                    assert flag in readme, f"{name} {flag}"

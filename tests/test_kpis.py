@@ -1,0 +1,235 @@
+"""Milestone rules, funnel, retention and per-variant counts against independent Python."""
+
+import random
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+import pandas as pd
+import pytest
+
+from growthlab.errors import InputError, RuleError
+from growthlab.kpis import (
+    Milestone,
+    check_events,
+    experiment_metric_rows,
+    funnel,
+    parse_milestones_toml,
+    parse_rule,
+    qualified_users,
+    retention,
+    validate,
+)
+
+T0 = datetime(2026, 3, 2, 9, 0, 0)
+
+
+@pytest.mark.parametrize("rule,message", [
+    ("count(search) >= ", 'column 18: expected a number after ">="'),
+    ("count(search) >= 5 and", "column 23: expected count(EVENT)"),
+    ("foo(search) > 1", "column 1: unknown function 'foo'"),
+    ("count(search) >= 2.5", "whole number"),
+    ("count(search >= 1", "expected ')' after the event"),
+    ("count(search) => 1", "expected a comparison"),
+    ('count("unclosed) >= 1', "unclosed quote"),
+    ("", "the rule is empty"),
+    ("(count(a) >= 1", "')' to close"),
+    ("count(a) >= 1 count(b) >= 1", "expected 'and', 'or' or the end"),
+])
+def test_rule_errors_point_at_the_column(rule, message):
+    with pytest.raises(RuleError) as err:
+        parse_rule(rule, "first_value")
+    assert str(err.value).startswith('rule for "first_value"')
+    assert message in str(err.value)
+
+
+def test_unknown_reached_and_cycles_are_errors():
+    with pytest.raises(RuleError, match="reached\\(nope\\) names no milestone"):
+        validate([Milestone("a", "A", "P", "reached(nope)")])
+    with pytest.raises(RuleError, match="cycle"):
+        validate([Milestone("a", "A", "P", "reached(b)"), Milestone("b", "B", "P",
+                                                                     "reached(a)")])
+
+
+def write_events(tmp_path, rows, name="events.csv"):
+    frame = pd.DataFrame(rows, columns=["user_id", "event", "timestamp"])
+    path = tmp_path / name
+    if name.endswith(".csv"):
+        frame.assign(timestamp=frame.timestamp.map(lambda t: t.isoformat())).to_csv(path,
+                                                                                     index=False)
+    else:
+        frame.to_parquet(path, index=False)
+    return path
+
+
+def random_events(seed=1, users=300):
+    rng = random.Random(seed)
+    names = ["search", "list_created", "export", "odd name: x"]
+    rows = []
+    for u in range(users):
+        start = T0 + timedelta(days=rng.randrange(20), seconds=rng.randrange(86400))
+        rows.append((f"u{u}", "visit", start))
+        for _ in range(rng.randrange(0, 25)):
+            offset = timedelta(days=rng.randrange(0, 30), seconds=rng.randrange(86400))
+            rows.append((f"u{u}", rng.choice(names), start + offset))
+    return rows
+
+
+def python_reached(rows, milestones):
+    """Independent evaluation of the rules in plain Python, one user at a time."""
+    by_user = defaultdict(list)
+    for user, event, ts in rows:
+        by_user[user].append((event, ts))
+    trees = validate(milestones)
+    spec = {m.key: m for m in milestones}
+
+    def holds(node, events, window_end):
+        kind = type(node).__name__
+        if kind == "Compare":
+            inside = [ts for e, ts in events if e == node.event and ts < window_end]
+            value = len(inside) if node.func == "count" else len({t.date() for t in inside})
+            return {">=": value >= node.value, ">": value > node.value, "<=": value <= node.value,
+                    "<": value < node.value, "==": value == node.value}[node.op]
+        if kind == "Reached":
+            return reached(node.key, events)
+        if kind == "Not":
+            return not holds(node.item, events, window_end)
+        results = [holds(n, events, window_end) for n in node.items]
+        return all(results) if kind == "And" else any(results)
+
+    def reached(key, events):
+        first = min(ts for _, ts in events)
+        window = spec[key].window_days
+        end = first + timedelta(days=window) if window else datetime.max
+        return holds(trees[key], events, end)
+
+    return {m.key: sum(reached(m.key, ev) for ev in by_user.values()) for m in milestones}
+
+
+CONSTRUCTS = [
+    Milestone("any", "Any", "P", "count(visit) >= 1"),
+    Milestone("searcher", "Searcher", "P", "count(search) >= 3", 7),
+    Milestone("quoted", "Quoted", "P", 'count("odd name: x") >= 2 or count(export) == 1', 10),
+    Milestone("daily", "Daily", "P", "days(search) >= 3 and not count(export) > 2", 14),
+    Milestone("chain", "Chain", "P", "reached(searcher) and count(list_created) >= 2", 21),
+    Milestone("deep", "Deep", "P", "reached(chain) and (days(list_created) < 4 or "
+                                   "count(export) <= 0)"),
+]
+
+
+@pytest.mark.parametrize("fmt", ["events.csv", "events.parquet"])
+def test_every_construct_matches_plain_python(tmp_path, fmt):
+    rows = random_events()
+    path = write_events(tmp_path, rows, fmt)
+    result = funnel(path, CONSTRUCTS)
+    expected = python_reached(rows, CONSTRUCTS)
+    assert {m["key"]: m["users"] for m in result.milestones} == expected
+    assert result.users == 300
+
+
+def test_windows_end_exactly_at_the_boundary(tmp_path):
+    rows = [("a", "search", T0), ("a", "search", T0 + timedelta(days=7) - timedelta(seconds=1)),
+            ("b", "search", T0), ("b", "search", T0 + timedelta(days=7))]
+    result = funnel(write_events(tmp_path, rows), [Milestone("two", "Two", "P",
+                                                             "count(search) >= 2", 7)])
+    assert result.milestones[0]["users"] == 1
+
+
+def test_days_counts_distinct_utc_days(tmp_path):
+    rows = [("a", "search", datetime(2026, 3, 2, 23, 30)), ("a", "search",
+                                                           datetime(2026, 3, 3, 0, 30)),
+            ("b", "search", datetime(2026, 3, 2, 1, 0)), ("b", "search",
+                                                          datetime(2026, 3, 2, 22, 0))]
+    result = funnel(write_events(tmp_path, rows), [Milestone("d", "D", "P", "days(search) >= 2")])
+    assert result.milestones[0]["users"] == 1
+
+
+def test_timezone_offsets_are_converted_to_utc(tmp_path):
+    path = tmp_path / "tz.csv"
+    path.write_text("user_id,event,timestamp\na,search,2026-03-02T23:30:00+00:00\n"
+                    "a,search,2026-03-03T01:30:00+02:00\n")
+    result = funnel(path, [Milestone("d", "D", "P", "days(search) >= 2")])
+    assert result.milestones[0]["users"] == 0  # both are 2026-03-02 in UTC
+
+
+def test_hand_checked_funnel_and_success_gap(tmp_path):
+    rows = []
+    for i in range(10):
+        rows.append((f"u{i}", "visit", T0))
+        if i < 8:
+            rows.append((f"u{i}", "search", T0 + timedelta(hours=1)))
+        if i < 2:
+            rows.append((f"u{i}", "export", T0 + timedelta(hours=2)))
+    milestones = [Milestone("visit", "Visit", "Struggle", "count(visit) >= 1"),
+                  Milestone("search", "Search", "Struggle", "count(search) >= 1"),
+                  Milestone("export", "Export", "Evaluation", "reached(search) and "
+                                                              "count(export) >= 1")]
+    result = funnel(write_events(tmp_path, rows), milestones).as_dict()
+    assert [m["users"] for m in result["milestones"]] == [10, 8, 2]
+    assert [m["conversion_from_previous"] for m in result["milestones"]] == [None, 0.8, 0.25]
+    assert result["success_gap"]["from"] == "search" and result["success_gap"]["to"] == "export"
+    assert result["success_gap"]["drop"] == pytest.approx(0.75)
+
+
+def test_retention_by_cohort_is_hand_checked(tmp_path):
+    rows = [("a", "visit", T0), ("a", "visit", T0 + timedelta(days=1)),
+            ("a", "visit", T0 + timedelta(days=7)),
+            ("b", "visit", T0), ("b", "search", T0 + timedelta(days=1)),
+            ("c", "visit", T0 + timedelta(days=8))]
+    path = write_events(tmp_path, rows)
+    table = retention(path, days=[1, 7])
+    first = table.cohorts[0]
+    assert first["users"] == 2 and first["retention"] == [1.0, 0.5]
+    assert table.cohorts[1]["retention"] == [None, None]  # c: the data ends on its sign-up day
+    assert retention(path, event="search", days=[1]).cohorts[0]["retention"] == [0.5]
+
+
+def test_pql_lists_qualifying_users(tmp_path):
+    rows = [("a", "msg", T0 + timedelta(hours=i)) for i in range(5)] + [("b", "msg", T0)]
+    total, users = qualified_users(write_events(tmp_path, rows), "count(msg) >= 3", [],
+                                   window_days=30)
+    assert total == 1 and users == [{"user_id": "a", "signup": "2026-03-02", "msg": 5}]
+
+
+def test_experiment_metrics_count_from_assignment_and_exclude_double_assignment(tmp_path):
+    events = [("a", "visit", T0), ("a", "export", T0 + timedelta(days=1)),
+              ("b", "export", T0 - timedelta(days=1)), ("b", "visit", T0 + timedelta(days=2)),
+              ("c", "export", T0 + timedelta(days=3)), ("d", "export", T0 + timedelta(days=1))]
+    assignments = pd.DataFrame({
+        "user_id": ["a", "b", "c", "d", "d", "e"],
+        "experiment": ["x"] * 6,
+        "variant": ["control", "control", "treatment", "control", "treatment", "treatment"],
+        "assigned_at": [T0, T0, T0, T0, T0, T0]})
+    assignments_path = tmp_path / "assignments.parquet"
+    assignments.to_parquet(assignments_path)
+    rows, excluded = experiment_metric_rows(
+        write_events(tmp_path, events), assignments_path,
+        [Milestone("exported", "Exported", "P", "count(export) >= 1", 2)], "x")
+    counts = {r.variant: (r.users, r.conversions) for r in rows}
+    # a converts; b's export is before assignment; c's is after the 2-day window; e has no events.
+    assert counts == {"control": (2, 1), "treatment": (2, 0)}
+    assert excluded == 1
+
+
+@pytest.mark.parametrize("content,message", [
+    ("user_id,event\na,b\n", "missing column(s) timestamp"),
+    ("user_id,event,timestamp\na,search,yesterday\n",
+     "events.csv:2: column timestamp: 'yesterday'"),
+    ("user_id,event,timestamp\na,search,2026-01-01\n,search,2026-01-01\n",
+     "events.csv:3: column user_id: user_id is empty"),
+    ("user_id,event,timestamp\n", "no events"),
+])
+def test_events_validation_names_the_line(tmp_path, content, message):
+    path = tmp_path / "events.csv"
+    path.write_text(content)
+    with pytest.raises(InputError) as err:
+        check_events(path)
+    assert message in str(err.value) and "events.csv" in str(err.value)
+
+
+def test_milestones_toml_errors_name_the_entry():
+    with pytest.raises(InputError, match="milestone 2: window_days"):
+        parse_milestones_toml('[[milestones]]\nkey="a"\nname="A"\nrule="count(x) >= 1"\n'
+                              '[[milestones]]\nkey="b"\nname="B"\nrule="count(x) >= 1"\n'
+                              'window_days=-3\n')
+    with pytest.raises(InputError, match="not valid TOML"):
+        parse_milestones_toml("[[milestones]\n")

@@ -1,0 +1,97 @@
+"""OKR maths (progress, pace, status, forecast) and key-result lint."""
+
+from datetime import date, timedelta
+
+import pytest
+
+from growthlab import okrs
+from growthlab.db import open_workspace
+from growthlab.errors import InputError
+
+START, END = date(2026, 10, 1), date(2026, 12, 31)
+
+
+@pytest.mark.parametrize("baseline,target,value,expected", [
+    (10, 20, 15, 0.5), (10, 20, 10, 0.0), (10, 20, 25, 1.5), (10, 20, 5, -0.5),
+    (6, 3, 4.5, 0.5), (6, 3, 3, 1.0), (6, 3, 7, -1 / 3),  # decreasing metric
+])
+def test_progress_increase_and_decrease(baseline, target, value, expected):
+    assert okrs.progress(baseline, target, value) == pytest.approx(expected)
+
+
+def test_progress_refuses_equal_baseline_and_target():
+    with pytest.raises(InputError, match="target equals baseline"):
+        okrs.progress(5, 5, 6)
+
+
+@pytest.mark.parametrize("today,expected", [
+    (START - timedelta(days=3), 0.0), (START, 0.0), (START + (END - START) / 2, 0.5),
+    (END, 1.0), (END + timedelta(days=20), 1.0)])
+def test_expected_progress_before_during_after(today, expected):
+    assert okrs.expected_progress(START, END, today) == pytest.approx(expected, abs=0.01)
+
+
+@pytest.mark.parametrize("actual,expected,status", [
+    (0.5, 0.55, "on track"), (0.7, 0.5, "on track"), (0.3, 0.5, "at risk"),
+    (0.2, 0.5, "off track"), (0.0, 0.0, "on track")])
+def test_status_thresholds(actual, expected, status):
+    assert okrs.status(actual, expected) == status
+
+
+def test_forecast_is_a_least_squares_line():
+    points = [(START, 10.0), (START + timedelta(days=10), 12.0), (START + timedelta(days=20),
+                                                                  14.0)]
+    assert okrs.forecast(points, START + timedelta(days=40)) == pytest.approx(18.0)
+    assert okrs.forecast(points[:1], END) is None
+
+
+def test_key_result_view_is_stale_and_forecasts_decreasing_metric():
+    row = {"baseline": 6.0, "target": 3.0, "start_date": "2026-10-01", "end_date": "2026-12-31",
+           "statement": "Cut days to first shared list from 6 to 3", "metric": "days",
+           "metric_kind": "value_creation"}
+    checkins = [{"date": "2026-10-05", "value": 6.0, "confidence": 5},
+                {"date": "2026-10-19", "value": 5.0, "confidence": 6}]
+    view = okrs.key_result_view(row, checkins, date(2026, 11, 20))
+    assert view.stale and view.progress == pytest.approx(1 / 3)
+    assert view.forecast_progress > 1  # falling 1 day per 2 weeks reaches 3 before the end
+    fresh = okrs.key_result_view(row, checkins, date(2026, 10, 25))
+    assert not fresh.stale
+
+
+@pytest.mark.parametrize("statement,metric,kind,codes", [
+    ("Launch offline mode by end of quarter", "offline_mode", "value_creation", ["output"]),
+    ("Ship the new onboarding checklist", "checklist", "value_creation", ["output"]),
+    ("Migrate all teams to the new editor", "editor", "value_creation", ["output"]),
+    ("Raise activation from 13% to 20%", "first_value", "value_creation", []),
+    ("Launch-driven: raise weekly exports from 2 to 3 per team", "exports", "value_creation",
+     []),
+    ("Grow expansion MRR from $42k to $60k", "expansion_mrr", "value_capture",
+     ["value_capture"]),
+    ("Reduce churn from 4% to 3%", "churn", "value_creation", ["value_capture"]),
+    ("Raise conversion to paid from 2% to 3%", "paid", "value_creation", ["value_capture"]),
+    ("Raise NPS from 30 to 45", "nps", "value_creation", ["nps"]),
+    ("Cut customer effort score from 4 to 3", "ces", "value_creation", []),
+])
+def test_lint_rules_positive_and_negative(statement, metric, kind, codes):
+    assert [w.code for w in okrs.lint_key_result(statement, metric, kind)] == codes
+
+
+def test_key_result_entry_is_validated_and_audited(tmp_path):
+    db = open_workspace(tmp_path / "w.db")
+    objective = okrs.create_objective(db, title="Activate teams", start_date=START,
+                                      end_date=END)
+    common = dict(statement="Raise First value from 30% to 40%", metric="first_value",
+                  metric_kind="value_creation", start_date=START, end_date=END)
+    with pytest.raises(InputError, match="target: target equals baseline"):
+        okrs.create_key_result(db, objective, baseline=30, target=30, direction="increase",
+                               **common)
+    with pytest.raises(InputError, match="target must be above"):
+        okrs.create_key_result(db, objective, baseline=30, target=20, direction="increase",
+                               **common)
+    kr = okrs.create_key_result(db, objective, baseline=30, target=40, direction="increase",
+                                **common)
+    with pytest.raises(InputError, match="confidence"):
+        okrs.add_checkin(db, kr, day=START, value=31, confidence=11)
+    okrs.add_checkin(db, kr, day=START, value=31, confidence=7, author="maya")
+    actions = [r["action"] + ":" + r["entity"] for r in db.query("SELECT * FROM audit_log")]
+    assert actions == ["create:objective", "create:key_result", "create:checkin"]
