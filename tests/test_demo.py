@@ -1,0 +1,79 @@
+"""The demo workspace: deterministic, and it tells the story the pages rely on."""
+
+import hashlib
+import sqlite3
+from datetime import date
+
+from growthlab import okrs
+from growthlab.db import open_workspace
+from growthlab.demo import create_demo
+from growthlab.kpis import funnel, load_from_workspace
+from growthlab.stats import analyze
+
+TABLES = ["squads", "loops", "product_areas", "milestones", "objectives", "key_results",
+          "checkins", "experiments", "ice_scores", "variants", "metric_results", "learnings",
+          "learning_experiments"]
+
+
+def _dump(path):
+    conn = sqlite3.connect(path)
+    out = {}
+    for table in TABLES:
+        rows = conn.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
+        columns = [d[0] for d in conn.execute(f"SELECT * FROM {table}").description]
+        # Stamps of when the build ran differ; story dates (created_at of experiments and
+        # learnings, lifecycle dates, check-in dates) must not.
+        keep = [i for i, c in enumerate(columns) if c != "updated_at" and (
+            c != "created_at" or table in ("experiments", "learnings"))]
+        out[table] = [tuple(r[i] for i in keep) for r in rows]
+    return out
+
+
+def test_demo_is_deterministic(tmp_path, demo_template):
+    from conftest import DEMO_ANCHOR
+
+    create_demo(tmp_path / "growthlab.db", anchor=DEMO_ANCHOR)
+    assert _dump(tmp_path / "growthlab.db") == _dump(demo_template)
+    digest = [hashlib.sha256((p / "events" / "events.parquet").read_bytes()).hexdigest()
+              for p in (tmp_path, demo_template.parent)]
+    assert digest[0] == digest[1]
+
+
+def test_demo_tells_the_story(demo_template):
+    db = open_workspace(demo_template)
+    assert [db[t].count for t in ("squads", "loops", "product_areas")] == [3, 4, 5]
+    milestones = load_from_workspace(db)
+    assert [m.key for m in milestones] == ["problem", "interest", "first_value",
+                                           "value_realization", "continued_value",
+                                           "value_growth"]
+    result = funnel(demo_template.parent / "events", milestones)
+    assert result.users >= 50_000
+    assert (result.success_gap["from"], result.success_gap["to"]) == ("first_value",
+                                                                     "value_realization")
+    statuses = {r["status"] for r in db.query("SELECT status FROM experiments")}
+    assert statuses == {"idea", "backlog", "running", "analysing", "decided", "archived"}
+    assert 35 <= db["experiments"].count <= 45 and 25 <= db["learnings"].count <= 35
+    results = {r["result"] for r in db.query("SELECT result FROM experiments")}
+    assert {"won", "lost", "inconclusive", "invalid"} <= results
+    from growthlab import experiments
+
+    flagged = [e["key"] for e in db.query("SELECT id, key FROM experiments")
+               if experiments.results(db, e["id"])
+               and next(iter(analyze(experiments.results(db, e["id"])).srm.values())).flagged]
+    assert flagged == ["EXP-014"]
+    views = [kr for o in okrs.overview(db, date(2026, 11, 24)) for kr in o.key_results]
+    assert len(views) == 6
+    assert {kr.status for kr in views} == set(okrs.STATUSES)
+    assert any(kr.lint for kr in views)
+
+
+def test_demo_won_experiments_are_significant(demo_template):
+    from growthlab import experiments
+
+    db = open_workspace(demo_template)
+    for e in db.query("SELECT id, key, result, milestone_key FROM experiments "
+                      "WHERE result IN ('won', 'lost')"):
+        primary = next(r for r in analyze(experiments.results(db, e["id"])).results
+                       if r["metric"] == e["milestone_key"])
+        assert primary["significant"], e["key"]
+        assert (primary["estimate"] > 0) == (e["result"] == "won"), e["key"]
