@@ -34,4 +34,8 @@ pages = {
         st.Page("pages/settings.py", title="Settings", icon=":material/settings:"),
     ],
 }
-st.navigation(pages).run()
+st.session_state["routed_by_app"] = True
+navigation = st.navigation(pages)
+if return_to := st.session_state.pop("return_to", None):
+    st.switch_page(return_to[0], query_params=return_to[1])
+navigation.run()

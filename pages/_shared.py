@@ -15,6 +15,19 @@ from growthlab.errors import GrowthLabError
 from growthlab.kpis import Milestone, load_from_workspace
 
 
+def require_app(page_file: str) -> None:
+    """Send a session that opened this page directly (bypassing app.py) through app.py.
+
+    On a freshly started server Streamlit serves `pages/*.py` by folder convention until
+    app.py has called st.navigation once; such a run would skip page config, the demo build
+    and the menu. The page is remembered and app.py switches back to it.
+    """
+    if not st.session_state.get("routed_by_app"):
+        st.session_state["return_to"] = (f"pages/{Path(page_file).name}",
+                                         st.query_params.to_dict())
+        st.switch_page("app.py")
+
+
 def workspace():
     """A fresh connection per call: never shared across Streamlit's threads."""
     return open_workspace(workspace_path())

@@ -16,9 +16,11 @@ from pages._shared import (
     milestone_names,
     milestones,
     report,
+    require_app,
     workspace,
 )
 
+require_app(__file__)
 db = workspace()
 names = milestone_names(db)
 choices = {r["id"]: f"{r['key']} {r['title']} ({r['status']})"

@@ -3,8 +3,17 @@
 import streamlit as st
 
 from growthlab import charts, experiments, learnings
-from pages._shared import actor, changed, milestone_names, report, workspace, workspace_funnel
+from pages._shared import (
+    actor,
+    changed,
+    milestone_names,
+    report,
+    require_app,
+    workspace,
+    workspace_funnel,
+)
 
+require_app(__file__)
 db = workspace()
 st.title("Experiments")
 names = milestone_names(db)

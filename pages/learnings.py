@@ -3,8 +3,9 @@
 import streamlit as st
 
 from growthlab import io, learnings
-from pages._shared import actor, changed, report, workspace
+from pages._shared import actor, changed, report, require_app, workspace
 
+require_app(__file__)
 db = workspace()
 st.title("Learnings")
 params = st.query_params

@@ -15,11 +15,13 @@ from pages._shared import (
     file_stamp,
     milestones,
     report,
+    require_app,
     rules_key,
     workspace,
     workspace_funnel,
 )
 
+require_app(__file__)
 db = workspace()
 st.title("Milestones")
 st.caption("One KPI per customer milestone: a behaviour that shows the customer took the leap. "

@@ -10,10 +10,12 @@ from pages._shared import (
     changed,
     milestone_names,
     report,
+    require_app,
     workspace,
     workspace_funnel,
 )
 
+require_app(__file__)
 db = workspace()
 today = date.today()
 st.title("OKRs")
@@ -82,8 +84,9 @@ for objective in objectives:
             st.info("No key results yet: add one below.")
         for kr in objective.key_results:
             row = kr.row
-            st.markdown(f"#### {row['statement']}")
-            c = st.columns(5)
+            badge = {"on track": "green", "at risk": "orange", "off track": "red"}[kr.status]
+            st.markdown(f"#### {row['statement']}\n:{badge}-badge[{kr.status.capitalize()}]")
+            c = st.columns(4)
             unit = row["unit"]
             c[0].metric("Current", f"{kr.current:g} {unit}",
                         delta=f"{kr.current - row['baseline']:+g} vs baseline",
@@ -92,8 +95,7 @@ for objective in objectives:
                         help=f"Baseline {row['baseline']:g}; stretch "
                              f"{row['stretch'] if row['stretch'] is not None else 'none'}")
             c[2].metric("Progress", f"{kr.progress:.0%}", help=f"Pace says {kr.expected:.0%}")
-            c[3].metric("Status", kr.status.capitalize())
-            c[4].metric("Confidence", "–" if kr.confidence is None else f"{kr.confidence}/10")
+            c[3].metric("Confidence", "–" if kr.confidence is None else f"{kr.confidence}/10")
             if kr.stale:
                 st.warning(f"Stale: last check-in {kr.last_checkin or 'never'}; check in at "
                            f"least every {okrs.STALE_AFTER_DAYS} days.", icon=":material/schedule:")
@@ -106,10 +108,10 @@ for objective in objectives:
                                 f"{unit} ({kr.forecast_progress:.0%} of the way to target)")
                 st.markdown("**Experiments pushing on it**")
                 if kr.experiments:
-                    st.dataframe(
-                        [{"key": e["key"], "title": e["title"], "status": e["status"],
-                          "result": e["result"] or ""} for e in kr.experiments],
-                        hide_index=True, width="stretch")
+                    for e in kr.experiments:
+                        outcome = f" · **{e['result']}**" if e["result"] else ""
+                        st.page_link("pages/experiment.py", label=f"{e['key']} {e['title']} "
+                                     f"({e['status']}){outcome}", query_params={"id": e["id"]})
                 else:
                     st.caption("None yet: link an experiment to this key result from the "
                                "Experiments page.")

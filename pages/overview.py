@@ -5,8 +5,9 @@ from datetime import date
 import streamlit as st
 
 from growthlab import charts, experiments, okrs
-from pages._shared import page_link, workspace, workspace_funnel
+from pages._shared import page_link, require_app, workspace, workspace_funnel
 
+require_app(__file__)
 db = workspace()
 today = date.today()
 st.title("Overview")

@@ -5,8 +5,17 @@ import streamlit as st
 from growthlab import db as store
 from growthlab.errors import GrowthLabError, InputError
 from growthlab.kpis import check_events, parse_milestones_toml, save_to_workspace
-from pages._shared import actor, changed, data_file, report, sign_in_configured, workspace
+from pages._shared import (
+    actor,
+    changed,
+    data_file,
+    report,
+    require_app,
+    sign_in_configured,
+    workspace,
+)
 
+require_app(__file__)
 db = workspace()
 path = store.workspace_path()
 st.title("Settings")
