@@ -151,28 +151,31 @@ def _iso(value) -> str | None:
 
 
 class _Compiler:
-    """Compile milestone trees into per-user aggregate columns and boolean flag expressions."""
+    """Compile milestone trees into per-user aggregate columns and boolean flag expressions.
 
-    def __init__(self, milestones: list[Milestone], trees: dict[str, Node], after_start: bool):
+    count(E) columns aggregate raw events; days(E) columns aggregate one row per user, event
+    and UTC day (its first timestamp), which avoids COUNT(DISTINCT) over raw events.
+    """
+
+    def __init__(self, milestones: list[Milestone], trees: dict[str, Node]):
         self.by_key = {m.key: m for m in milestones}
         self.trees = trees
-        self.after_start = after_start
         self.columns: dict[tuple, str] = {}
-        self.column_sql: list[str] = []
-        self.params: list = []
+        self.sql = {"count": [], "days": []}
+        self.params: dict[str, list] = {"count": [], "days": []}
 
     def column(self, func: str, event: str, window: int | None) -> str:
         key = (func, event, window)
         if key not in self.columns:
             alias = f"c{len(self.columns)}"
             self.columns[key] = alias
-            condition = "e.event = ?"
-            self.params.append(event)
+            source, time_column = ("e", "timestamp") if func == "count" else ("d", "first_ts")
+            condition = f"{source}.event = ?"
+            self.params[func].append(event)
             if window is not None:
-                condition += " AND e.timestamp < s.t0 + to_days(CAST(? AS INTEGER))"
-                self.params.append(window)
-            agg = "count(*)" if func == "count" else "count(DISTINCT CAST(e.timestamp AS DATE))"
-            self.column_sql.append(f"{agg} FILTER (WHERE {condition}) AS {alias}")
+                condition += f" AND {source}.{time_column} < s.t0 + to_days(CAST(? AS INTEGER))"
+                self.params[func].append(window)
+            self.sql[func].append(f"count(*) FILTER (WHERE {condition}) AS {alias}")
         return self.columns[key]
 
     def flag(self, key: str) -> str:
@@ -190,22 +193,42 @@ class _Compiler:
         assert isinstance(node, And | Or)
         return "(" + joiner.join(self.expr(n, window) for n in node.items) + ")"
 
+    def events_of(self, func: str) -> list[str]:
+        return sorted({event for f, event, _ in self.columns if f == func})
+
+
+def _in_list(names: list[str]) -> str:
+    return ", ".join("?" for _ in names) or "NULL"
+
 
 def _flags_query(milestones, events_sql, events_params, starts_sql, starts_params,
                  *, after_start: bool, extra_start_columns: str = "") -> tuple[str, list]:
     """SQL ending in CTE `flags`: one row per user with t0 and boolean m0..mk."""
-    trees = validate(milestones)
-    compiler = _Compiler(milestones, trees, after_start)
+    compiler = _Compiler(milestones, validate(milestones))
     flags = [f"({compiler.flag(m.key)}) AS m{i}" for i, m in enumerate(milestones)]
-    names = sorted(set().union(*(events_in(t) for t in trees.values())))
-    in_list = ", ".join("?" for _ in names) or "NULL"
     join = "e.user_id = s.user_id" + (" AND e.timestamp >= s.t0" if after_start else "")
-    agg = ", ".join(compiler.column_sql) or "0 AS c_none"
-    sql = (f"WITH events AS ({events_sql}), starts AS ({starts_sql}), "
-           f"per_user AS (SELECT s.user_id, s.t0{extra_start_columns}, {agg} FROM starts s "
-           f"LEFT JOIN events e ON {join} AND e.event IN ({in_list}) GROUP BY ALL), "
-           f"flags AS (SELECT *, {', '.join(flags)} FROM per_user)")
-    return sql, events_params + starts_params + compiler.params + names
+    counted, daily = compiler.events_of("count"), compiler.events_of("days")
+    counts = ", ".join(compiler.sql["count"]) or "0 AS c_none"
+    # Inner joins let DuckDB build its hash table on the small side (users), not on events.
+    sql = (f"WITH events AS NOT MATERIALIZED ({events_sql}), starts AS ({starts_sql}), "
+           f"counted AS (SELECT e.user_id, {counts} FROM events e JOIN starts s ON {join} "
+           f"WHERE e.event IN ({_in_list(counted)}) GROUP BY e.user_id), "
+           f"per_user AS (SELECT s.user_id, s.t0{extra_start_columns}, c.* EXCLUDE (user_id) "
+           "FROM starts s LEFT JOIN counted c USING (user_id))")
+    params = events_params + starts_params + compiler.params["count"] + counted
+    source = "per_user"
+    if daily:
+        sql += (f", daily AS (SELECT e.user_id, e.event, min(e.timestamp) AS first_ts "
+                f"FROM events e JOIN starts s ON {join} WHERE e.event IN ({_in_list(daily)}) "
+                "GROUP BY e.user_id, e.event, CAST(e.timestamp AS DATE)), "
+                f"per_user_days AS (SELECT d.user_id, {', '.join(compiler.sql['days'])} "
+                "FROM daily d JOIN starts s USING (user_id) GROUP BY d.user_id), "
+                "joined AS (SELECT p.*, pd.* EXCLUDE (user_id) FROM per_user p "
+                "LEFT JOIN per_user_days pd USING (user_id))")
+        params += daily + compiler.params["days"]
+        source = "joined"
+    sql += f", flags AS (SELECT *, {', '.join(flags)} FROM {source})"
+    return sql, params
 
 
 @dataclass

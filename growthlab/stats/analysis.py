@@ -153,8 +153,21 @@ def _label(row: MetricRow) -> str:
     return f"{_name(row.experiment)}metric '{row.metric}', variant '{row.variant}'"
 
 
+class _Labels:
+    """Row labels built only when an error needs one (100k f-strings cost real time)."""
+
+    def __init__(self, rows: list[MetricRow]):
+        self.rows = rows
+
+    def __getitem__(self, i: int) -> str:
+        return _label(self.rows[i])
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
 def _moments(rows: list[MetricRow], kind: str) -> Moments:
-    labels = [_label(r) for r in rows]
+    labels = _Labels(rows)
     users = [r.users for r in rows]
     if kind == "proportion":
         return proportion_moments(users, [r.conversions for r in rows], labels)
@@ -190,8 +203,7 @@ def _apply_cuped(c: Moments, t: Moments, pairs) -> tuple[Moments, Moments]:
     for arm, which in (("c", 0), ("t", 1)):
         for col in CUPED_COLUMNS:
             pre[f"{arm}_{col}"] = np.array([getattr(p[which], col) or 0.0 for p in pairs], float)
-    labels = [_label(b) for _, b in pairs]
-    ac, at = cuped_adjust(c, t, pre, labels)
+    ac, at = cuped_adjust(c, t, pre, _Labels([b for _, b in pairs]))
     pick = lambda adj, raw: Moments(raw.n, np.where(use, adj.mean, raw.mean),  # noqa: E731
                                     np.where(use, adj.var, raw.var))
     return pick(ac, c), pick(at, t)
@@ -221,8 +233,7 @@ def analyze(rows: Iterable[MetricRow], options: Options | None = None) -> Analys
     if not pairs:
         raise StatsError("no metric has both a control and a treatment row")
     control, treatment, order = _pair_moments(pairs, options)
-    labels = [_label(pairs[i][1]) for i in order]
-    eff = effect(control, treatment, options.difference, labels)
+    eff = effect(control, treatment, options.difference, _Labels([pairs[i][1] for i in order]))
     if options.method == "frequentist":
         test = frequentist(eff, options.alpha, options.alternative)
     elif options.method == "sequential":
@@ -237,10 +248,9 @@ def analyze(rows: Iterable[MetricRow], options: Options | None = None) -> Analys
         for experiment in groups:
             mask = exp_ordered == experiment
             adjusted[mask] = _adjust(test.p_value[mask], options.correction)
-    results = [_result(k, ordered[k], control, treatment, test, adjusted, options)
-               for k in range(len(ordered))]
-    position = {id(p): i for i, p in enumerate(pairs)}
-    results.sort(key=lambda r: position[id(r.pop("_pair"))])
+    results = _results(ordered, control, treatment, test, adjusted, options)
+    position = {id(p[1]): i for i, p in enumerate(pairs)}
+    results.sort(key=lambda r: position[id(r.pop("_pair")[1])])
     return Analysis(results, srm)
 
 
@@ -255,43 +265,38 @@ def _srm(experiment, rows, control, variants, weights) -> SrmResult:
     return srm_test([users[v] for v in ordered], weights)
 
 
-def _num(x) -> float | None:
-    if x is None:
-        return None
-    x = float(x)
-    return x if np.isfinite(x) else None
+def _column(values) -> list:
+    """A numpy column as Python floats, with inf/NaN as None (JSON null)."""
+    if values is None:
+        return []
+    array = np.asarray(values, dtype=float)
+    return [v if f else None for v, f in zip(array.tolist(), np.isfinite(array).tolist(),
+                                             strict=True)]
 
 
-def _result(k, pair, control: Moments, treatment: Moments, test, adjusted, options) -> dict:
-    base, row = pair
-    p = None if test.p_value is None else _num(test.p_value[k])
-    adj = None if adjusted is None else _num(adjusted[k])
-    ctw = None if test.chance_to_win is None else _num(test.chance_to_win[k])
-    if ctw is not None:
-        significant = ctw > 1 - options.alpha / 2 or ctw < options.alpha / 2
-        risk = {"control": _num(test.risk_control[k]), "treatment": _num(test.risk_treatment[k])}
-    else:
-        decisive = adj if options.correction != "none" else p
-        significant = bool(decisive < options.alpha)
-        risk = None
-    return {
-        "experiment": row.experiment or None,
-        "metric": row.metric,
-        "kind": row.kind,
-        "variant": row.variant,
-        "control": base.variant,
-        "users": int(row.users),
-        "control_users": int(base.users),
-        "mean": _num(treatment.mean[k]),
-        "control_mean": _num(control.mean[k]),
-        "difference": options.difference,
-        "estimate": _num(test.estimate[k]),
-        "ci_low": _num(test.ci_low[k]),
-        "ci_high": _num(test.ci_high[k]),
-        "p_value": p,
-        "adjusted_p_value": adj if options.correction != "none" else None,
-        "chance_to_win": ctw,
-        "risk": risk,
-        "significant": bool(significant),
-        "_pair": pair,
-    }
+def _results(pairs, control: Moments, treatment: Moments, test, adjusted, options) -> list:
+    size = len(pairs)
+    p = _column(test.p_value) or [None] * size
+    adj = _column(adjusted) if adjusted is not None and options.correction != "none" else [
+        None] * size
+    ctw = _column(test.chance_to_win) or [None] * size
+    risk_c, risk_t = _column(test.risk_control), _column(test.risk_treatment)
+    columns = zip(pairs, _column(treatment.mean), _column(control.mean), _column(test.estimate),
+                  _column(test.ci_low), _column(test.ci_high), p, adj, ctw, strict=True)
+    out = []
+    for k, ((base, row), mean, control_mean, estimate, low, high, p_k, adj_k, ctw_k) in \
+            enumerate(columns):
+        if ctw_k is not None:
+            significant = ctw_k > 1 - options.alpha / 2 or ctw_k < options.alpha / 2
+            risk = {"control": risk_c[k], "treatment": risk_t[k]}
+        else:
+            significant = (adj_k if options.correction != "none" else p_k) < options.alpha
+            risk = None
+        out.append({
+            "experiment": row.experiment or None, "metric": row.metric, "kind": row.kind,
+            "variant": row.variant, "control": base.variant, "users": int(row.users),
+            "control_users": int(base.users), "mean": mean, "control_mean": control_mean,
+            "difference": options.difference, "estimate": estimate, "ci_low": low,
+            "ci_high": high, "p_value": p_k, "adjusted_p_value": adj_k, "chance_to_win": ctw_k,
+            "risk": risk, "significant": bool(significant), "_pair": (base, row)})
+    return out

@@ -26,13 +26,13 @@ def _arr(x) -> np.ndarray:
     return np.atleast_1d(np.asarray(x, dtype=float))
 
 
-def _labels(labels: Sequence[str] | None, size: int) -> list[str]:
+def _labels(labels: Sequence[str] | None, size: int) -> Sequence[str]:
     if labels is None:
         return [f"row {i + 1}" for i in range(size)]
-    return list(labels)
+    return labels
 
 
-def _fail(mask: np.ndarray, labels: list[str], what: str) -> None:
+def _fail(mask: np.ndarray, labels: Sequence[str], what: str) -> None:
     if mask.any():
         i = int(np.flatnonzero(mask)[0])
         more = int(mask.sum()) - 1
