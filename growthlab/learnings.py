@@ -132,12 +132,16 @@ def search(db, query: str, *, kind: str | None = None, limit: int = 20,
     if not match:
         return []
     try:
+        # Rank first, then build snippets for the top rows only (snippet() is costly).
         rows = list(db.query(
-            "SELECT kind, ref_id, title, "
+            "WITH top AS (SELECT rowid AS id, bm25(search_index, 0, 0, 10.0, 1.0, 4.0) AS rank "
+            "FROM search_index WHERE search_index MATCH ? AND (? IS NULL OR kind = ?) "
+            "ORDER BY rank LIMIT ?) "
+            "SELECT kind, ref_id, "
             f"snippet(search_index, 3, '{_MARK_START}', '{_MARK_END}', ' … ', 14) AS snip, "
-            "bm25(search_index, 0, 0, 10.0, 1.0, 4.0) AS rank FROM search_index "
-            "WHERE search_index MATCH ? AND (? IS NULL OR kind = ?) ORDER BY rank LIMIT ?",
-            [match, kind, kind, max(limit, 1) * (5 if facets else 1)]))
+            "top.rank FROM search_index JOIN top ON search_index.rowid = top.id "
+            "WHERE search_index MATCH ? ORDER BY top.rank",
+            [match, kind, kind, max(limit, 1) * (5 if facets else 1), match]))
     except sqlite3.OperationalError:
         rows = []
     hits = _hydrate(db, rows)
