@@ -136,18 +136,26 @@ def _print_analysis(analysis, as_json: bool) -> None:
 
 
 def cmd_analyze(args) -> None:
+    from growthlab.errors import StatsError
     from growthlab.io import read_results_csv
     from growthlab.stats import analyze
 
-    _print_analysis(analyze(read_results_csv(args.results), _options(args)), args.json)
+    rows = read_results_csv(args.results)
+    options = _options(args)
+    try:
+        analysis = analyze(rows, options)
+    except StatsError as exc:
+        raise StatsError(f"{args.results}: {exc}") from None
+    _print_analysis(analysis, args.json)
 
 
 def cmd_analyze_events(args) -> None:
-    from growthlab.kpis import experiment_metric_rows, load_milestones_file
+    from growthlab.kpis import check_events, experiment_metric_rows, load_milestones_file
     from growthlab.stats import analyze
     from growthlab.stats.analysis import drop_constant_metrics
 
     milestones = load_milestones_file(args.milestones)
+    check_events(args.events)
     rows, excluded = experiment_metric_rows(args.events, args.assignments, milestones,
                                             args.experiment)
     rows, skipped = drop_constant_metrics(rows)
@@ -171,9 +179,11 @@ def cmd_analyze_events(args) -> None:
 
 
 def cmd_kpis(args) -> None:
-    from growthlab.kpis import funnel, load_milestones_file
+    from growthlab.kpis import check_events, funnel, load_milestones_file
 
-    result = funnel(args.events, load_milestones_file(args.milestones))
+    milestones = load_milestones_file(args.milestones)
+    check_events(args.events)
+    result = funnel(args.events, milestones)
     if args.json:
         _print_json(result.as_dict())
         return
@@ -188,8 +198,9 @@ def cmd_kpis(args) -> None:
 
 
 def cmd_retention(args) -> None:
-    from growthlab.kpis import retention
+    from growthlab.kpis import check_events, retention
 
+    check_events(args.events)
     table = retention(args.events, event=args.event, days=args.days)
     if args.json:
         _print_json(table.as_dict())

@@ -100,6 +100,7 @@ def test_squad_story_in_a_real_browser(server, tmp_path, capsys):
         expect(page.get_by_role("heading", name="Zebra export reminder")).to_be_visible()
 
         page.locator("input[type=file]").first.set_input_files(str(results))
+        expect(page.get_by_text("results.csv")).to_be_visible()
         settle(page)
         page.get_by_role("button", name="Import results").click()
         settle(page)

@@ -29,8 +29,20 @@ class Milestone:
         return {k: v for k, v in asdict(self).items() if v is not None}
 
 
-def validate(milestones: list[Milestone], source: str = "milestones") -> dict[str, Node]:
-    """Check keys, windows and rules; return each milestone's parsed rule."""
+def validate(milestones: list[Milestone], source: str | None = None) -> dict[str, Node]:
+    """Check keys, windows and rules; return each milestone's parsed rule.
+
+    With a `source` (a file name), rule errors are prefixed with it.
+    """
+    try:
+        return _validate(milestones, source or "milestones")
+    except RuleError as exc:
+        if source:
+            raise RuleError(f"{source}: {exc}") from None
+        raise
+
+
+def _validate(milestones: list[Milestone], source: str) -> dict[str, Node]:
     trees: dict[str, Node] = {}
     for i, m in enumerate(milestones, start=1):
         where = f"{source}: milestone {i}"
