@@ -38,14 +38,23 @@ def create(db, *, title: str, body: str, tags=(), status: str = "emerging", auth
         row_id = db["learnings"].insert({
             "title": title, "body": body, "tags": json.dumps(_tags(tags)), "status": status,
             "author": author, "created_at": stamp, "updated_at": stamp}).last_pk
-        for experiment_id, relation in experiments:
-            if relation not in RELATIONS:
-                raise InputError(f"must be one of {', '.join(RELATIONS)}", field="relation")
-            db["learning_experiments"].insert({"learning_id": row_id,
-                                               "experiment_id": experiment_id,
-                                               "relation": relation}, replace=True)
         audit(db, author, "create", "learning", row_id, {"title": title})
+        for experiment_id, relation in experiments:
+            link(db, row_id, experiment_id, relation, actor=author)
     return row_id
+
+
+def link(db, learning_id: int, experiment_id: int, relation: str, *,
+         actor: str = "local") -> None:
+    """Record that an experiment supports or contradicts a learning (replacing any earlier)."""
+    if relation not in RELATIONS:
+        raise InputError(f"must be one of {', '.join(RELATIONS)}", field="relation")
+    with transaction(db):
+        db["learning_experiments"].insert({"learning_id": learning_id,
+                                           "experiment_id": experiment_id,
+                                           "relation": relation}, replace=True)
+        audit(db, actor, "link", "learning", learning_id,
+              {"experiment_id": experiment_id, "relation": relation})
 
 
 def update(db, learning_id: int, version: int, changes: dict, *, actor: str = "local") -> dict:

@@ -11,7 +11,7 @@ from pathlib import Path
 import streamlit as st
 
 from growthlab.db import get_setting, open_workspace, workspace_path
-from growthlab.errors import GrowthLabError
+from growthlab.errors import GrowthLabError, StaleEditError
 from growthlab.kpis import Milestone, load_from_workspace
 
 
@@ -51,11 +51,63 @@ def actor() -> str:
     return os.environ.get("GROWTHLAB_USER", "local")
 
 
+def viewers() -> set[str]:
+    """E-mails of read-only viewers, from [growthlab] viewers in Streamlit secrets."""
+    if not sign_in_configured():
+        return set()
+    listed = st.secrets.get("growthlab", {}).get("viewers", [])
+    return {str(e).strip().lower() for e in listed}
+
+
+class ReadOnlyError(GrowthLabError):
+    pass
+
+
+def writer() -> str:
+    """The actor for a change; refuses read-only viewers before anything is written."""
+    who = actor()
+    if who.lower() in viewers():
+        raise ReadOnlyError(f"{who} has read-only access here; ask an admin to remove you from "
+                            "the viewers list to make changes.")
+    return who
+
+
+def opened_version(kind: str, row: dict) -> int:
+    """The row version this person saw when they first opened its form.
+
+    Saving with it (not with the version re-read on the submit run) is what lets a save
+    against someone else's newer change be refused instead of silently overwriting it.
+    """
+    return st.session_state.setdefault(f"version-{kind}-{row['id']}", row["version"])
+
+
+def forget_version(kind: str, row_id: int) -> None:
+    """After a save, or after being shown the newer row, the next form starts from now."""
+    st.session_state.pop(f"version-{kind}-{row_id}", None)
+
+
+def save_row(kind: str, row_id: int, save, message: str) -> None:
+    """Run a versioned save; confirm and rerun, or explain why it was refused."""
+    try:
+        save()
+    except Exception as exc:  # noqa: BLE001 - report() re-raises anything but user errors
+        if isinstance(exc, StaleEditError):
+            forget_version(kind, row_id)
+        report(exc)
+        return
+    forget_version(kind, row_id)
+    changed(message)
+    st.rerun()
+
+
 def report(exc: Exception) -> None:
-    if isinstance(exc, GrowthLabError):
-        st.error(str(exc), icon=":material/error:")
-    else:
+    """Show a user's mistake as an error (and the newer row for a stale save); re-raise bugs."""
+    if not isinstance(exc, GrowthLabError):
         raise exc
+    st.error(str(exc), icon=":material/error:")
+    if isinstance(exc, StaleEditError):
+        with st.expander("What it is now", expanded=True):
+            st.json({k: v for k, v in exc.current.items() if v not in (None, "")})
 
 
 def changed(message: str) -> None:

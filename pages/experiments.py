@@ -11,6 +11,7 @@ from pages._shared import (
     require_app,
     workspace,
     workspace_funnel,
+    writer,
 )
 
 require_app(__file__)
@@ -154,7 +155,7 @@ with st.form("new-experiment"):
                 milestone_key=milestone if milestone in names else None,
                 loop_id=loops.get(loop), product_area_id=areas.get(area),
                 key_result_id=krs.get(kr), expected_acquisition=acquisition,
-                expected_retention=retention, variants=variants, owner=actor(), actor=actor())
+                expected_retention=retention, variants=variants, owner=actor(), actor=writer())
             changed("Idea logged")
             st.switch_page("pages/experiment.py", query_params={"id": new_id})
         except Exception as exc:  # noqa: BLE001

@@ -3,7 +3,15 @@
 import streamlit as st
 
 from growthlab import io, learnings
-from pages._shared import actor, changed, report, require_app, workspace
+from pages._shared import (
+    changed,
+    opened_version,
+    report,
+    require_app,
+    save_row,
+    workspace,
+    writer,
+)
 
 require_app(__file__)
 db = workspace()
@@ -27,6 +35,34 @@ if opened and opened.isdigit():
                 st.page_link("pages/experiment.py", label=f"{e['relation']}: {e['key']} "
                              f"{e['title']} ({e['result'] or e['status']})",
                              query_params={"id": e["id"]})
+            with st.expander("Edit this learning or link an experiment"):
+                with st.form("edit-learning"):
+                    new_title = st.text_input("Title", item["title"])
+                    new_body = st.text_area("Body (markdown)", item["body"], height=200)
+                    c = st.columns(2)
+                    new_tags = c[0].text_input("Tags", ", ".join(item["tags"]))
+                    new_status = c[1].selectbox("Status", learnings.STATUSES,
+                                                index=learnings.STATUSES.index(item["status"]))
+                    version = opened_version("learning", item)
+                    if st.form_submit_button("Save changes", type="primary"):
+                        save_row("learning", item["id"], lambda: learnings.update(
+                            db, item["id"], version, {
+                                "title": new_title, "body": new_body, "tags": new_tags,
+                                "status": new_status}, actor=writer()), "Learning updated")
+                with st.form("link-experiment"):
+                    options = {r["id"]: f"{r['key']} {r['title']}" for r in db.query(
+                        "SELECT id, key, title FROM experiments ORDER BY id DESC")}
+                    c = st.columns([3, 1])
+                    chosen = c[0].selectbox("Experiment", list(options),
+                                            format_func=options.get)
+                    relation = c[1].selectbox("Relation", learnings.RELATIONS)
+                    if st.form_submit_button("Link") and chosen is not None:
+                        try:
+                            learnings.link(db, item["id"], chosen, relation, actor=writer())
+                            changed("Experiment linked")
+                            st.rerun()
+                        except Exception as exc:  # noqa: BLE001
+                            report(exc)
             if st.button("Close"):
                 del params["learning"]
                 st.rerun()
@@ -98,7 +134,7 @@ with st.expander("Write a learning", expanded=False):
         if st.form_submit_button("Save learning", type="primary"):
             try:
                 new_id = learnings.create(db, title=title, body=body, tags=tags, status=status,
-                                          author=actor())
+                                          author=writer())
                 changed("Learning saved")
                 params["learning"] = str(new_id)
                 st.rerun()

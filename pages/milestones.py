@@ -7,7 +7,6 @@ from growthlab.db import get_setting, set_setting
 from growthlab.errors import GrowthLabError
 from growthlab.kpis import Milestone, save_to_workspace, validate
 from pages._shared import (
-    actor,
     cached_pqls,
     cached_retention,
     changed,
@@ -19,6 +18,7 @@ from pages._shared import (
     rules_key,
     workspace,
     workspace_funnel,
+    writer,
 )
 
 require_app(__file__)
@@ -134,7 +134,7 @@ try:
     validate(candidate)
     st.success("Rules are valid.", icon=":material/check:")
     if st.button("Save milestones", type="primary"):
-        save_to_workspace(db, candidate, actor=actor())
+        save_to_workspace(db, candidate, actor=writer())
         changed("Milestones saved")
         st.rerun()
 except GrowthLabError as exc:

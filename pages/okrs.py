@@ -6,13 +6,13 @@ import streamlit as st
 
 from growthlab import charts, okrs
 from pages._shared import (
-    actor,
     changed,
     milestone_names,
     report,
     require_app,
     workspace,
     workspace_funnel,
+    writer,
 )
 
 require_app(__file__)
@@ -46,7 +46,7 @@ def checkin_form(kr) -> None:
         if st.form_submit_button("Save check-in", type="primary"):
             try:
                 okrs.add_checkin(db, row["id"], day=day, value=value, confidence=confidence,
-                                 note=note, author=actor())
+                                 note=note, author=writer())
                 changed("Check-in saved")
                 st.rerun()
             except Exception as exc:  # noqa: BLE001 - shown to the user, GrowthLabError only
@@ -68,7 +68,7 @@ def from_data(kr) -> None:
         share = next(m["share"] for m in funnel.milestones if m["key"] == row["metric"])
         value = share * 100 if row["unit"] == "%" else share
         okrs.add_checkin(db, row["id"], day=today, value=round(value, 2),
-                         confidence=kr.confidence or 5, author=actor(),
+                         confidence=kr.confidence or 5, author=writer(),
                          note=f"From events: {funnel.users:,} sign-ups since {window_start}.")
         changed(f"Checked in {value:.2f} from {funnel.users:,} users' events")
         st.rerun()
@@ -152,7 +152,7 @@ if objectives:
                                        statement=statement, metric=metric, metric_kind=kind,
                                        direction=direction, unit=unit, baseline=baseline,
                                        target=target, start_date=start, end_date=end,
-                                       actor=actor())
+                                       actor=writer())
                 changed("Key result added")
                 st.rerun()
             except Exception as exc:  # noqa: BLE001
@@ -172,7 +172,7 @@ with st.expander("Add an objective", expanded=not objectives), st.form("new-obje
     if st.form_submit_button("Add objective", type="primary"):
         try:
             okrs.create_objective(db, title=title, why=why, period=period, start_date=start,
-                                  end_date=end, squad_id=squads.get(squad), actor=actor())
+                                  end_date=end, squad_id=squads.get(squad), actor=writer())
             changed("Objective added")
             st.rerun()
         except Exception as exc:  # noqa: BLE001

@@ -13,6 +13,7 @@ from pages._shared import (
     require_app,
     sign_in_configured,
     workspace,
+    writer,
 )
 
 require_app(__file__)
@@ -47,7 +48,7 @@ with taxonomy_tab:
                     values = {"name": name.strip()} | ({extra: detail} if extra else {})
                     with store.transaction(db):
                         new_id = db[table].insert(values).last_pk
-                        store.audit(db, actor(), "create", table, new_id, values)
+                        store.audit(db, writer(), "create", table, new_id, values)
                     changed(f"Added {name.strip()}")
                     st.rerun()
                 except Exception as exc:  # noqa: BLE001
@@ -93,7 +94,7 @@ with data_tab:
     if toml_upload is not None and st.button("Validate and replace milestones"):
         try:
             text = toml_upload.getvalue().decode("utf-8")
-            save_to_workspace(db, parse_milestones_toml(text, toml_upload.name), actor=actor())
+            save_to_workspace(db, parse_milestones_toml(text, toml_upload.name), actor=writer())
             changed("Milestones replaced")
         except UnicodeDecodeError:
             st.error(f"{toml_upload.name}: not UTF-8 text; save the file as UTF-8.")

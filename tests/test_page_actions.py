@@ -1,0 +1,127 @@
+"""What people do on the pages, under AppTest against a real demo workspace."""
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from growthlab import experiments
+from growthlab.db import open_workspace
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def open_page(page: str, **query) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page(f"pages/{page}.py")
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def widget(items, label):
+    return next(w for w in items if w.label == label)
+
+
+def all_text(at) -> str:
+    parts = [m.value for m in at.markdown] + [e.value for e in at.error]
+    parts += [e.value for e in at.warning] + [e.value for e in at.success]
+    parts += [e.value for e in at.info] + [c.value for c in at.caption]
+    return "\n".join(parts)
+
+
+def test_experiments_filters_come_from_the_url(demo_workspace):
+    at = open_page("experiments", status="running")
+    table = at.dataframe[0].value
+    assert len(table) == 5 and set(table["status"]) == {"running"}
+    assert at.multiselect(key="f-status").value == ["running"]
+
+
+def test_board_and_review_views(demo_workspace):
+    at = open_page("experiments", view="review")
+    assert "Win rate" in [m.label for m in at.metric]
+    assert "success gap is at **Value realization**" in all_text(at)
+    at = open_page("experiments", view="board")
+    assert any("Running" in m.value for m in at.markdown)
+
+
+def test_score_ice_and_move_along_the_lifecycle(demo_workspace):
+    db = open_workspace(demo_workspace)
+    idea = next(db.query("SELECT id FROM experiments WHERE status = 'idea' LIMIT 1"))["id"]
+    at = open_page("experiment", id=str(idea))
+    widget(at.text_input, "Scorer").input("Priya")
+    widget(at.number_input, "Impact").set_value(9)
+    widget(at.number_input, "Ease").set_value(8)
+    widget(at.button, "Save score").click().run()
+    assert not at.exception
+    score = next(db.query("SELECT * FROM ice_scores WHERE experiment_id = ? AND scorer = ?",
+                          [idea, "Priya"]))
+    assert (score["impact"], score["confidence"], score["ease"]) == (9, 5, 8)
+    at.button(key="move-backlog").click().run()
+    assert experiments.get(db, idea)["status"] == "backlog"
+    assert not at.exception
+
+
+def test_stale_edit_is_refused_and_shows_the_newer_content(demo_workspace):
+    db = open_workspace(demo_workspace)
+    idea = next(db.query("SELECT id, version FROM experiments WHERE status = 'idea' LIMIT 1"))
+    at = open_page("experiment", id=str(idea["id"]))
+    experiments.update(db, idea["id"], idea["version"], {"title": "Renamed by a colleague"},
+                       actor="colleague")
+    widget(at.button, "Save design").click().run()
+    assert "changed by someone else since you opened it" in all_text(at)
+    assert experiments.get(db, idea["id"])["title"] == "Renamed by a colleague"
+    assert at.json, "the newer content is shown"
+
+
+def test_results_verdict_and_srm_banner(demo_workspace):
+    db = open_workspace(demo_workspace)
+    srm_case = next(db.query("SELECT id FROM experiments WHERE key = 'EXP-014'"))["id"]
+    at = open_page("experiment", id=str(srm_case))
+    assert any("Sample-ratio mismatch" in e.value for e in at.error)
+    won = next(db.query("SELECT id FROM experiments WHERE key = 'EXP-005'"))["id"]
+    at = open_page("experiment", id=str(won))
+    assert any("raised Value realization by 14.0%" in s.value for s in at.success)
+    at.segmented_control(key="method").set_value("bayesian").run()
+    assert any("chance to beat control" in s.value for s in at.success)
+
+
+def test_checkin_and_live_lint_on_okrs(demo_workspace):
+    db = open_workspace(demo_workspace)
+    before = db["checkins"].count
+    at = open_page("okrs")
+    at.text_input(key="kr-statement").input("Launch the new editor to all teams").run()
+    assert any("Reads like an output" in w.value for w in at.warning)
+    kr = next(db.query("SELECT id FROM key_results ORDER BY id LIMIT 1"))["id"]
+    at.number_input(key=f"ci-value-{kr}").set_value(37.5)
+    at.text_input(key=f"ci-note-{kr}").input("Templates shipped")
+    next(b for b in at.button if b.label == "Save check-in").click().run()
+    assert not at.exception
+    assert db["checkins"].count == before + 1
+    last = next(db.query("SELECT * FROM checkins ORDER BY id DESC LIMIT 1"))
+    assert (last["key_result_id"], last["value"], last["note"]) == (kr, 37.5, "Templates shipped")
+
+
+def test_search_open_and_edit_a_learning(demo_workspace):
+    at = open_page("learnings", q="modal")
+    assert any("Modal tours interrupt" in str(p.proto) for p in at.get("page_link"))
+    db = open_workspace(demo_workspace)
+    learning = next(db.query("SELECT id FROM learnings WHERE title LIKE 'Modal tours%'"))["id"]
+    at = open_page("learnings", learning=str(learning))
+    widget(at.text_area, "Body (markdown)").input("Inline hints beat modal tours twice.")
+    widget(at.button, "Save changes").click().run()
+    assert not at.exception
+    assert "Inline hints beat" in next(db.query("SELECT body FROM learnings WHERE id = ?",
+                                                [learning]))["body"]
+
+
+def test_settings_adds_a_squad_and_names_the_mode(demo_workspace):
+    at = open_page("settings")
+    assert any("Local single-user mode" in i.value for i in at.info)
+    at.text_input(key="name-squads").input("Retention")
+    next(b for b in at.button if b.label == "Add to squads").click().run()
+    assert not at.exception
+    db = open_workspace(demo_workspace)
+    assert "Retention" in [r["name"] for r in db.query("SELECT name FROM squads")]
