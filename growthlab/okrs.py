@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from growthlab.db import audit, now, transaction
+from growthlab.db import audit, now, transaction, update_versioned
 from growthlab.errors import InputError
 
 STALE_AFTER_DAYS = 14
@@ -165,6 +165,33 @@ def create_key_result(db, objective_id: int, *, unit: str = "", actor: str = "lo
                                            "created_at": stamp, "updated_at": stamp}).last_pk
         audit(db, actor, "create", "key_result", row_id, {"statement": values["statement"]})
     return row_id
+
+
+def update_objective(db, objective_id: int, version: int, changes: dict, *,
+                     actor: str = "local") -> dict:
+    row = next(db.query("SELECT * FROM objectives WHERE id = ?", [objective_id]))
+    merged = {**row, **changes}
+    _text(merged["title"], "title")
+    start, end = _date(merged["start_date"], "start_date"), _date(merged["end_date"], "end_date")
+    if end <= start:
+        raise InputError("must be after the start date", field="end_date")
+    changes = {**changes, "start_date": start.isoformat(), "end_date": end.isoformat()}
+    return update_versioned(db, "objectives", objective_id, version, changes, actor=actor,
+                            entity="objective")
+
+
+def update_key_result(db, key_result_id: int, version: int, changes: dict, *,
+                      actor: str = "local") -> dict:
+    """Edit a key result; the merged result is validated as at entry, the change audited."""
+    row = next(db.query("SELECT * FROM key_results WHERE id = ?", [key_result_id]))
+    merged = {**row, **changes}
+    checked = check_key_result(**{k: merged[k] for k in (
+        "statement", "metric", "baseline", "target", "direction", "metric_kind", "start_date",
+        "end_date", "stretch")})
+    values = {k: checked[k] for k in changes if k in checked} | {
+        k: v for k, v in changes.items() if k not in checked}
+    return update_versioned(db, "key_results", key_result_id, version, values, actor=actor,
+                            entity="key result")
 
 
 def add_checkin(db, key_result_id: int, *, day, value: float, confidence: int, note: str = "",

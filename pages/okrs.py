@@ -5,11 +5,14 @@ from datetime import date, timedelta
 import streamlit as st
 
 from growthlab import charts, okrs
+from growthlab.errors import InputError
 from pages._shared import (
     changed,
     milestone_names,
+    opened_version,
     report,
     require_app,
+    save_row,
     workspace,
     workspace_funnel,
     writer,
@@ -74,6 +77,43 @@ def from_data(kr) -> None:
         st.rerun()
 
 
+def edit_key_result(kr) -> None:
+    row = kr.row
+    version = opened_version("key_result", row)
+    with st.form(f"edit-kr-{row['id']}"):
+        statement = st.text_input("Statement", row["statement"])
+        c = st.columns(4)
+        baseline = c[0].number_input("Baseline", value=float(row["baseline"]),
+                                     key=f"e-base-{row['id']}")
+        target = c[1].number_input("Target", value=float(row["target"]),
+                                   key=f"e-target-{row['id']}")
+        stretch = c[2].text_input("Stretch (optional)", "" if row["stretch"] is None
+                                  else f"{row['stretch']:g}", key=f"e-stretch-{row['id']}")
+        kind = c[3].selectbox("Metric kind", ["value_creation", "value_capture"],
+                              index=["value_creation", "value_capture"].index(row["metric_kind"]),
+                              key=f"e-kind-{row['id']}")
+        c = st.columns(3)
+        direction = c[0].selectbox("Direction", ["increase", "decrease"],
+                                   index=["increase", "decrease"].index(row["direction"]),
+                                   key=f"e-dir-{row['id']}")
+        start = c[1].date_input("Start", date.fromisoformat(row["start_date"]),
+                                key=f"e-start-{row['id']}")
+        end = c[2].date_input("End", date.fromisoformat(row["end_date"]),
+                              key=f"e-end-{row['id']}")
+        if st.form_submit_button("Save key result"):
+            def save():
+                try:
+                    stretch_value = float(stretch) if stretch.strip() else None
+                except ValueError:
+                    raise InputError(f"{stretch!r} is not a number", field="stretch") from None
+                okrs.update_key_result(db, row["id"], version, {
+                    "statement": statement, "baseline": baseline, "target": target,
+                    "stretch": stretch_value, "metric_kind": kind, "direction": direction,
+                    "start_date": start, "end_date": end}, actor=writer())
+
+            save_row("key_result", row["id"], save, "Key result saved")
+
+
 for objective in objectives:
     o = objective.row
     with st.expander(f"**{o['title']}** · {o['period']} · {o['squad'] or 'no squad'}",
@@ -117,6 +157,12 @@ for objective in objectives:
                                "Experiments page.")
                 from_data(kr)
             checkin_form(kr)
+            with st.expander("Edit this key result"):
+                edit_key_result(kr)
+        if objective.key_results and objective.uncovered:
+            st.warning("No running experiment pushes on: " + "; ".join(
+                kr.row["statement"] for kr in objective.uncovered)
+                + ". Link or start one from the Experiments page.", icon=":material/target:")
 
 st.divider()
 st.subheader("Write a key result")

@@ -95,3 +95,24 @@ def test_key_result_entry_is_validated_and_audited(tmp_path):
     okrs.add_checkin(db, kr, day=START, value=31, confidence=7, author="maya")
     actions = [r["action"] + ":" + r["entity"] for r in db.query("SELECT * FROM audit_log")]
     assert actions == ["create:objective", "create:key_result", "create:checkin"]
+
+
+def test_key_result_edits_are_validated_versioned_and_audited(tmp_path):
+    from growthlab.errors import StaleEditError
+
+    db = open_workspace(tmp_path / "w.db")
+    objective = okrs.create_objective(db, title="Activate teams", start_date=START,
+                                      end_date=END)
+    kr = okrs.create_key_result(db, objective, statement="Raise First value from 30% to 40%",
+                                metric="first_value", metric_kind="value_creation",
+                                direction="increase", baseline=30, target=40,
+                                start_date=START, end_date=END)
+    with pytest.raises(InputError, match="target must be above"):
+        okrs.update_key_result(db, kr, 1, {"target": 25})
+    saved = okrs.update_key_result(db, kr, 1, {"target": 45, "end_date": date(2027, 1, 31)},
+                                   actor="maya")
+    assert (saved["target"], saved["end_date"], saved["version"]) == (45, "2027-01-31", 2)
+    with pytest.raises(StaleEditError):
+        okrs.update_key_result(db, kr, 1, {"target": 50}, actor="tom")
+    last = next(db.query("SELECT * FROM audit_log ORDER BY id DESC LIMIT 1"))
+    assert (last["actor"], last["action"], last["entity"]) == ("maya", "update", "key result")

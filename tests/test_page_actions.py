@@ -125,3 +125,15 @@ def test_settings_adds_a_squad_and_names_the_mode(demo_workspace):
     assert not at.exception
     db = open_workspace(demo_workspace)
     assert "Retention" in [r["name"] for r in db.query("SELECT name FROM squads")]
+
+
+def test_edit_a_key_result_on_the_okrs_page(demo_workspace):
+    db = open_workspace(demo_workspace)
+    kr = next(db.query("SELECT id, target FROM key_results ORDER BY id LIMIT 1"))
+    at = open_page("okrs")
+    at.number_input(key=f"e-target-{kr['id']}").set_value(42.0)
+    next(b for b in at.button if b.label == "Save key result"
+         and b.form_id == f"edit-kr-{kr['id']}").click().run()
+    assert not at.exception
+    assert next(db.query("SELECT target FROM key_results WHERE id = ?", [kr["id"]]))[
+        "target"] == 42.0
