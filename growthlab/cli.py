@@ -86,6 +86,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("events")
     p.add_argument("--event", default=None, help="count returns only for this event")
     p.add_argument("--days", type=_days, default=[1, 7, 30])
+    p.add_argument("--start-event", default=None,
+                   help="cohorts start at each user's first time doing this event")
+    p.add_argument("--milestone", default=None,
+                   help="only users who reached this milestone (needs --milestones)")
+    p.add_argument("--milestones", default=None)
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("power", help="users per variant for a proportion metric")
@@ -198,10 +203,15 @@ def cmd_kpis(args) -> None:
 
 
 def cmd_retention(args) -> None:
-    from growthlab.kpis import check_events, retention
+    from growthlab.kpis import check_events, load_milestones_file, retention
 
+    if args.milestone and not args.milestones:
+        raise UsageError("--milestone needs --milestones M.toml to know its rule")
+    milestones = load_milestones_file(args.milestones) if args.milestones else None
     check_events(args.events)
-    table = retention(args.events, event=args.event, days=args.days)
+    table = retention(args.events, event=args.event, days=args.days,
+                      start_event=args.start_event, milestone=args.milestone,
+                      milestones=milestones)
     if args.json:
         _print_json(table.as_dict())
         return

@@ -152,10 +152,13 @@ def cached_funnel(events: str, stamp: float, rules: tuple, start=None, end=None,
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def cached_retention(events: str, stamp: float, event: str | None, days: tuple):
+def cached_retention(events: str, stamp: float, event: str | None, days: tuple,
+                     start_event: str | None = None, milestone: str | None = None,
+                     rules: tuple = ()):
     from growthlab.kpis import retention
 
-    return retention(events, event=event, days=days)
+    return retention(events, event=event, days=days, start_event=start_event,
+                     milestone=milestone, milestones=[Milestone(*r) for r in rules])
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

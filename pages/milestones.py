@@ -66,14 +66,22 @@ else:
             st.plotly_chart(charts.cohort_lines(funnel.cohorts, names,
                                                 [m.key for m in ms[1:]]))
     with retention_tab:
-        c = st.columns(2)
-        event = c[0].text_input("Returning means doing this event (blank: any event)",
-                                key="ret-event")
-        days_text = c[1].text_input("Days", value="1,7,30", key="ret-days")
+        c = st.columns(4)
+        event = c[0].text_input("Returning means doing (blank: any event)", key="ret-event",
+                                help="Recurring use: count a return only for this event.")
+        start_event = c[1].text_input("Cohort starts at first (blank: sign-up)",
+                                      key="ret-start", help="First-time use: start each "
+                                      "user's clock the first time they did this event.")
+        only = c[2].selectbox("Only users who reached", ["(everyone)"] + [m.key for m in ms],
+                              format_func=lambda k: {m.key: m.name for m in ms}.get(k, k),
+                              key="ret-milestone")
+        days_text = c[3].text_input("Days", value="1,7,30", key="ret-days")
         try:
             days = tuple(int(d) for d in days_text.split(",") if d.strip())
             with st.spinner("Computing retention…"):
-                table = cached_retention(str(events), file_stamp(events), event or None, days)
+                table = cached_retention(str(events), file_stamp(events), event or None, days,
+                                         start_event or None,
+                                         None if only == "(everyone)" else only, rules_key(ms))
             st.plotly_chart(charts.retention_heatmap(table))
             overall = " · ".join(f"day {d}: {v:.0%}" for d, v in
                                  zip(table.days, table.overall, strict=True) if v is not None)

@@ -233,3 +233,19 @@ def test_milestones_toml_errors_name_the_entry():
                               'window_days=-3\n')
     with pytest.raises(InputError, match="not valid TOML"):
         parse_milestones_toml("[[milestones]\n")
+
+
+def test_retention_first_time_and_milestone_cohorts(tmp_path):
+    rows = [("a", "visit", T0), ("a", "search", T0 + timedelta(days=2)),
+            ("a", "search", T0 + timedelta(days=3)),
+            ("b", "visit", T0), ("b", "search", T0 + timedelta(days=1)),
+            ("c", "visit", T0), ("c", "visit", T0 + timedelta(days=10))]
+    path = write_events(tmp_path, rows)
+    # First-time search: a starts on day 2 and searches again the next day; b never returns.
+    first_time = retention(path, event="search", days=[1], start_event="search")
+    assert first_time.cohorts[0]["users"] == 2 and first_time.overall == [0.5]
+    searchers = [Milestone("searched", "Searched", "P", "count(search) >= 1")]
+    only = retention(path, days=[1], milestone="searched", milestones=searchers)
+    assert only.cohorts[0]["users"] == 2 and only.overall == [0.5]  # b active on day 1
+    with pytest.raises(InputError, match="no milestone 'nope'"):
+        retention(path, milestone="nope", milestones=searchers)

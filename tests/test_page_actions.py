@@ -137,3 +137,10 @@ def test_edit_a_key_result_on_the_okrs_page(demo_workspace):
     assert not at.exception
     assert next(db.query("SELECT target FROM key_results WHERE id = ?", [kr["id"]]))[
         "target"] == 42.0
+
+
+def test_milestone_retention_on_the_milestones_page(demo_workspace):
+    at = open_page("milestones")
+    at.selectbox(key="ret-milestone").set_value("value_realization").run()
+    assert not at.exception
+    assert any("All cohorts: day 1" in c.value for c in at.caption)

@@ -322,16 +322,38 @@ class Retention:
 
 
 def retention(events: str | Path, *, event: str | None = None, days=(1, 7, 30),
-              con=None) -> Retention:
-    """Share of each weekly signup cohort active on day N after signup (UTC calendar days).
+              start_event: str | None = None, milestone: str | None = None,
+              milestones: list[Milestone] | None = None, con=None) -> Retention:
+    """Share of each weekly cohort active on day N after its start (UTC calendar days).
 
-    A user counts towards day N only when the data reaches N days past their signup.
+    The start is the user's first event (sign-up), or with `start_event` the first time they
+    did that event (first-time use). Returning means any event, or `event` (recurring use).
+    With `milestone`, only users who reached it (as the funnel counts it) are in the cohorts.
+    A user counts towards day N only once the data reaches N days past their start.
     """
     days = [int(d) for d in days]
     if not days or any(d < 0 for d in days):
         raise InputError("days must be whole numbers of 0 or more", field="days")
     con = con or connect()
     events_sql, params = Source.of(events).select(con, EVENT_COLUMNS, "timestamp")
+    signup = "SELECT user_id, min(timestamp) AS t0 FROM events GROUP BY user_id"
+    if milestone:
+        keys = [m.key for m in milestones or []]
+        if milestone not in keys:
+            raise InputError(f"no milestone {milestone!r}; known: {', '.join(keys) or 'none'}",
+                             field="milestone")
+        prefix, params = _flags_query(milestones, events_sql, params, signup, [],
+                                      after_start=False)
+        members = f"SELECT user_id FROM flags WHERE m{keys.index(milestone)}"
+    else:
+        prefix = f"WITH events AS NOT MATERIALIZED ({events_sql}), starts AS ({signup})"
+        members = "SELECT user_id FROM starts"
+    if start_event:
+        cohort = (f"SELECT user_id, min(timestamp) AS t0 FROM events WHERE event = ? AND "
+                  f"user_id IN ({members}) GROUP BY user_id")
+        params = params + [start_event]
+    else:
+        cohort = f"SELECT user_id, t0 FROM starts WHERE user_id IN ({members})"
     returns = ", ".join(
         f"bool_or(date_diff('day', CAST(s.t0 AS DATE), CAST(e.timestamp AS DATE)) = {d}) AS r{i}"
         for i, d in enumerate(days))
@@ -340,13 +362,12 @@ def retention(events: str | Path, *, event: str | None = None, days=(1, 7, 30),
         f"count(*) FILTER (WHERE CAST(s.t0 AS DATE) + {d} <= last.day), "
         f"count(*) FILTER (WHERE r.r{i} AND CAST(s.t0 AS DATE) + {d} <= last.day)"
         for i, d in enumerate(days))
-    sql = (f"WITH events AS ({events_sql}), "
-           "starts AS (SELECT user_id, min(timestamp) AS t0 FROM events GROUP BY 1), "
-           f"ret AS (SELECT e.user_id, {returns} FROM events e JOIN starts s USING (user_id) "
+    sql = (f"{prefix}, cohort AS ({cohort}), "
+           f"ret AS (SELECT e.user_id, {returns} FROM events e JOIN cohort s USING (user_id) "
            f"{event_filter} GROUP BY 1), "
            "last AS (SELECT CAST(max(timestamp) AS DATE) AS day FROM events) "
            "SELECT CAST(date_trunc('week', s.t0) AS DATE), count(*), "
-           f"{cells} FROM starts s LEFT JOIN ret r USING (user_id) CROSS JOIN last "
+           f"{cells} FROM cohort s LEFT JOIN ret r USING (user_id) CROSS JOIN last "
            "GROUP BY 1 ORDER BY 1")
     rows = con.execute(sql, params + ([event] if event else [])).fetchall()
     cohorts = []
