@@ -218,8 +218,12 @@ def _flags_query(milestones, events_sql, events_params, starts_sql, starts_param
     params = events_params + starts_params + compiler.params["count"] + counted
     source = "per_user"
     if daily:
+        # Without an assignment every event is at or after t0, so days can be grouped before
+        # the join (far fewer rows to join); after an assignment, events before it must go
+        # first.
+        scope = f"events e JOIN starts s ON {join}" if after_start else "events e"
         sql += (f", daily AS (SELECT e.user_id, e.event, min(e.timestamp) AS first_ts "
-                f"FROM events e JOIN starts s ON {join} WHERE e.event IN ({_in_list(daily)}) "
+                f"FROM {scope} WHERE e.event IN ({_in_list(daily)}) "
                 "GROUP BY e.user_id, e.event, CAST(e.timestamp AS DATE)), "
                 f"per_user_days AS (SELECT d.user_id, {', '.join(compiler.sql['days'])} "
                 "FROM daily d JOIN starts s USING (user_id) GROUP BY d.user_id), "
