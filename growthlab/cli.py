@@ -51,6 +51,8 @@ def _add_stats_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--difference", choices=("relative", "absolute"), default="relative")
     p.add_argument("--alpha", type=float, default=0.05)
     p.add_argument("--correction", choices=("none", "holm", "bh"), default="none")
+    p.add_argument("--alternative", choices=("two-sided", "greater", "less"),
+                   default="two-sided", help="one-sided tests (frequentist only)")
     p.add_argument("--weights", type=_weights, default=None,
                    help="planned split, control first, e.g. 0.5,0.5")
     p.add_argument("--json", action="store_true", help="print the JSON contract")
@@ -122,8 +124,11 @@ def _print_json(payload) -> None:
 def _options(args):
     from growthlab.stats import Options
 
+    if args.alternative != "two-sided" and args.method != "frequentist":
+        raise UsageError("--alternative greater/less is for the frequentist method")
     return Options(method=args.method, difference=args.difference, alpha=args.alpha,
-                   correction=args.correction, weights=args.weights)
+                   correction=args.correction, weights=args.weights,
+                   alternative=args.alternative)
 
 
 def _print_analysis(analysis, as_json: bool) -> None:

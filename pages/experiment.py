@@ -8,7 +8,7 @@ from growthlab import charts, experiments, io
 from growthlab.errors import GrowthLabError
 from growthlab.report import describe
 from growthlab.stats import Options, analyze, detectable_effect, plan
-from growthlab.stats.analysis import drop_constant_metrics
+from growthlab.stats.analysis import drop_constant_metrics, sample_ratio
 from pages._shared import (
     actor,
     changed,
@@ -78,22 +78,26 @@ with results_tab:
     else:
         weights = [v["weight"] for v in experiments.variants(db, selected)]
         variants_seen = list(dict.fromkeys(r.variant for r in rows))
+        planned = weights if len(weights) == len(variants_seen) else None
+        try:
+            srm = sample_ratio(rows, planned)
+        except GrowthLabError:
+            srm = None
         try:
             kept, skipped = drop_constant_metrics(rows)
             analysis = analyze(kept, Options(
                 method=method, difference=difference, alpha=alpha, correction=correction,
-                weights=weights if len(weights) == len(variants_seen) else None))
+                weights=planned))
         except GrowthLabError as exc:
             st.error(f"These results cannot be analysed: {exc}", icon=":material/error:")
             analysis = None
+        if srm is not None and srm.flagged:
+            st.error(f"**Sample-ratio mismatch** (p = {srm.p_value:.2g}): users per variant "
+                     f"{srm.users} do not match the planned split "
+                     f"{[round(w, 2) for w in srm.expected_weights]}. Assignment or logging "
+                     "is broken; do not trust these results until it is fixed.",
+                     icon=":material/report:")
         if analysis:
-            srm = next(iter(analysis.srm.values()))
-            if srm.flagged:
-                st.error(f"**Sample-ratio mismatch** (p = {srm.p_value:.2g}): users per variant "
-                         f"{srm.users} do not match the planned split "
-                         f"{[round(w, 2) for w in srm.expected_weights]}. Assignment or logging "
-                         "is broken; do not trust these results until it is fixed.",
-                         icon=":material/report:")
             for r in analysis.results:
                 sentence = describe(r, names.get(r["metric"]), alpha)
                 (st.success if r["significant"] and r["estimate"] > 0 else

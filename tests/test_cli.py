@@ -128,3 +128,13 @@ def test_every_cli_option_is_documented_in_the_readme():
             for flag in action.option_strings:
                 if flag.startswith("--") and flag != "--help":
                     assert flag in readme, f"{name} {flag}"
+
+
+def test_one_sided_on_request(tmp_path, capsys):
+    path = tmp_path / "r.csv"
+    path.write_text(REFERENCE_CSV)
+    assert main(["analyze", str(path), "--json", "--alternative", "greater"]) == 0
+    result = json.loads(capsys.readouterr().out)["results"][0]
+    assert result["p_value"] == pytest.approx(0.02789 / 2, abs=1e-4)
+    assert result["ci_high"] is None
+    assert main(["analyze", str(path), "--alternative", "less", "--method", "bayesian"]) == 2

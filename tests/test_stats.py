@@ -238,3 +238,13 @@ def test_daily_peeking_sequential_stays_valid_where_fixed_horizon_does_not(capsy
               f"{fixed_hit.mean():.3f}, sequential {seq_hit.mean():.3f}")
     assert seq_hit.mean() <= 0.05
     assert fixed_hit.mean() >= 0.15
+
+
+def test_sample_ratio_stands_alone_when_an_arm_is_empty():
+    from growthlab.stats.analysis import sample_ratio
+
+    rows = [MetricRow("cv", "control", 1000, 100), MetricRow("cv", "treatment", 0, 0)]
+    with pytest.raises(StatsError):
+        analyze(rows)
+    result = sample_ratio(rows)
+    assert result.flagged and result.users == [1000, 0]

@@ -254,6 +254,15 @@ def analyze(rows: Iterable[MetricRow], options: Options | None = None) -> Analys
     return Analysis(results, srm)
 
 
+def sample_ratio(rows: list[MetricRow], weights: Sequence[float] | None = None) -> SrmResult:
+    """The SRM check of one experiment's rows on their own: it stays meaningful when the
+    metrics cannot be analysed (an arm with 0 users is the clearest mismatch of all)."""
+    variants = list(dict.fromkeys(r.variant for r in rows))
+    if len(variants) < 2:
+        raise StatsError("a sample-ratio check needs at least two variants")
+    return _srm(rows[0].experiment, rows, control_of(variants), variants, weights)
+
+
 def _srm(experiment, rows, control, variants, weights) -> SrmResult:
     users: dict[str, float] = {}
     for r in rows:
