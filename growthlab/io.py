@@ -145,13 +145,16 @@ def parse_results_csv(data: bytes, source: str = "results.csv") -> list[MetricRo
     return rows
 
 
-def read_results_csv(path: str | Path) -> list[MetricRow]:
-    path = Path(path)
+def read_file(path: str | Path) -> bytes:
+    """A file's bytes, or an InputError naming it (missing, a folder, no permission)."""
     try:
-        data = path.read_bytes()
+        return Path(path).read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read the file ({exc.strerror})", source=str(path)) from None
-    return parse_results_csv(data, str(path))
+
+
+def read_results_csv(path: str | Path) -> list[MetricRow]:
+    return parse_results_csv(read_file(path), str(path))
 
 
 def safe_cell(value):

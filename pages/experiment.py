@@ -59,6 +59,18 @@ if exp["result"]:
     st.success(f"Result: **{exp['result']}** · decision: **{exp['decision']}** · "
                f"{exp['conclusion']}", icon=":material/gavel:")
 
+def import_results(data: bytes, name: str, source: str) -> None:
+    """Validate a results table (file or typed) and replace the stored results with it."""
+    try:
+        parsed = io.parse_results_csv(data, name)
+        count = experiments.record_results(db, selected, parsed, source=source, actor=writer())
+    except Exception as exc:  # noqa: BLE001
+        report(exc)
+        return
+    changed(f"Saved {count} result rows from {name}")
+    st.rerun()
+
+
 results_tab, design_tab, decide_tab = st.tabs(["Results", "Design & power", "Lifecycle & decision"])
 
 with results_tab:
@@ -146,27 +158,13 @@ with results_tab:
         typed = st.data_editor(template, num_rows="dynamic", hide_index=True, width="stretch",
                                key=f"manual-{selected}")
         if st.button("Save these results"):
-            try:
-                text = io.to_csv(typed, ["metric", "variant", "users", "conversions", "sum",
-                                         "sum_squares"])
-                parsed = io.parse_results_csv(text.encode(), "manual entry")
-                count = experiments.record_results(db, selected, parsed, source="manual",
-                                                   actor=writer())
-                changed(f"Saved {count} result rows")
-                st.rerun()
-            except Exception as exc:  # noqa: BLE001
-                report(exc)
+            text = io.to_csv(typed, ["metric", "variant", "users", "conversions", "sum",
+                                     "sum_squares"])
+            import_results(text.encode(), "manual entry", "manual")
     upload = st.file_uploader("Summary CSV: metric, variant, users, conversions (or sum, "
                               "sum_squares)", type=["csv"], key=f"upload-{selected}")
     if upload is not None and st.button("Import results", type="primary"):
-        try:
-            parsed = io.parse_results_csv(upload.getvalue(), upload.name)
-            count = experiments.record_results(db, selected, parsed, source="upload",
-                                               actor=writer())
-            changed(f"Imported {count} result rows from {upload.name}")
-            st.rerun()
-        except Exception as exc:  # noqa: BLE001
-            report(exc)
+        import_results(upload.getvalue(), upload.name, "upload")
     events = data_file(db, "events_path")
     assignments = data_file(db, "assignments_path")
     if events and assignments and st.button("Compute milestone KPIs from events",

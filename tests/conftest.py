@@ -37,3 +37,17 @@ def empty_workspace(tmp_path, monkeypatch) -> Path:
     open_workspace(path).conn.close()
     monkeypatch.setenv("GROWTHLAB_WORKSPACE", str(path))
     return path
+
+
+def open_page(page: str, **query):
+    """Run app.py under AppTest, switch to a page (with query parameters), no exception."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page(f"pages/{page}.py")
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at

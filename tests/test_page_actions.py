@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from streamlit.testing.v1 import AppTest
+from conftest import open_page
 
 from growthlab import experiments
 from growthlab.db import open_workspace
@@ -10,15 +10,6 @@ from growthlab.db import open_workspace
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def open_page(page: str, **query) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.run()
-    at.switch_page(f"pages/{page}.py")
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
 
 
 def widget(items, label):

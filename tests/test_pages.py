@@ -4,6 +4,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import open_page
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -11,15 +12,6 @@ ROOT = Path(__file__).resolve().parent.parent
 PAGES = ["overview", "okrs", "experiments", "experiment", "milestones", "learnings", "settings"]
 
 
-def run_page(page: str, **query) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.run()
-    at.switch_page(f"pages/{page}.py")
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
 
 
 def texts(at: AppTest) -> str:
@@ -34,12 +26,12 @@ def texts(at: AppTest) -> str:
 @pytest.mark.parametrize("page", PAGES)
 def test_page_renders_on_demo(page, demo_workspace, record_property):
     started = time.perf_counter()
-    at = run_page(page)
+    at = open_page(page)
     record_property("render_seconds", round(time.perf_counter() - started, 2))
     assert at.title, "every page has a title"
 
 
 @pytest.mark.parametrize("page", PAGES)
 def test_page_renders_on_empty_workspace(page, empty_workspace):
-    at = run_page(page)
+    at = open_page(page)
     assert at.title

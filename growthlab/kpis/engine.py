@@ -235,6 +235,15 @@ def _flags_query(milestones, events_sql, events_params, starts_sql, starts_param
     return sql, params
 
 
+SIGNUP = "SELECT user_id, min(timestamp) AS t0 FROM events GROUP BY user_id"
+
+
+def _signup_flags(con, events, milestones) -> tuple[str, list]:
+    """Milestone flags per user, windows starting at each user's first event (sign-up)."""
+    events_sql, params = Source.of(events).select(con, EVENT_COLUMNS, "timestamp")
+    return _flags_query(milestones, events_sql, params, SIGNUP, [], after_start=False)
+
+
 @dataclass
 class Funnel:
     users: int
@@ -278,11 +287,7 @@ def funnel(events: str | Path, milestones: list[Milestone], *, start: str | None
     `start`/`end` (ISO dates) keep users whose first event falls in [start, end).
     """
     con = con or connect()
-    events_sql, params = Source.of(events).select(con, EVENT_COLUMNS, "timestamp")
-    base, all_params = _flags_query(
-        milestones, events_sql, params,
-        "SELECT user_id, min(timestamp) AS t0 FROM events GROUP BY user_id", [],
-        after_start=False)
+    base, all_params = _signup_flags(con, events, milestones)
     where, where_params = _date_filter(start, end)
     sums = ", ".join(f"count(*) FILTER (WHERE m{i})" for i in range(len(milestones)))
     row = con.execute(f"{base} SELECT count(*), {sums} FROM flags {where}",
@@ -340,17 +345,16 @@ def retention(events: str | Path, *, event: str | None = None, days=(1, 7, 30),
         raise InputError("days must be whole numbers of 0 or more", field="days")
     con = con or connect()
     events_sql, params = Source.of(events).select(con, EVENT_COLUMNS, "timestamp")
-    signup = "SELECT user_id, min(timestamp) AS t0 FROM events GROUP BY user_id"
     if milestone:
         keys = [m.key for m in milestones or []]
         if milestone not in keys:
             raise InputError(f"no milestone {milestone!r}; known: {', '.join(keys) or 'none'}",
                              field="milestone")
-        prefix, params = _flags_query(milestones, events_sql, params, signup, [],
+        prefix, params = _flags_query(milestones, events_sql, params, SIGNUP, [],
                                       after_start=False)
         members = f"SELECT user_id FROM flags WHERE m{keys.index(milestone)}"
     else:
-        prefix = f"WITH events AS NOT MATERIALIZED ({events_sql}), starts AS ({signup})"
+        prefix = f"WITH events AS NOT MATERIALIZED ({events_sql}), starts AS ({SIGNUP})"
         members = "SELECT user_id FROM starts"
     if start_event:
         cohort = (f"SELECT user_id, min(timestamp) AS t0 FROM events WHERE event = ? AND "
@@ -398,11 +402,7 @@ def qualified_users(events: str | Path, rule: str, milestones: list[Milestone], 
     all_milestones = [*milestones, pql]
     trees = validate(all_milestones)
     con = con or connect()
-    events_sql, params = Source.of(events).select(con, EVENT_COLUMNS, "timestamp")
-    base, all_params = _flags_query(
-        all_milestones, events_sql, params,
-        "SELECT user_id, min(timestamp) AS t0 FROM events GROUP BY user_id", [],
-        after_start=False)
+    base, all_params = _signup_flags(con, events, all_milestones)
     pql_flag = f"m{len(milestones)}"
     total = con.execute(f"{base} SELECT count(*) FILTER (WHERE {pql_flag}) FROM flags",
                         all_params).fetchone()[0]

@@ -119,11 +119,9 @@ def parse_milestones_toml(text: str, source: str = "milestones.toml") -> list[Mi
 
 
 def load_milestones_file(path: str | Path) -> list[Milestone]:
-    path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read the file ({exc.strerror})", source=str(path)) from None
+    from growthlab.io import read_file
+
+    raw = read_file(path)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
