@@ -19,6 +19,7 @@ from growthlab.errors import RuleError
 
 Func = Literal["count", "days"]
 OPS = (">=", "<=", "==", ">", "<")
+MAX_VALUE = 10**12
 
 
 @dataclass(frozen=True)
@@ -166,6 +167,9 @@ class _Parser:
             raise self.fail(f'a number after "{op.text}"')
         if not re.fullmatch(r"\d+", number.text):
             raise self.fail(f'a whole number (0 or more) after "{op.text}"')
+        if int(number.text) > MAX_VALUE:
+            raise RuleError(f"{self.where}, column {number.column}: {number.text} is too large; "
+                            f"use a number up to {MAX_VALUE:,}")
         self.i += 1
         return Compare(func, arg, op.text, int(number.text))  # type: ignore[arg-type]
 
