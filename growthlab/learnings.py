@@ -16,6 +16,7 @@ RELATIONS = ("supports", "contradicts")
 _MARK_START, _MARK_END = "\x02", "\x03"
 _PHRASE = re.compile(r'"([^"]*)"')
 _WORD = re.compile(r"[\w][\w'-]*\*?", re.UNICODE)
+_MARKDOWN_NOISE = re.compile(r"\*\*|__|`+|^#+\s*|^>\s*", re.MULTILINE)
 
 
 def _tags(tags) -> list[str]:
@@ -198,7 +199,7 @@ def _hydrate(db, rows: list[dict]) -> list[Hit]:
                      "result": meta["result"]}
             tags = [t for t in (meta["milestone_key"], meta["loop"], meta["area"],
                                 meta["squad"], meta["result"]) if t]
-        raw = r["snip"] or ""
+        raw = _MARKDOWN_NOISE.sub("", r["snip"] or "")  # a snippet reads as plain text
         plain = raw.replace(_MARK_START, "**").replace(_MARK_END, "**")
         hits.append(Hit(r["kind"], r["ref_id"], title, plain, round(-float(r["rank"]), 6), tags,
                         facet, raw))

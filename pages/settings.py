@@ -1,8 +1,12 @@
 """Settings: taxonomy, data files, the workspace itself and who can sign in."""
 
+import tempfile
+from pathlib import Path
+
 import streamlit as st
 
 from growthlab import db as store
+from growthlab.backup import export_workspace, import_workspace
 from growthlab.errors import GrowthLabError, InputError
 from growthlab.kpis import check_events, parse_milestones_toml, save_to_workspace
 from pages._shared import (
@@ -114,6 +118,30 @@ with workspace_tab:
         st.info("Local single-user mode: no sign-in is configured, so changes are recorded as "
                 "'local'. Configure an OIDC provider under [auth] in .streamlit/secrets.toml "
                 "to require sign-in.", icon=":material/lock_open:")
+    st.markdown("**Backup**")
+    c = st.columns(2)
+    if c[0].button("Prepare a backup (.zip)", icon=":material/archive:"):
+        with tempfile.TemporaryDirectory() as tmp, st.spinner("Writing the backup…"):
+            target = Path(tmp) / "growthlab-backup.zip"
+            export_workspace(path, target)
+            st.session_state["backup"] = target.read_bytes()
+    if "backup" in st.session_state:
+        c[0].download_button("Download the backup", st.session_state["backup"],
+                             file_name="growthlab-backup.zip", mime="application/zip")
+    archive = c[1].file_uploader("Restore from a backup (replaces this workspace)",
+                                 type=["zip"], key="restore-upload")
+    if archive is not None and c[1].button("Check and restore", type="primary"):
+        try:
+            writer()
+            with tempfile.TemporaryDirectory() as tmp:
+                staged = Path(tmp) / archive.name
+                staged.write_bytes(archive.getvalue())
+                import_workspace(staged, path)
+            changed("Workspace restored from the backup")
+            st.rerun()
+        except GrowthLabError as exc:
+            st.error(str(exc).replace(str(Path(tempfile.gettempdir())), "upload"),
+                     icon=":material/error:")
     st.markdown("**Recent changes**")
     st.dataframe(list(db.query("SELECT at, actor, action, entity, entity_id FROM audit_log "
                                "ORDER BY id DESC LIMIT 20")), hide_index=True, width="stretch")

@@ -108,3 +108,9 @@ def test_learning_requires_title_and_body(db):
 def test_markdown_export_lists_every_learning(db):
     text = learnings.to_markdown(learnings.listing(db))
     assert text.count("\n## ") == 2 and "Status: confirmed" in text
+
+
+def test_snippets_read_as_plain_text(db):
+    learnings.create(db, title="Formatting", body="**What we tried.** A `zebra` banner.")
+    hit = learnings.search(db, "zebra")[0]
+    assert hit.snippet == "What we tried. A **zebra** banner."

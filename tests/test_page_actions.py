@@ -135,3 +135,20 @@ def test_milestone_retention_on_the_milestones_page(demo_workspace):
     at.selectbox(key="ret-milestone").set_value("value_realization").run()
     assert not at.exception
     assert any("All cohorts: day 1" in c.value for c in at.caption)
+
+
+def test_backup_from_settings_restores_the_same_workspace(demo_workspace, tmp_path):
+    from growthlab.backup import import_workspace
+
+    at = open_page("settings")
+    next(b for b in at.button if b.label == "Prepare a backup (.zip)").click().run()
+    assert not at.exception
+    archive = tmp_path / "backup.zip"
+    archive.write_bytes(at.session_state["backup"])
+    restored = tmp_path / "restored" / "growthlab.db"
+    import_workspace(archive, restored)
+    original = open_workspace(demo_workspace)
+    copy = open_workspace(restored)
+    for table in ("experiments", "learnings", "key_results", "checkins"):
+        assert list(original.query(f"SELECT * FROM {table} ORDER BY id")) == list(
+            copy.query(f"SELECT * FROM {table} ORDER BY id")), table
