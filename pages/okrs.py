@@ -165,10 +165,10 @@ for objective in objectives:
                 + ". Link or start one from the Experiments page.", icon=":material/target:")
 
 st.divider()
-st.subheader("Write a key result")
-st.caption("Lint runs as you type. It never blocks saving: it points at output goals, "
-           "value-capture metrics and NPS targets.")
 if objectives:
+    st.subheader("Write a key result")
+    st.caption("Lint runs as you type. It never blocks saving: it points at output goals, "
+               "value-capture metrics and NPS targets.")
     objective_titles = {o.row["title"]: o.row["id"] for o in objectives}
     statement = st.text_input("Statement", key="kr-statement",
                               placeholder="Raise First value from 31% to 40% of new sign-ups")
@@ -204,7 +204,9 @@ if objectives:
             except Exception as exc:  # noqa: BLE001
                 report(exc)
 else:
-    st.info("Add an objective first, then its key results.", icon=":material/flag:")
+    st.info("No objectives yet. Start with one outcome the team wants this quarter (a change "
+            "in customer behaviour), then write its key results on milestone KPIs.",
+            icon=":material/flag:")
 
 with st.expander("Add an objective", expanded=not objectives), st.form("new-objective"):
     title = st.text_input("Objective", placeholder="New teams get to value in their first "
