@@ -6,6 +6,7 @@ from growthlab import charts, io
 from growthlab.db import get_setting, set_setting
 from growthlab.errors import GrowthLabError
 from growthlab.kpis import Milestone, save_to_workspace, validate
+from growthlab.kpis.milestones import milestones_version
 from pages._shared import (
     cached_pqls,
     cached_retention,
@@ -13,9 +14,11 @@ from pages._shared import (
     data_file,
     file_stamp,
     milestones,
+    opened_version,
     report,
     require_app,
     rules_key,
+    save_row,
     workspace,
     workspace_funnel,
     writer,
@@ -141,9 +144,10 @@ try:
                            r.get("success_moment") or None) for r in edited]
     validate(candidate)
     st.success("Rules are valid.", icon=":material/check:")
+    version = opened_version("milestones", {"id": 0, "version": milestones_version(db)})
     if st.button("Save milestones", type="primary"):
-        save_to_workspace(db, candidate, actor=writer())
-        changed("Milestones saved")
-        st.rerun()
+        save_row("milestones", 0, lambda: save_to_workspace(db, candidate, actor=writer(),
+                                                            version=version),
+                 "Milestones saved")
 except GrowthLabError as exc:
     st.error(str(exc), icon=":material/error:")

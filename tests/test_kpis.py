@@ -249,3 +249,19 @@ def test_retention_first_time_and_milestone_cohorts(tmp_path):
     assert only.cohorts[0]["users"] == 2 and only.overall == [0.5]  # b active on day 1
     with pytest.raises(InputError, match="no milestone 'nope'"):
         retention(path, milestone="nope", milestones=searchers)
+
+
+def test_milestone_set_saves_are_versioned(tmp_path):
+    from growthlab.db import open_workspace
+    from growthlab.errors import StaleEditError
+    from growthlab.kpis import load_from_workspace, save_to_workspace
+    from growthlab.kpis.milestones import milestones_version
+
+    db = open_workspace(tmp_path / "w.db")
+    first = [Milestone("a", "A", "P", "count(x) >= 1")]
+    assert save_to_workspace(db, first, version=0) == 1
+    save_to_workspace(db, first + [Milestone("b", "B", "P", "count(y) >= 1")], version=1)
+    with pytest.raises(StaleEditError, match="changed by someone else"):
+        save_to_workspace(db, first, version=1)
+    assert [m.key for m in load_from_workspace(db)] == ["a", "b"]
+    assert milestones_version(db) == 2

@@ -152,3 +152,13 @@ def test_backup_from_settings_restores_the_same_workspace(demo_workspace, tmp_pa
     for table in ("experiments", "learnings", "key_results", "checkins"):
         assert list(original.query(f"SELECT * FROM {table} ORDER BY id")) == list(
             copy.query(f"SELECT * FROM {table} ORDER BY id")), table
+
+
+def test_similar_past_work_appears_while_typing_a_hypothesis(demo_workspace):
+    at = open_page("experiments")
+    at.text_area(key="new-hypothesis").input(
+        "We believe a modal tour of export formats for new users will help them export, "
+        "measured by Value realization.").run()
+    text = all_text(at)
+    assert "Similar past work" in text
+    assert "Forced tour of exports" in text or "Modal tours interrupt" in text

@@ -150,13 +150,32 @@ def load_from_workspace(db) -> list[Milestone]:
             for r in db.query("SELECT * FROM milestones ORDER BY position")]
 
 
-def save_to_workspace(db, milestones: list[Milestone], actor: str = "local") -> None:
-    """Replace the workspace's milestones (validated first; one transaction)."""
-    from growthlab.db import audit, transaction
+def milestones_version(db) -> int:
+    """The version of the workspace's milestone set (they are saved as one document)."""
+    from growthlab.db import get_setting
+
+    return int(get_setting(db, "milestones_version", "0"))
+
+
+def save_to_workspace(db, milestones: list[Milestone], actor: str = "local",
+                      version: int | None = None) -> int:
+    """Replace the workspace's milestones (validated first; one transaction).
+
+    With `version` (what the editor opened), a set changed since then is refused. Returns
+    the new version.
+    """
+    from growthlab.db import audit, set_setting, transaction
+    from growthlab.errors import StaleEditError
 
     validate(milestones)
     with transaction(db):
+        current = milestones_version(db)
+        if version is not None and version != current:
+            keys = [r["key"] for r in db.query("SELECT key FROM milestones ORDER BY position")]
+            raise StaleEditError("milestone set", {"version": current, "keys": keys})
         db.execute("DELETE FROM milestones")
         for position, m in enumerate(milestones):
             db["milestones"].insert({**asdict(m), "position": position})
+        set_setting(db, "milestones_version", str(current + 1))
         audit(db, actor, "replace", "milestones", None, {"keys": [m.key for m in milestones]})
+    return current + 1
