@@ -379,7 +379,3 @@ def set_setting(db: sqlite_utils.Database, key: str, value: str) -> None:
     db.execute("INSERT INTO settings VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = ?",
                [key, value, value])
 
-
-def is_empty(db: sqlite_utils.Database) -> bool:
-    """True when the workspace holds no domain content yet."""
-    return all(db[t].count == 0 for t in ("objectives", "experiments", "learnings", "milestones"))

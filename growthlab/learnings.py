@@ -222,15 +222,11 @@ def facet_counts(hits: list[Hit]) -> dict[str, dict[str, int]]:
     return counts
 
 
-def listing(db, *, status: list[str] | None = None, tag: str | None = None) -> list[dict]:
-    rows = []
-    for r in db.query("SELECT * FROM learnings ORDER BY created_at DESC, id DESC"):
+def listing(db) -> list[dict]:
+    """Every learning, newest first, tags decoded."""
+    rows = list(db.query("SELECT * FROM learnings ORDER BY created_at DESC, id DESC"))
+    for r in rows:
         r["tags"] = json.loads(r["tags"])
-        if status and r["status"] not in status:
-            continue
-        if tag and tag not in r["tags"]:
-            continue
-        rows.append(r)
     return rows
 
 
