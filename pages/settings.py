@@ -8,7 +8,12 @@ import streamlit as st
 from growthlab import db as store
 from growthlab.backup import export_workspace, import_workspace
 from growthlab.errors import GrowthLabError, InputError
-from growthlab.kpis import check_events, parse_milestones_toml, save_to_workspace
+from growthlab.kpis import (
+    check_assignments,
+    check_events,
+    parse_milestones_toml,
+    save_to_workspace,
+)
 from pages._shared import (
     actor,
     changed,
@@ -58,6 +63,26 @@ with taxonomy_tab:
                 except Exception as exc:  # noqa: BLE001
                     report(exc)
 
+def use_upload(upload, kind: str, check, setting: str, describe) -> None:
+    """Check an uploaded data file beside the workspace; only a valid one replaces the old."""
+    folder = path.parent
+    suffix = ".csv" if upload.name.lower().endswith(".csv") else ".parquet"
+    staged = folder / f"upload-check-{kind}{suffix}"
+    try:
+        writer()
+        staged.write_bytes(upload.getvalue())
+        with st.status(f"Checking {upload.name}…") as status:
+            summary = check(staged)
+            final = folder / f"{kind}{suffix}"
+            staged.replace(final)
+            store.set_setting(db, setting, final.name)
+            status.update(label=f"{upload.name}: {describe(summary)}", state="complete")
+        changed(f"{kind.capitalize()} updated")
+    except GrowthLabError as exc:
+        staged.unlink(missing_ok=True)
+        st.error(str(exc).replace(str(staged), upload.name), icon=":material/error:")
+
+
 with data_tab:
     events = data_file(db, "events_path")
     st.markdown("**Product events** (`user_id, event, timestamp`; CSV or Parquet)")
@@ -75,23 +100,26 @@ with data_tab:
         st.info("No events yet. Upload a file below; it is validated before anything changes.")
     upload = st.file_uploader("Upload events", type=["csv", "parquet"], key="events-upload")
     if upload is not None and st.button("Validate and use these events", type="primary"):
-        target_dir = store.events_dir(path)
-        target_dir.mkdir(parents=True, exist_ok=True)
-        suffix = ".csv" if upload.name.lower().endswith(".csv") else ".parquet"
-        staged = target_dir.parent / f"upload-check{suffix}"
-        staged.write_bytes(upload.getvalue())
+        use_upload(upload, "events", check_events, "events_path",
+                   lambda info: f"{info.rows:,} events from {info.users:,} users")
+
+    st.markdown("**Experiment assignments** (`user_id, experiment, variant, assigned_at`)")
+    assignments = data_file(db, "assignments_path")
+    if assignments:
         try:
-            with st.status(f"Checking {upload.name}…") as status:
-                info = check_events(staged)
-                final = target_dir.parent / f"events{suffix}"
-                staged.replace(final)
-                store.set_setting(db, "events_path", final.name)
-                status.update(label=f"{upload.name}: {info.rows:,} events from "
-                                    f"{info.users:,} users", state="complete")
-            changed("Events updated")
+            st.caption(f"{assignments.name}: " + ", ".join(
+                f"{k} ({v:,} users)" for k, v in check_assignments(assignments).items()))
         except GrowthLabError as exc:
-            staged.unlink(missing_ok=True)
-            st.error(str(exc).replace(str(staged), upload.name), icon=":material/error:")
+            report(exc)
+    else:
+        st.caption("None yet. With assignments, an experiment's milestone KPIs can be "
+                   "computed per variant from the events.")
+    upload = st.file_uploader("Upload assignments", type=["csv", "parquet"],
+                              key="assignments-upload")
+    if upload is not None and st.button("Validate and use these assignments"):
+        use_upload(upload, "assignments", check_assignments, "assignments_path",
+                   lambda counts: f"{sum(counts.values()):,} users in {len(counts)} "
+                                  "experiment(s)")
 
     st.markdown("**Milestones** (TOML, order = funnel order)")
     toml_upload = st.file_uploader("Upload milestones.toml", type=["toml"], key="toml-upload")

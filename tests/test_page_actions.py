@@ -162,3 +162,38 @@ def test_similar_past_work_appears_while_typing_a_hypothesis(demo_workspace):
     text = all_text(at)
     assert "Similar past work" in text
     assert "Forced tour of exports" in text or "Modal tours interrupt" in text
+
+
+def test_uploads_are_checked_before_anything_changes(demo_workspace):
+    db = open_workspace(demo_workspace)
+    before = db.execute("SELECT value FROM settings WHERE key = 'events_path'").fetchone()[0]
+    at = open_page("settings")
+    at.file_uploader(key="events-upload").upload(
+        "mine.csv", b"user_id,event,timestamp\nu1,search,2026-01-01\nu2,search,someday\n").run()
+    next(b for b in at.button if b.label == "Validate and use these events").click().run()
+    assert any("mine.csv:3: column timestamp: 'someday'" in e.value for e in at.error)
+    assert db.execute("SELECT value FROM settings WHERE key = 'events_path'").fetchone()[
+        0] == before
+    assert not list(demo_workspace.parent.glob("upload-check-*"))
+
+    at.file_uploader(key="assignments-upload").upload(
+        "assign.csv", b"user_id,experiment,variant,assigned_at\n"
+                      b"u000001,EXP-050,control,2026-11-01\n").run()
+    next(b for b in at.button if b.label == "Validate and use these assignments").click().run()
+    assert not at.exception
+    assert db.execute("SELECT value FROM settings WHERE key = 'assignments_path'").fetchone()[
+        0] == "assignments.csv"
+
+
+def test_bad_results_upload_keeps_the_old_results(demo_workspace):
+    db = open_workspace(demo_workspace)
+    won = next(db.query("SELECT id FROM experiments WHERE key = 'EXP-005'"))["id"]
+    before = list(db.query("SELECT * FROM metric_results WHERE experiment_id = ?", [won]))
+    at = open_page("experiment", id=str(won))
+    at.file_uploader(key=f"upload-{won}").upload(
+        "new.csv", b"metric,variant,users,conversions\ncv,control,100,120\ncv,treatment,100,5\n"
+    ).run()
+    widget(at.button, "Import results").click().run()
+    assert any("new.csv:2: column conversions" in e.value for e in at.error)
+    assert list(db.query("SELECT * FROM metric_results WHERE experiment_id = ?",
+                         [won])) == before

@@ -4,6 +4,7 @@ from growthlab.kpis.engine import (
     EventsInfo,
     Funnel,
     Retention,
+    check_assignments,
     check_events,
     experiment_metric_rows,
     funnel,
@@ -22,7 +23,7 @@ from growthlab.kpis.milestones import (
 )
 from growthlab.kpis.rules import parse_rule
 
-__all__ = ["EventsInfo", "Funnel", "Milestone", "Retention", "check_events",
+__all__ = ["EventsInfo", "Funnel", "Milestone", "Retention", "check_assignments", "check_events",
            "experiment_metric_rows", "funnel", "load_from_workspace", "load_milestones_file",
            "milestones_toml", "parse_milestones_toml", "parse_rule", "qualified_users",
            "retention", "save_to_workspace", "success_gap", "validate"]

@@ -118,6 +118,19 @@ def check_events(path: str | Path, con=None) -> EventsInfo:
     return EventsInfo(rows, users, counts, _iso(first), _iso(last))
 
 
+def check_assignments(path: str | Path, con=None) -> dict[str, int]:
+    """Validate an assignments file; returns users assigned per experiment."""
+    con = con or connect()
+    source = Source.of(path)
+    sql, params = source.select(con, ASSIGNMENT_COLUMNS, "assigned_at")
+    _check_rows(con, source, ASSIGNMENT_COLUMNS, "assigned_at")
+    counts = dict(con.execute(f"SELECT experiment, count(DISTINCT user_id) FROM ({sql}) "
+                              "GROUP BY 1 ORDER BY 1", params).fetchall())
+    if not counts:
+        raise InputError("has a header but no assignments", source=str(source.path))
+    return counts
+
+
 def _check_rows(con, source: Source, required: tuple[str, ...], time_column: str) -> None:
     """Raise on the first row with an empty id or an unparseable timestamp, naming its line."""
     columns = source.columns(con)
