@@ -53,6 +53,10 @@ def _add_stats_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--correction", choices=("none", "holm", "bh"), default="none")
     p.add_argument("--alternative", choices=("two-sided", "greater", "less"),
                    default="two-sided", help="one-sided tests (frequentist only)")
+    p.add_argument("--prior-mean", type=float, default=0.0,
+                   help="Bayesian normal prior on the effect: mean (default 0)")
+    p.add_argument("--prior-sd", type=float, default=None,
+                   help="Bayesian normal prior: standard deviation (default: flat prior)")
     p.add_argument("--weights", type=_weights, default=None,
                    help="planned split, control first, e.g. 0.5,0.5")
     p.add_argument("--json", action="store_true", help="print the JSON contract")
@@ -126,9 +130,12 @@ def _options(args):
 
     if args.alternative != "two-sided" and args.method != "frequentist":
         raise UsageError("--alternative greater/less is for the frequentist method")
+    if args.prior_sd is not None and args.method != "bayesian":
+        raise UsageError("--prior-sd sets a prior for the bayesian method")
     return Options(method=args.method, difference=args.difference, alpha=args.alpha,
                    correction=args.correction, weights=args.weights,
-                   alternative=args.alternative)
+                   alternative=args.alternative, prior_mean=args.prior_mean,
+                   prior_sd=args.prior_sd)
 
 
 def _print_analysis(analysis, as_json: bool) -> None:

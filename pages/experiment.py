@@ -84,6 +84,14 @@ with results_tab:
                                 format_func={"holm": "Holm", "bh": "Benjamini-Hochberg",
                                              "none": "none"}.get)
     alpha = c[3].select_slider("Alpha", [0.01, 0.05, 0.1], value=0.05)
+    prior_mean, prior_sd = 0.0, None
+    if method == "bayesian" and st.toggle(
+            "Informative prior", help="A normal prior on the effect shrinks noisy estimates "
+            "towards what past experiments suggest. Off: a flat prior."):
+        c = st.columns(2)
+        prior_mean = c[0].number_input("Prior mean effect", value=0.0, format="%.3f")
+        prior_sd = c[1].number_input("Prior standard deviation", min_value=0.001, value=0.1,
+                                     format="%.3f")
     if not rows:
         st.info("No results yet. Upload a summary CSV below (one row per metric per variant) "
                 "or compute the milestone KPIs from events.", icon=":material/upload_file:")
@@ -99,7 +107,7 @@ with results_tab:
             kept, skipped = drop_constant_metrics(rows)
             analysis = analyze(kept, Options(
                 method=method, difference=difference, alpha=alpha, correction=correction,
-                weights=planned))
+                weights=planned, prior_mean=prior_mean, prior_sd=prior_sd))
         except GrowthLabError as exc:
             st.error(f"These results cannot be analysed: {exc}", icon=":material/error:")
             analysis = None

@@ -138,3 +138,15 @@ def test_one_sided_on_request(tmp_path, capsys):
     assert result["p_value"] == pytest.approx(0.02789 / 2, abs=1e-4)
     assert result["ci_high"] is None
     assert main(["analyze", str(path), "--alternative", "less", "--method", "bayesian"]) == 2
+
+
+def test_bayesian_prior_from_the_command_line(tmp_path, capsys):
+    path = tmp_path / "r.csv"
+    path.write_text(REFERENCE_CSV)
+    assert main(["analyze", str(path), "--json", "--method", "bayesian"]) == 0
+    flat = json.loads(capsys.readouterr().out)["results"][0]
+    assert main(["analyze", str(path), "--json", "--method", "bayesian",
+                 "--prior-sd", "0.05"]) == 0
+    shrunk = json.loads(capsys.readouterr().out)["results"][0]
+    assert 0 < shrunk["estimate"] < flat["estimate"]
+    assert main(["analyze", str(path), "--prior-sd", "0.05"]) == 2
