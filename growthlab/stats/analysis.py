@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 import numpy as np
@@ -44,7 +45,7 @@ class MetricRow:
     sum_product: float | None = None
     experiment: str = ""
 
-    @property
+    @cached_property
     def kind(self) -> str:
         return "proportion" if self.conversions is not None else "mean"
 
@@ -174,25 +175,22 @@ def _moments(rows: list[MetricRow], kind: str) -> Moments:
     return mean_moments(users, [r.sum for r in rows], [r.sum_squares for r in rows], labels)
 
 
-def _concat(parts: list[Moments]) -> Moments:
-    return Moments(*(np.concatenate([getattr(m, f) for m in parts]) for f in ("n", "mean", "var")))
-
-
-def _pair_moments(pairs, options: Options) -> tuple[Moments, Moments, list[int]]:
-    """Moments for control and treatment of every pair, grouped by kind; returns pair order."""
-    controls, treatments, order = [], [], []
+def _pair_moments(pairs, options: Options) -> tuple[Moments, Moments]:
+    """Moments for control and treatment of every pair, in pair order (computed per kind)."""
+    size = len(pairs)
+    arms = [{f: np.empty(size) for f in ("n", "mean", "var")} for _ in range(2)]
     for kind in ("proportion", "mean"):
-        idx = [i for i, (c, _) in enumerate(pairs) if c.kind == kind]
-        if not idx:
+        idx = np.array([i for i, (c, _) in enumerate(pairs) if c.kind == kind], dtype=int)
+        if not idx.size:
             continue
         c = _moments([pairs[i][0] for i in idx], kind)
         t = _moments([pairs[i][1] for i in idx], kind)
         if kind == "mean" and options.cuped:
             c, t = _apply_cuped(c, t, [pairs[i] for i in idx])
-        controls.append(c)
-        treatments.append(t)
-        order.extend(idx)
-    return _concat(controls), _concat(treatments), order
+        for arm, m in zip(arms, (c, t), strict=True):
+            for name, column in arm.items():
+                column[idx] = getattr(m, name)
+    return Moments(**arms[0]), Moments(**arms[1])
 
 
 def _apply_cuped(c: Moments, t: Moments, pairs) -> tuple[Moments, Moments]:
@@ -232,26 +230,22 @@ def analyze(rows: Iterable[MetricRow], options: Options | None = None) -> Analys
         srm[experiment] = _srm(experiment, exp_rows, control, variants, options.weights)
     if not pairs:
         raise StatsError("no metric has both a control and a treatment row")
-    control, treatment, order = _pair_moments(pairs, options)
-    eff = effect(control, treatment, options.difference, _Labels([pairs[i][1] for i in order]))
+    control, treatment = _pair_moments(pairs, options)
+    eff = effect(control, treatment, options.difference, _Labels([p[1] for p in pairs]))
     if options.method == "frequentist":
         test = frequentist(eff, options.alpha, options.alternative)
     elif options.method == "sequential":
         test = sequential(eff, options.alpha, options.n_star)
     else:
         test = bayesian(eff, options.alpha, options.prior_mean, options.prior_sd)
-    ordered = [pairs[i] for i in order]
-    exp_ordered = np.array([experiment_of[i] for i in order], dtype=object)
     adjusted = None
     if test.p_value is not None:
         adjusted = np.array(test.p_value, dtype=float)
+        families = np.array(experiment_of, dtype=object)
         for experiment in groups:
-            mask = exp_ordered == experiment
+            mask = families == experiment
             adjusted[mask] = _adjust(test.p_value[mask], options.correction)
-    results = _results(ordered, control, treatment, test, adjusted, options)
-    position = {id(p[1]): i for i, p in enumerate(pairs)}
-    results.sort(key=lambda r: position[id(r.pop("_pair")[1])])
-    return Analysis(results, srm)
+    return Analysis(_results(pairs, control, treatment, test, adjusted, options), srm)
 
 
 def sample_ratio(rows: list[MetricRow], weights: Sequence[float] | None = None) -> SrmResult:
@@ -307,5 +301,5 @@ def _results(pairs, control: Moments, treatment: Moments, test, adjusted, option
             "control_users": int(base.users), "mean": mean, "control_mean": control_mean,
             "difference": options.difference, "estimate": estimate, "ci_low": low,
             "ci_high": high, "p_value": p_k, "adjusted_p_value": adj_k, "chance_to_win": ctw_k,
-            "risk": risk, "significant": bool(significant), "_pair": (base, row)})
+            "risk": risk, "significant": bool(significant)})
     return out
