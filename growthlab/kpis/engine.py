@@ -406,8 +406,7 @@ def retention(events: str | Path, *, event: str | None = None, days=(1, 7, 30),
 
 
 def qualified_users(events: str | Path, rule: str, milestones: list[Milestone], *,
-                    window_days: int | None = None, limit: int | None = None,
-                    con=None) -> tuple[int, list[dict]]:
+                    window_days: int | None = None, con=None) -> tuple[int, list[dict]]:
     """Users whose usage satisfies a PQL rule (it may use reached() of any milestone)."""
     pql = Milestone("pql", "Product-qualified lead", "PQL", rule, window_days)
     if any(m.key == "pql" for m in milestones):
@@ -420,17 +419,16 @@ def qualified_users(events: str | Path, rule: str, milestones: list[Milestone], 
     total = con.execute(f"{base} SELECT count(*) FILTER (WHERE {pql_flag}) FROM flags",
                         all_params).fetchone()[0]
     names = sorted(events_in(trees["pql"]))
-    counts = ", ".join(
-        f"count(*) FILTER (WHERE e.event = ?{' AND e.timestamp < q.t0 + to_days(CAST(? AS INTEGER))' if window_days else ''}) AS n{i}"  # noqa: E501
-        for i, _ in enumerate(names))
+    window = " AND e.timestamp < q.t0 + to_days(CAST(? AS INTEGER))" if window_days else ""
+    counts = ", ".join(f"count(*) FILTER (WHERE e.event = ?{window}) AS n{i}"
+                       for i in range(len(names)))
     count_params = [p for name in names for p in ([name, window_days] if window_days else [name])]
-    limit_sql = "LIMIT ?" if limit else ""
     rows = con.execute(
         f"{base}, q AS (SELECT user_id, t0 FROM flags WHERE {pql_flag}) "
         f"SELECT q.user_id, CAST(q.t0 AS DATE){', ' + counts if counts else ''} FROM q "
         f"LEFT JOIN events e ON e.user_id = q.user_id GROUP BY ALL "
-        f"ORDER BY {'n0 DESC, ' if names else ''}q.user_id {limit_sql}",
-        all_params + count_params + ([limit] if limit else [])).fetchall()
+        f"ORDER BY {'n0 DESC, ' if names else ''}q.user_id",
+        all_params + count_params).fetchall()
     users = [{"user_id": r[0], "signup": r[1].isoformat(),
               **{name: r[2 + i] for i, name in enumerate(names)}} for r in rows]
     return total, users

@@ -202,8 +202,11 @@ def _apply_cuped(c: Moments, t: Moments, pairs) -> tuple[Moments, Moments]:
         for col in CUPED_COLUMNS:
             pre[f"{arm}_{col}"] = np.array([getattr(p[which], col) or 0.0 for p in pairs], float)
     ac, at = cuped_adjust(c, t, pre, _Labels([b for _, b in pairs]))
-    pick = lambda adj, raw: Moments(raw.n, np.where(use, adj.mean, raw.mean),  # noqa: E731
-                                    np.where(use, adj.var, raw.var))
+
+    def pick(adjusted: Moments, raw: Moments) -> Moments:
+        return Moments(raw.n, np.where(use, adjusted.mean, raw.mean),
+                       np.where(use, adjusted.var, raw.var))
+
     return pick(ac, c), pick(at, t)
 
 
