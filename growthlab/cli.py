@@ -53,6 +53,8 @@ def _add_stats_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--correction", choices=("none", "holm", "bh"), default="none")
     p.add_argument("--alternative", choices=("two-sided", "greater", "less"),
                    default="two-sided", help="one-sided tests (frequentist only)")
+    p.add_argument("--n-star", type=float, default=5000.0,
+                   help="sequential tuning: total users where the interval is tightest")
     p.add_argument("--prior-mean", type=float, default=0.0,
                    help="Bayesian normal prior on the effect: mean (default 0)")
     p.add_argument("--prior-sd", type=float, default=None,
@@ -135,7 +137,7 @@ def _options(args):
     return Options(method=args.method, difference=args.difference, alpha=args.alpha,
                    correction=args.correction, weights=args.weights,
                    alternative=args.alternative, prior_mean=args.prior_mean,
-                   prior_sd=args.prior_sd)
+                   prior_sd=args.prior_sd, n_star=args.n_star)
 
 
 def _print_analysis(analysis, as_json: bool) -> None:

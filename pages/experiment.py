@@ -81,7 +81,11 @@ with results_tab:
                                 format_func={"holm": "Holm", "bh": "Benjamini-Hochberg",
                                              "none": "none"}.get)
     alpha = c[3].select_slider("Alpha", [0.01, 0.05, 0.1], value=0.05)
-    prior_mean, prior_sd = 0.0, None
+    prior_mean, prior_sd, n_star = 0.0, None, 5000.0
+    if method == "sequential":
+        n_star = st.number_input("Tuning N*: total users where the interval is tightest",
+                                 min_value=100.0, value=5000.0, step=1000.0,
+                                 help="Set it near the sample size you expect at the end.")
     if method == "bayesian" and st.toggle(
             "Informative prior", help="A normal prior on the effect shrinks noisy estimates "
             "towards what past experiments suggest. Off: a flat prior."):
@@ -104,7 +108,7 @@ with results_tab:
             kept, skipped = drop_constant_metrics(rows)
             analysis = analyze(kept, Options(
                 method=method, difference=difference, alpha=alpha, correction=correction,
-                weights=planned, prior_mean=prior_mean, prior_sd=prior_sd))
+                weights=planned, prior_mean=prior_mean, prior_sd=prior_sd, n_star=n_star))
         except GrowthLabError as exc:
             st.error(f"These results cannot be analysed: {exc}", icon=":material/error:")
             analysis = None
@@ -147,8 +151,8 @@ with results_tab:
             st.caption({"frequentist": "Two-sided Welch t-test; lift CIs by the delta method.",
                         "bayesian": "Gaussian posterior on the lift with a flat prior; chance "
                                     "to win is the posterior probability the variant is better.",
-                        "sequential": "Always-valid confidence sequences (N* = 5000): safe to "
-                                      "look every day."}[method])
+                        "sequential": f"Always-valid confidence sequences (N* = {n_star:,.0f}): "
+                                      "safe to look every day."}[method])
 
     st.markdown("#### Add results")
     with st.expander("Enter results by hand"):

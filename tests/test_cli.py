@@ -150,3 +150,15 @@ def test_bayesian_prior_from_the_command_line(tmp_path, capsys):
     shrunk = json.loads(capsys.readouterr().out)["results"][0]
     assert 0 < shrunk["estimate"] < flat["estimate"]
     assert main(["analyze", str(path), "--prior-sd", "0.05"]) == 2
+
+
+def test_sequential_tuning(tmp_path, capsys):
+    path = tmp_path / "r.csv"
+    path.write_text(REFERENCE_CSV)
+    widths = []
+    for n_star in ("5000", "20000"):
+        assert main(["analyze", str(path), "--json", "--method", "sequential",
+                     "--n-star", n_star]) == 0
+        r = json.loads(capsys.readouterr().out)["results"][0]
+        widths.append(r["ci_high"] - r["ci_low"])
+    assert widths[1] < widths[0]  # tuned to the 20,000 users actually there: tighter
