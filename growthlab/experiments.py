@@ -227,6 +227,21 @@ def decide(db, experiment_id: int, version: int, *, result: str, decision: str,
     return learning_id
 
 
+def suggest_result(results: list[dict], srm_flagged: bool, primary_metric: str | None
+                   ) -> str | None:
+    """What the numbers say the result is, for the primary metric (the squad decides)."""
+    if srm_flagged:
+        return "invalid"
+    primary = [r for r in results if r["metric"] == primary_metric]
+    if not primary:
+        return None
+    if any(r["significant"] and r["estimate"] < 0 for r in primary):
+        return "lost"
+    if any(r["significant"] and r["estimate"] > 0 for r in primary):
+        return "won"
+    return "inconclusive"
+
+
 def experiment_tags(exp: dict) -> list[str]:
     tags = [exp.get("milestone_key"), exp.get("loop"), exp.get("product_area"), exp.get("squad")]
     return [t for t in tags if t]

@@ -93,6 +93,7 @@ with results_tab:
         prior_mean = c[0].number_input("Prior mean effect", value=0.0, format="%.3f")
         prior_sd = c[1].number_input("Prior standard deviation", min_value=0.001, value=0.1,
                                      format="%.3f")
+    analysis = srm = None
     if not rows:
         st.info("No results yet. Upload a summary CSV below (one row per metric per variant) "
                 "or compute the milestone KPIs from events.", icon=":material/upload_file:")
@@ -216,8 +217,14 @@ with decide_tab:
         st.markdown("#### Decide")
         st.caption("Deciding requires a learning, written for someone who was not there.")
         with st.form("decide"):
+            suggested = experiments.suggest_result(
+                analysis.results if analysis else [], bool(srm and srm.flagged),
+                exp["primary_metric"])
             c = st.columns(2)
-            result = c[0].selectbox("Result", experiments.RESULTS)
+            result = c[0].selectbox(
+                "Result", experiments.RESULTS, index=experiments.RESULTS.index(suggested)
+                if suggested else 2, help="Pre-set from the primary metric's analysis on the "
+                "Results tab; change it if you know better.")
             decision = c[1].selectbox("Decision", experiments.DECISIONS)
             conclusion = st.text_area("Conclusion: what the data showed")
             l_title = st.text_input("Learning title")

@@ -197,3 +197,12 @@ def test_bad_results_upload_keeps_the_old_results(demo_workspace):
     assert any("new.csv:2: column conversions" in e.value for e in at.error)
     assert list(db.query("SELECT * FROM metric_results WHERE experiment_id = ?",
                          [won])) == before
+
+
+def test_decision_form_suggests_the_result_from_the_numbers(demo_workspace):
+    db = open_workspace(demo_workspace)
+    nudge = next(db.query("SELECT id FROM experiments WHERE key = 'EXP-004'"))
+    exp = experiments.get(db, nudge["id"])
+    experiments.move(db, exp["id"], exp["version"], "analysing")
+    at = open_page("experiment", id=str(exp["id"]))
+    assert widget(at.selectbox, "Result").value == "won"  # value_realization +48%, significant

@@ -1,0 +1,132 @@
+"""Experiment lifecycle, decisions, prioritisation and programme review."""
+
+import pytest
+
+from growthlab import experiments, learnings
+from growthlab.db import open_workspace
+from growthlab.errors import InputError, TransitionError
+from growthlab.stats import MetricRow
+
+
+@pytest.fixture
+def db(tmp_path):
+    return open_workspace(tmp_path / "w.db")
+
+
+def walk(db, exp_id, *steps):
+    for step in steps:
+        experiments.move(db, exp_id, experiments.get(db, exp_id)["version"], step,
+                         when=f"2026-10-{10 + len(step):02d}T09:00:00+00:00")
+
+
+def test_lifecycle_moves_and_dates(db):
+    exp = experiments.create(db, title="Export nudge")
+    walk(db, exp, "backlog", "running", "analysing")
+    row = experiments.get(db, exp)
+    assert row["status"] == "analysing"
+    assert row["backlog_at"] and row["started_at"] and row["ended_at"]
+
+
+@pytest.mark.parametrize("path,to,reason", [
+    ([], "running", "From idea it can go to backlog, archived"),
+    (["backlog", "running"], "decided", "Deciding needs a result and a learning"),
+    (["backlog", "running"], "idea", "From running it can go to analysing"),
+    (["archived"], "backlog", "cannot go from archived to backlog"),
+])
+def test_invalid_transitions_are_refused_with_a_reason(db, path, to, reason):
+    exp = experiments.create(db, title="x")
+    walk(db, exp, *path)
+    with pytest.raises(TransitionError, match=reason):
+        experiments.move(db, exp, experiments.get(db, exp)["version"], to)
+
+
+def test_deciding_requires_a_learning_and_records_everything(db):
+    exp = experiments.create(db, title="Invite box", milestone_key="value_growth")
+    walk(db, exp, "backlog", "running", "analysing")
+    version = experiments.get(db, exp)["version"]
+    with pytest.raises(InputError, match="deciding needs a learning"):
+        experiments.decide(db, exp, version, result="won", decision="ship",
+                           conclusion="Invites rose.", learning_title="", learning_body="")
+    assert experiments.get(db, exp)["status"] == "analysing"
+    learning = experiments.decide(
+        db, exp, version, result="won", decision="ship", conclusion="Invites rose 12%.",
+        learning_title="Invites from lists work", learning_body="One test, one audience.",
+        observed_acquisition="positive")
+    row = experiments.get(db, exp)
+    assert (row["status"], row["result"], row["decision"]) == ("decided", "won", "ship")
+    assert row["observed_acquisition"] == "positive"
+    linked = learnings.get(db, learning)["experiments"]
+    assert [(e["id"], e["relation"]) for e in linked] == [(exp, "supports")]
+    assert learnings.search(db, "invites from lists")[0].id in (learning, exp)
+
+
+def test_a_failed_decision_leaves_no_learning_behind(db):
+    exp = experiments.create(db, title="x")
+    walk(db, exp, "backlog", "running")  # not yet analysing
+    with pytest.raises(TransitionError):
+        experiments.decide(db, exp, experiments.get(db, exp)["version"], result="won",
+                           decision="ship", conclusion="c", learning_title="t",
+                           learning_body="b")
+    assert db["learnings"].count == 0
+
+
+def test_results_must_match_the_planned_variants(db):
+    exp = experiments.create(db, title="x", variants=[("control", 1), ("b", 1)])
+    with pytest.raises(InputError, match="variant\\(s\\) c are not planned"):
+        experiments.record_results(db, exp, [MetricRow("m", "control", 100, 10),
+                                             MetricRow("m", "c", 100, 12)])
+    experiments.record_results(db, exp, [MetricRow("m", "control", 100, 10),
+                                         MetricRow("m", "b", 100, 12)])
+    assert [r.variant for r in experiments.results(db, exp)] == ["control", "b"]
+
+
+def test_ice_is_averaged_over_scorers_with_spread(db):
+    exp = experiments.create(db, title="x")
+    experiments.set_ice(db, exp, "maya", 8, 5, 5)
+    experiments.set_ice(db, exp, "tom", 4, 5, 5)
+    experiments.set_ice(db, exp, "maya", 10, 5, 5)  # a scorer's new score replaces the old
+    score = experiments.ice(list(db.query("SELECT * FROM ice_scores")))
+    assert (score.score, score.spread, score.scorers) == (17.5, 7.5, 2)
+    with pytest.raises(InputError, match="impact"):
+        experiments.set_ice(db, exp, "ana", 11, 5, 5)
+    assert experiments.rice(1000, 2, 0.8, 4) == 400
+
+
+def test_backlog_ranks_by_ice_and_filters_by_tags(db):
+    low = experiments.create(db, title="Low", milestone_key="first_value")
+    high = experiments.create(db, title="High", milestone_key="first_value")
+    other = experiments.create(db, title="Other", milestone_key="interest")
+    for exp, impact in ((low, 2), (high, 9), (other, 10)):
+        experiments.set_ice(db, exp, "maya", impact, 5, 5)
+    ranked = experiments.listing(db, milestone=["first_value"])
+    assert [r["title"] for r in ranked] == ["High", "Low"]
+
+
+def test_programme_review_counts(db):
+    won = experiments.create(db, title="a")
+    lost = experiments.create(db, title="b")
+    for exp, result in ((won, "won"), (lost, "lost")):
+        walk(db, exp, "backlog", "running", "analysing")
+        experiments.decide(db, exp, experiments.get(db, exp)["version"], result=result,
+                           decision="ship", conclusion="c", learning_title="t",
+                           learning_body="b")
+    review = experiments.programme_review(experiments.listing(db))
+    assert (review["decided"], review["wins"], review["win_rate"]) == (2, 1, 0.5)
+    assert review["weekly"][0]["started"] == 2
+
+
+@pytest.mark.parametrize("srm,rows,expected", [
+    (True, [], "invalid"),
+    (False, [{"metric": "m", "significant": True, "estimate": 0.1}], "won"),
+    (False, [{"metric": "m", "significant": True, "estimate": -0.1}], "lost"),
+    (False, [{"metric": "m", "significant": False, "estimate": 0.1}], "inconclusive"),
+    (False, [{"metric": "other", "significant": True, "estimate": 0.1}], None),
+])
+def test_suggested_result(srm, rows, expected):
+    assert experiments.suggest_result(rows, srm, "m") == expected
+
+
+def test_hypothesis_template_check():
+    assert experiments.check_hypothesis("We believe X for Y will Z, measured by First value.") \
+        == []
+    assert len(experiments.check_hypothesis("Make exports better")) == 4
