@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Literal
 
 import numpy as np
@@ -45,7 +44,7 @@ class MetricRow:
     sum_product: float | None = None
     experiment: str = ""
 
-    @cached_property
+    @property
     def kind(self) -> str:
         return "proportion" if self.conversions is not None else "mean"
 
