@@ -117,28 +117,29 @@ def _group(rows: Iterable[MetricRow]) -> dict[str, list[MetricRow]]:
 
 def _pairs(experiment: str, rows: list[MetricRow]) -> tuple[list[tuple[MetricRow, MetricRow]], str,
                                                              list[str]]:
+    """(control row, treatment row) for every metric and treatment, in the order listed."""
+    by_metric: dict[str, dict[str, MetricRow]] = {}
+    for r in rows:
+        arms = by_metric.setdefault(r.metric, {})
+        if r.variant in arms:
+            raise StatsError(f"{_name(experiment)}metric '{r.metric}', variant '{r.variant}' "
+                             "appears twice; keep one row per metric per variant")
+        arms[r.variant] = r
     variants = list(dict.fromkeys(r.variant for r in rows))
     if len(variants) < 2:
         raise StatsError(f"{_name(experiment)}only one variant ({variants[0]!r}); "
                          "results need a control and at least one treatment")
     control = control_of(variants)
-    by_key: dict[tuple[str, str], MetricRow] = {}
-    for r in rows:
-        if (r.metric, r.variant) in by_key:
-            raise StatsError(f"{_name(experiment)}metric '{r.metric}', variant '{r.variant}' "
-                             "appears twice; keep one row per metric per variant")
-        by_key[(r.metric, r.variant)] = r
     pairs = []
-    for metric in dict.fromkeys(r.metric for r in rows):
-        base = by_key.get((metric, control))
+    for metric, arms in by_metric.items():
+        base = arms.get(control)
         if base is None:
             raise StatsError(f"{_name(experiment)}metric '{metric}' has no row for the control "
                              f"variant '{control}'")
-        for variant in variants:
-            row = by_key.get((metric, variant))
-            if variant == control or row is None:
+        for variant, row in arms.items():
+            if variant == control:
                 continue
-            if row.kind != base.kind:
+            if (row.conversions is None) != (base.conversions is None):
                 raise StatsError(f"{_name(experiment)}metric '{metric}' is a {base.kind} for "
                                  f"'{control}' but a {row.kind} for '{variant}'")
             pairs.append((base, row))
