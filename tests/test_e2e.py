@@ -113,6 +113,9 @@ def test_squad_story_in_a_real_browser(server, tmp_path, capsys):
             page.get_by_role("button", name=f"Move to {target}").click()
             settle(page)
             page.get_by_role("tab", name="Lifecycle & decision").click()
+        page.get_by_label("Result", exact=True).click()  # pre-set from the primary metric
+        page.keyboard.type("won")
+        page.keyboard.press("Enter")
         page.get_by_label("Conclusion: what the data showed").fill(
             "Value realization rose about 10% with the reminder.")
         page.get_by_label("Learning title").fill("Zebra reminders lift exports")
