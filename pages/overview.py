@@ -29,6 +29,17 @@ running = experiments.listing(db, status=["running"])
 cols[3].metric("Experiments running", len(running))
 st.caption(okrs.STATUS_RULE)
 
+behind = [kr for kr in all_krs if kr.status != "on track"]
+if behind:
+    with st.container(border=True):
+        st.markdown("**Behind pace, and what is being done about it**")
+        for kr in behind:
+            active = [e for e in kr.experiments if e["status"] in ("running", "analysing")]
+            doing = ", ".join(f"{e['key']} {e['title']} ({e['status']})" for e in active)
+            colour = "red" if kr.status == "off track" else "orange"
+            st.markdown(f":{colour}-badge[{kr.status.capitalize()}] {kr.row['statement']}: "
+                        + (doing if doing else ":red[nothing running; start an experiment]"))
+
 gap_col, programme_col = st.columns([3, 2])
 with gap_col:
     funnel = workspace_funnel(db)

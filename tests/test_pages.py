@@ -17,7 +17,8 @@ def everything(at) -> str:
 
 
 DEMO = {
-    "overview": (["Key results on track", "Biggest success gap", "First value → Value "
+    "overview": (["Key results on track", "Behind pace, and what is being done",
+                  "Biggest success gap", "First value → Value "
                   "realization", "New teams get to value in their first month"], 3),
     "okrs": (["Raise First value", "Reads like an output", "Value-capture metric",
               "Experiments pushing on it"], 6),
