@@ -111,8 +111,9 @@ def report(exc: Exception) -> None:
 
 
 def changed(message: str) -> None:
-    """After a write: clear cached reads, confirm, and rerun so every widget shows new data."""
-    st.cache_data.clear()
+    """Confirm a write. Cached reads need no clearing: every cached function is keyed by its
+    inputs, the events file's modification time and the milestone rules, so a check-in does
+    not throw away a funnel that took seconds to scan."""
     st.toast(message, icon=":material/check_circle:")
 
 
@@ -127,11 +128,10 @@ def data_file(db, setting: str) -> Path | None:
     return path if path.exists() else None
 
 
-def file_stamp(path: Path) -> float:
-    """Modification time of a file, or the newest file in a folder (cache key)."""
-    if path.is_dir():
-        return max((p.stat().st_mtime for p in path.glob("*.parquet")), default=0.0)
-    return path.stat().st_mtime
+def file_stamp(path: Path) -> tuple:
+    """What identifies a version of an events file (or folder) for the cache."""
+    files = sorted(path.glob("*.parquet")) if path.is_dir() else [path]
+    return tuple((f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in files)
 
 
 def milestones(db) -> list[Milestone]:
@@ -143,7 +143,7 @@ def milestone_names(db) -> dict[str, str]:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def cached_funnel(events: str, stamp: float, rules: tuple, start=None, end=None,
+def cached_funnel(events: str, stamp: tuple, rules: tuple, start=None, end=None,
                   by_cohort: bool = False):
     from growthlab.kpis import funnel
 
@@ -152,7 +152,7 @@ def cached_funnel(events: str, stamp: float, rules: tuple, start=None, end=None,
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def cached_retention(events: str, stamp: float, event: str | None, days: tuple,
+def cached_retention(events: str, stamp: tuple, event: str | None, days: tuple,
                      start_event: str | None = None, milestone: str | None = None,
                      rules: tuple = ()):
     from growthlab.kpis import retention
@@ -162,7 +162,7 @@ def cached_retention(events: str, stamp: float, event: str | None, days: tuple,
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def cached_pqls(events: str, stamp: float, rule: str, window: int | None, rules: tuple):
+def cached_pqls(events: str, stamp: tuple, rule: str, window: int | None, rules: tuple):
     from growthlab.kpis import qualified_users
 
     return qualified_users(events, rule, [Milestone(*r) for r in rules], window_days=window)

@@ -206,3 +206,15 @@ def test_decision_form_suggests_the_result_from_the_numbers(demo_workspace):
     experiments.move(db, exp["id"], exp["version"], "analysing")
     at = open_page("experiment", id=str(exp["id"]))
     assert widget(at.selectbox, "Result").value == "won"  # value_realization +48%, significant
+
+
+def test_check_in_from_data_reads_the_milestone_from_events(demo_workspace):
+    db = open_workspace(demo_workspace)
+    kr = next(db.query("SELECT id FROM key_results WHERE metric = 'first_value'"))["id"]
+    at = open_page("okrs")
+    at.button(key=f"data-{kr}").click().run()
+    assert not at.exception
+    last = next(db.query("SELECT * FROM checkins WHERE key_result_id = ? ORDER BY id DESC "
+                         "LIMIT 1", [kr]))
+    assert last["note"].startswith("From events:")
+    assert 20 < last["value"] < 45  # percent of recent sign-ups reaching First value
