@@ -10,7 +10,8 @@ import numpy as np
 
 from growthlab import demo_content as story
 from growthlab import experiments, learnings, okrs
-from growthlab.db import open_workspace, set_setting, transaction
+from growthlab.db import get_setting, open_workspace, set_setting, transaction
+from growthlab.errors import InputError
 from growthlab.kpis import Milestone, experiment_metric_rows, milestones_toml, save_to_workspace
 from growthlab.stats import MetricRow
 
@@ -33,6 +34,7 @@ def create_demo(path: str | Path, *, seed: int = 7, users: int = 50_000,
                 anchor: date | None = None) -> str:
     """(Re)build the demo workspace at `path`, its events beside it. Returns a summary line."""
     path = Path(path)
+    _refuse_to_replace_real_work(path)
     anchor = monday(anchor or date.today())
     rng = np.random.default_rng(seed)
     folder = path.parent
@@ -54,6 +56,7 @@ def create_demo(path: str | Path, *, seed: int = 7, users: int = 50_000,
     with transaction(db):
         ids = _taxonomy(db)
         save_to_workspace(db, milestones, actor="demo")
+        set_setting(db, "demo", "true")
         set_setting(db, "events_path", "events")
         set_setting(db, "assignments_path", "assignments.parquet")
         set_setting(db, "pql_rule", story.PQL_RULE)
@@ -76,6 +79,24 @@ def create_demo(path: str | Path, *, seed: int = 7, users: int = 50_000,
         Path(str(building) + suffix).unlink(missing_ok=True)
     return (f"demo workspace at {path}: {users:,} users, {len(events):,} events, "
             f"{len(exp_ids)} experiments")
+
+
+def _refuse_to_replace_real_work(path: Path) -> None:
+    """The demo may refresh itself, never a team's own workspace."""
+    if not path.exists():
+        return
+    db = open_workspace(path)
+    try:
+        if get_setting(db, "demo") != "true" and not is_blank(db):
+            raise InputError("holds a team's workspace, not the demo; put the demo elsewhere "
+                             "with --workspace, or export this one and remove it first",
+                             source=str(path))
+    finally:
+        db.conn.close()
+
+
+def is_blank(db) -> bool:
+    return all(db[t].count == 0 for t in ("objectives", "experiments", "learnings"))
 
 
 def _write_parquet(frame, target: Path) -> None:

@@ -77,3 +77,21 @@ def test_demo_won_experiments_are_significant(demo_template):
                        if r["metric"] == e["milestone_key"])
         assert primary["significant"], e["key"]
         assert (primary["estimate"] > 0) == (e["result"] == "won"), e["key"]
+
+
+def test_demo_refreshes_itself_but_never_replaces_a_team_workspace(tmp_path, demo_template):
+    import shutil
+
+    import pytest
+
+    from growthlab import experiments
+    from growthlab.errors import InputError
+
+    shutil.copytree(demo_template.parent, tmp_path / "demo")
+    create_demo(tmp_path / "demo" / "growthlab.db", users=2_000)  # a demo may be refreshed
+    team = tmp_path / "team" / "growthlab.db"
+    experiments.create(open_workspace(team), title="Our real experiment")
+    before = team.read_bytes()
+    with pytest.raises(InputError, match="holds a team's workspace"):
+        create_demo(team, users=2_000)
+    assert team.read_bytes() == before
