@@ -106,14 +106,18 @@ def create(db, *, title: str, hypothesis: str = "", squad_id: int | None = None,
     return row_id
 
 
+WITH_TAGS = ("SELECT e.*, s.name AS squad, l.name AS loop, pa.name AS product_area, "
+             "kr.statement AS key_result FROM experiments e "
+             "LEFT JOIN squads s ON s.id = e.squad_id LEFT JOIN loops l ON l.id = e.loop_id "
+             "LEFT JOIN product_areas pa ON pa.id = e.product_area_id "
+             "LEFT JOIN key_results kr ON kr.id = e.key_result_id")
+# listing() filter name -> column of a WITH_TAGS row
+FILTER_COLUMNS = {"status": "status", "squad": "squad", "milestone": "milestone_key",
+                  "loop": "loop", "area": "product_area", "result": "result"}
+
+
 def get(db, experiment_id: int) -> dict:
-    row = next(db.query(
-        "SELECT e.*, s.name AS squad, l.name AS loop, pa.name AS product_area, "
-        "kr.statement AS key_result FROM experiments e "
-        "LEFT JOIN squads s ON s.id = e.squad_id LEFT JOIN loops l ON l.id = e.loop_id "
-        "LEFT JOIN product_areas pa ON pa.id = e.product_area_id "
-        "LEFT JOIN key_results kr ON kr.id = e.key_result_id WHERE e.id = ?", [experiment_id]),
-        None)
+    row = next(db.query(f"{WITH_TAGS} WHERE e.id = ?", [experiment_id]), None)
     if row is None:
         raise InputError(f"experiment {experiment_id} does not exist", field="experiment")
     return row
@@ -281,34 +285,22 @@ def rice(reach, impact, confidence, effort) -> float | None:
     return reach * impact * confidence / effort
 
 
-def listing(db, *, status: list[str] | None = None, squad: list[str] | None = None,
-            milestone: list[str] | None = None, loop: list[str] | None = None,
-            area: list[str] | None = None, result: list[str] | None = None,
-            text: str = "") -> list[dict]:
-    """Experiments with their tags and ICE/RICE scores, filtered; backlog ranked by score."""
-    rows = list(db.query(
-        "SELECT e.*, s.name AS squad, l.name AS loop, pa.name AS product_area, "
-        "kr.statement AS key_result FROM experiments e "
-        "LEFT JOIN squads s ON s.id = e.squad_id LEFT JOIN loops l ON l.id = e.loop_id "
-        "LEFT JOIN product_areas pa ON pa.id = e.product_area_id "
-        "LEFT JOIN key_results kr ON kr.id = e.key_result_id ORDER BY e.id"))
+def listing(db, *, text: str = "", **filters: list[str] | None) -> list[dict]:
+    """Experiments with their tags and ICE/RICE scores, filtered; backlog ranked by score.
+
+    Filters (status, squad, milestone, loop, area, result) keep rows whose value is listed.
+    """
+    unknown = set(filters) - set(FILTER_COLUMNS)
+    if unknown:
+        raise InputError(f"unknown filter(s): {', '.join(sorted(unknown))}", field="filters")
     scores: dict[int, list[dict]] = {}
     for s in db.query("SELECT * FROM ice_scores"):
         scores.setdefault(s["experiment_id"], []).append(s)
     needle = text.lower().strip()
     out = []
-    for r in rows:
-        if status and r["status"] not in status:
-            continue
-        if squad and r["squad"] not in squad:
-            continue
-        if milestone and r["milestone_key"] not in milestone:
-            continue
-        if loop and r["loop"] not in loop:
-            continue
-        if area and r["product_area"] not in area:
-            continue
-        if result and r["result"] not in result:
+    for r in db.query(f"{WITH_TAGS} ORDER BY e.id"):
+        if any(wanted and r[FILTER_COLUMNS[name]] not in wanted
+               for name, wanted in filters.items()):
             continue
         if needle and needle not in f"{r['key']} {r['title']} {r['hypothesis']}".lower():
             continue
