@@ -17,6 +17,8 @@ from growthlab.stats import MetricRow
 
 DAYS = 84
 NUDGE_INDEX = 3  # "Export nudge after the second list": runs on real events and assignments
+NUDGE_KEY = f"EXP-{NUDGE_INDEX + 1:03d}"
+SMALL_AUDIENCE = {"Team workspace on sign-up"}  # too few invited visitors to tell
 # Conversion of each milestone among the users an experiment targets.
 TARGET_BASELINE = {"problem": 0.9, "interest": 0.75, "first_value": 0.34,
                    "value_realization": 0.27, "continued_value": 0.57, "value_growth": 0.40}
@@ -65,7 +67,7 @@ def create_demo(path: str | Path, *, seed: int = 7, users: int = 50_000,
         exp_ids = _experiments(db, ids, kr_ids, anchor, rng)
         _general_learnings(db, anchor, rng)
     rows, _ = experiment_metric_rows(events_dir, folder / "assignments.parquet", milestones,
-                                     "EXP-004")
+                                     NUDGE_KEY)
     experiments.record_results(db, exp_ids[NUDGE_INDEX],
                                [r for r in rows if r.metric in ("value_realization",
                                                                 "first_value")],
@@ -156,7 +158,7 @@ def generate_events(rng, users: int, start: date, nudge_start: date):
     members = np.flatnonzero(assigned)
     assign = pd.DataFrame({
         "user_id": ids[members],
-        "experiment": "EXP-004",
+        "experiment": NUDGE_KEY,
         "variant": np.where(treated[members], "treatment", "control"),
         "assigned_at": origin + pd.to_timedelta(np.round(signup[members] * 86400), unit="s"),
     })
@@ -269,8 +271,8 @@ def _advance(db, exp_id: int, i: int, spec, anchor: date, rng) -> None:
         experiments.move(db, exp_id, version, step, when=_stamp(when[step]), actor="demo")
         version += 1
     if order.index(status) >= order.index("running") and i != NUDGE_INDEX:
-        experiments.record_results(db, exp_id, _results(milestone, lift, i, rng),
-                                   source="upload", actor="demo")
+        rows = _results(milestone, lift, result, title in SMALL_AUDIENCE, rng)
+        experiments.record_results(db, exp_id, rows, source="upload", actor="demo")
     if status in ("decided", "archived"):
         decided_on = when["analysing"] + timedelta(days=3)
         experiments.decide(
@@ -292,13 +294,14 @@ def _advance(db, exp_id: int, i: int, spec, anchor: date, rng) -> None:
                              when=_stamp(decided_on + timedelta(days=2)), actor="demo")
 
 
-def _results(milestone: str, lift: float, i: int, rng) -> list[MetricRow]:
+def _results(milestone: str, lift: float, result: str | None, small: bool,
+             rng) -> list[MetricRow]:
     p = TARGET_BASELINE[milestone]
     n_control = int(rng.integers(6, 20)) * 1000
     n_treatment = n_control + int(rng.integers(-60, 60))
-    if i == 13:  # the SRM case: routing sent 9% more teams to treatment
+    if result == "invalid":  # the SRM case: routing sent 9% more teams to treatment
         n_control, n_treatment = 10_000, 10_900
-    if milestone == "value_growth" and i in (17,):
+    if small:
         n_control, n_treatment = 1_500, 1_520
     rows = []
     for variant, n, effect in (("control", n_control, 0.0), ("treatment", n_treatment, lift)):
