@@ -64,15 +64,20 @@ def from_data(kr) -> None:
     if st.button(f"Check in from data ({names[row['metric']]})", key=f"data-{row['id']}",
                  icon=":material/database:"):
         window_start = max(date.fromisoformat(row["start_date"]), today - timedelta(days=56))
-        funnel = workspace_funnel(db, start=window_start.isoformat())
-        if funnel is None or funnel.users == 0:
-            st.warning("No events from sign-ups in this period; add events in Settings.")
+        try:
+            author = writer()
+            funnel = workspace_funnel(db, start=window_start.isoformat())
+            if funnel is None or funnel.users == 0:
+                st.warning("No events from sign-ups in this period; add events in Settings.")
+                return
+            share = next(m["share"] for m in funnel.milestones if m["key"] == row["metric"])
+            value = share * 100 if row["unit"] == "%" else share
+            okrs.add_checkin(db, row["id"], day=today, value=round(value, 2),
+                             confidence=kr.confidence or 5, author=author,
+                             note=f"From events: {funnel.users:,} sign-ups since {window_start}.")
+        except Exception as exc:  # noqa: BLE001 - report() re-raises anything but user errors
+            report(exc)
             return
-        share = next(m["share"] for m in funnel.milestones if m["key"] == row["metric"])
-        value = share * 100 if row["unit"] == "%" else share
-        okrs.add_checkin(db, row["id"], day=today, value=round(value, 2),
-                         confidence=kr.confidence or 5, author=writer(),
-                         note=f"From events: {funnel.users:,} sign-ups since {window_start}.")
         changed(f"Checked in {value:.2f} from {funnel.users:,} users' events")
         st.rerun()
 

@@ -54,10 +54,11 @@ with taxonomy_tab:
                     if db.execute(f"SELECT 1 FROM {table} WHERE name = ?",
                                   [name.strip()]).fetchone():
                         raise InputError(f"{name.strip()!r} already exists", field="name")
+                    who = writer()
                     values = {"name": name.strip()} | ({extra: detail} if extra else {})
                     with store.transaction(db):
                         new_id = db[table].insert(values).last_pk
-                        store.audit(db, writer(), "create", table, new_id, values)
+                        store.audit(db, who, "create", table, new_id, values)
                     changed(f"Added {name.strip()}")
                     st.rerun()
                 except Exception as exc:  # noqa: BLE001

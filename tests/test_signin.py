@@ -52,3 +52,17 @@ def test_viewers_cannot_change_anything(demo_workspace):
                        viewers=["ceo@scout.example"]), "Shadow squad")
     assert any("read-only access" in e.value for e in at.error)
     assert open_workspace(demo_workspace)["squads"].count == before
+
+
+def test_viewers_cannot_check_in_from_data(demo_workspace):
+    db = open_workspace(demo_workspace)
+    kr = next(db.query("SELECT id FROM key_results WHERE metric = 'first_value'"))["id"]
+    before = db["checkins"].count
+    at = app({"is_logged_in": True, "email": "ceo@scout.example"}, viewers=["ceo@scout.example"])
+    at.run()
+    at.switch_page("pages/okrs.py")
+    at.run()
+    at.button(key=f"data-{kr}").click().run()
+    assert not at.exception
+    assert any("read-only access" in e.value for e in at.error)
+    assert db["checkins"].count == before
