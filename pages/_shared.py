@@ -86,18 +86,31 @@ def forget_version(kind: str, row_id: int) -> None:
     st.session_state.pop(f"version-{kind}-{row_id}", None)
 
 
-def save_row(kind: str, row_id: int, save, message: str) -> None:
-    """Run a versioned save; confirm and rerun, or explain why it was refused."""
+def attempt(action, message: str, on_refused=None) -> None:
+    """Run a write; confirm and rerun, or show why it was refused (re-raising real bugs)."""
     try:
-        save()
+        action()
     except Exception as exc:  # noqa: BLE001 - report() re-raises anything but user errors
-        if isinstance(exc, StaleEditError):
-            forget_version(kind, row_id)
+        if on_refused is not None:
+            on_refused(exc)
         report(exc)
         return
-    forget_version(kind, row_id)
     changed(message)
     st.rerun()
+
+
+def save_row(kind: str, row_id: int, save, message: str) -> None:
+    """A versioned save: after it, or after a stale refusal, the next form starts afresh."""
+
+    def save_and_forget() -> None:
+        save()
+        forget_version(kind, row_id)
+
+    def refused(exc: Exception) -> None:
+        if isinstance(exc, StaleEditError):
+            forget_version(kind, row_id)
+
+    attempt(save_and_forget, message, refused)
 
 
 def report(exc: Exception) -> None:

@@ -10,6 +10,7 @@ from growthlab.stats import Options, analyze
 from growthlab.stats.analysis import drop_constant_metrics, sample_ratio
 from pages._experiment_design import design_tab as design_tab_body
 from pages._shared import (
+    attempt,
     changed,
     data_file,
     milestone_names,
@@ -207,12 +208,9 @@ with decide_tab:
         if target == "decided":
             continue
         if st.button(f"Move to {target}", key=f"move-{target}"):
-            try:
-                experiments.move(db, selected, exp["version"], target, actor=writer())
-                changed(f"{exp['key']} moved to {target}")
-                st.rerun()
-            except Exception as exc:  # noqa: BLE001
-                report(exc)
+            attempt(lambda t=target: experiments.move(db, selected, exp["version"], t,
+                                                      actor=writer()),
+                    f"{exp['key']} moved to {target}")
     if exp["status"] == "analysing":
         st.markdown("#### Decide")
         st.caption("Deciding requires a learning, written for someone who was not there.")
@@ -235,16 +233,12 @@ with decide_tab:
             obs_acq = c[1].selectbox("Observed effect on acquisition", experiments.EFFECTS, 3)
             obs_ret = c[2].selectbox("Observed effect on retention", experiments.EFFECTS, 3)
             if st.form_submit_button("Decide", type="primary"):
-                try:
-                    experiments.decide(
-                        db, selected, exp["version"], result=result, decision=decision,
-                        conclusion=conclusion, learning_title=l_title, learning_body=l_body,
-                        learning_status=l_status, observed_acquisition=obs_acq,
-                        observed_retention=obs_ret, actor=writer())
-                    changed(f"{exp['key']} decided: {result}, {decision}")
-                    st.rerun()
-                except Exception as exc:  # noqa: BLE001
-                    report(exc)
+                attempt(lambda: experiments.decide(
+                    db, selected, exp["version"], result=result, decision=decision,
+                    conclusion=conclusion, learning_title=l_title, learning_body=l_body,
+                    learning_status=l_status, observed_acquisition=obs_acq,
+                    observed_retention=obs_ret, actor=writer()),
+                    f"{exp['key']} decided: {result}, {decision}")
     elif exp["status"] not in ("decided", "archived"):
         st.caption("Decide once the experiment is in analysing.")
     linked = list(db.query(

@@ -4,6 +4,7 @@ import streamlit as st
 
 from growthlab import io, learnings
 from pages._shared import (
+    attempt,
     changed,
     opened_version,
     report,
@@ -57,12 +58,8 @@ if opened and opened.isdigit():
                                             format_func=options.get)
                     relation = c[1].selectbox("Relation", learnings.RELATIONS)
                     if st.form_submit_button("Link") and chosen is not None:
-                        try:
-                            learnings.link(db, item["id"], chosen, relation, actor=writer())
-                            changed("Experiment linked")
-                            st.rerun()
-                        except Exception as exc:  # noqa: BLE001
-                            report(exc)
+                        attempt(lambda: learnings.link(db, item["id"], chosen, relation,
+                                                       actor=writer()), "Experiment linked")
             if st.button("Close"):
                 del params["learning"]
                 st.rerun()

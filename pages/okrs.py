@@ -7,6 +7,7 @@ import streamlit as st
 from growthlab import charts, okrs
 from growthlab.errors import InputError
 from pages._shared import (
+    attempt,
     changed,
     milestone_names,
     opened_version,
@@ -47,13 +48,9 @@ def checkin_form(kr) -> None:
         note = st.text_input("Note", key=f"ci-note-{row['id']}",
                              placeholder="What moved it, what you will try next")
         if st.form_submit_button("Save check-in", type="primary"):
-            try:
-                okrs.add_checkin(db, row["id"], day=day, value=value, confidence=confidence,
-                                 note=note, author=writer())
-                changed("Check-in saved")
-                st.rerun()
-            except Exception as exc:  # noqa: BLE001 - shown to the user, GrowthLabError only
-                report(exc)
+            attempt(lambda: okrs.add_checkin(db, row["id"], day=day, value=value,
+                                             confidence=confidence, note=note,
+                                             author=writer()), "Check-in saved")
 
 
 def from_data(kr) -> None:
@@ -198,16 +195,11 @@ if objectives:
         start = d1.date_input("Start", value=today)
         end = d2.date_input("End", value=today + timedelta(days=90))
         if st.form_submit_button("Add key result", type="primary"):
-            try:
-                okrs.create_key_result(db, objective_titles[objective_title],
-                                       statement=statement, metric=metric, metric_kind=kind,
-                                       direction=direction, unit=unit, baseline=baseline,
-                                       target=target, start_date=start, end_date=end,
-                                       actor=writer())
-                changed("Key result added")
-                st.rerun()
-            except Exception as exc:  # noqa: BLE001
-                report(exc)
+            attempt(lambda: okrs.create_key_result(
+                db, objective_titles[objective_title], statement=statement, metric=metric,
+                metric_kind=kind, direction=direction, unit=unit, baseline=baseline,
+                target=target, start_date=start, end_date=end, actor=writer()),
+                "Key result added")
 else:
     st.info("No objectives yet. Start with one outcome the team wants this quarter (a change "
             "in customer behaviour), then write its key results on milestone KPIs.",
@@ -223,10 +215,6 @@ with st.expander("Add an objective", expanded=not objectives), st.form("new-obje
     end = c[2].date_input("End", value=today + timedelta(days=90), key="o-end")
     squad = st.selectbox("Owning squad", ["(none)"] + list(squads))
     if st.form_submit_button("Add objective", type="primary"):
-        try:
-            okrs.create_objective(db, title=title, why=why, period=period, start_date=start,
-                                  end_date=end, squad_id=squads.get(squad), actor=writer())
-            changed("Objective added")
-            st.rerun()
-        except Exception as exc:  # noqa: BLE001
-            report(exc)
+        attempt(lambda: okrs.create_objective(
+            db, title=title, why=why, period=period, start_date=start, end_date=end,
+            squad_id=squads.get(squad), actor=writer()), "Objective added")
