@@ -83,11 +83,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("assignments")
     p.add_argument("--milestones", required=True)
     p.add_argument("--experiment", required=True)
+    p.add_argument("--exclude-in-progress", action="store_true",
+                   help="leave out users whose milestone window is still open at the data end")
     _add_stats_options(p)
 
     p = sub.add_parser("kpis", help="milestone KPIs, funnel and success gap from events")
     p.add_argument("events")
     p.add_argument("--milestones", required=True)
+    p.add_argument("--as-of", default=None,
+                   help="the data ends here (ISO date or time, UTC); later events are ignored")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("retention", help="retention by weekly signup cohort")
@@ -169,32 +173,50 @@ def cmd_analyze(args) -> None:
 
 
 def cmd_analyze_events(args) -> None:
-    from growthlab.kpis import check_events, experiment_metric_rows, load_milestones_file
+    from growthlab.kpis import check_events, load_milestones_file
+    from growthlab.kpis.engine import experiment_metrics
     from growthlab.stats import analyze
     from growthlab.stats.analysis import drop_constant_metrics
 
     milestones = load_milestones_file(args.milestones)
     check_events(args.events)
-    rows, excluded = experiment_metric_rows(args.events, args.assignments, milestones,
-                                            args.experiment)
-    rows, skipped = drop_constant_metrics(rows)
+    computed = experiment_metrics(args.events, args.assignments, milestones, args.experiment,
+                                  exclude_in_progress=args.exclude_in_progress)
+    rows, skipped = drop_constant_metrics(computed.rows)
     if not rows:
         raise GrowthLabError(f"every milestone is reached by all or none of the users in "
-                             f"{args.experiment}; there is nothing to test yet")
+                             f"{args.experiment}, or has too few users whose window has closed; "
+                             "there is nothing to test yet")
     analysis = analyze(rows, _options(args))
     if args.json:
         from growthlab.report import analysis_payload
 
         payload = analysis_payload(analysis)
-        payload["excluded_users"] = excluded
+        for result in payload["results"]:
+            result["in_progress_users"] = computed.in_progress[(result["metric"],
+                                                                result["variant"])]
+            result["control_in_progress_users"] = computed.in_progress[(result["metric"],
+                                                                        result["control"])]
+        payload["data_end"] = computed.data_end
+        payload["excluded_users"] = computed.excluded
         payload["skipped_metrics"] = skipped
+        payload["undecided_metrics"] = computed.undecided
         _print_json(payload)
         return
     _print_analysis(analysis, False)
-    if excluded:
-        print(f"{excluded} user(s) assigned to more than one variant were excluded")
+    open_windows = sum(n for (metric, _), n in computed.in_progress.items()
+                       if metric == milestones[-1].key)
+    if open_windows:
+        state = "left out" if args.exclude_in_progress else "counted as not reached yet"
+        print(f"{open_windows:,} user(s) are still inside the {milestones[-1].key} window at the "
+              f"data end ({computed.data_end}): {state}")
+    if computed.excluded:
+        print(f"{computed.excluded} user(s) assigned to more than one variant were excluded")
     if skipped:
         print(f"skipped (same value for every user): {', '.join(skipped)}")
+    if computed.undecided:
+        print(f"left out (fewer than 2 users in an arm whose window has closed): "
+              f"{', '.join(computed.undecided)}")
 
 
 def cmd_kpis(args) -> None:
@@ -202,18 +224,21 @@ def cmd_kpis(args) -> None:
 
     milestones = load_milestones_file(args.milestones)
     check_events(args.events)
-    result = funnel(args.events, milestones)
+    result = funnel(args.events, milestones, as_of=args.as_of)
     if args.json:
         _print_json(result.as_dict())
         return
-    print(f"{result.users:,} users")
+    print(f"{result.users:,} users; data end {result.data_end}")
     for m in result.milestones:
+        share = "     -" if m["share"] is None else f"{m['share']:6.1%}"
         conv = m["conversion_from_previous"]
         conv_text = "" if conv is None else f"  {conv:6.1%} from previous"
-        print(f"{m['name']:<24} {m['users']:>9,}  {m['share']:6.1%}{conv_text}")
+        print(f"{m['name']:<24} {m['users']:>9,}  {share} of {m['eligible']:,} "
+              f"eligible{conv_text}")
     if result.success_gap:
         gap = result.success_gap
         print(f"success gap: {gap['from']} -> {gap['to']} loses {gap['drop']:.0%} of users")
+    print("shares count users whose milestone window had closed by the data end")
 
 
 def cmd_retention(args) -> None:

@@ -99,6 +99,57 @@ def forecast(points: list[tuple[date, float]], end: date) -> float | None:
     return my + slope * ((end - points[0][0]).days - mx)
 
 
+PERCENT_UNITS = re.compile(r"^\s*(%|percent|pct|per ?cent)", re.IGNORECASE)
+SHARE_UNITS = ("", "share", "fraction", "ratio", "rate", "proportion")
+CHECKIN_WEEKS = 8
+
+
+@dataclass(frozen=True)
+class DataCheckin:
+    """What a check-in from data would write, shown to the person before anything is."""
+
+    value: float
+    share: float
+    users: int
+    signups_from: date
+    signups_to: date
+    data_end: str
+
+    def note(self) -> str:
+        return (f"From events: {self.users:,} sign-ups from {self.signups_from} to "
+                f"{self.signups_to} whose window had closed by {self.data_end[:10]}.")
+
+
+def in_unit(share: float, unit: str) -> float:
+    """A milestone share in the key result's unit: percent for '%', 'percent', '% of ...'."""
+    if PERCENT_UNITS.match(unit):
+        return share * 100
+    if unit.strip().lower() in SHARE_UNITS:
+        return share
+    raise InputError(f"the unit {unit!r} is not a share or a percentage, and a milestone KPI "
+                     "is the share of users who reach it; set the unit to % or check in by hand",
+                     field="unit")
+
+
+def checkin_from_funnel(funnel, metric: str, unit: str,
+                        weeks: int = CHECKIN_WEEKS) -> DataCheckin:
+    """The milestone's share among the latest `weeks` weekly sign-up cohorts with users whose
+    window has closed (users still inside their window are not counted as failures)."""
+    cohorts = [c for c in funnel.cohorts if c["eligible"].get(metric)][-weeks:]
+    if not cohorts:
+        horizon = funnel.horizons.get(metric, 0)
+        raise InputError(f"no user's {horizon}-day window for this milestone has closed by the "
+                         f"data end ({(funnel.data_end or 'no events')[:10]}); check in once "
+                         "the data covers it", field="metric")
+    users = sum(c["eligible"][metric] for c in cohorts)
+    share = sum(c["reached_eligible"][metric] for c in cohorts) / users
+    last_day = date.fromisoformat(funnel.data_end[:10]) - timedelta(
+        days=funnel.horizons.get(metric, 0))
+    signups_to = min(date.fromisoformat(cohorts[-1]["cohort"]) + timedelta(days=6), last_day)
+    return DataCheckin(in_unit(share, unit), share, users,
+                       date.fromisoformat(cohorts[0]["cohort"]), signups_to, funnel.data_end)
+
+
 def _date(value: str | date, name: str) -> date:
     if isinstance(value, date):
         return value

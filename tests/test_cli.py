@@ -95,9 +95,9 @@ def test_kpis_search_export_import_on_demo(demo_workspace, tmp_path):
     folder = demo_workspace.parent
     kpis = json.loads(run("kpis", str(folder / "events"), "--milestones",
                           str(folder / "milestones.toml"), "--json").stdout)
-    assert set(kpis) == {"users", "milestones", "success_gap"}
-    assert {"key", "name", "phase", "users", "share", "conversion_from_previous"} <= set(
-        kpis["milestones"][0])
+    assert set(kpis) == {"users", "data_end", "milestones", "success_gap"}
+    assert {"key", "name", "phase", "users", "eligible", "share",
+            "conversion_from_previous"} <= set(kpis["milestones"][0])
     assert kpis["success_gap"]["from"] == "first_value"
     found = json.loads(run("search", "modal tour", "--json", workspace=demo_workspace).stdout)
     assert found["results"] and set(found["results"][0]) == {"kind", "id", "title", "snippet",
@@ -162,3 +162,41 @@ def test_sequential_tuning(tmp_path, capsys):
         r = json.loads(capsys.readouterr().out)["results"][0]
         widths.append(r["ci_high"] - r["ci_low"])
     assert widths[1] < widths[0]  # tuned to the 20,000 users actually there: tighter
+
+
+def test_analyze_events_reports_users_still_inside_their_window(demo_workspace):
+    import pandas as pd
+
+    folder = demo_workspace.parent
+    args = ["analyze-events", str(folder / "events"), str(folder / "assignments.parquet"),
+            "--milestones", str(folder / "milestones.toml"), "--experiment", "EXP-004", "--json"]
+    counted = json.loads(run(*args).stdout)
+    left_out = json.loads(run(*args, "--exclude-in-progress").stdout)
+    assignments = pd.read_parquet(folder / "assignments.parquet")
+    data_end = pd.read_parquet(folder / "events").timestamp.max()
+    assert counted["data_end"] == data_end.isoformat()
+    single = assignments.groupby("user_id").variant.transform("nunique") == 1
+    assignments = assignments[single]
+    rows = {r["metric"]: r for r in counted["results"]}
+    kept = {r["metric"]: r for r in left_out["results"]}
+    for metric, horizon in (("interest", 7), ("first_value", 14)):
+        open_window = assignments.assigned_at + pd.Timedelta(days=horizon) > data_end
+        expected = assignments[open_window].groupby("variant").size().to_dict()
+        assert rows[metric]["in_progress_users"] == expected["treatment"] > 0
+        assert rows[metric]["control_in_progress_users"] == expected["control"] > 0
+        assert kept[metric]["users"] == rows[metric]["users"] - expected["treatment"]
+        assert kept[metric]["control_users"] == (rows[metric]["control_users"]
+                                                 - expected["control"])
+    # 60-day windows in a 4-week-old experiment: no one is decided yet, so it is left out.
+    assert "continued_value" in left_out["undecided_metrics"]
+    assert "continued_value" not in kept and counted["undecided_metrics"] == []
+
+
+def test_kpis_as_of_is_checked(demo_workspace):
+    folder = demo_workspace.parent
+    out = run("kpis", str(folder / "events"), "--milestones", str(folder / "milestones.toml"),
+              "--as-of", "last tuesday")
+    assert out.returncode == 2 and "as_of" in out.stderr and "ISO 8601" in out.stderr
+    out = run("kpis", str(folder / "events"), "--milestones", str(folder / "milestones.toml"),
+              "--as-of", "2026-10-01", "--json")
+    assert json.loads(out.stdout)["data_end"] == "2026-10-01T00:00:00"

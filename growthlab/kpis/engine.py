@@ -7,6 +7,7 @@ files). Nothing is copied: every query reads the files where they are.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from growthlab.errors import InputError
@@ -248,76 +249,151 @@ def _flags_query(milestones, events_sql, events_params, starts_sql, starts_param
     return sql, params
 
 
-SIGNUP = "SELECT user_id, min(timestamp) AS t0 FROM events GROUP BY user_id"
+SIGNUP = ("SELECT user_id, min(timestamp) AS t0, max(timestamp) AS t_last FROM events "
+          "GROUP BY user_id")
 
 
-def _signup_flags(con, events, milestones) -> tuple[str, list]:
+def as_of_timestamp(value: str | datetime | None) -> datetime | None:
+    """`--as-of` as a naive UTC instant (a date alone means 00:00 UTC that day)."""
+    if value is None or isinstance(value, datetime) and value.tzinfo is None:
+        return value
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise InputError(f"{value!r} is not a date; use ISO 8601 such as 2026-03-01 or "
+                             "2026-03-01T12:00:00Z", field="as_of") from None
+    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
+def _events(con, events, as_of: datetime | None) -> tuple[str, list]:
+    """The events query, without the events after `as_of` (the data then ends there)."""
+    sql, params = Source.of(events).select(con, EVENT_COLUMNS, "timestamp")
+    if as_of is None:
+        return sql, params
+    return f"SELECT * FROM ({sql}) WHERE timestamp < CAST(? AS TIMESTAMP)", params + [as_of]
+
+
+def _data_end_sql(as_of: datetime | None, latest: str) -> tuple[str, list]:
+    if as_of is None:
+        return f"({latest})", []
+    return "CAST(? AS TIMESTAMP)", [as_of]
+
+
+def _eligible(horizon: int, start: str = "t0") -> str:
+    """SQL: the user's window for a milestone with this horizon has closed by the data end."""
+    return f"{start} + to_days({int(horizon)}) <= data_end" if horizon else "TRUE"
+
+
+def _signup_flags(con, events, milestones, as_of=None) -> tuple[str, list]:
     """Milestone flags per user, windows starting at each user's first event (sign-up)."""
-    events_sql, params = Source.of(events).select(con, EVENT_COLUMNS, "timestamp")
+    events_sql, params = _events(con, events, as_of)
     return _flags_query(milestones, events_sql, params, SIGNUP, [], after_start=False)
 
 
 @dataclass
 class Funnel:
+    """Milestones reached, with censoring: shares count only users whose window has closed."""
+
     users: int
+    data_end: str | None
     milestones: list[dict]
     success_gap: dict | None
     cohorts: list[dict] = field(default_factory=list)
+    horizons: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
-        return {"users": self.users, "milestones": self.milestones,
+        return {"users": self.users, "data_end": self.data_end, "milestones": self.milestones,
                 "success_gap": self.success_gap}
 
 
-def _funnel_rows(milestones: list[Milestone], users: int, counts: list[int]) -> list[dict]:
+def _ratio(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def _funnel_rows(milestones: list[Milestone], counts: dict[str, list[int]]) -> list[dict]:
     rows = []
-    for i, (m, n) in enumerate(zip(milestones, counts, strict=True)):
-        previous = counts[i - 1] if i else None
-        rows.append({"key": m.key, "name": m.name, "phase": m.phase, "users": int(n),
-                     "share": n / users if users else 0.0,
-                     "conversion_from_previous": (n / previous if previous else None)
+    for i, m in enumerate(milestones):
+        rows.append({"key": m.key, "name": m.name, "phase": m.phase,
+                     "users": counts["reached"][i], "eligible": counts["eligible"][i],
+                     "share": _ratio(counts["reached_eligible"][i], counts["eligible"][i]),
+                     "conversion_from_previous": _ratio(counts["reached_eligible"][i],
+                                                        counts["previous_eligible"][i])
                      if i else None})
     return rows
 
 
 def success_gap(rows: list[dict]) -> dict | None:
-    """The transition with the largest relative drop: where a modest lift pays most."""
+    """The step with the lowest conversion from the previous milestone (among users eligible
+    for it): where a modest lift pays most."""
     best = None
     for prev, row in zip(rows, rows[1:], strict=False):
-        if not prev["users"]:
+        if row["conversion_from_previous"] is None:
             continue
-        drop = 1 - row["users"] / prev["users"]
+        drop = 1 - row["conversion_from_previous"]
         if best is None or drop > best["drop"]:
             best = {"from": prev["key"], "to": row["key"], "drop": drop,
                     "from_name": prev["name"], "to_name": row["name"]}
     return best
 
 
-def funnel(events: str | Path, milestones: list[Milestone], *, start: str | None = None,
-           end: str | None = None, by_cohort: bool = False, con=None) -> Funnel:
-    """Users reaching each milestone, share, conversion and the success gap.
+COUNTS = ("reached", "eligible", "reached_eligible", "previous_eligible")
 
-    `start`/`end` (ISO dates) keep users whose first event falls in [start, end).
+
+def funnel(events: str | Path, milestones: list[Milestone], *, start: str | None = None,
+           end: str | None = None, by_cohort: bool = False, as_of=None, con=None) -> Funnel:
+    """Users reaching each milestone, shares among eligible users, and the success gap.
+
+    `start`/`end` (ISO dates) keep users whose first event falls in [start, end). The data
+    ends at the latest event, or at `as_of` (later events are ignored).
     """
+    from growthlab.kpis.milestones import horizons
+
+    as_of = as_of_timestamp(as_of)
     con = con or connect()
-    base, all_params = _signup_flags(con, events, milestones)
+    base, params = _signup_flags(con, events, milestones, as_of)
+    end_sql, end_params = _data_end_sql(as_of, "SELECT max(t_last) FROM starts")
     where, where_params = _date_filter(start, end)
-    sums = ", ".join(f"count(*) FILTER (WHERE m{i})" for i in range(len(milestones)))
-    row = con.execute(f"{base} SELECT count(*), {sums} FROM flags {where}",
-                      all_params + where_params).fetchone()
-    users, counts = row[0], list(row[1:])
-    rows = _funnel_rows(milestones, users, counts)
-    result = Funnel(users, rows, success_gap(rows))
-    if by_cohort:
-        cohort_rows = con.execute(
-            f"{base} SELECT CAST(date_trunc('week', t0) AS DATE) AS cohort, count(*), {sums} "
-            f"FROM flags {where} GROUP BY 1 ORDER BY 1", all_params + where_params).fetchall()
-        for r in cohort_rows:
-            users_c = r[1]
-            result.cohorts.append({"cohort": r[0].isoformat(), "users": users_c,
-                                   "shares": {m.key: (n / users_c if users_c else 0.0)
-                                              for m, n in zip(milestones, r[2:], strict=True)}})
-    return result
+    spans = list(horizons(milestones).values())
+    aggregates = []
+    for i, h in enumerate(spans):
+        previous = f"m{i - 1}" if i else "FALSE"
+        aggregates += [f"count(*) FILTER (WHERE m{i})",
+                       f"count(*) FILTER (WHERE {_eligible(h)})",
+                       f"count(*) FILTER (WHERE m{i} AND {_eligible(h)})",
+                       f"count(*) FILTER (WHERE {previous} AND {_eligible(h)})"]
+    rows = con.execute(
+        f"{base}, bounds AS (SELECT {end_sql} AS data_end) "
+        f"SELECT CAST(date_trunc('week', t0) AS DATE) AS cohort, any_value(data_end), count(*), "
+        f"{', '.join(aggregates)} FROM flags CROSS JOIN bounds {where} GROUP BY 1 ORDER BY 1",
+        params + end_params + where_params).fetchall()
+    data_end = as_of or _data_end(con, base, params, end_sql, end_params, rows)
+    totals = {name: [0] * len(milestones) for name in COUNTS}
+    cohorts = []
+    for r in rows:
+        counts = {name: [r[3 + 4 * i + k] for i in range(len(milestones))]
+                  for k, name in enumerate(COUNTS)}
+        for name in COUNTS:
+            totals[name] = [a + b for a, b in zip(totals[name], counts[name], strict=True)]
+        cohorts.append({"cohort": r[0].isoformat(), "users": r[2],
+                        "shares": {m.key: _ratio(counts["reached_eligible"][i],
+                                                 counts["eligible"][i])
+                                   for i, m in enumerate(milestones)},
+                        "eligible": {m.key: counts["eligible"][i]
+                                     for i, m in enumerate(milestones)},
+                        "reached_eligible": {m.key: counts["reached_eligible"][i]
+                                             for i, m in enumerate(milestones)}})
+    milestone_rows = _funnel_rows(milestones, totals)
+    return Funnel(sum(r[2] for r in rows), _iso(data_end), milestone_rows,
+                  success_gap(milestone_rows), cohorts if by_cohort else [],
+                  dict(zip((m.key for m in milestones), spans, strict=True)))
+
+
+def _data_end(con, base, params, end_sql, end_params, rows):
+    """The data end from the funnel rows, or (when a date filter left none) asked directly."""
+    if rows:
+        return rows[0][1]
+    return con.execute(f"{base} SELECT {end_sql}", params + end_params).fetchone()[0]
 
 
 def _date_filter(start: str | None, end: str | None) -> tuple[str, list]:
@@ -434,24 +510,39 @@ def qualified_users(events: str | Path, rule: str, milestones: list[Milestone], 
     return total, users
 
 
-def experiment_metric_rows(events: str | Path, assignments: str | Path,
-                           milestones: list[Milestone], experiment: str, con=None):
-    """Per-variant proportion metrics (one per milestone) counted from each user's assignment.
+@dataclass
+class ExperimentMetrics:
+    """Per-variant proportion metrics of one experiment, one per milestone."""
 
-    Returns (rows for the stats engine, number of users excluded for being in several variants).
+    rows: list  # MetricRow, variants in the order they first appear in the assignments
+    excluded: int  # users assigned to more than one variant
+    in_progress: dict[tuple[str, str], int]  # (milestone, variant): windows still open
+    data_end: str | None
+    undecided: list[str] = field(default_factory=list)  # left out: too few windows closed
+
+
+def experiment_metrics(events: str | Path, assignments: str | Path,
+                       milestones: list[Milestone], experiment: str, *,
+                       exclude_in_progress: bool = False, as_of=None,
+                       con=None) -> ExperimentMetrics:
+    """Milestones reached per variant, each user's windows starting at their assignment.
+
+    Users whose window is still open at the data end count as not (yet) reached unless
+    `exclude_in_progress`: both arms are censored alike, so the comparison stays fair.
     """
+    from growthlab.kpis.milestones import horizons
     from growthlab.stats import MetricRow
 
+    as_of = as_of_timestamp(as_of)
     con = con or connect()
-    events_sql, params = Source.of(events).select(con, EVENT_COLUMNS, "timestamp")
+    events_sql, params = _events(con, events, as_of)
     assign_source = Source.of(assignments)
     assign_sql, assign_params = assign_source.select(con, ASSIGNMENT_COLUMNS, "assigned_at")
     _check_rows(con, assign_source, ASSIGNMENT_COLUMNS, "assigned_at")
-    known = [r[0] for r in con.execute(f"SELECT DISTINCT experiment FROM ({assign_sql}) ORDER BY 1",
-                                       assign_params).fetchall()]
-    if experiment not in known:
-        raise InputError(f"no assignments for experiment {experiment!r}; the file has "
-                         f"{', '.join(known[:10]) or 'none'}", source=str(assign_source.path))
+    if as_of is not None:
+        assign_sql = f"SELECT * FROM ({assign_sql}) WHERE assigned_at < CAST(? AS TIMESTAMP)"
+        assign_params = assign_params + [as_of]
+    variants = _variants_in_order(con, assign_sql, assign_params, experiment, assign_source)
     starts = (f"WITH a AS (SELECT * FROM ({assign_sql}) WHERE experiment = ?), "
               "multi AS (SELECT user_id FROM a GROUP BY 1 HAVING count(DISTINCT variant) > 1) "
               "SELECT user_id, min(variant) AS variant, min(assigned_at) AS t0 FROM a "
@@ -459,15 +550,54 @@ def experiment_metric_rows(events: str | Path, assignments: str | Path,
     base, all_params = _flags_query(milestones, events_sql, params, starts,
                                     assign_params + [experiment], after_start=True,
                                     extra_start_columns=", s.variant")
-    sums = ", ".join(f"count(*) FILTER (WHERE m{i})" for i in range(len(milestones)))
-    rows = con.execute(f"{base} SELECT variant, count(*), {sums} FROM flags GROUP BY 1",
-                       all_params).fetchall()
+    end_sql, end_params = _data_end_sql(as_of, "SELECT max(timestamp) FROM events")
+    spans = list(horizons(milestones).values())
+    sums = ", ".join(f"count(*) FILTER (WHERE m{i}), count(*) FILTER (WHERE {_eligible(h)}), "
+                     f"count(*) FILTER (WHERE m{i} AND {_eligible(h)})"
+                     for i, h in enumerate(spans))
+    found = con.execute(f"{base}, bounds AS (SELECT {end_sql} AS data_end) "
+                        f"SELECT variant, any_value(data_end), count(*), {sums} "
+                        "FROM flags CROSS JOIN bounds GROUP BY 1",
+                        all_params + end_params).fetchall()
     excluded = con.execute(
         f"SELECT count(*) FROM (SELECT user_id FROM ({assign_sql}) WHERE experiment = ? "
         "GROUP BY 1 HAVING count(DISTINCT variant) > 1)",
         assign_params + [experiment]).fetchone()[0]
-    rows.sort(key=lambda r: (r[0] != "control", r[0]))
-    metric_rows = [MetricRow(metric=m.key, variant=r[0], users=r[1], conversions=r[2 + i],
-                             experiment=experiment)
-                   for i, m in enumerate(milestones) for r in rows]
-    return metric_rows, int(excluded)
+    by_variant = {r[0]: r for r in found}
+    rows, in_progress, undecided = [], {}, []
+    for i, m in enumerate(milestones):
+        metric_rows = []
+        for variant in (v for v in variants if v in by_variant):
+            r = by_variant[variant]
+            users, reached, eligible, reached_eligible = r[2], *r[3 + 3 * i: 6 + 3 * i]
+            in_progress[(m.key, variant)] = users - eligible
+            if exclude_in_progress:
+                users, reached = eligible, reached_eligible
+            metric_rows.append(MetricRow(metric=m.key, variant=variant, users=users,
+                                         conversions=reached, experiment=experiment))
+        if exclude_in_progress and any(r.users < 2 for r in metric_rows):
+            undecided.append(m.key)
+        else:
+            rows.extend(metric_rows)
+    data_end = as_of or (found[0][1] if found else None)
+    return ExperimentMetrics(rows, int(excluded), in_progress, _iso(data_end), undecided)
+
+
+def _variants_in_order(con, assign_sql, params, experiment, source) -> list[str]:
+    """The experiment's variants in the order they first appear in the assignments file."""
+    variants = con.execute(
+        f"SELECT experiment, variant, min(line) FROM (SELECT row_number() OVER () AS line, "
+        f"experiment, variant FROM ({assign_sql})) GROUP BY 1, 2 ORDER BY 3", params).fetchall()
+    mine = [v for e, v, _ in variants if e == experiment]
+    if not mine:
+        known = sorted({e for e, _, _ in variants})
+        raise InputError(f"no assignments for experiment {experiment!r}; the file has "
+                         f"{', '.join(known[:10]) or 'none'}", source=str(source.path))
+    return mine
+
+
+def experiment_metric_rows(events: str | Path, assignments: str | Path,
+                           milestones: list[Milestone], experiment: str, con=None):
+    """(rows for the stats engine, users excluded for being in several variants)."""
+    result = experiment_metrics(events, assignments, milestones, experiment, con=con)
+    return result.rows, result.excluded

@@ -90,6 +90,25 @@ def _check_cycles(trees: dict[str, Node]) -> None:
         visit(key, [])
 
 
+def horizons(milestones: list[Milestone]) -> dict[str, int]:
+    """Days after its start before a milestone's outcome is known for a user.
+
+    The longest window on the milestone and on every milestone its rule reaches, transitively
+    (0 when none has a window: all of the user's events count, so every user is decided).
+    """
+    trees = validate(milestones)
+    by_key = {m.key: m for m in milestones}
+    known: dict[str, int] = {}
+
+    def horizon(key: str) -> int:
+        if key not in known:
+            own = by_key[key].window_days or 0
+            known[key] = max([own, *(horizon(dep) for dep in dependencies(trees[key]))])
+        return known[key]
+
+    return {m.key: horizon(m.key) for m in milestones}
+
+
 def parse_milestones_toml(text: str, source: str = "milestones.toml") -> list[Milestone]:
     try:
         data = tomllib.loads(text)
