@@ -38,33 +38,66 @@ def forest(results: list[dict], names: dict[str, str] | None = None) -> go.Figur
     return fig
 
 
-def funnel_chart(rows: list[dict], gap: dict | None) -> go.Figure:
-    """Users at each milestone; the success gap's target bar in red."""
-    colours = ["#1565c0"] * len(rows)
-    if gap:
-        for i, r in enumerate(rows):
-            if r["key"] == gap["to"]:
-                colours[i] = GAP
-    text = []
+def funnel_chart(rows: list[dict], gap: dict | None,
+                 horizons: dict[str, int] | None = None) -> go.Figure:
+    """Share of eligible users reaching each milestone; the success gap's target bar in red.
+
+    Shares count users whose window has closed; users still inside it are named on hover.
+    """
+    horizons = horizons or {}
+    colours = [GAP if gap and r["key"] == gap["to"] else "#1565c0" for r in rows]
+    text, hover = [], []
     for r in rows:
         conversion = r["conversion_from_previous"]
         extra = "" if conversion is None else f" · {conversion:.0%} of previous"
-        text.append(f"{r['users']:,} ({r['share']:.0%}){extra}")
-    fig = go.Figure(go.Bar(x=[r["users"] for r in rows], y=[r["name"] for r in rows],
+        share = "not measurable yet" if r["share"] is None else f"{r['share']:.0%}"
+        text.append(f"{share} of {r['eligible']:,}{extra}")
+        window = horizons.get(r["key"], 0)
+        hover.append(f"{r['users']:,} users reached it in all; shares count the "
+                     f"{r['eligible']:,} whose {window}-day window has closed"
+                     if window else f"{r['users']:,} users reached it")
+    fig = go.Figure(go.Bar(x=[r["share"] for r in rows], y=[r["name"] for r in rows],
                            orientation="h", marker_color=colours, text=text,
-                           textposition="auto", hovertemplate="%{y}: %{x:,} users<extra></extra>"))
-    fig.update_layout(**_LAYOUT, height=80 + 50 * len(rows), title="Users reaching each milestone")
+                           textposition="auto", customdata=hover,
+                           hovertemplate="%{y}: %{customdata}<extra></extra>"))
+    fig.update_layout(**_LAYOUT, height=80 + 50 * len(rows),
+                      title="Share of users reaching each milestone (windows closed)",
+                      xaxis_tickformat=".0%", xaxis_range=[0, 1])
     fig.update_yaxes(autorange="reversed")
     return fig
 
 
-def cohort_lines(cohorts: list[dict], names: dict[str, str], keys: list[str]) -> go.Figure:
+def cohort_lines(cohorts: list[dict], names: dict[str, str], keys: list[str],
+                 horizons: dict[str, int] | None = None) -> go.Figure:
+    """Each weekly cohort's share, among its users whose window has closed.
+
+    A line stops where no user of the cohort is past the window yet; open markers are cohorts
+    only partly past it, and the shaded band is where some milestone cannot be measured yet.
+    """
+    horizons = horizons or {}
     fig = go.Figure()
+    open_from = None
     for key in keys:
+        hover, symbols = [], []
+        for c in cohorts:
+            eligible = c["eligible"][key]
+            if not eligible:
+                open_from = min(open_from or c["cohort"], c["cohort"])
+            symbols.append("circle" if eligible == c["users"] else "circle-open")
+            hover.append(f"{eligible:,} of {c['users']:,} sign-ups are past the "
+                         f"{horizons.get(key, 0)}-day window")
         fig.add_trace(go.Scatter(x=[c["cohort"] for c in cohorts],
                                  y=[c["shares"][key] for c in cohorts], mode="lines+markers",
+                                 marker_symbol=symbols, customdata=hover,
+                                 hovertemplate="%{x}: %{y:.1%}<br>%{customdata}<extra>"
+                                               f"{names.get(key, key)}</extra>",
                                  name=names.get(key, key)))
-    fig.update_layout(**_LAYOUT, height=320, title="Share of each weekly sign-up cohort",
+    if open_from and cohorts:
+        fig.add_vrect(x0=open_from, x1=cohorts[-1]["cohort"], fillcolor="#9e9e9e",
+                      opacity=0.15, line_width=0, annotation_text="windows still open",
+                      annotation_position="top left")
+    fig.update_layout(**_LAYOUT, height=340, title="Share of each weekly sign-up cohort "
+                      "(open markers: only part of the cohort is past the window)",
                       yaxis_tickformat=".0%", xaxis_title="sign-up week")
     return fig
 

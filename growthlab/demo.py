@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from growthlab import clock, experiments, learnings, okrs
 from growthlab import demo_content as story
-from growthlab import experiments, learnings, okrs
 from growthlab.db import get_setting, open_workspace, set_setting, transaction
 from growthlab.errors import InputError
 from growthlab.kpis import Milestone, experiment_metric_rows, milestones_toml, save_to_workspace
@@ -28,6 +28,10 @@ def monday(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
+QUARTER_DAY = 28  # the OKR quarter starts eight weeks before the anchor, 12 weeks of data
+ONBOARDING_LIFT = 0.5
+
+
 def _stamp(day: date, hour: int = 10) -> str:
     return datetime.combine(day, time(hour)).isoformat() + "+00:00"
 
@@ -37,7 +41,7 @@ def create_demo(path: str | Path, *, seed: int = 7, users: int = 50_000,
     """(Re)build the demo workspace at `path`, its events beside it. Returns a summary line."""
     path = Path(path)
     _refuse_to_replace_real_work(path)
-    anchor = monday(anchor or date.today())
+    anchor = monday(anchor or clock.today())
     rng = np.random.default_rng(seed)
     folder = path.parent
     folder.mkdir(parents=True, exist_ok=True)
@@ -63,7 +67,7 @@ def create_demo(path: str | Path, *, seed: int = 7, users: int = 50_000,
         set_setting(db, "assignments_path", "assignments.parquet")
         set_setting(db, "pql_rule", story.PQL_RULE)
         set_setting(db, "pql_window_days", "30")
-        kr_ids = _okrs(db, ids, anchor)
+        kr_ids = _okrs(db, ids, anchor, _checkins_from_events(events_dir, milestones, anchor))
         exp_ids = _experiments(db, ids, kr_ids, anchor, rng)
         _general_learnings(db, anchor, rng)
     rows, _ = experiment_metric_rows(events_dir, folder / "assignments.parquet", milestones,
@@ -123,10 +127,16 @@ def generate_events(rng, users: int, start: date, nudge_start: date):
     assigned = (signup >= nudge_day) & (rng.random(users) < 0.8)
     treated = assigned & (rng.random(users) < 0.5)
     export_boost = np.where(treated, 1.4, 1.0)
+    # The Activation squad's onboarding work since the quarter began: new teams search and
+    # save more, so First value rises week by week while exports (Value realization) lag.
+    onboarding = 1 + ONBOARDING_LIFT * np.clip((signup - QUARTER_DAY) / (DAYS - QUARTER_DAY),
+                                               0, 1)
     counts = {
         "visit": 1 + rng.poisson(0.5 + 2 * engagement),
-        "search": interested * rng.poisson(2.5 + 1.1 * (life + 3) * engagement**0.7),
-        "list_created": interested * rng.poisson(0.4 + 0.12 * (life + 3) * engagement),
+        "search": interested * rng.poisson(onboarding * (2.5 + 1.1 * (life + 3)
+                                                         * engagement**0.7)),
+        "list_created": interested * rng.poisson(onboarding * (0.4 + 0.12 * (life + 3)
+                                                               * engagement)),
         "export": interested * rng.poisson(0.15 * (life + 1) * engagement**1.3 * export_boost),
         "invite_sent": rng.poisson(0.01 * life * engagement),
         "upgrade": (rng.random(users) < 0.6 * engagement**2).astype(int),
@@ -180,7 +190,27 @@ def _taxonomy(db) -> dict[str, dict[str, int]]:
     return ids
 
 
-def _okrs(db, ids, anchor: date) -> list[list[int]]:
+def _checkin_days(anchor: date) -> list[date]:
+    start = anchor - timedelta(weeks=8)
+    return [start + timedelta(weeks=week, days=4) for week in range(8)]
+
+
+def _checkins_from_events(events, milestones, anchor: date) -> dict[str, list[tuple]]:
+    """Each milestone key result's weekly (value, note) as the events said on each day."""
+    from growthlab.kpis import funnel
+    from growthlab.okrs import checkin_from_funnel
+
+    keys = [kr[1] for _, _, _, krs in story.OBJECTIVES for kr in krs if kr[8] is None]
+    values: dict[str, list[tuple]] = {key: [] for key in keys}
+    for day in _checkin_days(anchor):
+        result = funnel(events, milestones, as_of=datetime.combine(day, time()), by_cohort=True)
+        for key in keys:
+            preview = checkin_from_funnel(result, key, "%")
+            values[key].append((round(preview.value, 2), preview.note()))
+    return values
+
+
+def _okrs(db, ids, anchor: date, from_events: dict[str, list[tuple]]) -> list[list[int]]:
     start, end = anchor - timedelta(weeks=8), anchor + timedelta(weeks=5)
     middle = start + (end - start) / 2
     period = f"Q{(middle.month - 1) // 3 + 1} {middle.year}"
@@ -197,10 +227,13 @@ def _okrs(db, ids, anchor: date) -> list[list[int]]:
                                         baseline=baseline, target=target, stretch=stretch,
                                         start_date=start, end_date=end, actor="demo")
             author = story.PEOPLE[i % len(story.PEOPLE)]
-            for week, (value, confidence) in enumerate(zip(values, confidences, strict=True)):
-                okrs.add_checkin(db, kr, day=start + timedelta(weeks=week, days=4), value=value,
-                                 confidence=confidence, author=author,
-                                 note=_checkin_note(week, value, baseline))
+            checkins = from_events[metric] if values is None else [
+                (value, _checkin_note(week, value, baseline)) for week, value in
+                enumerate(values)]
+            for day, (value, note), confidence in zip(_checkin_days(anchor), checkins,
+                                                      confidences, strict=False):
+                okrs.add_checkin(db, kr, day=day, value=value, confidence=confidence,
+                                 author=author, note=note)
             ids_here.append(kr)
         kr_ids.append(ids_here)
     return kr_ids

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from growthlab import clock
 from growthlab.db import audit, now, transaction, update_versioned
 from growthlab.errors import InputError
 
@@ -316,7 +317,7 @@ class ObjectiveView:
 
 def overview(db, today: date | None = None) -> list[ObjectiveView]:
     """Every objective with its key results, check-ins and linked experiments."""
-    today = today or date.today()
+    today = today or clock.today()
     checkins: dict[int, list[dict]] = {}
     for c in db.query("SELECT * FROM checkins ORDER BY date, id"):
         checkins.setdefault(c["key_result_id"], []).append(c)

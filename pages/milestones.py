@@ -60,14 +60,34 @@ else:
                          f"**{gap['from_name']}** never reach **{gap['to_name']}**. That is the "
                          "largest drop in the funnel, so a modest lift there pays most.",
                          icon=":material/target:")
-            st.plotly_chart(charts.funnel_chart(funnel.milestones, gap))
-            st.dataframe(funnel.milestones, hide_index=True, width="stretch", column_config={
-                "share": st.column_config.NumberColumn("share of users", format="percent"),
-                "conversion_from_previous": st.column_config.NumberColumn(
-                    "conversion from previous", format="percent")})
+            deepest = funnel.milestones[-1]
+            still_open = funnel.users - deepest["eligible"]
+            st.caption(f"Data up to **{funnel.data_end[:16].replace('T', ' ')} UTC**. Shares "
+                       "count only users whose milestone window has closed: "
+                       f"{still_open:,} of {funnel.users:,} users are still inside the "
+                       f"{funnel.horizons[deepest['key']]}-day window of {deepest['name']}, so "
+                       "not having reached it yet is not counted as a failure.")
+            st.plotly_chart(charts.funnel_chart(funnel.milestones, gap, funnel.horizons))
+            st.dataframe(
+                [m | {"still_in_window": funnel.users - m["eligible"]}
+                 for m in funnel.milestones],
+                hide_index=True, width="stretch",
+                column_order=["name", "phase", "users", "eligible", "still_in_window", "share",
+                              "conversion_from_previous"],
+                column_config={
+                    "users": st.column_config.NumberColumn("reached (all)", format="localized"),
+                    "eligible": st.column_config.NumberColumn(
+                        "window closed", format="localized",
+                        help="Users whose window for this milestone ended by the data end"),
+                    "still_in_window": st.column_config.NumberColumn(
+                        "still in window", format="localized"),
+                    "share": st.column_config.NumberColumn(
+                        "share (window closed)", format="percent"),
+                    "conversion_from_previous": st.column_config.NumberColumn(
+                        "conversion from previous", format="percent")})
             names = {m.key: m.name for m in ms}
             st.plotly_chart(charts.cohort_lines(funnel.cohorts, names,
-                                                [m.key for m in ms[1:]]))
+                                                [m.key for m in ms[1:]], funnel.horizons))
     with retention_tab:
         c = st.columns(4)
         event = c[0].text_input("Returning means doing (blank: any event)", key="ret-event",

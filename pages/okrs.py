@@ -4,11 +4,10 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from growthlab import charts, okrs
-from growthlab.errors import InputError
+from growthlab import charts, clock, okrs
+from growthlab.errors import GrowthLabError, InputError
 from pages._shared import (
     attempt,
-    changed,
     milestone_names,
     opened_version,
     report,
@@ -21,7 +20,7 @@ from pages._shared import (
 
 require_app(__file__)
 db = workspace()
-today = date.today()
+today = clock.today()
 st.title("OKRs")
 st.caption("Key results state outcomes: a change in customer behaviour measured by a metric, "
            "not a feature shipped. " + okrs.STATUS_RULE)
@@ -54,29 +53,42 @@ def checkin_form(kr) -> None:
 
 
 def from_data(kr) -> None:
-    """A key result on a milestone KPI can read today's value from the events."""
+    """A key result on a milestone KPI reads its value from the events, shown before written."""
     row = kr.row
     if row["metric"] not in names:
         return
+    showing = f"data-preview-{row['id']}"
     if st.button(f"Check in from data ({names[row['metric']]})", key=f"data-{row['id']}",
                  icon=":material/database:"):
-        window_start = max(date.fromisoformat(row["start_date"]), today - timedelta(days=56))
-        try:
-            author = writer()
-            funnel = workspace_funnel(db, start=window_start.isoformat())
-            if funnel is None or funnel.users == 0:
-                st.warning("No events from sign-ups in this period; add events in Settings.")
-                return
-            share = next(m["share"] for m in funnel.milestones if m["key"] == row["metric"])
-            value = share * 100 if row["unit"] == "%" else share
-            okrs.add_checkin(db, row["id"], day=today, value=round(value, 2),
-                             confidence=kr.confidence or 5, author=author,
-                             note=f"From events: {funnel.users:,} sign-ups since {window_start}.")
-        except Exception as exc:  # noqa: BLE001 - report() re-raises anything but user errors
-            report(exc)
+        st.session_state[showing] = True
+    if not st.session_state.get(showing):
+        return
+    try:
+        funnel = workspace_funnel(db, by_cohort=True)
+        if funnel is None or funnel.users == 0:
+            st.warning("No product events yet: upload them in Settings to check in from data.")
             return
-        changed(f"Checked in {value:.2f} from {funnel.users:,} users' events")
-        st.rerun()
+        preview = okrs.checkin_from_funnel(funnel, row["metric"], row["unit"])
+    except GrowthLabError as exc:
+        report(exc)
+        return
+    with st.container(border=True):
+        st.markdown(f"**{preview.value:.2f} {row['unit']}** of {preview.users:,} users who "
+                    f"signed up from {preview.signups_from} to {preview.signups_to} and whose "
+                    f"{funnel.horizons[row['metric']]}-day window had closed by the data end "
+                    f"({preview.data_end[:10]}). Users still inside their window are not "
+                    "counted as failures.")
+        write, cancel = st.columns(2)
+        if write.button("Write this check-in", key=f"data-confirm-{row['id']}", type="primary"):
+            st.session_state.pop(showing, None)
+            attempt(lambda: okrs.add_checkin(db, row["id"], day=today,
+                                             value=round(preview.value, 2),
+                                             confidence=kr.confidence or 5, author=writer(),
+                                             note=preview.note()),
+                    f"Checked in {preview.value:.2f} from {preview.users:,} users' events")
+        if cancel.button("Cancel", key=f"data-cancel-{row['id']}"):
+            st.session_state.pop(showing, None)
+            st.rerun()
 
 
 def edit_key_result(kr) -> None:

@@ -1,15 +1,14 @@
 """Overview for leaders: are we on track, and what are we doing about what is not?"""
 
-from datetime import date
 
 import streamlit as st
 
-from growthlab import charts, experiments, okrs
+from growthlab import charts, clock, experiments, okrs
 from pages._shared import page_link, require_app, workspace, workspace_funnel
 
 require_app(__file__)
 db = workspace()
-today = date.today()
+today = clock.today()
 st.title("Overview")
 objectives = okrs.overview(db, today)
 

@@ -11,6 +11,12 @@ from growthlab.demo import create_demo
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_ANCHOR = date(2026, 11, 23)
+DEMO_TODAY = "2026-11-24"  # the pages read today from GROWTHLAB_TODAY: no calendar drift
+
+
+@pytest.fixture(autouse=True)
+def pinned_today(monkeypatch):
+    monkeypatch.setenv("GROWTHLAB_TODAY", DEMO_TODAY)
 
 
 @pytest.fixture(scope="session")

@@ -95,3 +95,26 @@ def test_demo_refreshes_itself_but_never_replaces_a_team_workspace(tmp_path, dem
     with pytest.raises(InputError, match="holds a team's workspace"):
         create_demo(team, users=2_000)
     assert team.read_bytes() == before
+
+
+def test_demo_key_results_on_milestones_read_what_their_events_say(demo_template):
+    from datetime import datetime, time
+
+    from growthlab.okrs import checkin_from_funnel
+
+    db = open_workspace(demo_template)
+    milestones = load_from_workspace(db)
+    views = {kr.row["metric"]: kr for o in okrs.overview(db, date(2026, 11, 24))
+             for kr in o.key_results}
+    for metric in ("first_value", "value_realization"):
+        last = views[metric].checkins[-1]
+        day = date.fromisoformat(last["date"])
+        said = checkin_from_funnel(funnel(demo_template.parent / "events", milestones,
+                                          as_of=datetime.combine(day, time()), by_cohort=True),
+                                   metric, "%")
+        assert last["value"] == round(said.value, 2) and last["note"] == said.note()
+    # The onboarding work moves First value; exports lag, so Value realization is off track.
+    assert views["first_value"].status == "on track"
+    assert views["value_realization"].status == "off track"
+    gap = funnel(demo_template.parent / "events", milestones).success_gap
+    assert gap["to"] == "value_realization"

@@ -23,7 +23,7 @@ DEMO = {
     "okrs": (["Raise First value", "Reads like an output", "Value-capture metric",
               "Experiments pushing on it"], 6),
     "experiments": (["41 experiments", "Log an idea"], 0),
-    "experiment": (["Treatment raised", "Add results"], 1),
+    "experiment": (["significant at 95%", "Add results"], 1),
     "milestones": (["Focus here", "Edit milestones", "Rules are valid"], 2),
     "learnings": (["learnings, newest first"], 0),
     "settings": (["Squads", "Loops", "Product areas"], 0),

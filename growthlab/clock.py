@@ -1,0 +1,19 @@
+"""Today, as an input: GROWTHLAB_TODAY (an ISO date) pins it for tests and recorded demos."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+
+from growthlab.errors import InputError
+
+
+def today() -> date:
+    pinned = os.environ.get("GROWTHLAB_TODAY", "").strip()
+    if not pinned:
+        return date.today()
+    try:
+        return date.fromisoformat(pinned)
+    except ValueError:
+        raise InputError(f"GROWTHLAB_TODAY={pinned!r} is not a date; use YYYY-MM-DD or unset "
+                         "it") from None
