@@ -323,18 +323,29 @@ def _split_sql(script: str) -> Iterator[str]:
 
 @contextmanager
 def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
-    """One write transaction (BEGIN IMMEDIATE so concurrent writers queue, not deadlock)."""
+    """One write transaction; nested inside another it is a savepoint (`Database.atomic()`).
+
+    The outer level takes the write lock at once (BEGIN IMMEDIATE), so concurrent writers
+    queue instead of failing when a read lock would have to be upgraded.
+    """
     conn = db.conn
     if conn.in_transaction:
-        yield db
+        with db.atomic():
+            yield db
         return
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield db
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")
+    try:
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
 
 
 def audit(db: sqlite_utils.Database, actor: str, action: str, entity: str,
@@ -367,7 +378,7 @@ def update_versioned(db: sqlite_utils.Database, table: str, row_id: int, version
                 raise GrowthLabError(f"{entity} {row_id} no longer exists.")
             raise StaleEditError(entity, current)
         audit(db, actor, "update", entity, row_id, changes)
-    return next(db.query(f"SELECT * FROM [{table}] WHERE id = ?", [row_id]))
+        return next(db.query(f"SELECT * FROM [{table}] WHERE id = ?", [row_id]))
 
 
 def get_setting(db: sqlite_utils.Database, key: str, default: str | None = None) -> str | None:

@@ -2,8 +2,10 @@
 
 import multiprocessing
 import sqlite3
+from pathlib import Path
 
 import pytest
+import tomllib
 
 from growthlab import db as store
 from growthlab import experiments
@@ -115,3 +117,50 @@ def test_two_processes_editing_lose_nothing(tmp_path, capsys):
               f"lost {1000 - stored - refused}")
     assert stored + refused == 1000
     assert audited == stored and version == stored + 1
+
+
+def test_nested_failure_rolls_back_only_the_inner_part(tmp_path):
+    db = store.open_workspace(tmp_path / "w.db")
+    with store.transaction(db):
+        experiments.create(db, title="Outer")
+        with pytest.raises(GrowthLabError), store.transaction(db):
+            experiments.create(db, title="Inner")
+            raise GrowthLabError("inner step failed")
+        experiments.create(db, title="After")
+    assert [r["title"] for r in db.query("SELECT title FROM experiments ORDER BY id")] == [
+        "Outer", "After"]
+
+
+def test_outer_failure_rolls_back_everything(tmp_path):
+    db = store.open_workspace(tmp_path / "w.db")
+    with pytest.raises(GrowthLabError), store.transaction(db):
+        experiments.create(db, title="Outer")
+        with store.transaction(db):
+            experiments.create(db, title="Inner")
+        raise GrowthLabError("outer step failed")
+    assert db["experiments"].count == 0 and db["audit_log"].count == 0
+    assert not db.conn.in_transaction
+
+
+def test_sqlite_utils_4_is_required():
+    project = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())
+    assert "sqlite-utils>=4" in project["project"]["dependencies"]
+
+
+def test_a_save_returns_the_row_as_of_its_own_commit(tmp_path):
+    """A colleague saving the moment our commit lands must not be handed back as ours."""
+    path = tmp_path / "w.db"
+    db = store.open_workspace(path)
+    exp = experiments.create(db, title="Original")
+    colleague = store.open_workspace(path)
+    statements = []
+
+    def colleague_saves_right_after_our_commit(sql: str) -> None:
+        statements.append(sql.strip().upper())
+        if statements[-2:-1] == ["COMMIT"] and not db.conn.in_transaction:
+            experiments.update(colleague, exp, 2, {"title": "Colleague"}, actor="colleague")
+
+    db.conn.set_trace_callback(colleague_saves_right_after_our_commit)
+    saved = experiments.update(db, exp, 1, {"title": "Mine"}, actor="me")
+    db.conn.set_trace_callback(None)
+    assert (saved["title"], saved["version"]) == ("Mine", 2)
