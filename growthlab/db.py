@@ -235,6 +235,10 @@ END;
 # Each migration is (version, name, sql). Append; never edit a released one.
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "initial schema", SCHEMA_V1),
+    (2, "versions for ICE scores and result sets", """
+ALTER TABLE ice_scores ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE experiments ADD COLUMN results_version INTEGER NOT NULL DEFAULT 0;
+"""),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
