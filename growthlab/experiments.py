@@ -324,6 +324,15 @@ def ice(scores: list[dict]) -> IceScore | None:
     return IceScore(statistics.fmean(each), spread, len(each))
 
 
+RICE_IMPACTS = (0.25, 0.5, 1.0, 2.0, 3.0)
+RICE_CONFIDENCES = (0.5, 0.8, 1.0)
+
+
+def rice_options(scale: tuple[float, ...], stored: float | None) -> list[float]:
+    """A RICE scale's choices, with a stored value that is off the scale kept selectable."""
+    return sorted({*scale, *([float(stored)] if stored is not None else [])})
+
+
 def rice(reach, impact, confidence, effort) -> float | None:
     if None in (reach, impact, confidence, effort) or not effort:
         return None

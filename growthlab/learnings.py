@@ -19,7 +19,8 @@ _WORD = re.compile(r"[\w][\w'-]*\*?", re.UNICODE)
 _MARKDOWN_NOISE = re.compile(r"\*\*|__|`+|^#+\s*|^>\s*", re.MULTILINE)
 
 
-def _tags(tags) -> list[str]:
+def parse_tags(tags) -> list[str]:
+    """Tags as stored: lower case, sorted, unique; from a list or comma-separated text."""
     if isinstance(tags, str):
         tags = tags.split(",")
     return sorted({t.strip().lower() for t in tags or [] if t and t.strip()})
@@ -37,7 +38,7 @@ def create(db, *, title: str, body: str, tags=(), status: str = "emerging", auth
     stamp = created_at or now()
     with transaction(db):
         row_id = db["learnings"].insert({
-            "title": title, "body": body, "tags": json.dumps(_tags(tags)), "status": status,
+            "title": title, "body": body, "tags": json.dumps(parse_tags(tags)), "status": status,
             "author": author, "created_at": stamp, "updated_at": stamp}).last_pk
         audit(db, author, "create", "learning", row_id, {"title": title})
         for experiment_id, relation in experiments:
@@ -62,7 +63,7 @@ def update(db, learning_id: int, version: int, changes: dict, *, actor: str = "l
     if "status" in changes and changes["status"] not in STATUSES:
         raise InputError(f"must be one of {', '.join(STATUSES)}", field="status")
     if "tags" in changes:
-        changes = {**changes, "tags": json.dumps(_tags(changes["tags"]))}
+        changes = {**changes, "tags": json.dumps(parse_tags(changes["tags"]))}
     for name in ("title", "body"):
         if name in changes and not (changes[name] or "").strip():
             raise InputError("is empty", field=name)
