@@ -11,6 +11,8 @@ from pathlib import Path
 import streamlit as st
 
 from growthlab import edits
+from growthlab.access import Access
+from growthlab.access import from_config as access_rules
 from growthlab.db import get_setting, open_workspace, workspace_path
 from growthlab.errors import GrowthLabError, StaleEditError
 from growthlab.kpis import Milestone, load_from_workspace
@@ -46,35 +48,31 @@ def sign_in_configured() -> bool:
         return False
 
 
-def actor() -> str:
-    """Who is making a change: the signed-in user when sign-in is on, else 'local'."""
+def identity() -> dict:
+    """The signed-in person's claims (empty when nobody is signed in)."""
     try:
-        if st.user.is_logged_in:
-            return st.user.get("email") or st.user.get("name") or "signed-in user"
+        return st.user.to_dict() if st.user.is_logged_in else {}
     except (AttributeError, KeyError):
-        pass
+        return {}
+
+
+def actor() -> str:
+    """Who is looking: the signed-in e-mail (or name) when sign-in is on, else the local user."""
+    who = identity()
+    if sign_in_configured() and who:
+        return who.get("email") or who.get("name") or "signed-in user"
     return os.environ.get("GROWTHLAB_USER", "local")
 
 
-def viewers() -> set[str]:
-    """E-mails of read-only viewers, from [growthlab] viewers in Streamlit secrets."""
-    if not sign_in_configured():
-        return set()
-    listed = st.secrets.get("growthlab", {}).get("viewers", [])
-    return {str(e).strip().lower() for e in listed}
-
-
-class ReadOnlyError(GrowthLabError):
-    pass
+def access() -> Access:
+    """Who may write, from [growthlab] in the secrets (AccessConfigError when misconfigured)."""
+    signed = sign_in_configured()
+    return access_rules(st.secrets.get("growthlab") if signed else None, sign_in=signed)
 
 
 def writer() -> str:
-    """The actor for a change; refuses read-only viewers before anything is written."""
-    who = actor()
-    if who.lower() in viewers():
-        raise ReadOnlyError(f"{who} has read-only access here; ask an admin to remove you from "
-                            "the viewers list to make changes.")
-    return who
+    """The actor for a change; refuses anyone who may only read before anything is written."""
+    return access().check_writer(identity(), local=os.environ.get("GROWTHLAB_USER", "local"))
 
 
 def opened(kind: str, row_id: int, current: dict) -> dict:

@@ -2,15 +2,16 @@
 
 import streamlit as st
 
-from growthlab import charts, io
-from growthlab.db import get_setting, set_setting
+from growthlab import admin, charts, io
+from growthlab.db import get_setting
 from growthlab.errors import GrowthLabError
+from growthlab.io import safe_table
 from growthlab.kpis import Milestone, save_to_workspace, validate
 from growthlab.kpis.milestones import milestones_version
 from pages._shared import (
+    attempt,
     cached_pqls,
     cached_retention,
-    changed,
     data_file,
     file_stamp,
     milestones,
@@ -112,14 +113,13 @@ else:
                     total, users = cached_pqls(str(events), file_stamp(events), rule,
                                                int(window), rules_key(ms))
                 st.metric("Qualified users", f"{total:,}")
-                st.dataframe(users[:500], hide_index=True, width="stretch")
+                st.dataframe(safe_table(users[:500]), hide_index=True, width="stretch")
                 st.download_button("Download PQLs as CSV",
                                    io.to_csv(users, list(users[0]) if users else ["user_id"]),
                                    file_name="pqls.csv", mime="text/csv")
                 if rule != get_setting(db, "pql_rule") and st.button("Save as the PQL rule"):
-                    set_setting(db, "pql_rule", rule)
-                    set_setting(db, "pql_window_days", str(int(window)))
-                    changed("PQL rule saved")
+                    attempt(lambda: admin.set_pql_rule(db, rule, int(window), actor=writer()),
+                            "PQL rule saved")
             except GrowthLabError as exc:
                 report(exc)
 
