@@ -19,8 +19,8 @@ def design_tab(db, exp: dict, rows: list, names: dict[str, str], alpha: float) -
         st.caption(f"Template: {experiments.HYPOTHESIS_HINT} Missing: {', '.join(missing)}.")
     st.markdown(f"**Primary metric:** {names.get(exp['primary_metric'], exp['primary_metric'])}"
                 f" · **guardrails:** {', '.join(json.loads(exp['guardrail_metrics'])) or 'none'}")
-    st.dataframe([{"variant": v["key"], "planned share": v["weight"]}
-                  for v in experiments.variants(db, selected)], hide_index=True,
+    st.dataframe(safe_table({"variant": v["key"], "planned share": v["weight"]}
+                            for v in experiments.variants(db, selected)), hide_index=True,
                  column_config={"planned share": st.column_config.NumberColumn(format="percent")})
     with st.expander("Edit design and tags"):
         edit_design(db, exp, rows, names)

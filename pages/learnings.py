@@ -31,13 +31,14 @@ if requested and requested.isdigit():
     try:
         item = learnings.get(db, int(requested))
         with st.container(border=True):
-            st.subheader(item["title"])
+            st.subheader(learnings.escape_markdown(item["title"]))
             st.caption(f"{item['status']} · {', '.join(item['tags']) or 'no tags'} · "
                        f"{item['author'] or 'unknown'} · {item['created_at'][:10]}")
             st.html(learnings.render_markdown(item["body"]))
             for e in item["experiments"]:
                 st.page_link("pages/experiment.py", label=f"{e['relation']}: {e['key']} "
-                             f"{e['title']} ({e['result'] or e['status']})",
+                             f"{learnings.escape_markdown(e['title'])} "
+                             f"({e['result'] or e['status']})",
                              query_params={"id": e["id"]})
             with st.expander("Edit this learning or link an experiment"):
                 base = opened("learning", item["id"], item)
@@ -101,10 +102,12 @@ if query:
     for hit in shown[:50]:
         with st.container(border=True):
             if hit.kind == "learning":
-                st.page_link("pages/learnings.py", label=hit.title, icon=":material/lightbulb:",
+                st.page_link("pages/learnings.py", label=learnings.escape_markdown(hit.title),
+                             icon=":material/lightbulb:",
                              query_params={"learning": hit.id, "q": query})
             else:
-                st.page_link("pages/experiment.py", label=hit.title, icon=":material/science:",
+                st.page_link("pages/experiment.py", label=learnings.escape_markdown(hit.title),
+                             icon=":material/science:",
                              query_params={"id": hit.id})
             st.html(f"<div style='font-size:0.92rem'>{hit.snippet_html}</div>")
             st.caption(" · ".join(hit.tags))
@@ -115,7 +118,8 @@ else:
     status_filter = st.pills("Status", list(learnings.STATUSES), selection_mode="multi")
     for r in [r for r in rows if not status_filter or r["status"] in status_filter][:100]:
         with st.container(border=True):
-            st.page_link("pages/learnings.py", label=r["title"], icon=":material/lightbulb:",
+            st.page_link("pages/learnings.py", label=learnings.escape_markdown(r["title"]),
+                         icon=":material/lightbulb:",
                          query_params={"learning": r["id"]})
             st.caption(f"{r['status']} · {', '.join(r['tags'])} · {r['created_at'][:10]}")
     if rows:

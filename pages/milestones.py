@@ -99,8 +99,9 @@ else:
         moments = [m for m in ms if m.success_moment]
         if moments:
             st.markdown("**Success moments**")
-            st.dataframe([{"moment": m.success_moment, "milestone": m.name, "rule": m.rule}
-                          for m in moments], hide_index=True, width="stretch")
+            st.dataframe(safe_table({"moment": m.success_moment, "milestone": m.name,
+                                     "rule": m.rule} for m in moments),
+                         hide_index=True, width="stretch")
         st.markdown("**Product-qualified leads**")
         c = st.columns([3, 1])
         rule = c[0].text_input("PQL rule", value=get_setting(db, "pql_rule", ""),
