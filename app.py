@@ -2,11 +2,17 @@
 
 import streamlit as st
 
+from growthlab.access import AccessConfigError
 from growthlab.db import workspace_path
 from growthlab.demo import ensure_demo
-from pages._shared import sign_in_configured
+from pages._shared import access, sign_in_configured
 
 st.set_page_config(page_title="GrowthLab", page_icon=":material/science:", layout="wide")
+try:
+    access()
+except AccessConfigError as exc:
+    st.error(f"GrowthLab cannot start: {exc}", icon=":material/error:")
+    st.stop()
 
 if not workspace_path().exists():
     with st.spinner("First run: building the demo workspace (about 10 seconds)…"):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 
@@ -304,9 +305,9 @@ def cmd_export(args) -> None:
 
 
 def cmd_import(args) -> None:
-    from growthlab.backup import import_workspace
+    from growthlab.admin import restore
 
-    print(import_workspace(args.path, args.workspace))
+    print(restore(args.path, args.workspace, actor=os.environ.get("GROWTHLAB_USER", "local")))
 
 
 COMMANDS = {"demo": cmd_demo, "analyze": cmd_analyze, "analyze-events": cmd_analyze_events,

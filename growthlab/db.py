@@ -235,6 +235,10 @@ END;
 # Each migration is (version, name, sql). Append; never edit a released one.
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "initial schema", SCHEMA_V1),
+    (2, "versions for ICE scores and result sets", """
+ALTER TABLE ice_scores ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE experiments ADD COLUMN results_version INTEGER NOT NULL DEFAULT 0;
+"""),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -323,18 +327,29 @@ def _split_sql(script: str) -> Iterator[str]:
 
 @contextmanager
 def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
-    """One write transaction (BEGIN IMMEDIATE so concurrent writers queue, not deadlock)."""
+    """One write transaction; nested inside another it is a savepoint (`Database.atomic()`).
+
+    The outer level takes the write lock at once (BEGIN IMMEDIATE), so concurrent writers
+    queue instead of failing when a read lock would have to be upgraded.
+    """
     conn = db.conn
     if conn.in_transaction:
-        yield db
+        with db.atomic():
+            yield db
         return
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield db
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")
+    try:
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
 
 
 def audit(db: sqlite_utils.Database, actor: str, action: str, entity: str,
@@ -367,7 +382,7 @@ def update_versioned(db: sqlite_utils.Database, table: str, row_id: int, version
                 raise GrowthLabError(f"{entity} {row_id} no longer exists.")
             raise StaleEditError(entity, current)
         audit(db, actor, "update", entity, row_id, changes)
-    return next(db.query(f"SELECT * FROM [{table}] WHERE id = ?", [row_id]))
+        return next(db.query(f"SELECT * FROM [{table}] WHERE id = ?", [row_id]))
 
 
 def get_setting(db: sqlite_utils.Database, key: str, default: str | None = None) -> str | None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from growthlab.db import audit, now, transaction, update_versioned
-from growthlab.errors import InputError, TransitionError
+from growthlab.errors import InputError, StaleEditError, TransitionError
 from growthlab.stats import MetricRow
 
 STATUSES = ("idea", "backlog", "running", "analysing", "decided", "archived")
@@ -143,6 +143,8 @@ def move(db, experiment_id: int, version: int, to: str, *, when: str | None = No
     changes = {"status": to}
     if to in STATUS_DATE:
         changes[STATUS_DATE[to]] = when or now()
+    if to == "running" and current["started_at"]:  # re-opened: it still started back then
+        changes.update(started_at=current["started_at"], ended_at=None)
     return update_versioned(db, "experiments", experiment_id, version, changes, actor=actor,
                             entity="experiment")
 
@@ -164,9 +166,22 @@ def variants(db, experiment_id: int) -> list[dict]:
                          [experiment_id]))
 
 
-def record_results(db, experiment_id: int, rows: list[MetricRow], *, source: str = "upload",
-                   actor: str = "local") -> int:
-    """Replace the experiment's per-variant statistics (validated first; one transaction)."""
+def results_version(db, experiment_id: int) -> int:
+    """How many times the experiment's results were replaced (0: none recorded yet)."""
+    row = db.execute("SELECT results_version FROM experiments WHERE id = ?",
+                     [experiment_id]).fetchone()
+    if row is None:
+        raise InputError(f"experiment {experiment_id} does not exist", field="experiment")
+    return row[0]
+
+
+def record_results(db, experiment_id: int, rows: list[MetricRow], *, version: int = 0,
+                   source: str = "upload", actor: str = "local") -> int:
+    """Replace the experiment's per-variant statistics (validated first; one transaction).
+
+    `version` is the results version the caller saw; results replaced since are not
+    overwritten (StaleEditError).
+    """
     from growthlab.stats import analyze
 
     exp = get(db, experiment_id)
@@ -179,6 +194,12 @@ def record_results(db, experiment_id: int, rows: list[MetricRow], *, source: str
     analyze(rows)  # refuse what the statistics cannot use before anything is written
     stamp = now()
     with transaction(db):
+        bumped = db.execute("UPDATE experiments SET results_version = results_version + 1 "
+                            "WHERE id = ? AND results_version = ?", [experiment_id, version])
+        if bumped.rowcount == 0:
+            raise StaleEditError("result set", {
+                "version": results_version(db, experiment_id),
+                "rows": [r.__dict__ for r in results(db, experiment_id)]})
         db.execute("DELETE FROM metric_results WHERE experiment_id = ?", [experiment_id])
         db["metric_results"].insert_all({
             "experiment_id": experiment_id, "metric": r.metric, "variant": r.variant,
@@ -187,7 +208,7 @@ def record_results(db, experiment_id: int, rows: list[MetricRow], *, source: str
             "pre_sum_squares": r.pre_sum_squares, "sum_product": r.sum_product,
             "source": source, "position": i, "updated_at": stamp} for i, r in enumerate(rows))
         audit(db, actor, "record_results", "experiment", experiment_id,
-              {"rows": len(rows), "source": source})
+              {"rows": len(rows), "source": source, "version": version + 1})
     return len(rows)
 
 
@@ -251,16 +272,40 @@ def experiment_tags(exp: dict) -> list[str]:
     return [t for t in tags if t]
 
 
-def set_ice(db, experiment_id: int, scorer: str, impact: int, confidence: int, ease: int) -> None:
+def ice_scores(db, experiment_id: int) -> list[dict]:
+    return list(db.query("SELECT scorer, impact, confidence, ease, version FROM ice_scores "
+                         "WHERE experiment_id = ? ORDER BY scorer", [experiment_id]))
+
+
+def set_ice(db, experiment_id: int, scorer: str, impact: int, confidence: int, ease: int, *,
+            version: int | None = None, actor: str = "local") -> int:
+    """Save a scorer's ICE score against the version of it the caller saw (None: no score).
+
+    Returns the new version; a score changed since is refused (StaleEditError).
+    """
     for name, value in (("impact", impact), ("confidence", confidence), ("ease", ease)):
         if not 1 <= int(value) <= 10:
             raise InputError("must be a whole number from 1 to 10", field=name)
-    if not (scorer or "").strip():
+    scorer = (scorer or "").strip()
+    if not scorer:
         raise InputError("is empty; say who scored", field="scorer")
-    db.execute("INSERT INTO ice_scores (experiment_id, scorer, impact, confidence, ease) "
-               "VALUES (?,?,?,?,?) ON CONFLICT(experiment_id, scorer) DO UPDATE SET "
-               "impact = excluded.impact, confidence = excluded.confidence, ease = excluded.ease",
-               [experiment_id, scorer.strip(), int(impact), int(confidence), int(ease)])
+    values = {"impact": int(impact), "confidence": int(confidence), "ease": int(ease)}
+    with transaction(db):
+        saved = db.execute(
+            "INSERT INTO ice_scores (experiment_id, scorer, impact, confidence, ease) "
+            "VALUES (?,?,?,?,?) ON CONFLICT(experiment_id, scorer) DO NOTHING"
+            if version is None else
+            "UPDATE ice_scores SET impact = ?4, confidence = ?5, ease = ?6, version = version + 1 "
+            "WHERE experiment_id = ?1 AND scorer = ?2 AND version = ?3",
+            [experiment_id, scorer, *([] if version is None else [version]), *values.values()])
+        if saved.rowcount == 0:
+            current = next((s for s in ice_scores(db, experiment_id) if s["scorer"] == scorer),
+                           {"scorer": scorer, "version": None})
+            raise StaleEditError("ICE score", current)
+        new_version = 1 if version is None else version + 1
+        audit(db, actor, "score", "ice_score", experiment_id,
+              {"scorer": scorer, **values, "version": new_version})
+    return new_version
 
 
 @dataclass(frozen=True)
@@ -277,6 +322,15 @@ def ice(scores: list[dict]) -> IceScore | None:
     each = [s["impact"] * s["confidence"] * s["ease"] / 10 for s in scores]
     spread = statistics.pstdev(each) if len(each) > 1 else 0.0
     return IceScore(statistics.fmean(each), spread, len(each))
+
+
+RICE_IMPACTS = (0.25, 0.5, 1.0, 2.0, 3.0)
+RICE_CONFIDENCES = (0.5, 0.8, 1.0)
+
+
+def rice_options(scale: tuple[float, ...], stored: float | None) -> list[float]:
+    """A RICE scale's choices, with a stored value that is off the scale kept selectable."""
+    return sorted({*scale, *([float(stored)] if stored is not None else [])})
 
 
 def rice(reach, impact, confidence, effort) -> float | None:
@@ -315,10 +369,12 @@ def listing(db, *, text: str = "", **filters: list[str] | None) -> list[dict]:
 
 
 def duration_days(row: dict) -> int | None:
+    """Days from first start to end; None while running or when the dates contradict."""
     if not row.get("started_at") or not row.get("ended_at"):
         return None
-    return (date.fromisoformat(row["ended_at"][:10]) - date.fromisoformat(row["started_at"][:10])
-            ).days
+    days = (date.fromisoformat(row["ended_at"][:10])
+            - date.fromisoformat(row["started_at"][:10])).days
+    return days if days >= 0 else None
 
 
 def programme_review(rows: list[dict]) -> dict:

@@ -164,10 +164,17 @@ def safe_cell(value):
     return value
 
 
+def safe_table(records: Iterable[dict], columns: list[str] | None = None) -> list[dict]:
+    """Rows for a table a person can download (Streamlit's own "Download as CSV"): text
+    cells and column names neutralised as in `to_csv`; only `columns`, when given."""
+    return [{safe_cell(k): safe_cell(v) for k, v in r.items() if columns is None or k in columns}
+            for r in records]
+
+
 def to_csv(records: list[dict], columns: list[str]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
+    writer.writerow([safe_cell(c) for c in columns])
     for rec in records:
         writer.writerow([safe_cell(rec.get(c)) for c in columns])
     return out.getvalue()

@@ -19,7 +19,8 @@ _WORD = re.compile(r"[\w][\w'-]*\*?", re.UNICODE)
 _MARKDOWN_NOISE = re.compile(r"\*\*|__|`+|^#+\s*|^>\s*", re.MULTILINE)
 
 
-def _tags(tags) -> list[str]:
+def parse_tags(tags) -> list[str]:
+    """Tags as stored: lower case, sorted, unique; from a list or comma-separated text."""
     if isinstance(tags, str):
         tags = tags.split(",")
     return sorted({t.strip().lower() for t in tags or [] if t and t.strip()})
@@ -37,7 +38,7 @@ def create(db, *, title: str, body: str, tags=(), status: str = "emerging", auth
     stamp = created_at or now()
     with transaction(db):
         row_id = db["learnings"].insert({
-            "title": title, "body": body, "tags": json.dumps(_tags(tags)), "status": status,
+            "title": title, "body": body, "tags": json.dumps(parse_tags(tags)), "status": status,
             "author": author, "created_at": stamp, "updated_at": stamp}).last_pk
         audit(db, author, "create", "learning", row_id, {"title": title})
         for experiment_id, relation in experiments:
@@ -62,7 +63,7 @@ def update(db, learning_id: int, version: int, changes: dict, *, actor: str = "l
     if "status" in changes and changes["status"] not in STATUSES:
         raise InputError(f"must be one of {', '.join(STATUSES)}", field="status")
     if "tags" in changes:
-        changes = {**changes, "tags": json.dumps(_tags(changes["tags"]))}
+        changes = {**changes, "tags": json.dumps(parse_tags(changes["tags"]))}
     for name in ("title", "body"):
         if name in changes and not (changes[name] or "").strip():
             raise InputError("is empty", field=name)
@@ -240,10 +241,67 @@ def render_markdown(body: str) -> str:
                      link_rel="noopener noreferrer nofollow")
 
 
+SAFE_SCHEMES = ("http", "https", "mailto")
+_CODE = re.compile(r"(```.*?(?:```|$)|~~~.*?(?:~~~|$)|`[^`\n]*`)", re.DOTALL)
+_ACTIVE_ELEMENT = re.compile(r"<(script|style|iframe|object|embed|template)\b.*?(?:</\1\s*>|$)",
+                             re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<!--.*?(?:-->|$)|<[/!?]?[A-Za-z][^>]*>", re.DOTALL)
+_SAFE_AUTOLINK = re.compile(r"<(?:https?|mailto):[^\s<>]*>", re.IGNORECASE)
+_LINK_START = re.compile(r"!?\[((?:[^\[\]]|\[[^\]]*\])*)\]\(")
+_REFERENCE = re.compile(r"^ {0,3}\[[^\]]+\]:[ \t]*<?([^\s>]+)>?.*$", re.MULTILINE)
+_SCHEME = re.compile(r"([a-z][a-z0-9+.-]*):", re.IGNORECASE)
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#!|~:$])")
+
+
+def safe_url(url: str) -> bool:
+    """A link target a browser will not run: relative, or http(s)/mailto once decoded."""
+    plain = "".join(ch for ch in html.unescape(url) if ch.isprintable() and not ch.isspace())
+    scheme = _SCHEME.match(plain)
+    return scheme is None or scheme.group(1).lower() in SAFE_SCHEMES
+
+
+def _drop_unsafe_links(text: str) -> str:
+    out, pos = [], 0
+    for m in _LINK_START.finditer(text):
+        if m.start() < pos:
+            continue
+        depth, end = 1, m.end()
+        while end < len(text) and depth:
+            depth += {"(": 1, ")": -1}.get(text[end], 0)
+            end += 1
+        target = text[m.end():end - 1].strip().split(maxsplit=1)
+        if target and not safe_url(target[0].strip("<>")):
+            out.append(text[pos:m.start()] + m.group(1))
+            pos = end
+    return "".join(out) + text[pos:]
+
+
+def _sanitise_prose(text: str) -> str:
+    text = _ACTIVE_ELEMENT.sub("", text)
+    text = _TAG.sub(lambda m: m.group() if _SAFE_AUTOLINK.fullmatch(m.group()) else "", text)
+    text = _REFERENCE.sub(lambda m: m.group() if safe_url(m.group(1)) else "", text)
+    return _drop_unsafe_links(text)
+
+
+def sanitise_markdown(body: str) -> str:
+    """Markdown that no viewer can turn into script: raw HTML removed, links other than
+    http(s)/mailto reduced to their text. Code is left as written (it is never run)."""
+    parts = _CODE.split(body or "")
+    return "".join(part if i % 2 else _sanitise_prose(part) for i, part in enumerate(parts))
+
+
+def escape_markdown(text: str) -> str:
+    """Plain text (a title, a tag) that Markdown shows as typed: no links, no markup."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join((text or "").split()))
+
+
 def to_markdown(rows: list[dict]) -> str:
+    """The learning log as Markdown, in the sanitised form the app shows."""
     parts = ["# Learning log\n"]
     for r in rows:
-        tags = ", ".join(r["tags"]) or "none"
-        parts.append(f"## {r['title']}\n\n*Status: {r['status']} · tags: {tags} · "
-                     f"{r['created_at'][:10]} · {r['author'] or 'unknown'}*\n\n{r['body']}\n")
+        tags = escape_markdown(", ".join(r["tags"]) or "none")
+        parts.append(f"## {escape_markdown(r['title'])}\n\n*Status: {r['status']} · tags: "
+                     f"{tags} · {r['created_at'][:10]} · "
+                     f"{escape_markdown(r['author'] or 'unknown')}*\n\n"
+                     f"{sanitise_markdown(r['body'])}\n")
     return "\n".join(parts)

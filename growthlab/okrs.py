@@ -11,6 +11,8 @@ from growthlab.db import audit, now, transaction, update_versioned
 from growthlab.errors import InputError
 
 STALE_AFTER_DAYS = 14
+METRIC_KINDS = ("value_creation", "value_capture")
+DIRECTIONS = ("increase", "decrease")
 STATUSES = ("on track", "at risk", "off track")
 ON_TRACK_GAP = 0.10
 AT_RISK_GAP = 0.25
@@ -158,6 +160,16 @@ def _date(value: str | date, name: str) -> date:
         return date.fromisoformat(str(value))
     except ValueError:
         raise InputError(f"{value!r} is not a date; use YYYY-MM-DD", field=name) from None
+
+
+def optional_number(text: str, name: str) -> float | None:
+    """A number typed in a form, or None when left blank."""
+    if not (text or "").strip():
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise InputError(f"{text!r} is not a number", field=name) from None
 
 
 def _text(value: str, name: str) -> str:

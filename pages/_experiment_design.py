@@ -6,8 +6,9 @@ import streamlit as st
 
 from growthlab import experiments
 from growthlab.errors import GrowthLabError
+from growthlab.io import safe_table
 from growthlab.stats import detectable_effect, plan
-from pages._shared import actor, changed, opened_version, report, save_row, writer
+from pages._shared import actor, opened, save_edit, save_row, widget_key, writer
 
 
 def design_tab(db, exp: dict, rows: list, names: dict[str, str], alpha: float) -> None:
@@ -18,8 +19,8 @@ def design_tab(db, exp: dict, rows: list, names: dict[str, str], alpha: float) -
         st.caption(f"Template: {experiments.HYPOTHESIS_HINT} Missing: {', '.join(missing)}.")
     st.markdown(f"**Primary metric:** {names.get(exp['primary_metric'], exp['primary_metric'])}"
                 f" · **guardrails:** {', '.join(json.loads(exp['guardrail_metrics'])) or 'none'}")
-    st.dataframe([{"variant": v["key"], "planned share": v["weight"]}
-                  for v in experiments.variants(db, selected)], hide_index=True,
+    st.dataframe(safe_table({"variant": v["key"], "planned share": v["weight"]}
+                            for v in experiments.variants(db, selected)), hide_index=True,
                  column_config={"planned share": st.column_config.NumberColumn(format="percent")})
     with st.expander("Edit design and tags"):
         edit_design(db, exp, rows, names)
@@ -51,62 +52,68 @@ def design_tab(db, exp: dict, rows: list, names: dict[str, str], alpha: float) -
 
 
 def edit_design(db, exp: dict, rows: list, names: dict[str, str]) -> None:
-    """Hypothesis, metrics, tags and the key result, saved against the version read."""
-    selected = exp["id"]
+    """Hypothesis, metrics, tags and the key result; sends only what the person changed."""
+    base = opened("experiment", exp["id"], exp)
     lookups = {t: {r["name"]: r["id"] for r in db.query(f"SELECT id, name FROM {t} ORDER BY name")}
                for t in ("squads", "loops", "product_areas")}
     krs = {r["statement"]: r["id"] for r in db.query("SELECT id, statement FROM key_results")}
     known_metrics = list(dict.fromkeys([*names, *(r.metric for r in rows)]))
-    guardrails = json.loads(exp["guardrail_metrics"])
+    guardrails = json.loads(base["guardrail_metrics"])
 
-    def pick(label, options, current, **kw):
+    def pick(label, options, current, name, **kw):
         options = ["(none)", *options]
         return st.selectbox(label, options, index=options.index(current)
-                            if current in options else 0, **kw)
+                            if current in options else 0, key=widget_key(name, base), **kw)
+
+    def chosen(value):
+        return None if value == "(none)" else value
 
     with st.form("edit-design"):
-        title = st.text_input("Title", exp["title"])
-        hypothesis = st.text_area("Hypothesis", exp["hypothesis"], help=experiments.HYPOTHESIS_HINT)
+        title = st.text_input("Title", base["title"], key=widget_key("d-title", base))
+        hypothesis = st.text_area("Hypothesis", base["hypothesis"],
+                                  help=experiments.HYPOTHESIS_HINT,
+                                  key=widget_key("d-hypothesis", base))
         c = st.columns(2)
         with c[0]:
-            primary = pick("Primary metric", known_metrics, exp["primary_metric"],
+            primary = pick("Primary metric", known_metrics, base["primary_metric"], "d-primary",
                            format_func=lambda k: names.get(k, k))
         chosen_guardrails = c[1].multiselect("Guardrail metrics", list(dict.fromkeys(
-            known_metrics + guardrails)), default=guardrails)
+            known_metrics + guardrails)), default=guardrails, key=widget_key("d-guard", base))
         c = st.columns(4)
         with c[0]:
-            milestone = pick("Funnel stage", list(names), exp["milestone_key"],
+            milestone = pick("Funnel stage", list(names), base["milestone_key"], "d-stage",
                              format_func=lambda k: names.get(k, k))
         with c[1]:
-            loop = pick("Loop", list(lookups["loops"]), exp["loop"])
+            loop = pick("Loop", list(lookups["loops"]), base["loop"], "d-loop")
         with c[2]:
-            area = pick("Product area", list(lookups["product_areas"]), exp["product_area"])
+            area = pick("Product area", list(lookups["product_areas"]), base["product_area"],
+                        "d-area")
         with c[3]:
-            squad = pick("Squad", list(lookups["squads"]), exp["squad"])
+            squad = pick("Squad", list(lookups["squads"]), base["squad"], "d-squad")
         c = st.columns(2)
         acquisition = c[0].selectbox("Expected effect on acquisition", experiments.EFFECTS,
-                                     index=experiments.EFFECTS.index(exp["expected_acquisition"]))
+                                     index=experiments.EFFECTS.index(base["expected_acquisition"]),
+                                     key=widget_key("d-acq", base))
         retention = c[1].selectbox("Expected effect on retention", experiments.EFFECTS,
-                                   index=experiments.EFFECTS.index(exp["expected_retention"]))
-        kr = pick("Key result it pushes", list(krs), exp["key_result"])
-        version = opened_version("experiment", exp)
+                                   index=experiments.EFFECTS.index(base["expected_retention"]),
+                                   key=widget_key("d-ret", base))
+        kr = pick("Key result it pushes", list(krs), base["key_result"], "d-kr")
         if st.form_submit_button("Save design", type="primary"):
-            save_row("experiment", selected, lambda: experiments.update(db, selected, version, {
-                "title": title.strip() or exp["title"], "hypothesis": hypothesis.strip(),
-                "primary_metric": None if primary == "(none)" else primary,
+            save_edit("experiment", base, lambda: {
+                "title": title.strip() or base["title"], "hypothesis": hypothesis,
+                "primary_metric": chosen(primary),
                 "guardrail_metrics": json.dumps(chosen_guardrails),
-                "milestone_key": None if milestone == "(none)" else milestone,
-                "loop_id": lookups["loops"].get(loop),
+                "milestone_key": chosen(milestone), "loop_id": lookups["loops"].get(loop),
                 "product_area_id": lookups["product_areas"].get(area),
                 "squad_id": lookups["squads"].get(squad), "key_result_id": krs.get(kr),
                 "expected_acquisition": acquisition, "expected_retention": retention},
-                actor=writer()), "Design saved")
+                lambda changes: experiments.update(db, base["id"], base["version"], changes,
+                                                   actor=writer()), "Design saved")
 
 
 def prioritise(db, exp: dict) -> None:
     selected = exp["id"]
-    scores = list(db.query("SELECT scorer, impact, confidence, ease FROM ice_scores "
-                           "WHERE experiment_id = ? ORDER BY scorer", [selected]))
+    scores = experiments.ice_scores(db, selected)
     score = experiments.ice(scores)
     c = st.columns(3)
     c[0].metric("ICE", "–" if score is None else f"{score.score:.0f} / 100",
@@ -117,7 +124,10 @@ def prioritise(db, exp: dict) -> None:
     c[2].metric("RICE", "–" if rice is None else f"{rice:,.0f}",
                 help="Reach × impact × confidence / effort.")
     if scores:
-        st.dataframe(scores, hide_index=True)
+        st.dataframe(safe_table(scores, ["scorer", "impact", "confidence", "ease"]),
+                     hide_index=True)
+    seen = opened("ice", selected, {"id": selected,
+                                    "versions": {s["scorer"]: s["version"] for s in scores}})
     left, right = st.columns(2)
     with left.form("ice"):
         st.markdown("**Your ICE score** (1-10 each)")
@@ -127,23 +137,28 @@ def prioritise(db, exp: dict) -> None:
         confidence = c[1].number_input("Confidence", 1, 10, 5)
         ease = c[2].number_input("Ease", 1, 10, 5)
         if st.form_submit_button("Save score"):
-            try:
-                writer()
-                experiments.set_ice(db, selected, scorer, impact, confidence, ease)
-                changed("Score saved")
-                st.rerun()
-            except Exception as exc:  # noqa: BLE001
-                report(exc)
+            save_row("ice", selected, lambda: experiments.set_ice(
+                db, selected, scorer, impact, confidence, ease,
+                version=seen["versions"].get(scorer.strip()), actor=writer()), "Score saved")
+    base = opened("experiment", selected, exp)
     with right.form("rice"):
         st.markdown("**RICE** (optional)")
         c = st.columns(4)
-        reach = c[0].number_input("Reach / quarter", 0.0, value=float(exp["rice_reach"] or 0))
-        r_impact = c[1].selectbox("Impact", [0.25, 0.5, 1.0, 2.0, 3.0], index=2)
-        r_confidence = c[2].selectbox("Confidence", [0.5, 0.8, 1.0], index=1)
+        reach = c[0].number_input("Reach / quarter", 0.0, value=float(base["rice_reach"] or 0),
+                                  key=widget_key("r-reach", base))
+        impacts = experiments.rice_options(experiments.RICE_IMPACTS, base["rice_impact"])
+        r_impact = c[1].selectbox("Impact", impacts, key=widget_key("r-impact", base),
+                                  index=impacts.index(base["rice_impact"] or 1.0))
+        confidences = experiments.rice_options(experiments.RICE_CONFIDENCES,
+                                               base["rice_confidence"])
+        r_confidence = c[2].selectbox("Confidence", confidences,
+                                      key=widget_key("r-confidence", base),
+                                      index=confidences.index(base["rice_confidence"] or 0.8))
         effort = c[3].number_input("Effort (person-weeks)", 0.5, value=float(
-            exp["rice_effort"] or 1))
-        version = opened_version("experiment", exp)
+            base["rice_effort"] or 1), key=widget_key("r-effort", base))
         if st.form_submit_button("Save RICE"):
-            save_row("experiment", selected, lambda: experiments.update(db, selected, version, {
+            save_edit("experiment", base, lambda: {
                 "rice_reach": reach, "rice_impact": r_impact, "rice_confidence": r_confidence,
-                "rice_effort": effort}, actor=writer()), "RICE saved")
+                "rice_effort": effort},
+                lambda changes: experiments.update(db, selected, base["version"], changes,
+                                                   actor=writer()), "RICE saved")

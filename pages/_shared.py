@@ -10,6 +10,9 @@ from pathlib import Path
 
 import streamlit as st
 
+from growthlab import edits
+from growthlab.access import Access
+from growthlab.access import from_config as access_rules
 from growthlab.db import get_setting, open_workspace, workspace_path
 from growthlab.errors import GrowthLabError, StaleEditError
 from growthlab.kpis import Milestone, load_from_workspace
@@ -26,6 +29,10 @@ def require_app(page_file: str) -> None:
         st.session_state["return_to"] = (f"pages/{Path(page_file).name}",
                                          st.query_params.to_dict())
         st.switch_page("app.py")
+    if st.session_state.get("on_page") != page_file:  # a new visit opens rows afresh
+        for key in [k for k in st.session_state if str(k).startswith("opened-")]:
+            del st.session_state[key]
+        st.session_state["on_page"] = page_file
 
 
 def workspace():
@@ -41,58 +48,61 @@ def sign_in_configured() -> bool:
         return False
 
 
-def actor() -> str:
-    """Who is making a change: the signed-in user when sign-in is on, else 'local'."""
+def identity() -> dict:
+    """The signed-in person's claims (empty when nobody is signed in)."""
     try:
-        if st.user.is_logged_in:
-            return st.user.get("email") or st.user.get("name") or "signed-in user"
+        return st.user.to_dict() if st.user.is_logged_in else {}
     except (AttributeError, KeyError):
-        pass
+        return {}
+
+
+def actor() -> str:
+    """Who is looking: the signed-in e-mail (or name) when sign-in is on, else the local user."""
+    who = identity()
+    if sign_in_configured() and who:
+        return who.get("email") or who.get("name") or "signed-in user"
     return os.environ.get("GROWTHLAB_USER", "local")
 
 
-def viewers() -> set[str]:
-    """E-mails of read-only viewers, from [growthlab] viewers in Streamlit secrets."""
-    if not sign_in_configured():
-        return set()
-    listed = st.secrets.get("growthlab", {}).get("viewers", [])
-    return {str(e).strip().lower() for e in listed}
-
-
-class ReadOnlyError(GrowthLabError):
-    pass
+def access() -> Access:
+    """Who may write, from [growthlab] in the secrets (AccessConfigError when misconfigured)."""
+    signed = sign_in_configured()
+    return access_rules(st.secrets.get("growthlab") if signed else None, sign_in=signed)
 
 
 def writer() -> str:
-    """The actor for a change; refuses read-only viewers before anything is written."""
-    who = actor()
-    if who.lower() in viewers():
-        raise ReadOnlyError(f"{who} has read-only access here; ask an admin to remove you from "
-                            "the viewers list to make changes.")
-    return who
+    """The actor for a change; refuses anyone who may only read before anything is written."""
+    return access().check_writer(identity(), local=os.environ.get("GROWTHLAB_USER", "local"))
+
+
+def opened(kind: str, row_id: int, current: dict) -> dict:
+    """The row as this person first opened it on this page, kept across reruns.
+
+    Forms are built from it and saved against its version, so a save over someone else's
+    newer change is refused instead of silently overwriting it. It is dropped after a save,
+    after a refusal (the form then reloads the newer row) and when the person leaves the page.
+    """
+    return st.session_state.setdefault(f"opened-{kind}-{row_id}", dict(current))
 
 
 def opened_version(kind: str, row: dict) -> int:
-    """The row version this person saw when they first opened its form.
-
-    Saving with it (not with the version re-read on the submit run) is what lets a save
-    against someone else's newer change be refused instead of silently overwriting it.
-    """
-    return st.session_state.setdefault(f"version-{kind}-{row['id']}", row["version"])
+    return opened(kind, row["id"], row)["version"]
 
 
-def forget_version(kind: str, row_id: int) -> None:
-    """After a save, or after being shown the newer row, the next form starts from now."""
-    st.session_state.pop(f"version-{kind}-{row_id}", None)
+def forget(kind: str, row_id: int) -> None:
+    st.session_state.pop(f"opened-{kind}-{row_id}", None)
 
 
-def attempt(action, message: str, on_refused=None) -> None:
+def widget_key(name: str, row: dict) -> str:
+    """A form field's key, new for each opened version so a reloaded form shows the newer row."""
+    return f"{name}-{row['id']}-v{row['version']}"
+
+
+def attempt(action, message: str) -> None:
     """Run a write; confirm and rerun, or show why it was refused (re-raising real bugs)."""
     try:
         action()
     except Exception as exc:  # noqa: BLE001 - report() re-raises anything but user errors
-        if on_refused is not None:
-            on_refused(exc)
         report(exc)
         return
     changed(message)
@@ -100,27 +110,48 @@ def attempt(action, message: str, on_refused=None) -> None:
 
 
 def save_row(kind: str, row_id: int, save, message: str) -> None:
-    """A versioned save: after it, or after a stale refusal, the next form starts afresh."""
-
-    def save_and_forget() -> None:
+    """A versioned save. After it the forms start from the saved row; after a stale refusal
+    they reload the newer row at once, and the refusal is shown above them."""
+    try:
         save()
-        forget_version(kind, row_id)
+    except StaleEditError as exc:
+        forget(kind, row_id)
+        st.session_state["refused"] = (str(exc), exc.current)
+        st.rerun()
+    except Exception as exc:  # noqa: BLE001 - report() re-raises anything but user errors
+        report(exc)
+        return
+    forget(kind, row_id)
+    changed(message)
+    st.rerun()
 
-    def refused(exc: Exception) -> None:
-        if isinstance(exc, StaleEditError):
-            forget_version(kind, row_id)
 
-    attempt(save_and_forget, message, refused)
+def save_edit(kind: str, base: dict, submitted, save, message: str) -> None:
+    """Save only the fields the person changed (`submitted()` vs the opened `base`)."""
+    try:
+        changes = edits.changed_fields(base, submitted())
+    except Exception as exc:  # noqa: BLE001 - report() re-raises anything but user errors
+        report(exc)
+        return
+    if not changes:
+        st.info("Nothing to save: the form matches the version you opened.")
+        return
+    save_row(kind, base["id"], lambda: save(changes), message)
+
+
+def show_refusal() -> None:
+    """The stale save refused on the previous run, with the newer row the form now shows."""
+    if refused := st.session_state.pop("refused", None):
+        st.error(refused[0], icon=":material/error:")
+        with st.expander("What it is now", expanded=True):
+            st.json({k: v for k, v in refused[1].items() if v not in (None, "")})
 
 
 def report(exc: Exception) -> None:
-    """Show a user's mistake as an error (and the newer row for a stale save); re-raise bugs."""
+    """Show a user's mistake as an error; re-raise bugs."""
     if not isinstance(exc, GrowthLabError):
         raise exc
     st.error(str(exc), icon=":material/error:")
-    if isinstance(exc, StaleEditError):
-        with st.expander("What it is now", expanded=True):
-            st.json({k: v for k, v in exc.current.items() if v not in (None, "")})
 
 
 def changed(message: str) -> None:

@@ -10,13 +10,13 @@ from growthlab.stats import Options, analyze
 from growthlab.stats.analysis import drop_constant_metrics, sample_ratio
 from pages._experiment_design import design_tab as design_tab_body
 from pages._shared import (
-    attempt,
-    changed,
     data_file,
     milestone_names,
     milestones,
-    report,
+    opened,
     require_app,
+    save_row,
+    show_refusal,
     workspace,
     writer,
 )
@@ -47,6 +47,7 @@ st.query_params["id"] = str(selected)
 exp = experiments.get(db, selected)
 
 st.title(f"{exp['key']} {exp['title']}")
+show_refusal()
 tags = [f"**{exp['status']}**", names.get(exp["milestone_key"], exp["milestone_key"]),
         exp["loop"], exp["product_area"], exp["squad"],
         f"acquisition: {exp['expected_acquisition']}", f"retention: {exp['expected_retention']}"]
@@ -57,16 +58,20 @@ if exp["result"]:
     st.success(f"Result: **{exp['result']}** · decision: **{exp['decision']}** · "
                f"{exp['conclusion']}", icon=":material/gavel:")
 
+seen_results = opened("results", selected, {
+    "id": selected, "version": experiments.results_version(db, selected)})
+
+
+def save_results(rows, source: str, message: str) -> None:
+    """Replace the stored results, unless someone replaced them since this page opened."""
+    save_row("results", selected, lambda: experiments.record_results(
+        db, selected, rows() if callable(rows) else rows, version=seen_results["version"],
+        source=source, actor=writer()), message)
+
+
 def import_results(data: bytes, name: str, source: str) -> None:
     """Validate a results table (file or typed) and replace the stored results with it."""
-    try:
-        parsed = io.parse_results_csv(data, name)
-        count = experiments.record_results(db, selected, parsed, source=source, actor=writer())
-    except Exception as exc:  # noqa: BLE001
-        report(exc)
-        return
-    changed(f"Saved {count} result rows from {name}")
-    st.rerun()
+    save_results(lambda: io.parse_results_csv(data, name), source, f"Saved results from {name}")
 
 
 results_tab, design_tab, decide_tab = st.tabs(["Results", "Design & power", "Lifecycle & decision"])
@@ -182,24 +187,21 @@ with results_tab:
                                             icon=":material/database:"):
         from growthlab.kpis import experiment_metric_rows
 
-        try:
+        def computed_rows():
             with st.status("Counting milestone KPIs per variant from events…") as status:
                 computed, excluded = experiment_metric_rows(events, assignments,
                                                             milestones(db), exp["key"])
-                computed, skipped = drop_constant_metrics(computed)
-                experiments.record_results(db, selected, computed, source="events",
-                                           actor=writer())
-                status.update(label=f"Done: {len(computed)} rows; {excluded} user(s) in "
-                                    "several variants excluded", state="complete")
-            changed("Results computed from events")
-            st.rerun()
-        except Exception as exc:  # noqa: BLE001
-            report(exc)
+                status.update(label=f"Counted: {excluded} user(s) in several variants "
+                                    "excluded", state="complete")
+            return drop_constant_metrics(computed)[0]
+
+        save_results(computed_rows, "events", "Results computed from events")
 
 with design_tab:
     design_tab_body(db, exp, rows, names, alpha)
 
 with decide_tab:
+    base = opened("experiment", selected, exp)
     allowed = experiments.TRANSITIONS[exp["status"]]
     dates = {k: exp[v] for k, v in experiments.STATUS_DATE.items() if exp[v]}
     st.caption("Lifecycle: idea → backlog → running → analysing → decided → archived. "
@@ -208,9 +210,9 @@ with decide_tab:
         if target == "decided":
             continue
         if st.button(f"Move to {target}", key=f"move-{target}"):
-            attempt(lambda t=target: experiments.move(db, selected, exp["version"], t,
-                                                      actor=writer()),
-                    f"{exp['key']} moved to {target}")
+            save_row("experiment", selected, lambda t=target: experiments.move(
+                db, selected, base["version"], t, actor=writer()),
+                f"{exp['key']} moved to {target}")
     if exp["status"] == "analysing":
         st.markdown("#### Decide")
         st.caption("Deciding requires a learning, written for someone who was not there.")
@@ -233,8 +235,8 @@ with decide_tab:
             obs_acq = c[1].selectbox("Observed effect on acquisition", experiments.EFFECTS, 3)
             obs_ret = c[2].selectbox("Observed effect on retention", experiments.EFFECTS, 3)
             if st.form_submit_button("Decide", type="primary"):
-                attempt(lambda: experiments.decide(
-                    db, selected, exp["version"], result=result, decision=decision,
+                save_row("experiment", selected, lambda: experiments.decide(
+                    db, selected, base["version"], result=result, decision=decision,
                     conclusion=conclusion, learning_title=l_title, learning_body=l_body,
                     learning_status=l_status, observed_acquisition=obs_acq,
                     observed_retention=obs_ret, actor=writer()),

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from growthlab import charts, experiments, learnings
+from growthlab.io import safe_table
 from pages._shared import (
     actor,
     changed,
@@ -99,7 +100,7 @@ elif view == "review":
                               "running": rv["running"], "decided": rv["decided"],
                               "win rate": rv["win_rate"],
                               "median days": rv["median_duration_days"]})
-    st.dataframe(per_squad, hide_index=True, width="stretch",
+    st.dataframe(safe_table(per_squad), hide_index=True, width="stretch",
                  column_config={"win rate": st.column_config.NumberColumn(format="percent")})
 else:
     table = [{"id": r["id"], "open": f"/experiment?id={r['id']}", "key": r["key"],
@@ -111,7 +112,7 @@ else:
               "result": r["result"], "decision": r["decision"]} for r in rows]
     st.caption(f"{len(rows)} experiments; backlog ranked by ICE (mean over scorers; the spread "
                "shows how much scorers disagree).")
-    st.dataframe(table, hide_index=True, width="stretch", column_config={
+    st.dataframe(safe_table(table), hide_index=True, width="stretch", column_config={
         "id": None,
         "open": st.column_config.LinkColumn("Open", display_text="open"),
         "ICE": st.column_config.NumberColumn(format="%.0f"),

@@ -6,10 +6,12 @@ from growthlab import io, learnings
 from pages._shared import (
     attempt,
     changed,
-    opened_version,
+    opened,
     report,
     require_app,
-    save_row,
+    save_edit,
+    show_refusal,
+    widget_key,
     workspace,
     writer,
 )
@@ -17,39 +19,47 @@ from pages._shared import (
 require_app(__file__)
 db = workspace()
 st.title("Learnings")
+show_refusal()
 params = st.query_params
 
 if db["learnings"].count == 0 and db["experiments"].count == 0:
     st.info("The learning log is empty. Decide an experiment (deciding asks for a learning) "
             "or write one below from research or cohort analysis.", icon=":material/menu_book:")
 
-opened = params.get("learning")
-if opened and opened.isdigit():
+requested = params.get("learning")
+if requested and requested.isdigit():
     try:
-        item = learnings.get(db, int(opened))
+        item = learnings.get(db, int(requested))
         with st.container(border=True):
-            st.subheader(item["title"])
+            st.subheader(learnings.escape_markdown(item["title"]))
             st.caption(f"{item['status']} · {', '.join(item['tags']) or 'no tags'} · "
                        f"{item['author'] or 'unknown'} · {item['created_at'][:10]}")
             st.html(learnings.render_markdown(item["body"]))
             for e in item["experiments"]:
                 st.page_link("pages/experiment.py", label=f"{e['relation']}: {e['key']} "
-                             f"{e['title']} ({e['result'] or e['status']})",
+                             f"{learnings.escape_markdown(e['title'])} "
+                             f"({e['result'] or e['status']})",
                              query_params={"id": e["id"]})
             with st.expander("Edit this learning or link an experiment"):
+                base = opened("learning", item["id"], item)
                 with st.form("edit-learning"):
-                    new_title = st.text_input("Title", item["title"])
-                    new_body = st.text_area("Body (markdown)", item["body"], height=200)
+                    new_title = st.text_input("Title", base["title"],
+                                              key=widget_key("l-title", base))
+                    new_body = st.text_area("Body (markdown)", base["body"], height=200,
+                                            key=widget_key("l-body", base))
                     c = st.columns(2)
-                    new_tags = c[0].text_input("Tags", ", ".join(item["tags"]))
+                    new_tags = c[0].text_input("Tags", ", ".join(base["tags"]),
+                                               key=widget_key("l-tags", base))
                     new_status = c[1].selectbox("Status", learnings.STATUSES,
-                                                index=learnings.STATUSES.index(item["status"]))
-                    version = opened_version("learning", item)
+                                                index=learnings.STATUSES.index(base["status"]),
+                                                key=widget_key("l-status", base))
                     if st.form_submit_button("Save changes", type="primary"):
-                        save_row("learning", item["id"], lambda: learnings.update(
-                            db, item["id"], version, {
-                                "title": new_title, "body": new_body, "tags": new_tags,
-                                "status": new_status}, actor=writer()), "Learning updated")
+                        save_edit("learning", base, lambda: {
+                            "title": new_title, "body": new_body,
+                            "tags": learnings.parse_tags(new_tags), "status": new_status},
+                            lambda changes: learnings.update(db, base["id"], base["version"],
+                                                             changes, actor=writer()),
+                            "Learning updated")
                 with st.form("link-experiment"):
                     options = {r["id"]: f"{r['key']} {r['title']}" for r in db.query(
                         "SELECT id, key, title FROM experiments ORDER BY id DESC")}
@@ -92,10 +102,12 @@ if query:
     for hit in shown[:50]:
         with st.container(border=True):
             if hit.kind == "learning":
-                st.page_link("pages/learnings.py", label=hit.title, icon=":material/lightbulb:",
+                st.page_link("pages/learnings.py", label=learnings.escape_markdown(hit.title),
+                             icon=":material/lightbulb:",
                              query_params={"learning": hit.id, "q": query})
             else:
-                st.page_link("pages/experiment.py", label=hit.title, icon=":material/science:",
+                st.page_link("pages/experiment.py", label=learnings.escape_markdown(hit.title),
+                             icon=":material/science:",
                              query_params={"id": hit.id})
             st.html(f"<div style='font-size:0.92rem'>{hit.snippet_html}</div>")
             st.caption(" · ".join(hit.tags))
@@ -106,7 +118,8 @@ else:
     status_filter = st.pills("Status", list(learnings.STATUSES), selection_mode="multi")
     for r in [r for r in rows if not status_filter or r["status"] in status_filter][:100]:
         with st.container(border=True):
-            st.page_link("pages/learnings.py", label=r["title"], icon=":material/lightbulb:",
+            st.page_link("pages/learnings.py", label=learnings.escape_markdown(r["title"]),
+                         icon=":material/lightbulb:",
                          query_params={"learning": r["id"]})
             st.caption(f"{r['status']} · {', '.join(r['tags'])} · {r['created_at'][:10]}")
     if rows:

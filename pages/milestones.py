@@ -2,15 +2,16 @@
 
 import streamlit as st
 
-from growthlab import charts, io
-from growthlab.db import get_setting, set_setting
+from growthlab import admin, charts, io
+from growthlab.db import get_setting
 from growthlab.errors import GrowthLabError
+from growthlab.io import safe_table
 from growthlab.kpis import Milestone, save_to_workspace, validate
 from growthlab.kpis.milestones import milestones_version
 from pages._shared import (
+    attempt,
     cached_pqls,
     cached_retention,
-    changed,
     data_file,
     file_stamp,
     milestones,
@@ -69,8 +70,8 @@ else:
                        "not having reached it yet is not counted as a failure.")
             st.plotly_chart(charts.funnel_chart(funnel.milestones, gap, funnel.horizons))
             st.dataframe(
-                [m | {"still_in_window": funnel.users - m["eligible"]}
-                 for m in funnel.milestones],
+                safe_table(m | {"still_in_window": funnel.users - m["eligible"]}
+                           for m in funnel.milestones),
                 hide_index=True, width="stretch",
                 column_order=["name", "phase", "users", "eligible", "still_in_window", "share",
                               "conversion_from_previous"],
@@ -118,8 +119,9 @@ else:
         moments = [m for m in ms if m.success_moment]
         if moments:
             st.markdown("**Success moments**")
-            st.dataframe([{"moment": m.success_moment, "milestone": m.name, "rule": m.rule}
-                          for m in moments], hide_index=True, width="stretch")
+            st.dataframe(safe_table({"moment": m.success_moment, "milestone": m.name,
+                                     "rule": m.rule} for m in moments),
+                         hide_index=True, width="stretch")
         st.markdown("**Product-qualified leads**")
         c = st.columns([3, 1])
         rule = c[0].text_input("PQL rule", value=get_setting(db, "pql_rule", ""),
@@ -132,14 +134,13 @@ else:
                     total, users = cached_pqls(str(events), file_stamp(events), rule,
                                                int(window), rules_key(ms))
                 st.metric("Qualified users", f"{total:,}")
-                st.dataframe(users[:500], hide_index=True, width="stretch")
+                st.dataframe(safe_table(users[:500]), hide_index=True, width="stretch")
                 st.download_button("Download PQLs as CSV",
                                    io.to_csv(users, list(users[0]) if users else ["user_id"]),
                                    file_name="pqls.csv", mime="text/csv")
                 if rule != get_setting(db, "pql_rule") and st.button("Save as the PQL rule"):
-                    set_setting(db, "pql_rule", rule)
-                    set_setting(db, "pql_window_days", str(int(window)))
-                    changed("PQL rule saved")
+                    attempt(lambda: admin.set_pql_rule(db, rule, int(window), actor=writer()),
+                            "PQL rule saved")
             except GrowthLabError as exc:
                 report(exc)
 

@@ -5,14 +5,16 @@ from datetime import date, timedelta
 import streamlit as st
 
 from growthlab import charts, clock, okrs
-from growthlab.errors import GrowthLabError, InputError
+from growthlab.errors import GrowthLabError
 from pages._shared import (
     attempt,
     milestone_names,
-    opened_version,
+    opened,
     report,
     require_app,
-    save_row,
+    save_edit,
+    show_refusal,
+    widget_key,
     workspace,
     workspace_funnel,
     writer,
@@ -22,6 +24,7 @@ require_app(__file__)
 db = workspace()
 today = clock.today()
 st.title("OKRs")
+show_refusal()
 st.caption("Key results state outcomes: a change in customer behaviour measured by a metric, "
            "not a feature shipped. " + okrs.STATUS_RULE)
 names = milestone_names(db)
@@ -92,40 +95,35 @@ def from_data(kr) -> None:
 
 
 def edit_key_result(kr) -> None:
-    row = kr.row
-    version = opened_version("key_result", row)
-    with st.form(f"edit-kr-{row['id']}"):
-        statement = st.text_input("Statement", row["statement"])
+    base = opened("key_result", kr.row["id"], kr.row)
+    with st.form(f"edit-kr-{base['id']}"):
+        statement = st.text_input("Statement", base["statement"],
+                                  key=widget_key("e-statement", base))
         c = st.columns(4)
-        baseline = c[0].number_input("Baseline", value=float(row["baseline"]),
-                                     key=f"e-base-{row['id']}")
-        target = c[1].number_input("Target", value=float(row["target"]),
-                                   key=f"e-target-{row['id']}")
-        stretch = c[2].text_input("Stretch (optional)", "" if row["stretch"] is None
-                                  else f"{row['stretch']:g}", key=f"e-stretch-{row['id']}")
-        kind = c[3].selectbox("Metric kind", ["value_creation", "value_capture"],
-                              index=["value_creation", "value_capture"].index(row["metric_kind"]),
-                              key=f"e-kind-{row['id']}")
+        baseline = c[0].number_input("Baseline", value=float(base["baseline"]),
+                                     key=widget_key("e-base", base))
+        target = c[1].number_input("Target", value=float(base["target"]),
+                                   key=widget_key("e-target", base))
+        stretch = c[2].text_input("Stretch (optional)", "" if base["stretch"] is None
+                                  else f"{base['stretch']:g}", key=widget_key("e-stretch", base))
+        kind = c[3].selectbox("Metric kind", okrs.METRIC_KINDS,
+                              index=okrs.METRIC_KINDS.index(base["metric_kind"]),
+                              key=widget_key("e-kind", base))
         c = st.columns(3)
-        direction = c[0].selectbox("Direction", ["increase", "decrease"],
-                                   index=["increase", "decrease"].index(row["direction"]),
-                                   key=f"e-dir-{row['id']}")
-        start = c[1].date_input("Start", date.fromisoformat(row["start_date"]),
-                                key=f"e-start-{row['id']}")
-        end = c[2].date_input("End", date.fromisoformat(row["end_date"]),
-                              key=f"e-end-{row['id']}")
+        direction = c[0].selectbox("Direction", okrs.DIRECTIONS,
+                                   index=okrs.DIRECTIONS.index(base["direction"]),
+                                   key=widget_key("e-dir", base))
+        start = c[1].date_input("Start", date.fromisoformat(base["start_date"]),
+                                key=widget_key("e-start", base))
+        end = c[2].date_input("End", date.fromisoformat(base["end_date"]),
+                              key=widget_key("e-end", base))
         if st.form_submit_button("Save key result"):
-            def save():
-                try:
-                    stretch_value = float(stretch) if stretch.strip() else None
-                except ValueError:
-                    raise InputError(f"{stretch!r} is not a number", field="stretch") from None
-                okrs.update_key_result(db, row["id"], version, {
-                    "statement": statement, "baseline": baseline, "target": target,
-                    "stretch": stretch_value, "metric_kind": kind, "direction": direction,
-                    "start_date": start, "end_date": end}, actor=writer())
-
-            save_row("key_result", row["id"], save, "Key result saved")
+            save_edit("key_result", base, lambda: {
+                "statement": statement, "baseline": baseline, "target": target,
+                "stretch": okrs.optional_number(stretch, "stretch"), "metric_kind": kind,
+                "direction": direction, "start_date": start, "end_date": end},
+                lambda changes: okrs.update_key_result(db, base["id"], base["version"], changes,
+                                                       actor=writer()), "Key result saved")
 
 
 for objective in objectives:

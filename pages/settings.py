@@ -5,9 +5,11 @@ from pathlib import Path
 
 import streamlit as st
 
+from growthlab import admin
 from growthlab import db as store
-from growthlab.backup import export_workspace, import_workspace
-from growthlab.errors import GrowthLabError, InputError
+from growthlab.backup import export_workspace
+from growthlab.errors import GrowthLabError
+from growthlab.io import safe_table
 from growthlab.kpis import (
     check_assignments,
     check_events,
@@ -15,9 +17,12 @@ from growthlab.kpis import (
     save_to_workspace,
 )
 from pages._shared import (
+    access,
     actor,
+    attempt,
     changed,
     data_file,
+    identity,
     report,
     require_app,
     sign_in_configured,
@@ -40,7 +45,8 @@ with taxonomy_tab:
         st.markdown(f"**{label}**")
         rows = list(db.query(f"SELECT * FROM {table} ORDER BY name"))
         if rows:
-            st.dataframe(rows, hide_index=True, width="stretch", column_config={"id": None})
+            st.dataframe(safe_table(rows), hide_index=True, width="stretch",
+                         column_config={"id": None})
         else:
             st.caption(f"No {label.lower()} yet: add the first one.")
         with st.form(f"add-{table}", clear_on_submit=True):
@@ -48,40 +54,20 @@ with taxonomy_tab:
             name = c[0].text_input("Name", key=f"name-{table}")
             detail = c[1].text_input(extra.capitalize(), key=f"detail-{table}") if extra else ""
             if c[-1].form_submit_button(f"Add to {label.lower()}"):
-                try:
-                    if not name.strip():
-                        raise InputError("is empty", field="name")
-                    if db.execute(f"SELECT 1 FROM {table} WHERE name = ?",
-                                  [name.strip()]).fetchone():
-                        raise InputError(f"{name.strip()!r} already exists", field="name")
-                    who = writer()
-                    values = {"name": name.strip()} | ({extra: detail} if extra else {})
-                    with store.transaction(db):
-                        new_id = db[table].insert(values).last_pk
-                        store.audit(db, who, "create", table, new_id, values)
-                    changed(f"Added {name.strip()}")
-                    st.rerun()
-                except Exception as exc:  # noqa: BLE001
-                    report(exc)
+                attempt(lambda t=table, n=name, d=detail: admin.add_to_taxonomy(
+                    db, t, n, d, actor=writer()), f"Added {name.strip()}")
 
-def use_upload(upload, kind: str, check, setting: str, describe) -> None:
+
+def use_upload(upload, kind: str, check, describe) -> None:
     """Check an uploaded data file beside the workspace; only a valid one replaces the old."""
-    folder = path.parent
-    suffix = ".csv" if upload.name.lower().endswith(".csv") else ".parquet"
-    staged = folder / f"upload-check-{kind}{suffix}"
     try:
-        writer()
-        staged.write_bytes(upload.getvalue())
         with st.status(f"Checking {upload.name}…") as status:
-            summary = check(staged)
-            final = folder / f"{kind}{suffix}"
-            staged.replace(final)
-            store.set_setting(db, setting, final.name)
+            summary = admin.use_data_file(db, kind, upload.getvalue(), upload.name, check,
+                                          actor=writer())
             status.update(label=f"{upload.name}: {describe(summary)}", state="complete")
         changed(f"{kind.capitalize()} updated")
     except GrowthLabError as exc:
-        staged.unlink(missing_ok=True)
-        st.error(str(exc).replace(str(staged), upload.name), icon=":material/error:")
+        st.error(str(exc), icon=":material/error:")
 
 
 with data_tab:
@@ -101,7 +87,7 @@ with data_tab:
         st.info("No events yet. Upload a file below; it is validated before anything changes.")
     upload = st.file_uploader("Upload events", type=["csv", "parquet"], key="events-upload")
     if upload is not None and st.button("Validate and use these events", type="primary"):
-        use_upload(upload, "events", check_events, "events_path",
+        use_upload(upload, "events", check_events,
                    lambda info: f"{info.rows:,} events from {info.users:,} users")
 
     st.markdown("**Experiment assignments** (`user_id, experiment, variant, assigned_at`)")
@@ -118,7 +104,7 @@ with data_tab:
     upload = st.file_uploader("Upload assignments", type=["csv", "parquet"],
                               key="assignments-upload")
     if upload is not None and st.button("Validate and use these assignments"):
-        use_upload(upload, "assignments", check_assignments, "assignments_path",
+        use_upload(upload, "assignments", check_assignments,
                    lambda counts: f"{sum(counts.values()):,} users in {len(counts)} "
                                   "experiment(s)")
 
@@ -141,8 +127,11 @@ with workspace_tab:
     st.dataframe([counts], hide_index=True)
     st.caption("Set GROWTHLAB_WORKSPACE to open another workspace file.")
     if sign_in_configured():
-        st.success(f"Sign-in is on: you are {actor()}. Every change is recorded with your "
-                   "identity in the audit log.", icon=":material/lock:")
+        rights = ("you can make changes" if access().may_write(identity().get("email"))
+                  else "you have read-only access (only the editors listed under [growthlab] "
+                       "in the secrets can make changes)")
+        st.success(f"Sign-in is on: you are {actor()}; {rights}. Every change is recorded "
+                   "with its author in the audit log.", icon=":material/lock:")
     else:
         st.info("Local single-user mode: no sign-in is configured, so changes are recorded as "
                 "'local'. Configure an OIDC provider under [auth] in .streamlit/secrets.toml "
@@ -161,16 +150,17 @@ with workspace_tab:
                                  type=["zip"], key="restore-upload")
     if archive is not None and c[1].button("Check and restore", type="primary"):
         try:
-            writer()
+            who = writer()
             with tempfile.TemporaryDirectory() as tmp:
                 staged = Path(tmp) / archive.name
                 staged.write_bytes(archive.getvalue())
-                import_workspace(staged, path)
+                admin.restore(staged, path, actor=who)
             changed("Workspace restored from the backup")
             st.rerun()
         except GrowthLabError as exc:
             st.error(str(exc).replace(str(Path(tempfile.gettempdir())), "upload"),
                      icon=":material/error:")
     st.markdown("**Recent changes**")
-    st.dataframe(list(db.query("SELECT at, actor, action, entity, entity_id FROM audit_log "
-                               "ORDER BY id DESC LIMIT 20")), hide_index=True, width="stretch")
+    st.dataframe(safe_table(db.query("SELECT at, actor, action, entity, entity_id FROM "
+                                     "audit_log ORDER BY id DESC LIMIT 20")),
+                 hide_index=True, width="stretch")

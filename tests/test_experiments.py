@@ -4,7 +4,7 @@ import pytest
 
 from growthlab import experiments, learnings
 from growthlab.db import open_workspace
-from growthlab.errors import InputError, TransitionError
+from growthlab.errors import InputError, StaleEditError, TransitionError
 from growthlab.stats import MetricRow
 
 
@@ -82,9 +82,9 @@ def test_results_must_match_the_planned_variants(db):
 
 def test_ice_is_averaged_over_scorers_with_spread(db):
     exp = experiments.create(db, title="x")
-    experiments.set_ice(db, exp, "maya", 8, 5, 5)
+    maya = experiments.set_ice(db, exp, "maya", 8, 5, 5)
     experiments.set_ice(db, exp, "tom", 4, 5, 5)
-    experiments.set_ice(db, exp, "maya", 10, 5, 5)  # a scorer's new score replaces the old
+    experiments.set_ice(db, exp, "maya", 10, 5, 5, version=maya)  # replaces maya's old score
     score = experiments.ice(list(db.query("SELECT * FROM ice_scores")))
     assert (score.score, score.spread, score.scorers) == (17.5, 7.5, 2)
     with pytest.raises(InputError, match="impact"):
@@ -130,3 +130,52 @@ def test_hypothesis_template_check():
     assert experiments.check_hypothesis("We believe X for Y will Z, measured by First value.") \
         == []
     assert len(experiments.check_hypothesis("Make exports better")) == 4
+
+
+def test_reopening_keeps_the_first_start_and_durations_stay_positive(db):
+    exp = experiments.create(db, title="Reopened")
+    for step, day in (("backlog", "01"), ("running", "02"), ("analysing", "20"),
+                      ("running", "22")):
+        experiments.move(db, exp, experiments.get(db, exp)["version"], step,
+                         when=f"2026-10-{day}T09:00:00+00:00")
+    row = experiments.get(db, exp)
+    assert row["started_at"].startswith("2026-10-02") and row["ended_at"] is None
+    experiments.move(db, exp, row["version"], "analysing", when="2026-10-30T09:00:00+00:00")
+    row = experiments.get(db, exp)
+    assert experiments.duration_days(row) == 28
+    review = experiments.programme_review(experiments.listing(db))
+    assert review["median_duration_days"] == 28
+
+
+def test_a_record_ending_before_it_started_has_no_duration():
+    row = {"started_at": "2026-10-22T09:00:00+00:00", "ended_at": "2026-10-20T09:00:00+00:00"}
+    assert experiments.duration_days(row) is None
+
+
+def test_results_are_saved_against_the_version_read(db):
+    exp = experiments.create(db, title="x")
+    rows = [MetricRow("m", "control", 100, 10), MetricRow("m", "treatment", 100, 12)]
+    assert experiments.results_version(db, exp) == 0
+    experiments.record_results(db, exp, rows, version=0, actor="alice")
+    with pytest.raises(StaleEditError, match="changed by someone else"):
+        experiments.record_results(db, exp, rows[:1] + [MetricRow("m", "treatment", 100, 50)],
+                                   version=0, actor="bob")
+    assert [r.conversions for r in experiments.results(db, exp)] == [10, 12]
+    assert experiments.results_version(db, exp) == 1
+    audited = db.execute("SELECT actor FROM audit_log WHERE action = 'record_results'")
+    assert [r[0] for r in audited] == ["alice"]
+
+
+def test_ice_scores_are_versioned_and_audited(db):
+    exp = experiments.create(db, title="x")
+    first = experiments.set_ice(db, exp, "maya", 8, 5, 5, actor="maya")
+    with pytest.raises(StaleEditError):
+        experiments.set_ice(db, exp, "maya", 2, 2, 2, actor="tom")  # did not see maya's score
+    experiments.set_ice(db, exp, "maya", 9, 5, 5, version=first, actor="maya")
+    with pytest.raises(StaleEditError):
+        experiments.set_ice(db, exp, "maya", 3, 3, 3, version=first, actor="tom")
+    assert [(s["impact"], s["version"]) for s in experiments.ice_scores(db, exp)] == [(9, 2)]
+    audited = list(db.query("SELECT actor, entity, detail FROM audit_log "
+                            "WHERE entity = 'ice_score'"))
+    assert [a["actor"] for a in audited] == ["maya", "maya"]
+    assert '"impact": 9' in audited[-1]["detail"]

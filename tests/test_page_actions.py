@@ -61,6 +61,7 @@ def test_stale_edit_is_refused_and_shows_the_newer_content(demo_workspace):
     at = open_page("experiment", id=str(idea["id"]))
     experiments.update(db, idea["id"], idea["version"], {"title": "Renamed by a colleague"},
                        actor="colleague")
+    widget(at.text_area, "Hypothesis").input("We believe my change matters.")
     widget(at.button, "Save design").click().run()
     assert "changed by someone else since you opened it" in all_text(at)
     assert experiments.get(db, idea["id"])["title"] == "Renamed by a colleague"
@@ -122,9 +123,8 @@ def test_edit_a_key_result_on_the_okrs_page(demo_workspace):
     db = open_workspace(demo_workspace)
     kr = next(db.query("SELECT id, target FROM key_results ORDER BY id LIMIT 1"))
     at = open_page("okrs")
-    at.number_input(key=f"e-target-{kr['id']}").set_value(42.0)
-    next(b for b in at.button if b.label == "Save key result"
-         and b.form_id == f"edit-kr-{kr['id']}").click().run()
+    kr_field(at, "target", kr["id"]).set_value(42.0)
+    save_kr(at, kr["id"])
     assert not at.exception
     assert next(db.query("SELECT target FROM key_results WHERE id = ?", [kr["id"]]))[
         "target"] == 42.0
@@ -231,3 +231,88 @@ def test_check_in_from_data_previews_eligible_users_before_writing(demo_workspac
     assert last["value"] == round(expected.value, 2) and last["date"] == "2026-11-24"
     assert last["note"].startswith("From events:") and "window had closed" in last["note"]
     assert 9 < last["value"] < 14  # matured cohorts, not 9.3% of every sign-up
+
+
+def toasts(at) -> list[str]:
+    return [t.value for t in at.toast]
+
+
+def kr_field(at, name: str, kr_id: int):
+    """A key-result edit field, whatever version of the row the form was built from."""
+    return next(w for w in at.number_input if w.key and w.key.startswith(f"e-{name}-{kr_id}"))
+
+
+def save_kr(at, kr_id: int):
+    return next(b for b in at.button if b.label == "Save key result"
+                and b.form_id == f"edit-kr-{kr_id}").click().run()
+
+
+def test_a_retry_after_a_stale_refusal_keeps_the_colleagues_change(demo_workspace):
+    from growthlab import okrs
+
+    db = open_workspace(demo_workspace)
+    kr = next(db.query("SELECT * FROM key_results ORDER BY id LIMIT 1"))
+    at = open_page("okrs")
+    okrs.update_key_result(db, kr["id"], kr["version"], {"target": kr["target"] + 2},
+                           actor="colleague")
+    kr_field(at, "base", kr["id"]).set_value(kr["baseline"] - 1)
+    save_kr(at, kr["id"])
+    assert "changed by someone else since you opened it" in all_text(at)
+    kr_field(at, "base", kr["id"]).set_value(kr["baseline"] - 1)  # the person tries again
+    save_kr(at, kr["id"])
+    assert not at.exception
+    stored = next(db.query("SELECT * FROM key_results WHERE id = ?", [kr["id"]]))
+    assert (stored["target"], stored["baseline"]) == (kr["target"] + 2, kr["baseline"] - 1)
+
+
+def test_an_own_lifecycle_move_does_not_make_the_next_design_save_stale(demo_workspace):
+    db = open_workspace(demo_workspace)
+    idea = next(db.query("SELECT id FROM experiments WHERE status = 'idea' LIMIT 1"))["id"]
+    at = open_page("experiment", id=str(idea))
+    at.button(key="move-backlog").click().run()
+    assert experiments.get(db, idea)["status"] == "backlog"
+    widget(at.text_input, "Title").input("Renamed after the move")
+    widget(at.button, "Save design").click().run()
+    assert "changed by someone else" not in all_text(at)
+    assert experiments.get(db, idea)["title"] == "Renamed after the move"
+
+
+def test_a_move_uses_the_version_the_person_opened(demo_workspace):
+    db = open_workspace(demo_workspace)
+    idea = next(db.query("SELECT id, version FROM experiments WHERE status = 'idea' LIMIT 1"))
+    at = open_page("experiment", id=str(idea["id"]))
+    experiments.update(db, idea["id"], idea["version"], {"title": "Renamed by a colleague"},
+                       actor="colleague")
+    at.button(key="move-backlog").click().run()
+    assert "changed by someone else since you opened it" in all_text(at)
+    assert experiments.get(db, idea["id"])["status"] == "idea"
+
+
+def test_the_rice_form_starts_from_the_stored_scores(demo_workspace):
+    db = open_workspace(demo_workspace)
+    exp = next(db.query("SELECT * FROM experiments WHERE rice_impact = 2 AND rice_confidence "
+                        "= 0.5 LIMIT 1"))
+    at = open_page("experiment", id=str(exp["id"]))
+    widget(at.number_input, "Effort (person-weeks)").set_value(exp["rice_effort"] + 1)
+    widget(at.button, "Save RICE").click().run()
+    stored = experiments.get(db, exp["id"])
+    assert (stored["rice_impact"], stored["rice_confidence"], stored["rice_effort"]) == (
+        2, 0.5, exp["rice_effort"] + 1)
+
+
+def test_a_learning_retried_after_a_refusal_is_never_reported_saved_when_it_was_not(
+        demo_workspace):
+    from growthlab import learnings
+
+    db = open_workspace(demo_workspace)
+    item = learnings.get(db, next(db.query("SELECT id FROM learnings LIMIT 1"))["id"])
+    at = open_page("learnings", learning=str(item["id"]))
+    learnings.update(db, item["id"], item["version"], {"body": "The colleague's text."},
+                     actor="colleague")
+    widget(at.text_area, "Body (markdown)").input("My text.")
+    widget(at.button, "Save changes").click().run()
+    assert "changed by someone else since you opened it" in all_text(at)
+    widget(at.button, "Save changes").click().run()
+    body = learnings.get(db, item["id"])["body"]
+    assert body == "My text." or "Learning updated" not in toasts(at)
+    assert body == "The colleague's text."

