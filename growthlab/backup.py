@@ -20,9 +20,8 @@ from pathlib import Path
 
 import sqlite_utils
 
+from growthlab import db as store
 from growthlab.db import (
-    MIGRATIONS,
-    SCHEMA_VERSION,
     audit,
     get_setting,
     migrate,
@@ -194,13 +193,13 @@ def _check_schema(archive: Path, staged: Path) -> None:
             raise refuse("has none of GrowthLab's tables; use a file written by "
                          "`growthlab export`")
         versions = [r[0] for r in conn.execute("SELECT version FROM migrations ORDER BY 1")]
-        known = [m[0] for m in MIGRATIONS]
-        if versions and isinstance(versions[-1], int) and versions[-1] > SCHEMA_VERSION:
+        known = [m[0] for m in store.MIGRATIONS]
+        if versions and isinstance(versions[-1], int) and versions[-1] > store.SCHEMA_VERSION:
             raise refuse(f"is schema v{versions[-1]}, newer than this GrowthLab "
-                         f"(v{SCHEMA_VERSION}); upgrade GrowthLab to import it")
+                         f"(v{store.SCHEMA_VERSION}); upgrade GrowthLab to import it")
         if not versions or versions != known[:len(versions)]:
             raise refuse(f"says schema version {versions[-1] if versions else 'none'}, which "
-                         f"GrowthLab never wrote (it knows 1 to {SCHEMA_VERSION})")
+                         f"GrowthLab never wrote (it knows 1 to {store.SCHEMA_VERSION})")
         _check_tables(refuse, db, schema_at(versions[-1]))
         migrate(db)
     except sqlite3.DatabaseError as exc:

@@ -161,11 +161,11 @@ with workspace_tab:
                                  type=["zip"], key="restore-upload")
     if archive is not None and c[1].button("Check and restore", type="primary"):
         try:
-            writer()
+            who = writer()
             with tempfile.TemporaryDirectory() as tmp:
                 staged = Path(tmp) / archive.name
                 staged.write_bytes(archive.getvalue())
-                import_workspace(staged, path)
+                import_workspace(staged, path, actor=who)
             changed("Workspace restored from the backup")
             st.rerun()
         except GrowthLabError as exc:

@@ -315,7 +315,53 @@ def kill_at_random_moments(template: Path, command: list[str], runs: int, seed: 
 
 def test_import_killed_at_random_moments_leaves_old_or_new(old_and_archive, capsys):
     old, archive = old_and_archive
+    session = store.open_workspace(old)
+    experiments.create(session, title="Committed, still in the WAL")
+    assert (old.parent / "growthlab.db-wal").stat().st_size > 0
     survived = kill_at_random_moments(old, ["import", str(archive)], KILLS, 12)
+    session.conn.close()
     with capsys.disabled():
         print(f"\nimport killed at random moments: {survived}/{KILLS} left old or new")
     assert survived == KILLS
+
+
+def test_an_older_backup_is_upgraded_on_import(old_and_archive, monkeypatch):
+    old, archive = old_and_archive
+    monkeypatch.setattr(store, "MIGRATIONS", store.MIGRATIONS + [
+        (2, "add a column", "ALTER TABLE experiments ADD COLUMN notes TEXT")])
+    monkeypatch.setattr(store, "SCHEMA_VERSION", 2)
+    import_workspace(archive, old)
+    db = store.open_workspace(old)
+    assert store.schema_version(db) == 2
+    assert [tuple(r) for r in db.execute("SELECT title, notes FROM experiments")] == [
+        ("New plan", None)]
+
+
+CRASH_AT_RENAME = """
+import os, signal, sys
+from growthlab.backup import import_workspace
+rename, calls = os.rename, []
+def crash_at(*args):
+    calls.append(args)
+    if len(calls) == int(sys.argv[1]):
+        os.kill(os.getpid(), signal.SIGKILL)
+    rename(*args)
+os.rename = crash_at
+import_workspace(sys.argv[2], sys.argv[3])
+"""
+
+
+def test_a_crash_at_each_step_of_an_import_leaves_old_or_new(old_and_archive):
+    old, archive = old_and_archive
+    template = old.parent.with_name("template")
+    shutil.copytree(old.parent, template)
+    expected = [state(old), state(archive.parent / "new" / "growthlab.db")]
+    seen = []
+    for step in range(1, 12):
+        shutil.rmtree(old.parent)
+        shutil.copytree(template, old.parent)
+        subprocess.run([sys.executable, "-c", CRASH_AT_RENAME, str(step), str(archive), str(old)],
+                       capture_output=True, timeout=120)
+        seen.append(expected.index(state(old)) if state(old) in expected else None)
+        assert {p.name for p in old.parent.iterdir()} <= KNOWN
+    assert None not in seen and seen[0] == 0 and seen[-1] == 1, seen
