@@ -34,7 +34,7 @@ from growthlab.errors import GrowthLabError, InputError
 from growthlab.swap import DATA_NAMES, Swap, copy_rows, data_tables, recover, workspace_lock
 
 DB_NAME = "growthlab.db"
-MEMBER = re.compile("|".join([re.escape(DB_NAME), r"events/[A-Za-z0-9_][A-Za-z0-9._-]*\.parquet",
+MEMBER = re.compile("|".join([re.escape(DB_NAME), r"events/[^/\\\x00-\x1f]+\.parquet",
                               *(re.escape(n) for n in DATA_NAMES if n != "events")]))
 MAX_MEMBERS = 10_000
 MAX_MEMBER_BYTES = 2 << 30
@@ -80,6 +80,8 @@ def import_workspace(archive: str | Path, workspace: str | Path | None, *,
     target.parent.mkdir(parents=True, exist_ok=True)
     with workspace_lock(target):
         recover(target)
+        if target.exists():
+            _check_opens(target)
         with Swap(target) as swap:
             unpacked = swap.folder / "unpacked"
             _unpack(archive, unpacked)
@@ -90,6 +92,14 @@ def import_workspace(archive: str | Path, workspace: str | Path | None, *,
                     os.rename(unpacked / name, swap.new / name)
             swap.commit()
     return f"imported {archive} into {target}"
+
+
+def _check_opens(target: Path) -> None:
+    try:
+        open_workspace(target).conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise InputError(f"cannot be opened as a workspace ({exc}); move it aside, then import "
+                         "again", source=str(target)) from None
 
 
 def _refuse(archive: Path, message: str) -> InputError:

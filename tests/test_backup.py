@@ -365,3 +365,27 @@ def test_a_crash_at_each_step_of_an_import_leaves_old_or_new(old_and_archive):
         seen.append(expected.index(state(old)) if state(old) in expected else None)
         assert {p.name for p in old.parent.iterdir()} <= KNOWN
     assert None not in seen and seen[0] == 0 and seen[-1] == 1, seen
+
+
+def test_import_over_a_file_that_is_not_a_workspace_is_refused(old_and_archive, tmp_path,
+                                                               capsys):
+    _, archive = old_and_archive
+    target = tmp_path / "notes" / "growthlab.db"
+    target.parent.mkdir()
+    target.write_text("my notes, not a workspace")
+    assert main(["--workspace", str(target), "import", str(archive)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {target}: ") and "move it aside" in err, err
+    assert tree(target.parent) == {"growthlab.db": hashlib.sha256(
+        b"my notes, not a workspace").hexdigest()}
+
+
+def test_every_export_can_be_imported(old_and_archive, tmp_path):
+    old, _ = old_and_archive
+    events(5, "s").to_parquet(old.parent / "events" / "from march 2026.parquet", index=False)
+    (old.parent / "assignments.csv").write_text(
+        "user_id,experiment,variant,assigned_at\ns1,EXP-002,control,2026-03-01\n")
+    export_workspace(old, tmp_path / "again.zip")
+    copy = tmp_path / "copy" / "growthlab.db"
+    import_workspace(tmp_path / "again.zip", copy)
+    assert state(copy) == state(old)
