@@ -37,8 +37,8 @@ DB_NAME = "growthlab.db"
 MEMBER = re.compile("|".join([re.escape(DB_NAME), r"events/[^/\\\x00-\x1f]+\.parquet",
                               *(re.escape(n) for n in DATA_NAMES if n != "events")]))
 MAX_MEMBERS = 10_000
-MAX_MEMBER_BYTES = 2 << 30
-MAX_TOTAL_BYTES = 4 << 30
+MAX_MEMBER_BYTES = 2_000_000_000
+MAX_TOTAL_BYTES = 4_000_000_000
 MAX_RATIO = 100  # unpacked / packed size of a member over 1 MB; beyond it, a zip bomb
 _DAMAGE = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, ValueError,
            struct.error)
