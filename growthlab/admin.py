@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from growthlab.db import audit, open_workspace, set_setting, transaction, workspace_path
+from growthlab.db import audit, set_setting, transaction
 from growthlab.errors import GrowthLabError, InputError
 
 TAXONOMY = {"squads": "mission", "loops": "description", "product_areas": None}
@@ -76,17 +76,3 @@ def set_pql_rule(db, rule: str, window_days: int, *, actor: str) -> None:
         set_setting(db, "pql_window_days", str(int(window_days)))
         audit(db, actor, "update", "pql_rule", None, {"rule": rule,
                                                       "window_days": int(window_days)})
-
-
-def restore(archive: str | Path, workspace: str | Path | None, *, actor: str) -> str:
-    """Replace the workspace with a backup (checked first), then record who restored it."""
-    from growthlab.backup import import_workspace
-
-    summary = import_workspace(archive, workspace)
-    db = open_workspace(workspace_path(workspace))
-    try:
-        with transaction(db):
-            audit(db, actor, "restore", "workspace", None, {"archive": Path(archive).name})
-    finally:
-        db.conn.close()
-    return summary

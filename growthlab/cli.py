@@ -305,9 +305,10 @@ def cmd_export(args) -> None:
 
 
 def cmd_import(args) -> None:
-    from growthlab.admin import restore
+    from growthlab.backup import import_workspace
 
-    print(restore(args.path, args.workspace, actor=os.environ.get("GROWTHLAB_USER", "local")))
+    print(import_workspace(args.path, args.workspace,
+                           actor=os.environ.get("GROWTHLAB_USER", "local")))
 
 
 COMMANDS = {"demo": cmd_demo, "analyze": cmd_analyze, "analyze-events": cmd_analyze_events,

@@ -241,6 +241,8 @@ ALTER TABLE experiments ADD COLUMN results_version INTEGER NOT NULL DEFAULT 0;
 """),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
+MIGRATIONS_TABLE = ("CREATE TABLE IF NOT EXISTS migrations "
+                    "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)")
 
 
 def workspace_path(path: str | Path | None = None) -> Path:
@@ -261,20 +263,31 @@ def now() -> str:
 
 
 def open_workspace(path: str | Path | None = None, *, create: bool = True) -> sqlite_utils.Database:
-    """Open (and upgrade) a workspace. A fresh file is created at the latest schema."""
+    """Open (and upgrade) a workspace. A fresh file is created at the latest schema.
+
+    A restore or demo build a crash interrupted is finished or discarded first. Creating and
+    upgrading hold the workspace lock, so two processes opening a new workspace do not both
+    build it.
+    """
+    from growthlab.swap import recover_interrupted, workspace_lock
+
     target = workspace_path(path)
     if not target.exists():
         if not create:
             raise GrowthLabError(f"{target}: no workspace here. Run `growthlab demo` first.")
         target.parent.mkdir(parents=True, exist_ok=True)
+    recover_interrupted(target)
     conn = sqlite3.connect(str(target), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
                            check_same_thread=False)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA synchronous = NORMAL")
     db = sqlite_utils.Database(conn)
-    migrate(db, target)
+    if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal" or (
+            schema_version(db) != SCHEMA_VERSION):
+        with workspace_lock(target):
+            conn.execute("PRAGMA journal_mode = WAL")
+            migrate(db, target)
     return db
 
 
@@ -301,15 +314,24 @@ def migrate(db: sqlite_utils.Database, path: Path | None = None) -> list[int]:
     applied = []
     for version, name, sql in pending:
         with transaction(db):
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS migrations "
-                "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
-            )
+            if schema_version(db) >= version:  # another process applied it while we waited
+                continue
+            db.execute(MIGRATIONS_TABLE)
             for statement in _split_sql(sql):
                 db.execute(statement)
             db.execute("INSERT INTO migrations VALUES (?, ?, ?)", [version, name, now()])
         applied.append(version)
     return applied
+
+
+def schema_at(version: int) -> sqlite_utils.Database:
+    """An empty in-memory workspace at schema `version`: what an archive's tables must match."""
+    db = sqlite_utils.Database(memory=True)
+    db.execute(MIGRATIONS_TABLE)
+    for _, _, sql in (m for m in MIGRATIONS if m[0] <= version):
+        for statement in _split_sql(sql):
+            db.execute(statement)
+    return db
 
 
 def _split_sql(script: str) -> Iterator[str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import hashlib
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
@@ -14,6 +14,7 @@ from growthlab.db import get_setting, open_workspace, set_setting, transaction
 from growthlab.errors import InputError
 from growthlab.kpis import Milestone, experiment_metric_rows, milestones_toml, save_to_workspace
 from growthlab.stats import MetricRow
+from growthlab.swap import DATA_NAMES, SWAP_SETTING, Swap, data_tables, recover, workspace_lock
 
 DAYS = 84
 NUDGE_INDEX = 3  # "Export nudge after the second list": runs on real events and assignments
@@ -38,27 +39,61 @@ def _stamp(day: date, hour: int = 10) -> str:
 
 def create_demo(path: str | Path, *, seed: int = 7, users: int = 50_000,
                 anchor: date | None = None) -> str:
-    """(Re)build the demo workspace at `path`, its events beside it. Returns a summary line."""
+    """(Re)build the demo workspace at `path`, its events beside it. Returns a summary line.
+
+    The demo is built beside the workspace and swapped in as a whole, under the workspace lock;
+    it never replaces a team's workspace, nor a demo a team has started using.
+    """
     path = Path(path)
-    _refuse_to_replace_real_work(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with workspace_lock(path):
+        return _build(path, seed, users, anchor)
+
+
+def ensure_demo(path: str | Path) -> bool:
+    """Create the demo when no workspace exists at `path`; True when it was created.
+
+    Two first visits at once: the second waits for the first build and then finds it.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with workspace_lock(path):
+        if path.exists():
+            return False
+        _build(path, 7, 50_000, None)
+    return True
+
+
+def _build(path: Path, seed: int, users: int, anchor: date | None) -> str:
+    recover(path)
+    if path.exists():
+        db = open_workspace(path)
+        try:
+            _refuse_to_replace_real_work(db, path)
+        finally:
+            db.conn.close()
     anchor = monday(anchor or clock.today())
     rng = np.random.default_rng(seed)
-    folder = path.parent
-    folder.mkdir(parents=True, exist_ok=True)
-    building = path.with_name(path.name + ".building")
-    for leftover in folder.glob(building.name + "*"):
-        leftover.unlink()
-    start = anchor - timedelta(days=DAYS)
-    events_dir = folder / "events"
-    events_dir.mkdir(exist_ok=True)
-    nudge_start = anchor - timedelta(days=28)
-    events, assignments = generate_events(rng, users, start, nudge_start)
-    _write_parquet(events, events_dir / "events.parquet")
-    _write_parquet(assignments, folder / "assignments.parquet")
-    milestones = [Milestone(**m) for m in story.MILESTONES]
-    (folder / "milestones.toml").write_text(milestones_toml(milestones), encoding="utf-8")
+    with Swap(path) as swap:
+        folder = swap.new
+        start = anchor - timedelta(days=DAYS)
+        (folder / "events").mkdir()
+        nudge_start = anchor - timedelta(days=28)
+        events, assignments = generate_events(rng, users, start, nudge_start)
+        events.to_parquet(folder / "events" / "events.parquet", index=False)
+        assignments.to_parquet(folder / "assignments.parquet", index=False)
+        milestones = [Milestone(**m) for m in story.MILESTONES]
+        (folder / "milestones.toml").write_text(milestones_toml(milestones), encoding="utf-8")
+        db = open_workspace(swap.database)
+        exp_count = _fill(db, milestones, anchor, rng, folder)
+        set_setting(db, "demo_fingerprint", fingerprint(db, folder))
+        db.conn.close()
+        swap.commit(check=lambda live: _refuse_to_replace_real_work(live, path))
+    return (f"demo workspace at {path}: {users:,} users, {len(events):,} events, "
+            f"{exp_count} experiments")
 
-    db = open_workspace(building)
+
+def _fill(db, milestones: list[Milestone], anchor: date, rng, folder: Path) -> int:
     with transaction(db):
         ids = _taxonomy(db)
         save_to_workspace(db, milestones, actor="demo")
@@ -67,48 +102,54 @@ def create_demo(path: str | Path, *, seed: int = 7, users: int = 50_000,
         set_setting(db, "assignments_path", "assignments.parquet")
         set_setting(db, "pql_rule", story.PQL_RULE)
         set_setting(db, "pql_window_days", "30")
-        kr_ids = _okrs(db, ids, anchor, _checkins_from_events(events_dir, milestones, anchor))
+        kr_ids = _okrs(db, ids, anchor, _checkins_from_events(folder / "events", milestones,
+                                                            anchor))
         exp_ids = _experiments(db, ids, kr_ids, anchor, rng)
         _general_learnings(db, anchor, rng)
-    rows, _ = experiment_metric_rows(events_dir, folder / "assignments.parquet", milestones,
-                                     NUDGE_KEY)
+    rows, _ = experiment_metric_rows(folder / "events", folder / "assignments.parquet",
+                                     milestones, NUDGE_KEY)
     experiments.record_results(db, exp_ids[NUDGE_INDEX],
                                [r for r in rows if r.metric in ("value_realization",
                                                                 "first_value")],
                                source="events", actor="demo")
-    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    db.conn.close()
-    for suffix in ("-wal", "-shm"):
-        Path(str(path) + suffix).unlink(missing_ok=True)
-    os.replace(building, path)
-    for suffix in ("-wal", "-shm"):
-        Path(str(building) + suffix).unlink(missing_ok=True)
-    return (f"demo workspace at {path}: {users:,} users, {len(events):,} events, "
-            f"{len(exp_ids)} experiments")
+    return len(exp_ids)
 
 
-def _refuse_to_replace_real_work(path: Path) -> None:
-    """The demo may refresh itself, never a team's own workspace."""
-    if not path.exists():
-        return
-    db = open_workspace(path)
-    try:
-        if get_setting(db, "demo") != "true" and not is_blank(db):
-            raise InputError("holds a team's workspace, not the demo; put the demo elsewhere "
-                             "with --workspace, or export this one and remove it first",
-                             source=str(path))
-    finally:
-        db.conn.close()
+def _refuse_to_replace_real_work(db, path: Path) -> None:
+    """The demo may refresh itself, never a team's own workspace nor a demo they have used."""
+    if get_setting(db, "demo") == "true":
+        if get_setting(db, "demo_fingerprint") != fingerprint(db, path.parent):
+            raise InputError("holds a demo your team has started using (it changed since it "
+                             "was built); put the demo elsewhere with --workspace, or export "
+                             "this one and remove it first", source=str(path))
+    elif not is_blank(db):
+        raise InputError("holds a team's workspace, not the demo; put the demo elsewhere "
+                         "with --workspace, or export this one and remove it first",
+                         source=str(path))
+
+
+def fingerprint(db, folder: Path) -> str:
+    """A digest of every row and data file of a workspace: any change a team makes to a demo
+    (a row written, a file uploaded) changes it."""
+    digest = hashlib.sha256()
+    for table in data_tables(db):
+        if table == "migrations":
+            continue
+        rows = db.execute(f"SELECT * FROM [{table}]").fetchall()
+        if table == "settings":
+            rows = [r for r in rows if r[0] not in ("demo_fingerprint", SWAP_SETTING)]
+        digest.update(f"{table}{sorted(map(repr, rows))}".encode())
+    for name in DATA_NAMES:
+        files = sorted((folder / name).rglob("*")) if (folder / name).is_dir() else [
+            folder / name]
+        for file in (f for f in files if f.is_file()):
+            digest.update(str(file.relative_to(folder)).encode())
+            digest.update(hashlib.sha256(file.read_bytes()).digest())
+    return digest.hexdigest()
 
 
 def is_blank(db) -> bool:
     return all(db[t].count == 0 for t in ("objectives", "experiments", "learnings"))
-
-
-def _write_parquet(frame, target: Path) -> None:
-    tmp = target.with_name(target.name + ".tmp")
-    frame.to_parquet(tmp, index=False)
-    os.replace(tmp, target)
 
 
 def generate_events(rng, users: int, start: date, nudge_start: date):
@@ -380,13 +421,4 @@ def _general_learnings(db, anchor: date, rng) -> None:
         learnings.create(db, title=title, body=body, tags=tags, status=status,
                          author=story.PEOPLE[(i + 2) % len(story.PEOPLE)],
                          created_at=_stamp(created))
-
-
-def ensure_demo(path: str | Path) -> bool:
-    """Create the demo when no workspace exists at `path`; True when it was created."""
-    path = Path(path)
-    if path.exists():
-        return False
-    create_demo(path)
-    return True
 

@@ -7,7 +7,7 @@ import streamlit as st
 
 from growthlab import admin
 from growthlab import db as store
-from growthlab.backup import export_workspace
+from growthlab.backup import export_workspace, import_workspace
 from growthlab.errors import GrowthLabError
 from growthlab.io import safe_table
 from growthlab.kpis import (
@@ -154,7 +154,7 @@ with workspace_tab:
             with tempfile.TemporaryDirectory() as tmp:
                 staged = Path(tmp) / archive.name
                 staged.write_bytes(archive.getvalue())
-                admin.restore(staged, path, actor=who)
+                import_workspace(staged, path, actor=who)
             changed("Workspace restored from the backup")
             st.rerun()
         except GrowthLabError as exc:

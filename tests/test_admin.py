@@ -5,7 +5,7 @@ import json
 import pytest
 
 from growthlab import admin
-from growthlab.backup import export_workspace
+from growthlab.backup import export_workspace, import_workspace
 from growthlab.db import get_setting, open_workspace
 from growthlab.errors import InputError, RuleError
 from growthlab.kpis import check_assignments, check_events
@@ -65,7 +65,7 @@ def test_the_pql_rule_is_checked_and_audited(db):
 
 def test_a_restore_is_audited_in_the_restored_workspace(db, empty_workspace, tmp_path):
     export_workspace(empty_workspace, tmp_path / "backup.zip")
-    admin.restore(tmp_path / "backup.zip", empty_workspace, actor="maya")
+    import_workspace(tmp_path / "backup.zip", empty_workspace, actor="maya")
     restored = open_workspace(empty_workspace)
     audit = last_audit(restored)
     assert (audit["actor"], audit["action"], audit["detail"]) == (

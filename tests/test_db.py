@@ -235,3 +235,33 @@ def test_two_processes_saving_results_or_scores_lose_nothing(tmp_path, capsys, k
              else experiments.ice_scores(db, 1)[0]["version"] - 1)
     assert stored + refused == 600 and lost == 0
     assert final == stored and audited[0] == stored + (kind == "ice")
+
+
+def _open_new(paths, barrier, queue):
+    failures = []
+    for path in paths:
+        barrier.wait()
+        try:
+            store.open_workspace(path).conn.close()
+        except Exception as exc:  # noqa: BLE001 - the test reports what went wrong
+            failures.append(f"{type(exc).__name__}: {exc}")
+    queue.put(failures)
+
+
+def test_two_processes_opening_a_new_workspace_at_once(tmp_path, capsys):
+    rounds = 20
+    ctx = multiprocessing.get_context("spawn")
+    paths = [tmp_path / f"w{i}" / "growthlab.db" for i in range(rounds)]
+    barrier, queue = ctx.Barrier(2), ctx.Queue()
+    workers = [ctx.Process(target=_open_new, args=(paths, barrier, queue)) for _ in range(2)]
+    for w in workers:
+        w.start()
+    failures = [f for _ in workers for f in queue.get(timeout=300)]
+    for w in workers:
+        w.join(60)
+    with capsys.disabled():
+        print(f"\ntwo processes opening a new workspace: {len(failures)} failed of "
+              f"{2 * rounds} opens {sorted(set(failures))[:2]}")
+    assert not failures
+    for path in paths:
+        assert store.schema_version(store.open_workspace(path)) == store.SCHEMA_VERSION

@@ -1,12 +1,20 @@
 """The demo workspace: deterministic, and it tells the story the pages rely on."""
 
 import hashlib
+import multiprocessing
+import shutil
 import sqlite3
+import threading
+import time
 from datetime import date
 
+import pytest
+
+from growthlab import demo_content as story
 from growthlab import okrs
 from growthlab.db import open_workspace
 from growthlab.demo import create_demo
+from growthlab.errors import InputError
 from growthlab.kpis import funnel, load_from_workspace
 from growthlab.stats import analyze
 
@@ -80,12 +88,7 @@ def test_demo_won_experiments_are_significant(demo_template):
 
 
 def test_demo_refreshes_itself_but_never_replaces_a_team_workspace(tmp_path, demo_template):
-    import shutil
-
-    import pytest
-
     from growthlab import experiments
-    from growthlab.errors import InputError
 
     shutil.copytree(demo_template.parent, tmp_path / "demo")
     create_demo(tmp_path / "demo" / "growthlab.db", users=2_000)  # a demo may be refreshed
@@ -118,3 +121,89 @@ def test_demo_key_results_on_milestones_read_what_their_events_say(demo_template
     assert views["value_realization"].status == "off track"
     gap = funnel(demo_template.parent / "events", milestones).success_gap
     assert gap["to"] == "value_realization"
+
+
+def _use_a_row(folder):
+    from growthlab import experiments
+
+    db = open_workspace(folder / "growthlab.db")
+    experiments.create(db, title="Our first real idea")
+    db.conn.close()
+
+
+def _upload_assignments(folder):
+    import pandas as pd
+
+    pd.DataFrame({"user_id": ["t1"], "experiment": ["EXP-900"], "variant": ["control"],
+                  "assigned_at": [pd.Timestamp("2026-11-01")]}).to_parquet(
+        folder / "assignments.parquet", index=False)
+
+
+@pytest.mark.parametrize("use", [_use_a_row, _upload_assignments], ids=["row", "upload"])
+def test_demo_refuses_a_demo_the_team_has_started_using(tmp_path, demo_template, use):
+    from test_backup import tree
+
+    shutil.copytree(demo_template.parent, tmp_path / "demo")
+    use(tmp_path / "demo")
+    before = tree(tmp_path / "demo")
+    with pytest.raises(InputError, match="started using"):
+        create_demo(tmp_path / "demo" / "growthlab.db", users=2_000)
+    assert tree(tmp_path / "demo") == before
+
+
+def test_demo_build_killed_at_random_moments_leaves_old_or_new(tmp_path, capsys):
+    from test_backup import kill_at_random_moments
+
+    template = tmp_path / "old" / "growthlab.db"
+    create_demo(template, users=1_000, seed=1)
+    runs = 20
+    survived = kill_at_random_moments(template, ["demo", "--users", "1500", "--seed", "3"],
+                                      runs, 32)
+    with capsys.disabled():
+        print(f"\ndemo build killed at random moments: {survived}/{runs} left old or new")
+    assert survived == runs
+
+
+def _build_demo(path, barrier, queue):
+    barrier.wait()
+    try:
+        create_demo(path, users=1_000)
+        queue.put("ok")
+    except Exception as exc:  # noqa: BLE001 - the test reports what went wrong
+        queue.put(f"{type(exc).__name__}: {exc}")
+
+
+def test_two_demo_builds_at_once_both_finish(tmp_path, capsys):
+    ctx = multiprocessing.get_context("spawn")
+    rounds, outcomes = 3, []
+    for i in range(rounds):
+        path = tmp_path / f"demo{i}" / "growthlab.db"
+        barrier, queue = ctx.Barrier(2), ctx.Queue()
+        workers = [ctx.Process(target=_build_demo, args=(path, barrier, queue))
+                   for _ in range(2)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join(300)
+        outcomes += [queue.get(timeout=5) for _ in workers]
+        assert open_workspace(path)["experiments"].count == len(story.EXPERIMENTS)
+    failures = [o for o in outcomes if o != "ok"]
+    with capsys.disabled():
+        print(f"\ntwo demo builds at once: {len(failures)} failed of {len(outcomes)}")
+    assert not failures
+
+
+def test_a_first_visit_waits_for_a_build_in_progress(tmp_path, demo_template):
+    from growthlab.demo import ensure_demo
+    from growthlab.swap import workspace_lock
+
+    path = tmp_path / "demo" / "growthlab.db"
+    path.parent.mkdir()
+    built = []
+    with workspace_lock(path):
+        visit = threading.Thread(target=lambda: built.append(ensure_demo(path)))
+        visit.start()
+        time.sleep(0.5)
+        shutil.copy(demo_template, path)
+    visit.join(120)
+    assert built == [False]
