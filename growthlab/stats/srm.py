@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import stats as sps
@@ -19,16 +19,19 @@ class SrmResult:
     flagged: bool
     users: list[int]
     expected_weights: list[float]
+    variants: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {"p_value": self.p_value, "flagged": self.flagged, "users": self.users,
-                "expected_weights": self.expected_weights}
+                "expected_weights": self.expected_weights, "variants": self.variants}
 
 
-def srm_test(users: Sequence[int], weights: Sequence[float] | None = None) -> SrmResult:
+def srm_test(users: Sequence[int], weights: Sequence[float] | None = None,
+             variants: Sequence[str] = ()) -> SrmResult:
     """Chi-square goodness of fit of users per variant against planned weights.
 
-    An arm with 0 users is a (maximal) mismatch, not an error.
+    `variants` names the entries of `users` and `weights`, in the same order. An arm with
+    0 users is a (maximal) mismatch, not an error.
     """
     counts = np.asarray(users, dtype=float)
     if counts.size < 2:
@@ -47,4 +50,5 @@ def srm_test(users: Sequence[int], weights: Sequence[float] | None = None) -> Sr
     expected = total * w
     chi2 = float(((counts - expected) ** 2 / expected).sum())
     p = float(sps.chi2.sf(chi2, counts.size - 1))
-    return SrmResult(p, p < SRM_THRESHOLD, [int(c) for c in counts], [float(x) for x in w])
+    return SrmResult(p, p < SRM_THRESHOLD, [int(c) for c in counts], [float(x) for x in w],
+                     list(variants))
