@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 from growthlab.db import audit, now, transaction, update_versioned
 from growthlab.errors import InputError, TransitionError
-from growthlab.stats import MetricRow
+from growthlab.stats import MetricRow, control_of
 
 STATUSES = ("idea", "backlog", "running", "analysing", "decided", "archived")
 TRANSITIONS = {
@@ -162,6 +162,20 @@ def update(db, experiment_id: int, version: int, changes: dict, *, actor: str = 
 def variants(db, experiment_id: int) -> list[dict]:
     return list(db.query("SELECT * FROM variants WHERE experiment_id = ? ORDER BY position",
                          [experiment_id]))
+
+
+def planned_split(db, experiment_id: int, rows: list[MetricRow]
+                  ) -> tuple[str | None, dict[str, float] | None]:
+    """The control and planned weights (by name) of the experiment's design, for the
+    variants that have results: the control is the planned variant named `control`, else
+    the first planned; None where the design does not cover the results."""
+    planned = {v["key"]: v["weight"] for v in variants(db, experiment_id)}
+    seen = list(dict.fromkeys(r.variant for r in rows))
+    if not planned or any(v not in planned for v in seen):
+        return None, None
+    control = control_of(list(planned))
+    weights = {v: planned[v] for v in seen} if len(seen) > 1 else None
+    return (control if control in seen else None), weights
 
 
 def record_results(db, experiment_id: int, rows: list[MetricRow], *, source: str = "upload",
