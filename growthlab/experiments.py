@@ -54,6 +54,9 @@ def parse_variants(text: str) -> list[tuple[str, float]]:
         if not part:
             continue
         name, _, share = part.partition(":")
+        if not name.strip():
+            raise InputError(f"{part!r} has no variant name; write name:share, e.g. "
+                             "control:50", field="variants")
         try:
             weight = float(share) if share.strip() else 1.0
         except ValueError:

@@ -281,3 +281,16 @@ def test_a_sample_ratio_mismatch_withholds_the_verdict(tmp_path, capsys):
     assert main(["analyze", str(path)]) == 0
     out = capsys.readouterr().out
     assert "cannot be trusted" in out and "significant at" not in out
+
+
+@pytest.mark.parametrize("rows,code", [
+    ("cv,control,100,10\ncv,b,100,12\nrev,b,100,5\n", "missing_control_row"),
+    ("cv,control,100,100\ncv,b,100,100\n", "no_variance"),
+    ("cv,control,100,0\ncv,b,100,5\n", "zero_control_mean"),
+])
+def test_comparisons_that_cannot_be_computed_exit_0_with_an_error(tmp_path, capsys, rows, code):
+    path = tmp_path / "r.csv"
+    path.write_text("metric,variant,users,conversions\n" + rows)
+    assert main(["analyze", str(path), "--json"]) == 0
+    errors = [r["error"] for r in json.loads(capsys.readouterr().out)["results"] if r["error"]]
+    assert [e["code"] for e in errors] == [code] and errors[0]["message"]
