@@ -22,7 +22,7 @@ from growthlab.stats.compare import (
     sequential,
 )
 from growthlab.stats.moments import Moments, cuped_adjust, mean_moments, proportion_moments
-from growthlab.stats.srm import SrmResult, srm_test
+from growthlab.stats.srm import SrmResult, srm_test, srm_tests
 
 Correction = Literal["none", "holm", "bh"]
 CUPED_COLUMNS = ("pre_sum", "pre_sum_squares", "sum_product")
@@ -170,7 +170,7 @@ def _group(rows: Iterable[MetricRow]) -> dict[str, list[tuple[int, MetricRow]]]:
 
 
 def _plan(experiment: str, rows: list[tuple[int, MetricRow]],
-          options: Options) -> tuple[list[_Comparison], SrmResult]:
+          options: Options) -> tuple[list[_Comparison], tuple]:
     """Every treatment against the control for every metric, in the order listed."""
     by_metric: dict[str, dict[str, int]] = {}
     for i, r in rows:
@@ -197,7 +197,7 @@ def _plan(experiment: str, rows: list[tuple[int, MetricRow]],
                 raise StatsError(f"{_name(experiment)}metric '{metric}' is a {kinds[base]} for "
                                  f"'{control}' but a {kinds[row]} for '{variant}'")
             comparisons.append(_Comparison(metric, control, variant, base, row))
-    return comparisons, _srm(experiment, plain, variants, options.weights)
+    return comparisons, _srm_inputs(experiment, plain, variants, options.weights)
 
 
 def _name(experiment: str) -> str:
@@ -320,11 +320,13 @@ def analyze(rows: Iterable[MetricRow], options: Options | None = None) -> Analys
     groups = _group(rows)
     if not groups:
         raise StatsError("no result rows to analyse")
-    comparisons, family, srm = [], [], {}
+    comparisons, family, srm_inputs = [], [], []
     for k, (experiment, exp_rows) in enumerate(groups.items()):
-        planned, srm[experiment] = _plan(experiment, exp_rows, options)
+        planned, inputs = _plan(experiment, exp_rows, options)
         comparisons.extend(planned)
         family.extend([k] * len(planned))
+        srm_inputs.append(inputs)
+    srm = dict(zip(groups, srm_tests(*zip(*srm_inputs, strict=True)), strict=True))
     moments = _row_moments(rows)
     complete = np.array([i for i, c in enumerate(comparisons)
                          if c.base is not None and c.row is not None], dtype=int)
@@ -380,15 +382,15 @@ def sample_ratio(rows: list[MetricRow], weights: Weights | None = None) -> SrmRe
     variants = list(dict.fromkeys(r.variant for r in rows))
     if len(variants) < 2:
         raise StatsError("a sample-ratio check needs at least two variants")
-    return _srm(rows[0].experiment, rows, variants, weights)
+    return srm_test(*_srm_inputs(rows[0].experiment, rows, variants, weights))
 
 
-def _srm(experiment, rows, variants, weights) -> SrmResult:
+def _srm_inputs(experiment, rows, variants, weights) -> tuple[list, list | None, list]:
+    """Users per variant, planned weights and names, in the order variants first appear."""
     users: dict[str, float] = {}
     for r in rows:
         users.setdefault(r.variant, r.users)
-    return srm_test([users[v] for v in variants], planned_weights(variants, weights, experiment),
-                    variants)
+    return [users[v] for v in variants], planned_weights(variants, weights, experiment), variants
 
 
 def _column(values, size: int) -> list:
