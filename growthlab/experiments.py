@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 from growthlab.db import audit, now, transaction, update_versioned
 from growthlab.errors import InputError, TransitionError
+from growthlab.report import direction
 from growthlab.stats import MetricRow, control_of
 
 STATUSES = ("idea", "backlog", "running", "analysing", "decided", "archived")
@@ -256,9 +257,9 @@ def suggest_result(results: list[dict], srm_flagged: bool, primary_metric: str |
     primary = [r for r in results if r["metric"] == primary_metric]
     if not primary:
         return None
-    if any(r["significant"] and r["estimate"] < 0 for r in primary):
+    if any(r["significant"] and direction(r) < 0 for r in primary):
         return "lost"
-    if any(r["significant"] and r["estimate"] > 0 for r in primary):
+    if any(r["significant"] and direction(r) > 0 for r in primary):
         return "won"
     return "inconclusive"
 

@@ -259,6 +259,14 @@ def test_a_negative_metric_going_from_minus_10_to_minus_5_rose():
     assert "raised net by 50.0%" in text and "CI +" in text
 
 
+def test_a_significant_rise_of_a_negative_metric_suggests_a_win():
+    from growthlab.experiments import suggest_result
+
+    rose = _result(metric="net", control_mean=-10.0, mean=-5.0, estimate=-0.5, ci_low=-0.6,
+                   ci_high=-0.4)
+    assert suggest_result([rose], False, "net") == "won"
+
+
 def test_absolute_differences_of_proportions_read_in_percentage_points():
     from growthlab.report import describe
 
