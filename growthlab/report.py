@@ -51,12 +51,14 @@ def direction(r: dict) -> int:
     A relative lift over a negative control mean has the opposite sign of the change:
     -10 -> -5 is a lift of -50% but the metric rose.
     """
-    if r["estimate"] is None or r["estimate"] == 0:
+    if not r["estimate"]:
         return 0
     sign = 1 if r["estimate"] > 0 else -1
-    if r["difference"] == "relative" and (r["control_mean"] or 0) < 0:
-        sign = -sign
-    return sign
+    return -sign if _over_negative_base(r) else sign
+
+
+def _over_negative_base(r: dict) -> bool:
+    return r.get("difference") == "relative" and (r.get("control_mean") or 0) < 0
 
 
 def tone(r: dict, srm: SrmResult | None = None) -> str:
@@ -77,7 +79,7 @@ def _decimals(r: dict) -> int:
 
 def _interval(r: dict) -> tuple[str, str]:
     low, high = r["ci_low"], r["ci_high"]
-    if r["difference"] == "relative" and (r["control_mean"] or 0) < 0:
+    if _over_negative_base(r):
         low, high = (None if high is None else -high), (None if low is None else -low)
     return tuple(format_effect(v, r["difference"], r["kind"], _decimals(r)) for v in (low, high))
 
