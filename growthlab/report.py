@@ -77,10 +77,14 @@ def _decimals(r: dict) -> int:
     return 2 if abs(r["estimate"]) < 0.01 else 1
 
 
+def _negate(value: float | None) -> float | None:
+    return None if value is None else -value
+
+
 def _interval(r: dict) -> tuple[str, str]:
     low, high = r["ci_low"], r["ci_high"]
     if _over_negative_base(r):
-        low, high = (None if high is None else -high), (None if low is None else -low)
+        low, high = _negate(high), _negate(low)
     return tuple(format_effect(v, r["difference"], r["kind"], _decimals(r)) for v in (low, high))
 
 
@@ -123,7 +127,8 @@ def describe(r: dict, metric_name: str | None = None, alpha: float = 0.05,
 
 def results_table(results: list[dict], names: dict[str, str] | None = None) -> list[dict]:
     """One row per comparison for a table: differences of proportions in percentage points
-    (with a `unit` column when absolute), no figures where a comparison failed."""
+    (with a `unit` column when absolute), a lift over a negative control mean signed as the
+    change (as in the sentences), no figures where a comparison failed."""
     names = names or {}
     rows = []
     for r in results:
@@ -132,8 +137,11 @@ def results_table(results: list[dict], names: dict[str, str] | None = None) -> l
         row = {"metric": names.get(r["metric"], r["metric"]), "variant": r["variant"],
                "users": r["users"], "control users": r["control_users"],
                "control": r["control_mean"], "variant mean": r["mean"]}
-        effect = {"lift" if relative else "difference": r["estimate"], "CI low": r["ci_low"],
-                  "CI high": r["ci_high"]}
+        estimate, low, high = r["estimate"], r["ci_low"], r["ci_high"]
+        if _over_negative_base(r) and estimate is not None:
+            estimate, low, high = -estimate, _negate(high), _negate(low)
+        effect = {"lift" if relative else "difference": estimate, "CI low": low,
+                  "CI high": high}
         row |= {k: None if v is None else v * scale for k, v in effect.items()}
         if not relative:
             row["unit"] = "pp" if scale == 100 else ""

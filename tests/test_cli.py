@@ -302,3 +302,18 @@ def test_comparisons_that_cannot_be_computed_exit_0_with_an_error(tmp_path, caps
     assert main(["analyze", str(path), "--json"]) == 0
     errors = [r["error"] for r in json.loads(capsys.readouterr().out)["results"] if r["error"]]
     assert [e["code"] for e in errors] == [code] and errors[0]["message"]
+
+
+def test_the_results_table_reads_like_the_sentences():
+    from growthlab.report import results_table
+
+    rose = _result(metric="net", control_mean=-10.0, mean=-5.0, estimate=-0.5, ci_low=-0.6,
+                   ci_high=-0.4)
+    points = _result(kind="proportion", difference="absolute", estimate=0.021, ci_low=0.011,
+                     ci_high=0.031)
+    failed = _result(estimate=None, ci_low=None, ci_high=None, p_value=None, significant=False,
+                     error={"code": "zero_control_mean", "message": "..."})
+    rows = results_table([rose, points, failed])
+    assert (rows[0]["lift"], rows[0]["CI low"], rows[0]["CI high"]) == (0.5, 0.4, 0.6)
+    assert rows[1]["difference"] == pytest.approx(2.1) and rows[1]["unit"] == "pp"
+    assert rows[2]["lift"] is None and rows[2]["significant"] == "could not compute"
