@@ -121,7 +121,8 @@ def describe(r: dict, metric_name: str | None = None, alpha: float = 0.05,
         verb = moved
         verdict = f"not significant at {level}: the data cannot tell this apart from no effect"
     if r["chance_to_win"] is not None:
-        verdict += f"; chance to beat {r['control']}: {r['chance_to_win']:.1%}"
+        chance = 1 - r["chance_to_win"] if _over_negative_base(r) else r["chance_to_win"]
+        verdict += f"; chance to beat {r['control']}: {chance:.1%}"
     return f"{variant} {verb} ({interval} {low} to {high}); {verdict}."
 
 

@@ -249,7 +249,7 @@ def _result(**fields):
 
 
 def test_a_negative_metric_going_from_minus_10_to_minus_5_rose():
-    from growthlab.stats import MetricRow, analyze
+    from growthlab.stats import MetricRow, Options, analyze
 
     rows = [MetricRow("net", "control", 100, sum=-1000, sum_squares=10400),
             MetricRow("net", "treatment", 100, sum=-500, sum_squares=2900)]
@@ -257,6 +257,8 @@ def test_a_negative_metric_going_from_minus_10_to_minus_5_rose():
 
     text = describe(analyze(rows).results[0])
     assert "raised net by 50.0%" in text and "CI +" in text
+    text = describe(analyze(rows, Options(method="bayesian")).results[0])
+    assert "raised net by 50.0%" in text and "chance to beat control: 100.0%" in text
 
 
 def test_a_significant_rise_of_a_negative_metric_suggests_a_win():
