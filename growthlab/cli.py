@@ -25,14 +25,26 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}")
 
 
-def _weights(text: str) -> list[float]:
+def _weights(text: str) -> dict[str, float] | list[float]:
+    """'control=0.8,treatment=0.2' (by name) or '0.8,0.2' (in the order of the file)."""
+    parts = [p.strip() for p in text.split(",")]
+    named = ["=" in p for p in parts]
+    if any(named) and not all(named):
+        raise argparse.ArgumentTypeError(
+            f"--weights {text!r}: name every variant (control=0.8,treatment=0.2) or none")
     try:
-        weights = [float(w) for w in text.split(",")]
+        pairs = [p.partition("=") for p in parts]
+        weights = {n.strip(): float(w) for n, _, w in pairs} if all(named) else [
+            float(p) for p in parts]
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"--weights {text!r}: give numbers separated by commas, e.g. 0.5,0.5") from None
-    if any(w <= 0 for w in weights):
+            f"--weights {text!r}: give numbers separated by commas, e.g. 0.5,0.5 or "
+            "control=0.5,treatment=0.5") from None
+    values = weights.values() if isinstance(weights, dict) else weights
+    if any(w <= 0 for w in values):
         raise argparse.ArgumentTypeError("--weights: every weight must be positive")
+    if isinstance(weights, dict) and (len(weights) != len(parts) or "" in weights):
+        raise argparse.ArgumentTypeError(f"--weights {text!r}: name each variant once")
     return weights
 
 
@@ -60,8 +72,11 @@ def _add_stats_options(p: argparse.ArgumentParser) -> None:
                    help="Bayesian normal prior on the effect: mean (default 0)")
     p.add_argument("--prior-sd", type=float, default=None,
                    help="Bayesian normal prior: standard deviation (default: flat prior)")
+    p.add_argument("--control", default=None,
+                   help="the control variant (default: the one named control, else the first)")
     p.add_argument("--weights", type=_weights, default=None,
-                   help="planned split, control first, e.g. 0.5,0.5")
+                   help="planned split by name, e.g. control=0.8,treatment=0.2 (a bare list "
+                        "follows the order variants first appear in the file)")
     p.add_argument("--json", action="store_true", help="print the JSON contract")
 
 
@@ -140,23 +155,23 @@ def _options(args):
     if args.prior_sd is not None and args.method != "bayesian":
         raise UsageError("--prior-sd sets a prior for the bayesian method")
     return Options(method=args.method, difference=args.difference, alpha=args.alpha,
-                   correction=args.correction, weights=args.weights,
+                   correction=args.correction, control=args.control, weights=args.weights,
                    alternative=args.alternative, prior_mean=args.prior_mean,
                    prior_sd=args.prior_sd, n_star=args.n_star)
 
 
-def _print_analysis(analysis, as_json: bool) -> None:
-    from growthlab.report import analysis_payload, describe
+def _print_analysis(analysis, options) -> None:
+    from growthlab.report import SEQUENTIAL_P_VALUE, describe
 
-    if as_json:
-        _print_json(analysis_payload(analysis))
-        return
     for r in analysis.results:
-        print(describe(r))
+        print(describe(r, alpha=options.alpha, srm=analysis.srm[r["experiment"] or ""]))
     for experiment, srm in analysis.srm.items():
         name = f" ({experiment})" if experiment else ""
         state = "MISMATCH: do not trust these results" if srm.flagged else "ok"
-        print(f"sample ratio{name}: users {srm.users}, p = {srm.p_value:.3g}: {state}")
+        users = ", ".join(f"{v} {u:,}" for v, u in zip(srm.variants, srm.users, strict=True))
+        print(f"sample ratio{name}: users {users}, p = {srm.p_value:.3g}: {state}")
+    if options.method == "sequential":
+        print(SEQUENTIAL_P_VALUE)
 
 
 def cmd_analyze(args) -> None:
@@ -170,7 +185,12 @@ def cmd_analyze(args) -> None:
         analysis = analyze(rows, options)
     except StatsError as exc:
         raise StatsError(f"{args.results}: {exc}") from None
-    _print_analysis(analysis, args.json)
+    if args.json:
+        from growthlab.report import analysis_payload
+
+        _print_json(analysis_payload(analysis))
+        return
+    _print_analysis(analysis, options)
 
 
 def cmd_analyze_events(args) -> None:
@@ -188,7 +208,8 @@ def cmd_analyze_events(args) -> None:
         raise GrowthLabError(f"every milestone is reached by all or none of the users in "
                              f"{args.experiment}, or has too few users whose window has closed; "
                              "there is nothing to test yet")
-    analysis = analyze(rows, _options(args))
+    options = _options(args)
+    analysis = analyze(rows, options)
     if args.json:
         from growthlab.report import analysis_payload
 
@@ -204,7 +225,7 @@ def cmd_analyze_events(args) -> None:
         payload["undecided_metrics"] = computed.undecided
         _print_json(payload)
         return
-    _print_analysis(analysis, False)
+    _print_analysis(analysis, options)
     open_windows = sum(n for (metric, _), n in computed.in_progress.items()
                        if metric == milestones[-1].key)
     if open_windows:

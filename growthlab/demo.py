@@ -12,7 +12,7 @@ from growthlab import clock, experiments, learnings, okrs
 from growthlab import demo_content as story
 from growthlab.db import get_setting, open_workspace, set_setting, transaction
 from growthlab.errors import InputError
-from growthlab.kpis import Milestone, experiment_metric_rows, milestones_toml, save_to_workspace
+from growthlab.kpis import Milestone, experiment_metrics, milestones_toml, save_to_workspace
 from growthlab.stats import MetricRow
 from growthlab.swap import DATA_NAMES, SWAP_SETTING, Swap, data_tables, recover, workspace_lock
 
@@ -106,8 +106,8 @@ def _fill(db, milestones: list[Milestone], anchor: date, rng, folder: Path) -> i
                                                             anchor))
         exp_ids = _experiments(db, ids, kr_ids, anchor, rng)
         _general_learnings(db, anchor, rng)
-    rows, _ = experiment_metric_rows(folder / "events", folder / "assignments.parquet",
-                                     milestones, NUDGE_KEY)
+    rows = experiment_metrics(folder / "events", folder / "assignments.parquet", milestones,
+                              NUDGE_KEY).rows
     experiments.record_results(db, exp_ids[NUDGE_INDEX],
                                [r for r in rows if r.metric in ("value_realization",
                                                                 "first_value")],

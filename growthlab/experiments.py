@@ -9,7 +9,8 @@ from datetime import date, timedelta
 
 from growthlab.db import audit, now, transaction, update_versioned
 from growthlab.errors import InputError, StaleEditError, TransitionError
-from growthlab.stats import MetricRow
+from growthlab.report import direction
+from growthlab.stats import MetricRow, control_of
 
 STATUSES = ("idea", "backlog", "running", "analysing", "decided", "archived")
 TRANSITIONS = {
@@ -54,6 +55,9 @@ def parse_variants(text: str) -> list[tuple[str, float]]:
         if not part:
             continue
         name, _, share = part.partition(":")
+        if not name.strip():
+            raise InputError(f"{part!r} has no variant name; write name:share, e.g. "
+                             "control:50", field="variants")
         try:
             weight = float(share) if share.strip() else 1.0
         except ValueError:
@@ -166,6 +170,20 @@ def variants(db, experiment_id: int) -> list[dict]:
                          [experiment_id]))
 
 
+def planned_split(db, experiment_id: int, rows: list[MetricRow]
+                  ) -> tuple[str | None, dict[str, float] | None]:
+    """The control and planned weights (by name) of the experiment's design, for the
+    variants that have results: the control is the planned variant named `control`, else
+    the first planned; None where the design does not cover the results."""
+    planned = {v["key"]: v["weight"] for v in variants(db, experiment_id)}
+    seen = list(dict.fromkeys(r.variant for r in rows))
+    if not planned or any(v not in planned for v in seen):
+        return None, None
+    control = control_of(list(planned))
+    weights = {v: planned[v] for v in seen} if len(seen) > 1 else None
+    return (control if control in seen else None), weights
+
+
 def results_version(db, experiment_id: int) -> int:
     """How many times the experiment's results were replaced (0: none recorded yet)."""
     row = db.execute("SELECT results_version FROM experiments WHERE id = ?",
@@ -260,9 +278,9 @@ def suggest_result(results: list[dict], srm_flagged: bool, primary_metric: str |
     primary = [r for r in results if r["metric"] == primary_metric]
     if not primary:
         return None
-    if any(r["significant"] and r["estimate"] < 0 for r in primary):
+    if any(r["significant"] and direction(r) < 0 for r in primary):
         return "lost"
-    if any(r["significant"] and r["estimate"] > 0 for r in primary):
+    if any(r["significant"] and direction(r) > 0 for r in primary):
         return "won"
     return "inconclusive"
 

@@ -134,15 +134,28 @@ def parse_results_csv(data: bytes, source: str = "results.csv") -> list[MetricRo
             if values["sum_squares"] < 0:
                 raise InputError("sum_squares cannot be negative", source=source, line=line,
                                  column="sum_squares")
-            for col in CUPED_COLUMNS:
-                if col in header:
-                    values[col] = _number(rec, col, source, line, required=False)
+            _cuped_values(rec, header, values, source, line)
         else:
             raise InputError("conversions is empty and the file has no sum/sum_squares columns",
                              source=source, line=line, column="conversions")
         rows.append(MetricRow(metric=rec["metric"], variant=rec["variant"], users=users,
                               conversions=conversions, experiment=experiment, **values))
     return rows
+
+
+def _cuped_values(record: dict, header: list[str], values: dict, source: str,
+                  line: int) -> None:
+    """All three CUPED columns of a mean metric, or none: a partial set would be ignored."""
+    given = {c: _number(record, c, source, line, required=False)
+             for c in CUPED_COLUMNS if c in header}
+    present = [c for c, v in given.items() if v is not None]
+    missing = [c for c in CUPED_COLUMNS if c not in present]
+    if present and missing:
+        raise InputError(f"is missing or empty while {', '.join(present)} "
+                         f"{'is' if len(present) == 1 else 'are'} given; CUPED needs all of "
+                         f"{', '.join(CUPED_COLUMNS)} (or none)", source=source, line=line,
+                         column=missing[0])
+    values.update(given)
 
 
 def read_file(path: str | Path) -> bytes:

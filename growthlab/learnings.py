@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 import json
 import re
-import sqlite3
 from dataclasses import dataclass, field
 
 from growthlab.db import audit, now, transaction, update_versioned
@@ -142,19 +141,16 @@ def search(db, query: str, *, kind: str | None = None, limit: int = 20,
     match = fts_query(query or "", any_word=any_word)
     if not match:
         return []
-    try:
-        # Rank first, then build snippets for the top rows only (snippet() is costly).
-        rows = list(db.query(
-            "WITH top AS (SELECT rowid AS id, bm25(search_index, 0, 0, 10.0, 1.0, 4.0) AS rank "
-            "FROM search_index WHERE search_index MATCH ? AND (? IS NULL OR kind = ?) "
-            "ORDER BY rank LIMIT ?) "
-            "SELECT kind, ref_id, "
-            f"snippet(search_index, 3, '{_MARK_START}', '{_MARK_END}', ' … ', 14) AS snip, "
-            "top.rank FROM search_index JOIN top ON search_index.rowid = top.id "
-            "WHERE search_index MATCH ? ORDER BY top.rank",
-            [match, kind, kind, max(limit, 1) * (5 if facets else 1), match]))
-    except sqlite3.OperationalError:
-        rows = []
+    # Rank first, then build snippets for the top rows only (snippet() is costly).
+    rows = list(db.query(
+        "WITH top AS (SELECT rowid AS id, bm25(search_index, 0, 0, 10.0, 1.0, 4.0) AS rank "
+        "FROM search_index WHERE search_index MATCH ? AND (? IS NULL OR kind = ?) "
+        "ORDER BY rank LIMIT ?) "
+        "SELECT kind, ref_id, "
+        f"snippet(search_index, 3, '{_MARK_START}', '{_MARK_END}', ' … ', 14) AS snip, "
+        "top.rank FROM search_index JOIN top ON search_index.rowid = top.id "
+        "WHERE search_index MATCH ? ORDER BY top.rank",
+        [match, kind, kind, max(limit, 1) * (5 if facets else 1), match]))
     hits = _hydrate(db, rows)
     if facets:
         hits = [h for h in hits if all(_facet_matches(h, name, wanted)

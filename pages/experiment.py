@@ -5,7 +5,7 @@ import streamlit as st
 
 from growthlab import charts, experiments, io
 from growthlab.errors import GrowthLabError
-from growthlab.report import describe
+from growthlab.report import SEQUENTIAL_P_VALUE, describe, results_table, tone
 from growthlab.stats import Options, analyze
 from growthlab.stats.analysis import drop_constant_metrics, sample_ratio
 from pages._experiment_design import design_tab as design_tab_body
@@ -83,9 +83,13 @@ with results_tab:
                                     default="frequentist", key="method") or "frequentist"
     difference = c[1].segmented_control("Difference", ["relative", "absolute"],
                                         default="relative", key="difference") or "relative"
+    bayesian = method == "bayesian"
     correction = c[2].selectbox("Multiple-testing correction", ["holm", "bh", "none"],
                                 format_func={"holm": "Holm", "bh": "Benjamini-Hochberg",
-                                             "none": "none"}.get)
+                                             "none": "none"}.get, disabled=bayesian,
+                                help="Adjusts p-values; the Bayesian method has none, so it "
+                                     "does not apply there.")
+    correction = "none" if bayesian else correction
     alpha = c[3].select_slider("Alpha", [0.01, 0.05, 0.1], value=0.05)
     prior_mean, prior_sd, n_star = 0.0, None, 5000.0
     if method == "sequential":
@@ -104,44 +108,38 @@ with results_tab:
         st.info("No results yet. Upload a summary CSV below (one row per metric per variant) "
                 "or compute the milestone KPIs from events.", icon=":material/upload_file:")
     else:
-        weights = [v["weight"] for v in experiments.variants(db, selected)]
-        variants_seen = list(dict.fromkeys(r.variant for r in rows))
-        planned = weights if len(weights) == len(variants_seen) else None
+        control, weights = experiments.planned_split(db, selected, rows)
         try:
-            srm = sample_ratio(rows, planned)
+            srm = sample_ratio(rows, weights)
         except GrowthLabError:
             srm = None
         try:
             kept, skipped = drop_constant_metrics(rows)
             analysis = analyze(kept, Options(
                 method=method, difference=difference, alpha=alpha, correction=correction,
-                weights=planned, prior_mean=prior_mean, prior_sd=prior_sd, n_star=n_star))
+                control=control, weights=weights, prior_mean=prior_mean, prior_sd=prior_sd,
+                n_star=n_star))
         except GrowthLabError as exc:
             st.error(f"These results cannot be analysed: {exc}", icon=":material/error:")
             analysis = None
         if srm is not None and srm.flagged:
             st.error(f"**Sample-ratio mismatch** (p = {srm.p_value:.2g}): users per variant "
-                     f"{srm.users} do not match the planned split "
-                     f"{[round(w, 2) for w in srm.expected_weights]}. Assignment or logging "
-                     "is broken; do not trust these results until it is fixed.",
+                     f"{dict(zip(srm.variants, srm.users, strict=True))} do not match the "
+                     f"planned split {[round(w, 2) for w in srm.expected_weights]}. Assignment "
+                     "or logging is broken; do not trust these results until it is fixed.",
                      icon=":material/report:")
+        elif srm is not None:
+            st.caption(f"Sample ratio ok, p = {srm.p_value:.2g}: users per variant match the "
+                       "planned split.")
         if analysis:
+            show = {"good": st.success, "bad": st.error, "neutral": st.info,
+                    "untrusted": st.warning, "failed": st.warning}
             for r in analysis.results:
-                sentence = describe(r, names.get(r["metric"]), alpha)
-                (st.success if r["significant"] and r["estimate"] > 0 else
-                 st.error if r["significant"] else st.info)(sentence)
+                show[tone(r, srm)](describe(r, names.get(r["metric"]), alpha, srm))
             relative = difference == "relative"
-            fmt = "percent" if relative else "%.4f"
-            table = [{
-                "metric": names.get(r["metric"], r["metric"]), "variant": r["variant"],
-                "users": r["users"], "control users": r["control_users"],
-                "control": r["control_mean"], "variant mean": r["mean"],
-                "lift" if relative else "difference": r["estimate"], "CI low": r["ci_low"],
-                "CI high": r["ci_high"], "p-value": r["p_value"],
-                "adjusted p": r["adjusted_p_value"], "chance to win": r["chance_to_win"],
-                "significant": "yes" if r["significant"] else "no",
-            } for r in analysis.results]
-            st.dataframe(table, hide_index=True, width="stretch", column_config={
+            fmt = "percent" if relative else "%.4g"
+            st.dataframe(results_table(analysis.results, names), hide_index=True,
+                         width="stretch", column_config={
                 "control": st.column_config.NumberColumn(format="%.4g"),
                 "variant mean": st.column_config.NumberColumn(format="%.4g"),
                 "lift": st.column_config.NumberColumn(format="percent"),
@@ -151,7 +149,9 @@ with results_tab:
                 "p-value": st.column_config.NumberColumn(format="%.4f"),
                 "adjusted p": st.column_config.NumberColumn(format="%.4f"),
                 "chance to win": st.column_config.NumberColumn(format="percent")})
-            st.plotly_chart(charts.forest(analysis.results, names))
+            computed = [r for r in analysis.results if not r["error"]]
+            if computed:
+                st.plotly_chart(charts.forest(computed, names))
             if skipped:
                 st.caption("Not tested (every user has the same value): "
                            + ", ".join(names.get(m, m) for m in skipped))
@@ -159,7 +159,7 @@ with results_tab:
                         "bayesian": "Gaussian posterior on the lift with a flat prior; chance "
                                     "to win is the posterior probability the variant is better.",
                         "sequential": f"Always-valid confidence sequences (N* = {n_star:,.0f}): "
-                                      "safe to look every day."}[method])
+                                      f"safe to look every day. {SEQUENTIAL_P_VALUE}"}[method])
 
     st.markdown("#### Add results")
     with st.expander("Enter results by hand"):
@@ -185,15 +185,19 @@ with results_tab:
     assignments = data_file(db, "assignments_path")
     if events and assignments and st.button("Compute milestone KPIs from events",
                                             icon=":material/database:"):
-        from growthlab.kpis import experiment_metric_rows
+        from growthlab.kpis import experiment_metrics
 
         def computed_rows():
             with st.status("Counting milestone KPIs per variant from events…") as status:
-                computed, excluded = experiment_metric_rows(events, assignments,
-                                                            milestones(db), exp["key"])
-                status.update(label=f"Counted: {excluded} user(s) in several variants "
-                                    "excluded", state="complete")
-            return drop_constant_metrics(computed)[0]
+                computed = experiment_metrics(events, assignments, milestones(db), exp["key"])
+                deepest = milestones(db)[-1].key
+                still_open = sum(n for (key, _), n in computed.in_progress.items()
+                                 if key == deepest)
+                status.update(label=f"Counted up to {(computed.data_end or '')[:10]}: "
+                                    f"{computed.excluded} user(s) in several variants excluded; "
+                                    f"{still_open:,} still inside the {deepest} window count "
+                                    "as not reached yet in both arms", state="complete")
+            return drop_constant_metrics(computed.rows)[0]
 
         save_results(computed_rows, "events", "Results computed from events")
 

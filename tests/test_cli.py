@@ -12,7 +12,7 @@ REFERENCE_CSV = ("metric,variant,users,conversions\n"
                  "first_value,control,10000,1000\nfirst_value,treatment,10000,1100\n")
 RESULT_FIELDS = {"experiment", "metric", "variant", "control", "users", "control_users", "mean",
                  "control_mean", "difference", "estimate", "ci_low", "ci_high", "p_value",
-                 "adjusted_p_value", "chance_to_win", "risk", "significant"}
+                 "adjusted_p_value", "chance_to_win", "risk", "significant", "error"}
 
 
 def run(*args, workspace=None):
@@ -70,6 +70,13 @@ def test_analyze_methods(tmp_path, capsys, method):
     (["analyze", "{csv}", "--alpha", "2"], "alpha must be between 0 and 1"),
     (["analyze", "{csv}", "--weights", "0.5,x"], "--weights"),
     (["analyze", "{csv}", "--weights", "0.3,0.3,0.4"], "3 weights given for 2 variants"),
+    (["analyze", "{csv}", "--weights", "control=0.5,treatmnt=0.5"],
+     "'treatmnt' is not a variant; the variants are control, treatment"),
+    (["analyze", "{csv}", "--weights", "control=0.5,0.5"], "--weights"),
+    (["analyze", "{csv}", "--control", "ctrl"],
+     "control 'ctrl' is not a variant; the variants are control, treatment"),
+    (["analyze", "{csv}", "--method", "bayesian", "--correction", "holm"],
+     "does not apply to the bayesian method"),
     (["analyze", "{csv}", "--method", "magic"], "invalid choice"),
     (["power", "--baseline", "1.5", "--mde", "0.1"], "baseline must be a conversion rate"),
     (["power", "--baseline", "0.1"], "--mde"),
@@ -203,3 +210,153 @@ def test_kpis_as_of_is_checked(demo_workspace):
     out = run("kpis", str(folder / "events"), "--milestones", str(folder / "milestones.toml"),
               "--as-of", "2026-10-01", "--json")
     assert json.loads(out.stdout)["data_end"] == "2026-10-01T00:00:00"
+
+
+HOLDOUT_CSV = ("metric,variant,users,conversions\n"
+               "first_value,treatment,8000,1040\nfirst_value,holdout,2000,200\n")
+
+
+def test_control_and_weights_by_name_on_the_command_line(tmp_path, capsys):
+    path = tmp_path / "holdout.csv"
+    path.write_text(HOLDOUT_CSV)
+    assert main(["analyze", str(path), "--json", "--control", "holdout",
+                 "--weights", "holdout=0.2,treatment=0.8"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    result = payload["results"][0]
+    assert (result["control"], result["variant"]) == ("holdout", "treatment")
+    assert result["estimate"] == pytest.approx(0.30)
+    assert payload["srm"]["flagged"] is False
+    assert payload["srm"]["variants"] == ["treatment", "holdout"]
+    assert main(["analyze", str(path), "--json", "--control", "holdout",
+                 "--weights", "0.8,0.2"]) == 0  # a bare list, in the order of the file
+    assert json.loads(capsys.readouterr().out)["srm"]["flagged"] is False
+
+
+def test_analyze_events_takes_the_control_by_name(tmp_path, capsys):
+    events = ["user_id,event,timestamp"]
+    assignments = ["user_id,experiment,variant,assigned_at"]
+    for i in range(400):
+        variant = "treatment" if i % 2 else "holdout"
+        assignments.append(f"u{i},x,{variant},2026-01-01T00:00:00")
+        events.append(f"u{i},open,2026-01-01T01:00:00")
+        if i % 5 == 0 or (variant == "treatment" and i % 3 == 0):
+            events.append(f"u{i},export,2026-01-02T00:00:00")
+    (tmp_path / "e.csv").write_text("\n".join(events) + "\n")
+    (tmp_path / "a.csv").write_text("\n".join(assignments) + "\n")
+    (tmp_path / "m.toml").write_text('[[milestones]]\nkey = "exported"\nname = "Exported"\n'
+                                     'rule = "count(export) >= 1"\n')
+    assert main(["analyze-events", str(tmp_path / "e.csv"), str(tmp_path / "a.csv"),
+                 "--milestones", str(tmp_path / "m.toml"), "--experiment", "x", "--json",
+                 "--control", "holdout", "--weights", "holdout=1,treatment=1"]) == 0
+    result = json.loads(capsys.readouterr().out)["results"][0]
+    assert (result["control"], result["variant"]) == ("holdout", "treatment")
+    assert result["mean"] > result["control_mean"] and result["estimate"] > 0
+
+
+def test_one_failed_comparison_does_not_stop_the_others(tmp_path, capsys):
+    path = tmp_path / "r.csv"
+    path.write_text("metric,variant,users,conversions\n"
+                    "first_value,control,10000,1000\nfirst_value,treatment,10000,1100\n"
+                    "rare,control,10000,0\nrare,treatment,10000,4\n"
+                    "lonely,control,10000,10\n")
+    assert main(["analyze", str(path), "--json"]) == 0
+    results = {r["metric"]: r for r in json.loads(capsys.readouterr().out)["results"]}
+    assert results["first_value"]["error"] is None
+    assert results["first_value"]["p_value"] == pytest.approx(0.02789, abs=1e-4)
+    assert results["rare"]["error"]["code"] == "zero_control_mean"
+    assert results["rare"]["estimate"] is None and results["rare"]["p_value"] is None
+    assert results["lonely"]["error"]["code"] == "missing_treatment_row"
+    assert main(["analyze", str(path)]) == 0
+    text = capsys.readouterr().out
+    assert "rare cannot be compared" in text and "use the absolute difference" in text
+    assert "nan" not in text.lower() and "significant at 95%" in text
+
+
+def test_the_verdict_states_the_confidence_level_of_the_chosen_alpha(tmp_path, capsys):
+    path = tmp_path / "r.csv"
+    path.write_text(REFERENCE_CSV)
+    assert main(["analyze", str(path), "--alpha", "0.1"]) == 0
+    out = capsys.readouterr().out
+    assert "significant at 90%" in out and "95%" not in out
+
+
+def _result(**fields):
+    base = {"experiment": None, "metric": "m", "kind": "mean", "variant": "treatment",
+            "control": "control", "users": 100, "control_users": 100, "mean": 1.0,
+            "control_mean": 1.0, "difference": "relative", "estimate": 0.1, "ci_low": 0.05,
+            "ci_high": 0.15, "p_value": 0.001, "adjusted_p_value": None, "chance_to_win": None,
+            "risk": None, "significant": True, "error": None}
+    return base | fields
+
+
+def test_a_negative_metric_going_from_minus_10_to_minus_5_rose():
+    from growthlab.stats import MetricRow, Options, analyze
+
+    rows = [MetricRow("net", "control", 100, sum=-1000, sum_squares=10400),
+            MetricRow("net", "treatment", 100, sum=-500, sum_squares=2900)]
+    from growthlab.report import describe
+
+    text = describe(analyze(rows).results[0])
+    assert "raised net by 50.0%" in text and "CI +" in text
+    text = describe(analyze(rows, Options(method="bayesian")).results[0])
+    assert "raised net by 50.0%" in text and "chance to beat control: 100.0%" in text
+
+
+def test_a_significant_rise_of_a_negative_metric_suggests_a_win():
+    from growthlab.experiments import suggest_result
+
+    rose = _result(metric="net", control_mean=-10.0, mean=-5.0, estimate=-0.5, ci_low=-0.6,
+                   ci_high=-0.4)
+    assert suggest_result([rose], False, "net") == "won"
+
+
+def test_absolute_differences_of_proportions_read_in_percentage_points():
+    from growthlab.report import describe
+
+    text = describe(_result(kind="proportion", difference="absolute", estimate=0.021,
+                            ci_low=0.011, ci_high=0.031, control_mean=0.1, mean=0.121))
+    assert "by 2.1 pp (CI +1.1 pp to +3.1 pp)" in text
+
+
+def test_a_sample_ratio_mismatch_withholds_the_verdict(tmp_path, capsys):
+    from growthlab.report import describe
+    from growthlab.stats import srm_test
+
+    flagged = srm_test([1000, 1200])
+    text = describe(_result(), srm=flagged)
+    assert "significant" not in text and "cannot be trusted" in text
+    assert "sample ratio mismatch" in text
+    path = tmp_path / "r.csv"
+    path.write_text("metric,variant,users,conversions\ncv,control,10000,1000\n"
+                    "cv,treatment,12000,1500\n")
+    assert main(["analyze", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "cannot be trusted" in out and "significant at" not in out
+
+
+@pytest.mark.parametrize("rows,code", [
+    ("cv,control,100,10\ncv,b,100,12\nrev,b,100,5\n", "missing_control_row"),
+    ("cv,control,100,100\ncv,b,100,100\n", "no_variance"),
+    ("cv,control,100,0\ncv,b,100,5\n", "zero_control_mean"),
+])
+def test_comparisons_that_cannot_be_computed_exit_0_with_an_error(tmp_path, capsys, rows, code):
+    path = tmp_path / "r.csv"
+    path.write_text("metric,variant,users,conversions\n" + rows)
+    assert main(["analyze", str(path), "--json"]) == 0
+    errors = [r["error"] for r in json.loads(capsys.readouterr().out)["results"] if r["error"]]
+    assert [e["code"] for e in errors] == [code] and errors[0]["message"]
+
+
+def test_the_results_table_reads_like_the_sentences():
+    from growthlab.report import results_table
+
+    rose = _result(metric="net", control_mean=-10.0, mean=-5.0, estimate=-0.5, ci_low=-0.6,
+                   ci_high=-0.4)
+    points = _result(kind="proportion", difference="absolute", estimate=0.021, ci_low=0.011,
+                     ci_high=0.031)
+    failed = _result(estimate=None, ci_low=None, ci_high=None, p_value=None, significant=False,
+                     error={"code": "zero_control_mean", "message": "..."})
+    rows = results_table([rose, points, failed])
+    assert (rows[0]["lift"], rows[0]["CI low"], rows[0]["CI high"]) == (0.5, 0.4, 0.6)
+    assert rows[1]["difference"] == pytest.approx(2.1) and rows[1]["unit"] == "pp"
+    assert rows[2]["lift"] is None and rows[2]["significant"] == "could not compute"

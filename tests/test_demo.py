@@ -121,6 +121,7 @@ def test_demo_key_results_on_milestones_read_what_their_events_say(demo_template
     assert views["value_realization"].status == "off track"
     gap = funnel(demo_template.parent / "events", milestones).success_gap
     assert gap["to"] == "value_realization"
+    db.conn.close()  # later tests copy the template folder: leave no -wal file behind
 
 
 def _use_a_row(folder):

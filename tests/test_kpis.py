@@ -11,7 +11,7 @@ from growthlab.errors import InputError, RuleError
 from growthlab.kpis import (
     Milestone,
     check_events,
-    experiment_metric_rows,
+    experiment_metrics,
     funnel,
     parse_milestones_toml,
     parse_rule,
@@ -201,13 +201,13 @@ def test_experiment_metrics_count_from_assignment_and_exclude_double_assignment(
         "assigned_at": [T0, T0, T0, T0, T0, T0]})
     assignments_path = tmp_path / "assignments.parquet"
     assignments.to_parquet(assignments_path)
-    rows, excluded = experiment_metric_rows(
+    computed = experiment_metrics(
         write_events(tmp_path, events), assignments_path,
         [Milestone("exported", "Exported", "P", "count(export) >= 1", 2)], "x")
-    counts = {r.variant: (r.users, r.conversions) for r in rows}
+    counts = {r.variant: (r.users, r.conversions) for r in computed.rows}
     # a converts; b's export is before assignment; c's is after the 2-day window; e has no events.
     assert counts == {"control": (2, 1), "treatment": (2, 0)}
-    assert excluded == 1
+    assert computed.excluded == 1
 
 
 @pytest.mark.parametrize("content,message", [
@@ -359,10 +359,8 @@ def test_experiment_variants_keep_the_assignment_order_and_count_open_windows(tm
     path = tmp_path / "assignments.csv"
     assignments.to_csv(path, index=False)
     ms = [Milestone("exported", "Exported", "P", "count(export) >= 1", 7)]
-    rows, _ = experiment_metric_rows(write_events(tmp_path, events), path, ms, "x")
+    rows = experiment_metrics(write_events(tmp_path, events), path, ms, "x").rows
     assert [r.variant for r in rows] == ["treatment", "alpha"]  # as first listed, not sorted
-    from growthlab.kpis.engine import experiment_metrics
-
     result = experiment_metrics(write_events(tmp_path, events), path, ms, "x")
     assert result.in_progress == {("exported", "treatment"): 1, ("exported", "alpha"): 0}
     kept = experiment_metrics(write_events(tmp_path, events), path, ms, "x",

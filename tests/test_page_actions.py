@@ -316,3 +316,43 @@ def test_a_learning_retried_after_a_refusal_is_never_reported_saved_when_it_was_
     body = learnings.get(db, item["id"])["body"]
     assert body == "My text." or "Learning updated" not in toasts(at)
     assert body == "The colleague's text."
+
+
+def _experiment_with_results(workspace, variants, rows):
+    from growthlab.stats import MetricRow
+
+    db = open_workspace(workspace)
+    exp = experiments.create(db, title="Holdout", variants=variants, primary_metric="primary")
+    experiments.record_results(db, exp, [MetricRow(*r) for r in rows])
+    return exp
+
+
+def test_results_take_control_and_split_from_the_design(empty_workspace):
+    exp = _experiment_with_results(empty_workspace, [("holdout", 20), ("treatment", 80)], [
+        ("primary", "treatment", 8000, 1040), ("primary", "holdout", 2000, 200)])
+    at = open_page("experiment", id=str(exp))
+    text = all_text(at)
+    assert "Treatment raised primary by 30.0%" in text
+    assert "Sample ratio ok, p = 1" in text and "Sample-ratio mismatch" not in text
+
+
+def test_a_comparison_that_cannot_be_computed_leaves_the_others_on_the_page(empty_workspace):
+    exp = _experiment_with_results(empty_workspace, None, [
+        ("primary", "control", 1000, 100), ("primary", "treatment", 1000, 150),
+        ("rare", "control", 1000, 0), ("rare", "treatment", 1000, 3)])
+    at = open_page("experiment", id=str(exp))
+    assert any("Treatment raised primary by 50.0%" in s.value for s in at.success)
+    assert any("rare cannot be compared" in w.value and "absolute difference" in w.value
+               for w in at.warning)
+    assert "nan" not in all_text(at).lower()
+    assert len(at.get("plotly_chart")) == 1
+
+
+def test_a_sample_ratio_mismatch_withholds_the_green_verdict(empty_workspace):
+    exp = _experiment_with_results(empty_workspace, None, [
+        ("primary", "control", 10000, 1000), ("primary", "treatment", 12000, 1500)])
+    at = open_page("experiment", id=str(exp))
+    assert not any("significant at" in s.value for s in at.success)
+    assert any("cannot be trusted" in w.value for w in at.warning)
+    at.segmented_control(key="method").set_value("sequential").run()
+    assert "smallest alpha at which the always-valid interval excludes" in all_text(at)

@@ -108,9 +108,10 @@ def every_action(at: AppTest, path: Path, tmp_path: Path) -> list[int]:
         lambda: (next(t for t in at.text_input if t.label == "Objective").input("Shadow"),
                  click(at, "Add objective")),
         lambda: next(b for b in at.button if b.label == "Save check-in").click().run(),
-        lambda: at.button(key=f"data-{kr}").click().run(),
+        lambda: (at.button(key=f"data-{kr}").click().run(),
+                 at.button(key=f"data-confirm-{kr}").click().run()),
         lambda: (next(w for w in at.number_input if w.key and w.key.startswith(
-            f"e-target-{kr}")).set_value(41.0), next(
+            f"e-target-{kr}")).set_value(44.0), next(
             b for b in at.button if b.label == "Save key result"
             and b.form_id == f"edit-kr-{kr}").click().run()),
         lambda: (at.text_input(key="kr-statement").input("Raise X from 1 to 2"),

@@ -6,7 +6,7 @@ from growthlab.kpis.engine import (
     Retention,
     check_assignments,
     check_events,
-    experiment_metric_rows,
+    experiment_metrics,
     funnel,
     qualified_users,
     retention,
@@ -24,6 +24,6 @@ from growthlab.kpis.milestones import (
 from growthlab.kpis.rules import parse_rule
 
 __all__ = ["EventsInfo", "Funnel", "Milestone", "Retention", "check_assignments", "check_events",
-           "experiment_metric_rows", "funnel", "load_from_workspace", "load_milestones_file",
+           "experiment_metrics", "funnel", "load_from_workspace", "load_milestones_file",
            "milestones_toml", "parse_milestones_toml", "parse_rule", "qualified_users",
            "retention", "save_to_workspace", "success_gap", "validate"]

@@ -594,10 +594,3 @@ def _variants_in_order(con, assign_sql, params, experiment, source) -> list[str]
         raise InputError(f"no assignments for experiment {experiment!r}; the file has "
                          f"{', '.join(known[:10]) or 'none'}", source=str(source.path))
     return mine
-
-
-def experiment_metric_rows(events: str | Path, assignments: str | Path,
-                           milestones: list[Milestone], experiment: str, con=None):
-    """(rows for the stats engine, users excluded for being in several variants)."""
-    result = experiment_metrics(events, assignments, milestones, experiment, con=con)
-    return result.rows, result.excluded

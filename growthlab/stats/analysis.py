@@ -2,31 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
 
 from growthlab.errors import StatsError
+from growthlab.stats import compare
 from growthlab.stats.compare import (
     DEFAULT_N_STAR,
     Alternative,
     Difference,
     Method,
+    TestResult,
     bayesian,
     effect,
     frequentist,
     sequential,
 )
 from growthlab.stats.moments import Moments, cuped_adjust, mean_moments, proportion_moments
-from growthlab.stats.srm import SrmResult, srm_test
+from growthlab.stats.srm import SrmResult, srm_test, srm_tests
 
 Correction = Literal["none", "holm", "bh"]
 CUPED_COLUMNS = ("pre_sum", "pre_sum_squares", "sum_product")
 METHODS = ("frequentist", "bayesian", "sequential")
 DIFFERENCES = ("relative", "absolute")
 CORRECTIONS = ("none", "holm", "bh")
+FAILURES = compare.FAILURES + ("missing_treatment_row", "missing_control_row")
 
 
 @dataclass(frozen=True)
@@ -53,13 +56,21 @@ class MetricRow:
         return all(getattr(self, c) is not None for c in CUPED_COLUMNS)
 
 
+Weights = Mapping[str, float] | Sequence[float]
+
+
 @dataclass(frozen=True)
 class Options:
+    """How to analyse. `control` and `weights` name variants: the control is `control`, else
+    the variant named "control", else the first listed; weights are a mapping variant ->
+    planned share, or a bare list in the order the variants first appear in the rows."""
+
     method: Method = "frequentist"
     difference: Difference = "relative"
     alpha: float = 0.05
     correction: Correction = "none"
-    weights: Sequence[float] | None = None
+    control: str | None = None
+    weights: Weights | None = None
     alternative: Alternative = "two-sided"
     prior_mean: float = 0.0
     prior_sd: float | None = None
@@ -74,6 +85,10 @@ class Options:
                 raise StatsError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
         if not 0 < self.alpha < 1:
             raise StatsError(f"alpha must be between 0 and 1, not {self.alpha}")
+        if self.method == "bayesian" and self.correction != "none":
+            raise StatsError(f"a multiple-testing correction ({self.correction}) adjusts "
+                             "p-values and does not apply to the bayesian method, which "
+                             "reports a chance to win instead; leave the correction at none")
 
 
 @dataclass
@@ -87,9 +102,37 @@ class Analysis:
         return min(self.srm.items(), key=lambda item: item[1].p_value)
 
 
-def control_of(variants: Sequence[str]) -> str:
-    """The variant named `control`, else the first listed."""
-    return "control" if "control" in variants else variants[0]
+def control_of(variants: Sequence[str], wanted: str | None = None, experiment: str = "") -> str:
+    """The variant named `wanted`, else the one named `control`, else the first listed."""
+    if wanted is None:
+        return "control" if "control" in variants else variants[0]
+    if wanted not in variants:
+        raise StatsError(f"{_name(experiment)}control {wanted!r} is not a variant; the variants "
+                         f"are {', '.join(variants)}")
+    return wanted
+
+
+def planned_weights(variants: Sequence[str], weights: Weights | None,
+                    experiment: str = "") -> list[float] | None:
+    """One planned weight per variant, in the order of `variants`."""
+    if weights is None:
+        return None
+    known = ", ".join(variants)
+    if isinstance(weights, Mapping):
+        unknown = [v for v in weights if v not in variants]
+        if unknown:
+            raise StatsError(f"{_name(experiment)}weight for {unknown[0]!r}: {unknown[0]!r} is "
+                             f"not a variant; the variants are {known}")
+        missing = [v for v in variants if v not in weights]
+        if missing:
+            raise StatsError(f"{_name(experiment)}no weight for {missing[0]!r}; give one weight "
+                             f"per variant ({known})")
+        return [float(weights[v]) for v in variants]
+    if len(weights) != len(variants):
+        raise StatsError(f"{_name(experiment)}{len(weights)} weights given for {len(variants)} "
+                         f"variants ({known}); give one weight per variant in that order, or "
+                         "name them (variant=weight)")
+    return [float(w) for w in weights]
 
 
 def drop_constant_metrics(rows: list[MetricRow]) -> tuple[list[MetricRow], list[str]]:
@@ -108,42 +151,53 @@ def drop_constant_metrics(rows: list[MetricRow]) -> tuple[list[MetricRow], list[
     return kept, skipped
 
 
-def _group(rows: Iterable[MetricRow]) -> dict[str, list[MetricRow]]:
-    experiments: dict[str, list[MetricRow]] = {}
-    for row in rows:
-        experiments.setdefault(row.experiment, []).append(row)
+@dataclass(frozen=True)
+class _Comparison:
+    """One treatment against the control on one metric; a row index is None when missing."""
+
+    metric: str
+    control: str
+    variant: str
+    base: int | None
+    row: int | None
+
+
+def _group(rows: Iterable[MetricRow]) -> dict[str, list[tuple[int, MetricRow]]]:
+    experiments: dict[str, list[tuple[int, MetricRow]]] = {}
+    for i, row in enumerate(rows):
+        experiments.setdefault(row.experiment, []).append((i, row))
     return experiments
 
 
-def _pairs(experiment: str, rows: list[MetricRow]) -> tuple[list[tuple[MetricRow, MetricRow]], str,
-                                                             list[str]]:
-    """(control row, treatment row) for every metric and treatment, in the order listed."""
-    by_metric: dict[str, dict[str, MetricRow]] = {}
-    for r in rows:
+def _plan(experiment: str, rows: list[tuple[int, MetricRow]],
+          options: Options) -> tuple[list[_Comparison], tuple]:
+    """Every treatment against the control for every metric, in the order listed."""
+    by_metric: dict[str, dict[str, int]] = {}
+    for i, r in rows:
         arms = by_metric.setdefault(r.metric, {})
         if r.variant in arms:
             raise StatsError(f"{_name(experiment)}metric '{r.metric}', variant '{r.variant}' "
                              "appears twice; keep one row per metric per variant")
-        arms[r.variant] = r
-    variants = list(dict.fromkeys(r.variant for r in rows))
+        arms[r.variant] = i
+    plain = [r for _, r in rows]
+    variants = list(dict.fromkeys(r.variant for r in plain))
     if len(variants) < 2:
         raise StatsError(f"{_name(experiment)}only one variant ({variants[0]!r}); "
                          "results need a control and at least one treatment")
-    control = control_of(variants)
-    pairs = []
+    control = control_of(variants, options.control, experiment)
+    kinds = {i: r.kind for i, r in rows}
+    comparisons = []
     for metric, arms in by_metric.items():
         base = arms.get(control)
-        if base is None:
-            raise StatsError(f"{_name(experiment)}metric '{metric}' has no row for the control "
-                             f"variant '{control}'")
-        for variant, row in arms.items():
-            if variant == control:
+        for variant in variants:
+            row = arms.get(variant)
+            if variant == control or (row is None and base is None):
                 continue
-            if (row.conversions is None) != (base.conversions is None):
-                raise StatsError(f"{_name(experiment)}metric '{metric}' is a {base.kind} for "
-                                 f"'{control}' but a {row.kind} for '{variant}'")
-            pairs.append((base, row))
-    return pairs, control, variants
+            if row is not None and base is not None and kinds[row] != kinds[base]:
+                raise StatsError(f"{_name(experiment)}metric '{metric}' is a {kinds[base]} for "
+                                 f"'{control}' but a {kinds[row]} for '{variant}'")
+            comparisons.append(_Comparison(metric, control, variant, base, row))
+    return comparisons, _srm_inputs(experiment, plain, variants, options.weights)
 
 
 def _name(experiment: str) -> str:
@@ -157,152 +211,257 @@ def _label(row: MetricRow) -> str:
 class _Labels:
     """Row labels built only when an error needs one (100k f-strings cost real time)."""
 
-    def __init__(self, rows: list[MetricRow]):
-        self.rows = rows
+    def __init__(self, rows: Sequence[MetricRow], index: Sequence[int] | None = None):
+        self.rows, self.index = rows, index
 
     def __getitem__(self, i: int) -> str:
-        return _label(self.rows[i])
+        return _label(self.rows[i if self.index is None else self.index[i]])
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return len(self.rows) if self.index is None else len(self.index)
 
 
-def _moments(rows: list[MetricRow], kind: str) -> Moments:
-    labels = _Labels(rows)
-    users = [r.users for r in rows]
-    if kind == "proportion":
-        return proportion_moments(users, [r.conversions for r in rows], labels)
-    return mean_moments(users, [r.sum for r in rows], [r.sum_squares for r in rows], labels)
-
-
-def _pair_moments(pairs, options: Options) -> tuple[Moments, Moments]:
-    """Moments for control and treatment of every pair, in pair order (computed per kind)."""
-    size = len(pairs)
-    arms = [{f: np.empty(size) for f in ("n", "mean", "var")} for _ in range(2)]
+def _row_moments(rows: list[MetricRow]) -> Moments:
+    """Plain mean and variance of every row (checked), computed per kind in one pass each."""
+    size = len(rows)
+    columns = {f: np.empty(size) for f in ("n", "mean", "var")}
     for kind in ("proportion", "mean"):
-        idx = np.array([i for i, (c, _) in enumerate(pairs) if c.kind == kind], dtype=int)
+        idx = np.array([i for i, r in enumerate(rows) if r.kind == kind], dtype=int)
         if not idx.size:
             continue
-        c = _moments([pairs[i][0] for i in idx], kind)
-        t = _moments([pairs[i][1] for i in idx], kind)
-        if kind == "mean" and options.cuped:
-            c, t = _apply_cuped(c, t, [pairs[i] for i in idx])
-        for arm, m in zip(arms, (c, t), strict=True):
-            for name, column in arm.items():
-                column[idx] = getattr(m, name)
-    return Moments(**arms[0]), Moments(**arms[1])
+        labels = _Labels(rows, idx)
+        users = [rows[i].users for i in idx]
+        if kind == "proportion":
+            m = proportion_moments(users, [rows[i].conversions for i in idx], labels)
+        else:
+            m = mean_moments(users, [rows[i].sum for i in idx],
+                             [rows[i].sum_squares for i in idx], labels)
+        for name, column in columns.items():
+            column[idx] = getattr(m, name)
+    return Moments(**columns)
 
 
-def _apply_cuped(c: Moments, t: Moments, pairs) -> tuple[Moments, Moments]:
-    use = np.array([a.has_cuped and b.has_cuped for a, b in pairs])
+def _arm(m: Moments, idx: np.ndarray) -> Moments:
+    return Moments(m.n[idx], m.mean[idx], m.var[idx])
+
+
+def _pair_moments(rows: list[MetricRow], moments: Moments, base: np.ndarray, row: np.ndarray,
+                  options: Options) -> tuple[Moments, Moments]:
+    """Control and treatment moments of every complete comparison, CUPED-adjusted if asked."""
+    control, treatment = _arm(moments, base), _arm(moments, row)
+    if not options.cuped:
+        return control, treatment
+    use = np.array([rows[b].has_cuped and rows[t].has_cuped for b, t in zip(base, row,
+                                                                           strict=True)],
+                   dtype=bool)
     if not use.any():
-        return c, t
+        return control, treatment
+    b, t = base[use], row[use]
     pre = {}
-    for arm, which in (("c", 0), ("t", 1)):
-        for col in CUPED_COLUMNS:
-            pre[f"{arm}_{col}"] = np.array([getattr(p[which], col) or 0.0 for p in pairs], float)
-    ac, at = cuped_adjust(c, t, pre, _Labels([b for _, b in pairs]))
+    for arm, idx in (("c", b), ("t", t)):
+        for col in ("sum_squares", *CUPED_COLUMNS):
+            pre[f"{arm}_{col}"] = np.array([getattr(rows[i], col) for i in idx], float)
+    ac, at = cuped_adjust(_arm(moments, b), _arm(moments, t), pre,
+                          (_Labels(rows, b), _Labels(rows, t)))
 
     def pick(adjusted: Moments, raw: Moments) -> Moments:
-        return Moments(raw.n, np.where(use, adjusted.mean, raw.mean),
-                       np.where(use, adjusted.var, raw.var))
+        mean, var = raw.mean.copy(), raw.var.copy()
+        mean[use], var[use] = adjusted.mean, adjusted.var
+        return Moments(raw.n, mean, var, raw.mean)
 
-    return pick(ac, c), pick(at, t)
+    return pick(ac, control), pick(at, treatment)
 
 
-def _adjust(p_values: np.ndarray, correction: Correction) -> np.ndarray:
-    if correction == "none" or p_values.size == 0:
-        return p_values
-    from statsmodels.stats.multitest import multipletests
+def _test(eff, options: Options) -> TestResult:
+    if options.method == "frequentist":
+        return frequentist(eff, options.alpha, options.alternative)
+    if options.method == "sequential":
+        return sequential(eff, options.alpha, options.n_star)
+    return bayesian(eff, options.alpha, options.prior_mean, options.prior_sd)
 
-    method = {"holm": "holm", "bh": "fdr_bh"}[correction]
-    return multipletests(p_values, method=method)[1]
+
+def adjust(p_values, families, correction: Correction) -> np.ndarray:
+    """Holm or Benjamini-Hochberg adjusted p-values within each family, as statsmodels'
+    multipletests, for all families at once: one sort by (family, p) and one running
+    max/min whose keys keep families apart exactly (family, rank of the value)."""
+    p = np.asarray(p_values, dtype=float)
+    if correction == "none" or p.size == 0:
+        return p
+    family = np.unique(np.asarray(families), return_inverse=True)[1].ravel()
+    order = np.lexsort((p, family))
+    fam, sorted_p = family[order], p[order]
+    starts = np.flatnonzero(np.r_[True, fam[1:] != fam[:-1]])
+    sizes = np.diff(np.r_[starts, fam.size])
+    m = np.repeat(sizes, sizes)
+    rank = np.arange(fam.size) - np.repeat(starts, sizes)
+    if correction == "holm":
+        raw = np.minimum((m - rank) * sorted_p, 1.0)
+    else:
+        raw = np.minimum(sorted_p / ((rank + 1) / m), 1.0)
+    values, position = np.unique(raw, return_inverse=True)
+    key = fam.astype(np.int64) * values.size + position.ravel()
+    if correction == "holm":
+        running = np.maximum.accumulate(key)
+    else:
+        running = np.minimum.accumulate(key[::-1])[::-1]
+    out = np.empty_like(p)
+    out[order] = values[running - fam.astype(np.int64) * values.size]
+    return out
 
 
 def analyze(rows: Iterable[MetricRow], options: Options | None = None) -> Analysis:
-    """Compare every treatment with control for every metric of every experiment."""
+    """Compare every treatment with control for every metric of every experiment.
+
+    A comparison that cannot be computed gets an `error` and no figures; the others are
+    analysed. Bad input for the rows themselves raises StatsError.
+    """
     options = options or Options()
+    rows = list(rows)
     groups = _group(rows)
     if not groups:
         raise StatsError("no result rows to analyse")
-    pairs, srm, experiment_of = [], {}, []
-    for experiment, exp_rows in groups.items():
-        exp_pairs, control, variants = _pairs(experiment, exp_rows)
-        pairs.extend(exp_pairs)
-        experiment_of.extend([experiment] * len(exp_pairs))
-        srm[experiment] = _srm(experiment, exp_rows, control, variants, options.weights)
-    if not pairs:
-        raise StatsError("no metric has both a control and a treatment row")
-    control, treatment = _pair_moments(pairs, options)
-    eff = effect(control, treatment, options.difference, _Labels([p[1] for p in pairs]))
-    if options.method == "frequentist":
-        test = frequentist(eff, options.alpha, options.alternative)
-    elif options.method == "sequential":
-        test = sequential(eff, options.alpha, options.n_star)
-    else:
-        test = bayesian(eff, options.alpha, options.prior_mean, options.prior_sd)
-    adjusted = None
-    if test.p_value is not None:
-        adjusted = np.array(test.p_value, dtype=float)
-        families = np.array(experiment_of, dtype=object)
-        for experiment in groups:
-            mask = families == experiment
-            adjusted[mask] = _adjust(test.p_value[mask], options.correction)
-    return Analysis(_results(pairs, control, treatment, test, adjusted, options), srm)
+    comparisons, family, srm_inputs = [], [], []
+    for k, (experiment, exp_rows) in enumerate(groups.items()):
+        planned, inputs = _plan(experiment, exp_rows, options)
+        comparisons.extend(planned)
+        family.extend([k] * len(planned))
+        srm_inputs.append(inputs)
+    srm = dict(zip(groups, srm_tests(*zip(*srm_inputs, strict=True)), strict=True))
+    moments = _row_moments(rows)
+    complete = np.array([i for i, c in enumerate(comparisons)
+                         if c.base is not None and c.row is not None], dtype=int)
+    base = np.array([comparisons[i].base for i in complete], dtype=int)
+    row = np.array([comparisons[i].row for i in complete], dtype=int)
+    control, treatment = _pair_moments(rows, moments, base, row, options)
+    eff = effect(control, treatment, options.difference)
+    test = _test(eff, options)
+    failure = np.array([FAILURES.index("missing_treatment_row") if c.row is None else
+                        FAILURES.index("missing_control_row") if c.base is None else 0
+                        for c in comparisons], dtype=np.int8)
+    failure[complete] = eff.failure
+    figures = _figures(len(comparisons), complete, failure, test,
+                       np.array(family, dtype=int), options)
+    return Analysis(_results(rows, comparisons, moments, failure, figures, options), srm)
 
 
-def sample_ratio(rows: list[MetricRow], weights: Sequence[float] | None = None) -> SrmResult:
+def _figures(size: int, complete: np.ndarray, failure: np.ndarray, test: TestResult,
+             family: np.ndarray, options: Options) -> dict[str, np.ndarray | None]:
+    """Every reported figure per comparison (NaN where there is none), and `significant`."""
+    ok = failure == 0
+
+    def spread(values):
+        if values is None:
+            return None
+        out = np.full(size, np.nan)
+        out[complete] = values
+        out[~ok] = np.nan
+        return out
+
+    figures = {name: spread(getattr(test, name)) for name in (
+        "estimate", "ci_low", "ci_high", "p_value", "chance_to_win", "risk_control",
+        "risk_treatment")}
+    p, ctw = figures["p_value"], figures["chance_to_win"]
+    figures["adjusted_p_value"] = None
+    if p is not None and options.correction != "none":
+        adjusted = np.full(size, np.nan)
+        adjusted[ok] = adjust(p[ok], family[ok], options.correction)
+        figures["adjusted_p_value"] = adjusted
+    with np.errstate(invalid="ignore"):
+        if ctw is not None:
+            significant = (ctw > 1 - options.alpha / 2) | (ctw < options.alpha / 2)
+        else:
+            used = figures["adjusted_p_value"] if figures["adjusted_p_value"] is not None else p
+            significant = used < options.alpha
+    figures["significant"] = significant & ok
+    return figures
+
+
+def sample_ratio(rows: list[MetricRow], weights: Weights | None = None) -> SrmResult:
     """The SRM check of one experiment's rows on their own: it stays meaningful when the
     metrics cannot be analysed (an arm with 0 users is the clearest mismatch of all)."""
     variants = list(dict.fromkeys(r.variant for r in rows))
     if len(variants) < 2:
         raise StatsError("a sample-ratio check needs at least two variants")
-    return _srm(rows[0].experiment, rows, control_of(variants), variants, weights)
+    return srm_test(*_srm_inputs(rows[0].experiment, rows, variants, weights))
 
 
-def _srm(experiment, rows, control, variants, weights) -> SrmResult:
+def _srm_inputs(experiment, rows, variants, weights) -> tuple[list, list | None, list]:
+    """Users per variant, planned weights and names, in the order variants first appear."""
     users: dict[str, float] = {}
     for r in rows:
         users.setdefault(r.variant, r.users)
-    ordered = [control] + [v for v in variants if v != control]
-    if weights is not None and len(weights) != len(ordered):
-        raise StatsError(f"{_name(experiment)}{len(weights)} weights given for {len(ordered)} "
-                         f"variants ({', '.join(ordered)}); give one weight per variant")
-    return srm_test([users[v] for v in ordered], weights)
+    return [users[v] for v in variants], planned_weights(variants, weights, experiment), variants
 
 
-def _column(values) -> list:
+def _column(values, size: int) -> list:
     """A numpy column as Python floats, with inf/NaN as None (JSON null)."""
     if values is None:
-        return []
+        return [None] * size
     array = np.asarray(values, dtype=float)
     return [v if f else None for v, f in zip(array.tolist(), np.isfinite(array).tolist(),
                                              strict=True)]
 
 
-def _results(pairs, control: Moments, treatment: Moments, test, adjusted, options) -> list:
-    size = len(pairs)
-    p = _column(test.p_value) or [None] * size
-    adj = _column(adjusted) if adjusted is not None and options.correction != "none" else [
-        None] * size
-    ctw = _column(test.chance_to_win) or [None] * size
-    risk_c, risk_t = _column(test.risk_control), _column(test.risk_treatment)
-    columns = zip(pairs, _column(treatment.mean), _column(control.mean), _column(test.estimate),
-                  _column(test.ci_low), _column(test.ci_high), p, adj, ctw, strict=True)
+def _results(rows, comparisons, moments: Moments, failure, figures, options) -> list[dict]:
+    size = len(comparisons)
+    columns = {name: _column(figures[name], size) for name in (
+        "estimate", "ci_low", "ci_high", "p_value", "adjusted_p_value", "chance_to_win",
+        "risk_control", "risk_treatment")}
+    significant = figures["significant"].tolist()
+    means = moments.mean.tolist()
     out = []
-    for k, ((base, row), mean, control_mean, estimate, low, high, p_k, adj_k, ctw_k) in \
-            enumerate(columns):
-        if ctw_k is not None:
-            significant = ctw_k > 1 - options.alpha / 2 or ctw_k < options.alpha / 2
-            risk = {"control": risk_c[k], "treatment": risk_t[k]}
-        else:
-            significant = (adj_k if options.correction != "none" else p_k) < options.alpha
-            risk = None
+    for k, c in enumerate(comparisons):
+        base = rows[c.base] if c.base is not None else None
+        row = rows[c.row] if c.row is not None else None
+        code = FAILURES[failure[k]]
+        risk = None
+        if columns["risk_control"][k] is not None:
+            risk = {"control": columns["risk_control"][k],
+                    "treatment": columns["risk_treatment"][k]}
         out.append({
-            "experiment": row.experiment or None, "metric": row.metric, "kind": row.kind,
-            "variant": row.variant, "control": base.variant, "users": int(row.users),
-            "control_users": int(base.users), "mean": mean, "control_mean": control_mean,
-            "difference": options.difference, "estimate": estimate, "ci_low": low,
-            "ci_high": high, "p_value": p_k, "adjusted_p_value": adj_k, "chance_to_win": ctw_k,
-            "risk": risk, "significant": bool(significant)})
+            "experiment": (row or base).experiment or None, "metric": c.metric,
+            "kind": (row or base).kind, "variant": c.variant, "control": c.control,
+            "users": int(row.users) if row else None,
+            "control_users": int(base.users) if base else None,
+            "mean": means[c.row] if row else None,
+            "control_mean": means[c.base] if base else None,
+            "difference": options.difference, "estimate": columns["estimate"][k],
+            "ci_low": columns["ci_low"][k], "ci_high": columns["ci_high"][k],
+            "p_value": columns["p_value"][k], "adjusted_p_value": columns["adjusted_p_value"][k],
+            "chance_to_win": columns["chance_to_win"][k], "risk": risk,
+            "significant": bool(significant[k]),
+            "error": None if code is None else {"code": code, "message": _failure_message(
+                code, c, base, row, moments)}})
     return out
+
+
+def _failure_message(code: str, c: _Comparison, base: MetricRow | None, row: MetricRow | None,
+                     moments: Moments) -> str:
+    """A true sentence, for a person, on why this comparison has no figures."""
+    control, variant = f"'{c.control}'", f"'{c.variant}'"
+    if code == "missing_treatment_row":
+        return (f"the results have a row for the control {control} but none for {variant} on "
+                f"this metric; add the {variant} row to compare them")
+    if code == "missing_control_row":
+        return (f"the results have a row for {variant} but none for the control {control} on "
+                "this metric; add the control's row to compare them")
+    proportion = base.kind == "proportion"
+    mc, mt = moments.mean[c.base], moments.mean[c.row]
+    if code == "zero_control_mean":
+        what = (f"no user in the control {control} converted (0 of {base.users:,.0f})"
+                if proportion else f"the control {control} has a mean of 0")
+        return f"{what}, so a relative lift is undefined; use the absolute difference instead"
+    if code == "zero_treatment_values":
+        what = (f"no user in {variant} converted (0 of {row.users:,.0f}) while some in "
+                f"{control} did" if proportion else
+                f"every user in {variant} has the value 0 while {control} varies")
+        return (f"{what}, so the relative lift is -100% with no spread to test it; use the "
+                "absolute difference instead")
+    if moments.var[c.base] > 0 or moments.var[c.row] > 0:
+        return ("after the CUPED adjustment no variation is left in either arm (the "
+                "pre-period explains it all), so there is nothing to test")
+    if proportion:
+        return (f"{control} converted {mc:.0%} of its users and {variant} {mt:.0%}, so within "
+                "each arm every user has the same outcome: there is no variation to test")
+    return (f"every user in {control} has the value {mc:g} and every user in {variant} the "
+            f"value {mt:g}: with no variation within either arm there is nothing to test")

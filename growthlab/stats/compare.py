@@ -6,7 +6,6 @@ Formulas follow GrowthBook's gbstats so numbers agree with that engine.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -14,22 +13,28 @@ import numpy as np
 from scipy import stats as sps
 
 from growthlab.errors import StatsError
-from growthlab.stats.moments import Moments, _fail, _labels
+from growthlab.stats.moments import Moments
 
 Difference = Literal["relative", "absolute"]
 Alternative = Literal["two-sided", "greater", "less"]
 Method = Literal["frequentist", "bayesian", "sequential"]
 DEFAULT_N_STAR = 5000.0
+FAILURES = (None, "no_variance", "zero_treatment_values", "zero_control_mean")
 
 
 @dataclass(frozen=True)
 class Effect:
-    """Point estimate of the treatment effect, its variance and Welch degrees of freedom."""
+    """Point estimate of the treatment effect, its variance and Welch degrees of freedom.
+
+    `failure` holds, per comparison, 0 or the index in FAILURES of why it cannot be
+    computed; such entries carry harmless placeholder figures that are never reported.
+    """
 
     estimate: np.ndarray
     variance: np.ndarray
     dof: np.ndarray
     n_total: np.ndarray
+    failure: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -44,28 +49,34 @@ class TestResult:
     risk_treatment: np.ndarray | None = None
 
 
-def effect(control: Moments, treatment: Moments, difference: Difference = "relative",
-           labels: Sequence[str] | None = None) -> Effect:
-    """Lift (delta-method variance) or absolute difference of treatment over control."""
-    names = _labels(labels, control.n.size)
+def effect(control: Moments, treatment: Moments,
+           difference: Difference = "relative") -> Effect:
+    """Lift or absolute difference of treatment over control (gbstats' formulas).
+
+    The relative lift is the difference of (possibly CUPED-adjusted) means over the
+    unadjusted control mean, with a delta-method variance.
+    """
     mc, vc, nc = control.mean, control.var, control.n
     mt, vt, nt = treatment.mean, treatment.var, treatment.n
+    base, treated = control.unadjusted_mean, treatment.unadjusted_mean
+    failure = np.zeros(nc.size, dtype=np.int8)
+    failure[(vc <= 0) & (vt <= 0)] = FAILURES.index("no_variance")
     if difference == "relative":
-        _fail(mc == 0, names, "control mean is 0, so a relative lift is undefined; "
-                              "use --difference absolute")
-        safe = np.where(mc == 0, 1.0, mc)
-        estimate = mt / safe - 1
-        variance = vt / (safe**2 * nt) + vc * mt**2 / (safe**4 * nc)
+        failure[(vt <= 0) & (treated == 0) & (vc > 0)] = FAILURES.index("zero_treatment_values")
+        failure[base == 0] = FAILURES.index("zero_control_mean")
+        safe = np.where(base == 0, 1.0, base)
+        estimate = (mt - mc) / safe
+        variance = vt / (safe**2 * nt) + vc * treated**2 / (safe**4 * nc)
     elif difference == "absolute":
         estimate = mt - mc
         variance = vt / nt + vc / nc
     else:
         raise StatsError(f"difference must be 'relative' or 'absolute', not {difference!r}")
-    _fail(variance <= 0, names, "no variation in either arm (every user has the same value), "
-                                "so there is nothing to test")
-    a, b = vc / nc, vt / nt
+    failed = failure > 0
+    variance = np.where(failed, 1.0, variance)
+    a, b = np.where(failed, 1.0, vc / nc), np.where(failed, 1.0, vt / nt)
     dof = (a + b) ** 2 / (a**2 / (nc - 1) + b**2 / (nt - 1))
-    return Effect(estimate, variance, dof, nc + nt)
+    return Effect(np.where(failed, 0.0, estimate), variance, dof, nc + nt, failure)
 
 
 def _check_alpha(alpha: float) -> None:

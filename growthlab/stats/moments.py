@@ -15,11 +15,20 @@ from growthlab.errors import StatsError
 
 @dataclass(frozen=True)
 class Moments:
-    """Per-arm sample size, mean and (unbiased) variance of the per-user metric."""
+    """Per-arm sample size, mean and (unbiased) variance of the per-user metric.
+
+    After CUPED, `mean` and `var` are the regression-adjusted figures and `unadjusted_mean`
+    keeps the plain mean (a relative lift is over the plain control mean, as in gbstats).
+    """
 
     n: np.ndarray
     mean: np.ndarray
     var: np.ndarray
+    unadjusted_mean: np.ndarray | None = None
+
+    def __post_init__(self):
+        if self.unadjusted_mean is None:
+            object.__setattr__(self, "unadjusted_mean", self.mean)
 
 
 def _arr(x) -> np.ndarray:
@@ -68,30 +77,56 @@ def mean_moments(users, total, sum_squares, labels: Sequence[str] | None = None)
 
 
 def cuped_adjust(control: Moments, treatment: Moments, pre: dict[str, np.ndarray],
-                 labels: Sequence[str] | None = None) -> tuple[Moments, Moments]:
-    """CUPED: remove the part of each arm's variance explained by the pre-period metric.
+                 labels: Sequence[Sequence[str]] | None = None) -> tuple[Moments, Moments]:
+    """CUPED as gbstats' regression adjustment: one theta pooled over both arms.
 
-    `pre` holds, per arm ('c' and 't'), arrays pre_sum, pre_sum_squares, sum_product, sum.
-    theta is pooled over both arms (minimises the variance of the difference).
+    `pre` holds, per arm ('c' and 't'), arrays sum_squares, pre_sum, pre_sum_squares and
+    sum_product; `labels` names each pair's control and treatment rows for error messages.
+    theta = covariance(post, pre) / variance(pre) over both arms' users taken together
+    (0 when either is constant), each arm's mean becomes mean - theta * pre mean and its
+    variance var + theta^2 var(pre) - 2 theta cov(post, pre).
     """
-    names = _labels(labels, control.n.size)
+    names = labels or [_labels(None, control.n.size)] * 2
     arms = []
-    for arm, m in (("c", control), ("t", treatment)):
-        n = m.n
-        x_sum, x_ss = pre[f"{arm}_pre_sum"], pre[f"{arm}_pre_sum_squares"]
-        xy = pre[f"{arm}_sum_product"]
-        y_sum = m.mean * n
-        var_x = (x_ss - x_sum * x_sum / n) / (n - 1)
-        _fail(var_x < -1e-9 * np.maximum(x_ss / (n - 1), 1.0), names,
-              "negative pre-period variance: check pre_sum_squares")
-        cov = (xy - x_sum * y_sum / n) / (n - 1)
-        arms.append((n, x_sum / n, np.maximum(var_x, 0.0), cov))
-    (nc, mxc, vxc, covc), (nt, mxt, vxt, covt) = arms
-    denom = vxc / nc + vxt / nt
-    theta = np.divide(covc / nc + covt / nt, denom, out=np.zeros_like(denom), where=denom > 0)
-    pooled_x = (mxc * nc + mxt * nt) / (nc + nt)
+    for arm, m, arm_names in (("c", control, names[0]), ("t", treatment, names[1])):
+        x_sum, x_ss, xy = pre[f"{arm}_pre_sum"], pre[f"{arm}_pre_sum_squares"], pre[
+            f"{arm}_sum_product"]
+        arms.append(_pre_period(m, x_sum, x_ss, xy, arm_names))
+    (c_x, c_vx, c_cov), (t_x, t_vx, t_cov) = arms
+    theta = _pooled_theta(control, treatment, pre)
     adjusted = []
-    for m, mx, vx, cov in ((control, mxc, vxc, covc), (treatment, mxt, vxt, covt)):
-        var = np.maximum(m.var + theta**2 * vx - 2 * theta * cov, 0.0)
-        adjusted.append(Moments(m.n, m.mean - theta * (mx - pooled_x), var))
+    for m, x_sum, var_x, cov in ((control, c_x, c_vx, c_cov), (treatment, t_x, t_vx, t_cov)):
+        var = np.maximum(m.var + theta**2 * var_x - 2 * theta * cov, 0.0)
+        adjusted.append(Moments(m.n, m.mean - theta * x_sum / m.n, var, m.mean))
     return adjusted[0], adjusted[1]
+
+
+def _pre_period(m: Moments, x_sum, x_ss, xy, names) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(pre_sum, pre-period variance, covariance with the metric) of one arm, checked."""
+    n = m.n
+    var_x = (x_ss - x_sum * x_sum / n) / (n - 1)
+    tolerance = 1e-9 * np.maximum(x_ss / (n - 1), 1.0)
+    _fail(var_x < -tolerance, names,
+          "pre_sum_squares is smaller than pre_sum^2 / users, which no data can give; "
+          "check the CUPED columns")
+    var_x = np.maximum(var_x, 0.0)
+    cov = (xy - x_sum * m.mean) / (n - 1)
+    rounding = 1e-9 * (np.abs(xy) + np.abs(x_sum * m.mean)) / (n - 1)
+    _fail(np.abs(cov) > np.sqrt(var_x * m.var) * (1 + 1e-9) + rounding, names,
+          "sum_product is inconsistent with the other columns (it implies a correlation "
+          "between the metric and its pre-period beyond -1..1); check the CUPED columns")
+    return x_sum, var_x, cov
+
+
+def _pooled_theta(control: Moments, treatment: Moments, pre: dict[str, np.ndarray]):
+    n = control.n + treatment.n
+    y_sum = control.mean * control.n + treatment.mean * treatment.n
+    y_ss = pre["c_sum_squares"] + pre["t_sum_squares"]
+    x_sum = pre["c_pre_sum"] + pre["t_pre_sum"]
+    x_ss = pre["c_pre_sum_squares"] + pre["t_pre_sum_squares"]
+    xy = pre["c_sum_product"] + pre["t_sum_product"]
+    var_x = (x_ss - x_sum**2 / n) / (n - 1)
+    var_y = (y_ss - y_sum**2 / n) / (n - 1)
+    cov = (xy - x_sum * y_sum / n) / (n - 1)
+    usable = (var_x > 0) & (var_y > 0)
+    return np.divide(cov, var_x, out=np.zeros_like(cov), where=usable)

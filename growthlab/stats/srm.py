@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import stats as sps
@@ -19,32 +19,53 @@ class SrmResult:
     flagged: bool
     users: list[int]
     expected_weights: list[float]
+    variants: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {"p_value": self.p_value, "flagged": self.flagged, "users": self.users,
-                "expected_weights": self.expected_weights}
+                "expected_weights": self.expected_weights, "variants": self.variants}
 
 
-def srm_test(users: Sequence[int], weights: Sequence[float] | None = None) -> SrmResult:
+def srm_test(users: Sequence[int], weights: Sequence[float] | None = None,
+             variants: Sequence[str] = ()) -> SrmResult:
     """Chi-square goodness of fit of users per variant against planned weights.
 
-    An arm with 0 users is a (maximal) mismatch, not an error.
+    `variants` names the entries of `users` and `weights`, in the same order. An arm with
+    0 users is a (maximal) mismatch, not an error.
     """
-    counts = np.asarray(users, dtype=float)
-    if counts.size < 2:
+    return srm_tests([users], [weights], [variants])[0]
+
+
+def srm_tests(users: Sequence[Sequence[int]], weights: Sequence[Sequence[float] | None],
+              variants: Sequence[Sequence[str]]) -> list[SrmResult]:
+    """srm_test for many experiments, with one chi-square call for all of them."""
+    statistics, dofs, parts = [], [], []
+    for counts, planned in zip(users, weights, strict=True):
+        counts = [float(c) for c in counts]
+        shares = _shares(len(counts), planned)
+        if any(c < 0 for c in counts):
+            raise StatsError("users per variant cannot be negative")
+        total = sum(counts)
+        if total == 0:
+            raise StatsError("no users in any variant: nothing to check yet")
+        statistics.append(sum((c - total * w) ** 2 / (total * w)
+                              for c, w in zip(counts, shares, strict=True)))
+        dofs.append(len(counts) - 1)
+        parts.append(([int(c) for c in counts], shares))
+    p_values = sps.chi2.sf(np.array(statistics, dtype=float), np.array(dofs)).tolist()
+    return [SrmResult(p, p < SRM_THRESHOLD, counts, shares, list(names))
+            for p, (counts, shares), names in zip(p_values, parts, variants, strict=True)]
+
+
+def _shares(size: int, weights: Sequence[float] | None) -> list[float]:
+    if size < 2:
         raise StatsError("a sample-ratio check needs at least two variants")
-    if (counts < 0).any():
-        raise StatsError("users per variant cannot be negative")
-    w = np.full(counts.size, 1.0 / counts.size) if weights is None else np.asarray(weights, float)
-    if w.size != counts.size:
-        raise StatsError(f"{w.size} weights given for {counts.size} variants; give one per variant")
-    if (w <= 0).any():
+    if weights is None:
+        return [1.0 / size] * size
+    if len(weights) != size:
+        raise StatsError(f"{len(weights)} weights given for {size} variants; give one per "
+                         "variant")
+    if any(w <= 0 for w in weights):
         raise StatsError("planned weights must all be positive")
-    w = w / w.sum()
-    total = counts.sum()
-    if total == 0:
-        raise StatsError("no users in any variant: nothing to check yet")
-    expected = total * w
-    chi2 = float(((counts - expected) ** 2 / expected).sum())
-    p = float(sps.chi2.sf(chi2, counts.size - 1))
-    return SrmResult(p, p < SRM_THRESHOLD, [int(c) for c in counts], [float(x) for x in w])
+    total = float(sum(weights))
+    return [float(w) / total for w in weights]
