@@ -6,6 +6,8 @@ from datetime import date
 
 import plotly.graph_objects as go
 
+from growthlab.report import direction
+
 STATUS_COLOURS = {"on track": "#2e7d32", "at risk": "#f9a825", "off track": "#c62828"}
 WIN, LOSS, NEUTRAL, GAP = "#2e7d32", "#c62828", "#78909c", "#c62828"
 _LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), template="plotly_white")
@@ -19,7 +21,7 @@ def forest(results: list[dict], names: dict[str, str] | None = None) -> go.Figur
     labels = [f"{names.get(r['metric'], r['metric'])} · {r['variant']}" for r in results]
     number = ".1%" if relative else ".4g"
     for r, label in zip(results, labels, strict=True):
-        colour = NEUTRAL if not r["significant"] else (WIN if r["estimate"] > 0 else LOSS)
+        colour = NEUTRAL if not r["significant"] else (WIN if direction(r) > 0 else LOSS)
         low = r["ci_low"] if r["ci_low"] is not None else r["estimate"]
         high = r["ci_high"] if r["ci_high"] is not None else r["estimate"]
         fig.add_trace(go.Scatter(

@@ -360,3 +360,12 @@ def test_the_results_table_reads_like_the_sentences():
     assert (rows[0]["lift"], rows[0]["CI low"], rows[0]["CI high"]) == (0.5, 0.4, 0.6)
     assert rows[1]["difference"] == pytest.approx(2.1) and rows[1]["unit"] == "pp"
     assert rows[2]["lift"] is None and rows[2]["significant"] == "could not compute"
+
+
+def test_the_forest_chart_colours_a_negative_metric_that_rose_as_a_win():
+    from growthlab import charts
+    from growthlab.stats import MetricRow, analyze
+
+    rows = [MetricRow("net", "control", 100, sum=-1000, sum_squares=10400),
+            MetricRow("net", "treatment", 100, sum=-500, sum_squares=2900)]
+    assert charts.forest(analyze(rows).results).data[0].marker.color == charts.WIN
