@@ -11,7 +11,16 @@ from pathlib import Path
 
 from growthlab.errors import InputError
 from growthlab.kpis.milestones import Milestone, validate
-from growthlab.kpis.rules import And, Compare, Node, Not, Or, Reached, events_in
+from growthlab.kpis.rules import (
+    And,
+    Compare,
+    Node,
+    Not,
+    Reached,
+    at_least_once_groups,
+    dependencies,
+    events_in,
+)
 
 MEMORY_LIMIT = "1GB"
 EVENT_COLUMNS = ("user_id", "event", "timestamp")
@@ -168,46 +177,76 @@ class _Compiler:
 
     count(E) columns aggregate raw events; days(E) columns aggregate one row per user, event
     and UTC day (its first timestamp), which avoids COUNT(DISTINCT) over raw events.
+    reached(K) reads K's computed flag column, so a chain of reached() stays linear.
     """
 
     def __init__(self, milestones: list[Milestone], trees: dict[str, Node]):
-        self.by_key = {m.key: m for m in milestones}
+        self.index = {m.key: i for i, m in enumerate(milestones)}
         self.trees = trees
         self.columns: dict[tuple, str] = {}
         self.sql = {"count": [], "days": []}
         self.params: dict[str, list] = {"count": [], "days": []}
+        self.flags = [self.expr(trees[m.key], m.window_days) for m in milestones]
 
-    def column(self, func: str, event: str, window: int | None) -> str:
-        key = (func, event, window)
+    def column(self, func: str, events: tuple[str, ...], window: int | None) -> str:
+        key = (func, events, window)
         if key not in self.columns:
             alias = f"c{len(self.columns)}"
             self.columns[key] = alias
             source, time_column = ("e", "timestamp") if func == "count" else ("d", "first_ts")
-            condition = f"{source}.event = ?"
-            self.params[func].append(event)
+            condition = f"{source}.event IN ({_in_list(events)})"
+            self.params[func].extend(events)
             if window is not None:
                 condition += f" AND {source}.{time_column} < s.t0 + to_days(CAST(? AS INTEGER))"
                 self.params[func].append(window)
             self.sql[func].append(f"count(*) FILTER (WHERE {condition}) AS {alias}")
         return self.columns[key]
 
-    def flag(self, key: str) -> str:
-        return self.expr(self.trees[key], self.by_key[key].window_days)
-
     def expr(self, node: Node, window: int | None) -> str:
         if isinstance(node, Compare):
-            return f"coalesce({self.column(node.func, node.event, window)}, 0) {node.op} " \
+            return f"coalesce({self.column(node.func, (node.event,), window)}, 0) {node.op} " \
                    f"{int(node.value)}"
         if isinstance(node, Reached):
-            return f"({self.flag(node.key)})"
+            return f"m{self.index[node.key]}"
         if isinstance(node, Not):
             return f"NOT ({self.expr(node.item, window)})"
-        joiner = " AND " if isinstance(node, And) else " OR "
-        assert isinstance(node, And | Or)
-        return "(" + joiner.join(self.expr(n, window) for n in node.items) + ")"
+        if isinstance(node, And):
+            return "(" + " AND ".join(self.expr(n, window) for n in node.items) + ")"
+        groups, others = at_least_once_groups(node.items)
+        parts = [f"coalesce({self.column(func, events, window)}, 0) > 0"
+                 for func, events in groups.items()]
+        return "(" + " OR ".join(parts + [self.expr(n, window) for n in others]) + ")"
+
+    def levels(self) -> list[list[int]]:
+        """Milestone indexes by reached() depth: a level's flags read only earlier levels."""
+        depth: dict[str, int] = {}
+
+        def level(key: str) -> int:
+            if key not in depth:
+                depth[key] = 1 + max((level(d) for d in dependencies(self.trees[key])),
+                                     default=-1)
+            return depth[key]
+
+        levels: list[list[int]] = [[] for _ in range(1 + max(map(level, self.index)))]
+        for key, i in self.index.items():
+            levels[depth[key]].append(i)
+        return levels
+
+    def flags_sql(self, source: str) -> str:
+        """CTEs ending in `flags`, the source's columns then m0..mk.
+
+        Levels are materialised: inlined, DuckDB would expand each reached() again.
+        """
+        ctes = []
+        for n, level in enumerate(self.levels()):
+            columns = ", ".join(f"({self.flags[i]}) AS m{i}" for i in level)
+            ctes.append(f"flags_{n} AS MATERIALIZED (SELECT *, {columns} FROM {source})")
+            source = f"flags_{n}"
+        order = ", ".join(f"m{i}" for i in range(len(self.flags)))
+        return ", ".join(ctes) + f", flags AS (SELECT * EXCLUDE ({order}), {order} FROM {source})"
 
     def events_of(self, func: str) -> list[str]:
-        return sorted({event for f, event, _ in self.columns if f == func})
+        return sorted({event for f, events, _ in self.columns if f == func for event in events})
 
 
 def _in_list(names: list[str]) -> str:
@@ -218,7 +257,6 @@ def _flags_query(milestones, events_sql, events_params, starts_sql, starts_param
                  *, after_start: bool, extra_start_columns: str = "") -> tuple[str, list]:
     """SQL ending in CTE `flags`: one row per user with t0 and boolean m0..mk."""
     compiler = _Compiler(milestones, validate(milestones))
-    flags = [f"({compiler.flag(m.key)}) AS m{i}" for i, m in enumerate(milestones)]
     join = "e.user_id = s.user_id" + (" AND e.timestamp >= s.t0" if after_start else "")
     counted, daily = compiler.events_of("count"), compiler.events_of("days")
     counts = ", ".join(compiler.sql["count"]) or "0 AS c_none"
@@ -244,7 +282,7 @@ def _flags_query(milestones, events_sql, events_params, starts_sql, starts_param
                 "LEFT JOIN per_user_days pd USING (user_id))")
         params += daily + compiler.params["days"]
         source = "joined"
-    sql += f", flags AS (SELECT *, {', '.join(flags)} FROM {source})"
+    sql += ", " + compiler.flags_sql(source)
     return sql, params
 
 
