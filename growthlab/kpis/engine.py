@@ -6,6 +6,8 @@ files). Nothing is copied: every query reads the files where they are.
 
 from __future__ import annotations
 
+import csv
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +27,10 @@ from growthlab.kpis.rules import (
 MEMORY_LIMIT = "1GB"
 EVENT_COLUMNS = ("user_id", "event", "timestamp")
 ASSIGNMENT_COLUMNS = ("user_id", "experiment", "variant", "assigned_at")
+FIRST_YEAR, LAST_YEAR = 1900, 2199
+# A clock time followed by a UTC offset; real offsets run from -12:00 to +14:00.
+_OFFSET = r"\d:\d\d(:\d\d(\.\d*)?)?\s*[+-]\d"
+_REAL_OFFSET = r"\d:\d\d(:\d\d(\.\d*)?)?\s*[+-]((0\d|1[0-3])(:?[0-5]\d)?|14(:?00)?)$"
 
 
 def connect(memory_limit: str = MEMORY_LIMIT):
@@ -61,7 +67,9 @@ class Source:
 
     def raw_sql(self) -> tuple[str, list]:
         if self.fmt == "csv":
-            return "read_csv(?, all_varchar = true, header = true)", [self.files[0]]
+            # Quotes as RFC 4180 says: left to the sniffer, an unclosed one is read as text.
+            return ("read_csv(?, all_varchar = true, header = true, quote = '\"', "
+                    "escape = '\"')"), [self.files[0]]
         return "read_parquet(?)", [list(self.files)]
 
     def columns(self, con) -> dict[str, str]:
@@ -69,14 +77,21 @@ class Source:
         try:
             rows = con.execute(f"DESCRIBE SELECT * FROM {sql}", params).fetchall()
         except Exception as exc:  # duckdb raises many types for unreadable files
-            raise InputError(f"cannot read as {self.fmt.upper()}: {_first_line(exc)}",
-                             source=str(self.path)) from None
+            raise self.unreadable(exc) from None
         return {r[0].lower(): r[1] for r in rows}
+
+    def unreadable(self, exc: Exception) -> InputError:
+        """The error for a file DuckDB cannot read; for CSV, the line that breaks it if found."""
+        found = _csv_problem(self.path) if self.fmt == "csv" else None
+        return found or InputError(f"cannot read as {self.fmt.upper()}: {_first_line(exc)}",
+                                   source=str(self.path))
 
     def select(self, con, required: tuple[str, ...], time_column: str) -> tuple[str, list]:
         """SQL selecting the required columns with text ids and a UTC TIMESTAMP."""
         columns = self.columns(con)
         missing = [c for c in required if c not in columns]
+        if missing and self.fmt == "csv" and (found := _csv_problem(self.path)):
+            raise found
         if missing:
             raise InputError(f"missing column(s) {', '.join(missing)}; found "
                              f"{', '.join(columns) or 'none'}", source=str(self.path), line=1)
@@ -95,7 +110,45 @@ def _timestamp_sql(column: str, duck_type: str) -> str:
         return f"CAST({column} AS TIMESTAMP)"
     if duck_type.startswith("TIMESTAMP"):
         return column
-    return f"CAST(try_cast({column} AS TIMESTAMPTZ) AS TIMESTAMP)"
+    if duck_type != "VARCHAR":
+        return f"CAST(try_cast({column} AS TIMESTAMPTZ) AS TIMESTAMP)"
+    return (f"CASE WHEN regexp_matches({column}, '{_OFFSET}') AND NOT "
+            f"regexp_matches({column}, '{_REAL_OFFSET}') THEN NULL "
+            f"ELSE CAST(try_cast({column} AS TIMESTAMPTZ) AS TIMESTAMP) END")
+
+
+def _csv_problem(path: Path) -> InputError | None:
+    """The first line that is not UTF-8 or leaves a quote open, naming line and column."""
+    header: list[str] = []
+    with open(path, "rb") as f:
+        for number, raw in enumerate(f, start=1):
+            try:
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                return InputError(f"not UTF-8 text (byte {exc.start + 1} of the line); save "
+                                  "the file as UTF-8", source=str(path), line=number)
+            if number == 1:
+                delimiter = next((d for d in ",;\t" if d in line), ",")
+                header = [h.strip().lower() for h in next(csv.reader([line], delimiter=delimiter))]
+            if line.count('"') % 2:
+                field = _unclosed_field(line, delimiter)
+                column = header[field] if field < len(header) else field + 1
+                return InputError('a quote (") opens here and is not closed on its line; close '
+                                  'it, or write a quote inside a value as ""', source=str(path),
+                                  line=number, column=column)
+    return None
+
+
+def _unclosed_field(line: str, delimiter: str) -> int:
+    field = opened = 0
+    quoted = False
+    for char in line:
+        if char == '"':
+            quoted = not quoted
+            opened = field
+        elif char == delimiter and not quoted:
+            field += 1
+    return opened
 
 
 def _first_line(exc: Exception) -> str:
@@ -117,13 +170,18 @@ def check_events(path: str | Path, con=None) -> EventsInfo:
     source = Source.of(path)
     sql, params = source.select(con, EVENT_COLUMNS, "timestamp")
     _check_rows(con, source, EVENT_COLUMNS, "timestamp")
-    rows, users, first, last = con.execute(
-        f"SELECT count(*), count(DISTINCT user_id), min(timestamp), max(timestamp) FROM ({sql})",
-        params).fetchone()
+    import duckdb
+
+    try:
+        rows, users, first, last = con.execute(
+            f"SELECT count(*), count(DISTINCT user_id), min(timestamp), max(timestamp) "
+            f"FROM ({sql})", params).fetchone()
+        counts = dict(con.execute(f"SELECT event, count(*) FROM ({sql}) GROUP BY 1 "
+                                  "ORDER BY 2 DESC", params).fetchall())
+    except duckdb.Error as exc:
+        raise source.unreadable(exc) from None
     if rows == 0:
         raise InputError("has a header but no events", source=str(source.path))
-    counts = dict(con.execute(f"SELECT event, count(*) FROM ({sql}) GROUP BY 1 ORDER BY 2 DESC",
-                              params).fetchall())
     return EventsInfo(rows, users, counts, _iso(first), _iso(last))
 
 
@@ -141,19 +199,25 @@ def check_assignments(path: str | Path, con=None) -> dict[str, int]:
 
 
 def _check_rows(con, source: Source, required: tuple[str, ...], time_column: str) -> None:
-    """Raise on the first row with an empty id or an unparseable timestamp, naming its line."""
+    """Raise on the first row with an empty id or a bad timestamp, naming its line."""
     columns = source.columns(con)
     raw_sql, params = source.raw_sql()
     texts = ", ".join(f"CAST({c} AS VARCHAR) AS {c}" for c in required)
     parsed = _timestamp_sql(time_column, columns[time_column])
     empty = " OR ".join(f"{c} IS NULL OR {c} = ''" for c in required if c != time_column)
+    years = (f"parsed < TIMESTAMP '{FIRST_YEAR}-01-01' OR "
+             f"parsed >= TIMESTAMP '{LAST_YEAR + 1}-01-01'")
+    # Damaged Parquet statistics would let DuckDB rule out the very rows this looks for.
+    con.execute("SET disabled_optimizers = 'statistics_propagation'")
     try:
         bad = con.execute(
             f"SELECT * FROM (SELECT row_number() OVER () AS line, {texts}, {parsed} AS parsed "
-            f"FROM {raw_sql}) WHERE {empty} OR parsed IS NULL ORDER BY line LIMIT 1",
+            f"FROM {raw_sql}) WHERE {empty} OR parsed IS NULL OR {years} ORDER BY line LIMIT 1",
             params).fetchone()
     except Exception as exc:  # duckdb raises many types for unreadable files
-        raise InputError(f"cannot read: {_first_line(exc)}", source=str(source.path)) from None
+        raise source.unreadable(exc) from None
+    finally:
+        con.execute("RESET disabled_optimizers")
     if bad is None:
         return
     values = dict(zip(required, bad[1:-1], strict=True))
@@ -164,8 +228,14 @@ def _check_rows(con, source: Source, required: tuple[str, ...], time_column: str
     for c in required:
         if not values[c]:
             raise InputError(f"{c} is empty", column=c, **where)
-    raise InputError(f"{values[time_column]!r} is not a timestamp; use ISO 8601 such as "
-                     "2024-03-01T09:30:00Z", column=time_column, **where)
+    text = values[time_column]
+    if re.search(_OFFSET, text) and not re.search(_REAL_OFFSET, text):
+        problem = "has a UTC offset that does not exist (they run from -12:00 to +14:00)"
+    elif bad[-1] is not None:
+        problem = f"is outside the years {FIRST_YEAR} to {LAST_YEAR}"
+    else:
+        problem = "is not a timestamp; use ISO 8601 such as 2024-03-01T09:30:00Z"
+    raise InputError(f"{text!r} {problem}", column=time_column, **where)
 
 
 def _iso(value) -> str | None:

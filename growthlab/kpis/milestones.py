@@ -137,7 +137,9 @@ def parse_milestones_toml(text: str, source: str = "milestones.toml") -> list[Mi
         for field in ("key", "name", "rule"):
             if not isinstance(entry.get(field), str):
                 raise InputError("is missing or not text", source=where, field=field)
-        milestones.append(Milestone(entry["key"], entry["name"], str(entry.get("phase", "")),
+        if not isinstance(entry.get("phase", ""), str):
+            raise InputError("is not text", source=where, field="phase")
+        milestones.append(Milestone(entry["key"], entry["name"], entry.get("phase", ""),
                                     entry["rule"], entry.get("window_days"),
                                     entry.get("success_moment")))
     validate(milestones, source)
