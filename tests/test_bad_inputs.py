@@ -124,6 +124,7 @@ def test_extreme_numbers_print_nothing_but_an_error_line(name):
 @pytest.mark.parametrize("text,line,column", [
     ("u1,x,2026-01-01T10:00:00\nu2,x,2026-01-02T10:00:00+25:00\n", 3, "timestamp"),
     ("u1,x,2026-01-01T10:00:00-14:30\n", 2, "timestamp"),
+    ("u1,x,2026-01-01T10:00:00\nu2,x,2026-01-01 10:00:00 -1300\n", 3, "timestamp"),
     ('u1,x,2026-01-01T10:00:00\nu2,"x,2026-01-02T10:00:00\nu3,x,2026-01-03T10:00:00\n', 3,
      "event"),
     ('"u1,x,2026-01-01T10:00:00\n', 2, "user_id"),
@@ -182,3 +183,11 @@ def test_cli_user_mistakes_exit_2_without_a_traceback(workspace, tmp_path, capsy
         code = main(["--workspace", str(workspace), *argv])
         err = capsys.readouterr().err
         assert code == 2 and err.startswith("error: ") and len(err.splitlines()) == 1, err
+
+
+def test_fuzzed_corpus_raises_only_growthlab_errors():
+    from fuzz_inputs import run
+
+    outcomes, failures = run(2000, seed=12)
+    assert failures == [], failures[0]
+    assert outcomes["refused"] > 1000 and outcomes["ok"] > 20, outcomes

@@ -6,7 +6,6 @@ files). Nothing is copied: every query reads the files where they are.
 
 from __future__ import annotations
 
-import csv
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +29,8 @@ ASSIGNMENT_COLUMNS = ("user_id", "experiment", "variant", "assigned_at")
 FIRST_YEAR, LAST_YEAR = 1900, 2199
 # A clock time followed by a UTC offset; real offsets run from -12:00 to +14:00.
 _OFFSET = r"\d:\d\d(:\d\d(\.\d*)?)?\s*[+-]\d"
-_REAL_OFFSET = r"\d:\d\d(:\d\d(\.\d*)?)?\s*[+-]((0\d|1[0-3])(:?[0-5]\d)?|14(:?00)?)$"
+_REAL_OFFSET = (r"\d:\d\d(:\d\d(\.\d*)?)?\s*(\+((0\d|1[0-3])(:?[0-5]\d)?|14(:?00)?)"
+                r"|-((0\d|1[01])(:?[0-5]\d)?|12(:?00)?))$")
 
 
 def connect(memory_limit: str = MEMORY_LIMIT):
@@ -110,11 +110,7 @@ def _timestamp_sql(column: str, duck_type: str) -> str:
         return f"CAST({column} AS TIMESTAMP)"
     if duck_type.startswith("TIMESTAMP"):
         return column
-    if duck_type != "VARCHAR":
-        return f"CAST(try_cast({column} AS TIMESTAMPTZ) AS TIMESTAMP)"
-    return (f"CASE WHEN regexp_matches({column}, '{_OFFSET}') AND NOT "
-            f"regexp_matches({column}, '{_REAL_OFFSET}') THEN NULL "
-            f"ELSE CAST(try_cast({column} AS TIMESTAMPTZ) AS TIMESTAMP) END")
+    return f"CAST(try_cast({column} AS TIMESTAMPTZ) AS TIMESTAMP)"
 
 
 def _csv_problem(path: Path) -> InputError | None:
@@ -129,7 +125,7 @@ def _csv_problem(path: Path) -> InputError | None:
                                   "the file as UTF-8", source=str(path), line=number)
             if number == 1:
                 delimiter = next((d for d in ",;\t" if d in line), ",")
-                header = [h.strip().lower() for h in next(csv.reader([line], delimiter=delimiter))]
+                header = [h.strip(' "\r\n').lower() for h in line.split(delimiter)]
             if line.count('"') % 2:
                 field = _unclosed_field(line, delimiter)
                 column = header[field] if field < len(header) else field + 1
@@ -205,14 +201,17 @@ def _check_rows(con, source: Source, required: tuple[str, ...], time_column: str
     texts = ", ".join(f"CAST({c} AS VARCHAR) AS {c}" for c in required)
     parsed = _timestamp_sql(time_column, columns[time_column])
     empty = " OR ".join(f"{c} IS NULL OR {c} = ''" for c in required if c != time_column)
-    years = (f"parsed < TIMESTAMP '{FIRST_YEAR}-01-01' OR "
-             f"parsed >= TIMESTAMP '{LAST_YEAR + 1}-01-01'")
+    # DuckDB reads an offset such as +25:00 as a day's shift, so the text is checked too.
+    odd = (f"parsed < TIMESTAMP '{FIRST_YEAR}-01-01' OR "
+           f"parsed >= TIMESTAMP '{LAST_YEAR + 1}-01-01' OR "
+           f"(regexp_matches({time_column}, '{_OFFSET}') AND "
+           f"NOT regexp_matches({time_column}, '{_REAL_OFFSET}'))")
     # Damaged Parquet statistics would let DuckDB rule out the very rows this looks for.
     con.execute("SET disabled_optimizers = 'statistics_propagation'")
     try:
         bad = con.execute(
             f"SELECT * FROM (SELECT row_number() OVER () AS line, {texts}, {parsed} AS parsed "
-            f"FROM {raw_sql}) WHERE {empty} OR parsed IS NULL OR {years} ORDER BY line LIMIT 1",
+            f"FROM {raw_sql}) WHERE {empty} OR parsed IS NULL OR {odd} ORDER BY line LIMIT 1",
             params).fetchone()
     except Exception as exc:  # duckdb raises many types for unreadable files
         raise source.unreadable(exc) from None
