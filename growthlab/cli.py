@@ -314,7 +314,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _data_error(exc: Exception) -> bool:
-    """DuckDB's errors about the files' contents (not about GrowthLab's own SQL)."""
+    """DuckDB's errors about values, files and memory; not those about GrowthLab's own SQL."""
     duckdb = sys.modules.get("duckdb")
-    return duckdb is not None and isinstance(exc, (duckdb.DataError, duckdb.OperationalError,
-                                                   duckdb.InvalidInputException))
+    return duckdb is not None and isinstance(exc, (duckdb.DataError, duckdb.OperationalError))

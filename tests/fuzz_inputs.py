@@ -30,6 +30,9 @@ GOOD = {
         b"u%d,%s,2026-01-%02dT10:%02d:00%s\n" % (i % 7, (b"visit", b"search", b'"a,b"')[i % 3],
                                                1 + i % 28, i % 60, (b"", b"Z", b"+02:00")[i % 3])
         for i in range(40)),
+    "assignments_good.csv": b"user_id,experiment,variant,assigned_at\n" + b"".join(
+        b"u%d,exp,%s,2026-01-%02dT09:00:00\n" % (i, (b"control", b"treatment")[i % 2], 1 + i)
+        for i in range(7)),
     "milestones_good.toml": b'[[milestones]]\nkey = "a"\nname = "A"\nrule = "count(visit) >= 1"\n'
                             b'[[milestones]]\nkey = "b"\nname = "B"\nphase = "Growth"\n'
                             b'rule = "reached(a) and (days(search) >= 2 or not count(x) > 3)"\n'
@@ -98,6 +101,12 @@ def check(name: str, data: bytes, folder: Path, con, deep: bool) -> str:
             funnel(path, [Milestone("a", "A", "P", rule, window_days=7)], con=con)
     elif kind == "assignments":
         check_assignments(path, con)
+        if deep:
+            from growthlab.kpis import Milestone, experiment_metric_rows
+
+            experiment_metric_rows(folder / "events_good.csv", path,
+                                   [Milestone("a", "A", "P", "count(visit) >= 1")], "exp",
+                                   con=con)
     return "ok"
 
 

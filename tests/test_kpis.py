@@ -326,7 +326,8 @@ def test_window_beyond_the_stated_maximum_is_refused_naming_the_milestone(tmp_pa
 
     path = write_events(tmp_path, [("a", "x", T0)])
     ms = [Milestone("long", "Long", "P", "count(x) >= 1", window_days=window)]
-    with pytest.raises(InputError, match=f"window_days of 'long'.*at most {MAX_WINDOW_DAYS:,}"):
+    refused = f"window_days: .* milestone 'long'; use at most {MAX_WINDOW_DAYS:,}"
+    with pytest.raises(InputError, match=refused):
         funnel(path, ms)
     ms = [Milestone("long", "Long", "P", "count(x) >= 1", window_days=MAX_WINDOW_DAYS)]
     assert funnel(path, ms).milestones[0]["users"] == 1

@@ -66,8 +66,8 @@ def _validate(milestones: list[Milestone], source: str) -> dict[str, Node]:
             raise InputError(f"window_days must be a whole number of days above 0, not "
                              f"{m.window_days!r}", source=where, field="window_days")
         if m.window_days is not None and m.window_days > MAX_WINDOW_DAYS:
-            raise InputError(f"window_days of {m.key!r} is {m.window_days:,}; use at most "
-                             f"{MAX_WINDOW_DAYS:,} days (10 years)", source=where,
+            raise InputError(f"{m.window_days:,} days for milestone {m.key!r}; use at most "
+                             f"{MAX_WINDOW_DAYS:,} (10 years)", source=where,
                              field="window_days")
         if m.success_moment is not None and m.success_moment not in SUCCESS_MOMENTS:
             raise InputError(f"success_moment must be one of {', '.join(SUCCESS_MOMENTS)}",
