@@ -349,3 +349,16 @@ def test_more_milestones_than_a_funnel_holds_are_refused():
     with pytest.raises(InputError, match=f"at most {MAX_MILESTONES}"):
         validate(chain)
     validate(chain[:MAX_MILESTONES])
+
+
+def test_merged_at_least_once_lists_match_plain_python(tmp_path):
+    rows = random_events(seed=4)
+    path = write_events(tmp_path, rows, "events.parquet")
+    ms = [Milestone("anyof", "Any of", "P", 'count(search) >= 1 or count("odd name: x") > 0 '
+                    "or count(export) >= 2 or days(list_created) >= 1 or days(export) > 0", 3),
+          Milestone("none", "None of", "P", "not (count(export) >= 1 or count(list_created) >= 1)"
+                    " and reached(later)"),
+          Milestone("later", "Later", "P", "reached(anyof) or (days(search) >= 1 or "
+                    "days(export) >= 1) and count(visit) >= 1", 5)]
+    result = funnel(path, ms)
+    assert {m["key"]: m["users"] for m in result.milestones} == python_reached(rows, ms)
