@@ -3,7 +3,7 @@ GrowthLabError, never another exception or a warning.
 
 tests/test_bad_inputs.py runs a short pass; for a long one (not collected by pytest):
 
-    python tests/fuzz_inputs.py [CASES] [SEED]
+    PYTHONPATH=. python tests/fuzz_inputs.py [CASES] [SEED]
 
 which also runs the funnel and the statistics on whatever the checks accept, and prints each
 traceback left.

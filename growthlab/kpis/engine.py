@@ -113,6 +113,17 @@ def _timestamp_sql(column: str, duck_type: str) -> str:
     return f"CAST(try_cast({column} AS TIMESTAMPTZ) AS TIMESTAMP)"
 
 
+def _odd_timestamp_sql(column: str, duck_type: str) -> str:
+    """True for a `parsed` timestamp outside the years, or text with an offset that does not
+    exist (DuckDB reads +25:00 as a day's shift)."""
+    years = (f"parsed < TIMESTAMP '{FIRST_YEAR}-01-01' OR "
+             f"parsed >= TIMESTAMP '{LAST_YEAR + 1}-01-01'")
+    if duck_type != "VARCHAR":
+        return years
+    return (f"{years} OR (regexp_matches({column}, '{_OFFSET}') AND "
+            f"NOT regexp_matches({column}, '{_REAL_OFFSET}'))")
+
+
 def _csv_problem(path: Path) -> InputError | None:
     """The first line that is not UTF-8 or leaves a quote open, naming line and column."""
     header: list[str] = []
@@ -201,11 +212,7 @@ def _check_rows(con, source: Source, required: tuple[str, ...], time_column: str
     texts = ", ".join(f"CAST({c} AS VARCHAR) AS {c}" for c in required)
     parsed = _timestamp_sql(time_column, columns[time_column])
     empty = " OR ".join(f"{c} IS NULL OR {c} = ''" for c in required if c != time_column)
-    # DuckDB reads an offset such as +25:00 as a day's shift, so the text is checked too.
-    odd = (f"parsed < TIMESTAMP '{FIRST_YEAR}-01-01' OR "
-           f"parsed >= TIMESTAMP '{LAST_YEAR + 1}-01-01' OR "
-           f"(regexp_matches({time_column}, '{_OFFSET}') AND "
-           f"NOT regexp_matches({time_column}, '{_REAL_OFFSET}'))")
+    odd = _odd_timestamp_sql(time_column, columns[time_column])
     # Damaged Parquet statistics would let DuckDB rule out the very rows this looks for.
     con.execute("SET disabled_optimizers = 'statistics_propagation'")
     try:
