@@ -173,12 +173,12 @@ class EventsInfo:
 
 def check_events(path: str | Path, con=None) -> EventsInfo:
     """Validate an events file (columns, timestamps, empty ids) and summarise it."""
+    import duckdb
+
     con = con or connect()
     source = Source.of(path)
     sql, params = source.select(con, EVENT_COLUMNS, "timestamp")
     _check_rows(con, source, EVENT_COLUMNS, "timestamp")
-    import duckdb
-
     try:
         rows, users, first, last = con.execute(
             f"SELECT count(*), count(DISTINCT user_id), min(timestamp), max(timestamp) "

@@ -84,7 +84,7 @@ def _validate(milestones: list[Milestone], source: str) -> dict[str, Node]:
 
 
 def _check_measures(milestones: list[Milestone], trees: dict[str, Node]) -> None:
-    """Each distinct count (events, window) is a column per user: refuse more than a few hundred."""
+    """Each distinct count (events, window) is a column per user, so their number is capped."""
     seen: set[tuple] = set()
     for m in milestones:
         seen |= {(*measure, m.window_days) for measure in measures(trees[m.key])}
