@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from growthlab.errors import GrowthLabError
 
 METHODS = ("frequentist", "bayesian", "sequential")
+MAX_DAYS = 3650
 
 
 class UsageError(GrowthLabError):
@@ -56,6 +57,8 @@ def _days(text: str) -> list[int]:
             f"--days {text!r}: give whole days separated by commas, e.g. 1,7,30") from None
     if any(d < 0 for d in days):
         raise argparse.ArgumentTypeError("--days: days cannot be negative")
+    if any(d > MAX_DAYS for d in days):
+        raise argparse.ArgumentTypeError(f"--days: at most {MAX_DAYS:,} days (10 years)")
     return days
 
 
@@ -346,4 +349,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except BrokenPipeError:
         return 0
+    except OSError as exc:
+        print(f"error: {exc.filename or 'a file'}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        if not _data_error(exc):
+            raise
+        message = str(exc).strip().splitlines()[0][:300]
+        print(f"error: the data could not be processed: {message}", file=sys.stderr)
+        return 2
     return 0
+
+
+def _data_error(exc: Exception) -> bool:
+    """DuckDB's errors about values, files and memory; not those about GrowthLab's own SQL."""
+    duckdb = sys.modules.get("duckdb")
+    return duckdb is not None and isinstance(exc, (duckdb.DataError, duckdb.OperationalError))

@@ -12,6 +12,10 @@ from growthlab.errors import InputError
 from growthlab.stats.analysis import CUPED_COLUMNS, MetricRow
 
 MAX_FIELD_CHARS = 10_000
+MAX_USERS = 10**12
+# Sums within 1e-30..1e30 in size keep every square, product and ratio the statistics take
+# inside float64; past that they overflow or vanish into denormals.
+MIN_MAGNITUDE, MAX_MAGNITUDE = 1e-30, 1e30
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -93,6 +97,18 @@ def _number(record: dict, column: str, source: str, line: int, *, integer: bool 
     return value
 
 
+def _sum(record: dict, column: str, source: str, line: int, *,
+         required: bool = True) -> float | None:
+    value = _number(record, column, source, line, required=required)
+    if value and not MIN_MAGNITUDE <= abs(value) <= MAX_MAGNITUDE:
+        size = "large" if abs(value) > 1 else "small"
+        raise InputError(f"{record[column]!r} is too {size} to compute with; values must be 0 or "
+                         f"between {MIN_MAGNITUDE:g} and {MAX_MAGNITUDE:g} in size (rescale "
+                         "the metric, e.g. to thousands or cents)", source=source, line=line,
+                         column=column)
+    return value
+
+
 def parse_results_csv(data: bytes, source: str = "results.csv") -> list[MetricRow]:
     """Summary results: one row per metric per variant (proportion or mean metrics)."""
     header, records = csv_records(read_text(data, source), source, ("metric", "variant", "users"))
@@ -118,6 +134,10 @@ def parse_results_csv(data: bytes, source: str = "results.csv") -> list[MetricRo
         users = _number(rec, "users", source, line, integer=True)
         if users < 0:
             raise InputError("users cannot be negative", source=source, line=line, column="users")
+        if users > MAX_USERS:
+            raise InputError(f"{rec['users']!r} users is more than any audience (at most "
+                             f"{MAX_USERS:,}); check the column", source=source, line=line,
+                             column="users")
         conversions = (_number(rec, "conversions", source, line, integer=True, required=False)
                        if has_conversions else None)
         values = {}
@@ -129,8 +149,8 @@ def parse_results_csv(data: bytes, source: str = "results.csv") -> list[MetricRo
                 raise InputError(f"conversions ({conversions:g}) are more than users "
                                  f"({users:g})", source=source, line=line, column="conversions")
         elif has_means:
-            values["sum"] = _number(rec, "sum", source, line)
-            values["sum_squares"] = _number(rec, "sum_squares", source, line)
+            values["sum"] = _sum(rec, "sum", source, line)
+            values["sum_squares"] = _sum(rec, "sum_squares", source, line)
             if values["sum_squares"] < 0:
                 raise InputError("sum_squares cannot be negative", source=source, line=line,
                                  column="sum_squares")
@@ -146,7 +166,7 @@ def parse_results_csv(data: bytes, source: str = "results.csv") -> list[MetricRo
 def _cuped_values(record: dict, header: list[str], values: dict, source: str,
                   line: int) -> None:
     """All three CUPED columns of a mean metric, or none: a partial set would be ignored."""
-    given = {c: _number(record, c, source, line, required=False)
+    given = {c: _sum(record, c, source, line, required=False)
              for c in CUPED_COLUMNS if c in header}
     present = [c for c, v in given.items() if v is not None]
     missing = [c for c in CUPED_COLUMNS if c not in present]

@@ -3,6 +3,7 @@
 import hashlib
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -108,3 +109,87 @@ def test_odd_variant_text(text, message):
     with pytest.raises(InputError) as err:
         experiments.parse_variants(text)
     assert message in str(err.value) and err.value.field == "variants"
+
+
+@pytest.mark.parametrize("name", ["results_denormal_means.csv", "results_near_float_limit.csv",
+                                  "results_squares_overflow.csv",
+                                  "results_users_beyond_any_audience.csv",
+                                  "results_tiny_cuped_column.csv"])
+def test_extreme_numbers_print_nothing_but_an_error_line(name):
+    # A real process with Python's default warning filters: numpy warnings would show here.
+    out = subprocess.run([sys.executable, "-W", "default", "-m", "growthlab", "analyze",
+                          str(CORPUS / name)], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2
+    assert [line for line in out.stderr.splitlines() if not line.startswith("error:")] == []
+
+
+@pytest.mark.parametrize("text,line,column", [
+    ("u1,x,2026-01-01T10:00:00\nu2,x,2026-01-02T10:00:00+25:00\n", 3, "timestamp"),
+    ("u1,x,2026-01-01T10:00:00-14:30\n", 2, "timestamp"),
+    ("u1,x,2026-01-01T10:00:00\nu2,x,2026-01-01 10:00:00 -1300\n", 3, "timestamp"),
+    ('u1,x,2026-01-01T10:00:00\nu2,"x,2026-01-02T10:00:00\nu3,x,2026-01-03T10:00:00\n', 3,
+     "event"),
+    ('"u1,x,2026-01-01T10:00:00\n', 2, "user_id"),
+    ('u1,"a,b",2026-01-01T10:00:00\nu2,"x,2026-01-02T10:00:00\n', 3, "event"),
+])
+def test_silently_accepted_events_are_refused_naming_line_and_column(tmp_path, text, line,
+                                                                     column):
+    from growthlab.kpis import check_events
+
+    path = tmp_path / "events.csv"
+    path.write_text("user_id,event,timestamp\n" + text)
+    with pytest.raises(InputError) as err:
+        check_events(path)
+    assert (err.value.line, err.value.column) == (line, column), str(err.value)
+
+
+def test_unclosed_quote_past_the_sniffed_sample_names_line_and_column(tmp_path):
+    from growthlab.kpis import check_events
+
+    rows = "".join(f"u{i},e{i % 3},2026-01-01T10:00:00\n" for i in range(30_000))
+    path = tmp_path / "events.csv"
+    path.write_text("user_id,event,timestamp\n" + rows + 'u9,"x,2026-01-02T10:00:00\n' + rows[:99])
+    with pytest.raises(InputError) as err:
+        check_events(path)
+    assert (err.value.line, err.value.column) == (30_002, "event"), str(err.value)
+
+
+def test_good_offsets_and_quotes_still_read(tmp_path):
+    from growthlab.kpis import check_events
+
+    path = tmp_path / "events.csv"
+    path.write_text('user_id,event,timestamp\nu1,"say ""hi""",2026-01-01T10:00:00+14:00\n'
+                    'u2,"a,b",2026-01-01T10:00:00-12:00\nu3,x,2026-01-01 10:00:00.5+0530\n'
+                    "u4,x,2026-01-01T10:00:00Z\nu5,x,2026-01-01\n")
+    info = check_events(path)
+    assert info.events == {'say "hi"': 1, "a,b": 1, "x": 3}
+    assert (info.first, info.last) == ("2025-12-31T20:00:00", "2026-01-01T22:00:00")
+
+
+def test_parquet_dates_still_read_as_timestamps(tmp_path):
+    import pandas as pd
+
+    from growthlab.kpis import check_events
+
+    path = tmp_path / "events.parquet"
+    pd.DataFrame({"user_id": ["u1"], "event": ["x"],
+                  "timestamp": [date(2026, 1, 1)]}).to_parquet(path)
+    assert check_events(path).first == "2026-01-01T00:00:00"
+
+
+def test_cli_user_mistakes_exit_2_without_a_traceback(workspace, tmp_path, capsys):
+    events = str(tmp_path / "events.csv")
+    for argv in (["export", str(tmp_path / "missing" / "backup.zip")],
+                 ["retention", events, "--days", "100000000000"],
+                 ["retention", events, "--days", "1,99999"]):
+        code = main(["--workspace", str(workspace), *argv])
+        err = capsys.readouterr().err
+        assert code == 2 and err.startswith("error: ") and len(err.splitlines()) == 1, err
+
+
+def test_fuzzed_corpus_raises_only_growthlab_errors():
+    from fuzz_inputs import run
+
+    outcomes, failures = run(2000, seed=12)
+    assert failures == [], failures[0]
+    assert outcomes["refused"] > 1000 and outcomes["ok"] > 20, outcomes

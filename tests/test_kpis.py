@@ -402,3 +402,100 @@ def test_check_in_from_data_refuses_a_unit_that_is_not_a_share(tmp_path):
     fresh = funnel(write_events(tmp_path, recent, "fresh.csv"), CONVERTED, by_cohort=True)
     with pytest.raises(InputError, match="window for this milestone has closed"):
         checkin_from_funnel(fresh, "converted", "%")
+
+
+def test_reached_refers_to_the_computed_flag_so_chains_stay_small(tmp_path):
+    # Each milestone uses the previous one twice: inlining doubled the SQL at every level.
+    rows = [("a", "x", T0), ("b", "y", T0)]
+    path = write_events(tmp_path, rows)
+    chain = [Milestone("m0", "M0", "P", "count(x) >= 1")]
+    chain += [Milestone(f"m{i}", f"M{i}", "P", f"reached(m{i - 1}) and not not reached(m{i - 1})")
+              for i in range(1, 22)]
+    result = funnel(path, chain)
+    assert [m["users"] for m in result.milestones] == [1] * 22
+
+
+def test_reached_may_point_forward_and_keeps_the_targets_window(tmp_path):
+    rows = [("a", "x", T0), ("a", "y", T0 + timedelta(days=3)), ("b", "y", T0)]
+    path = write_events(tmp_path, rows)
+    ms = [Milestone("both", "Both", "P", "reached(late_y) and count(x) >= 1"),
+          Milestone("late_y", "Y in 2 days", "P", "count(y) >= 1", window_days=2)]
+    assert [m["users"] for m in funnel(path, ms).milestones] == [0, 1]
+
+
+def test_rule_with_ten_thousand_or_terms_works(tmp_path):
+    rows = [("a", "e9999", T0), ("b", "e5", T0), ("c", "other", T0), ("d", "e5", T0),
+            ("d", "e7", T0)]
+    path = write_events(tmp_path, rows)
+    any_of = " or ".join(f"count(e{i}) >= 1" for i in range(10_000))
+    twice = " or ".join(f"count(e{i}) > 1" for i in range(0, 10_000, 1000))
+    ms = [Milestone("any", "Any", "P", any_of),
+          Milestone("mixed", "Mixed", "P", f"({any_of}) and not count(e7) >= 1"),
+          Milestone("days", "Days", "P", any_of.replace("count(", "days(")),
+          Milestone("twice", "Twice", "P", twice)]
+    assert [m["users"] for m in funnel(path, ms).milestones] == [3, 2, 3, 0]
+
+
+def test_too_many_different_counts_are_refused_naming_the_milestone():
+    from growthlab.kpis.milestones import MAX_MEASURES
+
+    rule = " or ".join(f"count(e{i}) >= 2" for i in range(MAX_MEASURES + 1))
+    with pytest.raises(RuleError, match=f'rule for "wide".*at most {MAX_MEASURES}'):
+        validate([Milestone("wide", "Wide", "P", rule)])
+
+
+@pytest.mark.parametrize("rule", ["(" * 300 + "count(x) >= 1" + ")" * 300,
+                                  "not " * 1000 + "count(x) >= 1",
+                                  "not (" * 200 + "count(x) >= 1" + ")" * 200],
+                         ids=["parentheses", "not", "both"])
+def test_deeply_nested_rules_are_refused_past_the_stated_depth(rule):
+    from growthlab.kpis.rules import MAX_DEPTH
+
+    with pytest.raises(RuleError, match=f'rule for "deep", column \\d+: nested more than '
+                                        f'{MAX_DEPTH} deep'):
+        parse_rule(rule, "deep")
+    parse_rule("not " * MAX_DEPTH + "count(x) >= 1", "deep")
+
+
+@pytest.mark.parametrize("window", [2147483647, 2**63 - 1, 3651])
+def test_window_beyond_the_stated_maximum_is_refused_naming_the_milestone(tmp_path, window):
+    from growthlab.kpis.milestones import MAX_WINDOW_DAYS
+
+    path = write_events(tmp_path, [("a", "x", T0)])
+    ms = [Milestone("long", "Long", "P", "count(x) >= 1", window_days=window)]
+    refused = f"window_days: .* milestone 'long'; use at most {MAX_WINDOW_DAYS:,}"
+    with pytest.raises(InputError, match=refused):
+        funnel(path, ms)
+    ms = [Milestone("long", "Long", "P", "count(x) >= 1", window_days=MAX_WINDOW_DAYS)]
+    assert funnel(path, ms).milestones[0]["users"] == 1
+
+
+@pytest.mark.parametrize("text", ["a = " + "[" * 5000 + "]" * 5000,
+                                  "a = " + "{b=" * 5000 + "1" + "}" * 5000],
+                         ids=["arrays", "tables"])
+def test_toml_nested_thousands_deep_is_a_clear_error(text):
+    with pytest.raises(InputError, match="m.toml: .*nested too deeply"):
+        parse_milestones_toml(text, "m.toml")
+
+
+def test_more_milestones_than_a_funnel_holds_are_refused():
+    from growthlab.kpis.milestones import MAX_MILESTONES
+
+    chain = [Milestone(f"m{i}", "M", "P", f"reached(m{i - 1})" if i else "count(x) >= 1")
+             for i in range(MAX_MILESTONES + 1)]
+    with pytest.raises(InputError, match=f"at most {MAX_MILESTONES}"):
+        validate(chain)
+    validate(chain[:MAX_MILESTONES])
+
+
+def test_merged_at_least_once_lists_match_plain_python(tmp_path):
+    rows = random_events(seed=4)
+    path = write_events(tmp_path, rows, "events.parquet")
+    ms = [Milestone("anyof", "Any of", "P", 'count(search) >= 1 or count("odd name: x") > 0 '
+                    "or count(export) >= 2 or days(list_created) >= 1 or days(export) > 0", 3),
+          Milestone("none", "None of", "P", "not (count(export) >= 1 or count(list_created) >= 1)"
+                    " and reached(later)"),
+          Milestone("later", "Later", "P", "reached(anyof) or (days(search) >= 1 or "
+                    "days(export) >= 1) and count(visit) >= 1", 5)]
+    result = funnel(path, ms)
+    assert {m["key"]: m["users"] for m in result.milestones} == python_reached(rows, ms)

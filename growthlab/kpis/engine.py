@@ -6,17 +6,32 @@ files). Nothing is copied: every query reads the files where they are.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from growthlab.errors import InputError
 from growthlab.kpis.milestones import Milestone, validate
-from growthlab.kpis.rules import And, Compare, Node, Not, Or, Reached, events_in
+from growthlab.kpis.rules import (
+    And,
+    Compare,
+    Node,
+    Not,
+    Reached,
+    at_least_once_groups,
+    dependencies,
+    events_in,
+)
 
 MEMORY_LIMIT = "1GB"
 EVENT_COLUMNS = ("user_id", "event", "timestamp")
 ASSIGNMENT_COLUMNS = ("user_id", "experiment", "variant", "assigned_at")
+FIRST_YEAR, LAST_YEAR = 1900, 2199
+# A clock time followed by a UTC offset; real offsets run from -12:00 to +14:00.
+_OFFSET = r"\d:\d\d(:\d\d(\.\d*)?)?\s*[+-]\d"
+_REAL_OFFSET = (r"\d:\d\d(:\d\d(\.\d*)?)?\s*(\+((0\d|1[0-3])(:?[0-5]\d)?|14(:?00)?)"
+                r"|-((0\d|1[01])(:?[0-5]\d)?|12(:?00)?))$")
 
 
 def connect(memory_limit: str = MEMORY_LIMIT):
@@ -53,7 +68,9 @@ class Source:
 
     def raw_sql(self) -> tuple[str, list]:
         if self.fmt == "csv":
-            return "read_csv(?, all_varchar = true, header = true)", [self.files[0]]
+            # Quotes as RFC 4180 says: left to the sniffer, an unclosed one is read as text.
+            return ("read_csv(?, all_varchar = true, header = true, quote = '\"', "
+                    "escape = '\"')"), [self.files[0]]
         return "read_parquet(?)", [list(self.files)]
 
     def columns(self, con) -> dict[str, str]:
@@ -61,14 +78,21 @@ class Source:
         try:
             rows = con.execute(f"DESCRIBE SELECT * FROM {sql}", params).fetchall()
         except Exception as exc:  # duckdb raises many types for unreadable files
-            raise InputError(f"cannot read as {self.fmt.upper()}: {_first_line(exc)}",
-                             source=str(self.path)) from None
+            raise self.unreadable(exc) from None
         return {r[0].lower(): r[1] for r in rows}
+
+    def unreadable(self, exc: Exception) -> InputError:
+        """The error for a file DuckDB cannot read; for CSV, the line that breaks it if found."""
+        found = _csv_problem(self.path) if self.fmt == "csv" else None
+        return found or InputError(f"cannot read as {self.fmt.upper()}: {_first_line(exc)}",
+                                   source=str(self.path))
 
     def select(self, con, required: tuple[str, ...], time_column: str) -> tuple[str, list]:
         """SQL selecting the required columns with text ids and a UTC TIMESTAMP."""
         columns = self.columns(con)
         missing = [c for c in required if c not in columns]
+        if missing and self.fmt == "csv" and (found := _csv_problem(self.path)):
+            raise found
         if missing:
             raise InputError(f"missing column(s) {', '.join(missing)}; found "
                              f"{', '.join(columns) or 'none'}", source=str(self.path), line=1)
@@ -90,6 +114,51 @@ def _timestamp_sql(column: str, duck_type: str) -> str:
     return f"CAST(try_cast({column} AS TIMESTAMPTZ) AS TIMESTAMP)"
 
 
+def _odd_timestamp_sql(column: str, duck_type: str) -> str:
+    """True for a `parsed` timestamp outside the years, or text with an offset that does not
+    exist (DuckDB reads +25:00 as a day's shift)."""
+    years = (f"parsed < TIMESTAMP '{FIRST_YEAR}-01-01' OR "
+             f"parsed >= TIMESTAMP '{LAST_YEAR + 1}-01-01'")
+    if duck_type != "VARCHAR":
+        return years
+    return (f"{years} OR (regexp_matches({column}, '{_OFFSET}') AND "
+            f"NOT regexp_matches({column}, '{_REAL_OFFSET}'))")
+
+
+def _csv_problem(path: Path) -> InputError | None:
+    """The first line that is not UTF-8 or leaves a quote open, naming line and column."""
+    header: list[str] = []
+    with open(path, "rb") as f:
+        for number, raw in enumerate(f, start=1):
+            try:
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                return InputError(f"not UTF-8 text (byte {exc.start + 1} of the line); save "
+                                  "the file as UTF-8", source=str(path), line=number)
+            if number == 1:
+                delimiter = next((d for d in ",;\t" if d in line), ",")
+                header = [h.strip(' "\r\n').lower() for h in line.split(delimiter)]
+            if line.count('"') % 2:
+                field = _unclosed_field(line, delimiter)
+                column = header[field] if field < len(header) else field + 1
+                return InputError('a quote (") opens here and is not closed on its line; close '
+                                  'it, or write a quote inside a value as ""', source=str(path),
+                                  line=number, column=column)
+    return None
+
+
+def _unclosed_field(line: str, delimiter: str) -> int:
+    field = opened = 0
+    quoted = False
+    for char in line:
+        if char == '"':
+            quoted = not quoted
+            opened = field
+        elif char == delimiter and not quoted:
+            field += 1
+    return opened
+
+
 def _first_line(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0][:200]
 
@@ -105,17 +174,22 @@ class EventsInfo:
 
 def check_events(path: str | Path, con=None) -> EventsInfo:
     """Validate an events file (columns, timestamps, empty ids) and summarise it."""
+    import duckdb
+
     con = con or connect()
     source = Source.of(path)
     sql, params = source.select(con, EVENT_COLUMNS, "timestamp")
     _check_rows(con, source, EVENT_COLUMNS, "timestamp")
-    rows, users, first, last = con.execute(
-        f"SELECT count(*), count(DISTINCT user_id), min(timestamp), max(timestamp) FROM ({sql})",
-        params).fetchone()
+    try:
+        rows, users, first, last = con.execute(
+            f"SELECT count(*), count(DISTINCT user_id), min(timestamp), max(timestamp) "
+            f"FROM ({sql})", params).fetchone()
+        counts = dict(con.execute(f"SELECT event, count(*) FROM ({sql}) GROUP BY 1 "
+                                  "ORDER BY 2 DESC", params).fetchall())
+    except duckdb.Error as exc:
+        raise source.unreadable(exc) from None
     if rows == 0:
         raise InputError("has a header but no events", source=str(source.path))
-    counts = dict(con.execute(f"SELECT event, count(*) FROM ({sql}) GROUP BY 1 ORDER BY 2 DESC",
-                              params).fetchall())
     return EventsInfo(rows, users, counts, _iso(first), _iso(last))
 
 
@@ -133,19 +207,24 @@ def check_assignments(path: str | Path, con=None) -> dict[str, int]:
 
 
 def _check_rows(con, source: Source, required: tuple[str, ...], time_column: str) -> None:
-    """Raise on the first row with an empty id or an unparseable timestamp, naming its line."""
+    """Raise on the first row with an empty id or a bad timestamp, naming its line."""
     columns = source.columns(con)
     raw_sql, params = source.raw_sql()
     texts = ", ".join(f"CAST({c} AS VARCHAR) AS {c}" for c in required)
     parsed = _timestamp_sql(time_column, columns[time_column])
     empty = " OR ".join(f"{c} IS NULL OR {c} = ''" for c in required if c != time_column)
+    odd = _odd_timestamp_sql(time_column, columns[time_column])
+    # Damaged Parquet statistics would let DuckDB rule out the very rows this looks for.
+    con.execute("SET disabled_optimizers = 'statistics_propagation'")
     try:
         bad = con.execute(
             f"SELECT * FROM (SELECT row_number() OVER () AS line, {texts}, {parsed} AS parsed "
-            f"FROM {raw_sql}) WHERE {empty} OR parsed IS NULL ORDER BY line LIMIT 1",
+            f"FROM {raw_sql}) WHERE {empty} OR parsed IS NULL OR {odd} ORDER BY line LIMIT 1",
             params).fetchone()
     except Exception as exc:  # duckdb raises many types for unreadable files
-        raise InputError(f"cannot read: {_first_line(exc)}", source=str(source.path)) from None
+        raise source.unreadable(exc) from None
+    finally:
+        con.execute("RESET disabled_optimizers")
     if bad is None:
         return
     values = dict(zip(required, bad[1:-1], strict=True))
@@ -156,8 +235,14 @@ def _check_rows(con, source: Source, required: tuple[str, ...], time_column: str
     for c in required:
         if not values[c]:
             raise InputError(f"{c} is empty", column=c, **where)
-    raise InputError(f"{values[time_column]!r} is not a timestamp; use ISO 8601 such as "
-                     "2024-03-01T09:30:00Z", column=time_column, **where)
+    text = values[time_column]
+    if re.search(_OFFSET, text) and not re.search(_REAL_OFFSET, text):
+        problem = "has a UTC offset that does not exist (they run from -12:00 to +14:00)"
+    elif bad[-1] is not None:
+        problem = f"is outside the years {FIRST_YEAR} to {LAST_YEAR}"
+    else:
+        problem = "is not a timestamp; use ISO 8601 such as 2024-03-01T09:30:00Z"
+    raise InputError(f"{text!r} {problem}", column=time_column, **where)
 
 
 def _iso(value) -> str | None:
@@ -169,46 +254,76 @@ class _Compiler:
 
     count(E) columns aggregate raw events; days(E) columns aggregate one row per user, event
     and UTC day (its first timestamp), which avoids COUNT(DISTINCT) over raw events.
+    reached(K) reads K's computed flag column, so a chain of reached() stays linear.
     """
 
     def __init__(self, milestones: list[Milestone], trees: dict[str, Node]):
-        self.by_key = {m.key: m for m in milestones}
+        self.index = {m.key: i for i, m in enumerate(milestones)}
         self.trees = trees
         self.columns: dict[tuple, str] = {}
         self.sql = {"count": [], "days": []}
         self.params: dict[str, list] = {"count": [], "days": []}
+        self.flags = [self.expr(trees[m.key], m.window_days) for m in milestones]
 
-    def column(self, func: str, event: str, window: int | None) -> str:
-        key = (func, event, window)
+    def column(self, func: str, events: tuple[str, ...], window: int | None) -> str:
+        key = (func, events, window)
         if key not in self.columns:
             alias = f"c{len(self.columns)}"
             self.columns[key] = alias
             source, time_column = ("e", "timestamp") if func == "count" else ("d", "first_ts")
-            condition = f"{source}.event = ?"
-            self.params[func].append(event)
+            condition = f"{source}.event IN ({_in_list(events)})"
+            self.params[func].extend(events)
             if window is not None:
                 condition += f" AND {source}.{time_column} < s.t0 + to_days(CAST(? AS INTEGER))"
                 self.params[func].append(window)
             self.sql[func].append(f"count(*) FILTER (WHERE {condition}) AS {alias}")
         return self.columns[key]
 
-    def flag(self, key: str) -> str:
-        return self.expr(self.trees[key], self.by_key[key].window_days)
-
     def expr(self, node: Node, window: int | None) -> str:
         if isinstance(node, Compare):
-            return f"coalesce({self.column(node.func, node.event, window)}, 0) {node.op} " \
+            return f"coalesce({self.column(node.func, (node.event,), window)}, 0) {node.op} " \
                    f"{int(node.value)}"
         if isinstance(node, Reached):
-            return f"({self.flag(node.key)})"
+            return f"m{self.index[node.key]}"
         if isinstance(node, Not):
             return f"NOT ({self.expr(node.item, window)})"
-        joiner = " AND " if isinstance(node, And) else " OR "
-        assert isinstance(node, And | Or)
-        return "(" + joiner.join(self.expr(n, window) for n in node.items) + ")"
+        if isinstance(node, And):
+            return "(" + " AND ".join(self.expr(n, window) for n in node.items) + ")"
+        groups, others = at_least_once_groups(node.items)
+        parts = [f"coalesce({self.column(func, events, window)}, 0) > 0"
+                 for func, events in groups.items()]
+        return "(" + " OR ".join(parts + [self.expr(n, window) for n in others]) + ")"
+
+    def levels(self) -> list[list[int]]:
+        """Milestone indexes by reached() depth: a level's flags read only earlier levels."""
+        depth: dict[str, int] = {}
+
+        def level(key: str) -> int:
+            if key not in depth:
+                depth[key] = 1 + max((level(d) for d in dependencies(self.trees[key])),
+                                     default=-1)
+            return depth[key]
+
+        levels: list[list[int]] = [[] for _ in range(1 + max(map(level, self.index)))]
+        for key, i in self.index.items():
+            levels[depth[key]].append(i)
+        return levels
+
+    def flags_sql(self, source: str) -> str:
+        """CTEs ending in `flags`, the source's columns then m0..mk.
+
+        Levels are materialised: inlined, DuckDB would expand each reached() again.
+        """
+        ctes = []
+        for n, level in enumerate(self.levels()):
+            columns = ", ".join(f"({self.flags[i]}) AS m{i}" for i in level)
+            ctes.append(f"flags_{n} AS MATERIALIZED (SELECT *, {columns} FROM {source})")
+            source = f"flags_{n}"
+        order = ", ".join(f"m{i}" for i in range(len(self.flags)))
+        return ", ".join(ctes) + f", flags AS (SELECT * EXCLUDE ({order}), {order} FROM {source})"
 
     def events_of(self, func: str) -> list[str]:
-        return sorted({event for f, event, _ in self.columns if f == func})
+        return sorted({event for f, events, _ in self.columns if f == func for event in events})
 
 
 def _in_list(names: list[str]) -> str:
@@ -219,7 +334,6 @@ def _flags_query(milestones, events_sql, events_params, starts_sql, starts_param
                  *, after_start: bool, extra_start_columns: str = "") -> tuple[str, list]:
     """SQL ending in CTE `flags`: one row per user with t0 and boolean m0..mk."""
     compiler = _Compiler(milestones, validate(milestones))
-    flags = [f"({compiler.flag(m.key)}) AS m{i}" for i, m in enumerate(milestones)]
     join = "e.user_id = s.user_id" + (" AND e.timestamp >= s.t0" if after_start else "")
     counted, daily = compiler.events_of("count"), compiler.events_of("days")
     counts = ", ".join(compiler.sql["count"]) or "0 AS c_none"
@@ -245,7 +359,7 @@ def _flags_query(milestones, events_sql, events_params, starts_sql, starts_param
                 "LEFT JOIN per_user_days pd USING (user_id))")
         params += daily + compiler.params["days"]
         source = "joined"
-    sql += f", flags AS (SELECT *, {', '.join(flags)} FROM {source})"
+    sql += ", " + compiler.flags_sql(source)
     return sql, params
 
 

@@ -9,11 +9,14 @@ from pathlib import Path
 import tomllib
 
 from growthlab.errors import InputError, RuleError
-from growthlab.kpis.rules import Node, dependencies, parse_rule
+from growthlab.kpis.rules import Node, dependencies, measures, parse_rule
 
 SUCCESS_MOMENTS = ("setup", "aha", "eureka", "habit")
 PHASES = ("Struggle", "Evaluation", "Growth")
 KEY_PATTERN = re.compile(r"[a-z][a-z0-9_]*")
+MAX_WINDOW_DAYS = 3650
+MAX_MILESTONES = 200
+MAX_MEASURES = 200
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,9 @@ def validate(milestones: list[Milestone], source: str | None = None) -> dict[str
 
 
 def _validate(milestones: list[Milestone], source: str) -> dict[str, Node]:
+    if len(milestones) > MAX_MILESTONES:
+        raise InputError(f"{len(milestones)} milestones; a funnel holds at most "
+                         f"{MAX_MILESTONES}", source=source)
     trees: dict[str, Node] = {}
     for i, m in enumerate(milestones, start=1):
         where = f"{source}: milestone {i}"
@@ -59,6 +65,10 @@ def _validate(milestones: list[Milestone], source: str) -> dict[str, Node]:
                                           or m.window_days <= 0):
             raise InputError(f"window_days must be a whole number of days above 0, not "
                              f"{m.window_days!r}", source=where, field="window_days")
+        if m.window_days is not None and m.window_days > MAX_WINDOW_DAYS:
+            raise InputError(f"{m.window_days:,} days for milestone {m.key!r}; use at most "
+                             f"{MAX_WINDOW_DAYS:,} (10 years)", source=where,
+                             field="window_days")
         if m.success_moment is not None and m.success_moment not in SUCCESS_MOMENTS:
             raise InputError(f"success_moment must be one of {', '.join(SUCCESS_MOMENTS)}",
                              source=where, field="success_moment")
@@ -69,7 +79,19 @@ def _validate(milestones: list[Milestone], source: str) -> dict[str, Node]:
                 raise RuleError(f'rule for "{key}": reached({dep}) names no milestone; '
                                 f"known keys: {', '.join(trees)}")
     _check_cycles(trees)
+    _check_measures(milestones, trees)
     return trees
+
+
+def _check_measures(milestones: list[Milestone], trees: dict[str, Node]) -> None:
+    """Each distinct count (events, window) is a column per user, so their number is capped."""
+    seen: set[tuple] = set()
+    for m in milestones:
+        seen |= {(*measure, m.window_days) for measure in measures(trees[m.key])}
+        if len(seen) > MAX_MEASURES:
+            raise RuleError(f'rule for "{m.key}": the milestones count more than {MAX_MEASURES} '
+                            f"different events (per window); use at most {MAX_MEASURES}. A list "
+                            "such as count(a) >= 1 or count(b) >= 1 counts once")
 
 
 def _check_cycles(trees: dict[str, Node]) -> None:
@@ -114,6 +136,10 @@ def parse_milestones_toml(text: str, source: str = "milestones.toml") -> list[Mi
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"not valid TOML: {exc}", source=source) from None
+    except RecursionError:
+        raise InputError("arrays or tables are nested too deeply to read; a milestones "
+                         "file needs only [[milestones]] tables of plain values",
+                         source=source) from None
     entries = data.get("milestones")
     if not isinstance(entries, list) or not entries:
         raise InputError("no [[milestones]] entries found; each needs key, name, phase and rule",
@@ -130,7 +156,9 @@ def parse_milestones_toml(text: str, source: str = "milestones.toml") -> list[Mi
         for field in ("key", "name", "rule"):
             if not isinstance(entry.get(field), str):
                 raise InputError("is missing or not text", source=where, field=field)
-        milestones.append(Milestone(entry["key"], entry["name"], str(entry.get("phase", "")),
+        if not isinstance(entry.get("phase", ""), str):
+            raise InputError("is not text", source=where, field="phase")
+        milestones.append(Milestone(entry["key"], entry["name"], entry.get("phase", ""),
                                     entry["rule"], entry.get("window_days"),
                                     entry.get("success_moment")))
     validate(milestones, source)

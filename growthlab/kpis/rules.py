@@ -20,6 +20,8 @@ from growthlab.errors import RuleError
 Func = Literal["count", "days"]
 OPS = (">=", "<=", "==", ">", "<")
 MAX_VALUE = 10**12
+MAX_DEPTH = 50
+AT_LEAST_ONCE = ((">=", 1), (">", 0))
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,7 @@ class _Parser:
         self.where = where
         self.tokens = tokenize(text, where)
         self.i = 0
+        self.depth = 0
 
     @property
     def tok(self) -> Token:
@@ -134,15 +137,26 @@ class _Parser:
         return items[0] if len(items) == 1 else And(tuple(items))
 
     def not_(self) -> Node:
+        tok = self.tok
         if self.keyword("not"):
-            return Not(self.not_())
+            return Not(self.nested(tok, self.not_))
         return self.atom()
+
+    def nested(self, tok: Token, parse):
+        """Parse one level deeper (after 'not' or '('), refusing rules nested too deep."""
+        if self.depth == MAX_DEPTH:
+            raise RuleError(f"{self.where}, column {tok.column}: nested more than {MAX_DEPTH} "
+                            "deep ('not' and parentheses); write the rule more simply")
+        self.depth += 1
+        node = parse()
+        self.depth -= 1
+        return node
 
     def atom(self) -> Node:
         tok = self.tok
         if tok.kind == "paren" and tok.text == "(":
             self.i += 1
-            node = self.or_()
+            node = self.nested(tok, self.or_)
             self.take("paren", ")", "')' to close the parenthesis")
             return node
         if tok.kind != "name" or tok.text.lower() not in ("count", "days", "reached"):
@@ -207,3 +221,37 @@ def events_in(node: Node) -> set[str]:
 
 def dependencies(node: Node) -> list[str]:
     return [n.key for n in walk(node) if isinstance(n, Reached)]
+
+
+def at_least_once_groups(items: tuple[Node, ...]) -> tuple[dict[str, tuple[str, ...]], list[Node]]:
+    """Split the items of an `or` into "at least once" tests per function, and the others.
+
+    `count(a) >= 1 or count(b) >= 1` holds exactly when count(a or b) >= 1, so each group is
+    one count over all its events: a rule may list thousands of events.
+    """
+    groups: dict[str, set[str]] = {}
+    others = []
+    for item in items:
+        if isinstance(item, Compare) and (item.op, item.value) in AT_LEAST_ONCE:
+            groups.setdefault(item.func, set()).add(item.event)
+        else:
+            others.append(item)
+    return {func: tuple(sorted(events)) for func, events in groups.items()}, others
+
+
+def measures(node: Node) -> set[tuple[str, tuple[str, ...]]]:
+    """The counts a rule needs, as (function, events); see at_least_once_groups."""
+    if isinstance(node, Compare):
+        return {(node.func, (node.event,))}
+    if isinstance(node, Not):
+        return measures(node.item)
+    if isinstance(node, Reached):
+        return set()
+    found: set[tuple[str, tuple[str, ...]]] = set()
+    items = node.items
+    if isinstance(node, Or):
+        groups, items = at_least_once_groups(node.items)
+        found.update(groups.items())
+    for item in items:
+        found |= measures(item)
+    return found
