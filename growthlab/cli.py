@@ -199,8 +199,8 @@ def cmd_analyze(args) -> None:
 def cmd_analyze_events(args) -> None:
     from growthlab.kpis import check_events, load_milestones_file
     from growthlab.kpis.engine import experiment_metrics
-    from growthlab.stats import analyze
-    from growthlab.stats.analysis import drop_constant_metrics
+    from growthlab.stats import MetricRow, analyze
+    from growthlab.stats.analysis import drop_constant_metrics, sample_ratio
 
     milestones = load_milestones_file(args.milestones)
     check_events(args.events)
@@ -213,10 +213,15 @@ def cmd_analyze_events(args) -> None:
                              "there is nothing to test yet")
     options = _options(args)
     analysis = analyze(rows, options)
+    # The sample ratio is about who was assigned, whatever the metrics count.
+    analysis.srm[args.experiment] = sample_ratio(
+        [MetricRow("assigned", v, n, conversions=0, experiment=args.experiment)
+         for v, n in computed.assigned.items()], options.weights)
     if args.json:
         from growthlab.report import analysis_payload
 
         payload = analysis_payload(analysis)
+        payload["unequal_censoring"] = computed.unequal_censoring
         for result in payload["results"]:
             result["in_progress_users"] = computed.in_progress[(result["metric"],
                                                                 result["variant"])]
@@ -235,6 +240,10 @@ def cmd_analyze_events(args) -> None:
         state = "left out" if args.exclude_in_progress else "counted as not reached yet"
         print(f"{open_windows:,} user(s) are still inside the {milestones[-1].key} window at the "
               f"data end ({computed.data_end}): {state}")
+    if computed.unequal_censoring and not args.exclude_in_progress:
+        print(f"warning: the arms have different shares of users still inside their window for "
+              f"{', '.join(computed.unequal_censoring)} (assignment was staggered), so counting "
+              "them as not reached biases the comparison; rerun with --exclude-in-progress")
     if computed.excluded:
         print(f"{computed.excluded} user(s) assigned to more than one variant were excluded")
     if skipped:
@@ -264,6 +273,10 @@ def cmd_kpis(args) -> None:
         gap = result.success_gap
         print(f"success gap: {gap['from']} -> {gap['to']} loses {gap['drop']:.0%} of users")
     print("shares count users whose milestone window had closed by the data end")
+    if result.open_ended:
+        print(f"note: no window of their own: {', '.join(result.open_ended)}; recent sign-ups "
+              "have had less time to reach them, so their shares read low; give each a "
+              "window_days for shares that compare")
 
 
 def cmd_retention(args) -> None:

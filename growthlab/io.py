@@ -160,7 +160,24 @@ def parse_results_csv(data: bytes, source: str = "results.csv") -> list[MetricRo
                              source=source, line=line, column="conversions")
         rows.append(MetricRow(metric=rec["metric"], variant=rec["variant"], users=users,
                               conversions=conversions, experiment=experiment, **values))
+    _check_cuped_per_metric(rows, [line for line, _ in records], source)
     return rows
+
+
+def _check_cuped_per_metric(rows: list[MetricRow], lines: list[int], source: str) -> None:
+    """CUPED for every variant of a metric or for none: a mix would compare an adjusted arm
+    with a plain one."""
+    with_cuped: dict[tuple[str, str], set[bool]] = {}
+    for r in rows:
+        if r.kind == "mean":
+            with_cuped.setdefault((r.experiment, r.metric), set()).add(r.has_cuped)
+    for r, line in zip(rows, lines, strict=True):
+        if r.kind == "mean" and not r.has_cuped and with_cuped[(r.experiment, r.metric)] == {
+                True, False}:
+            raise InputError(f"metric {r.metric!r}, variant {r.variant!r} has no CUPED columns "
+                             "while other variants of the metric do; give pre_sum, "
+                             "pre_sum_squares and sum_product for every variant or for none",
+                             source=source, line=line, column="pre_sum")
 
 
 def _cuped_values(record: dict, header: list[str], values: dict, source: str,

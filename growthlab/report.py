@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from growthlab.stats.analysis import Analysis
 from growthlab.stats.srm import SrmResult
 
@@ -39,7 +41,7 @@ def format_effect(value: float | None, difference: str, kind: str = "mean",
     if value is None:
         return "unbounded"
     if difference == "relative":
-        return f"{value:+.1%}"
+        return f"{value:+.{decimals}%}"
     if kind == "proportion":
         return f"{value * 100:+.{decimals}f} pp"
     return f"{value:+.4g}"
@@ -73,8 +75,12 @@ def tone(r: dict, srm: SrmResult | None = None) -> str:
 
 
 def _decimals(r: dict) -> int:
-    """Two decimals for differences of proportions under one percentage point."""
-    return 2 if abs(r["estimate"]) < 0.01 else 1
+    """Enough decimals for two significant digits of a lift (%) or a difference of
+    proportions (pp) under one point: a significant +0.002% never reads as +0.0%."""
+    points = abs(r["estimate"]) * 100
+    if r["difference"] == "absolute" and r["kind"] != "proportion" or not points:
+        return 1
+    return max(1, min(6, 1 - math.floor(math.log10(points))))
 
 
 def _negate(value: float | None) -> float | None:
@@ -98,7 +104,8 @@ def describe(r: dict, metric_name: str | None = None, alpha: float = 0.05,
     if r["error"]:
         return (f"{name} cannot be compared between {r['variant']} and {r['control']}: "
                 f"{r['error']['message']}.")
-    variant = r["variant"].replace("_", " ").capitalize()
+    variant = r["variant"].replace("_", " ")
+    variant = variant[:1].upper() + variant[1:]
     sign = direction(r)
     size = format_effect(abs(r["estimate"]), r["difference"], r["kind"], _decimals(r)).lstrip("+")
     low, high = _interval(r)

@@ -61,6 +61,7 @@ else:
                          f"**{gap['from_name']}** never reach **{gap['to_name']}**. That is the "
                          "largest drop in the funnel, so a modest lift there pays most.",
                          icon=":material/target:")
+            names_of = {m.key: m.name for m in ms}
             deepest = funnel.milestones[-1]
             still_open = funnel.users - deepest["eligible"]
             st.caption(f"Data up to **{funnel.data_end[:16].replace('T', ' ')} UTC**. Shares "
@@ -68,6 +69,12 @@ else:
                        f"{still_open:,} of {funnel.users:,} users are still inside the "
                        f"{funnel.horizons[deepest['key']]}-day window of {deepest['name']}, so "
                        "not having reached it yet is not counted as a failure.")
+            if funnel.open_ended:
+                st.warning("No window of their own: " + ", ".join(
+                    names_of[k] for k in funnel.open_ended) + ". Recent sign-ups have had less "
+                    "time to reach them, so their shares and late cohorts read low; give each a "
+                    "window (days) in the editor below for shares that compare.",
+                    icon=":material/schedule:")
             st.plotly_chart(charts.funnel_chart(funnel.milestones, gap, funnel.horizons))
             st.dataframe(
                 safe_table(m | {"still_in_window": funnel.users - m["eligible"]}

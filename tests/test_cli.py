@@ -369,3 +369,84 @@ def test_the_forest_chart_colours_a_negative_metric_that_rose_as_a_win():
     rows = [MetricRow("net", "control", 100, sum=-1000, sum_squares=10400),
             MetricRow("net", "treatment", 100, sum=-500, sum_squares=2900)]
     assert charts.forest(analyze(rows).results).data[0].marker.color == charts.WIN
+
+
+def staggered_rollout(tmp_path):
+    """Treatment's share of assignments goes from 20% to 80% halfway; both convert alike."""
+    events, assignments = ["user_id,event,timestamp"], ["user_id,experiment,variant,assigned_at"]
+    for i in range(2000):
+        day, late = i * 20 // 2000, i >= 1000
+        variant = "treatment" if (i % 5 < 4) == late else "control"
+        when = f"2026-01-{1 + day:02d}T10:00:00"
+        assignments.append(f"u{i},ramp,{variant},{when}")
+        events.append(f"u{i},open,{when}")
+        if i % 5 in (0, 3):
+            events.append(f"u{i},export,2026-01-{2 + day:02d}T10:00:00")
+    events.append("z,open,2026-01-22T00:00:00")  # the data ends on day 21
+    (tmp_path / "e.csv").write_text("\n".join(events) + "\n")
+    (tmp_path / "a.csv").write_text("\n".join(assignments) + "\n")
+    (tmp_path / "m.toml").write_text('[[milestones]]\nkey = "exported"\nname = "Exported"\n'
+                                     'rule = "count(export) >= 1"\nwindow_days = 14\n')
+    return [str(tmp_path / "e.csv"), str(tmp_path / "a.csv"), "--milestones",
+            str(tmp_path / "m.toml"), "--experiment", "ramp"]
+
+
+def test_a_staggered_rollout_is_flagged_and_the_sample_ratio_counts_assigned_users(tmp_path,
+                                                                                  capsys):
+    args = staggered_rollout(tmp_path)
+    assert main(["analyze-events", *args, "--json"]) == 0
+    counted = json.loads(capsys.readouterr().out)
+    assert counted["unequal_censoring"] == ["exported"]
+    assert main(["analyze-events", *args]) == 0
+    assert "rerun with --exclude-in-progress" in capsys.readouterr().out
+    assert main(["analyze-events", *args, "--json", "--exclude-in-progress"]) == 0
+    matured = json.loads(capsys.readouterr().out)
+    assert matured["srm"]["users"] == counted["srm"]["users"] == [1000, 1000]
+    assert matured["srm"]["flagged"] is False
+    assert matured["results"][0]["significant"] is False  # both arms convert 40%
+
+
+def test_a_tiny_significant_effect_never_reads_as_zero(tmp_path, capsys):
+    path = tmp_path / "r.csv"
+    path.write_text("metric,variant,users,conversions\n"
+                    "huge,control,900000000000,450000000000\n"
+                    "huge,treatment,900000000000,450004500000\n")
+    assert main(["analyze", str(path)]) == 0
+    text = capsys.readouterr().out
+    assert "by 0.0010%" in text and "0.0%" not in text
+    assert main(["analyze", str(path), "--difference", "absolute"]) == 0
+    assert "by 0.00050 pp" in capsys.readouterr().out
+
+
+def test_one_sided_tests_follow_the_metric_over_a_negative_control_mean():
+    from growthlab.stats import MetricRow, Options, analyze
+
+    rows = [MetricRow("net", "control", 100, sum=-1000, sum_squares=10400),
+            MetricRow("net", "treatment", 100, sum=-500, sum_squares=2900)]  # -10 -> -5: rose
+    greater = analyze(rows, Options(alternative="greater")).results[0]
+    less = analyze(rows, Options(alternative="less")).results[0]
+    two_sided = analyze(rows).results[0]
+    assert greater["significant"] and greater["p_value"] == pytest.approx(
+        two_sided["p_value"] / 2)
+    assert not less["significant"] and less["p_value"] > 0.99
+    assert greater["ci_low"] is None and greater["ci_high"] < 0  # the lift is below 0
+
+
+def test_two_arms_without_a_single_conversion_are_not_told_to_switch_to_absolute(tmp_path,
+                                                                                capsys):
+    path = tmp_path / "r.csv"
+    path.write_text("metric,variant,users,conversions\nrare,control,5000,0\n"
+                    "rare,treatment,5000,0\nfirst_value,control,5000,500\n"
+                    "first_value,treatment,5000,560\n")
+    assert main(["analyze", str(path), "--json"]) == 0
+    results = {r["metric"]: r for r in json.loads(capsys.readouterr().out)["results"]}
+    assert results["rare"]["error"]["code"] == "no_variance"
+    assert results["first_value"]["error"] is None
+
+
+def test_the_control_is_found_whatever_its_case_and_names_keep_their_case(tmp_path, capsys):
+    path = tmp_path / "r.csv"
+    path.write_text("metric,variant,users,conversions\nactivated,new_flow B,5000,600\n"
+                    "activated,Control,5000,500\n")
+    assert main(["analyze", str(path)]) == 0
+    assert capsys.readouterr().out.startswith("New flow B raised activated by 20.0%")

@@ -499,3 +499,37 @@ def test_merged_at_least_once_lists_match_plain_python(tmp_path):
                     "days(export) >= 1) and count(visit) >= 1", 5)]
     result = funnel(path, ms)
     assert {m["key"]: m["users"] for m in result.milestones} == python_reached(rows, ms)
+
+
+def test_conversion_counts_users_who_reached_both_steps_with_both_windows_closed(tmp_path):
+    # Sharer does not imply Habit: no Habit user shares, so Habit -> Sharer converts 0%,
+    # never 400% (sharers over habit users), and the success gap says so.
+    rows = []
+    for i in range(40):
+        rows.append((f"u{i}", "search", T0))
+        if i < 10:
+            rows += [(f"u{i}", "search", T0 + timedelta(days=d)) for d in (1, 2)]
+        elif i < 20:
+            rows.append((f"u{i}", "share", T0 + timedelta(hours=1)))
+    rows.append(("late", "search", T0 + timedelta(days=40)))
+    ms = [Milestone("searched", "Searched", "P", "count(search) >= 1"),
+          Milestone("habit", "Habit", "P", "days(search) >= 3", 7),
+          Milestone("sharer", "Sharer", "P", "reached(searched) and count(share) >= 1", 3)]
+    result = funnel(write_events(tmp_path, rows), ms).as_dict()
+    conversions = [m["conversion_from_previous"] for m in result["milestones"]]
+    assert conversions == [None, 10 / 40, 0.0]  # "late" is still inside the Habit window
+    assert (result["success_gap"]["from"], result["success_gap"]["drop"]) == ("habit", 1.0)
+
+
+def test_users_assigned_after_the_data_end_are_not_decided(tmp_path):
+    events = [("a", "export", T0 + timedelta(hours=1)), ("b", "visit", T0),
+              ("c", "visit", T0 + timedelta(hours=2))]
+    assignments = pd.DataFrame({
+        "user_id": ["a", "b", "c", "d"], "experiment": ["x"] * 4,
+        "variant": ["control", "control", "treatment", "treatment"],
+        "assigned_at": [T0, T0, T0, T0 + timedelta(days=5)]})
+    path = tmp_path / "assignments.csv"
+    assignments.to_csv(path, index=False)
+    ms = [Milestone("exported", "Exported", "P", "count(export) >= 1")]
+    result = experiment_metrics(write_events(tmp_path, events), path, ms, "x")
+    assert result.in_progress == {("exported", "control"): 0, ("exported", "treatment"): 1}

@@ -396,7 +396,7 @@ def _data_end_sql(as_of: datetime | None, latest: str) -> tuple[str, list]:
 
 def _eligible(horizon: int, start: str = "t0") -> str:
     """SQL: the user's window for a milestone with this horizon has closed by the data end."""
-    return f"{start} + to_days({int(horizon)}) <= data_end" if horizon else "TRUE"
+    return f"{start} + to_days({int(horizon)}) <= data_end" if horizon else f"{start} <= data_end"
 
 
 def _signup_flags(con, events, milestones, as_of=None) -> tuple[str, list]:
@@ -415,6 +415,7 @@ class Funnel:
     success_gap: dict | None
     cohorts: list[dict] = field(default_factory=list)
     horizons: dict[str, int] = field(default_factory=dict)
+    open_ended: list[str] = field(default_factory=list)  # no window of their own, past the first
 
     def as_dict(self) -> dict:
         return {"users": self.users, "data_end": self.data_end, "milestones": self.milestones,
@@ -431,8 +432,8 @@ def _funnel_rows(milestones: list[Milestone], counts: dict[str, list[int]]) -> l
         rows.append({"key": m.key, "name": m.name, "phase": m.phase,
                      "users": counts["reached"][i], "eligible": counts["eligible"][i],
                      "share": _ratio(counts["reached_eligible"][i], counts["eligible"][i]),
-                     "conversion_from_previous": _ratio(counts["reached_eligible"][i],
-                                                        counts["previous_eligible"][i])
+                     "conversion_from_previous": _ratio(counts["step_reached"][i],
+                                                        counts["step_from"][i])
                      if i else None})
     return rows
 
@@ -451,7 +452,7 @@ def success_gap(rows: list[dict]) -> dict | None:
     return best
 
 
-COUNTS = ("reached", "eligible", "reached_eligible", "previous_eligible")
+COUNTS = ("reached", "eligible", "reached_eligible", "step_reached", "step_from")
 
 
 def funnel(events: str | Path, milestones: list[Milestone], *, start: str | None = None,
@@ -472,10 +473,12 @@ def funnel(events: str | Path, milestones: list[Milestone], *, start: str | None
     aggregates = []
     for i, h in enumerate(spans):
         previous = f"m{i - 1}" if i else "FALSE"
+        step = _eligible(max(h, spans[i - 1] if i else 0))  # both windows closed
         aggregates += [f"count(*) FILTER (WHERE m{i})",
                        f"count(*) FILTER (WHERE {_eligible(h)})",
                        f"count(*) FILTER (WHERE m{i} AND {_eligible(h)})",
-                       f"count(*) FILTER (WHERE {previous} AND {_eligible(h)})"]
+                       f"count(*) FILTER (WHERE {previous} AND m{i} AND {step})",
+                       f"count(*) FILTER (WHERE {previous} AND {step})"]
     rows = con.execute(
         f"{base}, bounds AS (SELECT {end_sql} AS data_end) "
         f"SELECT CAST(date_trunc('week', t0) AS DATE) AS cohort, any_value(data_end), count(*), "
@@ -485,7 +488,7 @@ def funnel(events: str | Path, milestones: list[Milestone], *, start: str | None
     totals = {name: [0] * len(milestones) for name in COUNTS}
     cohorts = []
     for r in rows:
-        counts = {name: [r[3 + 4 * i + k] for i in range(len(milestones))]
+        counts = {name: [r[3 + len(COUNTS) * i + k] for i in range(len(milestones))]
                   for k, name in enumerate(COUNTS)}
         for name in COUNTS:
             totals[name] = [a + b for a, b in zip(totals[name], counts[name], strict=True)]
@@ -500,7 +503,8 @@ def funnel(events: str | Path, milestones: list[Milestone], *, start: str | None
     milestone_rows = _funnel_rows(milestones, totals)
     return Funnel(sum(r[2] for r in rows), _iso(data_end), milestone_rows,
                   success_gap(milestone_rows), cohorts if by_cohort else [],
-                  dict(zip((m.key for m in milestones), spans, strict=True)))
+                  dict(zip((m.key for m in milestones), spans, strict=True)),
+                  [m.key for m in milestones[1:] if m.window_days is None])
 
 
 def _data_end(con, base, params, end_sql, end_params, rows):
@@ -633,6 +637,20 @@ class ExperimentMetrics:
     in_progress: dict[tuple[str, str], int]  # (milestone, variant): windows still open
     data_end: str | None
     undecided: list[str] = field(default_factory=list)  # left out: too few windows closed
+    assigned: dict[str, int] = field(default_factory=dict)  # users per variant, for the SRM
+    unequal_censoring: list[str] = field(default_factory=list)  # arms' open windows differ
+
+    def check_censoring(self, threshold: float = 0.001) -> None:
+        """Flag milestones whose arms have different shares of users still in their window
+        (a staggered rollout): counting those users as not reached would bias the comparison."""
+        from scipy.stats import chi2_contingency
+
+        for key in dict.fromkeys(k for k, _ in self.in_progress):
+            still = [self.in_progress[(key, v)] for v in self.assigned]
+            done = [n - s for n, s in zip(self.assigned.values(), still, strict=True)]
+            if min(sum(still), sum(done)) and all(self.assigned.values()) and chi2_contingency(
+                    [still, done], correction=False).pvalue < threshold:
+                self.unequal_censoring.append(key)
 
 
 def experiment_metrics(events: str | Path, assignments: str | Path,
@@ -694,7 +712,11 @@ def experiment_metrics(events: str | Path, assignments: str | Path,
         else:
             rows.extend(metric_rows)
     data_end = as_of or (found[0][1] if found else None)
-    return ExperimentMetrics(rows, int(excluded), in_progress, _iso(data_end), undecided)
+    assigned = {v: by_variant[v][2] for v in variants if v in by_variant}
+    result = ExperimentMetrics(rows, int(excluded), in_progress, _iso(data_end), undecided,
+                               assigned)
+    result.check_censoring()
+    return result
 
 
 def _variants_in_order(con, assign_sql, params, experiment, source) -> list[str]:

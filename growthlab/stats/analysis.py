@@ -103,9 +103,10 @@ class Analysis:
 
 
 def control_of(variants: Sequence[str], wanted: str | None = None, experiment: str = "") -> str:
-    """The variant named `wanted`, else the one named `control`, else the first listed."""
+    """The variant named `wanted`, else the one named `control` (any case), else the first
+    listed."""
     if wanted is None:
-        return "control" if "control" in variants else variants[0]
+        return next((v for v in variants if v.strip().lower() == "control"), variants[0])
     if wanted not in variants:
         raise StatsError(f"{_name(experiment)}control {wanted!r} is not a variant; the variants "
                          f"are {', '.join(variants)}")
@@ -272,12 +273,29 @@ def _pair_moments(rows: list[MetricRow], moments: Moments, base: np.ndarray, row
     return pick(ac, control), pick(at, treatment)
 
 
-def _test(eff, options: Options) -> TestResult:
+def _test(eff, options: Options, control: Moments) -> TestResult:
     if options.method == "frequentist":
-        return frequentist(eff, options.alpha, options.alternative)
+        if options.alternative == "two-sided" or options.difference == "absolute":
+            return frequentist(eff, options.alpha, options.alternative)
+        return _one_sided_lift(eff, options, control.unadjusted_mean < 0)
     if options.method == "sequential":
         return sequential(eff, options.alpha, options.n_star)
     return bayesian(eff, options.alpha, options.prior_mean, options.prior_sd)
+
+
+def _one_sided_lift(eff, options: Options, negative_base: np.ndarray) -> TestResult:
+    """A one-sided test of a relative lift: over a negative control mean the lift moves the
+    other way from the metric (-10 -> -5 is -50%), so 'greater' tests the lift below 0."""
+    asked = frequentist(eff, options.alpha, options.alternative)
+    other = frequentist(eff, options.alpha,
+                        "less" if options.alternative == "greater" else "greater")
+
+    def pick(a, b):
+        return np.where(negative_base, b, a)
+
+    return TestResult(eff.estimate, asked.se, pick(asked.ci_low, other.ci_low),
+                      pick(asked.ci_high, other.ci_high),
+                      p_value=pick(asked.p_value, other.p_value))
 
 
 def adjust(p_values, families, correction: Correction) -> np.ndarray:
@@ -334,7 +352,7 @@ def analyze(rows: Iterable[MetricRow], options: Options | None = None) -> Analys
     row = np.array([comparisons[i].row for i in complete], dtype=int)
     control, treatment = _pair_moments(rows, moments, base, row, options)
     eff = effect(control, treatment, options.difference)
-    test = _test(eff, options)
+    test = _test(eff, options, control)
     failure = np.array([FAILURES.index("missing_treatment_row") if c.row is None else
                         FAILURES.index("missing_control_row") if c.base is None else 0
                         for c in comparisons], dtype=np.int8)

@@ -63,7 +63,7 @@ def effect(control: Moments, treatment: Moments,
     failure[(vc <= 0) & (vt <= 0)] = FAILURES.index("no_variance")
     if difference == "relative":
         failure[(vt <= 0) & (treated == 0) & (vc > 0)] = FAILURES.index("zero_treatment_values")
-        failure[base == 0] = FAILURES.index("zero_control_mean")
+        failure[(base == 0) & ((vc > 0) | (vt > 0))] = FAILURES.index("zero_control_mean")
         safe = np.where(base == 0, 1.0, base)
         estimate = (mt - mc) / safe
         variance = vt / (safe**2 * nt) + vc * treated**2 / (safe**4 * nc)
