@@ -145,6 +145,7 @@ def test_demo_refuses_a_demo_the_team_has_started_using(tmp_path, demo_template,
     from test_backup import tree
 
     shutil.copytree(demo_template.parent, tmp_path / "demo")
+    open_workspace(tmp_path / "demo" / "growthlab.db").conn.close()  # fold in a copied WAL
     use(tmp_path / "demo")
     before = tree(tmp_path / "demo")
     with pytest.raises(InputError, match="started using"):
