@@ -216,15 +216,15 @@ def rules_key(ms: list[Milestone]) -> tuple:
     return tuple((m.key, m.name, m.phase, m.rule, m.window_days, m.success_moment) for m in ms)
 
 
-def workspace_funnel(db, *, start=None, end=None, by_cohort: bool = False):
-    """The funnel of the workspace's events, cached by file and rules; None without events."""
+def workspace_funnel(db, *, start=None, end=None):
+    """The funnel of the workspace's events with its weekly cohorts, cached by file and rules
+    (one scan serves every page that shows it); None without events."""
     events = data_file(db, "events_path")
     ms = milestones(db)
     if events is None or not ms:
         return None
     with st.spinner("Scanning events with DuckDB…"):
-        return cached_funnel(str(events), file_stamp(events), rules_key(ms), start, end,
-                             by_cohort)
+        return cached_funnel(str(events), file_stamp(events), rules_key(ms), start, end, True)
 
 
 def page_link(page: str, label: str, icon: str | None = None, **params) -> None:

@@ -48,7 +48,7 @@ else:
         end = c[1].date_input("Sign-ups before", value=None, key="to")
         try:
             funnel = workspace_funnel(db, start=start.isoformat() if start else None,
-                                      end=end.isoformat() if end else None, by_cohort=True)
+                                      end=end.isoformat() if end else None)
         except GrowthLabError as exc:
             report(exc)
             st.stop()

@@ -67,7 +67,7 @@ def from_data(kr) -> None:
     if not st.session_state.get(showing):
         return
     try:
-        funnel = workspace_funnel(db, by_cohort=True)
+        funnel = workspace_funnel(db)
         if funnel is None or funnel.users == 0:
             st.warning("No product events yet: upload them in Settings to check in from data.")
             return
