@@ -21,7 +21,7 @@ MILESTONES = [
      "success_moment": "habit"},
     {"key": "value_growth", "name": "Value growth", "phase": "Growth",
      "rule": "reached(continued_value) and (count(upgrade) >= 1 or count(review_posted) >= 1 "
-             "or count(referral_sent) >= 1)", "window_days": None, "success_moment": None},
+             "or count(referral_sent) >= 1)", "window_days": 60, "success_moment": None},
 ]
 
 PQL_RULE = "count(search) >= 60 and count(invite_sent) >= 1"
