@@ -356,3 +356,20 @@ def test_a_sample_ratio_mismatch_withholds_the_green_verdict(empty_workspace):
     assert any("cannot be trusted" in w.value for w in at.warning)
     at.segmented_control(key="method").set_value("sequential").run()
     assert "smallest alpha at which the always-valid interval excludes" in all_text(at)
+
+
+def test_milestones_page_shows_matured_shares_and_who_is_still_inside_a_window(demo_workspace):
+    from growthlab.kpis import funnel, load_from_workspace
+
+    db = open_workspace(demo_workspace)
+    truth = funnel(demo_workspace.parent / "events", load_from_workspace(db), by_cohort=True)
+    at = open_page("milestones")
+    deepest = truth.milestones[-1]
+    caption = next(c.value for c in at.caption if "Shares count only users" in c.value)
+    assert f"{truth.users - deepest['eligible']:,} of {truth.users:,} users" in caption
+    table = at.dataframe[0].value
+    assert list(table["share"]) == [m["share"] for m in truth.milestones]
+    assert list(table["still_in_window"]) == [truth.users - m["eligible"]
+                                              for m in truth.milestones]
+    lines = at.get("plotly_chart")[1].proto.spec
+    assert "windows still open" in lines  # the cohorts whose windows are open are marked
