@@ -377,6 +377,9 @@ def as_of_timestamp(value: str | datetime | None) -> datetime | None:
         except ValueError:
             raise InputError(f"{value!r} is not a date; use ISO 8601 such as 2026-03-01 or "
                              "2026-03-01T12:00:00Z", field="as_of") from None
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:  # before converting: year 1 cannot shift
+        raise InputError(f"{value.date()} is outside the years {FIRST_YEAR} to {LAST_YEAR} "
+                         "that events fall in", field="as_of")
     return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
 
 
