@@ -6,6 +6,7 @@ files). Nothing is copied: every query reads the files where they are.
 
 from __future__ import annotations
 
+import csv
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -144,6 +145,23 @@ def _csv_problem(path: Path) -> InputError | None:
                 return InputError('a quote (") opens here and is not closed on its line; close '
                                   'it, or write a quote inside a value as ""', source=str(path),
                                   line=number, column=column)
+    return _ragged_row(path, delimiter, len(header)) if header else None
+
+
+def _ragged_row(path: Path, delimiter: str, expected: int) -> InputError | None:
+    """The first row whose field count differs from the header's (DuckDB's sniffer then
+    reads the header as one column, or a data row as the header)."""
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        reader = csv.reader(f, delimiter=delimiter)
+        start = 1
+        try:
+            for row in reader:
+                if row and len(row) != expected:
+                    return InputError(f"{len(row)} fields, expected {expected} as in the "
+                                      "header", source=str(path), line=start)
+                start = reader.line_num + 1
+        except csv.Error:  # a field past csv's size limit: leave the error to DuckDB
+            return None
     return None
 
 
