@@ -131,6 +131,28 @@ def test_the_markdown_export_is_the_sanitised_form(tmp_path):
     assert "[ok](https://example.com)" in text and "Intro." in text
 
 
+@pytest.mark.parametrize("body", [
+    "Note ~~~<img src=x onerror=alert(1)>~~~ end",
+    "Results ``` <script>alert(1)</script>",
+    '<img src="x`" onerror=alert(1) x="`">',
+    "`a` <img src=x onerror=alert(2)> `b`",
+    "<svg/onload=alert(1)>",
+    "<div\nonmouseover=alert(1)>hover</div>",
+    "Results ``` [x](javascript:alert(1))",
+    "```\n<script>alert(1)</script>\n```",
+])
+def test_markup_that_hides_from_the_code_splitter_is_not_live_in_the_export(body):
+    text = learnings.sanitise_markdown(body)
+    assert live_markup(text) == []
+    assert "<img" not in text and "<script" not in text
+
+
+def test_safe_links_and_quotes_survive_the_markdown_export():
+    text = learnings.sanitise_markdown("> quoted\n\nsee <https://example.com> and 2 < 3")
+    assert text.startswith("> quoted") and "<https://example.com>" in text
+    assert "2 &lt; 3" in text
+
+
 def test_a_data_link_in_a_title_is_shown_as_text(demo_workspace):
     db = open_workspace(demo_workspace)
     learning = learnings.create(db, title=HOSTILE_TITLE, body="Body.")
