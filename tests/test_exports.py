@@ -41,6 +41,15 @@ def test_displayed_tables_neutralise_typed_text_but_keep_numbers():
     assert rows == [{"name": "'" + FORMULA, "n": -3, "share": -0.5, "'" + FORMULA: "x"}]
 
 
+@pytest.mark.parametrize("cell", ["a;=1+1", "x;+cmd", "x; -2", "x;@SUM(A1)"])
+def test_a_formula_after_a_semicolon_is_neutralised(cell):
+    assert io.safe_cell(cell) == "'" + cell
+
+
+def test_text_with_a_plain_semicolon_is_kept():
+    assert io.safe_cell("a;b") == "a;b"
+
+
 @pytest.fixture
 def hostile_workspace(demo_workspace, monkeypatch):
     """The demo with formulas typed wherever a person can type a name or a title."""
