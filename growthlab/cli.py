@@ -6,7 +6,9 @@ Heavy modules (statsmodels, duckdb, pandas) are imported inside the commands tha
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -15,6 +17,8 @@ from growthlab.errors import GrowthLabError
 
 METHODS = ("frequentist", "bayesian", "sequential")
 MAX_DAYS = 3650
+MAX_VARIANTS = 20
+MAX_LIMIT = 1000
 
 
 class UsageError(GrowthLabError):
@@ -24,6 +28,34 @@ class UsageError(GrowthLabError):
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # argparse would exit with a usage dump; keep the contract
         raise UsageError(f"{self.prog}: {message}")
+
+
+def _number(option: str, *, positive: bool = False):
+    """An argparse type: a finite number (above 0 if `positive`), refused naming `option`."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value) or positive and value <= 0:
+            kind = "a positive number" if positive else "a finite number"
+            raise argparse.ArgumentTypeError(f"{option} {text!r}: give {kind}")
+        return value
+    return parse
+
+
+def _whole(option: str, low: int, high: int):
+    """An argparse type: a whole number from `low` to `high`, refused naming `option`."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            raise argparse.ArgumentTypeError(
+                f"{option} {text!r}: give a whole number from {low} to {high:,}")
+        return value
+    return parse
 
 
 def _weights(text: str) -> dict[str, float] | list[float]:
@@ -42,8 +74,8 @@ def _weights(text: str) -> dict[str, float] | list[float]:
             f"--weights {text!r}: give numbers separated by commas, e.g. 0.5,0.5 or "
             "control=0.5,treatment=0.5") from None
     values = weights.values() if isinstance(weights, dict) else weights
-    if any(w <= 0 for w in values):
-        raise argparse.ArgumentTypeError("--weights: every weight must be positive")
+    if not all(math.isfinite(w) and w > 0 for w in values):
+        raise argparse.ArgumentTypeError("--weights: every weight must be a positive number")
     if isinstance(weights, dict) and (len(weights) != len(parts) or "" in weights):
         raise argparse.ArgumentTypeError(f"--weights {text!r}: name each variant once")
     return weights
@@ -65,15 +97,15 @@ def _days(text: str) -> list[int]:
 def _add_stats_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--method", choices=METHODS, default="frequentist")
     p.add_argument("--difference", choices=("relative", "absolute"), default="relative")
-    p.add_argument("--alpha", type=float, default=0.05)
+    p.add_argument("--alpha", type=_number("--alpha"), default=0.05)
     p.add_argument("--correction", choices=("none", "holm", "bh"), default="none")
     p.add_argument("--alternative", choices=("two-sided", "greater", "less"),
                    default="two-sided", help="one-sided tests (frequentist only)")
-    p.add_argument("--n-star", type=float, default=5000.0,
+    p.add_argument("--n-star", type=_number("--n-star", positive=True), default=5000.0,
                    help="sequential tuning: total users where the interval is tightest")
-    p.add_argument("--prior-mean", type=float, default=0.0,
+    p.add_argument("--prior-mean", type=_number("--prior-mean"), default=0.0,
                    help="Bayesian normal prior on the effect: mean (default 0)")
-    p.add_argument("--prior-sd", type=float, default=None,
+    p.add_argument("--prior-sd", type=_number("--prior-sd", positive=True), default=None,
                    help="Bayesian normal prior: standard deviation (default: flat prior)")
     p.add_argument("--control", default=None,
                    help="the control variant (default: the one named control, else the first)")
@@ -125,18 +157,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("power", help="users per variant for a proportion metric")
-    p.add_argument("--baseline", type=float, required=True)
-    p.add_argument("--mde", type=float, required=True)
+    p.add_argument("--baseline", type=_number("--baseline"), required=True)
+    p.add_argument("--mde", type=_number("--mde"), required=True)
     p.add_argument("--relative", action="store_true", help="MDE is relative to the baseline")
-    p.add_argument("--alpha", type=float, default=0.05)
-    p.add_argument("--power", type=float, default=0.8)
-    p.add_argument("--variants", type=int, default=2)
-    p.add_argument("--daily-users", type=float, default=None)
+    p.add_argument("--alpha", type=_number("--alpha"), default=0.05)
+    p.add_argument("--power", type=_number("--power"), default=0.8)
+    p.add_argument("--variants", type=_whole("--variants", 2, MAX_VARIANTS), default=2)
+    p.add_argument("--daily-users", type=_number("--daily-users", positive=True), default=None)
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("search", help="search learnings and experiments")
     p.add_argument("query")
-    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--limit", type=_whole("--limit", 1, MAX_LIMIT), default=20)
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("export", help="write the whole workspace to a zip")
@@ -285,7 +317,9 @@ def cmd_retention(args) -> None:
     if args.milestone and not args.milestones:
         raise UsageError("--milestone needs --milestones M.toml to know its rule")
     milestones = load_milestones_file(args.milestones) if args.milestones else None
-    check_events(args.events)
+    info = check_events(args.events)
+    for name in (args.event, args.start_event):
+        _warn_unknown_event(name, info.events)
     table = retention(args.events, event=args.event, days=args.days,
                       start_event=args.start_event, milestone=args.milestone,
                       milestones=milestones)
@@ -296,6 +330,14 @@ def cmd_retention(args) -> None:
     for c in table.cohorts:
         cells = "  ".join(f"{v:7.1%}" if v is not None else "      -" for v in c["retention"])
         print(f"{c['cohort']}  {c['users']:>6}  {cells}")
+
+
+def _warn_unknown_event(name: str | None, known: dict[str, int]) -> None:
+    if name is None or name in known:
+        return
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    print(f"warning: event {name!r} never occurs in the events{hint}", file=sys.stderr)
 
 
 def cmd_power(args) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -17,6 +18,8 @@ MAX_USERS = 10**12
 # inside float64; past that they overflow or vanish into denormals.
 MIN_MAGNITUDE, MAX_MAGNITUDE = 1e-30, 1e30
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# Spreadsheets in locales that split cells on ";" would start a new cell here.
+_AFTER_SEMICOLON = re.compile(r";\s*[=+\-@]")
 
 
 def read_text(data: bytes, source: str) -> str:
@@ -209,7 +212,8 @@ def read_results_csv(path: str | Path) -> list[MetricRow]:
 
 def safe_cell(value):
     """Neutralise spreadsheet formula injection in exported text cells."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    if isinstance(value, str) and (value.startswith(FORMULA_PREFIXES)
+                                   or _AFTER_SEMICOLON.search(value)):
         return "'" + value
     return value
 

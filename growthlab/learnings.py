@@ -243,6 +243,7 @@ _ACTIVE_ELEMENT = re.compile(r"<(script|style|iframe|object|embed|template)\b.*?
                              re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<!--.*?(?:-->|$)|<[/!?]?[A-Za-z][^>]*>", re.DOTALL)
 _SAFE_AUTOLINK = re.compile(r"<(?:https?|mailto):[^\s<>]*>", re.IGNORECASE)
+_OPEN_ANGLE = re.compile(r"<(?!(?:https?|mailto):[^\s<>]*>)", re.IGNORECASE)
 _LINK_START = re.compile(r"!?\[((?:[^\[\]]|\[[^\]]*\])*)\]\(")
 _REFERENCE = re.compile(r"^ {0,3}\[[^\]]+\]:[ \t]*<?([^\s>]+)>?.*$", re.MULTILINE)
 _SCHEME = re.compile(r"([a-z][a-z0-9+.-]*):", re.IGNORECASE)
@@ -272,18 +273,21 @@ def _drop_unsafe_links(text: str) -> str:
     return "".join(out) + text[pos:]
 
 
-def _sanitise_prose(text: str) -> str:
+def _strip_tags(text: str) -> str:
     text = _ACTIVE_ELEMENT.sub("", text)
-    text = _TAG.sub(lambda m: m.group() if _SAFE_AUTOLINK.fullmatch(m.group()) else "", text)
-    text = _REFERENCE.sub(lambda m: m.group() if safe_url(m.group(1)) else "", text)
-    return _drop_unsafe_links(text)
+    return _TAG.sub(lambda m: m.group() if _SAFE_AUTOLINK.fullmatch(m.group()) else "", text)
 
 
 def sanitise_markdown(body: str) -> str:
     """Markdown that no viewer can turn into script: raw HTML removed, links other than
-    http(s)/mailto reduced to their text. Code is left as written (it is never run)."""
+    http(s)/mailto reduced to their text.
+
+    Tags are stripped outside what looks like code; then, since a viewer may not agree on
+    where code starts, every `<` but a web autolink's is escaped, so no tag can open."""
     parts = _CODE.split(body or "")
-    return "".join(part if i % 2 else _sanitise_prose(part) for i, part in enumerate(parts))
+    text = "".join(part if i % 2 else _strip_tags(part) for i, part in enumerate(parts))
+    text = _REFERENCE.sub(lambda m: m.group() if safe_url(m.group(1)) else "", text)
+    return _OPEN_ANGLE.sub("&lt;", _drop_unsafe_links(text))
 
 
 def escape_markdown(text: str) -> str:

@@ -138,8 +138,8 @@ with results_tab:
                 show[tone(r, srm)](describe(r, names.get(r["metric"]), alpha, srm))
             relative = difference == "relative"
             fmt = "percent" if relative else "%.4g"
-            st.dataframe(results_table(analysis.results, names), hide_index=True,
-                         width="stretch", column_config={
+            shown = io.safe_table(results_table(analysis.results, names))
+            st.dataframe(shown, hide_index=True, width="stretch", column_config={
                 "control": st.column_config.NumberColumn(format="%.4g"),
                 "variant mean": st.column_config.NumberColumn(format="%.4g"),
                 "lift": st.column_config.NumberColumn(format="percent"),

@@ -143,6 +143,31 @@ def test_silently_accepted_events_are_refused_naming_line_and_column(tmp_path, t
     assert (err.value.line, err.value.column) == (line, column), str(err.value)
 
 
+@pytest.mark.parametrize("text,line,found", [
+    ("u1,search\n", 2, 2),
+    ("u1,x,2026-01-01T10:00:00,surprise\n", 2, 4),
+    ("u1,x,2026-01-01T10:00:00\n\nu2,\"a,b\",2026-01-01T10:00:00\nu3,x\n", 5, 2),
+])
+def test_a_row_with_another_field_count_is_named_by_its_line(tmp_path, text, line, found):
+    from growthlab.kpis import check_events
+
+    path = tmp_path / "events.csv"
+    path.write_text("user_id,event,timestamp\n" + text)
+    with pytest.raises(InputError) as err:
+        check_events(path)
+    assert err.value.line == line, str(err.value)
+    assert f"{found} fields, expected 3" in str(err.value)
+    assert "missing column" not in str(err.value)
+
+
+def test_milestones_file_with_a_byte_order_mark_reads(tmp_path):
+    from growthlab.kpis import load_milestones_file
+
+    path = tmp_path / "m.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + GOOD_MILESTONES.encode())
+    assert [m.key for m in load_milestones_file(path)] == ["a"]
+
+
 def test_unclosed_quote_past_the_sniffed_sample_names_line_and_column(tmp_path):
     from growthlab.kpis import check_events
 

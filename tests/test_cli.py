@@ -92,6 +92,52 @@ def test_user_mistakes_exit_2_without_traceback(tmp_path, args, message):
     assert "Traceback" not in out.stderr
 
 
+@pytest.mark.parametrize("args,message", [
+    (["analyze", "{csv}", "--weights", "control=inf,treatment=1"], "--weights"),
+    (["analyze", "{csv}", "--weights", "control=nan,treatment=1"], "--weights"),
+    (["analyze", "{csv}", "--method", "bayesian", "--prior-sd", "nan"], "--prior-sd"),
+    (["analyze", "{csv}", "--method", "bayesian", "--prior-sd", "0"], "--prior-sd"),
+    (["analyze", "{csv}", "--method", "bayesian", "--prior-mean", "inf", "--prior-sd", "1"],
+     "--prior-mean"),
+    (["analyze", "{csv}", "--method", "sequential", "--n-star", "nan"], "--n-star"),
+    (["analyze", "{csv}", "--alpha", "nan"], "--alpha"),
+    (["power", "--baseline", "0.5", "--mde", "1e-300", "--relative"], "too small"),
+    (["power", "--baseline", "0.5", "--mde", "0.1", "--variants", "100000000"], "--variants"),
+    (["power", "--baseline", "nan", "--mde", "0.1"], "--baseline"),
+    (["power", "--baseline", "0.5", "--mde", "0.1", "--daily-users", "inf"], "--daily-users"),
+    (["search", "modal", "--limit", "1000000000000000000000"], "--limit"),
+    (["search", "modal", "--limit", "-1"], "--limit"),
+    (["search", "modal", "--limit", "0"], "--limit"),
+])
+def test_nonsense_numbers_are_refused_naming_the_option(tmp_path, capsys, args, message):
+    csv = tmp_path / "r.csv"
+    csv.write_text(REFERENCE_CSV)
+    assert main([a.replace("{csv}", str(csv)) for a in args]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err
+
+
+def test_an_as_of_outside_the_event_years_is_refused(tmp_path, capsys):
+    events = tmp_path / "events.csv"
+    events.write_text("user_id,event,timestamp\nu1,search,2026-01-01T10:00:00Z\n")
+    milestones = tmp_path / "m.toml"
+    milestones.write_text('[[milestones]]\nkey = "a"\nname = "A"\nphase = "P"\n'
+                          'rule = "count(search) >= 1"\n')
+    assert main(["kpis", str(events), "--milestones", str(milestones),
+                 "--as-of", "0001-01-01T00:00:00+05:00"]) == 2
+    err = capsys.readouterr().err
+    assert "as_of" in err and "1900" in err
+
+
+def test_retention_warns_about_an_event_that_never_occurs(tmp_path, capsys):
+    events = tmp_path / "events.csv"
+    events.write_text("user_id,event,timestamp\nu1,search,2026-01-01T10:00:00Z\n"
+                      "u1,export,2026-01-03T10:00:00Z\n")
+    assert main(["retention", str(events), "--event", "exports"]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("warning: ") and "'exports'" in err and "'export'" in err
+
+
 def test_power_json():
     out = run("power", "--baseline", "0.1", "--mde", "0.1", "--relative", "--json")
     payload = json.loads(out.stdout)

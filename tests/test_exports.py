@@ -41,6 +41,15 @@ def test_displayed_tables_neutralise_typed_text_but_keep_numbers():
     assert rows == [{"name": "'" + FORMULA, "n": -3, "share": -0.5, "'" + FORMULA: "x"}]
 
 
+@pytest.mark.parametrize("cell", ["a;=1+1", "x;+cmd", "x; -2", "x;@SUM(A1)"])
+def test_a_formula_after_a_semicolon_is_neutralised(cell):
+    assert io.safe_cell(cell) == "'" + cell
+
+
+def test_text_with_a_plain_semicolon_is_kept():
+    assert io.safe_cell("a;b") == "a;b"
+
+
 @pytest.fixture
 def hostile_workspace(demo_workspace, monkeypatch):
     """The demo with formulas typed wherever a person can type a name or a title."""
@@ -129,6 +138,28 @@ def test_the_markdown_export_is_the_sanitised_form(tmp_path):
     for raw in ("<script", "onerror=", "javascript:", "](data:"):
         assert raw not in lowered, raw
     assert "[ok](https://example.com)" in text and "Intro." in text
+
+
+@pytest.mark.parametrize("body", [
+    "Note ~~~<img src=x onerror=alert(1)>~~~ end",
+    "Results ``` <script>alert(1)</script>",
+    '<img src="x`" onerror=alert(1) x="`">',
+    "`a` <img src=x onerror=alert(2)> `b`",
+    "<svg/onload=alert(1)>",
+    "<div\nonmouseover=alert(1)>hover</div>",
+    "Results ``` [x](javascript:alert(1))",
+    "```\n<script>alert(1)</script>\n```",
+])
+def test_markup_that_hides_from_the_code_splitter_is_not_live_in_the_export(body):
+    text = learnings.sanitise_markdown(body)
+    assert live_markup(text) == []
+    assert "<img" not in text and "<script" not in text
+
+
+def test_safe_links_and_quotes_survive_the_markdown_export():
+    text = learnings.sanitise_markdown("> quoted\n\nsee <https://example.com> and 2 < 3")
+    assert text.startswith("> quoted") and "<https://example.com>" in text
+    assert "2 &lt; 3" in text
 
 
 def test_a_data_link_in_a_title_is_shown_as_text(demo_workspace):

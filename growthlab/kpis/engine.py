@@ -6,6 +6,7 @@ files). Nothing is copied: every query reads the files where they are.
 
 from __future__ import annotations
 
+import csv
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -144,6 +145,23 @@ def _csv_problem(path: Path) -> InputError | None:
                 return InputError('a quote (") opens here and is not closed on its line; close '
                                   'it, or write a quote inside a value as ""', source=str(path),
                                   line=number, column=column)
+    return _ragged_row(path, delimiter, len(header)) if header else None
+
+
+def _ragged_row(path: Path, delimiter: str, expected: int) -> InputError | None:
+    """The first row whose field count differs from the header's (DuckDB's sniffer then
+    reads the header as one column, or a data row as the header)."""
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        reader = csv.reader(f, delimiter=delimiter)
+        start = 1
+        try:
+            for row in reader:
+                if row and len(row) != expected:
+                    return InputError(f"{len(row)} fields, expected {expected} as in the "
+                                      "header", source=str(path), line=start)
+                start = reader.line_num + 1
+        except csv.Error:  # a field past csv's size limit: leave the error to DuckDB
+            return None
     return None
 
 
@@ -377,6 +395,9 @@ def as_of_timestamp(value: str | datetime | None) -> datetime | None:
         except ValueError:
             raise InputError(f"{value!r} is not a date; use ISO 8601 such as 2026-03-01 or "
                              "2026-03-01T12:00:00Z", field="as_of") from None
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:  # before converting: year 1 cannot shift
+        raise InputError(f"{value.date()} is outside the years {FIRST_YEAR} to {LAST_YEAR} "
+                         "that events fall in", field="as_of")
     return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
 
 

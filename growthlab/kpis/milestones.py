@@ -170,7 +170,7 @@ def load_milestones_file(path: str | Path) -> list[Milestone]:
 
     raw = read_file(path)
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputError("not UTF-8 text; save the file as UTF-8", source=str(path)) from None
     return parse_milestones_toml(text, str(path))

@@ -44,6 +44,9 @@ def _target(baseline: float, mde: float, relative: bool) -> float:
     if not 0 < target < 1:
         raise StatsError(f"baseline {baseline} with MDE {mde} gives a rate of {target:.4g}, "
                          "outside 0-1; use a smaller MDE")
+    if target == baseline:
+        raise StatsError(f"MDE {mde} is too small to tell apart from the baseline {baseline}; "
+                         "use a larger MDE")
     return target
 
 
