@@ -69,10 +69,20 @@ def set_pql_rule(db, rule: str, window_days: int, *, actor: str) -> None:
     if not rule:
         raise InputError("is empty", field="PQL rule")
     parse_rule(rule, "PQL rule")
-    if not 1 <= int(window_days) <= MAX_PQL_WINDOW_DAYS:
-        raise InputError(f"must be from 1 to {MAX_PQL_WINDOW_DAYS} days", field="PQL window")
+    window_days = check_pql_window(window_days)
     with transaction(db):
         set_setting(db, "pql_rule", rule)
-        set_setting(db, "pql_window_days", str(int(window_days)))
-        audit(db, actor, "update", "pql_rule", None, {"rule": rule,
-                                                      "window_days": int(window_days)})
+        set_setting(db, "pql_window_days", str(window_days))
+        audit(db, actor, "update", "pql_rule", None, {"rule": rule, "window_days": window_days})
+
+
+def check_pql_window(window_days) -> int:
+    """The PQL window as the Milestones page reads it: whole days from 1 to 3650."""
+    try:
+        days = int(window_days)
+    except (TypeError, ValueError):
+        raise InputError(f"{window_days!r} is not a whole number of days",
+                         field="PQL window") from None
+    if not 1 <= days <= MAX_PQL_WINDOW_DAYS:
+        raise InputError(f"must be from 1 to {MAX_PQL_WINDOW_DAYS} days", field="PQL window")
+    return days

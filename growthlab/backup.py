@@ -31,6 +31,7 @@ from growthlab.db import (
     workspace_path,
 )
 from growthlab.errors import GrowthLabError, InputError
+from growthlab.rows import check_rows
 from growthlab.swap import DATA_NAMES, Swap, copy_rows, data_tables, recover, workspace_lock
 
 DB_NAME = "growthlab.db"
@@ -179,6 +180,7 @@ def _check_database(archive: Path, staged: Path, checked: Path, actor: str) -> N
             copy_rows(db, "incoming")
             audit(db, actor, "restore", "workspace", None, {"archive": archive.name})
         _check_values(db)
+        check_rows(db)
         _check_settings_and_milestones(db)
     except GrowthLabError as exc:
         raise _refuse(archive, f"{DB_NAME} inside: {exc}") from None
