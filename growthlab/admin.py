@@ -11,6 +11,7 @@ from pathlib import Path
 
 from growthlab.db import audit, set_setting, transaction
 from growthlab.errors import GrowthLabError, InputError
+from growthlab.swap import staged_upload, workspace_lock
 
 TAXONOMY = {"squads": "mission", "loops": "description", "product_areas": None}
 MAX_PQL_WINDOW_DAYS = 3650
@@ -45,19 +46,18 @@ def use_data_file(db, kind: str, data: bytes, name: str, check: Callable, *, act
         raise InputError("must be events or assignments", field="kind")
     folder = workspace_folder(db)
     suffix = ".csv" if name.lower().endswith(".csv") else ".parquet"
-    staged = folder / f"upload-check-{kind}{suffix}"
-    staged.write_bytes(data)
-    try:
-        summary = check(staged)
-    except GrowthLabError as exc:
-        staged.unlink(missing_ok=True)
-        raise InputError(str(exc).replace(str(staged), name)) from None
-    final = folder / f"{kind}{suffix}"
-    staged.replace(final)
-    with transaction(db):
-        set_setting(db, f"{kind}_path", final.name)
-        audit(db, actor, "upload", kind, None, {"file": name, "stored_as": final.name,
-                                                "bytes": len(data)})
+    with staged_upload(folder, suffix, data) as staged:
+        try:
+            summary = check(staged)
+        except GrowthLabError as exc:
+            raise InputError(str(exc).replace(str(staged), name)) from None
+        final = folder / f"{kind}{suffix}"
+        with workspace_lock(final):
+            staged.replace(final)
+            with transaction(db):
+                set_setting(db, f"{kind}_path", final.name)
+                audit(db, actor, "upload", kind, None, {"file": name, "stored_as": final.name,
+                                                        "bytes": len(data)})
     return summary
 
 
