@@ -214,6 +214,17 @@ def test_zip_bomb_is_refused(old_and_archive, tmp_path, capsys):
     assert_refused(old, archive, capsys, "too large")
 
 
+def test_many_small_bombs_are_refused_by_the_archive_total(old_and_archive, tmp_path, capsys):
+    old, good = old_and_archive
+    archive = tmp_path / "bomblets.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members(good).items():
+            zf.writestr(name, data)
+        for i in range(150):
+            zf.writestr(f"events/e{i:03}.parquet", b"\0" * (1 << 20))
+    assert_refused(old, archive, capsys, "too large for its packed size")
+
+
 def _data_spans(good: bytes) -> list[tuple[int, int, int]]:
     """(local header offset, data offset, compressed size) of each member."""
     spans = []
