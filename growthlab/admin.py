@@ -11,6 +11,7 @@ from pathlib import Path
 
 from growthlab.db import audit, set_setting, transaction
 from growthlab.errors import GrowthLabError, InputError
+from growthlab.swap import staged_upload, workspace_lock
 
 TAXONOMY = {"squads": "mission", "loops": "description", "product_areas": None}
 MAX_PQL_WINDOW_DAYS = 3650
@@ -45,19 +46,18 @@ def use_data_file(db, kind: str, data: bytes, name: str, check: Callable, *, act
         raise InputError("must be events or assignments", field="kind")
     folder = workspace_folder(db)
     suffix = ".csv" if name.lower().endswith(".csv") else ".parquet"
-    staged = folder / f"upload-check-{kind}{suffix}"
-    staged.write_bytes(data)
-    try:
-        summary = check(staged)
-    except GrowthLabError as exc:
-        staged.unlink(missing_ok=True)
-        raise InputError(str(exc).replace(str(staged), name)) from None
-    final = folder / f"{kind}{suffix}"
-    staged.replace(final)
-    with transaction(db):
-        set_setting(db, f"{kind}_path", final.name)
-        audit(db, actor, "upload", kind, None, {"file": name, "stored_as": final.name,
-                                                "bytes": len(data)})
+    with staged_upload(folder, suffix, data) as staged:
+        try:
+            summary = check(staged)
+        except GrowthLabError as exc:
+            raise InputError(str(exc).replace(str(staged), name)) from None
+        final = folder / f"{kind}{suffix}"
+        with workspace_lock(final):
+            staged.replace(final)
+            with transaction(db):
+                set_setting(db, f"{kind}_path", final.name)
+                audit(db, actor, "upload", kind, None, {"file": name, "stored_as": final.name,
+                                                        "bytes": len(data)})
     return summary
 
 
@@ -69,10 +69,20 @@ def set_pql_rule(db, rule: str, window_days: int, *, actor: str) -> None:
     if not rule:
         raise InputError("is empty", field="PQL rule")
     parse_rule(rule, "PQL rule")
-    if not 1 <= int(window_days) <= MAX_PQL_WINDOW_DAYS:
-        raise InputError(f"must be from 1 to {MAX_PQL_WINDOW_DAYS} days", field="PQL window")
+    window_days = check_pql_window(window_days)
     with transaction(db):
         set_setting(db, "pql_rule", rule)
-        set_setting(db, "pql_window_days", str(int(window_days)))
-        audit(db, actor, "update", "pql_rule", None, {"rule": rule,
-                                                      "window_days": int(window_days)})
+        set_setting(db, "pql_window_days", str(window_days))
+        audit(db, actor, "update", "pql_rule", None, {"rule": rule, "window_days": window_days})
+
+
+def check_pql_window(window_days) -> int:
+    """The PQL window as the Milestones page reads it: whole days from 1 to 3650."""
+    try:
+        days = int(window_days)
+    except (TypeError, ValueError):
+        raise InputError(f"{window_days!r} is not a whole number of days",
+                         field="PQL window") from None
+    if not 1 <= days <= MAX_PQL_WINDOW_DAYS:
+        raise InputError(f"must be from 1 to {MAX_PQL_WINDOW_DAYS} days", field="PQL window")
+    return days

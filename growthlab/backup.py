@@ -31,6 +31,7 @@ from growthlab.db import (
     workspace_path,
 )
 from growthlab.errors import GrowthLabError, InputError
+from growthlab.rows import check_rows
 from growthlab.swap import DATA_NAMES, Swap, copy_rows, data_tables, recover, workspace_lock
 
 DB_NAME = "growthlab.db"
@@ -39,7 +40,7 @@ MEMBER = re.compile("|".join([re.escape(DB_NAME), r"events/[^/\\\x00-\x1f]+\.par
 MAX_MEMBERS = 10_000
 MAX_MEMBER_BYTES = 2_000_000_000
 MAX_TOTAL_BYTES = 4_000_000_000
-MAX_RATIO = 100  # unpacked / packed size of a member over 1 MB; beyond it, a zip bomb
+MAX_RATIO = 100  # unpacked / packed size of a member or archive over 1 MB: beyond, a bomb
 _DAMAGE = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, ValueError,
            struct.error)
 _REMAKE = "make a new backup with `growthlab export`"
@@ -161,6 +162,10 @@ def _check_members(archive: Path, infos: list[zipfile.ZipInfo], scratch: Path) -
     if total > MAX_TOTAL_BYTES:
         raise _refuse(archive, f"is too large unpacked ({total / 1e9:.1f} GB; at most "
                                f"{MAX_TOTAL_BYTES / 1e9:.1f} GB)")
+    packed = archive.stat().st_size
+    if total > 1 << 20 and total > MAX_RATIO * packed:
+        raise _refuse(archive, f"is too large for its packed size ({total / 1e6:,.0f} MB from "
+                               f"{packed / 1e6:,.2f} MB); it looks like a zip bomb")
     if DB_NAME not in seen:
         raise _refuse(archive, f"has no {DB_NAME}; use a file written by `growthlab export`")
     if shutil.disk_usage(scratch).free < total:
@@ -179,6 +184,7 @@ def _check_database(archive: Path, staged: Path, checked: Path, actor: str) -> N
             copy_rows(db, "incoming")
             audit(db, actor, "restore", "workspace", None, {"archive": archive.name})
         _check_values(db)
+        check_rows(db)
         _check_settings_and_milestones(db)
     except GrowthLabError as exc:
         raise _refuse(archive, f"{DB_NAME} inside: {exc}") from None

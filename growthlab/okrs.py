@@ -162,6 +162,14 @@ def _date(value: str | date, name: str) -> date:
         raise InputError(f"{value!r} is not a date; use YYYY-MM-DD", field=name) from None
 
 
+def check_period(start_date, end_date) -> tuple[date, date]:
+    """A start and an end date, the end after the start."""
+    start, end = _date(start_date, "start_date"), _date(end_date, "end_date")
+    if end <= start:
+        raise InputError("must be after the start date", field="end_date")
+    return start, end
+
+
 def optional_number(text: str, name: str) -> float | None:
     """A number typed in a form, or None when left blank."""
     if not (text or "").strip():
@@ -181,9 +189,7 @@ def _text(value: str, name: str) -> str:
 
 def create_objective(db, *, title: str, start_date, end_date, why: str = "", period: str = "",
                      squad_id: int | None = None, actor: str = "local") -> int:
-    start, end = _date(start_date, "start_date"), _date(end_date, "end_date")
-    if end <= start:
-        raise InputError("must be after the start date", field="end_date")
+    start, end = check_period(start_date, end_date)
     stamp = now()
     with transaction(db):
         row_id = db["objectives"].insert({
@@ -211,9 +217,7 @@ def check_key_result(*, statement: str, metric: str, baseline: float, target: fl
                          field="target")
     if stretch is not None and (stretch - target) * (target - baseline) < 0:
         raise InputError("the stretch goal must lie beyond the target", field="stretch")
-    start, end = _date(start_date, "start_date"), _date(end_date, "end_date")
-    if end <= start:
-        raise InputError("must be after the start date", field="end_date")
+    start, end = check_period(start_date, end_date)
     return {"statement": _text(statement, "statement"), "metric": _text(metric, "metric"),
             "baseline": float(baseline), "target": float(target), "direction": direction,
             "metric_kind": metric_kind, "stretch": stretch, "start_date": start.isoformat(),
@@ -236,9 +240,7 @@ def update_objective(db, objective_id: int, version: int, changes: dict, *,
     row = next(db.query("SELECT * FROM objectives WHERE id = ?", [objective_id]))
     merged = {**row, **changes}
     _text(merged["title"], "title")
-    start, end = _date(merged["start_date"], "start_date"), _date(merged["end_date"], "end_date")
-    if end <= start:
-        raise InputError("must be after the start date", field="end_date")
+    start, end = check_period(merged["start_date"], merged["end_date"])
     changes = {**changes, "start_date": start.isoformat(), "end_date": end.isoformat()}
     return update_versioned(db, "objectives", objective_id, version, changes, actor=actor,
                             entity="objective")

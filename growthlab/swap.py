@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import sqlite3
+import tempfile
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -28,6 +29,7 @@ from growthlab.errors import InputError
 DATA_NAMES = ("events", "events.csv", "events.parquet", "assignments.csv", "assignments.parquet",
               "milestones.toml")
 STAGING = ".growthlab-swap-"
+UPLOAD = ".growthlab-upload-"
 SWAP_SETTING = "swap_id"
 _held = threading.local()
 
@@ -85,6 +87,40 @@ def recover(target: Path) -> None:
         if manifest and _swap_id(stage.parent / manifest["database"]) == manifest["id"]:
             _roll_forward(stage, manifest["placed"])
         shutil.rmtree(stage, ignore_errors=True)
+    for upload in Path(target).parent.glob(UPLOAD + "*"):
+        _remove_abandoned(upload)
+
+
+@contextmanager
+def staged_upload(folder: Path, suffix: str, data: bytes) -> Iterator[Path]:
+    """`data` in a file of its own beside the workspace, removed afterwards. It is locked
+    before it takes the name `recover` looks for, so only a crashed upload's file is cleared."""
+    fd, partial = tempfile.mkstemp(suffix=suffix, prefix=".partial-upload-", dir=folder)
+    staged = folder / Path(partial).name.replace(".partial-upload-", UPLOAD)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        with open(fd, "wb", closefd=False) as out:
+            out.write(data)
+        os.rename(partial, staged)
+        yield staged
+    finally:
+        Path(partial).unlink(missing_ok=True)
+        staged.unlink(missing_ok=True)
+        os.close(fd)
+
+
+def _remove_abandoned(upload: Path) -> None:
+    try:
+        fd = os.open(upload, os.O_RDONLY)
+    except FileNotFoundError:
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        upload.unlink(missing_ok=True)
+    except BlockingIOError:
+        pass  # an upload being checked right now
+    finally:
+        os.close(fd)
 
 
 def _read_manifest(stage: Path) -> dict | None:

@@ -1,6 +1,7 @@
 """Workspace-wide changes (taxonomy, uploads, PQL rule, restores): checked and audited."""
 
 import json
+import threading
 
 import pytest
 
@@ -9,6 +10,7 @@ from growthlab.backup import export_workspace, import_workspace
 from growthlab.db import get_setting, open_workspace
 from growthlab.errors import InputError, RuleError
 from growthlab.kpis import check_assignments, check_events
+from growthlab.swap import UPLOAD, recover, staged_upload
 
 
 @pytest.fixture
@@ -49,7 +51,39 @@ def test_a_bad_upload_changes_nothing_and_names_the_file(db, empty_workspace):
         admin.use_data_file(db, "events", b"user_id,event,timestamp\nu1,search,someday\n",
                             "mine.csv", check_events, actor="maya")
     assert get_setting(db, "events_path") is None and db["audit_log"].count == 0
-    assert not list(empty_workspace.parent.glob("upload-check-*"))
+    assert not list(empty_workspace.parent.glob(".*upload-*"))
+
+
+def test_two_uploads_at_once_each_get_their_own_outcome(empty_workspace):
+    good = b"user_id,event,timestamp\n" + b"".join(
+        b"u%d,search,2026-01-%02dT10:00:00Z\n" % (i % 5000, 1 + i % 28) for i in range(200_000))
+    bad = b"user_id,event,timestamp\nu1,search,2026-01-01\nu2,search,someday\n"
+    for _ in range(4):
+        start, outcome = threading.Barrier(2), {}
+
+        def upload(who: str, data: bytes, outcome=outcome, start=start) -> None:
+            db = open_workspace(empty_workspace)
+            start.wait()
+            try:
+                admin.use_data_file(db, "events", data, f"{who}.csv", check_events, actor=who)
+                outcome[who] = "installed"
+            except Exception as exc:  # noqa: BLE001 - any failure is the outcome under test
+                outcome[who] = f"{type(exc).__name__}: {exc}"
+            finally:
+                db.conn.close()
+
+        threads = [threading.Thread(target=upload, args=("alice", good)),
+                   threading.Thread(target=upload, args=("bob", bad))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert outcome["alice"] == "installed", outcome
+        assert outcome["bob"].startswith("InputError: bob.csv:3"), outcome
+        assert (empty_workspace.parent / "events.csv").read_bytes() == good
+        assert sorted(p.name for p in empty_workspace.parent.iterdir()
+                      if not p.name.startswith("growthlab.db")) == ["events.csv"]
+        (empty_workspace.parent / "events.csv").unlink()
 
 
 def test_the_pql_rule_is_checked_and_audited(db):
@@ -70,3 +104,13 @@ def test_a_restore_is_audited_in_the_restored_workspace(db, empty_workspace, tmp
     audit = last_audit(restored)
     assert (audit["actor"], audit["action"], audit["detail"]) == (
         "maya", "restore", {"archive": "backup.zip"})
+
+
+def test_recovery_clears_a_crashed_uploads_file_but_not_one_being_checked(empty_workspace):
+    folder = empty_workspace.parent
+    crashed = folder / f"{UPLOAD}crashed.csv"
+    crashed.write_bytes(b"user_id,event,timestamp\n")
+    with staged_upload(folder, ".csv", b"user_id,event,timestamp\n") as in_use:
+        recover(empty_workspace)
+        assert in_use.exists() and not crashed.exists()
+    assert not in_use.exists()

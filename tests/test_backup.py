@@ -120,6 +120,10 @@ def db_case(sql: str):
     return lambda m, tmp: {**m, "growthlab.db": edited_db(m["growthlab.db"], tmp, sql)}
 
 
+RESULT = ("INSERT INTO metric_results (experiment_id, metric, variant, kind, users, conversions, "
+          "updated_at) VALUES (1, 'activation', 'control', 'proportion', {users}, {conversions}, "
+          "'2026-01-10T00:00:00+00:00')")
+
 BAD_ARCHIVES = {
     "database_without_growthlab_tables": lambda m, tmp: {**m, "growthlab.db": plain_db(tmp)},
     "database_missing_a_table": db_case("DROP TABLE checkins"),
@@ -147,6 +151,25 @@ BAD_ARCHIVES = {
     "script_member": lambda m, tmp: {**m, "run.sh": b"#!/bin/sh\nrm -rf ~\n"},
     "wal_member": lambda m, tmp: {**m, "growthlab.db-wal": b"\x00" * 32},
     "nested_member": lambda m, tmp: {**m, "events/2026/more.parquet": m["events/events.parquet"]},
+    "checkin_date_not_a_date": db_case("UPDATE checkins SET date = 'yesterday'"),
+    "key_result_start_not_a_date": db_case("UPDATE key_results SET start_date = 'soon'"),
+    "key_result_target_equals_baseline": db_case("UPDATE key_results SET target = baseline"),
+    "objective_ends_before_it_starts": db_case("UPDATE objectives SET end_date = '2000-01-01'"),
+    "learning_tags_not_json": db_case("UPDATE learnings SET tags = 'not json'"),
+    "guardrails_not_json": db_case("UPDATE experiments SET guardrail_metrics = '{'"),
+    "expected_effect_unknown_word": db_case(
+        "UPDATE experiments SET expected_acquisition = 'bogus'"),
+    "expected_retention_unknown_word": db_case("UPDATE experiments SET expected_retention = 'x'"),
+    "rice_impact_off_the_scale": db_case("UPDATE experiments SET rice_impact = 7.77"),
+    "pql_window_not_a_number": db_case(
+        "INSERT OR REPLACE INTO settings VALUES ('pql_window_days', 'abc')"),
+    "pql_window_too_long": db_case(
+        "INSERT OR REPLACE INTO settings VALUES ('pql_window_days', '99999')"),
+    "pql_rule_broken": db_case("INSERT OR REPLACE INTO settings VALUES ('pql_rule', '((((( x')"),
+    "milestones_version_not_a_number": db_case(
+        "INSERT OR REPLACE INTO settings VALUES ('milestones_version', 'x')"),
+    "results_negative_users": db_case(RESULT.format(users=-5, conversions=0)),
+    "results_more_conversions_than_users": db_case(RESULT.format(users=10, conversions=50)),
 }
 
 
@@ -168,6 +191,15 @@ def test_malformed_archive_is_refused_before_anything_changes(kind, old_and_arch
     assert_refused(old, archive, capsys, "")
 
 
+def test_a_row_the_app_would_not_store_is_named_by_table_row_and_column(old_and_archive,
+                                                                           tmp_path, capsys):
+    old, good = old_and_archive
+    content = BAD_ARCHIVES["checkin_date_not_a_date"](members(good), tmp_path)
+    archive = write_zip(tmp_path / "bad_checkin.zip", content)
+    assert_refused(old, archive, capsys, "table checkins: date: row 1: 'yesterday' is not a "
+                                         "date; use YYYY-MM-DD; correct it in the workspace")
+
+
 def test_zip_bomb_is_refused(old_and_archive, tmp_path, capsys):
     old, good = old_and_archive
     archive = tmp_path / "bomb.zip"
@@ -180,6 +212,17 @@ def test_zip_bomb_is_refused(old_and_archive, tmp_path, capsys):
                 out.write(chunk)
     assert archive.stat().st_size < 5_000_000
     assert_refused(old, archive, capsys, "too large")
+
+
+def test_many_small_bombs_are_refused_by_the_archive_total(old_and_archive, tmp_path, capsys):
+    old, good = old_and_archive
+    archive = tmp_path / "bomblets.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members(good).items():
+            zf.writestr(name, data)
+        for i in range(150):
+            zf.writestr(f"events/e{i:03}.parquet", b"\0" * (1 << 20))
+    assert_refused(old, archive, capsys, "too large for its packed size")
 
 
 def _data_spans(good: bytes) -> list[tuple[int, int, int]]:
