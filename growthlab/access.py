@@ -117,6 +117,11 @@ class Access:
         raise ReadOnlyError(f"{who} has read-only access here; ask an admin to add you to "
                             "the editors list to make changes.")
 
+    def scorer(self, identity: Mapping, typed: str) -> str:
+        """Whose ICE score a save writes: with sign-in the signed-in editor's own, so nobody
+        overwrites a colleague's score by typing their name; locally the name typed."""
+        return self.check_writer(identity) if self.sign_in else typed.strip()
+
 
 def _listed(who: str, entries: frozenset[str]) -> bool:
     return who in entries or "@" + who.rpartition("@")[2] in entries

@@ -8,7 +8,17 @@ from growthlab import edits, experiments
 from growthlab.errors import GrowthLabError
 from growthlab.io import safe_table
 from growthlab.stats import detectable_effect, plan
-from pages._shared import actor, opened, save_edit, save_row, widget_key, writer
+from pages._shared import (
+    access,
+    actor,
+    identity,
+    opened,
+    save_edit,
+    save_row,
+    sign_in_configured,
+    widget_key,
+    writer,
+)
 
 
 def design_tab(db, exp: dict, rows: list, names: dict[str, str], alpha: float) -> None:
@@ -126,15 +136,18 @@ def prioritise(db, exp: dict) -> None:
     left, right = st.columns(2)
     with left.form("ice"):
         st.markdown("**Your ICE score** (1-10 each)")
-        scorer = st.text_input("Scorer", value=actor())
+        scorer = st.text_input("Scorer", value=actor(), disabled=sign_in_configured(),
+                               help="With sign-in you score as yourself.")
         c = st.columns(3)
         impact = c[0].number_input("Impact", 1, 10, 5)
         confidence = c[1].number_input("Confidence", 1, 10, 5)
         ease = c[2].number_input("Ease", 1, 10, 5)
         if st.form_submit_button("Save score"):
-            save_row("ice", selected, lambda: experiments.set_ice(
-                db, selected, scorer, impact, confidence, ease,
-                version=seen["versions"].get(scorer.strip()), actor=writer()), "Score saved")
+            def save_score():
+                who = access().scorer(identity(), scorer)
+                experiments.set_ice(db, selected, who, impact, confidence, ease,
+                                    version=seen["versions"].get(who), actor=writer())
+            save_row("ice", selected, save_score, "Score saved")
     base = opened("experiment", selected, exp)
     with right.form("rice"):
         st.markdown("**RICE** (optional)")

@@ -99,3 +99,12 @@ def test_sharp_s_is_not_folded_into_ss():
         "x@straße.example")
     assert from_config({"editors": ["@straße.example"]}, sign_in=True).may_write(
         "X@Straße.example")
+
+
+def test_with_sign_in_the_scorer_is_the_signed_in_editor_not_the_typed_name():
+    signed = from_config({"editors": ["@scout.example"]}, sign_in=True)
+    assert signed.scorer({"email": "Maya@scout.example"}, "priya@scout.example") == \
+        "maya@scout.example"
+    with pytest.raises(ReadOnlyError):
+        signed.scorer({"email": "someone@else.example"}, "priya@scout.example")
+    assert from_config({}, sign_in=False).scorer({}, " Priya ") == "Priya"
