@@ -8,7 +8,10 @@ Configuration, under [growthlab] in Streamlit's secrets:
 - Neither: nobody may write until editors are listed.
 
 Addresses are compared after normalising both sides (NFKC, invisible characters and spaces
-removed, trailing dots dropped, case folded), so " Ceo@Example.com.\u200b" is ceo@example.com.
+removed, trailing dots dropped, lower case), so " Ceo@Example.com.\u200b" is ceo@example.com.
+A signed-in e-mail that still holds anything but letters, digits and . _ % + - around one @
+(a combining grapheme joiner, a Hangul filler, a blank braille cell) matches no list and only
+reads: such characters hide one address inside another.
 """
 
 from __future__ import annotations
@@ -30,13 +33,34 @@ class ReadOnlyError(GrowthLabError):
     """A change attempted by someone who may only read."""
 
 
+# Letters that render as nothing; NFKC maps U+3164 and U+FFA0 to U+1160.
+BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0")
+
+
 def normalise(address: str) -> str:
     """An e-mail or @domain as compared: NFKC, no spaces or invisible characters, no
-    trailing dots, case folded."""
+    trailing dots, lower case (not casefold, which would make straße strasse)."""
     text = unicodedata.normalize("NFKC", address)
     text = "".join(ch for ch in text
                    if not ch.isspace() and unicodedata.category(ch) not in ("Cf", "Cc"))
-    return text.rstrip(".").casefold()
+    return text.rstrip(".").lower()
+
+
+def plain_email(normalised: str) -> bool:
+    """One @ between a local part and a domain, of letters, digits and . _ % + - only."""
+    local, at, domain = normalised.partition("@")
+    return bool(local and at and domain) and all(
+        ch in "._%+-" or ch not in BLANK_LETTERS and unicodedata.category(ch) in (
+            "Lu", "Ll", "Lt", "Lm", "Lo", "Nd") for ch in local + domain)
+
+
+def verified(identity: Mapping) -> bool:
+    """Whether the provider vouches for the e-mail: a missing claim does (most providers
+    send none), only True or the text "true" otherwise (Cognito sends "false" as text)."""
+    if "email_verified" not in identity:
+        return True
+    claim = identity["email_verified"]
+    return claim is True or isinstance(claim, str) and claim.strip().lower() == "true"
 
 
 def _entries(section: Mapping, name: str) -> frozenset[str] | None:
@@ -73,7 +97,7 @@ class Access:
         if not self.sign_in:
             return True
         who = normalise(email or "")
-        if "@" not in who or _listed(who, self.viewers):
+        if not plain_email(who) or _listed(who, self.viewers):
             return False
         return self.editors is None or _listed(who, self.editors)
 
@@ -85,13 +109,18 @@ class Access:
         """
         if not self.sign_in:
             return local
-        email = identity.get("email") if identity.get("email_verified") is not False else None
+        email = identity.get("email") if verified(identity) else None
         if isinstance(email, str) and self.may_write(email):
             return normalise(email)
         who = email if isinstance(email, str) and email.strip() else "a signed-in person " \
             "without an e-mail address"
         raise ReadOnlyError(f"{who} has read-only access here; ask an admin to add you to "
                             "the editors list to make changes.")
+
+    def scorer(self, identity: Mapping, typed: str) -> str:
+        """Whose ICE score a save writes: with sign-in the signed-in editor's own, so nobody
+        overwrites a colleague's score by typing their name; locally the name typed."""
+        return self.check_writer(identity) if self.sign_in else typed.strip()
 
 
 def _listed(who: str, entries: frozenset[str]) -> bool:

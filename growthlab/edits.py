@@ -32,3 +32,14 @@ def changed_fields(opened: dict, submitted: dict) -> dict:
     """The submitted fields whose value differs from the row as it was opened."""
     return {name: value for name, value in submitted.items()
             if not same(opened.get(name), value)}
+
+
+def with_stored(options: list, stored) -> list:
+    """The choices a form offers, plus the stored value when it is no longer among them (a
+    renamed milestone), so a field the person did not touch saves unchanged."""
+    return list(options) if stored is None or stored in options else [*options, stored]
+
+
+def number_text(value: float | None) -> str:
+    """A number as a text field shows it: every digit, so saving it back changes nothing."""
+    return "" if value is None else repr(float(value))

@@ -4,11 +4,21 @@ import json
 
 import streamlit as st
 
-from growthlab import experiments
+from growthlab import edits, experiments
 from growthlab.errors import GrowthLabError
 from growthlab.io import safe_table
 from growthlab.stats import detectable_effect, plan
-from pages._shared import actor, opened, save_edit, save_row, widget_key, writer
+from pages._shared import (
+    access,
+    actor,
+    identity,
+    opened,
+    save_edit,
+    save_row,
+    sign_in_configured,
+    widget_key,
+    writer,
+)
 
 
 def design_tab(db, exp: dict, rows: list, names: dict[str, str], alpha: float) -> None:
@@ -54,19 +64,19 @@ def design_tab(db, exp: dict, rows: list, names: dict[str, str], alpha: float) -
 def edit_design(db, exp: dict, rows: list, names: dict[str, str]) -> None:
     """Hypothesis, metrics, tags and the key result; sends only what the person changed."""
     base = opened("experiment", exp["id"], exp)
-    lookups = {t: {r["name"]: r["id"] for r in db.query(f"SELECT id, name FROM {t} ORDER BY name")}
+    lookups = {t: {r["id"]: r["name"] for r in db.query(f"SELECT id, name FROM {t} ORDER BY name")}
                for t in ("squads", "loops", "product_areas")}
-    krs = {r["statement"]: r["id"] for r in db.query("SELECT id, statement FROM key_results")}
-    known_metrics = list(dict.fromkeys([*names, *(r.metric for r in rows)]))
+    krs = {r["id"]: r["statement"] for r in db.query("SELECT id, statement FROM key_results")}
+    krs = {k: f"{s} (key result {k})" if list(krs.values()).count(s) > 1 else s
+           for k, s in krs.items()}
+    metrics = {m: names.get(m, m) for m in [*names, *(r.metric for r in rows)]}
     guardrails = json.loads(base["guardrail_metrics"])
 
-    def pick(label, options, current, name, **kw):
-        options = ["(none)", *options]
-        return st.selectbox(label, options, index=options.index(current)
-                            if current in options else 0, key=widget_key(name, base), **kw)
-
-    def chosen(value):
-        return None if value == "(none)" else value
+    def pick(label, labels: dict, name, noun):
+        options = [None, *edits.with_stored(list(labels), base[name])]
+        return st.selectbox(label, options, index=options.index(base[name]),
+                            key=widget_key(f"d-{name}", base), format_func=lambda v: "(none)"
+                            if v is None else labels.get(v, f"{v} (not a current {noun})"))
 
     with st.form("edit-design"):
         title = st.text_input("Title", base["title"], key=widget_key("d-title", base))
@@ -75,21 +85,18 @@ def edit_design(db, exp: dict, rows: list, names: dict[str, str]) -> None:
                                   key=widget_key("d-hypothesis", base))
         c = st.columns(2)
         with c[0]:
-            primary = pick("Primary metric", known_metrics, base["primary_metric"], "d-primary",
-                           format_func=lambda k: names.get(k, k))
+            primary = pick("Primary metric", metrics, "primary_metric", "metric")
         chosen_guardrails = c[1].multiselect("Guardrail metrics", list(dict.fromkeys(
-            known_metrics + guardrails)), default=guardrails, key=widget_key("d-guard", base))
+            [*metrics, *guardrails])), default=guardrails, key=widget_key("d-guard", base))
         c = st.columns(4)
         with c[0]:
-            milestone = pick("Funnel stage", list(names), base["milestone_key"], "d-stage",
-                             format_func=lambda k: names.get(k, k))
+            milestone = pick("Funnel stage", names, "milestone_key", "milestone")
         with c[1]:
-            loop = pick("Loop", list(lookups["loops"]), base["loop"], "d-loop")
+            loop = pick("Loop", lookups["loops"], "loop_id", "loop")
         with c[2]:
-            area = pick("Product area", list(lookups["product_areas"]), base["product_area"],
-                        "d-area")
+            area = pick("Product area", lookups["product_areas"], "product_area_id", "area")
         with c[3]:
-            squad = pick("Squad", list(lookups["squads"]), base["squad"], "d-squad")
+            squad = pick("Squad", lookups["squads"], "squad_id", "squad")
         c = st.columns(2)
         acquisition = c[0].selectbox("Expected effect on acquisition", experiments.EFFECTS,
                                      index=experiments.EFFECTS.index(base["expected_acquisition"]),
@@ -97,15 +104,13 @@ def edit_design(db, exp: dict, rows: list, names: dict[str, str]) -> None:
         retention = c[1].selectbox("Expected effect on retention", experiments.EFFECTS,
                                    index=experiments.EFFECTS.index(base["expected_retention"]),
                                    key=widget_key("d-ret", base))
-        kr = pick("Key result it pushes", list(krs), base["key_result"], "d-kr")
+        kr = pick("Key result it pushes", krs, "key_result_id", "key result")
         if st.form_submit_button("Save design", type="primary"):
             save_edit("experiment", base, lambda: {
                 "title": title.strip() or base["title"], "hypothesis": hypothesis,
-                "primary_metric": chosen(primary),
-                "guardrail_metrics": json.dumps(chosen_guardrails),
-                "milestone_key": chosen(milestone), "loop_id": lookups["loops"].get(loop),
-                "product_area_id": lookups["product_areas"].get(area),
-                "squad_id": lookups["squads"].get(squad), "key_result_id": krs.get(kr),
+                "primary_metric": primary, "guardrail_metrics": json.dumps(chosen_guardrails),
+                "milestone_key": milestone, "loop_id": loop, "product_area_id": area,
+                "squad_id": squad, "key_result_id": kr,
                 "expected_acquisition": acquisition, "expected_retention": retention},
                 lambda changes: experiments.update(db, base["id"], base["version"], changes,
                                                    actor=writer()), "Design saved")
@@ -131,15 +136,18 @@ def prioritise(db, exp: dict) -> None:
     left, right = st.columns(2)
     with left.form("ice"):
         st.markdown("**Your ICE score** (1-10 each)")
-        scorer = st.text_input("Scorer", value=actor())
+        scorer = st.text_input("Scorer", value=actor(), disabled=sign_in_configured(),
+                               help="With sign-in you score as yourself.")
         c = st.columns(3)
         impact = c[0].number_input("Impact", 1, 10, 5)
         confidence = c[1].number_input("Confidence", 1, 10, 5)
         ease = c[2].number_input("Ease", 1, 10, 5)
         if st.form_submit_button("Save score"):
-            save_row("ice", selected, lambda: experiments.set_ice(
-                db, selected, scorer, impact, confidence, ease,
-                version=seen["versions"].get(scorer.strip()), actor=writer()), "Score saved")
+            def save_score():
+                who = access().scorer(identity(), scorer)
+                experiments.set_ice(db, selected, who, impact, confidence, ease,
+                                    version=seen["versions"].get(who), actor=writer())
+            save_row("ice", selected, save_score, "Score saved")
     base = opened("experiment", selected, exp)
     with right.form("rice"):
         st.markdown("**RICE** (optional)")

@@ -109,14 +109,15 @@ def attempt(action, message: str) -> None:
     st.rerun()
 
 
-def save_row(kind: str, row_id: int, save, message: str) -> None:
+def save_row(kind: str, row_id: int, save, message: str, typed: dict | None = None) -> None:
     """A versioned save. After it the forms start from the saved row; after a stale refusal
-    they reload the newer row at once, and the refusal is shown above them."""
+    they reload the newer row at once, and the refusal is shown above them with what the
+    person `typed`, so they can copy it back."""
     try:
         save()
     except StaleEditError as exc:
         forget(kind, row_id)
-        st.session_state["refused"] = (str(exc), exc.current)
+        st.session_state["refused"] = (str(exc), exc.current, typed or {})
         st.rerun()
     except Exception as exc:  # noqa: BLE001 - report() re-raises anything but user errors
         report(exc)
@@ -136,7 +137,7 @@ def save_edit(kind: str, base: dict, submitted, save, message: str) -> None:
     if not changes:
         st.info("Nothing to save: the form matches the version you opened.")
         return
-    save_row(kind, base["id"], lambda: save(changes), message)
+    save_row(kind, base["id"], lambda: save(changes), message, changes)
 
 
 def show_refusal() -> None:
@@ -145,6 +146,11 @@ def show_refusal() -> None:
         st.error(refused[0], icon=":material/error:")
         with st.expander("What it is now", expanded=True):
             st.json({k: v for k, v in refused[1].items() if v not in (None, "")})
+        if refused[2]:
+            st.markdown("**Your version (not saved)**: copy what you need back into the form.")
+            for field, value in refused[2].items():
+                st.caption(field)
+                st.code(str(value), language=None, wrap_lines=True)
 
 
 def report(exc: Exception) -> None:

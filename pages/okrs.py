@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from growthlab import charts, clock, okrs
+from growthlab import charts, clock, edits, okrs
 from growthlab.errors import GrowthLabError
 from pages._shared import (
     attempt,
@@ -104,8 +104,8 @@ def edit_key_result(kr) -> None:
                                      key=widget_key("e-base", base))
         target = c[1].number_input("Target", value=float(base["target"]),
                                    key=widget_key("e-target", base))
-        stretch = c[2].text_input("Stretch (optional)", "" if base["stretch"] is None
-                                  else f"{base['stretch']:g}", key=widget_key("e-stretch", base))
+        stretch = c[2].text_input("Stretch (optional)", edits.number_text(base["stretch"]),
+                                  key=widget_key("e-stretch", base))
         kind = c[3].selectbox("Metric kind", okrs.METRIC_KINDS,
                               index=okrs.METRIC_KINDS.index(base["metric_kind"]),
                               key=widget_key("e-kind", base))

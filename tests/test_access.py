@@ -66,3 +66,45 @@ def test_without_sign_in_everyone_is_the_local_user():
 def test_a_misconfigured_list_is_refused_with_a_clear_message(section, message):
     with pytest.raises(AccessConfigError, match=message):
         from_config(section, sign_in=True)
+
+
+@pytest.mark.parametrize("claim", ["false", "False", 0, None, "no", ""])
+def test_an_email_not_marked_verified_cannot_write(claim):
+    access = from_config({"editors": ["@scout.example"]}, sign_in=True)
+    with pytest.raises(ReadOnlyError):
+        access.check_writer({"email": "maya@scout.example", "email_verified": claim})
+
+
+@pytest.mark.parametrize("claim", [True, "true", "TRUE"])
+def test_an_email_marked_verified_or_without_the_claim_writes(claim):
+    access = from_config({"editors": ["@scout.example"]}, sign_in=True)
+    for identity in ({"email": "maya@scout.example", "email_verified": claim},
+                     {"email": "maya@scout.example"}):
+        assert access.check_writer(identity) == "maya@scout.example"
+
+
+@pytest.mark.parametrize("email", ["ce\u034fo@scout.example", "ceo@scout.example\ufe0f",
+                                   "ce\u3164o@scout.example", "ce\u115fo@scout.example",
+                                   "ce\u2800o@scout.example", "@scout.example",
+                                   "a@b.net@scout.example", "ceo@", "ceo"])
+def test_an_email_with_hidden_characters_or_a_bad_shape_only_reads(email):
+    access = from_config({"editors": ["@scout.example", "a@b.net"]}, sign_in=True)
+    assert not access.may_write(email)
+    with pytest.raises(ReadOnlyError):
+        access.check_writer({"email": email})
+
+
+def test_sharp_s_is_not_folded_into_ss():
+    assert not from_config({"editors": ["@strasse.example"]}, sign_in=True).may_write(
+        "x@straße.example")
+    assert from_config({"editors": ["@straße.example"]}, sign_in=True).may_write(
+        "X@Straße.example")
+
+
+def test_with_sign_in_the_scorer_is_the_signed_in_editor_not_the_typed_name():
+    signed = from_config({"editors": ["@scout.example"]}, sign_in=True)
+    assert signed.scorer({"email": "Maya@scout.example"}, "priya@scout.example") == \
+        "maya@scout.example"
+    with pytest.raises(ReadOnlyError):
+        signed.scorer({"email": "someone@else.example"}, "priya@scout.example")
+    assert from_config({}, sign_in=False).scorer({}, " Priya ") == "Priya"

@@ -373,3 +373,68 @@ def test_milestones_page_shows_matured_shares_and_who_is_still_inside_a_window(d
                                               for m in truth.milestones]
     lines = at.get("plotly_chart")[1].proto.spec
     assert "windows still open" in lines  # the cohorts whose windows are open are marked
+
+
+def test_a_design_save_keeps_the_key_result_when_two_share_a_statement(demo_workspace):
+    from growthlab import okrs
+
+    db = open_workspace(demo_workspace)
+    exp = next(db.query("SELECT * FROM experiments WHERE key_result_id IS NOT NULL LIMIT 1"))
+    kr = next(db.query("SELECT * FROM key_results WHERE id = ?", [exp["key_result_id"]]))
+    okrs.create_key_result(db, kr["objective_id"], statement=kr["statement"], metric=kr["metric"],
+                           baseline=kr["baseline"], target=kr["target"],
+                           direction=kr["direction"], metric_kind=kr["metric_kind"],
+                           start_date="2027-01-01", end_date="2027-03-31", actor="setup")
+    at = open_page("experiment", id=str(exp["id"]))
+    widget(at.text_input, "Title").input(exp["title"] + " (v2)")
+    widget(at.button, "Save design").click().run()
+    after = experiments.get(db, exp["id"])
+    assert after["title"].endswith("(v2)") and after["key_result_id"] == exp["key_result_id"]
+
+
+def test_a_design_save_keeps_a_metric_and_stage_that_are_no_longer_offered(demo_workspace):
+    db = open_workspace(demo_workspace)
+    exp = next(db.query("SELECT * FROM experiments WHERE milestone_key IS NOT NULL LIMIT 1"))
+    db.execute("UPDATE experiments SET primary_metric = 'legacy_metric_x', "
+               "milestone_key = 'renamed_stage' WHERE id = ?", [exp["id"]])
+    db.conn.commit()
+    at = open_page("experiment", id=str(exp["id"]))
+    assert "renamed_stage (not a current milestone)" in widget(at.selectbox, "Funnel stage").options
+    widget(at.text_area, "Hypothesis").input("We believe X for Y will Z.")
+    widget(at.button, "Save design").click().run()
+    after = experiments.get(db, exp["id"])
+    assert after["hypothesis"] == "We believe X for Y will Z."
+    assert (after["primary_metric"], after["milestone_key"]) == ("legacy_metric_x",
+                                                                 "renamed_stage")
+
+
+def test_a_key_result_save_keeps_a_precise_stretch(demo_workspace):
+    from growthlab import okrs
+
+    db = open_workspace(demo_workspace)
+    kr = next(db.query("SELECT * FROM key_results WHERE direction = 'increase' LIMIT 1"))
+    stretch = kr["target"] + 1.23456789
+    okrs.update_key_result(db, kr["id"], kr["version"], {"stretch": stretch}, actor="setup")
+    at = open_page("okrs")
+    base = next(w for w in at.number_input if w.key.startswith(f"e-base-{kr['id']}-"))
+    base.set_value(kr["baseline"] - 0.5)
+    next(b for b in at.button if b.label == "Save key result"
+         and b.form_id == f"edit-kr-{kr['id']}").click().run()
+    row = next(db.query("SELECT * FROM key_results WHERE id = ?", [kr["id"]]))
+    assert row["baseline"] == kr["baseline"] - 0.5 and row["stretch"] == stretch
+
+
+def test_a_refused_save_keeps_what_the_person_typed_on_screen(demo_workspace):
+    from growthlab import learnings
+
+    db = open_workspace(demo_workspace)
+    item = learnings.get(db, next(db.query("SELECT id FROM learnings LIMIT 1"))["id"])
+    at = open_page("learnings", learning=str(item["id"]))
+    learnings.update(db, item["id"], item["version"], {"title": "Colleague's title"},
+                     actor="colleague")
+    mine = "Two paragraphs of careful analysis I typed for twenty minutes."
+    widget(at.text_area, "Body (markdown)").input(mine)
+    widget(at.button, "Save changes").click().run()
+    assert "changed by someone else" in all_text(at)
+    assert "Your version (not saved)" in all_text(at)
+    assert any(mine in c.value for c in at.code)

@@ -243,3 +243,19 @@ def test_signed_in_user_is_the_author_of_changes(demo_workspace):
     db = open_workspace(demo_workspace)
     last = next(db.query("SELECT * FROM audit_log ORDER BY id DESC LIMIT 1"))
     assert (last["actor"], last["entity"]) == ("maya@scout.example", "squads")
+
+
+def test_with_sign_in_an_ice_score_is_always_the_signed_in_editors_own(demo_workspace):
+    from growthlab import experiments
+
+    db = open_workspace(demo_workspace)
+    idea = next(db.query("SELECT id FROM experiments WHERE status = 'idea' LIMIT 1"))["id"]
+    experiments.set_ice(db, idea, "priya@scout.example", 9, 9, 9, actor="priya@scout.example")
+    at = go(signed_in("maya@scout.example", editors=["@scout.example"]).run(), "experiment",
+            id=str(idea))
+    scorer = next(t for t in at.text_input if t.label == "Scorer")
+    assert scorer.disabled and scorer.value == "maya@scout.example"
+    next(n for n in at.number_input if n.label == "Impact").set_value(1)
+    click(at, "Save score")
+    scores = {s["scorer"]: s["impact"] for s in experiments.ice_scores(db, idea)}
+    assert scores["priya@scout.example"] == 9 and scores["maya@scout.example"] == 1
