@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 from growthlab.db import audit, now, transaction, update_versioned
 from growthlab.errors import InputError, StaleEditError, TransitionError
+from growthlab.io import plain_name
 from growthlab.report import direction
 from growthlab.stats import MetricRow, control_of
 
@@ -63,7 +64,7 @@ def parse_variants(text: str) -> list[tuple[str, float]]:
         except ValueError:
             raise InputError(f"{share.strip()!r} is not a number in {part!r}; write name:share",
                              field="variants") from None
-        variants.append((name.strip(), weight))
+        variants.append((plain_name(name.strip(), "variants"), weight))
     return variants
 
 
@@ -204,6 +205,8 @@ def record_results(db, experiment_id: int, rows: list[MetricRow], *, version: in
 
     exp = get(db, experiment_id)
     rows = [MetricRow(**{**r.__dict__, "experiment": exp["key"]}) for r in rows]
+    for r in rows:
+        plain_name(r.metric, "metric")
     planned = {v["key"] for v in variants(db, experiment_id)}
     unknown = sorted({r.variant for r in rows} - planned)
     if unknown:

@@ -127,6 +127,7 @@ def parse_results_csv(data: bytes, source: str = "results.csv") -> list[MetricRo
             if not rec.get(col):
                 raise InputError("is empty; name the metric and the variant", source=source,
                                  line=line, column=col)
+            plain_name(rec[col], col, source=source, line=line, column=col)
         experiment = rec.get("experiment", "")
         key = (experiment, rec["metric"], rec["variant"])
         if key in seen:
@@ -208,6 +209,15 @@ def read_file(path: str | Path) -> bytes:
 
 def read_results_csv(path: str | Path) -> list[MetricRow]:
     return parse_results_csv(read_file(path), str(path))
+
+
+def plain_name(value: str, field: str, **where) -> str:
+    """A name shown in editable grids: refuse text a spreadsheet would run as a formula (the
+    grids' own download cannot neutralise what an editor must show as stored)."""
+    if safe_cell(value) != value:
+        raise InputError(f"{value[:40]!r} starts like a spreadsheet formula; start the name "
+                         "with a letter or a digit", field=field, **where)
+    return value
 
 
 def safe_cell(value):

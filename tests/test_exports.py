@@ -169,3 +169,28 @@ def test_a_data_link_in_a_title_is_shown_as_text(demo_workspace):
     shown = [h.value for h in at.subheader] + [str(p.proto.label) for p in at.get("page_link")]
     assert shown and not any("](data:" in s for s in shown)
     assert os.environ["GROWTHLAB_WORKSPACE"] == str(demo_workspace)
+
+
+@pytest.mark.parametrize("where", ["milestone", "variant", "metric", "results"])
+def test_names_shown_in_editable_grids_cannot_be_formulas(where, empty_workspace, tmp_path):
+    from growthlab import experiments
+    from growthlab.db import open_workspace
+    from growthlab.errors import InputError
+    from growthlab.io import parse_results_csv
+    from growthlab.kpis import Milestone, validate
+    from growthlab.stats import MetricRow
+
+    formula = '=HYPERLINK("http://evil.example","x")'
+    db = open_workspace(empty_workspace)
+    with pytest.raises(InputError, match="starts like a spreadsheet formula"):
+        if where == "milestone":
+            validate([Milestone("a", formula, "P", "count(x) >= 1")])
+        elif where == "variant":
+            experiments.parse_variants("control:50, =1+1:50")
+        elif where == "metric":
+            exp = experiments.create(db, title="T")
+            experiments.record_results(db, exp, [MetricRow(formula, "control", 100, 10),
+                                                 MetricRow(formula, "treatment", 100, 12)])
+        else:
+            parse_results_csv(b"metric,variant,users,conversions\n+cmd,control,100,10\n"
+                              b"+cmd,treatment,100,12\n")
