@@ -81,13 +81,13 @@ def import_workspace(archive: str | Path, workspace: str | Path | None, *,
     target.parent.mkdir(parents=True, exist_ok=True)
     with workspace_lock(target):
         recover(target)
-        if target.exists():
-            _check_opens(target)
         with Swap(target) as swap:
             unpacked = swap.folder / "unpacked"
             _unpack(archive, unpacked)
             _check_database(archive, unpacked / DB_NAME, swap.database, actor)
             _check_data_files(archive, unpacked)
+            if target.exists():  # only now: opening may switch it to WAL or migrate it
+                _check_opens(target)
             for name in DATA_NAMES:
                 if (unpacked / name).exists():
                     os.rename(unpacked / name, swap.new / name)

@@ -20,6 +20,7 @@ from growthlab import db as store
 from growthlab import experiments, learnings, okrs
 from growthlab.backup import export_workspace, import_workspace
 from growthlab.cli import main
+from growthlab.errors import GrowthLabError
 from growthlab.kpis import check_events
 
 MILESTONES = ('[[milestones]]\nkey = "active"\nname = "Active"\nphase = "Evaluation"\n'
@@ -435,3 +436,15 @@ def test_every_export_can_be_imported(old_and_archive, tmp_path):
     copy = tmp_path / "copy" / "growthlab.db"
     import_workspace(tmp_path / "again.zip", copy)
     assert state(copy) == state(old)
+
+
+def test_a_refused_import_does_not_touch_a_workspace_in_another_journal_mode(old_and_archive):
+    old, archive = old_and_archive
+    conn = sqlite3.connect(old)
+    conn.execute("PRAGMA journal_mode = DELETE")  # as a copy made by another tool may be
+    conn.close()
+    bad = write_zip(archive.parent / "bad.zip", {**members(archive), "growthlab.db": b"junk"})
+    before = tree(old.parent)
+    with pytest.raises(GrowthLabError):
+        import_workspace(bad, old)
+    assert tree(old.parent) == before
