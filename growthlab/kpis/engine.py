@@ -208,7 +208,24 @@ def check_events(path: str | Path, con=None) -> EventsInfo:
         raise source.unreadable(exc) from None
     if rows == 0:
         raise InputError("has a header but no events", source=str(source.path))
+    _check_event_names(con, source, [e for e in counts if any(ord(ch) < 32 for ch in e)])
     return EventsInfo(rows, users, counts, _iso(first), _iso(last))
+
+
+def _check_event_names(con, source: Source, odd: list[str]) -> None:
+    """Refuse event names holding a newline, tab or NUL (from a broken export), naming the
+    first line; checked on the distinct names, so a clean file costs nothing."""
+    if not odd:
+        return
+    raw_sql, params = source.raw_sql()
+    line = con.execute(f"SELECT min(line) FROM (SELECT row_number() OVER () AS line, "
+                       f"CAST(event AS VARCHAR) AS event FROM {raw_sql}) WHERE event IN "
+                       f"({_in_list(odd)})", params + odd).fetchone()[0]
+    where = ({"source": str(source.path), "line": line + 1} if source.fmt == "csv"
+             else {"source": f"{source.path} row {line}"})
+    raise InputError(f"event {odd[0]!r} holds a control character (a newline, tab or NUL); "
+                     "fix the export so each event name is plain text", column="event",
+                     **where)
 
 
 def check_assignments(path: str | Path, con=None) -> dict[str, int]:
@@ -230,7 +247,7 @@ def _check_rows(con, source: Source, required: tuple[str, ...], time_column: str
     raw_sql, params = source.raw_sql()
     texts = ", ".join(f"CAST({c} AS VARCHAR) AS {c}" for c in required)
     parsed = _timestamp_sql(time_column, columns[time_column])
-    empty = " OR ".join(f"{c} IS NULL OR {c} = ''" for c in required if c != time_column)
+    empty = " OR ".join(f"{c} IS NULL OR trim({c}) = ''" for c in required if c != time_column)
     odd = _odd_timestamp_sql(time_column, columns[time_column])
     # Damaged Parquet statistics would let DuckDB rule out the very rows this looks for.
     con.execute("SET disabled_optimizers = 'statistics_propagation'")
@@ -251,8 +268,8 @@ def _check_rows(con, source: Source, required: tuple[str, ...], time_column: str
     else:
         where = {"source": f"{source.path} row {bad[0]}"}
     for c in required:
-        if not values[c]:
-            raise InputError(f"{c} is empty", column=c, **where)
+        if not (values[c] or "").strip():
+            raise InputError(f"{c} is empty (or only spaces)", column=c, **where)
     text = values[time_column]
     if re.search(_OFFSET, text) and not re.search(_REAL_OFFSET, text):
         problem = "has a UTC offset that does not exist (they run from -12:00 to +14:00)"
