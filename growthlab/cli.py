@@ -266,8 +266,7 @@ def cmd_analyze_events(args) -> None:
         _print_json(payload)
         return
     _print_analysis(analysis, options)
-    open_windows = sum(n for (metric, _), n in computed.in_progress.items()
-                       if metric == milestones[-1].key)
+    open_windows = computed.still_in_window(milestones[-1].key)
     if open_windows:
         state = "left out" if args.exclude_in_progress else "counted as not reached yet"
         print(f"{open_windows:,} user(s) are still inside the {milestones[-1].key} window at the "

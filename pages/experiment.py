@@ -189,10 +189,10 @@ with results_tab:
 
         def computed_rows():
             with st.status("Counting milestone KPIs per variant from events…") as status:
-                computed = experiment_metrics(events, assignments, milestones(db), exp["key"])
-                deepest = milestones(db)[-1].key
-                still_open = sum(n for (key, _), n in computed.in_progress.items()
-                                 if key == deepest)
+                funnel_steps = milestones(db)
+                computed = experiment_metrics(events, assignments, funnel_steps, exp["key"])
+                deepest = funnel_steps[-1].key
+                still_open = computed.still_in_window(deepest)
                 status.update(label=f"Counted up to {(computed.data_end or '')[:10]}: "
                                     f"{computed.excluded} user(s) in several variants excluded; "
                                     f"{still_open:,} still inside the {deepest} window count "

@@ -61,7 +61,7 @@ else:
                          f"**{gap['from_name']}** never reach **{gap['to_name']}**. That is the "
                          "largest drop in the funnel, so a modest lift there pays most.",
                          icon=":material/target:")
-            names_of = {m.key: m.name for m in ms}
+            names = {m.key: m.name for m in ms}
             deepest = funnel.milestones[-1]
             still_open = funnel.users - deepest["eligible"]
             st.caption(f"Data up to **{funnel.data_end[:16].replace('T', ' ')} UTC**. Shares "
@@ -71,7 +71,7 @@ else:
                        "not having reached it yet is not counted as a failure.")
             if funnel.open_ended:
                 st.warning("No window of their own: " + ", ".join(
-                    names_of[k] for k in funnel.open_ended) + ". Recent sign-ups have had less "
+                    names[k] for k in funnel.open_ended) + ". Recent sign-ups have had less "
                     "time to reach them, so their shares and late cohorts read low; give each a "
                     "window (days) in the editor below for shares that compare.",
                     icon=":material/schedule:")
@@ -93,7 +93,6 @@ else:
                         "share (window closed)", format="percent"),
                     "conversion_from_previous": st.column_config.NumberColumn(
                         "conversion from previous", format="percent")})
-            names = {m.key: m.name for m in ms}
             st.plotly_chart(charts.cohort_lines(funnel.cohorts, names,
                                                 [m.key for m in ms[1:]], funnel.horizons))
     with retention_tab:

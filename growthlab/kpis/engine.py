@@ -82,6 +82,13 @@ class Source:
             raise self.unreadable(exc) from None
         return {r[0].lower(): r[1] for r in rows}
 
+    def location(self, row: int) -> dict:
+        """Where data row `row` (1-based) is, for an InputError: a line of a CSV file (after
+        its header), a row of Parquet."""
+        if self.fmt == "csv":
+            return {"source": str(self.path), "line": row + 1}
+        return {"source": f"{self.path} row {row}"}
+
     def unreadable(self, exc: Exception) -> InputError:
         """The error for a file DuckDB cannot read; for CSV, the line that breaks it if found."""
         found = _csv_problem(self.path) if self.fmt == "csv" else None
@@ -221,11 +228,9 @@ def _check_event_names(con, source: Source, odd: list[str]) -> None:
     line = con.execute(f"SELECT min(line) FROM (SELECT row_number() OVER () AS line, "
                        f"CAST(event AS VARCHAR) AS event FROM {raw_sql}) WHERE event IN "
                        f"({_in_list(odd)})", params + odd).fetchone()[0]
-    where = ({"source": str(source.path), "line": line + 1} if source.fmt == "csv"
-             else {"source": f"{source.path} row {line}"})
     raise InputError(f"event {odd[0]!r} holds a control character (a newline, tab or NUL); "
                      "fix the export so each event name is plain text", column="event",
-                     **where)
+                     **source.location(line))
 
 
 def check_assignments(path: str | Path, con=None) -> dict[str, int]:
@@ -263,10 +268,7 @@ def _check_rows(con, source: Source, required: tuple[str, ...], time_column: str
     if bad is None:
         return
     values = dict(zip(required, bad[1:-1], strict=True))
-    if source.fmt == "csv":
-        where = {"source": str(source.path), "line": bad[0] + 1}
-    else:
-        where = {"source": f"{source.path} row {bad[0]}"}
+    where = source.location(bad[0])
     for c in required:
         if not (values[c] or "").strip():
             raise InputError(f"{c} is empty (or only spaces)", column=c, **where)
@@ -432,9 +434,9 @@ def _data_end_sql(as_of: datetime | None, latest: str) -> tuple[str, list]:
     return "CAST(? AS TIMESTAMP)", [as_of]
 
 
-def _eligible(horizon: int, start: str = "t0") -> str:
+def _eligible(horizon: int) -> str:
     """SQL: the user's window for a milestone with this horizon has closed by the data end."""
-    return f"{start} + to_days({int(horizon)}) <= data_end" if horizon else f"{start} <= data_end"
+    return f"t0 + to_days({int(horizon)}) <= data_end" if horizon else "t0 <= data_end"
 
 
 def _signup_flags(con, events, milestones, as_of=None) -> tuple[str, list]:
@@ -677,6 +679,10 @@ class ExperimentMetrics:
     undecided: list[str] = field(default_factory=list)  # left out: too few windows closed
     assigned: dict[str, int] = field(default_factory=dict)  # users per variant, for the SRM
     unequal_censoring: list[str] = field(default_factory=list)  # arms' open windows differ
+
+    def still_in_window(self, key: str) -> int:
+        """Assigned users, all arms together, whose window for milestone `key` is open."""
+        return sum(n for (metric, _), n in self.in_progress.items() if metric == key)
 
     def check_censoring(self, threshold: float = 0.001) -> None:
         """Flag milestones whose arms have different shares of users still in their window
