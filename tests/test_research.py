@@ -250,3 +250,31 @@ def test_an_archive_with_research_rows_the_app_would_not_store_is_refused(tmp_pa
     err = capsys.readouterr().err
     assert words in err, err
     assert open_workspace(target)["interviews"].count == 1
+
+
+def test_demo_research_tells_the_events_story(demo_template):
+    from growthlab import survey
+    from growthlab.kpis import funnel, load_from_workspace
+
+    db = open_workspace(demo_template)
+    coded = research.coded(db)
+    assert len({c.interview for c in coded}) == 12
+    gap = funnel(demo_template.parent / "events", load_from_workspace(db)).success_gap
+    assert (gap["from"], gap["to"]) == ("first_value", "value_realization")
+    struggle = next(t for t in research.themes(coded) if t.kind == "struggle")
+    assert "can't get it into our documents" in struggle.theme
+    feeling = [c for c in research.cx_map(coded) if c.milestone == gap["to"]
+               and c.lens == "feeling"]
+    assert feeling[0].theme == struggle.theme
+    top = research.jobs(coded)[0]
+    assert top.struggle == struggle.theme and top.interviews == 6
+    kept = research.stored_job(db, top)
+    assert kept["adopted"] == 1
+    assert [e["key"] for e in research.citing(db, job_id=kept["id"])["experiments"]] == [
+        "EXP-004", "EXP-005", "EXP-006"]
+    latest = survey.surveys(db)[0]
+    assert latest["responses"] == 400
+    answers = survey.responses(db, latest["id"])
+    assert not survey.pmf(answers)["meets_40"]
+    assert survey.main_benefits(answers)[0]["benefit"].startswith("Exporting lists")
+    assert len(survey.history(db)) == 2
