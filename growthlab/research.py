@@ -141,6 +141,12 @@ def cx_map(coded: list[Coded], milestones: list[str] | None = None) -> list[Cell
                                         KINDS.index(c.kind)))
 
 
+def evidence(coded: list[Coded], job: Job) -> list[Coded]:
+    """The quotes behind a job: its three themes, in the interviews holding all three."""
+    wanted = set(zip(KINDS, (job.struggle, job.motivation, job.outcome), strict=True))
+    return [c for c in coded if c.interview in job.evidence and (c.kind, c.theme) in wanted]
+
+
 def summarise(coded: list[Coded], milestones: list[str] | None = None) -> dict:
     """The `growthlab research --json` payload."""
     return {"interviews": len({c.interview for c in coded}),
@@ -250,6 +256,11 @@ def get_interview(db, interview_id: int) -> dict:
     if row is None:
         raise InputError(f"interview {interview_id} does not exist", field="interview")
     return row
+
+
+def interview_of(db, excerpt_id: int) -> int | None:
+    row = db.execute("SELECT interview_id FROM excerpts WHERE id = ?", [excerpt_id]).fetchone()
+    return row[0] if row else None
 
 
 def theme_id(db, kind: str, name: str) -> int:
@@ -390,6 +401,13 @@ def cite(db, *, job_id: int | None = None, theme_id: int | None = None,
                    [experiment_id, learning_id, job_id, theme_id])
         audit(db, actor, "cite", "job" if job_id else "theme", job_id or theme_id,
               {"experiment_id": experiment_id, "learning_id": learning_id})
+
+
+def aim(db, job: Job, experiment_id: int, *, actor: str = "local") -> int:
+    """Aim an experiment at a job (kept, so it can be cited); the job's id."""
+    job_id = keep_job(db, job, actor=actor)
+    cite(db, job_id=job_id, experiment_id=experiment_id, actor=actor)
+    return job_id
 
 
 def citing(db, *, job_id: int | None = None, theme_id: int | None = None) -> dict:
