@@ -15,7 +15,7 @@ from pathlib import Path
 
 from growthlab.db import audit, now, transaction, update_versioned
 from growthlab.errors import InputError
-from growthlab.io import csv_records, plain_name, read_file, read_text
+from growthlab.io import csv_records, read_file, read_text, safe_cell
 
 KINDS = ("struggle", "motivation", "outcome")
 KIND_LABELS = {"struggle": "Struggle", "motivation": "Motivation", "outcome": "Desired outcome"}
@@ -181,7 +181,10 @@ def theme_name(raw: str, **where) -> str:
         raise InputError("is empty; name the theme in a few words", **where)
     if len(name) > MAX_NAME:
         raise InputError(f"is {len(name)} characters; keep a theme under {MAX_NAME}", **where)
-    return plain_name(name, where.pop("field", "theme"), **where)
+    if safe_cell(name) != name:
+        raise InputError(f"{name[:40]!r} starts like a spreadsheet formula; start the theme "
+                         "with a letter or a digit", **where)
+    return name
 
 
 def parse_interviews_csv(data: bytes, source: str = "interviews.csv") -> list[Coded]:

@@ -75,6 +75,7 @@ def test_text_output_lists_the_top_job(interviews_csv, capsys):
     ("i9,Di,X,2026-13-01,struggle,A,q,,", "date", "not a date"),
     ("i9,Di,X,2026-01-01,struggle,,q,,", "theme", "is empty"),
     ("i9,,X,2026-01-01,struggle,A,q,,", "participant", "is empty"),
+    ("i9,Di,X,2026-01-01,struggle,=A(1),q,,", "theme", "'=A(1)' starts like a spreadsheet"),
 ])
 def test_bad_rows_name_file_line_and_column(tmp_path, capsys, row, column, message):
     path = tmp_path / "bad.csv"
