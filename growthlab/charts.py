@@ -220,6 +220,7 @@ def pmf_by_segment(overall: dict, segments: list[dict]) -> go.Figure:
                      array=[r["ci_high"] - r["share"] for r in rows],
                      arrayminus=[r["share"] - r["ci_low"] for r in rows]),
         text=[f"{r['share']:.0%} of {r['answered']:,}" for r in rows], textposition="inside",
+        insidetextanchor="start",
         hovertemplate="%{x}: %{y:.1%} very disappointed<extra></extra>"))
     fig.add_hline(y=0.40, line_dash="dash", line_color=GAP,
                   annotation_text="40%: product-market fit", annotation_position="top left")

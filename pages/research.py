@@ -258,12 +258,13 @@ with map_tab:
             column.markdown(f"**{label}**")
         for m in ms:
             row = st.columns([2, 1, 3, 3, 3])
-            row[0].markdown(f"**{escape_markdown(m.name)}**  \n{escape_markdown(m.phase)}")
+            marker = (f"  \n:red[:material/target: **Success gap:** {gap['drop']:.0%} lost "
+                      f"from {escape_markdown(gap['from_name'])}]"
+                      if gap and gap["to"] == m.key else "")
+            row[0].markdown(f"**{escape_markdown(m.name)}**  \n{escape_markdown(m.phase)}"
+                            f"{marker}")
             kpi = shares.get(m.key)
             row[1].markdown("—" if not kpi or kpi["share"] is None else f"{kpi['share']:.0%}")
-            if gap and gap["to"] == m.key:
-                row[1].error(f"Success gap: {gap['drop']:.0%} lost from {gap['from_name']}",
-                             icon=":material/target:")
             for column, lens in zip(row[2:], research.LENSES, strict=True):
                 here = [c for c in cells if c.milestone == m.key and c.lens == lens][:3]
                 column.markdown("\n".join(

@@ -22,7 +22,7 @@ def test_research_page_on_the_demo(demo_workspace):
     for phrase in ["Themes, by the interviews that mention them", "Jobs to be done",
                    "When I have a good list but can't get it into our documents, help me",
                    "held by 6 interview(s)", "aimed at it: EXP-005",
-                   "Success gap:", "Thinking", "Feeling", "Very disappointed 38%",
+                   "Success gap:** 6", "Thinking", "Feeling", "Very disappointed 38%",
                    "below the 40% line", "Who loves the product", "NPS", "CES"]:
         assert phrase in text, phrase
     assert len(at.get("plotly_chart")) == 2, "by segment and history"
