@@ -8,6 +8,7 @@ interviews (the Research page): both become a list of `Coded` passages.
 from __future__ import annotations
 
 import itertools
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -22,6 +23,10 @@ KIND_LABELS = {"struggle": "Struggle", "motivation": "Motivation", "outcome": "D
 LENSES = ("thinking", "doing", "feeling")
 COLUMNS = ("interview_id", "participant", "segment", "date", "kind", "theme", "excerpt")
 MAX_NAME = 200
+# Every struggle x motivation x outcome theme coded in one interview is a candidate job, and
+# each is enumerated to rank them: beyond this many (over all interviews) ranking takes
+# seconds and gigabytes, and no team reads that many.
+MAX_CANDIDATES = 100_000
 SEARCH_KINDS = ("interview", "excerpt", "job")  # documents in the learnings' search index
 
 
@@ -108,12 +113,44 @@ def themes(coded: list[Coded]) -> list[Theme]:
                                          KINDS.index(t.kind)))
 
 
-def jobs(coded: list[Coded]) -> list[Job]:
-    """Every struggle, motivation and outcome theme coded in one interview makes a candidate
-    job; ranked by how many interviews hold all three, then by the themes' names."""
+def _held(coded: list[Coded]) -> dict[str, dict[str, set[str]]]:
+    """The themes of each kind coded in each interview."""
     held: dict[str, dict[str, set[str]]] = defaultdict(lambda: {k: set() for k in KINDS})
     for c in coded:
         held[c.interview][c.kind].add(c.theme)
+    return held
+
+
+def _candidates(by_kind: dict[str, set[str]]) -> int:
+    return math.prod(len(by_kind[k]) for k in KINDS)
+
+
+def _hold(held: dict, total: int, interview: str, kind: str, theme: str, who: str,
+          **where) -> int:
+    """Add a theme coded in an interview to `held`; the new number of candidate jobs, refused
+    beyond MAX_CANDIDATES."""
+    by_kind = held[interview]
+    if theme in by_kind[kind]:
+        return total
+    total += _candidates({**by_kind, kind: {theme}})
+    if total > MAX_CANDIDATES:
+        s, m, o = (len(by_kind[k]) + (k == kind) for k in KINDS)
+        raise InputError(f"makes more than {MAX_CANDIDATES:,} candidate jobs (each struggle, "
+                         f"motivation and outcome of an interview pair up): {who} holds "
+                         f"{s} struggle, {m} motivation and {o} outcome themes; code fewer, "
+                         "broader themes", **where)
+    by_kind[kind].add(theme)
+    return total
+
+
+def jobs(coded: list[Coded]) -> list[Job]:
+    """Every struggle, motivation and outcome theme coded in one interview makes a candidate
+    job; ranked by how many interviews hold all three, then by the themes' names."""
+    held = _held(coded)
+    if (total := sum(map(_candidates, held.values()))) > MAX_CANDIDATES:
+        raise InputError(f"the coded passages make {total:,} candidate jobs (limit "
+                         f"{MAX_CANDIDATES:,}); code fewer, broader themes per interview",
+                         field="jobs")
     evidence: dict[tuple[str, str, str], list[str]] = defaultdict(list)
     for interview, by_kind in held.items():
         for triple in itertools.product(*(sorted(by_kind[k]) for k in KINDS)):
@@ -192,6 +229,7 @@ def parse_interviews_csv(data: bytes, source: str = "interviews.csv") -> list[Co
     excerpt` and optional `milestone, lens`."""
     _, records = csv_records(read_text(data, source), source, COLUMNS)
     first: dict[str, tuple[int, tuple[str, str, str]]] = {}
+    held, candidates = _held([]), 0
     coded = []
     for line, rec in records:
         where = {"source": source, "line": line}
@@ -207,10 +245,12 @@ def parse_interviews_csv(data: bytes, source: str = "interviews.csv") -> list[Co
                              f"or date on line {seen_line}; give every row of an interview "
                              "the same", **where)
         lens = rec.get("lens", "")
+        kind = _choice(rec["kind"], KINDS, "kind", column="kind", **where)
+        theme = theme_name(rec["theme"], column="theme", **where)
+        candidates = _hold(held, candidates, interview, kind, theme,
+                           f"interview {interview[:40]!r}", column="theme", **where)
         coded.append(Coded(
-            interview, _choice(rec["kind"], KINDS, "kind", column="kind", **where),
-            theme_name(rec["theme"], column="theme", **where), rec["excerpt"],
-            rec.get("milestone") or None,
+            interview, kind, theme, rec["excerpt"], rec.get("milestone") or None,
             _choice(lens, LENSES, "lens", column="lens", **where) if lens else None, *about))
     return coded
 
@@ -301,6 +341,10 @@ def code_passage(db, interview_id: int, *, text: str, kind: str, theme: str,
                                     [milestone]).fetchone():
         raise InputError(f"{milestone!r} is not one of the workspace's milestones",
                          field="milestone")
+    kind, theme = _choice(kind, KINDS, "kind", field="kind"), theme_name(theme, field="theme")
+    held = _held(coded(db))
+    _hold(held, sum(map(_candidates, held.values())), str(interview_id), kind, theme,
+          f"the interview with {interview['participant'][:40]!r}", field="theme")
     with transaction(db):
         row_id = db["excerpts"].insert({
             "interview_id": interview_id, "theme_id": theme_id(db, kind, theme), "text": text,

@@ -226,13 +226,17 @@ with jobs_tab:
         st.caption("When I <struggle>, help me <motivation>, so I can <desired outcome>: "
                    "from themes coded in the same interview, ranked by how many interviews "
                    "hold all three. Reword a job and adopt the ones the team works on.")
-        candidates = research.jobs(coded)
-        if not candidates:
+        try:
+            candidates = research.jobs(coded)
+        except GrowthLabError as exc:
+            report(exc)
+            candidates = None
+        if candidates == []:
             st.info("No job yet: a job needs a struggle, a motivation and a desired outcome "
                     "coded in the same interview.", icon=":material/work:")
         experiments_list = {r["id"]: f"{r['key']} {r['title']}" for r in db.query(
             "SELECT id, key, title FROM experiments ORDER BY id DESC")}
-        for i, job in enumerate(candidates[:TOP_JOBS]):
+        for i, job in enumerate((candidates or [])[:TOP_JOBS]):
             job_card(i, job, experiments_list)
 
 with map_tab:

@@ -279,3 +279,34 @@ def test_demo_research_tells_the_events_story(demo_template):
     assert not survey.pmf(answers)["meets_40"]
     assert survey.main_benefits(answers)[0]["benefit"].startswith("Exporting lists")
     assert len(survey.history(db)) == 2
+
+
+def test_a_file_whose_themes_make_too_many_candidate_jobs_is_refused_at_its_line(tmp_path,
+                                                                               capsys):
+    # One interview coded with 47 themes of each kind: every struggle x motivation x outcome
+    # is a candidate job. After the 46th outcome: 47 * 47 * 46 = 101,614 pairs, beyond
+    # 100,000 (45 outcomes make 99,405). Unbounded, 100 of each took 27 s and 1.9 GB.
+    rows = [f"i1,Ana,X,2026-01-01,{kind},{kind} {n},q" for kind in research.KINDS
+            for n in range(47)]
+    path = tmp_path / "heavy.csv"
+    path.write_text("\n".join([HEADER, *rows]) + "\n")
+    assert main(["research", str(path)]) == 2
+    err = capsys.readouterr().err
+    line = 1 + 47 + 47 + 46
+    assert err.startswith(f"error: {path}:{line}: column theme: ") and "100,000" in err, err
+    assert "interview 'i1' holds 47 struggle, 47 motivation and 46 outcome themes" in err, err
+
+
+def test_coding_refuses_a_theme_that_would_make_too_many_candidate_jobs(db):
+    notes = " ".join(f"w{n}" for n in range(150))
+    first = research.add_interview(db, participant="Ana", day="2026-02-01", notes=notes)
+    for n in range(46):
+        for kind in research.KINDS:
+            research.code_passage(db, first, text=f"w{n}", kind=kind, theme=f"{kind} {n}")
+    # 46 of each make 97,336 pairs; a 47th struggle 99,452; then a 47th motivation 101,614.
+    research.code_passage(db, first, text="w46", kind="struggle", theme="struggle 46")
+    with pytest.raises(InputError, match="100,000") as err:
+        research.code_passage(db, first, text="w46", kind="motivation", theme="motivation 46")
+    assert err.value.field == "theme"
+    research.code_passage(db, first, text="w47", kind="motivation", theme="motivation 3")
+    assert len(research.jobs(research.coded(db))) == 47 * 46 * 46

@@ -97,3 +97,17 @@ def test_surveys_sit_beside_each_other_in_history(empty_workspace):
     at = open_page("research")
     assert len(at.get("plotly_chart")) == 1, "no history chart for a single survey"
     assert "reaches the 40% line" in text_of(at)
+
+
+def test_a_workspace_with_too_many_candidate_jobs_says_so_instead_of_hanging(empty_workspace):
+    # As an imported archive could hold: 47 themes of each kind coded in one interview.
+    db = open_workspace(empty_workspace)
+    first = research.add_interview(db, participant="Ana", day="2026-02-01", notes="all of it")
+    for kind in research.KINDS:
+        for n in range(47):
+            db["excerpts"].insert({"interview_id": first, "text": "all of it",
+                                   "theme_id": research.theme_id(db, kind, f"{kind} {n}"),
+                                   "created_at": "2026-02-01T00:00:00"})
+    at = open_page("research")
+    assert "103,823 candidate jobs (limit 100,000)" in text_of(at)
+    assert "No job yet" not in text_of(at)
