@@ -230,6 +230,7 @@ def parse_interviews_csv(data: bytes, source: str = "interviews.csv") -> list[Co
     _, records = csv_records(read_text(data, source), source, COLUMNS)
     first: dict[str, tuple[int, tuple[str, str, str]]] = {}
     held, candidates = _held([]), 0
+    spelling: dict[tuple[str, str], str] = {}  # a theme is named as first written
     coded = []
     for line, rec in records:
         where = {"source": source, "line": line}
@@ -247,6 +248,7 @@ def parse_interviews_csv(data: bytes, source: str = "interviews.csv") -> list[Co
         lens = rec.get("lens", "")
         kind = _choice(rec["kind"], KINDS, "kind", column="kind", **where)
         theme = theme_name(rec["theme"], column="theme", **where)
+        theme = spelling.setdefault((kind, theme.casefold()), theme)
         candidates = _hold(held, candidates, interview, kind, theme,
                            f"interview {interview[:40]!r}", column="theme", **where)
         coded.append(Coded(
@@ -306,10 +308,17 @@ def interview_of(db, excerpt_id: int) -> int | None:
     return row[0] if row else None
 
 
+def _spelling(db, kind: str, name: str) -> str:
+    """The stored name of the theme called `name` in any case, else `name` (a new theme)."""
+    folded = name.casefold()
+    return next((r[0] for r in db.execute("SELECT name FROM themes WHERE kind = ? ORDER BY id",
+                                          [kind]) if r[0].casefold() == folded), name)
+
+
 def theme_id(db, kind: str, name: str) -> int:
-    """The theme's id, created when new."""
+    """The theme's id (the same theme whatever the case it is written in), created when new."""
     kind = _choice(kind, KINDS, "kind", field="kind")
-    name = theme_name(name, field="theme")
+    name = _spelling(db, kind, theme_name(name, field="theme"))
     db.execute("INSERT INTO themes (kind, name) VALUES (?, ?) ON CONFLICT DO NOTHING",
                [kind, name])
     return db.execute("SELECT id FROM themes WHERE kind = ? AND name = ?",
@@ -341,7 +350,8 @@ def code_passage(db, interview_id: int, *, text: str, kind: str, theme: str,
                                     [milestone]).fetchone():
         raise InputError(f"{milestone!r} is not one of the workspace's milestones",
                          field="milestone")
-    kind, theme = _choice(kind, KINDS, "kind", field="kind"), theme_name(theme, field="theme")
+    kind = _choice(kind, KINDS, "kind", field="kind")
+    theme = _spelling(db, kind, theme_name(theme, field="theme"))
     held = _held(coded(db))
     _hold(held, sum(map(_candidates, held.values())), str(interview_id), kind, theme,
           f"the interview with {interview['participant'][:40]!r}", field="theme")

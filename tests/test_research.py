@@ -310,3 +310,28 @@ def test_coding_refuses_a_theme_that_would_make_too_many_candidate_jobs(db):
     assert err.value.field == "theme"
     research.code_passage(db, first, text="w47", kind="motivation", theme="motivation 3")
     assert len(research.jobs(research.coded(db))) == 47 * 46 * 46
+
+
+def test_a_theme_spelled_in_another_case_is_the_same_theme(tmp_path, capsys):
+    # Exports typed by several researchers: "Manual export" and "manual export" are one theme;
+    # counted apart, each showed half its interviews and the job split in two.
+    rows = ["i1,Ana,A,2026-01-01,struggle,Manual export,q", "i1,Ana,A,2026-01-01,motivation,M,q",
+            "i1,Ana,A,2026-01-01,outcome,O,q", "i2,Bo,A,2026-01-02,struggle,manual  EXPORT,q",
+            "i2,Bo,A,2026-01-02,motivation,m,q", "i2,Bo,A,2026-01-02,outcome,O,q"]
+    path = tmp_path / "mixed.csv"
+    path.write_text("\n".join([HEADER, *rows]) + "\n")
+    assert main(["research", str(path), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [(t["theme"], t["interviews"]) for t in out["themes"]] == [
+        ("M", 2), ("Manual export", 2), ("O", 2)]
+    assert [(j["statement"], j["interviews"]) for j in out["jobs"]] == [
+        ("When I Manual export, help me M, so I can O.", 2)]
+
+
+def test_coding_reuses_a_theme_whatever_its_case(db):
+    first, second = interview(db), interview(db, who="Bo")
+    research.code_passage(db, first, text="one click", kind="motivation", theme="Éasy export")
+    research.code_passage(db, second, text="one click", kind="motivation", theme="éASY Export")
+    research.code_passage(db, second, text="one click", kind="outcome", theme="éasy export")
+    assert [(t.kind, t.theme, t.interviews) for t in research.themes(research.coded(db))] == [
+        ("motivation", "Éasy export", 2), ("outcome", "éasy export", 1)]
