@@ -111,3 +111,26 @@ def test_a_workspace_with_too_many_candidate_jobs_says_so_instead_of_hanging(emp
     at = open_page("research")
     assert "103,823 candidate jobs (limit 100,000)" in text_of(at)
     assert "No job yet" not in text_of(at)
+
+
+def test_the_experience_map_says_which_themes_are_struggles(demo_workspace):
+    # A leader reading why customers stall must tell a struggle from a motivation at a glance.
+    at = open_page("research")
+    cells = [m.value for m in at.markdown if "quote" in m.value and m.value.startswith("- ")]
+    assert cells and all(line.startswith(("- **Struggle:**", "- **Motivation:**",
+                                          "- **Desired outcome:**"))
+                         for cell in cells for line in cell.splitlines())
+    assert any("- **Struggle:** have a good list but can't get it into our documents (3 quotes"
+               in cell for cell in cells), cells
+
+
+def test_a_theme_named_in_markdown_is_shown_as_written(empty_workspace):
+    # Expander labels render markdown: a theme could load an outside image or fake a link.
+    db = open_workspace(empty_workspace)
+    first = research.add_interview(db, participant="Ana", day="2026-02-01", notes="it hurts")
+    research.code_passage(db, first, text="it hurts", kind="struggle",
+                          theme="![pixel](http://evil.example/p.png) **loud**")
+    at = open_page("research")
+    [label] = [e.label for e in at.expander if e.label.startswith("Struggle")]
+    assert "](http" not in label and "**loud**" not in label, label
+    assert label.endswith("(1 interview)"), label
