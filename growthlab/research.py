@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -218,10 +219,22 @@ def theme_name(raw: str, **where) -> str:
         raise InputError("is empty; name the theme in a few words", **where)
     if len(name) > MAX_NAME:
         raise InputError(f"is {len(name)} characters; keep a theme under {MAX_NAME}", **where)
-    if safe_cell(name) != name:
+    if safe_cell(name[:1]) != name[:1]:
         raise InputError(f"{name[:40]!r} starts like a spreadsheet formula; start the theme "
                          "with a letter or a digit", **where)
+    if safe_cell(name) != name:
+        raise InputError(f"{name[:40]!r} has =, +, - or @ after a ';', which a spreadsheet "
+                         "runs as a formula; reword it", **where)
     return name
+
+
+def _same_interview(interview: str, seen_line: int, seen: tuple, about: tuple,
+                    where: dict) -> None:
+    for column, was, value in zip(("participant", "segment", "date"), seen, about, strict=True):
+        if was != value:
+            raise InputError(f"interview {interview[:40]!r} has another {column} on line "
+                             f"{seen_line} ({was[:40]!r}, here {value[:40]!r}); give every row "
+                             "of an interview the same", column=column, **where)
 
 
 def parse_interviews_csv(data: bytes, source: str = "interviews.csv") -> list[Coded]:
@@ -238,13 +251,10 @@ def parse_interviews_csv(data: bytes, source: str = "interviews.csv") -> list[Co
             if not rec[column]:
                 raise InputError("is empty", column=column, **where)
         interview = rec["interview_id"]
-        about = (rec["participant"], rec["segment"],
+        about = (unicodedata.normalize("NFC", rec["participant"]),
+                 unicodedata.normalize("NFC", rec["segment"]),
                  interview_date(rec["date"], column="date", **where))
-        seen_line, seen = first.setdefault(interview, (line, about))
-        if seen != about:
-            raise InputError(f"interview {interview[:40]!r} has another participant, segment "
-                             f"or date on line {seen_line}; give every row of an interview "
-                             "the same", **where)
+        _same_interview(interview, *first.setdefault(interview, (line, about)), about, where)
         lens = rec.get("lens", "")
         kind = _choice(rec["kind"], KINDS, "kind", column="kind", **where)
         theme = theme_name(rec["theme"], column="theme", **where)

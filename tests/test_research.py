@@ -89,7 +89,8 @@ def test_an_interview_with_two_participants_names_both_lines(tmp_path, capsys):
     path = tmp_path / "bad.csv"
     path.write_text("\n".join([HEADER, ROWS[0], ROWS[1].replace("Ana", "Ann")]) + "\n")
     assert main(["research", str(path)]) == 2
-    assert "bad.csv:3: interview 'i1' has another participant" in capsys.readouterr().err
+    assert "bad.csv:3: column participant: interview 'i1' has another participant" in (
+        capsys.readouterr().err)
 
 
 @pytest.fixture
@@ -335,3 +336,35 @@ def test_coding_reuses_a_theme_whatever_its_case(db):
     research.code_passage(db, second, text="one click", kind="outcome", theme="éasy export")
     assert [(t.kind, t.theme, t.interviews) for t in research.themes(research.coded(db))] == [
         ("motivation", "Éasy export", 2), ("outcome", "éasy export", 1)]
+
+
+@pytest.mark.parametrize("row,column,message", [
+    ("i1,Ann,Agency,2026-01-05,struggle,B,q,,", "participant",
+     "interview 'i1' has another participant on line 2 ('Ana', here 'Ann')"),
+    ("i1,Ana,agency,2026-01-05,struggle,B,q,,", "segment",
+     "interview 'i1' has another segment on line 2 ('Agency', here 'agency')"),
+    ("i1,Ana,Agency,2026-01-06,struggle,B,q,,", "date",
+     "interview 'i1' has another date on line 2 ('2026-01-05', here '2026-01-06')"),
+])
+def test_an_inconsistent_interview_names_the_column_that_differs(tmp_path, capsys, row,
+                                                                 column, message):
+    path = tmp_path / "bad.csv"
+    path.write_text("\n".join([HEADER, ROWS[0], row]) + "\n")
+    assert main(["research", str(path)]) == 2
+    assert f"bad.csv:3: column {column}: {message}" in capsys.readouterr().err
+
+
+def test_a_name_typed_composed_or_decomposed_is_the_same_participant():
+    # Two tools wrote "José": one as é, one as e + a combining accent; they look the same.
+    rows = ["i1,Jos\u00e9,Agency,2026-01-05,struggle,A,q,,",
+            "i1,Jose\u0301,Agency,2026-01-05,outcome,O,q,,"]
+    coded = research.parse_interviews_csv("\n".join([HEADER, *rows]).encode())
+    assert {c.participant for c in coded} == {"Jos\u00e9"}
+
+
+def test_a_theme_with_a_formula_after_a_semicolon_is_told_so(tmp_path, capsys):
+    path = tmp_path / "bad.csv"
+    path.write_text("\n".join([HEADER, 'i1,Ana,A,2026-01-05,struggle,"slow; =1+1",q,,']) + "\n")
+    assert main(["research", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "starts like" not in err and "after a ';'" in err, err
