@@ -22,6 +22,9 @@ PMF_LINE = 0.40
 Z95 = 1.959963984540054  # the normal quantile at 97.5%: a two-sided 95% interval
 CES_RANGE = (1, 7)
 MAX_BENEFITS = 5
+# The question's own wording, as form tools export it: "Not disappointed (it isn't really that
+# useful)", "N/A - I no longer use <product>".
+_NO_LONGER_USE = re.compile(r"n/a ?[-\u2013\u2014:] ?i no longer use\b.*", re.DOTALL)
 # A score as form tools export it: "9", "9.0" (a spreadsheet) or "10 - Extremely likely".
 _SCORE = re.compile(r"(\d+)(?:\.0*)?(?:\s*[-\u2013\u2014:]\s*[^\d\s].*)?", re.DOTALL)
 
@@ -107,6 +110,9 @@ def summarise(responses: list[Response]) -> dict:
 
 def _answer(raw: str, source: str, line: int) -> str:
     answer = " ".join(raw.split()).lower()
+    if _NO_LONGER_USE.fullmatch(answer):
+        answer = NO_LONGER_USE
+    answer = answer.split(" (")[0]
     if answer not in PMF_ANSWERS:
         shown = raw[:40] if raw else "nothing"
         raise InputError(f"{shown!r} is not an answer to the PMF question; use one of "

@@ -159,3 +159,21 @@ def test_a_segment_for_every_respondent_still_adds_up():
     rows = survey.by_segment(answers)
     assert len(rows) == 2_000 and sum(r["answered"] for r in rows) == 4_000
     assert rows[0]["segment"] == "S0" and rows[0]["answered"] == 2
+
+
+def test_the_questions_own_wording_from_a_form_export_reads():
+    # Sean Ellis' answer options as Google Forms / Typeform export them.
+    data = ("respondent_id,pmf\nr1,Very disappointed\nr2,Somewhat disappointed\n"
+            "r3,Not disappointed (it isn't really that useful)\n"
+            "r4,N/A - I no longer use Scout\nr5,N/A \u2013 I no longer use it\n").encode()
+    assert [r.pmf for r in survey.parse_responses_csv(data)] == [
+        "very disappointed", "somewhat disappointed", "not disappointed", "no longer use",
+        "no longer use"]
+
+
+@pytest.mark.parametrize("raw", ["Very disappointed?", "not very disappointed", "N/A",
+                                 "disappointed (very)", "I no longer use"])
+def test_other_answers_are_still_refused(raw):
+    with pytest.raises(InputError) as err:
+        survey.parse_responses_csv(f"respondent_id,pmf\nr1,{raw}\n".encode())
+    assert (err.value.line, err.value.column) == (2, "pmf")
