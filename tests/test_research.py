@@ -231,6 +231,8 @@ def test_export_and_import_keep_every_research_row(tmp_path):
     ("UPDATE interviews SET date = 'someday'", "table interviews: date: row 1: 'someday'"),
     ("UPDATE themes SET name = ' padded'", "table themes: name: row 1"),
     ("UPDATE surveys SET taken_on = 'soon'", "table surveys: taken_on: row 1"),
+    ("UPDATE jobs SET statement = ' '", "table jobs: statement: row 1"),
+    ("UPDATE excerpts SET text = ''", "table excerpts: passage: row 1"),
     ("PRAGMA ignore_check_constraints = ON; UPDATE survey_responses SET pmf = 'meh'",
      "survey_responses"),
 ])
