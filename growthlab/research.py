@@ -21,6 +21,7 @@ from growthlab.io import csv_records, read_file, read_text, safe_cell
 
 KINDS = ("struggle", "motivation", "outcome")
 KIND_LABELS = {"struggle": "Struggle", "motivation": "Motivation", "outcome": "Desired outcome"}
+KIND_ALIASES = {"desired outcome": "outcome"}  # the page's own label, as files export it
 LENSES = ("thinking", "doing", "feeling")
 COLUMNS = ("interview_id", "participant", "segment", "date", "kind", "theme", "excerpt")
 MAX_NAME = 200
@@ -205,7 +206,8 @@ def interview_date(value, **where) -> str:
 
 
 def _choice(raw: str, allowed: tuple[str, ...], what: str, **where) -> str:
-    value = raw.strip().lower()
+    value = " ".join(raw.replace("-", " ").split()).lower()
+    value = KIND_ALIASES.get(value, value)
     if value not in allowed:
         raise InputError(f"{raw[:40]!r} is not a {what}; use one of {', '.join(allowed)}",
                          **where)

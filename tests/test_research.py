@@ -370,3 +370,18 @@ def test_a_theme_with_a_formula_after_a_semicolon_is_told_so(tmp_path, capsys):
     assert main(["research", str(path)]) == 2
     err = capsys.readouterr().err
     assert "starts like" not in err and "after a ';'" in err, err
+
+
+def test_the_kind_the_page_calls_desired_outcome_reads_as_outcome(tmp_path, capsys):
+    # The page labels the kind "Desired outcome"; a file exported with that label must read.
+    rows = ["i1,Ana,A,2026-01-01,Struggle,S,q", "i1,Ana,A,2026-01-01,motivation,M,q",
+            "i1,Ana,A,2026-01-01,Desired outcome,O,q",
+            "i2,Bo,A,2026-01-02,struggle,S,q", "i2,Bo,A,2026-01-02,motivation,M,q",
+            "i2,Bo,A,2026-01-02,desired-outcome,O,q"]
+    path = tmp_path / "labels.csv"
+    path.write_text("\n".join([HEADER.rsplit(",", 2)[0], *rows]) + "\n")
+    assert main(["research", str(path), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert {(t["kind"], t["theme"]) for t in out["themes"]} == {
+        ("struggle", "S"), ("motivation", "M"), ("outcome", "O")}
+    assert [j["interviews"] for j in out["jobs"]] == [2]
