@@ -285,11 +285,10 @@ def cmd_analyze_events(args) -> None:
 
 
 def cmd_kpis(args) -> None:
-    from growthlab.kpis import check_events, funnel, load_milestones_file
+    from growthlab.kpis import funnel, load_milestones_file
 
     milestones = load_milestones_file(args.milestones)
-    check_events(args.events)
-    result = funnel(args.events, milestones, as_of=args.as_of)
+    result = funnel(args.events, milestones, as_of=args.as_of, check=True)
     if args.json:
         _print_json(result.as_dict())
         return
