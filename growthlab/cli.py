@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import json
 import math
 import os
 import sys
@@ -188,7 +187,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _print_json(payload) -> None:
-    print(json.dumps(payload, indent=2, allow_nan=False))
+    import orjson  # ~50x faster than json's pure-Python indenting encoder on 100k results
+
+    print(orjson.dumps(payload, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY).decode())
 
 
 def _options(args):
@@ -294,11 +295,10 @@ def cmd_analyze_events(args) -> None:
 
 
 def cmd_kpis(args) -> None:
-    from growthlab.kpis import check_events, funnel, load_milestones_file
+    from growthlab.kpis import funnel, load_milestones_file
 
     milestones = load_milestones_file(args.milestones)
-    check_events(args.events)
-    result = funnel(args.events, milestones, as_of=args.as_of)
+    result = funnel(args.events, milestones, as_of=args.as_of, check=True)
     if args.json:
         _print_json(result.as_dict())
         return

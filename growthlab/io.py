@@ -8,9 +8,12 @@ import math
 import re
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from growthlab.errors import InputError
-from growthlab.stats.analysis import CUPED_COLUMNS, MetricRow
+
+if TYPE_CHECKING:  # the statistics engine loads numpy and scipy; only results files need it
+    from growthlab.stats.analysis import MetricRow
 
 MAX_FIELD_CHARS = 10_000
 MAX_USERS = 10**12
@@ -114,6 +117,8 @@ def _sum(record: dict, column: str, source: str, line: int, *,
 
 def parse_results_csv(data: bytes, source: str = "results.csv") -> list[MetricRow]:
     """Summary results: one row per metric per variant (proportion or mean metrics)."""
+    from growthlab.stats.analysis import MetricRow
+
     header, records = csv_records(read_text(data, source), source, ("metric", "variant", "users"))
     has_conversions = "conversions" in header
     has_means = "sum" in header and "sum_squares" in header
@@ -187,6 +192,8 @@ def _check_cuped_per_metric(rows: list[MetricRow], lines: list[int], source: str
 def _cuped_values(record: dict, header: list[str], values: dict, source: str,
                   line: int) -> None:
     """All three CUPED columns of a mean metric, or none: a partial set would be ignored."""
+    from growthlab.stats.analysis import CUPED_COLUMNS
+
     given = {c: _sum(record, c, source, line, required=False)
              for c in CUPED_COLUMNS if c in header}
     present = [c for c, v in given.items() if v is not None]

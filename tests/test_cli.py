@@ -496,3 +496,39 @@ def test_the_control_is_found_whatever_its_case_and_names_keep_their_case(tmp_pa
                     "activated,Control,5000,500\n")
     assert main(["analyze", str(path)]) == 0
     assert capsys.readouterr().out.startswith("New flow B raised activated by 20.0%")
+
+
+LOADED = ("import sys, runpy; sys.argv = ['growthlab', *sys.argv[1:]]\n"
+          "try:\n    runpy.run_module('growthlab', run_name='__main__')\n"
+          "except SystemExit as exit:\n    assert not exit.code, exit.code\n"
+          "print(sorted({m.split('.')[0] for m in sys.modules}), file=sys.stderr)")
+
+
+@pytest.mark.parametrize("command", [
+    ["kpis", "{events}", "--milestones", "{milestones}", "--json"],
+    ["retention", "{events}", "--json"],
+    ["retention", "{events}", "--milestones", "{milestones}", "--milestone", "a"],
+])
+def test_kpis_and_retention_start_without_the_statistics_stack(tmp_path, command):
+    events, milestones = tmp_path / "events.csv", tmp_path / "m.toml"
+    events.write_text("user_id,event,timestamp\nu1,x,2026-01-01T10:00:00\n"
+                      "u2,x,2026-01-09T10:00:00\n")
+    milestones.write_text('[[milestones]]\nkey = "a"\nname = "A"\nrule = "count(x) >= 1"\n')
+    argv = [a.format(events=events, milestones=milestones) for a in command]
+    out = subprocess.run([sys.executable, "-c", LOADED, *argv], capture_output=True, text=True,
+                         timeout=120)
+    loaded = json.loads(out.stderr.strip().splitlines()[-1].replace("'", '"'))
+    assert out.returncode == 0, out.stderr
+    assert not {"scipy", "statsmodels", "pandas"} & set(loaded)
+
+
+def test_analyze_needs_no_scipy_stats_statsmodels_or_pandas(tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_text(REFERENCE_CSV)
+    code = LOADED.replace("m.split('.')[0] for m", "m for m")
+    for method in ("frequentist", "bayesian", "sequential"):
+        out = subprocess.run([sys.executable, "-c", code, "analyze", str(path), "--json",
+                              "--method", method], capture_output=True, text=True, timeout=120)
+        loaded = set(json.loads(out.stderr.strip().splitlines()[-1].replace("'", '"')))
+        assert out.returncode == 0, out.stderr
+        assert not {"scipy.stats", "statsmodels", "pandas"} & loaded, method
