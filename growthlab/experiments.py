@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import statistics
 from dataclasses import dataclass
@@ -251,8 +252,12 @@ def result_columns(db, experiment_id: int) -> ResultColumns:
                         "pre_sum_squares, sum_product FROM metric_results "
                         "WHERE experiment_id = ? ORDER BY position, id", [experiment_id])
     parts = []
-    while chunk := cursor.fetchmany(50_000):
-        parts.append(ResultColumns.from_tuples(chunk, key))
+    gc.disable()  # a million short-lived tuples would trigger collections for nothing
+    try:
+        while chunk := cursor.fetchmany(50_000):
+            parts.append(ResultColumns.from_tuples(chunk, key))
+    finally:
+        gc.enable()
     return ResultColumns.concat(parts, key)
 
 

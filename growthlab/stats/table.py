@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
+from functools import cached_property
 
 import numpy as np
 
@@ -76,8 +77,22 @@ class ResultColumns:
         return len(self.metric)
 
     def take(self, index: np.ndarray) -> ResultColumns:
-        return ResultColumns(*(getattr(self, f.name)[index] for f in fields(self)[:-1]),
-                             experiment=self.experiment)
+        taken = ResultColumns(*(getattr(self, f.name)[index] for f in fields(self)[:-1]),
+                              experiment=self.experiment)
+        for name in ("metric_codes", "variant_codes"):  # renumbered, not rehashed
+            names, codes = getattr(self, name)
+            kept, renumbered = np.unique(codes[index], return_inverse=True)
+            taken.__dict__[name] = ([names[k] for k in kept], renumbered.ravel())
+        return taken
+
+    @cached_property
+    def metric_codes(self) -> tuple[list[str], np.ndarray]:
+        """Metric names in the order they first appear, and each row's index into them."""
+        return _codes(self.metric)
+
+    @cached_property
+    def variant_codes(self) -> tuple[list[str], np.ndarray]:
+        return _codes(self.variant)
 
     def row(self, i: int) -> MetricRow:
         figures = {c: _number(getattr(self, c)[i]) for c in NUMBERS}
@@ -90,7 +105,7 @@ class ResultColumns:
 
     def variants(self) -> list[str]:
         """Variant names in the order they first appear."""
-        return list(dict.fromkeys(self.variant.tolist()))
+        return self.variant_codes[0]
 
 
 def _number(value: float) -> float | None:
@@ -123,7 +138,7 @@ class _Labels:
 def drop_constant_metrics(columns: ResultColumns) -> tuple[ResultColumns, list[str]]:
     """As `analysis.drop_constant_metrics`: proportion metrics every arm converts all or none
     of its users carry nothing to test; they are split off and named."""
-    names, code = _codes(columns.metric)
+    names, code = columns.metric_codes
     with np.errstate(invalid="ignore", divide="ignore"):
         rate = np.where(columns.proportion & (columns.users > 0),
                         columns.conversions / columns.users, np.nan)
@@ -137,7 +152,7 @@ def drop_constant_metrics(columns: ResultColumns) -> tuple[ResultColumns, list[s
 def sample_ratio(columns: ResultColumns, weights: Weights | None = None) -> SrmResult:
     """As `analysis.sample_ratio`: users per variant (each variant's first row) against the
     planned split."""
-    names, code = _codes(columns.variant)
+    names, code = columns.variant_codes
     if len(names) < 2:
         raise StatsError("a sample-ratio check needs at least two variants")
     first = np.unique(code, return_index=True)[1]
@@ -171,6 +186,11 @@ class ColumnAnalysis:
     @property
     def failed(self) -> np.ndarray:
         return self.failure > 0
+
+    def figure_names(self) -> tuple[str, ...]:
+        """The optional figures this method reports (p-value, adjusted p, chance to win)."""
+        return tuple(f for f in ("p_value", "adjusted_p_value", "chance_to_win")
+                     if self.figures[f] is not None)
 
     def result(self, k: int) -> dict:
         base = self.columns.row(self.base[k]) if self.base[k] >= 0 else None
@@ -223,8 +243,8 @@ def analyze_columns(columns: ResultColumns, options: Options | None = None) -> C
     experiment = columns.experiment
     if not len(columns):
         raise StatsError("no result rows to analyse")
-    metrics, m = _codes(columns.metric)
-    variants, v = _codes(columns.variant)
+    metrics, m = columns.metric_codes
+    variants, v = columns.variant_codes
     _check_unique(columns, m * len(variants) + v)
     if len(variants) < 2:
         raise StatsError(f"{_name(experiment)}only one variant ({variants[0]!r}); "
