@@ -132,6 +132,10 @@ def test_edit_a_key_result_on_the_okrs_page(demo_workspace):
 
 def test_milestone_retention_on_the_milestones_page(demo_workspace):
     at = open_page("milestones")
+    assert not any("All cohorts: day 1" in c.value for c in at.caption), "hidden tabs wait"
+    at.session_state["milestones-tab"] = "Retention"
+    at.run()
+    assert any("All cohorts: day 1" in c.value for c in at.caption)
     at.selectbox(key="ret-milestone").set_value("value_realization").run()
     assert not at.exception
     assert any("All cohorts: day 1" in c.value for c in at.caption)
