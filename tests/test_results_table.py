@@ -143,3 +143,39 @@ def test_the_summary_puts_the_primary_metric_first_and_counts_what_it_does_not_s
                                   "the table lists them all.")
     assert pages(1000, 50) == 20 and pages(0) == 1
     assert page_of(summary.order, 99, 50).tolist() == summary.order[950:].tolist()
+
+
+def test_the_experiment_page_summarises_and_paginates_many_comparisons(empty_workspace):
+    from conftest import open_page
+
+    from growthlab import experiments
+    from growthlab.db import open_workspace
+
+    db = open_workspace(empty_workspace)
+    rows = []
+    for i in range(600):
+        lift = 1.0 if i % 40 == 7 else 0.0  # 15 metrics truly moved
+        control = 0 if i % 100 == 3 else 200  # 6 with a control that never converts
+        rows += [MetricRow(f"segment_{i:03d}", "control", 2000, conversions=control),
+                 MetricRow(f"segment_{i:03d}", "treatment", 2000,
+                           conversions=round(200 * (1 + lift)))]
+    exp = experiments.create(db, title="Many segments", primary_metric="segment_599")
+    experiments.record_results(db, exp, rows)
+    at = open_page("experiment", id=str(exp))
+    sentences = [e.value for kind in ("success", "error", "info", "warning")
+                 for e in getattr(at, kind) if "segment_" in e.value]
+    assert len(sentences) == 1 + 10 + 6, "primary, 10 of 15 significant, the 6 failures"
+    assert sum("segment_599" in s for s in sentences) == 1
+    summary = next(c.value for c in at.caption if "comparisons:" in c.value)
+    assert summary.startswith("600 comparisons: 15 significant, 579 not significant, 6 could")
+    assert "5 more significant" in summary
+    table = at.dataframe[0].value
+    assert len(table) == 50 and table["metric"][0] == "segment_599 (primary)"
+    assert not table.isna().any().any() and "None" not in table.to_string()
+    assert any("Rows 1 to 50 of 600" in c.value for c in at.caption)
+    at.number_input(key="results-page-all").set_value(12).run()
+    assert at.dataframe[0].value["metric"].tolist() == [f"segment_{i:03d}" for i in
+                                                        range(549, 599)]
+    at.segmented_control(key="results-view").set_value("significant").run()
+    significant = at.dataframe[0].value
+    assert len(significant) == 15 and set(significant["significant"]) == {"yes"}
