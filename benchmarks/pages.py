@@ -142,6 +142,7 @@ def child(page: str, workspace: str, warm: str, query: str) -> None:
     """Render one page: once on `warm` (a copy: imports, other cache keys), then on
     `workspace` twice. Prints seconds and peak RSS as JSON."""
     os.environ["GROWTHLAB_TODAY"] = str(ANCHOR + timedelta(days=1))
+    sys.path[0] = str(ROOT)  # `pages` is the app's package, not this script
     from streamlit.testing.v1 import AppTest
 
     def render(path: str) -> tuple[AppTest, float]:

@@ -40,10 +40,11 @@ elif events is None:
     st.info("No product events yet. Upload an events file (user_id, event, timestamp) in "
             "Settings to compute the KPIs.", icon=":material/upload_file:")
 else:
-    # A tab's scan runs only while it is open (the funnel's is shared with other pages).
+    # A tab's scan runs only while it is open (the funnel's is shared with other pages); the
+    # open tab lives in the URL, so a view can be shared.
     funnel_tab, retention_tab, moments_tab = st.tabs(
-        ["Funnel & success gap", "Retention", "Success moments & PQLs"], key="milestones-tab",
-        on_change="rerun")
+        ["Funnel & success gap", "Retention", "Success moments & PQLs"], key="tab",
+        bind="query-params")
     with funnel_tab:
         c = st.columns([1, 1, 2])
         start = c[0].date_input("Sign-ups from", value=None, key="from")

@@ -133,8 +133,7 @@ def test_edit_a_key_result_on_the_okrs_page(demo_workspace):
 def test_milestone_retention_on_the_milestones_page(demo_workspace):
     at = open_page("milestones")
     assert not any("All cohorts: day 1" in c.value for c in at.caption), "hidden tabs wait"
-    at.session_state["milestones-tab"] = "Retention"
-    at.run()
+    at = open_page("milestones", tab="Retention")
     assert any("All cohorts: day 1" in c.value for c in at.caption)
     at.selectbox(key="ret-milestone").set_value("value_realization").run()
     assert not at.exception
