@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import statistics
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from growthlab.errors import InputError, StaleEditError, TransitionError
 from growthlab.io import plain_name
 from growthlab.report import direction
 from growthlab.stats import MetricRow, control_of
+from growthlab.stats.table import ResultColumns
 
 STATUSES = ("idea", "backlog", "running", "analysing", "decided", "archived")
 TRANSITIONS = {
@@ -171,13 +173,13 @@ def variants(db, experiment_id: int) -> list[dict]:
                          [experiment_id]))
 
 
-def planned_split(db, experiment_id: int, rows: list[MetricRow]
+def planned_split(db, experiment_id: int, seen: list[str]
                   ) -> tuple[str | None, dict[str, float] | None]:
     """The control and planned weights (by name) of the experiment's design, for the
-    variants that have results: the control is the planned variant named `control`, else
-    the first planned; None where the design does not cover the results."""
+    variants that have results (`seen`, in the order they first appear): the control is
+    the planned variant named `control`, else the first planned; None where the design
+    does not cover the results."""
     planned = {v["key"]: v["weight"] for v in variants(db, experiment_id)}
-    seen = list(dict.fromkeys(r.variant for r in rows))
     if not planned or any(v not in planned for v in seen):
         return None, None
     control = control_of(list(planned))
@@ -241,6 +243,22 @@ def results(db, experiment_id: int) -> list[MetricRow]:
                       sum_product=r["sum_product"], experiment=key)
             for r in db.query("SELECT * FROM metric_results WHERE experiment_id = ? "
                               "ORDER BY position, id", [experiment_id])]
+
+
+def result_columns(db, experiment_id: int) -> ResultColumns:
+    """The stored results as columns: no row object per metric and variant."""
+    key = get(db, experiment_id)["key"]
+    cursor = db.execute("SELECT metric, variant, users, conversions, sum, sum_squares, pre_sum, "
+                        "pre_sum_squares, sum_product FROM metric_results "
+                        "WHERE experiment_id = ? ORDER BY position, id", [experiment_id])
+    parts = []
+    gc.disable()  # a million short-lived tuples would trigger collections for nothing
+    try:
+        while chunk := cursor.fetchmany(50_000):
+            parts.append(ResultColumns.from_tuples(chunk, key))
+    finally:
+        gc.enable()
+    return ResultColumns.concat(parts, key)
 
 
 def decide(db, experiment_id: int, version: int, *, result: str, decision: str,

@@ -40,8 +40,11 @@ elif events is None:
     st.info("No product events yet. Upload an events file (user_id, event, timestamp) in "
             "Settings to compute the KPIs.", icon=":material/upload_file:")
 else:
+    # A tab's scan runs only while it is open (the funnel's is shared with other pages); the
+    # open tab lives in the URL, so a view can be shared.
     funnel_tab, retention_tab, moments_tab = st.tabs(
-        ["Funnel & success gap", "Retention", "Success moments & PQLs"])
+        ["Funnel & success gap", "Retention", "Success moments & PQLs"], key="tab",
+        bind="query-params")
     with funnel_tab:
         c = st.columns([1, 1, 2])
         start = c[0].date_input("Sign-ups from", value=None, key="from")
@@ -106,21 +109,22 @@ else:
                               format_func=lambda k: {m.key: m.name for m in ms}.get(k, k),
                               key="ret-milestone")
         days_text = c[3].text_input("Days", value="1,7,30", key="ret-days")
-        try:
-            days = tuple(int(d) for d in days_text.split(",") if d.strip())
-            with st.spinner("Computing retention…"):
-                table = cached_retention(str(events), file_stamp(events), event or None, days,
-                                         start_event or None,
-                                         None if only == "(everyone)" else only, rules_key(ms))
-            st.plotly_chart(charts.retention_heatmap(table))
-            overall = " · ".join(f"day {d}: {v:.0%}" for d, v in
-                                 zip(table.days, table.overall, strict=True) if v is not None)
-            st.caption(f"All cohorts: {overall}. A user counts for day N only once the data "
-                       "covers N days after their sign-up.")
-        except ValueError:
-            st.error("Days must be whole numbers separated by commas, e.g. 1,7,30.")
-        except GrowthLabError as exc:
-            report(exc)
+        if retention_tab.open:
+            try:
+                days = tuple(int(d) for d in days_text.split(",") if d.strip())
+                with st.spinner("Computing retention…"):
+                    table = cached_retention(str(events), file_stamp(events), event or None, days,
+                                             start_event or None,
+                                             None if only == "(everyone)" else only, rules_key(ms))
+                st.plotly_chart(charts.retention_heatmap(table))
+                overall = " · ".join(f"day {d}: {v:.0%}" for d, v in
+                                     zip(table.days, table.overall, strict=True) if v is not None)
+                st.caption(f"All cohorts: {overall}. A user counts for day N only once the data "
+                           "covers N days after their sign-up.")
+            except ValueError:
+                st.error("Days must be whole numbers separated by commas, e.g. 1,7,30.")
+            except GrowthLabError as exc:
+                report(exc)
     with moments_tab:
         moments = [m for m in ms if m.success_moment]
         if moments:
@@ -134,7 +138,7 @@ else:
                                placeholder="count(message_sent) >= 2000")
         window = c[1].number_input("Within days of sign-up", 1, 3650,
                                    int(get_setting(db, "pql_window_days", "30")))
-        if rule:
+        if rule and moments_tab.open:
             try:
                 with st.spinner("Finding qualified users…"):
                     total, users = cached_pqls(str(events), file_stamp(events), rule,

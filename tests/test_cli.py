@@ -402,10 +402,11 @@ def test_the_results_table_reads_like_the_sentences():
                      ci_high=0.031)
     failed = _result(estimate=None, ci_low=None, ci_high=None, p_value=None, significant=False,
                      error={"code": "zero_control_mean", "message": "..."})
-    rows = results_table([rose, points, failed])
-    assert (rows[0]["lift"], rows[0]["CI low"], rows[0]["CI high"]) == (0.5, 0.4, 0.6)
-    assert rows[1]["difference"] == pytest.approx(2.1) and rows[1]["unit"] == "pp"
-    assert rows[2]["lift"] is None and rows[2]["significant"] == "could not compute"
+    rows = results_table([rose, failed])
+    assert (rows[0]["lift"], rows[0]["95% CI"]) == ("+50.0%", "+40.0% to +60.0%")
+    assert rows[1]["lift"] == "–" and rows[1]["significant"] == "could not compute"
+    row = results_table([points])[0]
+    assert (row["difference"], row["95% CI"]) == ("+2.1 pp", "+1.1 pp to +3.1 pp")
 
 
 def test_the_forest_chart_colours_a_negative_metric_that_rose_as_a_win():

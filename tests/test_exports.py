@@ -77,7 +77,7 @@ def downloads(at) -> list[str]:
 
 @pytest.mark.parametrize("page,query", [
     ("experiments", {}), ("experiments", {"view": "review"}), ("settings", {}),
-    ("milestones", {}), ("experiment", "exp"),
+    ("milestones", {"tab": "Success moments & PQLs"}), ("experiment", "exp"),
 ])
 def test_every_downloadable_table_parses_back_without_a_live_formula(hostile_workspace, page,
                                                                      query):
