@@ -120,8 +120,8 @@ elif view == "review":
                  column_config={"win rate": st.column_config.NumberColumn(format="percent")})
 else:
     table = [{"key": r["key"], "title": r["title"], "status": r["status"], "ICE": r["ice"],
-              "ICE spread": r["ice_spread"], "RICE": r["rice"], "result": r["result"],
-              "decision": r["decision"],
+              "ICE spread": r["ice_spread"], "RICE": r["rice"], "result": r["result"] or "",
+              "decision": r["decision"] or "",
               "milestone": names.get(r["milestone_key"], r["milestone_key"]),
               "loop": r["loop"], "squad": r["squad"], "area": r["product_area"],
               "acquisition": r["expected_acquisition"], "retention": r["expected_retention"]}

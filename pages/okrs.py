@@ -170,7 +170,7 @@ for objective in objectives:
                      expanded=True):
         st.caption(f"{o['start_date']} to {o['end_date']}" + (f" · {o['why']}" if o["why"]
                                                              else ""))
-        with st.popover("Edit this objective", icon=":material/edit:"):
+        with st.expander("Edit this objective", icon=":material/edit:"):
             edit_objective(o)
         if not objective.key_results:
             st.info("No key results yet: add one below.")
