@@ -25,18 +25,20 @@ class Estimate:
 def baseline(rows: list[MetricRow], metric: str | None, control: str | None,
              funnel) -> Estimate | None:
     """The metric's conversion rate: its control's in the latest results, else its share in
-    the events (users whose window has closed); None when neither knows it as a rate."""
+    the events (users whose window has closed); None when neither knows a rate strictly
+    between 0 and 100%, the only rates a test can be planned from."""
     mine = [r for r in rows if r.metric == metric and r.kind == "proportion"]
     if mine:
         name = control if control in {r.variant for r in mine} else control_of(
             [r.variant for r in mine])
         arm = next(r for r in mine if r.variant == name)
-        return Estimate(arm.conversions / arm.users,
-                        f"{name}'s rate in the latest results ({arm.conversions:,.0f} of "
-                        f"{arm.users:,.0f} users)")
+        if 0 < arm.conversions < arm.users:
+            return Estimate(arm.conversions / arm.users,
+                            f"{name}'s rate in the latest results ({arm.conversions:,.0f} of "
+                            f"{arm.users:,.0f} users)")
     share = next((m["share"] for m in (funnel.milestones if funnel else [])
-                  if m["key"] == metric and m["share"]), None)
-    if share is None:
+                  if m["key"] == metric), None)
+    if share is None or not 0 < share < 1:
         return None
     return Estimate(share, "its share among users in the events whose window has closed")
 

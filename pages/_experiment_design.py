@@ -76,8 +76,8 @@ def power_plan(db, exp: dict, rows: list, alpha: float) -> None:
     n_variants = c[4].number_input("Variants", 2, 10, max(2, len(experiments.variants(
         db, selected))), key=f"plan-variants-{selected}")
     st.caption(f"Baseline: {baseline_start.source}." if baseline_start else
-               f"No rate known for {exp['primary_metric'] or 'the primary metric'} yet: type "
-               "the baseline.")
+               f"No rate to plan from for {exp['primary_metric'] or 'the primary metric'} (not "
+               "measured yet, or everyone or no one reaches it): type the baseline.")
     st.caption(f"Users per day: {traffic.source}." if traffic else
                "No traffic known yet: type how many users a day the experiment will get.")
     test = "relative lift" if relative else "absolute difference"

@@ -82,6 +82,16 @@ def test_without_results_the_baseline_is_the_metrics_share_in_the_events():
     assert plans.baseline([], "searches", None, None) is None  # a mean metric: no rate
 
 
+@pytest.mark.parametrize("rows,share", [
+    ([MetricRow("problem", "control", 500, 500), MetricRow("problem", "treatment", 500, 499)],
+     None),
+    ([], 1.0), ([], 0.0)])
+def test_a_rate_of_0_or_100_percent_is_no_baseline_to_plan_from(rows, share):
+    events = None if share is None else Funnel(700, "2026-10-12", [
+        {"key": "problem", "name": "Problem", "share": share}], None)
+    assert plans.baseline(rows, "problem", "control", events) is None
+
+
 def test_daily_traffic_is_the_experiments_own_else_new_users_in_the_events():
     own = plans.daily_traffic(RESULTS, "value_realization", "2026-11-01T10:00:00+00:00",
                               date(2026, 11, 11), None)
