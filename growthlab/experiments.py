@@ -8,6 +8,7 @@ import statistics
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from growthlab import clock
 from growthlab.db import audit, now, transaction, update_versioned
 from growthlab.errors import InputError, StaleEditError, TransitionError
 from growthlab.io import plain_name
@@ -265,8 +266,12 @@ def decide(db, experiment_id: int, version: int, *, result: str, decision: str,
            conclusion: str, learning_title: str, learning_body: str,
            learning_status: str = "emerging", relation: str = "supports",
            observed_acquisition: str = "unknown", observed_retention: str = "unknown",
-           when: str | None = None, actor: str = "local") -> int:
-    """Record the result and decision; deciding requires a learning. Returns the learning id."""
+           reason: str = "", when: str | None = None, actor: str = "local") -> int:
+    """Record the result and decision; deciding requires a learning. Returns the learning id.
+
+    Deciding before the experiment's planned sample or duration is reached needs a `reason`,
+    which the learning keeps beside how far along the experiment was.
+    """
     from growthlab import learnings
 
     if result not in RESULTS:
@@ -279,6 +284,7 @@ def decide(db, experiment_id: int, version: int, *, result: str, decision: str,
         raise InputError("deciding needs a learning: a title and what it taught, written for "
                          "someone who was not there", field="learning")
     exp = get(db, experiment_id)
+    learning_body = learning_body.strip() + _early_note(db, exp, reason, when)
     with transaction(db):
         learning_id = learnings.create(
             db, title=learning_title, body=learning_body, status=learning_status,
@@ -289,6 +295,21 @@ def decide(db, experiment_id: int, version: int, *, result: str, decision: str,
             "observed_retention": observed_retention}, actor=actor)
         move(db, experiment_id, version + 1, "decided", when=when, actor=actor)
     return learning_id
+
+
+def _early_note(db, exp: dict, reason: str, when: str | None) -> str:
+    """What a learning says of a decision taken before the plan was reached ('' otherwise)."""
+    from growthlab import plans
+
+    today = date.fromisoformat(when[:10]) if when else clock.today()
+    progress = plans.progress(exp, results(db, exp["id"]), today)
+    if progress is None or not progress.early:
+        return ""
+    if not (reason or "").strip():
+        raise InputError(f"deciding at {progress.sentence()}: say why you decide before the "
+                         "planned sample or duration is reached; the learning will keep it",
+                         field="reason")
+    return f"\n\n**Decided early** at {progress.sentence()}: {reason.strip()}"
 
 
 def suggest_result(results: list[dict], srm_flagged: bool, primary_metric: str | None

@@ -4,7 +4,7 @@
 import numpy as np
 import streamlit as st
 
-from growthlab import charts, experiments, io
+from growthlab import charts, clock, experiments, io, plans
 from growthlab.db import open_workspace, workspace_path
 from growthlab.errors import GrowthLabError
 from growthlab.report import (
@@ -276,6 +276,17 @@ with decide_tab:
             save_row("experiment", selected, lambda t=target: experiments.move(
                 db, selected, base["version"], t, actor=writer()),
                 f"{exp['key']} moved to {target}")
+    progress = plans.progress(exp, rows, clock.today())
+    early = exp["status"] in ("running", "analysing") and progress is not None and progress.early
+    if early:
+        st.warning(f"**Before the plan**: {progress.sentence()}. An effect read this early is "
+                   "often larger than the real one; deciding now asks why, and the learning "
+                   "keeps the reason.", icon=":material/hourglass_top:")
+    elif progress is not None and exp["status"] in ("running", "analysing"):
+        st.caption(f"Plan reached: {progress.sentence()}.")
+    elif exp["status"] in ("running", "analysing"):
+        st.caption("No plan saved: size one on the Design & power tab to see how far along "
+                   "the experiment is.")
     if exp["status"] == "analysing":
         st.markdown("#### Decide")
         st.caption("Deciding requires a learning, written for someone who was not there.")
@@ -289,9 +300,13 @@ with decide_tab:
                 if suggested else 2, help="Pre-set from the primary metric's analysis on the "
                 "Results tab; change it if you know better.")
             decision = c[1].selectbox("Decision", experiments.DECISIONS)
-            conclusion = st.text_area("Conclusion: what the data showed")
-            l_title = st.text_input("Learning title")
-            l_body = st.text_area("Learning (markdown): what we now believe, and how sure")
+            conclusion = st.text_area("Conclusion: what the data showed",
+                                      key="decide-conclusion")
+            l_title = st.text_input("Learning title", key="decide-title")
+            l_body = st.text_area("Learning (markdown): what we now believe, and how sure",
+                                  key="decide-body")
+            reason = st.text_area("Why decide before the plan is reached?", key="decide-reason",
+                                  help="Kept in the learning.") if early else ""
             c = st.columns(3)
             l_status = c[0].selectbox("Learning status", ["emerging", "supported", "confirmed",
                                                           "rejected"])
@@ -302,7 +317,7 @@ with decide_tab:
                     db, selected, base["version"], result=result, decision=decision,
                     conclusion=conclusion, learning_title=l_title, learning_body=l_body,
                     learning_status=l_status, observed_acquisition=obs_acq,
-                    observed_retention=obs_ret, actor=writer()),
+                    observed_retention=obs_ret, reason=reason, actor=writer()),
                     f"{exp['key']} decided: {result}, {decision}")
     elif exp["status"] not in ("decided", "archived"):
         st.caption("Decide once the experiment is in analysing.")
