@@ -356,15 +356,19 @@ def cmd_power(args) -> None:
 
 def cmd_search(args) -> None:
     from growthlab.db import open_workspace
-    from growthlab.learnings import search
+    from growthlab.learnings import find
 
-    hits = search(open_workspace(args.workspace, create=False), args.query, limit=args.limit)
+    found = find(open_workspace(args.workspace, create=False), args.query, limit=args.limit)
     if args.json:
-        _print_json({"results": [h.as_dict() for h in hits]})
+        _print_json(found.as_dict())
         return
-    for h in hits:
+    if found.did_you_mean:
+        print(f"showing results for: {found.did_you_mean}")
+    if not found.matched_all:
+        print("nothing holds every word; these hold some of them")
+    for h in found.hits:
         print(f"[{h.kind} {h.id}] {h.title}\n    {h.snippet}")
-    if not hits:
+    if not found.hits:
         print("no matches")
 
 
