@@ -6,7 +6,6 @@ Heavy modules (statsmodels, duckdb, pandas) are imported inside the commands tha
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
 import math
 import os
@@ -236,6 +235,7 @@ def cmd_analyze_events(args) -> None:
 
     milestones = load_milestones_file(args.milestones)
     check_events(args.events)
+    _warn_unknown_events(args.events, rules=[m.rule for m in milestones])
     computed = experiment_metrics(args.events, args.assignments, milestones, args.experiment,
                                   exclude_in_progress=args.exclude_in_progress)
     rows, skipped = drop_constant_metrics(computed.rows)
@@ -289,6 +289,7 @@ def cmd_kpis(args) -> None:
 
     milestones = load_milestones_file(args.milestones)
     check_events(args.events)
+    _warn_unknown_events(args.events, rules=[m.rule for m in milestones])
     result = funnel(args.events, milestones, as_of=args.as_of)
     if args.json:
         _print_json(result.as_dict())
@@ -312,13 +313,15 @@ def cmd_kpis(args) -> None:
 
 def cmd_retention(args) -> None:
     from growthlab.kpis import check_events, load_milestones_file, retention
+    from growthlab.kpis.names import require_event
 
     if args.milestone and not args.milestones:
         raise UsageError("--milestone needs --milestones M.toml to know its rule")
     milestones = load_milestones_file(args.milestones) if args.milestones else None
-    info = check_events(args.events)
-    for name in (args.event, args.start_event):
-        _warn_unknown_event(name, info.events)
+    check_events(args.events)
+    known = _warn_unknown_events(args.events, names=[args.event])
+    if args.start_event:
+        require_event(args.start_event, known, "--start-event")
     table = retention(args.events, event=args.event, days=args.days,
                       start_event=args.start_event, milestone=args.milestone,
                       milestones=milestones)
@@ -331,12 +334,15 @@ def cmd_retention(args) -> None:
         print(f"{c['cohort']}  {c['users']:>6}  {cells}")
 
 
-def _warn_unknown_event(name: str | None, known: dict[str, int]) -> None:
-    if name is None or name in known:
-        return
-    close = difflib.get_close_matches(name, known, n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
-    print(f"warning: event {name!r} never occurs in the events{hint}", file=sys.stderr)
+def _warn_unknown_events(events, *, names=(), rules=()) -> list[str]:
+    """Print on stderr each event name that never occurs in the data; return the known ones."""
+    from growthlab.kpis.engine import event_names
+    from growthlab.kpis.names import unknown_events
+
+    known = event_names(events)
+    for warning in unknown_events(known, names=names, rules=rules):
+        print(f"warning: {warning}", file=sys.stderr)
+    return known
 
 
 def cmd_power(args) -> None:

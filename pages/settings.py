@@ -22,6 +22,7 @@ from pages._shared import (
     attempt,
     changed,
     data_file,
+    event_warnings,
     identity,
     report,
     require_app,
@@ -113,8 +114,10 @@ with data_tab:
     if toml_upload is not None and st.button("Validate and replace milestones"):
         try:
             text = toml_upload.getvalue().decode("utf-8")
-            save_to_workspace(db, parse_milestones_toml(text, toml_upload.name), actor=writer())
+            uploaded = parse_milestones_toml(text, toml_upload.name)
+            save_to_workspace(db, uploaded, actor=writer())
             changed("Milestones replaced")
+            event_warnings(db, rules=[m.rule for m in uploaded])
         except UnicodeDecodeError:
             st.error(f"{toml_upload.name}: not UTF-8 text; save the file as UTF-8.")
         except Exception as exc:  # noqa: BLE001
