@@ -104,3 +104,67 @@ def test_retention_warns_on_event_and_refuses_an_absent_start_event(demo_workspa
     at.text_input(key="ret-start").input("lst_created").run()
     assert any("'lst_created': no such event; did you mean 'list_created'?" in e.value
                for e in at.error)
+
+
+NEW_EVENTS = EVENTS.encode()
+
+
+def test_checking_an_upload_changes_nothing(demo_workspace):
+    from growthlab import admin
+    from growthlab.kpis import check_events
+
+    db = open_workspace(demo_workspace)
+    before = db.execute("SELECT value FROM settings WHERE key = 'events_path'").fetchone()[0]
+    info = admin.check_data_file(db, "events", NEW_EVENTS, "mine.csv", check_events)
+    assert (info.rows, info.users) == (4, 2)
+    assert db.execute("SELECT value FROM settings WHERE key = 'events_path'").fetchone()[
+        0] == before
+    assert not [p for p in demo_workspace.parent.iterdir() if "upload" in p.name]
+
+
+def test_events_change_reads_before_and_after():
+    from growthlab.admin import events_change
+    from growthlab.kpis.engine import EventsInfo
+
+    old = EventsInfo(2, 1, {"a": 2}, "2026-01-01T00:00:00", "2026-01-02T00:00:00")
+    new = EventsInfo(45_638, 3_000, {"a": 1, "b": 2}, "2026-02-01T10:00:00", None)
+    assert events_change(old, new) == [
+        {"": "Events", "before": "2", "after": "45,638"},
+        {"": "Users", "before": "1", "after": "3,000"},
+        {"": "Event names", "before": "1", "after": "2"},
+        {"": "Dates", "before": "2026-01-01 to 2026-01-02", "after": "2026-02-01 to -"}]
+    assert events_change(None, new)[0] == {"": "Events", "before": "none", "after": "45,638"}
+
+
+def upload_events(at):
+    at.file_uploader(key="events-upload").upload("mine.csv", NEW_EVENTS).run()
+    next(b for b in at.button if b.label == "Validate and use these events").click().run()
+    assert not at.exception
+
+
+def test_replacing_events_asks_first_with_before_and_after(demo_workspace):
+    db = open_workspace(demo_workspace)
+    at = open_page("settings")
+    before = [m.value for m in at.metric]
+    upload_events(at)
+    assert db.execute("SELECT value FROM settings WHERE key = 'events_path'").fetchone()[
+        0] != "events.csv"
+    change = next(d.value for d in at.dataframe if "after" in d.value.columns)
+    assert list(change["after"][:2]) == ["4", "2"] and list(change["before"][:2]) == before[:2]
+    next(b for b in at.button if b.label == "Keep the current events").click().run()
+    assert [m.value for m in at.metric] == before
+    assert "Replace the events" not in [b.label for b in at.button]
+    upload_events(at)
+    next(b for b in at.button if b.label == "Replace the events").click().run()
+    assert db.execute("SELECT value FROM settings WHERE key = 'events_path'").fetchone()[
+        0] == "events.csv"
+    assert [m.value for m in at.metric] == ["4", "2", "3"]
+    assert any(f"{before[0]} → 4 events" in s.value for s in at.success)
+
+
+def test_a_first_upload_shows_one_consistent_summary(empty_workspace):
+    at = open_page("settings")
+    upload_events(at)
+    assert [m.value for m in at.metric] == ["4", "2", "3"]
+    assert any("4 events from 2 users" in s.value for s in at.success)
+    assert not [e.value for e in at.info if "No events yet" in e.value]
