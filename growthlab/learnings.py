@@ -181,23 +181,25 @@ def find(db, query: str, *, kind: str | None = None, limit: int = 20,
          facets: dict[str, list[str]] | None = None, any_word: bool = False) -> Found:
     """Ranked hits over every kind of document in the search index; any text is safe to pass.
 
-    A word the index does not hold is replaced by the closest word it does hold. Rows holding
-    every term come first; when none does, rows holding any term. Rows matching only through
+    A word the index does not hold is replaced by the closest word it does hold (not with
+    `any_word`, which looks for past work like a whole hypothesis). Rows holding every term
+    come first; when none does, rows holding any term. Rows matching only through
     their tags rank below rows matching in their title or text; then by bm25, weighted by kind
     (`KIND_WEIGHTS`)."""
     terms = parse_terms(query or "", any_word=any_word)
     if not terms:
         return Found([])
-    terms, corrected = _correct(db, query, terms)
+    terms, corrected = (terms, None) if any_word else _correct(db, query, terms)
     fetch = max(limit, 1) * (5 if facets else 1)
     hits = [] if any_word else _ranked(db, terms, " ", kind, fetch)
-    matched_all = bool(hits) or len(terms) == 1
+    matched_all = not any_word
     if not hits and (any_word or len(terms) > 1):
         hits = _ranked(db, terms, " OR ", kind, fetch)
+        matched_all = matched_all and not hits
     if facets:
         hits = [h for h in hits if all(_facet_matches(h, name, wanted)
                                        for name, wanted in facets.items())]
-    return Found(hits[:limit], corrected, matched_all and not any_word)
+    return Found(hits[:limit], corrected, matched_all)
 
 
 def _correct(db, query: str, terms: list[Term]) -> tuple[list[Term], str | None]:
@@ -218,6 +220,9 @@ def _correct(db, query: str, terms: list[Term]) -> tuple[list[Term], str | None]
             fixed.append(term)
             continue
         stem = _stem(db, term.text)
+        if not stem:
+            fixed.append(term)
+            continue
         if stem[0] not in known:
             known[stem[0]] = _terms_starting(db, stem[0])
         stem = closest(stem, known[stem[0]])
@@ -254,7 +259,8 @@ def _stem(db, word: str) -> str:
         db.execute(sql)
     db.execute("DELETE FROM temp.stemmer")
     db.execute("INSERT INTO temp.stemmer (word) VALUES (?)", [word])
-    return db.execute("SELECT term FROM temp.stemmer_terms").fetchone()[0]
+    row = db.execute("SELECT term FROM temp.stemmer_terms").fetchone()
+    return row[0] if row else ""
 
 
 def _as_written(db, stem: str) -> str | None:

@@ -52,7 +52,9 @@ def test_experiment_hypotheses_and_conclusions_are_searchable(db):
 HOSTILE = ['"', "(", ")", "AND", "OR NOT", "*", "NEAR(a b)", "title:export", "a -b", "^",
            "'; DROP TABLE learnings; --", "\x00", "💥 émoji", "x" * 5000, '"unclosed phrase',
            "col:* AND (", 'say "a"b"', "export*)", "-", "+x", "{a b}", "a:b:c", "NOT export",
-           "exp\u00a0ort", "\"\"", "stall OR", "ex'port", "''", "a AND", "🙂*"]
+           "exp\u00a0ort", "\"\"", "stall OR", "ex'port", "''", "a AND", "🙂*",
+           "onbaording", "ǅǅǅ", "İİİstanbul", "ßßß", "ﬁﬁﬁ", "ΣΑΣ", "Ⅻ", "a" * 3000, "zz " * 200,
+           "why do not", "the of and", "exprot*"]
 
 
 @pytest.mark.parametrize("query", HOSTILE)
@@ -150,6 +152,13 @@ def test_a_word_in_the_index_is_never_corrected(db):
 def test_a_typo_with_no_close_word_finds_nothing(db):
     found = learnings.find(db, "zqxwvy")
     assert found.did_you_mean is None and found.hits == []
+
+
+def test_similar_past_work_is_not_spell_corrected(db):
+    found = learnings.find(db, "zebrra stripes on exports", any_word=True)
+    assert found.did_you_mean is None and not found.matched_all
+    assert [h.title for h in found.hits] == ["Exporting is where evaluating teams stall"]
+    assert learnings.find(db, "zebra stripes").matched_all  # nothing matched at all
 
 
 def test_a_question_in_plain_words_finds_the_learnings(demo_db):
