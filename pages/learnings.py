@@ -34,7 +34,8 @@ if requested and requested.isdigit():
             st.subheader(learnings.escape_markdown(item["title"]))
             st.caption(f"{item['status']} · {item['author'] or 'unknown'} · "
                        f"{item['created_at'][:10]}")
-            st.html(learnings.tags_html(item["tags"]))
+            if item["tags"]:
+                st.html(learnings.tags_html(item["tags"]))
             st.html(learnings.render_markdown(item["body"]))
             for e in item["experiments"]:
                 st.page_link("pages/experiment.py", label=f"{e['relation']}: {e['key']} "
