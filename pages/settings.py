@@ -113,6 +113,7 @@ with data_tab:
                        lambda new: admin.describe_events_change(None, new))
         else:
             try:
+                writer()  # a person who may only read is refused before anything is checked
                 with st.spinner(f"Checking {upload.name}…"):
                     pending = (upload.file_id, admin.check_data_file(
                         db, "events", upload.getvalue(), upload.name, check_events))
