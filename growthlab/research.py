@@ -507,22 +507,17 @@ def theme_ids(db) -> dict[tuple[str, str], int]:
     return {(r["kind"], r["name"]): r["id"] for r in db.query("SELECT * FROM themes")}
 
 
-def search_meta(db, rows: list[dict]) -> dict[tuple[str, int], tuple[str, list[str], dict]]:
-    """Title, tags and facets of research search hits (interviews, passages, kept jobs)."""
-    meta = {}
-    ids = defaultdict(list)
-    for r in rows:
-        ids[r["kind"]].append(r["ref_id"])
-    queries = {
+def search_meta(db, kind: str, ids: list[int]) -> dict[int, tuple[str, list[str], dict]]:
+    """Title, tags and facets of research search hits of one kind, by id."""
+    if not ids:
+        return {}
+    sql = {
         "interview": "SELECT id, participant || ' (' || date || ')' AS title, segment AS tag "
                      "FROM interviews WHERE id IN ({})",
         "excerpt": "SELECT x.id, t.name || ' · ' || i.participant AS title, t.kind AS tag "
                    "FROM excerpts x JOIN themes t ON t.id = x.theme_id JOIN interviews i "
                    "ON i.id = x.interview_id WHERE x.id IN ({})",
         "job": "SELECT id, statement AS title, CASE adopted WHEN 1 THEN 'adopted' ELSE "
-               "'candidate' END AS tag FROM jobs WHERE id IN ({})"}
-    for kind, sql in queries.items():
-        if ids[kind]:
-            for m in db.query(sql.format(",".join("?" * len(ids[kind]))), ids[kind]):
-                meta[(kind, m["id"])] = (m["title"], [m["tag"]] if m["tag"] else [], {})
-    return meta
+               "'candidate' END AS tag FROM jobs WHERE id IN ({})"}[kind]
+    return {m["id"]: (m["title"], [m["tag"]] if m["tag"] else [], {})
+            for m in db.query(sql.format(",".join("?" * len(ids))), ids)}

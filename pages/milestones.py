@@ -6,13 +6,16 @@ from growthlab import admin, charts, io
 from growthlab.db import get_setting
 from growthlab.errors import GrowthLabError
 from growthlab.io import safe_table
-from growthlab.kpis import Milestone, save_to_workspace, validate
+from growthlab.kpis import Milestone, parse_rule, save_to_workspace, validate
 from growthlab.kpis.milestones import milestones_version
+from growthlab.kpis.names import require_event
 from pages._shared import (
     attempt,
+    cached_event_names,
     cached_pqls,
     cached_retention,
     data_file,
+    event_warnings,
     file_stamp,
     milestones,
     opened_version,
@@ -112,6 +115,10 @@ else:
         if retention_tab.open:
             try:
                 days = tuple(int(d) for d in days_text.split(",") if d.strip())
+                event_warnings(db, names=[event])
+                if start_event:
+                    require_event(start_event, cached_event_names(str(events), file_stamp(events)),
+                                  "Cohort start event")
                 with st.spinner("Computing retention…"):
                     table = cached_retention(str(events), file_stamp(events), event or None, days,
                                              start_event or None,
@@ -140,6 +147,8 @@ else:
                                    int(get_setting(db, "pql_window_days", "30")))
         if rule and moments_tab.open:
             try:
+                parse_rule(rule, "PQL rule")
+                event_warnings(db, rules=[rule])
                 with st.spinner("Finding qualified users…"):
                     total, users = cached_pqls(str(events), file_stamp(events), rule,
                                                int(window), rules_key(ms))
@@ -175,6 +184,7 @@ try:
                            r.get("success_moment") or None) for r in edited]
     validate(candidate)
     st.success("Rules are valid.", icon=":material/check:")
+    event_warnings(db, rules=[m.rule for m in candidate])
     version = opened_version("milestones", {"id": 0, "version": milestones_version(db)})
     if st.button("Save milestones", type="primary"):
         save_row("milestones", 0, lambda: save_to_workspace(db, candidate, actor=writer(),
