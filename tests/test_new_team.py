@@ -91,13 +91,13 @@ def test_milestone_editor_warns_about_an_event_the_data_lacks(demo_workspace):
 
 
 def test_pql_rule_warns_about_an_event_the_data_lacks(demo_workspace):
-    at = open_page("milestones")
+    at = open_page("milestones", tab="Success moments & PQLs")
     next(t for t in at.text_input if t.label == "PQL rule").input("count(serch) >= 5").run()
     assert "'serch': no such event; did you mean 'search'?" in [w.value for w in at.warning]
 
 
 def test_retention_warns_on_event_and_refuses_an_absent_start_event(demo_workspace):
-    at = open_page("milestones")
+    at = open_page("milestones", tab="Retention")
     at.text_input(key="ret-event").input("exprt").run()
     assert "'exprt': no such event; did you mean 'export'?" in [w.value for w in at.warning]
     at.text_input(key="ret-event").input("").run()

@@ -87,7 +87,7 @@ def test_a_search_hit_on_a_passage_opens_its_interview(demo_workspace):
     at = open_page("research", excerpt=str(excerpt[0]))
     assert excerpt[1] in [s.value for s in at.subheader]
     at = open_page("learnings", q="PowerPoint")
-    assert "interview" in at.multiselect(key="facet-kind").options
+    assert "interview (1)" in at.multiselect(key="facet-kind").options
 
 
 def test_surveys_sit_beside_each_other_in_history(empty_workspace):
