@@ -1,7 +1,6 @@
 """One experiment: its results and verdict, its design and power plan, its decision."""
 
 
-import numpy as np
 import streamlit as st
 
 from growthlab import charts, clock, experiments, io, plans
@@ -266,9 +265,9 @@ with results_tab:
 
         save_results(computed_rows, "events", "Results computed from events")
 
+rows = rows or plans.metric_rows(stored, exp["primary_metric"])
 with design_tab:
-    design_tab_body(db, exp, rows or [stored.row(int(i)) for i in np.flatnonzero(
-        stored.metric == exp["primary_metric"])], names, alpha)
+    design_tab_body(db, exp, rows, names, alpha)
 
 with decide_tab:
     base = opened("experiment", selected, exp)
