@@ -23,6 +23,9 @@ MIN_MAGNITUDE, MAX_MAGNITUDE = 1e-30, 1e30
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # Spreadsheets in locales that split cells on ";" would start a new cell here.
 _AFTER_SEMICOLON = re.compile(r";\s*[=+\-@]")
+_BOUND = r"(?:[+-]?\d[\d,]*(?:\.\d+)?(?:e[+-]?\d+)?(?: ?(?:%|pp))?|unbounded)"
+# A signed number, percentage or interval the app formatted: nothing a spreadsheet can run.
+_FIGURE = re.compile(rf"{_BOUND}(?: to {_BOUND})?")
 
 
 def read_text(data: bytes, source: str) -> str:
@@ -229,8 +232,8 @@ def plain_name(value: str, field: str, **where) -> str:
 
 def safe_cell(value):
     """Neutralise spreadsheet formula injection in exported text cells."""
-    if isinstance(value, str) and (value.startswith(FORMULA_PREFIXES)
-                                   or _AFTER_SEMICOLON.search(value)):
+    if isinstance(value, str) and not _FIGURE.fullmatch(value) and (
+            value.startswith(FORMULA_PREFIXES) or _AFTER_SEMICOLON.search(value)):
         return "'" + value
     return value
 

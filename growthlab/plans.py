@@ -7,6 +7,8 @@ import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import numpy as np
+
 from growthlab.db import update_versioned
 from growthlab.errors import InputError
 from growthlab.stats import MetricRow, control_of
@@ -41,6 +43,16 @@ def baseline(rows: list[MetricRow], metric: str | None, control: str | None,
     if share is None or not 0 < share < 1:
         return None
     return Estimate(share, "its share among users in the events whose window has closed")
+
+
+def metric_rows(columns, metric: str | None) -> list[MetricRow]:
+    """One metric's rows (else the first metric's) of a stored result set: all the planner
+    and the progress read, without a row object per comparison of a large set."""
+    if not len(columns):
+        return []
+    wanted = columns.metric == metric
+    return [columns.row(int(i)) for i in np.flatnonzero(
+        wanted if wanted.any() else columns.metric == columns.metric[0])]
 
 
 def experiment_users(rows: list[MetricRow], metric: str | None) -> int | None:

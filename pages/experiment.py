@@ -1,7 +1,6 @@
 """One experiment: its results and verdict, its design and power plan, its decision."""
 
 
-import numpy as np
 import streamlit as st
 
 from growthlab import charts, clock, experiments, io, plans
@@ -105,7 +104,14 @@ def stored_results(workspace: tuple, experiment_id: int, version: int) -> Result
 @st.cache_resource(show_spinner="Analysing…", max_entries=8)
 def analysed(workspace: tuple, experiment_id: int, version: int, options: Options):
     kept, skipped = drop_constant_metrics(stored_results(workspace, experiment_id, version))
-    return analyze_columns(kept, options), skipped
+    return (analyze_columns(kept, options) if len(kept) else None), skipped
+
+
+def not_tested(skipped: list[str]) -> str:
+    return ("Not tested (every user has the same value): "
+            + ", ".join(names.get(m, m) for m in skipped[:SENTENCE_LIMIT])
+            + (f" and {len(skipped) - SENTENCE_LIMIT:,} more"
+               if len(skipped) > SENTENCE_LIMIT else ""))
 
 
 def show_results(analysis, skipped: list[str]) -> list[dict]:
@@ -141,10 +147,7 @@ def show_results(analysis, skipped: list[str]) -> list[dict]:
     if computed:
         st.plotly_chart(charts.forest(computed, names))
     if skipped:
-        st.caption("Not tested (every user has the same value): "
-                   + ", ".join(names.get(m, m) for m in skipped[:SENTENCE_LIMIT])
-                   + (f" and {len(skipped) - SENTENCE_LIMIT:,} more"
-                      if len(skipped) > SENTENCE_LIMIT else ""))
+        st.caption(not_tested(skipped))
     return said
 
 
@@ -197,7 +200,7 @@ with results_tab:
                 n_star=n_star))
         except GrowthLabError as exc:
             st.error(f"These results cannot be analysed: {exc}", icon=":material/error:")
-            analysis = None
+            analysis, skipped = None, []
         if srm is not None and srm.flagged:
             st.error(f"**Sample-ratio mismatch** (p = {srm.p_value:.2g}): users per variant "
                      f"{dict(zip(srm.variants, srm.users, strict=True))} do not match the "
@@ -207,6 +210,9 @@ with results_tab:
         elif srm is not None:
             st.caption(f"Sample ratio ok, p = {srm.p_value:.2g}: users per variant match the "
                        "planned split.")
+        if analysis is None and skipped:
+            st.info(f"{not_tested(skipped)}: every arm converts all or none of its users, so "
+                    "there is nothing to compare.", icon=":material/info:")
         if analysis:
             highlighted = show_results(analysis, skipped)
             st.caption({"frequentist": "Two-sided Welch t-test; lift CIs by the delta method.",
@@ -259,9 +265,9 @@ with results_tab:
 
         save_results(computed_rows, "events", "Results computed from events")
 
+rows = rows or plans.metric_rows(stored, exp["primary_metric"])
 with design_tab:
-    design_tab_body(db, exp, rows or [stored.row(int(i)) for i in np.flatnonzero(
-        stored.metric == exp["primary_metric"])], names, alpha)
+    design_tab_body(db, exp, rows, names, alpha)
 
 with decide_tab:
     base = opened("experiment", selected, exp)

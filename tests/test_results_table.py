@@ -179,3 +179,33 @@ def test_the_experiment_page_summarises_and_paginates_many_comparisons(empty_wor
     at.segmented_control(key="results-view").set_value("significant").run()
     significant = at.dataframe[0].value
     assert len(significant) == 15 and set(significant["significant"]) == {"yes"}
+
+
+def test_the_results_table_shows_signed_effects_without_a_quote(demo_workspace):
+    from conftest import open_page
+
+    from growthlab.db import open_workspace
+
+    db = open_workspace(demo_workspace)
+    exp = next(db.query("SELECT id FROM experiments WHERE key = 'EXP-004'"))["id"]
+    at = open_page("experiment", id=str(exp))
+    table = at.dataframe[0].value
+    cells = [str(v) for column in ("lift", "95% CI") for v in table[column]]
+    assert cells and not any(c.startswith("'") for c in cells), cells
+    assert all(c[0] in "+-" for c in cells)
+
+
+def test_results_where_every_metric_is_constant_say_so_instead_of_an_error(empty_workspace):
+    from conftest import open_page
+
+    from growthlab import experiments
+    from growthlab.db import open_workspace
+
+    db = open_workspace(empty_workspace)
+    exp = experiments.create(db, title="Everyone converts", primary_metric="signed_in")
+    experiments.record_results(db, exp, [MetricRow("signed_in", v, 1000, conversions=1000)
+                                         for v in ("control", "treatment")])
+    at = open_page("experiment", id=str(exp))
+    assert not at.error, [e.value for e in at.error]
+    said = " ".join(e.value for e in [*at.info, *at.caption])
+    assert "signed_in" in said and "same value" in said

@@ -166,3 +166,22 @@ def test_the_list_filters_are_kept_after_opening_an_experiment(demo_workspace):
     assert not at.exception
     assert at.multiselect(key="f-status").value == ["running"]
     assert set(at.dataframe[0].value["status"]) == {"running"}
+
+
+def test_an_experiment_with_many_result_rows_counts_its_users_against_the_plan(demo_workspace):
+    """Past the hand-entry limit (200 rows) the page still reads the users so far: the
+    warning and the reason field agree with what `decide` will ask for."""
+    from growthlab.stats import MetricRow
+
+    db = open_workspace(demo_workspace)
+    exp = by_key(db, "EXP-009")
+    rows = [MetricRow(f"segment_{i:03d}", v, 4000, conversions=400)
+            for i in range(150) for v in ("control", "treatment")]
+    experiments.record_results(db, exp["id"], rows,
+                               version=experiments.results_version(db, exp["id"]))
+    plans.save(db, exp["id"], experiments.get(db, exp["id"])["version"], 10_000, None,
+               actor="maya")
+    at = open_page("experiment", id=str(exp["id"]))
+    warning = next(w.value for w in at.warning if "planned users" in w.value)
+    assert "8,000 of 10,000 planned users (80%)" in warning
+    assert [t for t in at.text_area if t.key == "decide-reason"]
