@@ -271,9 +271,13 @@ def add_checkin(db, key_result_id: int, *, day, value: float, confidence: int, n
                 author: str = "local") -> int:
     if not 0 <= int(confidence) <= 10:
         raise InputError("must be between 0 and 10", field="confidence")
+    day = _date(day, "date")
+    if day > clock.today():
+        raise InputError(f"{day.isoformat()} is after today; a check-in records what was "
+                         "measured, so date it on or before today", field="date")
     with transaction(db):
         row_id = db["checkins"].insert({
-            "key_result_id": key_result_id, "date": _date(day, "date").isoformat(),
+            "key_result_id": key_result_id, "date": day.isoformat(),
             "value": float(value), "confidence": int(confidence), "note": note,
             "author": author, "created_at": now()}).last_pk
         audit(db, author, "create", "checkin", row_id, {"key_result_id": key_result_id,

@@ -7,6 +7,7 @@ import streamlit as st
 from growthlab import charts, clock, edits, okrs
 from growthlab.errors import GrowthLabError
 from growthlab.io import safe_table
+from growthlab.learnings import escape_markdown
 from pages._shared import (
     attempt,
     milestone_names,
@@ -40,7 +41,9 @@ def lint_box(statement: str, metric: str, kind: str) -> None:
 
 def checkin_form(kr) -> None:
     row = kr.row
-    with st.form(f"checkin-{row['id']}", clear_on_submit=True):
+    # Not clear_on_submit: a refused check-in keeps what was typed; a saved one starts afresh.
+    round_ = st.session_state.setdefault(f"ci-round-{row['id']}", 0)
+    with st.form(f"checkin-{row['id']}-{round_}"):
         st.markdown("**Check in**")
         c1, c2, c3 = st.columns(3)
         day = c1.date_input("Date", value=today, key=f"ci-date-{row['id']}")
@@ -52,9 +55,14 @@ def checkin_form(kr) -> None:
         note = st.text_input("Note", key=f"ci-note-{row['id']}",
                              placeholder="What moved it, what you will try next")
         if st.form_submit_button("Save check-in", type="primary"):
-            attempt(lambda: okrs.add_checkin(db, row["id"], day=day, value=value,
-                                             confidence=confidence, note=note,
-                                             author=writer()), "Check-in saved")
+            def save():
+                okrs.add_checkin(db, row["id"], day=day, value=value, confidence=confidence,
+                                 note=note, author=writer())
+                for name in ("date", "value", "conf", "note"):
+                    st.session_state.pop(f"ci-{name}-{row['id']}", None)
+                st.session_state[f"ci-round-{row['id']}"] = round_ + 1
+
+            attempt(save, "Check-in saved")
 
 
 def from_data(kr) -> None:
@@ -166,7 +174,10 @@ def checkin_history(kr) -> None:
 
 for objective in objectives:
     o = objective.row
-    with st.expander(f"**{o['title']}** · {o['period']} · {o['squad'] or 'no squad'}",
+    label = " · ".join(part for part in (f"**{escape_markdown(o['title'])}**",
+                                          escape_markdown(o["period"]),
+                                          escape_markdown(o["squad"] or "no squad")) if part)
+    with st.expander(label,
                      expanded=True):
         st.caption(f"{o['start_date']} to {o['end_date']}" + (f" · {o['why']}" if o["why"]
                                                              else ""))

@@ -141,3 +141,15 @@ def test_a_viewer_cannot_edit_an_objective(demo_workspace):
     save_objective(at, objective["id"])
     assert any("read-only access" in e.value for e in at.error)
     assert next(db.query("SELECT * FROM objectives WHERE id = ?", [objective["id"]])) == objective
+
+
+def test_an_objective_title_in_markdown_is_shown_as_written(demo_workspace):
+    db = open_workspace(demo_workspace)
+    db.execute("UPDATE objectives SET title = ?, period = '' WHERE id = "
+               "(SELECT min(id) FROM objectives)", ["**Win** [x](http://e.x) <b>it</b>"])
+    db.conn.commit()
+    at = open_page("okrs")
+    labels = [e.label for e in at.expander]
+    shown = next(label for label in labels if "Win" in label)
+    assert "\\*\\*Win\\*\\* \\[x\\]" in shown, shown  # shown as typed, not a link
+    assert "·  ·" not in shown

@@ -92,6 +92,8 @@ def test_key_result_entry_is_validated_and_audited(tmp_path):
                                 **common)
     with pytest.raises(InputError, match="confidence"):
         okrs.add_checkin(db, kr, day=START, value=31, confidence=11)
+    with pytest.raises(InputError, match="date: .* is after today"):
+        okrs.add_checkin(db, kr, day=date(2026, 11, 25), value=31, confidence=7)
     okrs.add_checkin(db, kr, day=START, value=31, confidence=7, author="maya")
     actions = [r["action"] + ":" + r["entity"] for r in db.query("SELECT * FROM audit_log")]
     assert actions == ["create:objective", "create:key_result", "create:checkin"]

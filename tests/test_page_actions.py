@@ -458,3 +458,22 @@ def test_one_scan_of_the_events_serves_overview_okrs_check_in_and_milestones(dem
     assert any("window had closed" in m.value for m in at.markdown)
     open_page("milestones")
     assert len(scans) == 1
+
+
+def test_a_refused_checkin_keeps_what_was_typed_and_a_saved_one_clears_it(demo_workspace):
+    from datetime import date
+
+    db = open_workspace(demo_workspace)
+    before = db["checkins"].count
+    kr = next(db.query("SELECT id FROM key_results ORDER BY id LIMIT 1"))["id"]
+    at = open_page("okrs")
+    at.date_input(key=f"ci-date-{kr}").set_value(date(2027, 1, 5))
+    at.text_input(key=f"ci-note-{kr}").input("Templates shipped")
+    next(b for b in at.button if b.label == "Save check-in").click().run()
+    assert any("after today" in e.value for e in at.error)
+    assert db["checkins"].count == before
+    assert at.text_input(key=f"ci-note-{kr}").value == "Templates shipped"
+    at.date_input(key=f"ci-date-{kr}").set_value(date(2026, 11, 20))
+    next(b for b in at.button if b.label == "Save check-in").click().run()
+    assert db["checkins"].count == before + 1
+    assert at.text_input(key=f"ci-note-{kr}").value == ""
