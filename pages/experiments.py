@@ -159,7 +159,9 @@ if hypothesis or title:
     if similar:
         st.markdown("**Similar past work**: read before you repeat it")
         for hit in similar:
-            st.markdown(f"- *{hit.kind}* **{hit.title}**: {hit.snippet}")
+            st.markdown(f"- *{hit.kind}* **{learnings.escape_markdown(hit.title)}**")
+            st.html(f"<div style='font-size:.85rem;margin:-.5rem 0 .4rem 1.4rem'>"
+                    f"{hit.snippet_html}</div>")
 with st.form("new-experiment"):
     c = st.columns(3)
     milestone = c[0].selectbox("Funnel stage / milestone", list(names) or ["(none)"],

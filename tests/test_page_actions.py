@@ -167,6 +167,17 @@ def test_similar_past_work_appears_while_typing_a_hypothesis(demo_workspace):
     assert "Forced tour of exports" in text or "Modal tours interrupt" in text
 
 
+def test_similar_past_work_shows_titles_as_typed(demo_workspace):
+    db = open_workspace(demo_workspace)
+    db.execute("UPDATE learnings SET title = '[Modal](http://evil.example) tours' "
+               "WHERE title LIKE 'Modal tours%'")
+    db.conn.commit()
+    at = open_page("experiments")
+    at.text_area(key="new-hypothesis").input("A modal tour of export formats").run()
+    shown = [m.value for m in at.markdown if "tours" in m.value]
+    assert shown and all("](http" not in m for m in shown), shown
+
+
 def test_uploads_are_checked_before_anything_changes(demo_workspace):
     db = open_workspace(demo_workspace)
     before = db.execute("SELECT value FROM settings WHERE key = 'events_path'").fetchone()[0]
