@@ -207,8 +207,9 @@ def _correct(db, query: str, terms: list[Term]) -> tuple[list[Term], str | None]
 
     Words are compared as the index holds them, stemmed (SQLite's own Porter stemmer, through
     a temporary FTS5 table), and the correction is shown as it is written in a document. Like
-    Elasticsearch's term suggester, only words with the same first letter are candidates:
-    typos seldom start a word, and it reads a twentieth of the index's vocabulary."""
+    Elasticsearch's term suggester, words with the same first letter are tried first: typos
+    seldom start a word, and it reads a twentieth of the index's vocabulary; only when none is
+    close is the whole vocabulary read ("xport" is "export")."""
     from growthlab.spelling import closest
 
     known: dict[str, dict[str, int]] = {}
@@ -223,9 +224,13 @@ def _correct(db, query: str, terms: list[Term]) -> tuple[list[Term], str | None]
         if not stem:
             fixed.append(term)
             continue
-        if stem[0] not in known:
-            known[stem[0]] = _terms_starting(db, stem[0])
-        stem = closest(stem, known[stem[0]])
+        for letter in (stem[0], ""):
+            if letter not in known:
+                known[letter] = _terms_starting(db, letter)
+            found = closest(stem, known[letter])
+            if found:
+                break
+        stem = found
         word = _as_written(db, stem) if stem else None
         fixed.append(Term(word) if word else term)
         if word:
@@ -246,11 +251,12 @@ _TERM_TABLES = (
 
 
 def _terms_starting(db, letter: str) -> dict[str, int]:
-    """The index's terms (stemmed) starting with `letter`, with how many rows hold each."""
+    """The index's terms (stemmed) starting with `letter` (every term for ""), with how many
+    rows hold each."""
     for sql in _TERM_TABLES:
         db.execute(sql)
     rows = db.execute("SELECT term, doc FROM temp.search_terms WHERE term >= ? AND term < ?",
-                      [letter, chr(ord(letter) + 1)])
+                      [letter, letter + "\U0010ffff"])
     return {t: n for t, n in rows if _LETTERS.fullmatch(t)}
 
 
