@@ -15,7 +15,6 @@ RELATIONS = ("supports", "contradicts")
 _MARK_START, _MARK_END = "\x02", "\x03"
 _PHRASE = re.compile(r'"([^"]*)"')
 _WORD = re.compile(r"[\w][\w'-]*\*?", re.UNICODE)
-_MARKDOWN_NOISE = re.compile(r"\*\*|__|`+|^#+\s*|^>\s*", re.MULTILINE)
 
 
 def parse_tags(tags) -> list[str]:
@@ -374,10 +373,8 @@ def _hydrate(db, rows: list[dict]) -> list[Hit]:
         if not found:
             continue
         title, tags, facets = found
-        raw = _MARKDOWN_NOISE.sub("", r["snip"] or "")  # a snippet reads as plain text
-        plain = raw.replace(_MARK_START, "**").replace(_MARK_END, "**")
-        hits.append(Hit(r["kind"], r["ref_id"], title, plain, round(-float(r["rank"]), 6), tags,
-                        facets, r["snip"] or ""))
+        hits.append(Hit(r["kind"], r["ref_id"], title, snippet_text(r["snip"] or ""),
+                        round(-float(r["rank"]), 6), tags, facets, r["snip"] or ""))
     return hits
 
 
@@ -388,8 +385,13 @@ def _in_query(db, sql: str, ids: list[int]):
 
 
 _BLOCK_MARKUP = re.compile(r"^[ \t]*(?:#+|>|[-*+]|\d+[.)])[ \t]+", re.MULTILINE)
+_TABLE_RULE = re.compile(r"^[ \t]*\|?(?:[ \t]*:?-+:?[ \t]*\|?)+[ \t]*$", re.MULTILINE)
+_TABLE_ROW = re.compile(r"^[ \t]*\|.*$", re.MULTILINE)
+_REFERENCE_LINE = re.compile(r"^[ \t]*\[[^\]]*\]:.*$", re.MULTILINE)
+_LINK = re.compile(r"!?\[([^\[\]]*)\](?:\([^()\s]*(?:\([^()\s]*\))?[^()\s]*(?:\s[^()]*)?\)|"
+                   r"\[[^\]]*\])")
 _LOOSE_MARKUP = re.compile(r"\*\*|__|`|\]\([^)\s]*\)?|!?\[(?=[^\]]*$)")
-SNIPPET_TAGS = {"strong", "em", "code", "mark", "del"}
+SNIPPET_TAGS = {"strong", "em", "code", "mark", "s"}
 
 
 def snippet_html(raw: str) -> str:
@@ -399,11 +401,19 @@ def snippet_html(raw: str) -> str:
     import nh3
     from markdown_it import MarkdownIt
 
-    text = _BLOCK_MARKUP.sub("", raw)
-    rendered = MarkdownIt("commonmark", {"html": False}).renderInline(text)
+    text = _REFERENCE_LINE.sub("", _TABLE_RULE.sub("", _BLOCK_MARKUP.sub("", raw)))
+    text = _LINK.sub(r"\1", _TABLE_ROW.sub(lambda m: m.group().replace("|", " "), text))
+    rendered = MarkdownIt("commonmark", {"html": False}).enable("strikethrough").renderInline(
+        text)
     rendered = _LOOSE_MARKUP.sub("", rendered)
     rendered = rendered.replace(_MARK_START, "<mark>").replace(_MARK_END, "</mark>")
     return nh3.clean(rendered, tags=SNIPPET_TAGS, attributes={}).replace("\n", " ")
+
+
+def snippet_text(raw: str) -> str:
+    """A snippet as the plain text `snippet_html` shows, matches in **: no markup, no tags."""
+    shown = re.sub(r"</?(?!mark>)[a-z]+>", "", snippet_html(raw)).replace("<mark>", "**")
+    return " ".join(_TAG.sub("", html.unescape(shown.replace("</mark>", "**"))).split())
 
 
 def tags_html(tags: list[str]) -> str:
