@@ -226,7 +226,7 @@ def _correct(db, query: str, terms: list[Term]) -> tuple[list[Term], str | None]
         for letter in (stem[0], ""):
             if letter not in known:
                 known[letter] = _terms_starting(db, letter)
-            found = closest(stem, known[letter])
+            found = _stem_begun(term, known[letter]) or closest(stem, known[letter])
             if found:
                 break
         stem = found
@@ -235,6 +235,13 @@ def _correct(db, query: str, terms: list[Term]) -> tuple[list[Term], str | None]
         if word:
             text = re.sub(rf"(?<!\w){re.escape(term.text)}\*?(?!\w)", word, text, count=1)
     return fixed, (" ".join(text.split()) if text != query else None)
+
+
+def _stem_begun(term: Term, stems: dict[str, int]) -> str | None:
+    """For a word still being typed, the longest stem it begins with ("activatio" is on its way
+    to "activation", held as "activ"), which its prefix cannot match in a stemmed index."""
+    begun = [s for s in stems if term.prefix and len(s) >= 4 and term.text.lower().startswith(s)]
+    return max(begun, key=len, default=None)
 
 
 _LETTERS = re.compile(r"[^\W\d_]+")

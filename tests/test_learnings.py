@@ -252,3 +252,9 @@ def test_plain_snippets_hold_no_raw_html_or_markdown(tmp_path):
                      "and *emphasis*")
     assert learnings.search(db, "zebra")[0].snippet == \
         "**zebra** bold and a link and emphasis"
+
+
+def test_a_word_being_typed_finds_what_the_whole_word_finds(demo_db):
+    whole = {h.id for h in learnings.search(demo_db, "activation") if h.kind == "learning"}
+    typing = {h.id for h in learnings.search(demo_db, "activatio") if h.kind == "learning"}
+    assert whole and typing == whole
