@@ -15,7 +15,6 @@ RELATIONS = ("supports", "contradicts")
 _MARK_START, _MARK_END = "\x02", "\x03"
 _PHRASE = re.compile(r'"([^"]*)"')
 _WORD = re.compile(r"[\w][\w'-]*\*?", re.UNICODE)
-_MARKDOWN_NOISE = re.compile(r"\*\*|__|`+|^#+\s*|^>\s*", re.MULTILINE)
 
 
 def parse_tags(tags) -> list[str]:
@@ -207,8 +206,9 @@ def _correct(db, query: str, terms: list[Term]) -> tuple[list[Term], str | None]
 
     Words are compared as the index holds them, stemmed (SQLite's own Porter stemmer, through
     a temporary FTS5 table), and the correction is shown as it is written in a document. Like
-    Elasticsearch's term suggester, only words with the same first letter are candidates:
-    typos seldom start a word, and it reads a twentieth of the index's vocabulary."""
+    Elasticsearch's term suggester, words with the same first letter are tried first: typos
+    seldom start a word, and it reads a twentieth of the index's vocabulary; only when none is
+    close is the whole vocabulary read ("xport" is "export")."""
     from growthlab.spelling import closest
 
     known: dict[str, dict[str, int]] = {}
@@ -223,14 +223,25 @@ def _correct(db, query: str, terms: list[Term]) -> tuple[list[Term], str | None]
         if not stem:
             fixed.append(term)
             continue
-        if stem[0] not in known:
-            known[stem[0]] = _terms_starting(db, stem[0])
-        stem = closest(stem, known[stem[0]])
+        for letter in (stem[0], ""):
+            if letter not in known:
+                known[letter] = _terms_starting(db, letter)
+            found = _stem_begun(term, known[letter]) or closest(stem, known[letter])
+            if found:
+                break
+        stem = found
         word = _as_written(db, stem) if stem else None
         fixed.append(Term(word) if word else term)
         if word:
             text = re.sub(rf"(?<!\w){re.escape(term.text)}\*?(?!\w)", word, text, count=1)
     return fixed, (" ".join(text.split()) if text != query else None)
+
+
+def _stem_begun(term: Term, stems: dict[str, int]) -> str | None:
+    """For a word still being typed, the longest stem it begins with ("activatio" is on its way
+    to "activation", held as "activ"), which its prefix cannot match in a stemmed index."""
+    begun = [s for s in stems if term.prefix and len(s) >= 4 and term.text.lower().startswith(s)]
+    return max(begun, key=len, default=None)
 
 
 _LETTERS = re.compile(r"[^\W\d_]+")
@@ -246,11 +257,12 @@ _TERM_TABLES = (
 
 
 def _terms_starting(db, letter: str) -> dict[str, int]:
-    """The index's terms (stemmed) starting with `letter`, with how many rows hold each."""
+    """The index's terms (stemmed) starting with `letter` (every term for ""), with how many
+    rows hold each."""
     for sql in _TERM_TABLES:
         db.execute(sql)
     rows = db.execute("SELECT term, doc FROM temp.search_terms WHERE term >= ? AND term < ?",
-                      [letter, chr(ord(letter) + 1)])
+                      [letter, letter + "\U0010ffff"])
     return {t: n for t, n in rows if _LETTERS.fullmatch(t)}
 
 
@@ -368,10 +380,8 @@ def _hydrate(db, rows: list[dict]) -> list[Hit]:
         if not found:
             continue
         title, tags, facets = found
-        raw = _MARKDOWN_NOISE.sub("", r["snip"] or "")  # a snippet reads as plain text
-        plain = raw.replace(_MARK_START, "**").replace(_MARK_END, "**")
-        hits.append(Hit(r["kind"], r["ref_id"], title, plain, round(-float(r["rank"]), 6), tags,
-                        facets, r["snip"] or ""))
+        hits.append(Hit(r["kind"], r["ref_id"], title, snippet_text(r["snip"] or ""),
+                        round(-float(r["rank"]), 6), tags, facets, r["snip"] or ""))
     return hits
 
 
@@ -382,8 +392,13 @@ def _in_query(db, sql: str, ids: list[int]):
 
 
 _BLOCK_MARKUP = re.compile(r"^[ \t]*(?:#+|>|[-*+]|\d+[.)])[ \t]+", re.MULTILINE)
+_TABLE_RULE = re.compile(r"^[ \t]*\|?(?:[ \t]*:?-+:?[ \t]*\|?)+[ \t]*$", re.MULTILINE)
+_TABLE_ROW = re.compile(r"^[ \t]*\|.*$", re.MULTILINE)
+_REFERENCE_LINE = re.compile(r"^[ \t]*\[[^\]]*\]:.*$", re.MULTILINE)
+_LINK = re.compile(r"!?\[([^\[\]]*)\](?:\([^()\s]*(?:\([^()\s]*\))?[^()\s]*(?:\s[^()]*)?\)|"
+                   r"\[[^\]]*\])")
 _LOOSE_MARKUP = re.compile(r"\*\*|__|`|\]\([^)\s]*\)?|!?\[(?=[^\]]*$)")
-SNIPPET_TAGS = {"strong", "em", "code", "mark", "del"}
+SNIPPET_TAGS = {"strong", "em", "code", "mark", "s"}
 
 
 def snippet_html(raw: str) -> str:
@@ -393,11 +408,19 @@ def snippet_html(raw: str) -> str:
     import nh3
     from markdown_it import MarkdownIt
 
-    text = _BLOCK_MARKUP.sub("", raw)
-    rendered = MarkdownIt("commonmark", {"html": False}).renderInline(text)
+    text = _REFERENCE_LINE.sub("", _TABLE_RULE.sub("", _BLOCK_MARKUP.sub("", raw)))
+    text = _LINK.sub(r"\1", _TABLE_ROW.sub(lambda m: m.group().replace("|", " "), text))
+    rendered = MarkdownIt("commonmark", {"html": False}).enable("strikethrough").renderInline(
+        text)
     rendered = _LOOSE_MARKUP.sub("", rendered)
     rendered = rendered.replace(_MARK_START, "<mark>").replace(_MARK_END, "</mark>")
     return nh3.clean(rendered, tags=SNIPPET_TAGS, attributes={}).replace("\n", " ")
+
+
+def snippet_text(raw: str) -> str:
+    """A snippet as the plain text `snippet_html` shows, matches in **: no markup, no tags."""
+    shown = re.sub(r"</?(?!mark>)[a-z]+>", "", snippet_html(raw)).replace("<mark>", "**")
+    return " ".join(_TAG.sub("", html.unescape(shown.replace("</mark>", "**"))).split())
 
 
 def tags_html(tags: list[str]) -> str:

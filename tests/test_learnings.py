@@ -223,3 +223,38 @@ def test_snippet_html_is_sanitised_and_balanced(tmp_path, body):
 def test_tags_render_as_escaped_chips():
     hit = learnings.Hit("learning", 1, "t", "s", 1.0, ["<b>x</b>", "onboarding"])
     assert "&lt;b&gt;" in hit.tags_html and hit.tags_html.count("<span") == 2
+
+
+@pytest.mark.parametrize(("typo", "word"), [("nboarding", "onboarding"), ("xport", "export"),
+                                            ("pnboarding", "onboarding")])
+def test_a_typo_in_the_first_letter_is_corrected_too(demo_db, typo, word):
+    found = learnings.find(demo_db, typo)
+    assert found.did_you_mean == word and found.hits
+
+
+@pytest.mark.parametrize(("body", "shown"), [
+    ("zebra [click here](javascript:alert(1)) now", "click here now"),
+    ("a ![zebra photo](https://example.com/z.png) here", "zebra</mark> photo here"),
+    ("zebra ~~struck~~ out", "<s>struck</s> out"),
+    ("| zebra | 2 |\n|---|---|\n| c | d |", "zebra</mark> 2 c d"),
+    ("zebra [notes][1] here\n\n[1]: https://example.com", "notes here")])
+def test_snippets_show_no_markdown_debris(tmp_path, body, shown):
+    db = open_workspace(tmp_path / "w.db")
+    learnings.create(db, title="T", body=body)
+    hit = learnings.search(db, "zebra")[0]
+    assert shown in " ".join(hit.snippet_html.split())
+    assert not re.search(r"[\[\]|~]|\]\(|---", hit.snippet_html + hit.snippet), hit.snippet_html
+
+
+def test_plain_snippets_hold_no_raw_html_or_markdown(tmp_path):
+    db = open_workspace(tmp_path / "w.db")
+    learnings.create(db, title="T", body="zebra <b>bold</b> and [a link](https://example.com) "
+                     "and *emphasis*")
+    assert learnings.search(db, "zebra")[0].snippet == \
+        "**zebra** bold and a link and emphasis"
+
+
+def test_a_word_being_typed_finds_what_the_whole_word_finds(demo_db):
+    whole = {h.id for h in learnings.search(demo_db, "activation") if h.kind == "learning"}
+    typing = {h.id for h in learnings.search(demo_db, "activatio") if h.kind == "learning"}
+    assert whole and typing == whole
