@@ -1,15 +1,14 @@
 """A results CSV read column by column into one ResultColumns per experiment.
 
 The checks are those of `io.parse_results_csv`, done on whole columns; when any fails (or the
-file is unusual: blank lines, short rows) the row parser reads the file instead, so every
-error message stays exactly its own.
+file is unusual: quoted fields, blank lines, short rows) the row parser reads the file instead,
+so every error message stays exactly its own.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import sys
+from operator import methodcaller
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +28,7 @@ from growthlab.stats.table import NUMBERS, ResultColumns
 
 NAMES = ("experiment", "metric", "variant")
 CHUNK = 100_000
+EMPTY = {"": "nan"}
 
 
 class _Unusual(Exception):
@@ -40,7 +40,7 @@ def read_results_columns(path: str | Path) -> list[ResultColumns]:
     data = read_file(path)
     try:
         return _columns(read_text(data, str(path)))
-    except (_Unusual, csv.Error):
+    except _Unusual:
         return _from_rows(parse_results_csv(data, str(path)))
 
 
@@ -52,54 +52,64 @@ def _from_rows(rows) -> list[ResultColumns]:
 
 
 def _columns(text: str) -> list[ResultColumns]:
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = [h.strip().lower() for h in next(reader, [])]
+    header, lines = _lines(text)
     if (len(set(header)) != len(header) or not {"metric", "variant", "users"} <= set(header)
             or not ("conversions" in header or {"sum", "sum_squares"} <= set(header))):
         raise _Unusual
-    names: dict[str, list] = {c: [] for c in NAMES if c in header}
-    numbers: dict[str, list] = {c: [] for c in NUMBERS if c in header}
-    while chunk := [values for _, values in zip(range(CHUNK), reader, strict=False)]:
-        if any(len(values) != len(header) for values in chunk):
-            raise _Unusual
-        by_column = dict(zip(header, zip(*chunk, strict=True), strict=True))
-        if max(max(map(len, values)) for values in by_column.values()) > MAX_FIELD_CHARS:
+    at = {name: i for i, name in enumerate(header)}
+    names: dict[str, list] = {c: [] for c in NAMES if c in at}
+    numbers: dict[str, list] = {c: [] for c in NUMBERS if c in at}
+    for start in range(0, len(lines), CHUNK):
+        fields = ",".join(lines[start:start + CHUNK]).split(",")
+        if max(map(len, fields)) > MAX_FIELD_CHARS:
             raise _Unusual
         for column, parts in names.items():
-            parts.append(list(map(sys.intern, map(str.strip, by_column[column]))))
+            parts.extend(map(sys.intern, map(str.strip, fields[at[column]::len(header)])))
         for column, parts in numbers.items():
-            parts.append(_floats(by_column[column]))
-    if not names["metric"]:
-        raise _Unusual
-    text_columns = {c: np.array([v for p in parts for v in p], dtype=object)
-                    for c, parts in names.items()}
-    size = len(text_columns["metric"])
-    columns = {c: np.concatenate(parts) if c in numbers else np.full(size, np.nan)
-               for c, parts in ((c, numbers.get(c)) for c in NUMBERS)}
+            parts.append(_floats(fields[at[column]::len(header)]))
+    text_columns = {c: np.array(parts, dtype=object) for c, parts in names.items()}
+    size = len(lines)
+    columns = {c: np.concatenate(numbers[c]) if c in numbers else np.full(size, np.nan)
+               for c in NUMBERS}
     experiment = text_columns.get("experiment", np.full(size, "", dtype=object))
-    _check(experiment, text_columns["metric"], text_columns["variant"], columns)
+    _check(text_columns["metric"], text_columns["variant"], columns)
     return _split(experiment, text_columns["metric"], text_columns["variant"], columns)
 
 
-def _floats(values: tuple[str, ...]) -> np.ndarray:
-    """Python's own float() of each field (NaN for an empty one), as the row parser reads."""
+def _lines(text: str) -> tuple[list[str], list[str]]:
+    """The header and the data lines of a file csv reads as one row per line, each with as
+    many fields as the header: no quotes, no lone carriage return, no NUL, no blank line."""
+    text = text.replace("\r\n", "\n")
+    if any(c in text for c in '"\r\x00'):
+        raise _Unusual
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    header = [h.strip().lower() for h in lines[0].split(",")]
+    commas = len(header) - 1
+    if len(lines) < 2 or any(n != commas for n in map(methodcaller("count", ","), lines)):
+        raise _Unusual
+    return header, lines[1:]
+
+
+def _floats(values: list[str]) -> np.ndarray:
+    """Python's own float() of each field, as the row parser reads it; NaN for an empty field
+    (a field of spaces, or text that reads as NaN, is left to the row parser)."""
     try:
-        return np.fromiter(map(float, values), dtype=float, count=len(values))
+        parsed = np.fromiter(map(float, map(EMPTY.get, values, values)), dtype=float,
+                             count=len(values))
     except ValueError:
-        try:
-            return np.array([float(v) if v.strip() else np.nan for v in values], dtype=float)
-        except ValueError:
-            raise _Unusual from None
+        raise _Unusual from None
+    if np.count_nonzero(np.isnan(parsed)) != values.count(""):
+        raise _Unusual
+    return parsed
 
 
-def _check(experiment, metric, variant, c: dict[str, np.ndarray]) -> None:
+def _check(metric, variant, c: dict[str, np.ndarray]) -> None:
     """Every rule of the row parser, on whole columns; _Unusual when one is broken."""
     for names in (metric, variant):
         if any(not v or safe_cell(v) != v for v in set(names.tolist())):
             raise _Unusual
-    if len(set(zip(experiment.tolist(), metric.tolist(), variant.tolist(),
-                   strict=True))) != len(metric):
-        raise _Unusual
     users, conversions = c["users"], c["conversions"]
     proportion = ~np.isnan(conversions)
     mean = ~proportion
@@ -114,7 +124,7 @@ def _check(experiment, metric, variant, c: dict[str, np.ndarray]) -> None:
         for col, present in zip(CUPED_COLUMNS, given, strict=True):
             bad |= present & ~_computable(c[col])
         bad |= (given[0] != given[1]) | (given[0] != given[2])
-    if bad.any() or _mixed_cuped(experiment, metric, mean, given[0]):
+    if bad.any():
         raise _Unusual
     for column in ("sum", "sum_squares", *CUPED_COLUMNS):
         c[column][proportion] = np.nan
@@ -130,13 +140,13 @@ def _computable(values: np.ndarray) -> np.ndarray:
                                                    & (size <= MAX_MAGNITUDE)))
 
 
-def _mixed_cuped(experiment, metric, mean, cuped) -> bool:
+def _mixed_cuped(part: ResultColumns) -> bool:
     """A mean metric with CUPED columns for some variants and not others."""
-    seen: dict[tuple, set] = {}
-    for key, has in zip(zip(experiment[mean].tolist(), metric[mean].tolist(), strict=True),
-                        cuped[mean].tolist(), strict=True):
-        seen.setdefault(key, set()).add(has)
-    return any(len(s) > 1 for s in seen.values())
+    names, code = part.metric_codes
+    mean = ~part.proportion
+    rows = np.bincount(code, mean, len(names))
+    with_cuped = np.bincount(code, mean & ~np.isnan(part.pre_sum), len(names))
+    return bool(np.any((with_cuped > 0) & (with_cuped < rows)))
 
 
 def _split(experiment, metric, variant, columns) -> list[ResultColumns]:
@@ -145,7 +155,9 @@ def _split(experiment, metric, variant, columns) -> list[ResultColumns]:
     parts = []
     for k in np.argsort(first, kind="stable"):
         rows = np.flatnonzero(code == k)
-        parts.append(ResultColumns(metric[rows], variant[rows],
-                                   *(columns[c][rows] for c in NUMBERS),
-                                   experiment=str(names[k])))
+        part = ResultColumns(metric[rows], variant[rows], *(columns[c][rows] for c in NUMBERS),
+                             experiment=str(names[k]))
+        if _mixed_cuped(part):
+            raise _Unusual
+        parts.append(part)
     return parts

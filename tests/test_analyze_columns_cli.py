@@ -4,18 +4,21 @@ path; its output is byte for byte the row path's (read_results_csv + analyze).""
 import csv
 import io
 from contextlib import redirect_stdout
+from pathlib import Path
 
 import orjson
 import pytest
 from test_results_table import program
 
 from growthlab.cli import _print_analysis, main
+from growthlab.errors import GrowthLabError, StatsError
 from growthlab.io import read_results_csv
 from growthlab.io_results import _columns, read_results_columns
 from growthlab.report import analysis_payload
 from growthlab.stats import MetricRow, Options, analyze
 from growthlab.stats.table import ResultColumns
 
+CORPUS = Path(__file__).parent / "bad_inputs"
 COLUMNS = ("experiment", "metric", "variant", "users", "conversions", "sum", "sum_squares",
            "pre_sum", "pre_sum_squares", "sum_product")
 
@@ -103,3 +106,32 @@ def test_ordinary_files_are_read_by_column_as_the_row_parser_reads_them(tmp_path
                 for e in ("EXP-1", "EXP-3", "EXP-2")]
     for got, want in zip(by_column, expected, strict=True):
         assert [got.row(i) for i in range(len(got))] == [want.row(i) for i in range(len(want))]
+
+
+def test_a_quoted_file_is_read_by_the_row_parser_with_the_same_output(tmp_path, capsys):
+    path = tmp_path / "results.csv"
+    path.write_text('metric,variant,users,conversions\n"cv, signup",control,1000,100\r\n'
+                    '"cv, signup",b,1000,130\n\n')
+    expected = row_path(path, Options(), json=True)
+    assert main(["analyze", str(path), "--json"]) == 0
+    assert capsys.readouterr().out == expected
+    assert '"metric": "cv, signup"' in expected
+
+
+def row_error(path) -> str:
+    """The message the row path gives for a bad results file."""
+    try:
+        rows = read_results_csv(path)
+    except GrowthLabError as exc:
+        return f"error: {exc}\n"
+    try:
+        analyze(rows, Options())
+    except StatsError as exc:
+        return f"error: {path}: {exc}\n"
+    raise AssertionError(f"{path.name} is accepted by the row path")
+
+
+@pytest.mark.parametrize("case", sorted(CORPUS.glob("results_*")), ids=lambda p: p.name)
+def test_bad_results_files_get_the_row_path_s_own_message(case, capsys):
+    assert main(["analyze", str(case)]) == 2
+    assert capsys.readouterr().err == row_error(case)
