@@ -150,11 +150,12 @@ def _mixed_cuped(part: ResultColumns) -> bool:
 
 
 def _split(experiment, metric, variant, columns) -> list[ResultColumns]:
-    names, code = np.unique(experiment, return_inverse=True)
-    first = np.unique(code, return_index=True)[1]
+    names, first, code = np.unique(experiment, return_index=True, return_inverse=True)
+    bounds = np.cumsum(np.bincount(code.ravel(), minlength=len(names)))
+    groups = np.split(np.argsort(code.ravel(), kind="stable"), bounds[:-1])
     parts = []
     for k in np.argsort(first, kind="stable"):
-        rows = np.flatnonzero(code == k)
+        rows = groups[k]
         part = ResultColumns(metric[rows], variant[rows], *(columns[c][rows] for c in NUMBERS),
                              experiment=str(names[k]))
         if _mixed_cuped(part):

@@ -135,3 +135,15 @@ def row_error(path) -> str:
 def test_bad_results_files_get_the_row_path_s_own_message(case, capsys):
     assert main(["analyze", str(case)]) == 2
     assert capsys.readouterr().err == row_error(case)
+
+
+def test_a_file_of_many_small_experiments_gives_the_same_output(tmp_path, capsys):
+    from growthlab.cli import COLUMNAR_EXPERIMENTS
+
+    path = tmp_path / "results.csv"
+    write(path, [MetricRow("cv", v, 1000, conversions=100 + 7 * (e % 5) * (v == "b"),
+                           experiment=f"E{e}")
+                 for e in range(COLUMNAR_EXPERIMENTS + 1) for v in ("control", "b")])
+    expected = row_path(path, Options(correction="holm"), json=True)
+    assert main(["analyze", str(path), "--json", "--correction", "holm"]) == 0
+    assert capsys.readouterr().out == expected
