@@ -1,17 +1,19 @@
 """Milestone KPIs on DuckDB vs a floor query and vs pandas, over 10 million events.
 
 Run: python benchmarks/kpis.py [EVENTS]. Generates ~200k users, 10 event names and 90 days as
-Parquet under benchmarks/out/, then times in the same run:
-  - the full milestone KPIs + funnel for the six demo milestones (GrowthLab, DuckDB);
-  - the floor: one DuckDB group-by of user x event counts over the same file;
-  - a straightforward pandas implementation of the same KPIs;
-and prints both ratios and the peak memory of the GrowthLab run (its own process).
+Parquet under benchmarks/out/, then times whole processes, as a user meets them (best of two
+runs; peak RSS of each process alone, from /usr/bin/time):
+  - `python -m growthlab kpis F --milestones M --json` for the six demo milestones (windows,
+    days(), reached());
+  - the floor: a DuckDB process counting user x event groups of the same file, the result kept
+    in DuckDB;
+and asserts that the milestone counts equal a straightforward pandas implementation's.
 """
 
 import json
-import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -19,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from growthlab import demo_content
-from growthlab.kpis import Milestone, funnel
+from growthlab.kpis import Milestone, milestones_toml
 from growthlab.kpis.engine import connect
 
 OUT = Path(__file__).parent / "out"
@@ -45,12 +47,24 @@ def generate(events: int, path: Path) -> None:
     frame.to_parquet(path, index=False, row_group_size=1_000_000)
 
 
-def floor(path: Path) -> float:
-    con = connect()
-    start = time.perf_counter()
-    con.execute("SELECT user_id, event, count(*) FROM read_parquet(?) GROUP BY ALL",
-                [str(path)]).fetchall()
-    return time.perf_counter() - start
+FLOOR = ("import duckdb; print(duckdb.sql(\"select count(*) from (select user_id, event, "
+         "count(*) from read_parquet('{}') group by all)\").fetchall())")
+
+
+def timed(command: list[str]) -> tuple[float, int, str]:
+    """Wall seconds, peak RSS in bytes (of that process alone, from /usr/bin/time) and stdout
+    of one whole process."""
+    with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
+        start = time.perf_counter()
+        done = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss.name, *command],
+                              capture_output=True, text=True, check=True)
+        elapsed = time.perf_counter() - start
+        return elapsed, int(rss.read().split()[-1]) * 1024, done.stdout
+
+
+def best(command: list[str], runs: int = 2) -> tuple[float, int, str]:
+    results = [timed(command) for _ in range(runs)]
+    return (min(r[0] for r in results), max(r[1] for r in results), results[0][2])
 
 
 def pandas_kpis(path: Path) -> dict[str, int]:
@@ -92,17 +106,6 @@ def pandas_kpis(path: Path) -> dict[str, int]:
     return {k: int(v.sum()) for k, v in reached.items()}
 
 
-def child() -> None:
-    """Run the GrowthLab funnel alone so its peak memory is its own."""
-    path = Path(sys.argv[2])
-    start = time.perf_counter()
-    result = funnel(path, MILESTONES)
-    elapsed = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    print(json.dumps({"seconds": elapsed, "peak": peak,
-                      "users": {m["key"]: m["users"] for m in result.milestones}}))
-
-
 def main(events: int) -> None:
     OUT.mkdir(exist_ok=True)
     path = OUT / f"events-{events}.parquet"
@@ -113,25 +116,24 @@ def main(events: int) -> None:
     rows = connect().execute("SELECT count(*), count(DISTINCT user_id) FROM read_parquet(?)",
                              [str(path)]).fetchone()
     print(f"{rows[0]:,} events, {rows[1]:,} users")
-    floor_s = min(floor(path) for _ in range(2))
-    runs = [json.loads(subprocess.run([sys.executable, __file__, "--child", str(path)],
-                                      capture_output=True, text=True, check=True).stdout)
-            for _ in range(2)]
-    ours = min(r["seconds"] for r in runs)
-    peak = max(r["peak"] for r in runs)
+    milestones = OUT / "milestones.toml"
+    milestones.write_text(milestones_toml(MILESTONES))
+    floor_s, floor_peak, _ = best([sys.executable, "-c", FLOOR.format(path)])
+    ours, peak, out = best([sys.executable, "-m", "growthlab", "kpis", str(path), "--milestones",
+                            str(milestones), "--json"])
+    users = {m["key"]: m["users"] for m in json.loads(out)["milestones"]}
     start = time.perf_counter()
     expected = pandas_kpis(path)
     pandas_s = time.perf_counter() - start
-    same = expected == runs[0]["users"]
-    print(f"  GrowthLab KPIs + funnel  {ours:7.2f} s   peak RSS {peak / 2**30:.2f} GiB")
-    print(f"  floor (user x event)     {floor_s:7.2f} s   ratio {ours / floor_s:.2f}x the floor")
-    print(f"  pandas                   {pandas_s:7.2f} s   GrowthLab is {pandas_s / ours:.1f}x "
-          "faster")
-    print(f"  same milestone counts as pandas: {same}")
+    print(f"  growthlab kpis --json (process)  {ours:7.2f} s   peak RSS {peak / 2**30:.2f} GiB")
+    print(f"  floor: DuckDB user x event       {floor_s:7.2f} s   peak RSS "
+          f"{floor_peak / 2**30:.2f} GiB")
+    print(f"  ratio: {ours / floor_s:.2f}x the floor")
+    print(f"  pandas (in this process)         {pandas_s:7.2f} s")
+    print(f"  milestone users {users}")
+    assert users == expected, f"pandas counts differ: {expected}"
+    print("  same milestone counts as pandas: True")
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "--child":
-        child()
-    else:
-        main(int(sys.argv[1]) if len(sys.argv) > 1 else 10_000_000)
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 10_000_000)

@@ -1,68 +1,206 @@
-"""Vectorised engine vs a per-row scipy loop over 100,000 metric-variant comparisons.
+"""The statistics engine against vectorised scipy, a Python loop over gbstats and a per-row
+scipy loop, on the same rows with the outputs checked equal; then whole processes.
 
-Run: python benchmarks/stats.py [N]. Prints both timings, the speed ratio and the largest
-difference between the two sets of numbers (must be below 1e-9).
+Run: python benchmarks/stats.py [N]. In this process, for N (100,000) proportion comparisons
+and each method (frequentist, sequential, Bayesian):
+  - `analyze()` from MetricRows and `analyze_columns()` from columns (the CLI's path);
+  - the same formulas vectorised with numpy/scipy.stats;
+  - a Python loop over gbstats 0.8.0 (TwoSidedTTest, SequentialTwoSidedTTest,
+    EffectBayesianABTest), one comparison at a time;
+checking estimate, interval, p-value (frequentist) and chance to win (Bayesian) agree within
+1e-9 (gbstats' sequential p-value is 1 / e-value, a different quantity, so it is not compared).
+Then whole processes, best of two, peak RSS of each process alone (/usr/bin/time):
+  - `growthlab analyze --json` on 40,000 metric pairs vs a plain per-row scipy loop process
+    reading the same CSV;
+  - `growthlab analyze --json --method M` on the N comparisons, for each method;
+  - `growthlab analyze --json --correction bh` on a 1,000,000-row results CSV.
 """
 
+import csv
 import math
+import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 from scipy import stats as sps
 
 from growthlab.stats import MetricRow, Options, analyze
-from growthlab.stats.compare import effect, frequentist
-from growthlab.stats.moments import proportion_moments
+from growthlab.stats.table import ResultColumns, analyze_columns
+
+OUT = Path(__file__).parent / "out"
+FIGURES = ("estimate", "ci_low", "ci_high", "p_value", "chance_to_win")
+LOOP = r"""
+import csv, json, math, sys
+from scipy import stats
+rows = {}
+with open(sys.argv[1], newline="") as f:
+    for r in csv.DictReader(f):
+        rows.setdefault(r["metric"], {})[r["variant"]] = (float(r["users"]),
+                                                          float(r["conversions"]))
+out = []
+for metric, arms in rows.items():
+    (a, b), (c, d) = arms["control"], arms["treatment"]
+    pc, pt = b / a, d / c
+    vc, vt = pc * (1 - pc), pt * (1 - pt)
+    est = pt / pc - 1
+    se = math.sqrt(vt / (pc**2 * c) + vc * pt**2 / (pc**4 * a))
+    dof = (vc / a + vt / c) ** 2 / ((vc / a) ** 2 / (a - 1) + (vt / c) ** 2 / (c - 1))
+    half = stats.t.ppf(0.975, dof) * se
+    out.append({"metric": metric, "estimate": est, "ci_low": est - half,
+                "ci_high": est + half, "p_value": 2 * stats.t.sf(abs(est / se), dof)})
+print(json.dumps({"results": out}, indent=2))
+"""
 
 
-def per_row(nc, xc, nt, xt, alpha=0.05):
-    """The straightforward way: one comparison at a time with scipy."""
-    out = []
-    for a, b, c, d in zip(nc, xc, nt, xt, strict=True):
-        pc, pt = b / a, d / c
-        vc, vt = pc * (1 - pc), pt * (1 - pt)
-        est = pt / pc - 1
-        var = vt / (pc**2 * c) + vc * pt**2 / (pc**4 * a)
-        dof = (vc / a + vt / c) ** 2 / ((vc / a) ** 2 / (a - 1) + (vt / c) ** 2 / (c - 1))
-        se = math.sqrt(var)
-        half = sps.t.ppf(1 - alpha / 2, dof) * se
-        out.append((est, est - half, est + half, 2 * sps.t.sf(abs(est / se), dof)))
-    return np.array(out)
-
-
-def main(n: int = 100_000) -> None:
-    rng = np.random.default_rng(1)
+def sample(n: int, seed: int = 1):
+    rng = np.random.default_rng(seed)
     nc = rng.integers(1_000, 50_000, n).astype(float)
     nt = rng.integers(1_000, 50_000, n).astype(float)
     xc = rng.binomial(nc.astype(int), 0.1).astype(float)
     xt = rng.binomial(nt.astype(int), 0.105).astype(float)
+    return nc, xc, nt, xt
 
+
+def vectorised(method: str, nc, xc, nt, xt, alpha: float = 0.05, n_star: float = 5000.0):
+    """gbstats' formulas (relative lift of a proportion) over whole arrays with scipy."""
+    pc, pt = xc / nc, xt / nt
+    vc, vt = pc * (1 - pc), pt * (1 - pt)
+    est = pt / pc - 1
+    var = vt / (pc**2 * nt) + vc * pt**2 / (pc**4 * nc)
+    se = np.sqrt(var)
+    out = {"estimate": est}
+    if method == "frequentist":
+        dof = (vc / nc + vt / nt) ** 2 / ((vc / nc) ** 2 / (nc - 1) + (vt / nt) ** 2 / (nt - 1))
+        half = sps.t.ppf(1 - alpha / 2, dof) * se
+        out["p_value"] = 2 * sps.t.sf(np.abs(est / se), dof)
+    elif method == "sequential":
+        n = nc + nt
+        rho = np.sqrt((-2 * np.log(alpha) + np.log(-2 * np.log(alpha) + 1)) / n_star)
+        s2 = var * n
+        half = np.sqrt(s2) * np.sqrt(2 * (n * rho**2 + 1) * np.log(
+            np.sqrt(n * rho**2 + 1) / alpha) / (n**2 * rho**2))
+    else:
+        half = sps.norm.ppf(1 - alpha / 2) * se
+        out["chance_to_win"] = sps.norm.sf(0, est, se)
+    out["ci_low"], out["ci_high"] = est - half, est + half
+    return out
+
+
+def gbstats_loop(method: str, nc, xc, nt, xt):
+    from gbstats.bayesian.tests import EffectBayesianABTest
+    from gbstats.frequentist.tests import SequentialTwoSidedTTest, TwoSidedTTest
+    from gbstats.models.statistics import ProportionStatistic
+
+    test = {"frequentist": TwoSidedTTest, "sequential": SequentialTwoSidedTTest,
+            "bayesian": EffectBayesianABTest}[method]
+    out = {f: [] for f in ("estimate", "ci_low", "ci_high", "p_value", "chance_to_win")}
+    for a, b, c, d in zip(nc.tolist(), xc.tolist(), nt.tolist(), xt.tolist(), strict=True):
+        r = test(ProportionStatistic(n=a, sum=b), ProportionStatistic(n=c, sum=d)).compute_result()
+        out["estimate"].append(r.expected)
+        out["ci_low"].append(r.ci[0])
+        out["ci_high"].append(r.ci[1])
+        if method == "frequentist":
+            out["p_value"].append(r.p_value)
+        if method == "bayesian":
+            out["chance_to_win"].append(r.chance_to_win)
+    return {k: np.array(v) for k, v in out.items() if v}
+
+
+def largest_difference(ours: dict, theirs: dict) -> float:
+    return max(float(np.max(np.abs(np.asarray(ours[k], float) - theirs[k]))) for k in theirs)
+
+
+def timed(func):
     start = time.perf_counter()
-    test = frequentist(effect(proportion_moments(nc, xc), proportion_moments(nt, xt)))
-    engine = time.perf_counter() - start
+    value = func()
+    return value, time.perf_counter() - start
 
-    rows = [r for i in range(n) for r in (
-        MetricRow(f"m{i}", "control", nc[i], xc[i]), MetricRow(f"m{i}", "treatment", nt[i],
-                                                                xt[i]))]
-    start = time.perf_counter()
-    analyze(rows, Options())
-    full = time.perf_counter() - start
 
-    start = time.perf_counter()
-    baseline = per_row(nc, xc, nt, xt)
-    loop = time.perf_counter() - start
+def in_process(n: int) -> dict[str, float]:
+    nc, xc, nt, xt = sample(n)
+    rows = [r for i in range(n) for r in (MetricRow(f"m{i}", "control", nc[i], xc[i]),
+                                          MetricRow(f"m{i}", "treatment", nt[i], xt[i]))]
+    columns = ResultColumns.from_rows(rows)
+    print(f"{n:,} proportion comparisons, in this process (seconds; ratio = theirs / ours)")
+    print(f"  {'method':<12} {'analyze()':>10} {'columns':>8} {'vec scipy':>10} {'gbstats':>8} "
+          f"{'gbstats/analyze':>16} {'max diff':>9}")
+    loops = {}
+    for method in ("frequentist", "sequential", "bayesian"):
+        options = Options(method=method)
+        results, full = timed(lambda o=options: analyze(rows, o).results)
+        table, col_s = timed(lambda o=options: analyze_columns(columns, o))
+        ours = {f: [r[f] for r in results] for f in FIGURES}
+        same = {f: table.figures[f] for f in FIGURES if table.figures[f] is not None}
+        scipy_out, vec_s = timed(lambda m=method: vectorised(m, nc, xc, nt, xt))
+        gb_out, gb_s = timed(lambda m=method: gbstats_loop(m, nc, xc, nt, xt))
+        diff = max(largest_difference(ours, scipy_out), largest_difference(ours, gb_out),
+                   largest_difference(same, gb_out))
+        assert diff < 1e-9, f"{method}: outputs differ by {diff}"
+        loops[method] = gb_s
+        print(f"  {method:<12} {full:10.3f} {col_s:8.3f} {vec_s:10.3f} {gb_s:8.1f} "
+              f"{gb_s / full:15.1f}x {diff:9.1e}")
+    return loops
 
-    ours = np.column_stack([test.estimate, test.ci_low, test.ci_high, test.p_value])
-    diff = float(np.max(np.abs(ours - baseline)))
-    print(f"{n:,} comparisons")
-    print(f"  vectorised engine      {engine:8.3f} s")
-    print(f"  analyze() from rows    {full:8.3f} s  (grouping, labels, SRM per metric set)")
-    print(f"  per-row scipy loop     {loop:8.3f} s")
-    print(f"  speed-up engine vs loop: {loop / engine:,.0f}x; analyze() vs loop: "
-          f"{loop / full:,.1f}x")
-    print(f"  largest difference: {diff:.2e} ({'identical' if diff < 1e-9 else 'MISMATCH'})")
+
+def write_csv(path: Path, n: int, experiments: int = 1) -> None:
+    """n metric pairs (control, treatment) split over `experiments`; every other metric is a
+    mean metric with sums, the rest proportions."""
+    nc, xc, nt, xt = sample(n)
+    with path.open("w", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["experiment", "metric", "variant", "users", "conversions", "sum",
+                      "sum_squares"])
+        for i in range(n):
+            exp = f"EXP-{i % experiments:03d}" if experiments > 1 else ""
+            for variant, users, x in (("control", nc[i], xc[i]), ("treatment", nt[i], xt[i])):
+                if i % 2 or experiments == 1:
+                    out.writerow([exp, f"m{i}", variant, int(users), int(x), "", ""])
+                else:
+                    out.writerow([exp, f"m{i}", variant, int(users), "", x * 3.5,
+                                  x * 3.5**2 * 2])
+
+
+def process(command: list[str]) -> tuple[float, int]:
+    """Best wall time of two runs and the larger peak RSS (bytes) of that process alone."""
+    best, peak = math.inf, 0
+    for _ in range(2):
+        with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
+            start = time.perf_counter()
+            subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss.name, *command], check=True,
+                           stdout=subprocess.DEVNULL)
+            best = min(best, time.perf_counter() - start)
+            peak = max(peak, int(rss.read().split()[-1]) * 1024)
+    return best, peak
+
+
+def processes(n: int, loops: dict[str, float]) -> None:
+    OUT.mkdir(exist_ok=True)
+    cli = [sys.executable, "-m", "growthlab", "analyze"]
+    pairs = OUT / "results-40000.csv"
+    write_csv(pairs, 40_000)
+    ours, peak = process([*cli, str(pairs), "--json"])
+    loop, loop_peak = process([sys.executable, "-c", LOOP, str(pairs)])
+    print("whole processes (best of two; peak RSS of each process alone)")
+    print(f"  analyze --json, 40,000 pairs      {ours:6.2f} s {peak / 2**20:6.0f} MiB; per-row "
+          f"scipy loop process {loop:6.2f} s {loop_peak / 2**20:4.0f} MiB: {loop / ours:.1f}x "
+          "faster")
+    comparisons = OUT / f"results-{n}.csv"
+    write_csv(comparisons, n)
+    for method, gb_s in loops.items():
+        seconds, peak = process([*cli, str(comparisons), "--json", "--method", method])
+        print(f"  analyze --json --method {method:<12} {n:,} comparisons {seconds:6.2f} s "
+              f"{peak / 2**20:4.0f} MiB; gbstats loop (above, no file) {gb_s:6.1f} s: "
+              f"{gb_s / seconds:.1f}x faster")
+    million = OUT / "results-1000000.csv"
+    write_csv(million, 500_000, experiments=100)
+    seconds, peak = process([*cli, str(million), "--json", "--correction", "bh"])
+    print(f"  analyze --json --correction bh, 1,000,000 rows (100 experiments, half means) "
+          f"{seconds:6.2f} s, peak RSS {peak / 2**30:.2f} GiB")
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000)
+    size = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    processes(size, in_process(size))

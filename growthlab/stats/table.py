@@ -30,7 +30,7 @@ from growthlab.stats.analysis import (
 )
 from growthlab.stats.compare import effect
 from growthlab.stats.moments import Moments, cuped_adjust, mean_moments, proportion_moments
-from growthlab.stats.srm import SrmResult, srm_test
+from growthlab.stats.srm import SrmResult, srm_test, srm_tests
 
 NUMBERS = ("users", "conversions", "sum", "sum_squares", *CUPED_COLUMNS)
 
@@ -225,11 +225,71 @@ class ColumnAnalysis:
     def results(self, index) -> list[dict]:
         return [self.result(int(k)) for k in index]
 
+    def records(self, keys: Sequence[str], start: int = 0, stop: int | None = None) -> list[dict]:
+        """Result dicts of comparisons start..stop as `result` builds them, with these keys in
+        this order, made column by column (a million comparisons in about a second)."""
+        k = np.arange(start, len(self) if stop is None else min(stop, len(self)))
+        base, row = self.base[k], self.row[k]
+        either = np.where(row >= 0, row, base)
+        users, means = self.columns.users, self.moments.mean
+        figures = {name: _column(self.figures[name], k) for name in (
+            "estimate", "ci_low", "ci_high", "p_value", "adjusted_p_value", "chance_to_win",
+            "risk_control", "risk_treatment")}
+        risk = [None if c is None else {"control": c, "treatment": t} for c, t in zip(
+            figures.pop("risk_control"), figures.pop("risk_treatment"), strict=True)]
+        error = [None] * len(k)
+        for j in np.flatnonzero(self.failure[k]).tolist():
+            error[j] = self.result(int(k[j]))["error"]
+        kind = np.where(self.columns.proportion[either], "proportion", "mean").tolist()
+        values = figures | {
+            "experiment": [self.columns.experiment or None] * len(k),
+            "metric": self.metric[k].tolist(), "kind": kind, "variant": self.variant[k].tolist(),
+            "control": [self.control] * len(k),
+            "users": _optional(users[row].astype(np.int64), row),
+            "control_users": _optional(users[base].astype(np.int64), base),
+            "mean": _optional(means[row], row), "control_mean": _optional(means[base], base),
+            "difference": [self.options.difference] * len(k), "risk": risk,
+            "significant": self.significant[k].tolist(), "error": error}
+        return [dict(zip(keys, v, strict=True)) for v in zip(*(values[key] for key in keys),
+                                                             strict=True)]
+
     def _figure(self, name: str, k: int) -> float | None:
         values = self.figures[name]
         if values is None or not np.isfinite(values[k]):
             return None
         return float(values[k])
+
+
+def _column(values: np.ndarray | None, k: np.ndarray) -> list:
+    """Python floats, None where there is no finite figure (JSON null)."""
+    if values is None:
+        return [None] * len(k)
+    taken = values[k]
+    return [v if f else None for v, f in zip(taken.tolist(), np.isfinite(taken).tolist(),
+                                             strict=True)]
+
+
+def _optional(values: np.ndarray, index: np.ndarray) -> list:
+    """Python numbers, None where the row is missing (index -1)."""
+    return [v if i >= 0 else None for v, i in zip(values.tolist(), index.tolist(), strict=True)]
+
+
+def analyze_experiments(parts: Sequence[ResultColumns], options: Options | None = None
+                        ) -> tuple[list[ColumnAnalysis], dict[str, SrmResult]]:
+    """`analyze_columns` for each experiment and the sample-ratio check of each, as
+    `analyze` gives them for the rows of all experiments together."""
+    options = options or Options()
+    if not parts:
+        raise StatsError("no result rows to analyse")
+    analyses = [analyze_columns(p, options) for p in parts]
+    inputs = []
+    for p in parts:
+        names, code = p.variant_codes
+        first = np.unique(code, return_index=True)[1]
+        inputs.append((p.users[first].tolist(),
+                       planned_weights(names, options.weights, p.experiment), names))
+    srm = srm_tests(*zip(*inputs, strict=True))
+    return analyses, dict(zip((p.experiment for p in parts), srm, strict=True))
 
 
 def _index(i: int) -> int | None:

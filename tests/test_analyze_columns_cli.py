@@ -1,0 +1,149 @@
+"""`growthlab analyze` reads the results CSV by column and analyses it through the columnar
+path; its output is byte for byte the row path's (read_results_csv + analyze)."""
+
+import csv
+import io
+from contextlib import redirect_stdout
+from pathlib import Path
+
+import orjson
+import pytest
+from test_results_table import program
+
+from growthlab.cli import _print_analysis, main
+from growthlab.errors import GrowthLabError, StatsError
+from growthlab.io import read_results_csv
+from growthlab.io_results import _columns, read_results_columns
+from growthlab.report import analysis_payload
+from growthlab.stats import MetricRow, Options, analyze
+from growthlab.stats.table import ResultColumns
+
+CORPUS = Path(__file__).parent / "bad_inputs"
+COLUMNS = ("experiment", "metric", "variant", "users", "conversions", "sum", "sum_squares",
+           "pre_sum", "pre_sum_squares", "sum_product")
+
+
+def write(path, rows: list[MetricRow]) -> None:
+    with path.open("w", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(COLUMNS)
+        for r in rows:
+            out.writerow(["" if getattr(r, c) is None else
+                          (repr(getattr(r, c)) if isinstance(getattr(r, c), float) else
+                           getattr(r, c)) for c in COLUMNS])
+
+
+def experiments(seed: int) -> list[MetricRow]:
+    """Three experiments interleaved, one with a single failing comparison."""
+    rows = [MetricRow(**(r.__dict__ | {"experiment": e}))
+            for e in ("EXP-1", "EXP-2") for r in program(seed + len(e), metrics=25)]
+    rows.insert(7, MetricRow("flat", "control", 100, conversions=0, experiment="EXP-3"))
+    rows.insert(40, MetricRow("flat", "b", 90, conversions=3, experiment="EXP-3"))
+    return rows
+
+
+def row_path(path, options: Options, json: bool) -> str:
+    analysis = analyze(read_results_csv(path), options)
+    if json:
+        return orjson.dumps(analysis_payload(analysis), option=orjson.OPT_INDENT_2).decode() + "\n"
+    out = io.StringIO()
+    with redirect_stdout(out):
+        _print_analysis(analysis, options)
+    return out.getvalue()
+
+
+OPTIONS = [
+    ([], Options()), (["--correction", "holm"], Options(correction="holm")),
+    (["--correction", "bh", "--difference", "absolute"],
+     Options(correction="bh", difference="absolute")),
+    (["--method", "bayesian", "--prior-sd", "0.2"], Options(method="bayesian", prior_sd=0.2)),
+    (["--method", "sequential", "--correction", "bh"],
+     Options(method="sequential", correction="bh")),
+    (["--control", "b", "--alternative", "greater"], Options(control="b", alternative="greater")),
+]
+
+
+@pytest.mark.parametrize("seed", range(2))
+@pytest.mark.parametrize("args,options", OPTIONS)
+@pytest.mark.parametrize("json", [True, False])
+def test_analyze_writes_what_the_row_path_writes(tmp_path, capsys, seed, args, options, json):
+    path = tmp_path / "results.csv"
+    write(path, experiments(seed))
+    expected = row_path(path, options, json)
+    assert main(["analyze", str(path), *args, *(["--json"] if json else [])]) == 0
+    assert capsys.readouterr().out == expected
+    assert "missing_treatment_row" in expected or not json
+
+
+def test_one_experiment_without_an_experiment_column(tmp_path, capsys):
+    path = tmp_path / "results.csv"
+    path.write_text("metric,variant,users,conversions\ncv,control,1000,100\ncv,b,1000,130\n"
+                    "cv,c,900,0\nsignup,control,1000,1000\nsignup,b,1000,1000\n")
+    expected = row_path(path, Options(), json=True)
+    assert main(["analyze", str(path), "--json"]) == 0
+    assert capsys.readouterr().out == expected
+
+
+def test_results_are_written_in_chunks_as_one_document(tmp_path, capsys):
+    from growthlab.report import write_analysis_json
+    from growthlab.stats.table import analyze_experiments
+
+    path = tmp_path / "results.csv"
+    write(path, experiments(3))
+    analyses, srm = analyze_experiments(read_results_columns(path))
+    out = io.StringIO()
+    write_analysis_json(out, analyses, srm, chunk=7)
+    assert out.getvalue() == row_path(path, Options(), json=True)
+
+
+def test_ordinary_files_are_read_by_column_as_the_row_parser_reads_them(tmp_path):
+    path = tmp_path / "results.csv"
+    rows = experiments(4)
+    write(path, rows)
+    by_column = _columns(path.read_text())
+    assert [p.experiment for p in by_column] == ["EXP-1", "EXP-3", "EXP-2"]
+    expected = [ResultColumns.from_rows([r for r in read_results_csv(path) if r.experiment == e])
+                for e in ("EXP-1", "EXP-3", "EXP-2")]
+    for got, want in zip(by_column, expected, strict=True):
+        assert [got.row(i) for i in range(len(got))] == [want.row(i) for i in range(len(want))]
+
+
+def test_a_quoted_file_is_read_by_the_row_parser_with_the_same_output(tmp_path, capsys):
+    path = tmp_path / "results.csv"
+    path.write_text('metric,variant,users,conversions\n"cv, signup",control,1000,100\r\n'
+                    '"cv, signup",b,1000,130\n\n')
+    expected = row_path(path, Options(), json=True)
+    assert main(["analyze", str(path), "--json"]) == 0
+    assert capsys.readouterr().out == expected
+    assert '"metric": "cv, signup"' in expected
+
+
+def row_error(path) -> str:
+    """The message the row path gives for a bad results file."""
+    try:
+        rows = read_results_csv(path)
+    except GrowthLabError as exc:
+        return f"error: {exc}\n"
+    try:
+        analyze(rows, Options())
+    except StatsError as exc:
+        return f"error: {path}: {exc}\n"
+    raise AssertionError(f"{path.name} is accepted by the row path")
+
+
+@pytest.mark.parametrize("case", sorted(CORPUS.glob("results_*")), ids=lambda p: p.name)
+def test_bad_results_files_get_the_row_path_s_own_message(case, capsys):
+    assert main(["analyze", str(case)]) == 2
+    assert capsys.readouterr().err == row_error(case)
+
+
+def test_a_file_of_many_small_experiments_gives_the_same_output(tmp_path, capsys):
+    from growthlab.cli import COLUMNAR_EXPERIMENTS
+
+    path = tmp_path / "results.csv"
+    write(path, [MetricRow("cv", v, 1000, conversions=100 + 7 * (e % 5) * (v == "b"),
+                           experiment=f"E{e}")
+                 for e in range(COLUMNAR_EXPERIMENTS + 1) for v in ("control", "b")])
+    expected = row_path(path, Options(correction="holm"), json=True)
+    assert main(["analyze", str(path), "--json", "--correction", "holm"]) == 0
+    assert capsys.readouterr().out == expected
