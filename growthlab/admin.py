@@ -11,6 +11,7 @@ from pathlib import Path
 
 from growthlab.db import audit, set_setting, transaction
 from growthlab.errors import GrowthLabError, InputError
+from growthlab.kpis.sources import DELIMITED
 from growthlab.swap import staged_upload, workspace_lock
 
 TAXONOMY = {"squads": "mission", "loops": "description", "product_areas": None}
@@ -45,7 +46,7 @@ def use_data_file(db, kind: str, data: bytes, name: str, check: Callable, *, act
     if kind not in ("events", "assignments"):
         raise InputError("must be events or assignments", field="kind")
     folder = workspace_folder(db)
-    suffix = ".csv" if name.lower().endswith(".csv") else ".parquet"
+    suffix = next((s for s in DELIMITED if name.lower().endswith(s)), ".parquet")
     with staged_upload(folder, suffix, data) as staged:
         try:
             summary = check(staged)

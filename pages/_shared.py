@@ -180,8 +180,8 @@ def data_file(db, setting: str) -> Path | None:
 
 def file_stamp(path: Path) -> tuple:
     """What identifies a version of an events file (or folder) for the cache."""
-    files = sorted(path.glob("*.parquet")) if path.is_dir() else [path]
-    return tuple((f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in files)
+    files = sorted(path.rglob("*.parquet")) if path.is_dir() else [path]
+    return tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
 
 
 def milestones(db) -> list[Milestone]:
