@@ -87,3 +87,18 @@ def check_pql_window(window_days) -> int:
     if not 1 <= days <= MAX_PQL_WINDOW_DAYS:
         raise InputError(f"must be from 1 to {MAX_PQL_WINDOW_DAYS} days", field="PQL window")
     return days
+
+
+def use_table(db, kind: str, url: str, check: Callable, *, actor: str):
+    """Point the workspace's events or assignments at a table in PostgreSQL, once `check`
+    reads it; the URL is stored without its password. Returns what `check` found."""
+    from growthlab.kpis.sources import Table
+
+    if kind not in ("events", "assignments"):
+        raise InputError("must be events or assignments", field="kind")
+    table = Table.from_url(url)
+    summary = check(url)
+    with transaction(db):
+        set_setting(db, f"{kind}_path", table.path)
+        audit(db, actor, "connect", kind, None, {"table": table.path})
+    return summary

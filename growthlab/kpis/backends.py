@@ -34,6 +34,9 @@ def transpile(sql: str, dialect: str) -> str:
     from sqlglot import exp
 
     tree = sqlglot.parse_one(sql, read="duckdb")
+    for n, subquery in enumerate(tree.find_all(exp.Subquery)):
+        if not subquery.alias and isinstance(subquery.parent, exp.From | exp.Join):
+            subquery.set("alias", exp.TableAlias(this=exp.to_identifier(f"q{n}")))
     if dialect == "spark":
         for cte in tree.find_all(exp.CTE):
             cte.set("materialized", None)  # Spark plans CTEs itself
@@ -68,6 +71,8 @@ class Postgres(Backend):
     def __init__(self, url: str):
         import psycopg
 
+        if "table=" in url:
+            url = Table.from_url(url).url
         self.url = _without_password(url)
         try:
             self.conn = psycopg.connect(url, autocommit=True, connect_timeout=10,

@@ -15,7 +15,7 @@ import zlib
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from pathlib import Path
-from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit, urlunsplit
 
 from growthlab import clock
 from growthlab.errors import GrowthLabError, InputError
@@ -228,6 +228,37 @@ def check_table_name(name: str, *, source: str | None = None) -> str:
         raise InputError(f"{name!r} is not a table name; use letters, digits and _ as in "
                          "events or analytics.events", source=source, field="table")
     return name
+
+
+def with_password(url: str, password: str | None) -> str:
+    """The URL with `password` put in (kept out of the workspace, which stores it without)."""
+    parts = urlsplit(url)
+    if not password or parts.password is not None or not parts.username:
+        return url
+    netloc = f"{parts.username}:{quote(password, safe='')}@{parts.netloc.rpartition('@')[2]}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def table_url(url: str, table: str) -> str:
+    """`url` (postgresql://user:password@host:port/db) reading `table`."""
+    check_table_name(table.strip(), source=_without_password(url))
+    return f"{url}{'&' if '?' in url else '?'}table={table.strip()}"
+
+
+def location_name(location) -> str:
+    """How to name where events are on screen: a file's name, or a table's URL without its
+    password."""
+    source = Source.of(location)
+    return source.path if isinstance(source, Table) else Path(source.path).name
+
+
+def computed_where(location) -> str:
+    """Where numbers from these events were computed, for a caption under them."""
+    source = Source.of(location)
+    if isinstance(source, Table) and source.url:
+        return (f"Computed inside PostgreSQL ({_without_password(source.url)}, table "
+                f"{source.name}); only aggregates came back.")
+    return f"Computed by DuckDB on this machine from {Path(source.path).name}."
 
 
 def _without_password(url: str) -> str:
