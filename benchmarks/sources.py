@@ -54,7 +54,7 @@ def rows_returned(url: str) -> int:
 
 def main(events: int = 10_000_000) -> None:
     OUT.mkdir(exist_ok=True)
-    path = OUT / f"events_{events}.parquet"
+    path = OUT / f"events-{events}.parquet"
     if not path.exists():
         generate(events, path)
     with tempfile.TemporaryDirectory() as tmp:

@@ -137,7 +137,9 @@ def spark_session():
     builder = SparkSession.builder.master("local[2]").appName("growthlab")
     for key, value in SPARK_CONF.items():
         builder = builder.config(key, value)
-    return builder.getOrCreate()
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    return session
 
 
 class Spark(Backend):
