@@ -242,3 +242,14 @@ def test_settings_points_the_workspace_at_postgres_and_pages_say_so(postgres, de
     assert any(c.startswith("Computed inside PostgreSQL (postgresql://postgres@127.0.0.1:")
                for c in captions), captions
     assert not any(PASSWORD in c for c in captions)
+
+
+def test_a_table_with_an_empty_user_id_is_refused_counting_the_rows(postgres, tmp_path, capsys):
+    frame = quoted_events().head(50)
+    frame.loc[[3, 9], "user_id"] = "  "
+    frame.to_parquet(tmp_path / "events.parquet", index=False)
+    load_table(postgres, "broken.events", tmp_path / "events.parquet")
+    assert main(["retention", table(postgres, "broken.events")]) == 2
+    err = capsys.readouterr().err
+    assert "table=broken.events: column user_id: user_id is empty (or only spaces) in 2 row(s)" \
+        in err, err
