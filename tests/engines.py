@@ -10,6 +10,8 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
+from growthlab.kpis.sources import _timestamp_sql
+
 PASSWORD = "growthlab-test"
 
 
@@ -72,9 +74,12 @@ def load_table(url: str, table: str, path: Path, *, time_type: str = "timestampt
         csv = Path(tmp) / "rows.csv"
         con = duckdb.connect()
         con.execute("SET TimeZone = 'UTC'")
-        columns = [r[0] for r in con.execute("DESCRIBE SELECT * FROM read_parquet(?)",
-                                             [files]).fetchall()]
-        con.execute(f"COPY (SELECT * FROM read_parquet({files!r})) TO '{csv}' (HEADER)")
+        columns = dict(r[:2] for r in con.execute("DESCRIBE SELECT * FROM read_parquet(?)",
+                                                  [files]).fetchall())
+        # Microseconds, as GrowthLab reads them (PostgreSQL would round nanoseconds).
+        select = ", ".join(f'{_timestamp_sql(c, kind)} AS "{c}"' if c in ("timestamp",
+                           "assigned_at") else f'"{c}"' for c, kind in columns.items())
+        con.execute(f"COPY (SELECT {select} FROM read_parquet({files!r})) TO '{csv}' (HEADER)")
         schema = table.rpartition(".")[0]
         name = ".".join(f'"{p}"' for p in table.split("."))
         types = ", ".join(f'"{c}" {time_type if c in ("timestamp", "assigned_at") else "text"}'

@@ -253,3 +253,18 @@ def test_a_table_with_an_empty_user_id_is_refused_counting_the_rows(postgres, tm
     err = capsys.readouterr().err
     assert "table=broken.events: column user_id: user_id is empty (or only spaces) in 2 row(s)" \
         in err, err
+
+
+def test_nanosecond_timestamps_read_as_microseconds_everywhere(inputs, postgres, spark,
+                                                               tmp_path, capsys):
+    frame = quoted_events()
+    frame["timestamp"] = frame["timestamp"].astype("datetime64[ns]") + pd.to_timedelta(
+        [(i * 7919) % 1000 for i in range(len(frame))], unit="ns")
+    frame.to_parquet(tmp_path / "events.parquet", index=False, coerce_timestamps=None,
+                     allow_truncated_timestamps=False)
+    load_table(postgres, "nano_events", tmp_path / "events.parquet")
+    argv = ["--milestones", str(inputs / "quoted.toml")]
+    on_duckdb = cli_json(capsys, "kpis", str(tmp_path / "events.parquet"), *argv)
+    assert cli_json(capsys, "kpis", table(postgres, "nano_events"), *argv) == on_duckdb
+    assert cli_json(capsys, "kpis", str(tmp_path / "events.parquet"), *argv, "--engine",
+                    "spark") == on_duckdb

@@ -24,7 +24,8 @@ from growthlab.kpis.sources import (
 
 SPARK_CONF = {"spark.sql.session.timeZone": "UTC", "spark.sql.shuffle.partitions": "4",
               "spark.driver.memory": "2g", "spark.ui.enabled": "false",
-              "spark.ui.showConsoleProgress": "false"}
+              "spark.ui.showConsoleProgress": "false",
+              "spark.sql.legacy.parquet.nanosAsLong": "true"}
 
 
 @lru_cache(maxsize=256)
@@ -182,6 +183,8 @@ class Spark(Backend):
         return self.views[key], []
 
     def _read(self, source: Source):
+        from pyspark.sql.functions import expr
+
         reader = self.session.read
         if source.fmt == "csv":
             with _open(source.path, "rt", encoding="utf-8-sig", errors="replace") as f:
@@ -189,14 +192,25 @@ class Spark(Backend):
             delimiter = source.delimiter or next((d for d in ",;\t" if d in header), ",")
             return reader.options(header=True, sep=delimiter, quote='"', escape='"',
                                   encoding="UTF-8").csv(str(source.path))
-        if source.path.is_dir():
-            return reader.parquet(str(source.path))  # discovers hive partitions
-        return reader.parquet(*source.files)
+        frame = reader.parquet(str(source.path)) if source.path.is_dir() else reader.parquet(
+            *source.files)  # a folder: Spark discovers hive partitions
+        for column in _nanosecond_columns(source.files[0]):
+            # Spark reads nanoseconds as a count (nanosAsLong): microseconds, as DuckDB cuts.
+            frame = frame.withColumn(column, expr(f"timestamp_micros(div(`{column}`, 1000))"))
+        return frame
 
     def where(self) -> str:
         master = self.session.conf.get("spark.master", None) if not os.environ.get(
             "SPARK_REMOTE") else os.environ["SPARK_REMOTE"]
         return f"Apache Spark ({master or 'Spark Connect'})"
+
+
+def _nanosecond_columns(path: str) -> list[str]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    return [f.name for f in pq.read_schema(path)
+            if pa.types.is_timestamp(f.type) and f.type.unit == "ns"]
 
 
 def _spark_param(value):

@@ -273,10 +273,15 @@ def _without_password(url: str) -> str:
 
 
 def _timestamp_sql(column: str, duck_type: str) -> str:
-    if duck_type.startswith("TIMESTAMP WITH TIME ZONE"):
-        return f"CAST({column} AS TIMESTAMP)"
-    if duck_type.startswith("TIMESTAMP"):
+    """A naive UTC TIMESTAMP in microseconds (nanoseconds are cut, not rounded as a cast
+    would: PostgreSQL and Spark keep microseconds, and the same events give the same windows
+    everywhere)."""
+    if duck_type == "TIMESTAMP":
         return column
+    if duck_type == "TIMESTAMP_NS":
+        return f"make_timestamp(epoch_ns({column}) // 1000)"
+    if duck_type.startswith("TIMESTAMP"):
+        return f"CAST({column} AS TIMESTAMP)"
     return f"CAST(try_cast({column} AS TIMESTAMPTZ) AS TIMESTAMP)"
 
 
