@@ -34,6 +34,7 @@ pages = {
         st.Page("pages/experiments.py", title="Experiments", icon=":material/science:"),
         st.Page("pages/experiment.py", title="Experiment", icon=":material/biotech:"),
         st.Page("pages/milestones.py", title="Milestones", icon=":material/conversion_path:"),
+        st.Page("pages/research.py", title="Research", icon=":material/record_voice_over:"),
     ],
     "For everyone": [
         st.Page("pages/learnings.py", title="Learnings", icon=":material/menu_book:"),

@@ -206,3 +206,40 @@ def cadence(weekly: list[dict]) -> go.Figure:
 
 def _short(text: str, width: int = 48) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def pmf_by_segment(overall: dict, segments: list[dict]) -> go.Figure:
+    """Share answering "very disappointed" with its Wilson interval, overall and by segment,
+    against the 40% line; green where the share reaches it."""
+    rows = [{**overall, "segment": "All respondents"}, *segments]
+    rows = [r for r in rows if r["share"] is not None]
+    fig = go.Figure(go.Bar(
+        x=[r["segment"] for r in rows], y=[r["share"] for r in rows],
+        marker_color=[WIN if r["meets_40"] else NEUTRAL for r in rows],
+        error_y=dict(type="data", symmetric=False, color="#263238",
+                     array=[r["ci_high"] - r["share"] for r in rows],
+                     arrayminus=[r["share"] - r["ci_low"] for r in rows]),
+        text=[f"{r['share']:.0%} of {r['answered']:,}" for r in rows], textposition="inside",
+        insidetextanchor="start",
+        hovertemplate="%{x}: %{y:.1%} very disappointed<extra></extra>"))
+    fig.add_hline(y=0.40, line_dash="dash", line_color=GAP,
+                  annotation_text="40%: product-market fit", annotation_position="top left")
+    fig.update_layout(**_LAYOUT, height=340, title="Very disappointed without the product "
+                      "(95% Wilson interval)", yaxis=dict(tickformat=".0%", range=[0, 1]))
+    return fig
+
+
+def pmf_history(history: list[dict]) -> go.Figure:
+    """The very-disappointed share of each survey over time, with its interval and the line."""
+    rows = [h for h in history if h["share"] is not None]
+    fig = go.Figure(go.Scatter(
+        x=[h["taken_on"] for h in rows], y=[h["share"] for h in rows], mode="lines+markers",
+        text=[h["survey"] for h in rows], name="very disappointed",
+        error_y=dict(type="data", symmetric=False,
+                     array=[h["ci_high"] - h["share"] for h in rows],
+                     arrayminus=[h["share"] - h["ci_low"] for h in rows]),
+        hovertemplate="%{text}: %{y:.1%}<extra></extra>"))
+    fig.add_hline(y=0.40, line_dash="dash", line_color=GAP)
+    fig.update_layout(**_LAYOUT, height=280, title="PMF share, survey by survey",
+                      yaxis=dict(tickformat=".0%", range=[0, 1]))
+    return fig

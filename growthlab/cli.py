@@ -177,6 +177,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--daily-users", type=_number("--daily-users", positive=True), default=None)
     p.add_argument("--json", action="store_true")
 
+    p = sub.add_parser("survey", help="product-market-fit survey: PMF share, NPS, CES")
+    p.add_argument("responses", help="CSV: respondent_id, pmf [, segment, ces, nps, benefit]")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("research", help="coded interviews -> themes, jobs, CX map")
+    p.add_argument("interviews", help="CSV: interview_id, participant, segment, date, kind, "
+                                      "theme, excerpt [, milestone, lens]")
+    p.add_argument("--json", action="store_true")
+
     p = sub.add_parser("search", help="search learnings and experiments")
     p.add_argument("query")
     p.add_argument("--limit", type=_whole("--limit", 1, MAX_LIMIT), default=20)
@@ -417,6 +426,47 @@ def cmd_search(args) -> None:
         print("no matches")
 
 
+def cmd_survey(args) -> None:
+    from growthlab import survey
+
+    result = survey.summarise(survey.read_responses_csv(args.responses))
+    if args.json:
+        _print_json(result)
+        return
+    print(f"{result['responses']:,} responses")
+    for label, row in [("all", result["pmf"]), *((r["segment"], r)
+                                                  for r in result["by_segment"])]:
+        if row["share"] is None:
+            print(f"{label:<24} no one answered who still uses the product")
+            continue
+        verdict = "meets the 40% line" if row["meets_40"] else "below the 40% line"
+        print(f"{label:<24} {row['share']:6.1%} very disappointed (95% CI {row['ci_low']:.1%} "
+              f"to {row['ci_high']:.1%}) of {row['answered']:,}: {verdict}")
+    if result["nps"]["score"] is not None:
+        print(f"NPS {result['nps']['score']:+.0f} ({result['nps']['answered']:,} answered)")
+    if result["ces"]["mean"] is not None:
+        print(f"CES {result['ces']['mean']:.2f} ({result['ces']['answered']:,} answered)")
+    for b in result["main_benefit"]:
+        print(f"main benefit (very disappointed): {b['benefit']} ({b['respondents']:,})")
+
+
+def cmd_research(args) -> None:
+    from growthlab import research
+
+    result = research.summarise(research.read_interviews_csv(args.interviews))
+    if args.json:
+        _print_json(result)
+        return
+    print(f"{result['interviews']:,} interviews")
+    for t in result["themes"]:
+        print(f"{t['kind']:<10} {t['theme']}: {t['interviews']} interview(s), "
+              f"{t['excerpts']} excerpt(s)")
+    for j in result["jobs"][:10]:
+        print(f"job ({j['interviews']} interview(s)): {j['statement']}")
+    for c in result["cx_map"]:
+        print(f"{c['milestone']} / {c['lens']}: {c['theme']} ({c['interviews']})")
+
+
 def cmd_demo(args) -> None:
     from growthlab.db import workspace_path
     from growthlab.demo import create_demo
@@ -440,7 +490,8 @@ def cmd_import(args) -> None:
 
 COMMANDS = {"demo": cmd_demo, "analyze": cmd_analyze, "analyze-events": cmd_analyze_events,
             "kpis": cmd_kpis, "retention": cmd_retention, "power": cmd_power,
-            "search": cmd_search, "export": cmd_export, "import": cmd_import}
+            "search": cmd_search, "export": cmd_export, "import": cmd_import,
+            "survey": cmd_survey, "research": cmd_research}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -232,6 +232,115 @@ CREATE TRIGGER experiments_ad AFTER DELETE ON experiments BEGIN
 END;
 """
 
+SCHEMA_RESEARCH = """
+CREATE TABLE interviews (
+    id INTEGER PRIMARY KEY,
+    participant TEXT NOT NULL,
+    segment TEXT NOT NULL DEFAULT '',
+    date TEXT NOT NULL,
+    notes TEXT NOT NULL DEFAULT '',
+    author TEXT NOT NULL DEFAULT '',
+    version INTEGER NOT NULL DEFAULT 1,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE themes (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('struggle', 'motivation', 'outcome')),
+    name TEXT NOT NULL,
+    UNIQUE (kind, name)
+);
+CREATE TABLE excerpts (
+    id INTEGER PRIMARY KEY,
+    interview_id INTEGER NOT NULL REFERENCES interviews(id) ON DELETE CASCADE,
+    theme_id INTEGER NOT NULL REFERENCES themes(id) ON DELETE CASCADE,
+    text TEXT NOT NULL,
+    milestone_key TEXT,
+    lens TEXT CHECK (lens IN ('thinking', 'doing', 'feeling')),
+    author TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL
+);
+CREATE INDEX excerpts_interview ON excerpts(interview_id);
+CREATE TABLE jobs (
+    id INTEGER PRIMARY KEY,
+    struggle_id INTEGER NOT NULL REFERENCES themes(id) ON DELETE CASCADE,
+    motivation_id INTEGER NOT NULL REFERENCES themes(id) ON DELETE CASCADE,
+    outcome_id INTEGER NOT NULL REFERENCES themes(id) ON DELETE CASCADE,
+    statement TEXT NOT NULL,
+    adopted INTEGER NOT NULL DEFAULT 0 CHECK (adopted IN (0, 1)),
+    version INTEGER NOT NULL DEFAULT 1,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    UNIQUE (struggle_id, motivation_id, outcome_id)
+);
+CREATE TABLE research_citations (
+    id INTEGER PRIMARY KEY,
+    experiment_id INTEGER REFERENCES experiments(id) ON DELETE CASCADE,
+    learning_id INTEGER REFERENCES learnings(id) ON DELETE CASCADE,
+    job_id INTEGER REFERENCES jobs(id) ON DELETE CASCADE,
+    theme_id INTEGER REFERENCES themes(id) ON DELETE CASCADE,
+    CHECK ((experiment_id IS NULL) != (learning_id IS NULL)),
+    CHECK ((job_id IS NULL) != (theme_id IS NULL))
+);
+CREATE UNIQUE INDEX research_citations_once ON research_citations (
+    coalesce(experiment_id, 0), coalesce(learning_id, 0), coalesce(job_id, 0),
+    coalesce(theme_id, 0));
+CREATE TABLE surveys (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    taken_on TEXT NOT NULL,
+    author TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL
+);
+CREATE TABLE survey_responses (
+    id INTEGER PRIMARY KEY,
+    survey_id INTEGER NOT NULL REFERENCES surveys(id) ON DELETE CASCADE,
+    respondent_id TEXT NOT NULL,
+    pmf TEXT NOT NULL CHECK (pmf IN ('very disappointed', 'somewhat disappointed',
+                                     'not disappointed', 'no longer use')),
+    segment TEXT NOT NULL DEFAULT '',
+    ces INTEGER CHECK (ces BETWEEN 1 AND 7),
+    nps INTEGER CHECK (nps BETWEEN 0 AND 10),
+    benefit TEXT NOT NULL DEFAULT '',
+    UNIQUE (survey_id, respondent_id)
+);
+CREATE TRIGGER interviews_ai AFTER INSERT ON interviews BEGIN
+    INSERT INTO search_index (kind, ref_id, title, body, tags)
+    VALUES ('interview', new.id, new.participant, new.notes, new.segment);
+END;
+CREATE TRIGGER interviews_au AFTER UPDATE ON interviews BEGIN
+    DELETE FROM search_index WHERE kind = 'interview' AND ref_id = old.id;
+    INSERT INTO search_index (kind, ref_id, title, body, tags)
+    VALUES ('interview', new.id, new.participant, new.notes, new.segment);
+END;
+CREATE TRIGGER interviews_ad AFTER DELETE ON interviews BEGIN
+    DELETE FROM search_index WHERE kind = 'interview' AND ref_id = old.id;
+END;
+CREATE TRIGGER excerpts_ai AFTER INSERT ON excerpts BEGIN
+    INSERT INTO search_index (kind, ref_id, title, body, tags)
+    SELECT 'excerpt', new.id, t.name, new.text,
+           t.kind || ' ' || coalesce(new.lens, '') || ' ' || coalesce(new.milestone_key, '')
+    FROM themes t WHERE t.id = new.theme_id;
+END;
+CREATE TRIGGER excerpts_ad AFTER DELETE ON excerpts BEGIN
+    DELETE FROM search_index WHERE kind = 'excerpt' AND ref_id = old.id;
+END;
+CREATE TRIGGER jobs_ai AFTER INSERT ON jobs BEGIN
+    INSERT INTO search_index (kind, ref_id, title, body, tags)
+    VALUES ('job', new.id, new.statement, new.statement,
+            CASE new.adopted WHEN 1 THEN 'adopted' ELSE 'candidate' END);
+END;
+CREATE TRIGGER jobs_au AFTER UPDATE ON jobs BEGIN
+    DELETE FROM search_index WHERE kind = 'job' AND ref_id = old.id;
+    INSERT INTO search_index (kind, ref_id, title, body, tags)
+    VALUES ('job', new.id, new.statement, new.statement,
+            CASE new.adopted WHEN 1 THEN 'adopted' ELSE 'candidate' END);
+END;
+CREATE TRIGGER jobs_ad AFTER DELETE ON jobs BEGIN
+    DELETE FROM search_index WHERE kind = 'job' AND ref_id = old.id;
+END;
+"""
+
 # Each migration is (version, name, sql). Append; never edit a released one.
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "initial schema", SCHEMA_V1),
@@ -239,6 +348,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
 ALTER TABLE ice_scores ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE experiments ADD COLUMN results_version INTEGER NOT NULL DEFAULT 0;
 """),
+    (3, "customer research: interviews, coded passages, jobs, PMF surveys", SCHEMA_RESEARCH),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 MIGRATIONS_TABLE = ("CREATE TABLE IF NOT EXISTS migrations "

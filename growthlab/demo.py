@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from growthlab import clock, experiments, learnings, okrs
+from growthlab import clock, experiments, learnings, okrs, research, survey
 from growthlab import demo_content as story
 from growthlab.db import get_setting, open_workspace, set_setting, transaction
 from growthlab.errors import InputError
@@ -106,6 +106,8 @@ def _fill(db, milestones: list[Milestone], anchor: date, rng, folder: Path) -> i
                                                             anchor))
         exp_ids = _experiments(db, ids, kr_ids, anchor, rng)
         _general_learnings(db, anchor, rng)
+        _research(db, anchor)
+        _surveys(db, anchor, np.random.default_rng([16, int(rng.integers(1 << 31))]))
     rows = experiment_metrics(folder / "events", folder / "assignments.parquet", milestones,
                               NUDGE_KEY).rows
     experiments.record_results(db, exp_ids[NUDGE_INDEX],
@@ -422,3 +424,46 @@ def _general_learnings(db, anchor: date, rng) -> None:
                          author=story.PEOPLE[(i + 2) % len(story.PEOPLE)],
                          created_at=_stamp(created))
 
+
+
+def _research(db, anchor: date) -> None:
+    """Twelve coded interviews; the team adopted the top job and aims export experiments at
+    it, and a learning cites the struggle theme behind the success gap."""
+    for i, (who, segment, days, context, quotes, uncoded) in enumerate(story.INTERVIEWS):
+        notes = "\n\n".join([context, *(f"> {quote}" for _, quote, _, _ in quotes),
+                              *([f"> {uncoded}"] if uncoded else [])])
+        interview = research.add_interview(db, participant=who, segment=segment,
+                                           day=anchor - timedelta(days=days), notes=notes,
+                                           actor=story.PEOPLE[i % len(story.PEOPLE)])
+        for theme, quote, milestone, lens in quotes:
+            kind, name = story.THEMES[theme]
+            research.code_passage(db, interview, text=quote, kind=kind, theme=name,
+                                  milestone=milestone, lens=lens, actor="demo")
+    top = research.jobs(research.coded(db))[0]
+    job = research.keep_job(db, top, adopted=True, actor="demo")
+    for key in ("EXP-004", "EXP-005", "EXP-006"):
+        experiment = db.execute("SELECT id FROM experiments WHERE key = ?", [key]).fetchone()[0]
+        research.cite(db, job_id=job, experiment_id=experiment, actor="demo")
+    stall = db.execute("SELECT id FROM learnings WHERE title = ?",
+                       [story.GENERAL_LEARNINGS[0][0]]).fetchone()[0]
+    research.cite(db, theme_id=research.theme_ids(db)[story.THEMES["gap"]], learning_id=stall,
+                  actor="demo")
+
+
+def _surveys(db, anchor: date, rng) -> None:
+    """The PMF surveys: answer counts as in the story, benefits and scores drawn per group."""
+    for name, weeks, segments in story.SURVEYS:
+        answers = []
+        for segment, counts in segments.items():
+            for answer, count in zip(survey.PMF_ANSWERS, counts, strict=True):
+                answers += [(segment, answer)] * count
+        responses = []
+        for n, (segment, answer) in enumerate(answers):
+            benefits, weights = zip(*story.BENEFITS[answer], strict=True)
+            (nps_low, nps_high), (ces_low, ces_high) = story.SCORES[answer]
+            responses.append(survey.Response(
+                f"R{weeks:02d}-{n + 1:04d}", answer, segment,
+                int(rng.integers(ces_low, ces_high + 1)), int(rng.integers(nps_low, nps_high + 1)),
+                str(rng.choice(benefits, p=np.array(weights) / sum(weights)))))
+        survey.import_survey(db, name=name, taken_on=anchor - timedelta(weeks=weeks),
+                             responses=responses, actor="demo")

@@ -137,7 +137,8 @@ class Hit:
 
 def search(db, query: str, *, kind: str | None = None, limit: int = 20,
            facets: dict[str, list[str]] | None = None, any_word: bool = False) -> list[Hit]:
-    """bm25-ranked hits over learnings and experiments; any text is safe to pass."""
+    """bm25-ranked hits over learnings, experiments and research (interview notes, coded
+    passages, kept jobs); any text is safe to pass."""
     match = fts_query(query or "", any_word=any_word)
     if not match:
         return []
@@ -167,6 +168,8 @@ def _facet_matches(hit: Hit, name: str, wanted: list[str]) -> bool:
 
 
 def _hydrate(db, rows: list[dict]) -> list[Hit]:
+    from growthlab import research  # only when hits are shown: keeps `growthlab` quick to start
+
     learning_ids = [r["ref_id"] for r in rows if r["kind"] == "learning"]
     experiment_ids = [r["ref_id"] for r in rows if r["kind"] == "experiment"]
     learning_meta = {r["id"]: r for r in _in_query(
@@ -177,9 +180,14 @@ def _hydrate(db, rows: list[dict]) -> list[Hit]:
             "LEFT JOIN loops l ON l.id = e.loop_id LEFT JOIN product_areas pa "
             "ON pa.id = e.product_area_id LEFT JOIN squads s ON s.id = e.squad_id "
             "WHERE e.id IN ({})", experiment_ids)}
+    research_meta = research.search_meta(db, rows)
     hits = []
     for r in rows:
-        if r["kind"] == "learning":
+        if r["kind"] in research.SEARCH_KINDS:
+            if (r["kind"], r["ref_id"]) not in research_meta:
+                continue
+            title, tags, facet = research_meta[(r["kind"], r["ref_id"])]
+        elif r["kind"] == "learning":
             meta = learning_meta.get(r["ref_id"])
             if not meta:
                 continue

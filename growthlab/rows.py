@@ -89,6 +89,28 @@ def _result(row: dict) -> None:
         raise InputError("sum_squares cannot be negative", field="sum_squares")
 
 
+def _interview(row: dict) -> None:
+    from growthlab.research import interview_date
+
+    interview_date(row["date"], field="date")
+    if not row["participant"].strip():
+        raise InputError("is empty", field="participant")
+
+
+def _theme(row: dict) -> None:
+    from growthlab.research import theme_name
+
+    if theme_name(row["name"], field="name") != row["name"]:
+        raise InputError(f"{row['name'][:40]!r} has spaces at its edges or inside a line "
+                         "break", field="name")
+
+
+def _survey(row: dict) -> None:
+    from growthlab.survey import survey_date
+
+    survey_date(row["taken_on"])
+
+
 def _json_list(text: str, name: str) -> None:
     try:
         value = json.loads(text)
@@ -116,6 +138,7 @@ def _pql_window(value: str) -> None:
 
 
 _CHECKS = {"objectives": _objective, "key_results": _key_result, "checkins": _checkin,
-           "experiments": _experiment, "learnings": _learning, "metric_results": _result}
+           "experiments": _experiment, "learnings": _learning, "metric_results": _result,
+           "interviews": _interview, "themes": _theme, "surveys": _survey}
 _SETTINGS = {"pql_rule": _pql_rule, "pql_window_days": _pql_window,
              "milestones_version": _whole_number}

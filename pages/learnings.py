@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from growthlab import io, learnings
+from growthlab import io, learnings, research
 from pages._shared import (
     attempt,
     changed,
@@ -35,6 +35,8 @@ if requested and requested.isdigit():
             st.caption(f"{item['status']} · {', '.join(item['tags']) or 'no tags'} · "
                        f"{item['author'] or 'unknown'} · {item['created_at'][:10]}")
             st.html(learnings.render_markdown(item["body"]))
+            for cited in research.cited_by(db, learning_id=item["id"]):
+                st.caption(f"cites {cited['kind']}: {learnings.escape_markdown(cited['text'])}")
             for e in item["experiments"]:
                 st.page_link("pages/experiment.py", label=f"{e['relation']}: {e['key']} "
                              f"{learnings.escape_markdown(e['title'])} "
@@ -91,7 +93,8 @@ if query:
                 chosen[facet] = st.multiselect(
                     facet.capitalize(), list(counts[facet]), key=f"facet-{facet}",
                     format_func=lambda v, f=facet: f"{v} ({counts[f][v]})")
-        kinds = st.multiselect("Kind", ["learning", "experiment"], key="facet-kind")
+        kinds = st.multiselect("Kind", ["learning", "experiment", *research.SEARCH_KINDS],
+                               key="facet-kind")
     shown = [h for h in hits if all(not wanted or h.facets.get(name) in wanted
                                     for name, wanted in chosen.items())
              and (not kinds or h.kind in kinds)]
@@ -105,6 +108,11 @@ if query:
                 st.page_link("pages/learnings.py", label=learnings.escape_markdown(hit.title),
                              icon=":material/lightbulb:",
                              query_params={"learning": hit.id, "q": query})
+            elif hit.kind in research.SEARCH_KINDS:
+                st.page_link("pages/research.py", label=learnings.escape_markdown(hit.title),
+                             icon=":material/record_voice_over:",
+                             query_params={"interview": hit.id} if hit.kind == "interview"
+                             else {"excerpt": hit.id} if hit.kind == "excerpt" else None)
             else:
                 st.page_link("pages/experiment.py", label=learnings.escape_markdown(hit.title),
                              icon=":material/science:",

@@ -43,6 +43,8 @@ def command(case: Path, tmp: Path) -> list[str]:
         "assignments": ["analyze-events", str(tmp / "events.csv"), str(case), "--milestones",
                         str(tmp / "m.toml"), "--experiment", "x"],
         "archive": ["import", str(case)],
+        "survey": ["survey", str(case)],
+        "interviews": ["research", str(case)],
     }[kind]
 
 

@@ -20,7 +20,8 @@ from growthlab.stats import analyze
 
 TABLES = ["squads", "loops", "product_areas", "milestones", "objectives", "key_results",
           "checkins", "experiments", "ice_scores", "variants", "metric_results", "learnings",
-          "learning_experiments"]
+          "learning_experiments", "interviews", "themes", "excerpts", "jobs",
+          "research_citations", "surveys", "survey_responses"]
 
 
 def _dump(path):

@@ -1,0 +1,124 @@
+"""PMF surveys: numbers computed by hand from first principles, the CLI contract, history."""
+
+import json
+import math
+
+import pytest
+
+from growthlab import survey
+from growthlab.cli import main
+from growthlab.db import open_workspace
+
+Z = 1.959963984540054  # the 97.5% normal quantile
+
+
+def hand_wilson(k: int, n: int) -> tuple[float, float]:
+    p = k / n
+    denominator = 1 + Z**2 / n
+    centre = p + Z**2 / (2 * n)
+    spread = Z * math.sqrt(p * (1 - p) / n + Z**2 / (4 * n**2))
+    return (centre - spread) / denominator, (centre + spread) / denominator
+
+
+def responses_csv() -> str:
+    """48 still use the product (18 very disappointed), 2 no longer use it; NPS from 20
+    answers: 10 promoters, 6 passives, 4 detractors; CES from 4 answers."""
+    rows = ["respondent_id,pmf,segment,ces,nps,benefit"]
+    answers = (["Very disappointed"] * 18 + ["somewhat disappointed"] * 20
+               + ["not disappointed"] * 10 + ["No longer use"] * 2)
+    nps = [10] * 6 + [9] * 4 + [8] * 3 + [7] * 3 + [6, 3, 0, 5]
+    ces = {0: 2, 1: 3, 2: 5, 3: 7}
+    for i, answer in enumerate(answers):
+        segment = "Agency" if i % 2 == 0 else "In-house"
+        benefit = {0: "Export to docs", 2: " export  to DOCS", 4: "Export to docs",
+                   1: "Shared lists"}.get(i, "")
+        rows.append(f"r{i},{answer},{segment},{ces.get(i, '')},"
+                    f"{nps[i] if i < len(nps) else ''},{benefit}")
+    return "\n".join(rows) + "\n"
+
+
+def test_survey_json_matches_hand_computed_numbers(tmp_path, capsys):
+    path = tmp_path / "responses.csv"
+    path.write_text(responses_csv())
+    assert main(["survey", str(path), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["responses"] == 50
+    low, high = hand_wilson(18, 48)
+    assert out["pmf"] == pytest.approx({"answered": 48, "very_disappointed": 18,
+                                        "share": 0.375, "ci_low": low, "ci_high": high,
+                                        "meets_40": False})
+    # On paper: centre (0.375 + 0.04001) / 1.08003 = 0.38426, half-width 0.14268 / 1.08003
+    assert (round(low, 4), round(high, 4)) == (0.2522, 0.5164)
+    assert out["nps"] == {"answered": 20, "score": pytest.approx((10 - 4) / 20 * 100)}
+    assert out["ces"] == {"answered": 4, "mean": pytest.approx((2 + 3 + 5 + 7) / 4)}
+    # Very disappointed: rows 0-17, so even rows are Agency (9 of 24 answered, row 48 left)
+    agency, in_house = out["by_segment"]
+    assert agency["segment"] == "Agency" and agency["answered"] == 24
+    assert agency["very_disappointed"] == 9 and in_house["very_disappointed"] == 9
+    assert in_house["answered"] == 24  # r49 no longer uses it; r47 not disappointed counts
+    assert [b["benefit"] for b in out["main_benefit"]] == ["Export to docs", "Shared lists"]
+    assert out["main_benefit"][0]["respondents"] == 3
+
+
+def test_wilson_agrees_with_statsmodels():
+    from statsmodels.stats.proportion import proportion_confint
+
+    assert survey.wilson(18, 48) == pytest.approx(proportion_confint(18, 48, method="wilson"))
+
+
+def test_meets_40_at_the_line_and_nobody_answered():
+    at_line = [survey.Response(f"r{i}", "very disappointed" if i < 4 else "not disappointed")
+               for i in range(10)]
+    assert survey.pmf(at_line)["meets_40"] is True
+    gone = [survey.Response("r1", "no longer use")]
+    assert survey.pmf(gone) == {"answered": 0, "very_disappointed": 0, "share": None,
+                                "ci_low": None, "ci_high": None, "meets_40": False}
+
+
+@pytest.mark.parametrize("k,n", [(0, 5), (5, 5), (1, 1), (200, 400), (3, 1000)])
+def test_wilson_agrees_with_the_formula_and_stays_in_0_1(k, n):
+    low, high = survey.wilson(k, n)
+    assert (low, high) == pytest.approx(hand_wilson(k, n), abs=1e-12)
+    assert 0 <= low <= k / n <= high <= 1
+
+
+def test_unknown_answer_is_exit_2_naming_file_and_line(tmp_path, capsys):
+    path = tmp_path / "r.csv"
+    path.write_text("respondent_id,pmf\nr1,very disappointed\nr2,meh\n")
+    assert main(["survey", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {path}:3: column pmf: 'meh'")
+
+
+def test_text_output_names_the_40_percent_line(tmp_path, capsys):
+    path = tmp_path / "r.csv"
+    path.write_text(responses_csv())
+    assert main(["survey", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "37.5% very disappointed" in out and "below the 40% line" in out
+    assert "NPS +30" in out
+
+
+def test_history_over_imported_surveys(tmp_path):
+    db = open_workspace(tmp_path / "w.db")
+    first = [survey.Response(f"a{i}", "very disappointed" if i < 3 else "not disappointed")
+             for i in range(10)]
+    second = [survey.Response(f"b{i}", "very disappointed" if i < 5 else "not disappointed",
+                              nps=10) for i in range(10)]
+    survey.import_survey(db, name="Spring", taken_on="2026-03-01", responses=first)
+    survey.import_survey(db, name="Summer", taken_on="2026-06-01", responses=second)
+    history = survey.history(db)
+    assert [(h["survey"], h["share"], h["nps"]) for h in history] == [
+        ("Spring", 0.3, None), ("Summer", 0.5, 100.0)]
+    assert survey.responses(db, survey.surveys(db)[0]["id"]) == second
+
+
+@pytest.mark.parametrize("name,day,message", [
+    ("", "2026-01-01", "name the survey"), ("Q1", "01/02/2026", "not a date"),
+    ("Q1", "2300-01-01", "outside 1900-2199")])
+def test_import_refuses_unnamed_or_undated_surveys(tmp_path, name, day, message):
+    db = open_workspace(tmp_path / "w.db")
+    with pytest.raises(Exception, match=message):
+        survey.import_survey(db, name=name, taken_on=day,
+                             responses=[survey.Response("r", "not disappointed")])
+    assert db["surveys"].count == 0
