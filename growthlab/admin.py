@@ -7,6 +7,7 @@ Pages never write to the database themselves: they pass the checked writer (see
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
 
 from growthlab.db import audit, set_setting, transaction
@@ -40,19 +41,18 @@ def workspace_folder(db) -> Path:
     return Path(main[2]).parent
 
 
+def check_data_file(db, kind: str, data: bytes, name: str, check: Callable):
+    """What `check` finds in an uploaded events or assignments file, changing nothing (so a
+    person can see it before it replaces the current file); errors name the upload."""
+    with _checked_upload(db, kind, data, name, check) as (_, summary):
+        return summary
+
+
 def use_data_file(db, kind: str, data: bytes, name: str, check: Callable, *, actor: str):
     """Check an uploaded events or assignments file beside the workspace; only a valid one
     replaces the current one. Returns what `check` found; errors name the upload."""
-    if kind not in ("events", "assignments"):
-        raise InputError("must be events or assignments", field="kind")
-    folder = workspace_folder(db)
-    suffix = next((s for s in DELIMITED if name.lower().endswith(s)), ".parquet")
-    with staged_upload(folder, suffix, data) as staged:
-        try:
-            summary = check(staged)
-        except GrowthLabError as exc:
-            raise InputError(str(exc).replace(str(staged), name)) from None
-        final = folder / f"{kind}{suffix}"
+    with _checked_upload(db, kind, data, name, check) as (staged, summary):
+        final = staged.parent / f"{kind}{_upload_suffix(name)}"
         with workspace_lock(final):
             staged.replace(final)
             with transaction(db):
@@ -60,6 +60,45 @@ def use_data_file(db, kind: str, data: bytes, name: str, check: Callable, *, act
                 audit(db, actor, "upload", kind, None, {"file": name, "stored_as": final.name,
                                                         "bytes": len(data)})
     return summary
+
+
+@contextmanager
+def _checked_upload(db, kind: str, data: bytes, name: str, check: Callable):
+    if kind not in ("events", "assignments"):
+        raise InputError("must be events or assignments", field="kind")
+    with staged_upload(workspace_folder(db), _upload_suffix(name), data) as staged:
+        try:
+            summary = check(staged)
+        except GrowthLabError as exc:
+            raise InputError(str(exc).replace(str(staged), name)) from None
+        yield staged, summary
+
+
+def _upload_suffix(name: str) -> str:
+    """The file's shape from its name (.csv.gz, .tsv, ...): the reader goes by the suffix."""
+    return next((s for s in DELIMITED if name.lower().endswith(s)), ".parquet")
+
+
+def describe_events_change(before, after) -> str:
+    """One sentence on the events now in use (and what they replaced)."""
+    days = f"{(after.first or '-')[:10]} to {(after.last or '-')[:10]}"
+    if before is None:
+        return f"{after.rows:,} events from {after.users:,} users, {days}"
+    return (f"{before.rows:,} → {after.rows:,} events, {before.users:,} → {after.users:,} "
+            f"users, now {days}")
+
+
+def events_change(before, after) -> list[dict]:
+    """Rows of what replacing the events changes (`EventsInfo` before, or None, and after)."""
+    def figures(info) -> list[str]:
+        if info is None:
+            return ["none"] * 4
+        days = f"{(info.first or '-')[:10]} to {(info.last or '-')[:10]}"
+        return [f"{info.rows:,}", f"{info.users:,}", f"{len(info.events):,}", days]
+
+    return [{"": label, "before": old, "after": new} for label, old, new in zip(
+        ("Events", "Users", "Event names", "Dates"), figures(before), figures(after),
+        strict=True)]
 
 
 def set_pql_rule(db, rule: str, window_days: int, *, actor: str) -> None:

@@ -6,9 +6,11 @@ from datetime import date
 
 import plotly.graph_objects as go
 
+from growthlab.okrs import NO_CHECKIN
 from growthlab.report import direction
 
-STATUS_COLOURS = {"on track": "#2e7d32", "at risk": "#f9a825", "off track": "#c62828"}
+STATUS_COLOURS = {"on track": "#2e7d32", "at risk": "#f9a825", "off track": "#c62828",
+                  NO_CHECKIN: "#9e9e9e"}
 WIN, LOSS, NEUTRAL, GAP = "#2e7d32", "#c62828", "#78909c", "#c62828"
 _LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), template="plotly_white")
 
@@ -150,7 +152,8 @@ def progress_bars(views: list) -> go.Figure:
     fig = go.Figure(go.Bar(
         x=[max(min(v.progress, 1.2), -0.2) for v in views], y=labels, orientation="h",
         marker_color=[STATUS_COLOURS[v.status] for v in views],
-        text=[f"{v.progress:.0%} · {v.status}" for v in views], textposition="auto",
+        text=[v.status if v.current is None else f"{v.progress:.0%} · {v.status}"
+              for v in views], textposition="auto",
         hovertemplate="%{y}<br>progress %{x:.0%}<extra></extra>", name="progress"))
     fig.add_trace(go.Scatter(x=[v.expected for v in views], y=labels, mode="markers",
                              marker=dict(symbol="line-ns", size=26, line=dict(width=3,

@@ -6,8 +6,6 @@ Heavy modules (statsmodels, duckdb, pandas) are imported inside the commands tha
 from __future__ import annotations
 
 import argparse
-import difflib
-import json
 import math
 import os
 import sys
@@ -199,7 +197,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _print_json(payload) -> None:
-    print(json.dumps(payload, indent=2, allow_nan=False))
+    import orjson  # ~50x faster than json's pure-Python indenting encoder on 100k results
+
+    print(orjson.dumps(payload, option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY).decode())
 
 
 def _options(args):
@@ -260,6 +260,7 @@ def cmd_analyze_events(args) -> None:
         args.assignments
     check_events(events, con)
     _warn_quality(events, con)
+    _warn_unknown_events(events, con, rules=[m.rule for m in milestones])
     computed = experiment_metrics(events, assignments, milestones, args.experiment,
                                   exclude_in_progress=args.exclude_in_progress, con=con)
     rows, skipped = drop_constant_metrics(computed.rows)
@@ -312,13 +313,13 @@ def cmd_analyze_events(args) -> None:
 
 
 def cmd_kpis(args) -> None:
-    from growthlab.kpis import check_events, funnel, load_milestones_file
+    from growthlab.kpis import funnel, load_milestones_file
 
     milestones = load_milestones_file(args.milestones)
     con, events = _open_events(args, args.events)
-    check_events(events, con)
+    result = funnel(events, milestones, as_of=args.as_of, con=con, check=True)
     _warn_quality(events, con)
-    result = funnel(events, milestones, as_of=args.as_of, con=con)
+    _warn_unknown_events(events, con, rules=[m.rule for m in milestones])
     if args.json:
         _print_json(result.as_dict())
         return
@@ -341,15 +342,17 @@ def cmd_kpis(args) -> None:
 
 def cmd_retention(args) -> None:
     from growthlab.kpis import check_events, load_milestones_file, retention
+    from growthlab.kpis.names import require_event
 
     if args.milestone and not args.milestones:
         raise UsageError("--milestone needs --milestones M.toml to know its rule")
     milestones = load_milestones_file(args.milestones) if args.milestones else None
     con, events = _open_events(args, args.events)
-    info = check_events(events, con)
+    check_events(events, con)
     _warn_quality(events, con)
-    for name in (args.event, args.start_event):
-        _warn_unknown_event(name, info.events)
+    known = _warn_unknown_events(events, con, names=[args.event])
+    if args.start_event:
+        require_event(args.start_event, known, "--start-event")
     table = retention(events, event=args.event, days=args.days,
                       start_event=args.start_event, milestone=args.milestone,
                       milestones=milestones, con=con)
@@ -389,12 +392,15 @@ def _warn_quality(events, con) -> None:
         print(f"warning: {warning}", file=sys.stderr)
 
 
-def _warn_unknown_event(name: str | None, known: dict[str, int]) -> None:
-    if name is None or name in known:
-        return
-    close = difflib.get_close_matches(name, known, n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
-    print(f"warning: event {name!r} never occurs in the events{hint}", file=sys.stderr)
+def _warn_unknown_events(events, con, *, names=(), rules=()) -> list[str]:
+    """Print on stderr each event name that never occurs in the data; return the known ones."""
+    from growthlab.kpis.engine import event_names
+    from growthlab.kpis.names import unknown_events
+
+    known = event_names(events, con)
+    for warning in unknown_events(known, names=names, rules=rules):
+        print(f"warning: {warning}", file=sys.stderr)
+    return known
 
 
 def cmd_power(args) -> None:
@@ -414,15 +420,19 @@ def cmd_power(args) -> None:
 
 def cmd_search(args) -> None:
     from growthlab.db import open_workspace
-    from growthlab.learnings import search
+    from growthlab.learnings import find
 
-    hits = search(open_workspace(args.workspace, create=False), args.query, limit=args.limit)
+    found = find(open_workspace(args.workspace, create=False), args.query, limit=args.limit)
     if args.json:
-        _print_json({"results": [h.as_dict() for h in hits]})
+        _print_json(found.as_dict())
         return
-    for h in hits:
+    if found.did_you_mean:
+        print(f"showing results for: {found.did_you_mean}")
+    if not found.matched_all:
+        print("nothing holds every word; these hold some of them")
+    for h in found.hits:
         print(f"[{h.kind} {h.id}] {h.title}\n    {h.snippet}")
-    if not hits:
+    if not found.hits:
         print("no matches")
 
 

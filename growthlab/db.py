@@ -349,6 +349,10 @@ ALTER TABLE ice_scores ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE experiments ADD COLUMN results_version INTEGER NOT NULL DEFAULT 0;
 """),
     (3, "customer research: interviews, coded passages, jobs, PMF surveys", SCHEMA_RESEARCH),
+    (4, "an experiment's planned sample and duration", """
+ALTER TABLE experiments ADD COLUMN planned_users INTEGER;
+ALTER TABLE experiments ADD COLUMN planned_days INTEGER;
+"""),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 MIGRATIONS_TABLE = ("CREATE TABLE IF NOT EXISTS migrations "

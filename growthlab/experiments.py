@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import statistics
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from growthlab import clock
 from growthlab.db import audit, now, transaction, update_versioned
 from growthlab.errors import InputError, StaleEditError, TransitionError
 from growthlab.io import plain_name
 from growthlab.report import direction
 from growthlab.stats import MetricRow, control_of
+from growthlab.stats.table import ResultColumns
 
 STATUSES = ("idea", "backlog", "running", "analysing", "decided", "archived")
 TRANSITIONS = {
@@ -171,13 +174,13 @@ def variants(db, experiment_id: int) -> list[dict]:
                          [experiment_id]))
 
 
-def planned_split(db, experiment_id: int, rows: list[MetricRow]
+def planned_split(db, experiment_id: int, seen: list[str]
                   ) -> tuple[str | None, dict[str, float] | None]:
     """The control and planned weights (by name) of the experiment's design, for the
-    variants that have results: the control is the planned variant named `control`, else
-    the first planned; None where the design does not cover the results."""
+    variants that have results (`seen`, in the order they first appear): the control is
+    the planned variant named `control`, else the first planned; None where the design
+    does not cover the results."""
     planned = {v["key"]: v["weight"] for v in variants(db, experiment_id)}
-    seen = list(dict.fromkeys(r.variant for r in rows))
     if not planned or any(v not in planned for v in seen):
         return None, None
     control = control_of(list(planned))
@@ -243,12 +246,32 @@ def results(db, experiment_id: int) -> list[MetricRow]:
                               "ORDER BY position, id", [experiment_id])]
 
 
+def result_columns(db, experiment_id: int) -> ResultColumns:
+    """The stored results as columns: no row object per metric and variant."""
+    key = get(db, experiment_id)["key"]
+    cursor = db.execute("SELECT metric, variant, users, conversions, sum, sum_squares, pre_sum, "
+                        "pre_sum_squares, sum_product FROM metric_results "
+                        "WHERE experiment_id = ? ORDER BY position, id", [experiment_id])
+    parts = []
+    gc.disable()  # a million short-lived tuples would trigger collections for nothing
+    try:
+        while chunk := cursor.fetchmany(50_000):
+            parts.append(ResultColumns.from_tuples(chunk, key))
+    finally:
+        gc.enable()
+    return ResultColumns.concat(parts, key)
+
+
 def decide(db, experiment_id: int, version: int, *, result: str, decision: str,
            conclusion: str, learning_title: str, learning_body: str,
            learning_status: str = "emerging", relation: str = "supports",
            observed_acquisition: str = "unknown", observed_retention: str = "unknown",
-           when: str | None = None, actor: str = "local") -> int:
-    """Record the result and decision; deciding requires a learning. Returns the learning id."""
+           reason: str = "", when: str | None = None, actor: str = "local") -> int:
+    """Record the result and decision; deciding requires a learning. Returns the learning id.
+
+    Deciding before the experiment's planned sample or duration is reached needs a `reason`,
+    which the learning keeps beside how far along the experiment was.
+    """
     from growthlab import learnings
 
     if result not in RESULTS:
@@ -261,6 +284,7 @@ def decide(db, experiment_id: int, version: int, *, result: str, decision: str,
         raise InputError("deciding needs a learning: a title and what it taught, written for "
                          "someone who was not there", field="learning")
     exp = get(db, experiment_id)
+    learning_body = learning_body.strip() + _early_note(db, exp, reason, when)
     with transaction(db):
         learning_id = learnings.create(
             db, title=learning_title, body=learning_body, status=learning_status,
@@ -271,6 +295,21 @@ def decide(db, experiment_id: int, version: int, *, result: str, decision: str,
             "observed_retention": observed_retention}, actor=actor)
         move(db, experiment_id, version + 1, "decided", when=when, actor=actor)
     return learning_id
+
+
+def _early_note(db, exp: dict, reason: str, when: str | None) -> str:
+    """What a learning says of a decision taken before the plan was reached ('' otherwise)."""
+    from growthlab import plans
+
+    today = date.fromisoformat(when[:10]) if when else clock.today()
+    progress = plans.progress(exp, results(db, exp["id"]), today)
+    if progress is None or not progress.early:
+        return ""
+    if not (reason or "").strip():
+        raise InputError(f"deciding at {progress.sentence()}: say why you decide before the "
+                         "planned sample or duration is reached; the learning will keep it",
+                         field="reason")
+    return f"\n\n**Decided early** at {progress.sentence()}: {reason.strip()}"
 
 
 def suggest_result(results: list[dict], srm_flagged: bool, primary_metric: str | None

@@ -8,9 +8,12 @@ import math
 import re
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from growthlab.errors import InputError
-from growthlab.stats.analysis import CUPED_COLUMNS, MetricRow
+
+if TYPE_CHECKING:  # the statistics engine loads numpy and scipy; only results files need it
+    from growthlab.stats.analysis import MetricRow
 
 MAX_FIELD_CHARS = 10_000
 MAX_USERS = 10**12
@@ -20,6 +23,9 @@ MIN_MAGNITUDE, MAX_MAGNITUDE = 1e-30, 1e30
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # Spreadsheets in locales that split cells on ";" would start a new cell here.
 _AFTER_SEMICOLON = re.compile(r";\s*[=+\-@]")
+_BOUND = r"(?:[+-]?\d[\d,]*(?:\.\d+)?(?:e[+-]?\d+)?(?: ?(?:%|pp))?|unbounded)"
+# A signed number, percentage or interval the app formatted: nothing a spreadsheet can run.
+_FIGURE = re.compile(rf"{_BOUND}(?: to {_BOUND})?")
 
 
 def read_text(data: bytes, source: str) -> str:
@@ -114,6 +120,8 @@ def _sum(record: dict, column: str, source: str, line: int, *,
 
 def parse_results_csv(data: bytes, source: str = "results.csv") -> list[MetricRow]:
     """Summary results: one row per metric per variant (proportion or mean metrics)."""
+    from growthlab.stats.analysis import MetricRow
+
     header, records = csv_records(read_text(data, source), source, ("metric", "variant", "users"))
     has_conversions = "conversions" in header
     has_means = "sum" in header and "sum_squares" in header
@@ -187,6 +195,8 @@ def _check_cuped_per_metric(rows: list[MetricRow], lines: list[int], source: str
 def _cuped_values(record: dict, header: list[str], values: dict, source: str,
                   line: int) -> None:
     """All three CUPED columns of a mean metric, or none: a partial set would be ignored."""
+    from growthlab.stats.analysis import CUPED_COLUMNS
+
     given = {c: _sum(record, c, source, line, required=False)
              for c in CUPED_COLUMNS if c in header}
     present = [c for c, v in given.items() if v is not None]
@@ -222,8 +232,8 @@ def plain_name(value: str, field: str, **where) -> str:
 
 def safe_cell(value):
     """Neutralise spreadsheet formula injection in exported text cells."""
-    if isinstance(value, str) and (value.startswith(FORMULA_PREFIXES)
-                                   or _AFTER_SEMICOLON.search(value)):
+    if isinstance(value, str) and not _FIGURE.fullmatch(value) and (
+            value.startswith(FORMULA_PREFIXES) or _AFTER_SEMICOLON.search(value)):
         return "'" + value
     return value
 

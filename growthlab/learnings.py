@@ -83,34 +83,56 @@ def get(db, learning_id: int) -> dict:
 
 
 STOPWORDS = frozenset((
-    "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "help", "in", "is", "it",
-    "measured", "of", "on", "or", "that", "the", "their", "them", "they", "this", "to", "we",
-    "believe", "will", "with"))
+    "a", "about", "after", "all", "also", "an", "and", "any", "are", "as", "at", "be", "been",
+    "but", "by", "can", "could", "did", "do", "does", "doing", "don't", "for", "from", "get",
+    "got", "had", "has", "have", "how", "i", "if", "in", "into", "is", "it", "its", "me", "more",
+    "most", "my", "no", "not", "of", "on", "or", "our", "should", "so", "some", "than", "that",
+    "the", "their", "them", "then", "there", "these", "they", "this", "those", "to", "us", "was",
+    "we", "were", "what", "when", "where", "which", "who", "why", "with", "would", "you", "your"))
+HYPOTHESIS_WORDS = frozenset(("believe", "help", "measured", "will"))
+# How much a match in each kind of document counts; a kind not listed counts 1.
+KIND_WEIGHTS = {"learning": 1.5, "experiment": 1.0}
+_COLUMN_WEIGHTS = "0, 0, 10.0, 1.0, 1.0"  # kind, ref_id, title, body, tags
+_TEXT_WEIGHTS = "0, 0, 1.0, 1.0, 0"  # a row matching only through its tags ranks last
+SNIPPET_TOKENS = 36
 
 
-def fts_query(text: str, prefix_last: bool = True, any_word: bool = False) -> str:
-    """Turn what a person typed into a safe FTS5 query: every term quoted, phrases kept.
+@dataclass(frozen=True)
+class Term:
+    text: str
+    phrase: bool = False
+    prefix: bool = False
 
-    The last word is searched as a prefix so results appear while typing. With `any_word`
-    (for "similar past work"), common words are dropped and the rest are OR-ed.
-    """
-    phrases = [p.strip() for p in _PHRASE.findall(text) if p.strip()]
-    rest = _PHRASE.sub(" ", text)
-    if rest.count('"'):
-        rest = rest.replace('"', " ")
+    @property
+    def fts(self) -> str:
+        return f'"{self.text}"' + ("*" if self.prefix else "")
+
+
+def parse_terms(text: str, prefix_last: bool = True, any_word: bool = False) -> list[Term]:
+    """What a person typed as search terms: phrases kept, FTS5 operators and (unless every
+    word is one) stop-words dropped. The last word is a prefix so results appear while typing;
+    with `any_word` (for "similar past work"), hypothesis boilerplate is dropped too."""
+    phrases = [p.strip().replace('"', "") for p in _PHRASE.findall(text) if p.strip()]
+    rest = _PHRASE.sub(" ", text).replace('"', " ")
     words = _WORD.findall(rest)
-    terms = [f'"{p.replace(chr(34), "")}"' for p in phrases]
+    terms = [Term(p, phrase=True) for p in phrases]
     for i, word in enumerate(words):
-        star = word.endswith("*") or (prefix_last and i == len(words) - 1
+        star = word.endswith("*") or (prefix_last and not any_word and i == len(words) - 1
                                       and not text.rstrip().endswith('"') and len(word) >= 2
                                       and not text.endswith(" "))
         word = word.rstrip("*")
-        if word.upper() in ("AND", "OR", "NOT", "NEAR") or not word:
-            continue
-        if any_word and word.lower() in STOPWORDS:
-            continue
-        terms.append(f'"{word}"' + ("*" if star and not any_word else ""))
-    return (" OR " if any_word else " ").join(dict.fromkeys(terms))
+        if word and word.upper() not in ("AND", "OR", "NOT", "NEAR"):
+            terms.append(Term(word, prefix=star))
+    ignored = STOPWORDS | (HYPOTHESIS_WORDS if any_word else frozenset())
+    kept = [t for t in terms if t.phrase or t.text.lower() not in ignored]
+    return list(dict.fromkeys(kept if kept or any_word else terms))
+
+
+def fts_query(text: str, prefix_last: bool = True, any_word: bool = False) -> str:
+    """What a person typed as a safe FTS5 query: every term quoted, AND-ed (OR-ed with
+    `any_word`)."""
+    terms = parse_terms(text, prefix_last, any_word)
+    return (" OR " if any_word else " ").join(t.fts for t in terms)
 
 
 @dataclass
@@ -130,33 +152,166 @@ class Hit:
 
     @property
     def snippet_html(self) -> str:
-        """The snippet escaped for HTML, matches in <mark>."""
-        return html.escape(self.raw_snippet).replace(_MARK_START, "<mark>").replace(
-            _MARK_END, "</mark>")
+        """The snippet's Markdown rendered inline and sanitised, matches in <mark>."""
+        return snippet_html(self.raw_snippet)
+
+    @property
+    def tags_html(self) -> str:
+        return tags_html(self.tags)
+
+
+@dataclass
+class Found:
+    hits: list[Hit]
+    did_you_mean: str | None = None  # the query as searched, when a word was corrected
+    matched_all: bool = True  # False when no row held every term, so rows holding any are shown
+
+    def as_dict(self) -> dict:
+        return {"results": [h.as_dict() for h in self.hits], "did_you_mean": self.did_you_mean,
+                "matched_all": self.matched_all}
 
 
 def search(db, query: str, *, kind: str | None = None, limit: int = 20,
            facets: dict[str, list[str]] | None = None, any_word: bool = False) -> list[Hit]:
-    """bm25-ranked hits over learnings, experiments and research (interview notes, coded
-    passages, kept jobs); any text is safe to pass."""
-    match = fts_query(query or "", any_word=any_word)
-    if not match:
-        return []
-    # Rank first, then build snippets for the top rows only (snippet() is costly).
-    rows = list(db.query(
-        "WITH top AS (SELECT rowid AS id, bm25(search_index, 0, 0, 10.0, 1.0, 4.0) AS rank "
-        "FROM search_index WHERE search_index MATCH ? AND (? IS NULL OR kind = ?) "
-        "ORDER BY rank LIMIT ?) "
-        "SELECT kind, ref_id, "
-        f"snippet(search_index, 3, '{_MARK_START}', '{_MARK_END}', ' … ', 14) AS snip, "
-        "top.rank FROM search_index JOIN top ON search_index.rowid = top.id "
-        "WHERE search_index MATCH ? ORDER BY top.rank",
-        [match, kind, kind, max(limit, 1) * (5 if facets else 1), match]))
-    hits = _hydrate(db, rows)
+    """The hits of `find`, best first."""
+    return find(db, query, kind=kind, limit=limit, facets=facets, any_word=any_word).hits
+
+
+def find(db, query: str, *, kind: str | None = None, limit: int = 20,
+         facets: dict[str, list[str]] | None = None, any_word: bool = False) -> Found:
+    """Ranked hits over every kind of document in the search index; any text is safe to pass.
+
+    A word the index does not hold is replaced by the closest word it does hold (not with
+    `any_word`, which looks for past work like a whole hypothesis). Rows holding every term
+    come first; when none does, rows holding any term. Rows matching only through
+    their tags rank below rows matching in their title or text; then by bm25, weighted by kind
+    (`KIND_WEIGHTS`)."""
+    terms = parse_terms(query or "", any_word=any_word)
+    if not terms:
+        return Found([])
+    terms, corrected = (terms, None) if any_word else _correct(db, query, terms)
+    fetch = max(limit, 1) * (5 if facets else 1)
+    hits = [] if any_word else _ranked(db, terms, " ", kind, fetch)
+    matched_all = not any_word
+    if not hits and (any_word or len(terms) > 1):
+        hits = _ranked(db, terms, " OR ", kind, fetch)
+        matched_all = matched_all and not hits
     if facets:
         hits = [h for h in hits if all(_facet_matches(h, name, wanted)
                                        for name, wanted in facets.items())]
-    return hits[:limit]
+    return Found(hits[:limit], corrected, matched_all)
+
+
+def _correct(db, query: str, terms: list[Term]) -> tuple[list[Term], str | None]:
+    """Replace each word found nowhere in the index by the closest word it holds.
+
+    Words are compared as the index holds them, stemmed (SQLite's own Porter stemmer, through
+    a temporary FTS5 table), and the correction is shown as it is written in a document. Like
+    Elasticsearch's term suggester, only words with the same first letter are candidates:
+    typos seldom start a word, and it reads a twentieth of the index's vocabulary."""
+    from growthlab.spelling import closest
+
+    known: dict[str, dict[str, int]] = {}
+    fixed, text = [], query
+    for term in terms:
+        if term.phrase or not _LETTERS.fullmatch(term.text) or len(term.text) < 3 or \
+                db.execute("SELECT 1 FROM search_index WHERE search_index MATCH ? LIMIT 1",
+                           [term.fts]).fetchone():
+            fixed.append(term)
+            continue
+        stem = _stem(db, term.text)
+        if not stem:
+            fixed.append(term)
+            continue
+        if stem[0] not in known:
+            known[stem[0]] = _terms_starting(db, stem[0])
+        stem = closest(stem, known[stem[0]])
+        word = _as_written(db, stem) if stem else None
+        fixed.append(Term(word) if word else term)
+        if word:
+            text = re.sub(rf"(?<!\w){re.escape(term.text)}\*?(?!\w)", word, text, count=1)
+    return fixed, (" ".join(text.split()) if text != query else None)
+
+
+_LETTERS = re.compile(r"[^\W\d_]+")
+_TOKEN = re.compile(r"[^\W_]+")
+_TERM_TABLES = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_terms USING fts5vocab(main, search_index, "
+    "row)",
+    "CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_instances USING fts5vocab(main, "
+    "search_index, instance)",
+    "CREATE VIRTUAL TABLE IF NOT EXISTS temp.stemmer USING fts5(word, tokenize = "
+    "'porter unicode61 remove_diacritics 2')",
+    "CREATE VIRTUAL TABLE IF NOT EXISTS temp.stemmer_terms USING fts5vocab(temp, stemmer, row)")
+
+
+def _terms_starting(db, letter: str) -> dict[str, int]:
+    """The index's terms (stemmed) starting with `letter`, with how many rows hold each."""
+    for sql in _TERM_TABLES:
+        db.execute(sql)
+    rows = db.execute("SELECT term, doc FROM temp.search_terms WHERE term >= ? AND term < ?",
+                      [letter, chr(ord(letter) + 1)])
+    return {t: n for t, n in rows if _LETTERS.fullmatch(t)}
+
+
+def _stem(db, word: str) -> str:
+    for sql in _TERM_TABLES:
+        db.execute(sql)
+    db.execute("DELETE FROM temp.stemmer")
+    db.execute("INSERT INTO temp.stemmer (word) VALUES (?)", [word])
+    row = db.execute("SELECT term FROM temp.stemmer_terms").fetchone()
+    return row[0] if row else ""
+
+
+def _as_written(db, stem: str) -> str | None:
+    """The first word in the index that stems to `stem`, lower case."""
+    found = db.execute("SELECT doc, col, offset FROM temp.search_instances WHERE term = ? "
+                       "LIMIT 1", [stem]).fetchone()
+    if not found or found[1] not in ("title", "body", "tags"):
+        return None
+    text = db.execute(f"SELECT {found[1]} FROM search_index WHERE rowid = ?",
+                      [found[0]]).fetchone()[0]
+    tokens = _TOKEN.findall(text or "")
+    return tokens[found[2]].lower() if found[2] < len(tokens) else None
+
+
+def _ranked(db, terms: list[Term], joiner: str, kind: str | None, fetch: int) -> list[Hit]:
+    """The best `fetch` rows: matches in the title or text before matches only through tags,
+    then by bm25 times the kind's weight. Reading `kind` costs a lookup per row, so it is read
+    only for the rows that can make the cut once weighted."""
+    match = joiner.join(t.fts for t in terms)
+    scored = db.execute(
+        f"SELECT rowid, bm25(search_index, {_TEXT_WEIGHTS}) < 0, "
+        f"bm25(search_index, {_COLUMN_WEIGHTS}) FROM search_index WHERE search_index MATCH ? "
+        "AND (? IS NULL OR kind = ?)", [match, kind, kind]).fetchall()
+    candidates = _may_make_the_cut(scored, fetch)
+    kinds = dict(db.execute(f"SELECT rowid, kind FROM search_index WHERE rowid IN "
+                            f"({','.join('?' * len(candidates))})", candidates))
+    rank = {rowid: score * KIND_WEIGHTS.get(kinds[rowid], 1.0) for rowid, _, score in scored
+            if rowid in kinds}
+    tier = {rowid: in_text for rowid, in_text, _ in scored}
+    best = sorted(rank, key=lambda rowid: (-tier[rowid], rank[rowid]))[:fetch]
+    snippets = {r["id"]: r for r in db.query(
+        f"WITH best(id) AS (VALUES {', '.join(['(?)'] * len(best))}) SELECT id, kind, ref_id, "
+        f"snippet(search_index, 3, '{_MARK_START}', '{_MARK_END}', ' … ', {SNIPPET_TOKENS}) "
+        "AS snip FROM best JOIN search_index ON search_index.rowid = best.id "
+        "WHERE search_index MATCH ?", [*best, match])} if best else {}
+    return _hydrate(db, [snippets[rowid] | {"rank": rank[rowid]} for rowid in best])
+
+
+def _may_make_the_cut(scored: list[tuple[int, int, float]], fetch: int) -> list[int]:
+    """Rows that can be among the best `fetch` once scores (negative, lower is better) are
+    weighted by kind: per tier, those within the weights' spread of the best unweighted."""
+    weights = [1.0, *KIND_WEIGHTS.values()]
+    spread = min(weights) / max(weights)
+    chosen, need = [], fetch
+    for in_text in (1, 0):
+        tier = sorted(score for _, t, score in scored if t == in_text)
+        if need > 0 and tier:
+            cutoff = tier[min(need, len(tier)) - 1] * spread
+            chosen += [rowid for rowid, t, score in scored if t == in_text and score <= cutoff]
+            need -= len(tier)
+    return chosen
 
 
 def _facet_matches(hit: Hit, name: str, wanted: list[str]) -> bool:
@@ -164,50 +319,59 @@ def _facet_matches(hit: Hit, name: str, wanted: list[str]) -> bool:
         return True
     if name == "tag":
         return any(t in wanted for t in hit.tags)
+    if name == "kind":
+        return hit.kind in wanted
     return hit.facets.get(name) in wanted
 
 
-def _hydrate(db, rows: list[dict]) -> list[Hit]:
-    from growthlab import research  # only when hits are shown: keeps `growthlab` quick to start
+def _learning_meta(db, ids: list[int]) -> dict[int, tuple[str, list[str], dict]]:
+    return {r["id"]: (r["title"], json.loads(r["tags"]), {"status": r["status"]})
+            for r in _in_query(db, "SELECT id, title, tags, status FROM learnings "
+                                   "WHERE id IN ({})", ids)}
 
-    learning_ids = [r["ref_id"] for r in rows if r["kind"] == "learning"]
-    experiment_ids = [r["ref_id"] for r in rows if r["kind"] == "experiment"]
-    learning_meta = {r["id"]: r for r in _in_query(
-        db, "SELECT id, title, tags, status FROM learnings WHERE id IN ({})", learning_ids)}
-    experiment_meta = {r["id"]: r for r in _in_query(
-        db, "SELECT e.id, e.key, e.title, e.status, e.result, e.milestone_key, "
-            "l.name AS loop, pa.name AS area, s.name AS squad FROM experiments e "
-            "LEFT JOIN loops l ON l.id = e.loop_id LEFT JOIN product_areas pa "
-            "ON pa.id = e.product_area_id LEFT JOIN squads s ON s.id = e.squad_id "
-            "WHERE e.id IN ({})", experiment_ids)}
-    research_meta = research.search_meta(db, rows)
+
+def _experiment_meta(db, ids: list[int]) -> dict[int, tuple[str, list[str], dict]]:
+    meta = {}
+    for r in _in_query(
+            db, "SELECT e.id, e.key, e.title, e.status, e.result, e.milestone_key, "
+                "l.name AS loop, pa.name AS area, s.name AS squad FROM experiments e "
+                "LEFT JOIN loops l ON l.id = e.loop_id LEFT JOIN product_areas pa "
+                "ON pa.id = e.product_area_id LEFT JOIN squads s ON s.id = e.squad_id "
+                "WHERE e.id IN ({})", ids):
+        facets = {"status": r["status"], "stage": r["milestone_key"], "loop": r["loop"],
+                  "area": r["area"], "squad": r["squad"], "result": r["result"]}
+        tags = [t for t in (r["milestone_key"], r["loop"], r["area"], r["squad"], r["result"])
+                if t]
+        meta[r["id"]] = (f"{r['key']} {r['title']}", tags, facets)
+    return meta
+
+
+def _research_meta(kind: str):
+    def lookup(db, ids: list[int]) -> dict[int, tuple[str, list[str], dict]]:
+        from growthlab import research  # only when hits are shown: the CLI starts quicker
+
+        return research.search_meta(db, kind, ids)
+    return lookup
+
+
+# Each kind of document in the search index: its title, tags and facets by id.
+KIND_META = {"learning": _learning_meta, "experiment": _experiment_meta,
+             **{kind: _research_meta(kind) for kind in ("interview", "excerpt", "job")}}
+
+
+def _hydrate(db, rows: list[dict]) -> list[Hit]:
+    meta = {kind: lookup(db, [r["ref_id"] for r in rows if r["kind"] == kind])
+            for kind, lookup in KIND_META.items()}
     hits = []
     for r in rows:
-        if r["kind"] in research.SEARCH_KINDS:
-            if (r["kind"], r["ref_id"]) not in research_meta:
-                continue
-            title, tags, facet = research_meta[(r["kind"], r["ref_id"])]
-        elif r["kind"] == "learning":
-            meta = learning_meta.get(r["ref_id"])
-            if not meta:
-                continue
-            tags = json.loads(meta["tags"])
-            title = meta["title"]
-            facet = {"status": meta["status"]}
-        else:
-            meta = experiment_meta.get(r["ref_id"])
-            if not meta:
-                continue
-            title = f"{meta['key']} {meta['title']}"
-            facet = {"status": meta["status"], "stage": meta["milestone_key"],
-                     "loop": meta["loop"], "area": meta["area"], "squad": meta["squad"],
-                     "result": meta["result"]}
-            tags = [t for t in (meta["milestone_key"], meta["loop"], meta["area"],
-                                meta["squad"], meta["result"]) if t]
+        found = meta.get(r["kind"], {}).get(r["ref_id"])
+        if not found:
+            continue
+        title, tags, facets = found
         raw = _MARKDOWN_NOISE.sub("", r["snip"] or "")  # a snippet reads as plain text
         plain = raw.replace(_MARK_START, "**").replace(_MARK_END, "**")
         hits.append(Hit(r["kind"], r["ref_id"], title, plain, round(-float(r["rank"]), 6), tags,
-                        facet, raw))
+                        facets, r["snip"] or ""))
     return hits
 
 
@@ -215,6 +379,33 @@ def _in_query(db, sql: str, ids: list[int]):
     if not ids:
         return []
     return db.query(sql.format(",".join("?" for _ in ids)), ids)
+
+
+_BLOCK_MARKUP = re.compile(r"^[ \t]*(?:#+|>|[-*+]|\d+[.)])[ \t]+", re.MULTILINE)
+_LOOSE_MARKUP = re.compile(r"\*\*|__|`|\]\([^)\s]*\)?|!?\[(?=[^\]]*$)")
+SNIPPET_TAGS = {"strong", "em", "code", "mark", "del"}
+
+
+def snippet_html(raw: str) -> str:
+    """A snippet (FTS5 match marks around matched words) as sanitised HTML: inline Markdown
+    rendered, block markers, links and images reduced to their text, markup cut in half by the
+    snippet's ends dropped, matches in <mark>."""
+    import nh3
+    from markdown_it import MarkdownIt
+
+    text = _BLOCK_MARKUP.sub("", raw)
+    rendered = MarkdownIt("commonmark", {"html": False}).renderInline(text)
+    rendered = _LOOSE_MARKUP.sub("", rendered)
+    rendered = rendered.replace(_MARK_START, "<mark>").replace(_MARK_END, "</mark>")
+    return nh3.clean(rendered, tags=SNIPPET_TAGS, attributes={}).replace("\n", " ")
+
+
+def tags_html(tags: list[str]) -> str:
+    """Tags as escaped chips."""
+    return " ".join(
+        "<span style='display:inline-block;padding:0 .5em;margin:0 .25em .25em 0;"
+        "border-radius:1em;background:rgba(128,128,128,.15);font-size:.8rem'>"
+        f"{html.escape(t)}</span>" for t in tags)
 
 
 def facet_counts(hits: list[Hit]) -> dict[str, dict[str, int]]:

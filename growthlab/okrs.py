@@ -14,6 +14,7 @@ STALE_AFTER_DAYS = 14
 METRIC_KINDS = ("value_creation", "value_capture")
 DIRECTIONS = ("increase", "decrease")
 STATUSES = ("on track", "at risk", "off track")
+NO_CHECKIN = "no check-in yet"
 ON_TRACK_GAP = 0.10
 AT_RISK_GAP = 0.25
 STATUS_RULE = ("On track: progress within 10 points of the pace line (where time elapsed says "
@@ -224,6 +225,12 @@ def check_key_result(*, statement: str, metric: str, baseline: float, target: fl
             "end_date": end.isoformat()}
 
 
+def key_result_period(objective: dict) -> tuple[date, date]:
+    """Where a new key result starts and ends unless the person says otherwise: its
+    objective's period, so its pace line starts where the objective's does."""
+    return _date(objective["start_date"], "start_date"), _date(objective["end_date"], "end_date")
+
+
 def create_key_result(db, objective_id: int, *, unit: str = "", actor: str = "local",
                       **fields) -> int:
     values = check_key_result(**fields)
@@ -280,7 +287,7 @@ class KeyResultView:
 
     row: dict
     checkins: list[dict]
-    current: float
+    current: float | None  # None until the first check-in: the baseline is not a reading
     progress: float
     expected: float
     status: str
@@ -301,21 +308,37 @@ def key_result_view(row: dict, checkins: list[dict], today: date,
                     experiments: list[dict] | None = None) -> KeyResultView:
     start, end = _date(row["start_date"], "start_date"), _date(row["end_date"], "end_date")
     points = [(_date(c["date"], "date"), c["value"]) for c in checkins]
-    current = points[-1][1] if points else row["baseline"]
-    actual = progress(row["baseline"], row["target"], current)
+    current = points[-1][1] if points else None
+    actual = 0.0 if current is None else progress(row["baseline"], row["target"], current)
     expected = expected_progress(start, end, today)
     predicted = forecast(points, end)
     last = points[-1][0] if points else None
     return KeyResultView(
         row=row, checkins=checkins, current=current, progress=actual, expected=expected,
-        status=status(actual, expected), forecast_value=predicted,
+        status=NO_CHECKIN if current is None else status(actual, expected),
+        forecast_value=predicted,
         forecast_progress=None if predicted is None else progress(row["baseline"], row["target"],
                                                                    predicted),
-        stale=start <= today and (last is None or (today - last) > timedelta(STALE_AFTER_DAYS)),
+        stale=is_stale(row, last, today),
         last_checkin=last.isoformat() if last else None,
         confidence=checkins[-1]["confidence"] if checkins else None,
         lint=lint_key_result(row["statement"], row["metric"], row["metric_kind"]),
         experiments=experiments or [])
+
+
+def is_stale(row: dict, last_checkin: date | None, today: date) -> bool:
+    """No check-in for STALE_AFTER_DAYS: counted from the last check-in, else from when the
+    key result started or was written, whichever is later (a new one is never stale)."""
+    since = last_checkin or max(_date(row["start_date"], "start_date"),
+                                _date(row["created_at"][:10], "created_at"))
+    return (today - since) > timedelta(STALE_AFTER_DAYS)
+
+
+def checkin_log(checkins: list[dict]) -> list[dict]:
+    """Every check-in as a person reads it, newest first (latest written first on a day)."""
+    ordered = sorted(checkins, key=lambda c: (c["date"], c["id"]), reverse=True)
+    return [{k: c[k] for k in ("date", "value", "confidence", "note", "author")}
+            for c in ordered]
 
 
 @dataclass
@@ -327,6 +350,14 @@ class ObjectiveView:
     def uncovered(self) -> list[KeyResultView]:
         """Key results no running experiment is pushing on."""
         return [kr for kr in self.key_results if not kr.has_running_experiment]
+
+    def checkin_log(self) -> list[dict]:
+        """Every check-in of its key results, newest first, each naming its key result."""
+        statements = {kr.row["id"]: kr.row["statement"] for kr in self.key_results}
+        everything = [c for kr in self.key_results for c in kr.checkins]
+        ordered = sorted(everything, key=lambda c: (c["date"], c["id"]), reverse=True)
+        return [{"key result": statements[c["key_result_id"]], **entry}
+                for c, entry in zip(ordered, checkin_log(ordered), strict=True)]
 
 
 def overview(db, today: date | None = None) -> list[ObjectiveView]:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+
+import numpy as np
 
 from growthlab.stats.analysis import Analysis
 from growthlab.stats.srm import SrmResult
@@ -133,29 +136,122 @@ def describe(r: dict, metric_name: str | None = None, alpha: float = 0.05,
     return f"{variant} {verb} ({interval} {low} to {high}); {verdict}."
 
 
-def results_table(results: list[dict], names: dict[str, str] | None = None) -> list[dict]:
-    """One row per comparison for a table: differences of proportions in percentage points
-    (with a `unit` column when absolute), a lift over a negative control mean signed as the
-    change (as in the sentences), no figures where a comparison failed."""
+NO_FIGURE = "–"
+SENTENCE_LIMIT = 10
+PAGE_SIZE = 50
+
+
+def results_table(results: list[dict], names: dict[str, str] | None = None,
+                  primary: str | None = None, alpha: float = 0.05,
+                  figures: tuple[str, ...] | None = None) -> list[dict]:
+    """One row of text per comparison, read as the sentences read: effects of proportions in
+    percentage points when absolute, a lift over a negative control mean signed as the
+    change, the primary metric marked. A column appears only for the `figures` the method
+    has (by default those any result has), and a comparison that failed shows a dash."""
     names = names or {}
-    rows = []
-    for r in results:
-        relative = r["difference"] == "relative"
-        scale = 100 if not relative and r["kind"] == "proportion" else 1
-        row = {"metric": names.get(r["metric"], r["metric"]), "variant": r["variant"],
-               "users": r["users"], "control users": r["control_users"],
-               "control": r["control_mean"], "variant mean": r["mean"]}
-        estimate, low, high = r["estimate"], r["ci_low"], r["ci_high"]
-        if _over_negative_base(r) and estimate is not None:
-            estimate, low, high = -estimate, _negate(high), _negate(low)
-        effect = {"lift" if relative else "difference": estimate, "CI low": low,
-                  "CI high": high}
-        row |= {k: None if v is None else v * scale for k, v in effect.items()}
-        if not relative:
-            row["unit"] = "pp" if scale == 100 else ""
-        row |= {"p-value": r["p_value"], "adjusted p": r["adjusted_p_value"],
-                "chance to win": r["chance_to_win"],
-                "significant": "could not compute" if r["error"] else
-                "yes" if r["significant"] else "no"}
-        rows.append(row)
-    return rows
+    figures = figures if figures is not None else present_figures(results)
+    return [_table_row(r, names, primary, alpha, figures) for r in results]
+
+
+def present_figures(results: list[dict]) -> tuple[str, ...]:
+    """The optional figures (p-value, adjusted p, chance to win) any of the results has."""
+    return tuple(f for f in ("p_value", "adjusted_p_value", "chance_to_win")
+                 if any(r[f] is not None for r in results))
+
+
+def _table_row(r: dict, names: dict, primary: str | None, alpha: float, figures) -> dict:
+    name = names.get(r["metric"], r["metric"])
+    failed = r["error"] is not None
+    row = {"metric": f"{name} (primary)" if r["metric"] == primary else name,
+           "variant": r["variant"], "users": _count(r["users"]),
+           "control users": _count(r["control_users"]),
+           "control": _mean(r["control_mean"], r["kind"]),
+           "variant mean": _mean(r["mean"], r["kind"])}
+    effect = "lift" if r["difference"] == "relative" else "difference"
+    interval = f"{confidence(alpha)} {'credible interval' if 'chance_to_win' in figures else 'CI'}"
+    if failed:
+        row |= {effect: NO_FIGURE, interval: NO_FIGURE}
+    else:
+        estimate = -r["estimate"] if _over_negative_base(r) else r["estimate"]
+        low, high = _interval(r)
+        row |= {effect: format_effect(estimate, r["difference"], r["kind"], _decimals(r)),
+                interval: f"{low} to {high}"}
+    for figure in figures:
+        row[FIGURE_LABELS[figure]] = NO_FIGURE if failed else _figure(r, figure)
+    row["significant"] = "could not compute" if failed else "yes" if r["significant"] else "no"
+    return row
+
+
+FIGURE_LABELS = {"p_value": "p-value", "adjusted_p_value": "adjusted p",
+                 "chance_to_win": "chance to win"}
+
+
+def _figure(r: dict, figure: str) -> str:
+    value = r[figure]
+    if figure == "chance_to_win":
+        return f"{1 - value if _over_negative_base(r) else value:.1%}"
+    return "< 0.0001" if value < 0.0001 else f"{value:.4f}"
+
+
+def _count(value: int | None) -> str:
+    return NO_FIGURE if value is None else f"{value:,}"
+
+
+def _mean(value: float | None, kind: str) -> str:
+    if value is None:
+        return NO_FIGURE
+    return f"{value:.2%}" if kind == "proportion" else f"{value:.4g}"
+
+
+@dataclass
+class ResultsSummary:
+    """What a page says about many comparisons: a sentence for those that matter (the
+    primary metric's, then the significant ones, then the failures, each up to a limit),
+    counts for the rest, and the table's order (the primary metric first)."""
+
+    order: np.ndarray
+    highlighted: list[int]
+    total: int
+    significant: int
+    failed: int
+    unsaid_significant: int
+    unsaid_failed: int
+
+    def sentence(self) -> str:
+        quiet = self.total - self.significant - self.failed
+        text = (f"{self.total:,} comparison{'s' if self.total != 1 else ''}: "
+                f"{self.significant:,} significant, {quiet:,} not significant")
+        if self.failed:
+            text += f", {self.failed:,} could not be computed"
+        unsaid = [f"{n:,} more {what}" for n, what in (
+            (self.unsaid_significant, "significant"), (self.unsaid_failed, "that failed"))
+            if n]
+        if unsaid:
+            text += f". Not written out: {' and '.join(unsaid)}; the table lists them all"
+        return text + "."
+
+
+def summarise(metric: np.ndarray, significant: np.ndarray, failed: np.ndarray,
+              primary: str | None, limit: int = SENTENCE_LIMIT) -> ResultsSummary:
+    """Pick the comparisons worth a sentence and order the table, from per-comparison
+    arrays (metric name, significant, failed)."""
+    is_primary = metric == primary if primary else np.zeros(len(metric), dtype=bool)
+    order = np.concatenate([np.flatnonzero(is_primary), np.flatnonzero(~is_primary)])
+    loud = np.flatnonzero(significant & ~is_primary)
+    broken = np.flatnonzero(failed & ~is_primary)
+    highlighted = [*np.flatnonzero(is_primary).tolist(), *loud[:limit].tolist(),
+                   *broken[:limit].tolist()]
+    return ResultsSummary(order, highlighted, len(metric), int(significant.sum()),
+                          int(failed.sum()), max(0, loud.size - limit),
+                          max(0, broken.size - limit))
+
+
+def pages(total: int, size: int = PAGE_SIZE) -> int:
+    """How many pages of `size` rows a table of `total` rows has (at least one)."""
+    return max(1, -(-total // size))
+
+
+def page_of(order: np.ndarray, page: int, size: int = PAGE_SIZE) -> np.ndarray:
+    """The rows of page `page` (from 1), clamped to the last page."""
+    page = min(max(1, page), pages(len(order), size))
+    return order[(page - 1) * size: page * size]

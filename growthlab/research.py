@@ -8,6 +8,8 @@ interviews (the Research page): both become a list of `Coded` passages.
 from __future__ import annotations
 
 import itertools
+import math
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -19,9 +21,14 @@ from growthlab.io import csv_records, read_file, read_text, safe_cell
 
 KINDS = ("struggle", "motivation", "outcome")
 KIND_LABELS = {"struggle": "Struggle", "motivation": "Motivation", "outcome": "Desired outcome"}
+KIND_ALIASES = {"desired outcome": "outcome"}  # the page's own label, as files export it
 LENSES = ("thinking", "doing", "feeling")
 COLUMNS = ("interview_id", "participant", "segment", "date", "kind", "theme", "excerpt")
 MAX_NAME = 200
+# Every struggle x motivation x outcome theme coded in one interview is a candidate job, and
+# each is enumerated to rank them: beyond this many (over all interviews) ranking takes
+# seconds and gigabytes, and no team reads that many.
+MAX_CANDIDATES = 100_000
 SEARCH_KINDS = ("interview", "excerpt", "job")  # documents in the learnings' search index
 
 
@@ -108,12 +115,44 @@ def themes(coded: list[Coded]) -> list[Theme]:
                                          KINDS.index(t.kind)))
 
 
-def jobs(coded: list[Coded]) -> list[Job]:
-    """Every struggle, motivation and outcome theme coded in one interview makes a candidate
-    job; ranked by how many interviews hold all three, then by the themes' names."""
+def _held(coded: list[Coded]) -> dict[str, dict[str, set[str]]]:
+    """The themes of each kind coded in each interview."""
     held: dict[str, dict[str, set[str]]] = defaultdict(lambda: {k: set() for k in KINDS})
     for c in coded:
         held[c.interview][c.kind].add(c.theme)
+    return held
+
+
+def _candidates(by_kind: dict[str, set[str]]) -> int:
+    return math.prod(len(by_kind[k]) for k in KINDS)
+
+
+def _hold(held: dict, total: int, interview: str, kind: str, theme: str, who: str,
+          **where) -> int:
+    """Add a theme coded in an interview to `held`; the new number of candidate jobs, refused
+    beyond MAX_CANDIDATES."""
+    by_kind = held[interview]
+    if theme in by_kind[kind]:
+        return total
+    total += _candidates({**by_kind, kind: {theme}})
+    if total > MAX_CANDIDATES:
+        s, m, o = (len(by_kind[k]) + (k == kind) for k in KINDS)
+        raise InputError(f"makes more than {MAX_CANDIDATES:,} candidate jobs (each struggle, "
+                         f"motivation and outcome of an interview pair up): {who} holds "
+                         f"{s} struggle, {m} motivation and {o} outcome themes; code fewer, "
+                         "broader themes", **where)
+    by_kind[kind].add(theme)
+    return total
+
+
+def jobs(coded: list[Coded]) -> list[Job]:
+    """Every struggle, motivation and outcome theme coded in one interview makes a candidate
+    job; ranked by how many interviews hold all three, then by the themes' names."""
+    held = _held(coded)
+    if (total := sum(map(_candidates, held.values()))) > MAX_CANDIDATES:
+        raise InputError(f"the coded passages make {total:,} candidate jobs (limit "
+                         f"{MAX_CANDIDATES:,}); code fewer, broader themes per interview",
+                         field="jobs")
     evidence: dict[tuple[str, str, str], list[str]] = defaultdict(list)
     for interview, by_kind in held.items():
         for triple in itertools.product(*(sorted(by_kind[k]) for k in KINDS)):
@@ -167,7 +206,8 @@ def interview_date(value, **where) -> str:
 
 
 def _choice(raw: str, allowed: tuple[str, ...], what: str, **where) -> str:
-    value = raw.strip().lower()
+    value = " ".join(raw.replace("-", " ").split()).lower()
+    value = KIND_ALIASES.get(value, value)
     if value not in allowed:
         raise InputError(f"{raw[:40]!r} is not a {what}; use one of {', '.join(allowed)}",
                          **where)
@@ -181,10 +221,22 @@ def theme_name(raw: str, **where) -> str:
         raise InputError("is empty; name the theme in a few words", **where)
     if len(name) > MAX_NAME:
         raise InputError(f"is {len(name)} characters; keep a theme under {MAX_NAME}", **where)
-    if safe_cell(name) != name:
+    if safe_cell(name[:1]) != name[:1]:
         raise InputError(f"{name[:40]!r} starts like a spreadsheet formula; start the theme "
                          "with a letter or a digit", **where)
+    if safe_cell(name) != name:
+        raise InputError(f"{name[:40]!r} has =, +, - or @ after a ';', which a spreadsheet "
+                         "runs as a formula; reword it", **where)
     return name
+
+
+def _same_interview(interview: str, seen_line: int, seen: tuple, about: tuple,
+                    where: dict) -> None:
+    for column, was, value in zip(("participant", "segment", "date"), seen, about, strict=True):
+        if was != value:
+            raise InputError(f"interview {interview[:40]!r} has another {column} on line "
+                             f"{seen_line} ({was[:40]!r}, here {value[:40]!r}); give every row "
+                             "of an interview the same", column=column, **where)
 
 
 def parse_interviews_csv(data: bytes, source: str = "interviews.csv") -> list[Coded]:
@@ -192,6 +244,8 @@ def parse_interviews_csv(data: bytes, source: str = "interviews.csv") -> list[Co
     excerpt` and optional `milestone, lens`."""
     _, records = csv_records(read_text(data, source), source, COLUMNS)
     first: dict[str, tuple[int, tuple[str, str, str]]] = {}
+    held, candidates = _held([]), 0
+    spelling: dict[tuple[str, str], str] = {}  # a theme is named as first written
     coded = []
     for line, rec in records:
         where = {"source": source, "line": line}
@@ -199,18 +253,18 @@ def parse_interviews_csv(data: bytes, source: str = "interviews.csv") -> list[Co
             if not rec[column]:
                 raise InputError("is empty", column=column, **where)
         interview = rec["interview_id"]
-        about = (rec["participant"], rec["segment"],
+        about = (unicodedata.normalize("NFC", rec["participant"]),
+                 unicodedata.normalize("NFC", rec["segment"]),
                  interview_date(rec["date"], column="date", **where))
-        seen_line, seen = first.setdefault(interview, (line, about))
-        if seen != about:
-            raise InputError(f"interview {interview[:40]!r} has another participant, segment "
-                             f"or date on line {seen_line}; give every row of an interview "
-                             "the same", **where)
+        _same_interview(interview, *first.setdefault(interview, (line, about)), about, where)
         lens = rec.get("lens", "")
+        kind = _choice(rec["kind"], KINDS, "kind", column="kind", **where)
+        theme = theme_name(rec["theme"], column="theme", **where)
+        theme = spelling.setdefault((kind, theme.casefold()), theme)
+        candidates = _hold(held, candidates, interview, kind, theme,
+                           f"interview {interview[:40]!r}", column="theme", **where)
         coded.append(Coded(
-            interview, _choice(rec["kind"], KINDS, "kind", column="kind", **where),
-            theme_name(rec["theme"], column="theme", **where), rec["excerpt"],
-            rec.get("milestone") or None,
+            interview, kind, theme, rec["excerpt"], rec.get("milestone") or None,
             _choice(lens, LENSES, "lens", column="lens", **where) if lens else None, *about))
     return coded
 
@@ -266,10 +320,17 @@ def interview_of(db, excerpt_id: int) -> int | None:
     return row[0] if row else None
 
 
+def _spelling(db, kind: str, name: str) -> str:
+    """The stored name of the theme called `name` in any case, else `name` (a new theme)."""
+    folded = name.casefold()
+    return next((r[0] for r in db.execute("SELECT name FROM themes WHERE kind = ? ORDER BY id",
+                                          [kind]) if r[0].casefold() == folded), name)
+
+
 def theme_id(db, kind: str, name: str) -> int:
-    """The theme's id, created when new."""
+    """The theme's id (the same theme whatever the case it is written in), created when new."""
     kind = _choice(kind, KINDS, "kind", field="kind")
-    name = theme_name(name, field="theme")
+    name = _spelling(db, kind, theme_name(name, field="theme"))
     db.execute("INSERT INTO themes (kind, name) VALUES (?, ?) ON CONFLICT DO NOTHING",
                [kind, name])
     return db.execute("SELECT id FROM themes WHERE kind = ? AND name = ?",
@@ -301,6 +362,11 @@ def code_passage(db, interview_id: int, *, text: str, kind: str, theme: str,
                                     [milestone]).fetchone():
         raise InputError(f"{milestone!r} is not one of the workspace's milestones",
                          field="milestone")
+    kind = _choice(kind, KINDS, "kind", field="kind")
+    theme = _spelling(db, kind, theme_name(theme, field="theme"))
+    held = _held(coded(db))
+    _hold(held, sum(map(_candidates, held.values())), str(interview_id), kind, theme,
+          f"the interview with {interview['participant'][:40]!r}", field="theme")
     with transaction(db):
         row_id = db["excerpts"].insert({
             "interview_id": interview_id, "theme_id": theme_id(db, kind, theme), "text": text,
@@ -441,22 +507,17 @@ def theme_ids(db) -> dict[tuple[str, str], int]:
     return {(r["kind"], r["name"]): r["id"] for r in db.query("SELECT * FROM themes")}
 
 
-def search_meta(db, rows: list[dict]) -> dict[tuple[str, int], tuple[str, list[str], dict]]:
-    """Title, tags and facets of research search hits (interviews, passages, kept jobs)."""
-    meta = {}
-    ids = defaultdict(list)
-    for r in rows:
-        ids[r["kind"]].append(r["ref_id"])
-    queries = {
+def search_meta(db, kind: str, ids: list[int]) -> dict[int, tuple[str, list[str], dict]]:
+    """Title, tags and facets of research search hits of one kind, by id."""
+    if not ids:
+        return {}
+    sql = {
         "interview": "SELECT id, participant || ' (' || date || ')' AS title, segment AS tag "
                      "FROM interviews WHERE id IN ({})",
         "excerpt": "SELECT x.id, t.name || ' · ' || i.participant AS title, t.kind AS tag "
                    "FROM excerpts x JOIN themes t ON t.id = x.theme_id JOIN interviews i "
                    "ON i.id = x.interview_id WHERE x.id IN ({})",
         "job": "SELECT id, statement AS title, CASE adopted WHEN 1 THEN 'adopted' ELSE "
-               "'candidate' END AS tag FROM jobs WHERE id IN ({})"}
-    for kind, sql in queries.items():
-        if ids[kind]:
-            for m in db.query(sql.format(",".join("?" * len(ids[kind]))), ids[kind]):
-                meta[(kind, m["id"])] = (m["title"], [m["tag"]] if m["tag"] else [], {})
-    return meta
+               "'candidate' END AS tag FROM jobs WHERE id IN ({})"}[kind]
+    return {m["id"]: (m["title"], [m["tag"]] if m["tag"] else [], {})
+            for m in db.query(sql.format(",".join("?" * len(ids))), ids)}

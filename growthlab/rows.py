@@ -105,6 +105,17 @@ def _theme(row: dict) -> None:
                          "break", field="name")
 
 
+def _excerpt(row: dict) -> None:
+    if not row["text"].strip():
+        raise InputError("is empty", field="passage")
+
+
+def _job(row: dict) -> None:
+    from growthlab.research import _wording
+
+    _wording(row["statement"])
+
+
 def _survey(row: dict) -> None:
     from growthlab.survey import survey_date
 
@@ -139,6 +150,7 @@ def _pql_window(value: str) -> None:
 
 _CHECKS = {"objectives": _objective, "key_results": _key_result, "checkins": _checkin,
            "experiments": _experiment, "learnings": _learning, "metric_results": _result,
-           "interviews": _interview, "themes": _theme, "surveys": _survey}
+           "interviews": _interview, "themes": _theme, "excerpts": _excerpt, "jobs": _job,
+           "surveys": _survey}
 _SETTINGS = {"pql_rule": _pql_rule, "pql_window_days": _pql_window,
              "milestones_version": _whole_number}

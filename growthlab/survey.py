@@ -5,7 +5,8 @@ the history of the surveys a workspace imported."""
 from __future__ import annotations
 
 import math
-from collections import Counter
+import re
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -21,6 +22,11 @@ PMF_LINE = 0.40
 Z95 = 1.959963984540054  # the normal quantile at 97.5%: a two-sided 95% interval
 CES_RANGE = (1, 7)
 MAX_BENEFITS = 5
+# The question's own wording, as form tools export it: "Not disappointed (it isn't really that
+# useful)", "N/A - I no longer use <product>".
+_NO_LONGER_USE = re.compile(r"n/a ?[-\u2013\u2014:] ?i no longer use\b.*", re.DOTALL)
+# A score as form tools export it: "9", "9.0" (a spreadsheet) or "10 - Extremely likely".
+_SCORE = re.compile(r"(\d+)(?:\.0*)?(?:\s*[-\u2013\u2014:]\s*[^\d\s].*)?", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -55,9 +61,16 @@ def pmf(responses: list[Response]) -> dict:
 
 
 def by_segment(responses: list[Response]) -> list[dict]:
-    """`pmf` for each named segment, in name order (respondents without one are left out)."""
-    segments = sorted({r.segment for r in responses if r.segment}, key=lambda s: (s.casefold(), s))
-    return [{"segment": s, **pmf([r for r in responses if r.segment == s])} for s in segments]
+    """`pmf` for each named segment, in name order (respondents without one are left out).
+    Segments are grouped ignoring case and spacing; each shows its most common spelling."""
+    groups: dict[str, list[Response]] = defaultdict(list)
+    spellings: dict[str, Counter] = defaultdict(Counter)
+    for r in responses:
+        if name := " ".join(r.segment.split()):
+            groups[name.casefold()].append(r)
+            spellings[name.casefold()][name] += 1
+    named = {spellings[k].most_common(1)[0][0]: rows for k, rows in groups.items()}
+    return [{"segment": s, **pmf(named[s])} for s in sorted(named, key=lambda s: (s.casefold(), s))]
 
 
 def nps(responses: list[Response]) -> dict:
@@ -97,6 +110,9 @@ def summarise(responses: list[Response]) -> dict:
 
 def _answer(raw: str, source: str, line: int) -> str:
     answer = " ".join(raw.split()).lower()
+    if _NO_LONGER_USE.fullmatch(answer):
+        answer = NO_LONGER_USE
+    answer = answer.split(" (")[0]
     if answer not in PMF_ANSWERS:
         shown = raw[:40] if raw else "nothing"
         raise InputError(f"{shown!r} is not an answer to the PMF question; use one of "
@@ -107,10 +123,8 @@ def _answer(raw: str, source: str, line: int) -> str:
 def _score(raw: str, low: int, high: int, column: str, source: str, line: int) -> int | None:
     if raw == "":
         return None
-    try:
-        value = int(raw)
-    except ValueError:
-        value = None
+    found = _SCORE.fullmatch(raw)
+    value = int(found[1]) if found else None
     if value is None or not low <= value <= high:
         raise InputError(f"{raw[:40]!r} is not a whole number from {low} to {high}",
                          source=source, line=line, column=column)

@@ -1,10 +1,11 @@
 """The Experiment page's design tab: hypothesis, tags, metrics, priority and power."""
 
 import json
+from datetime import date
 
 import streamlit as st
 
-from growthlab import edits, experiments
+from growthlab import clock, edits, experiments, plans
 from growthlab.errors import GrowthLabError
 from growthlab.io import safe_table
 from growthlab.stats import detectable_effect, plan
@@ -17,6 +18,7 @@ from pages._shared import (
     save_row,
     sign_in_configured,
     widget_key,
+    workspace_funnel,
     writer,
 )
 
@@ -37,28 +39,75 @@ def design_tab(db, exp: dict, rows: list, names: dict[str, str], alpha: float) -
     st.markdown("#### Priority")
     prioritise(db, exp)
     st.markdown("#### Power and duration")
+    power_plan(db, exp, rows, alpha)
+
+
+def plan_start(db, exp: dict, rows: list):
+    """The planner's baseline and daily users: the experiment's results, else the events
+    (scanned only when the results do not say)."""
+    metric, control = exp["primary_metric"], experiments.planned_split(db, exp["id"], rows)[0]
+    started, until = exp["started_at"], clock.today()
+    if exp["ended_at"]:
+        until = date.fromisoformat(exp["ended_at"][:10])
+    baseline = plans.baseline(rows, metric, control, None)
+    traffic = plans.daily_traffic(rows, metric, started, until, None)
+    if baseline is None or traffic is None:
+        events = workspace_funnel(db)
+        baseline = baseline or plans.baseline([], metric, None, events)
+        traffic = traffic or plans.daily_traffic([], metric, None, until, events)
+    return baseline, traffic
+
+
+def power_plan(db, exp: dict, rows: list, alpha: float) -> None:
+    selected = exp["id"]
+    difference = st.session_state.get("difference") or "relative"
+    relative = difference == "relative"
+    baseline_start, traffic = plan_start(db, exp, rows)
+    start_rate = round(baseline_start.value, 4) if baseline_start else 0.1
+    start_daily = round(traffic.value) if traffic else 1000
     c = st.columns(5)
-    baseline = c[0].number_input("Baseline rate", 0.001, 0.999, 0.30, format="%.3f")
+    baseline = c[0].number_input("Baseline rate", 0.0001, 0.9999, start_rate, format="%.4f",
+                                 key=f"plan-baseline-{selected}-{start_rate}")
     mde = c[1].number_input("Minimum detectable lift (relative)", 0.005, 5.0, 0.05,
-                            format="%.3f")
-    power = c[2].number_input("Power", 0.5, 0.99, 0.8)
-    daily = c[3].number_input("Users per day in the experiment", 1, 10_000_000, 2000)
+                            format="%.3f", key=f"plan-mde-{selected}")
+    power = c[2].number_input("Power", 0.5, 0.99, 0.8, key=f"plan-power-{selected}")
+    daily = c[3].number_input("Users per day in the experiment", 1, 10_000_000, start_daily,
+                              key=f"plan-daily-{selected}-{start_daily}")
     n_variants = c[4].number_input("Variants", 2, 10, max(2, len(experiments.variants(
-        db, selected))))
+        db, selected))), key=f"plan-variants-{selected}")
+    st.caption(f"Baseline: {baseline_start.source}." if baseline_start else
+               f"No rate to plan from for {exp['primary_metric'] or 'the primary metric'} (not "
+               "measured yet, or everyone or no one reaches it): type the baseline.")
+    st.caption(f"Users per day: {traffic.source}." if traffic else
+               "No traffic known yet: type how many users a day the experiment will get.")
+    test = "relative lift" if relative else "absolute difference"
     try:
-        p = plan(baseline, mde, relative=True, alpha=alpha, power=power,
-                 variants=int(n_variants), daily_users=daily)
+        p = plan(baseline, mde if relative else baseline * mde, relative=relative, alpha=alpha,
+                 power=power, variants=int(n_variants), daily_users=daily)
         st.success(f"**{p.users_per_variant:,} users per variant** ({p.total_users:,} in total) "
-                   f"to detect {p.baseline:.1%} → {p.target:.1%}: about **{p.days:.0f} days** "
-                   f"at {daily:,} users a day.", icon=":material/timer:")
+                   f"to detect {p.baseline:.2%} → {p.target:.2%} with the test on the {test} "
+                   f"that the Results tab runs: about **{p.days:.0f} days** at {daily:,} users "
+                   "a day.", icon=":material/timer:")
         for weeks in (1, 2, 4):
             n = int(daily * 7 * weeks / n_variants)
             if n >= 2:
                 effect = detectable_effect(baseline, n, alpha=alpha, power=power,
-                                           variants=int(n_variants), relative=True)
-                st.caption(f"Run {weeks} week(s): detects a lift of {effect:.1%} or more.")
+                                           variants=int(n_variants), relative=relative)
+                lift = effect if relative else effect / baseline
+                st.caption(f"Run {weeks} week(s): detects a lift of {lift:.1%} or more.")
     except GrowthLabError as exc:
         st.error(str(exc))
+        return
+    if exp["planned_users"]:
+        st.caption(f"Plan: {exp['planned_users']:,} users"
+                   + (f" over {exp['planned_days']} days" if exp["planned_days"] else "")
+                   + ". Deciding before it is reached asks why.")
+    if st.button("Save as this experiment's plan", key=f"plan-save-{selected}",
+                 icon=":material/flag:"):
+        version = opened("experiment", selected, exp)["version"]
+        save_row("experiment", selected, lambda: plans.save(
+            db, selected, version, p.total_users, p.days, actor=writer()),
+            f"Plan saved: {p.total_users:,} users over {p.days:.0f} days")
 
 
 def edit_design(db, exp: dict, rows: list, names: dict[str, str]) -> None:

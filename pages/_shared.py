@@ -238,6 +238,25 @@ def cached_pqls(events: str, stamp: tuple, rule: str, window: int | None, rules:
     return qualified_users(events, rule, [Milestone(*r) for r in rules], window_days=window)
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def cached_event_names(events: str, stamp: tuple) -> list[str]:
+    from growthlab.kpis.engine import event_names
+
+    return event_names(events)
+
+
+def event_warnings(db, *, names=(), rules=()) -> None:
+    """Warn about each event name (given, or in a rule) the workspace's events never hold."""
+    from growthlab.kpis.names import unknown_events
+
+    events = data_file(db, "events_path")
+    if events is None:
+        return
+    for warning in unknown_events(cached_event_names(str(events), file_stamp(events)),
+                                  names=names, rules=rules):
+        st.warning(warning, icon=":material/help:")
+
+
 def rules_key(ms: list[Milestone]) -> tuple:
     return tuple((m.key, m.name, m.phase, m.rule, m.window_days, m.success_moment) for m in ms)
 

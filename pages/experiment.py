@@ -3,11 +3,28 @@
 
 import streamlit as st
 
-from growthlab import charts, experiments, io
+from growthlab import charts, clock, experiments, io, plans
+from growthlab.db import open_workspace, workspace_path
 from growthlab.errors import GrowthLabError
-from growthlab.report import SEQUENTIAL_P_VALUE, describe, results_table, tone
-from growthlab.stats import Options, analyze
-from growthlab.stats.analysis import drop_constant_metrics, sample_ratio
+from growthlab.report import (
+    PAGE_SIZE,
+    SENTENCE_LIMIT,
+    SEQUENTIAL_P_VALUE,
+    describe,
+    page_of,
+    pages,
+    results_table,
+    summarise,
+    tone,
+)
+from growthlab.stats import Options
+from growthlab.stats.analysis import drop_constant_metrics as drop_constant_rows
+from growthlab.stats.table import (
+    ResultColumns,
+    analyze_columns,
+    drop_constant_metrics,
+    sample_ratio,
+)
 from pages._experiment_design import design_tab as design_tab_body
 from pages._shared import (
     computed_caption,
@@ -21,6 +38,8 @@ from pages._shared import (
     workspace,
     writer,
 )
+
+HAND_ROWS = 200  # beyond this, results are uploaded, not typed
 
 require_app(__file__)
 db = workspace()
@@ -75,10 +94,67 @@ def import_results(data: bytes, name: str, source: str) -> None:
     save_results(lambda: io.parse_results_csv(data, name), source, f"Saved results from {name}")
 
 
+@st.cache_resource(show_spinner="Reading results…", max_entries=4)
+def stored_results(workspace: tuple, experiment_id: int, version: int) -> ResultColumns:
+    """The experiment's results as columns, read once per results version of a workspace
+    file (path and inode: a restore swaps the file). A resource, not data: a million rows are
+    shared read-only instead of copied on every rerun."""
+    return experiments.result_columns(open_workspace(workspace[0]), experiment_id)
+
+
+@st.cache_resource(show_spinner="Analysing…", max_entries=8)
+def analysed(workspace: tuple, experiment_id: int, version: int, options: Options):
+    kept, skipped = drop_constant_metrics(stored_results(workspace, experiment_id, version))
+    return (analyze_columns(kept, options) if len(kept) else None), skipped
+
+
+def not_tested(skipped: list[str]) -> str:
+    return ("Not tested (every user has the same value): "
+            + ", ".join(names.get(m, m) for m in skipped[:SENTENCE_LIMIT])
+            + (f" and {len(skipped) - SENTENCE_LIMIT:,} more"
+               if len(skipped) > SENTENCE_LIMIT else ""))
+
+
+def show_results(analysis, skipped: list[str]) -> list[dict]:
+    """Sentences for the comparisons that matter, counts for the rest, a paginated table and
+    the forest chart of what was said; returns the results written out."""
+    primary = exp["primary_metric"]
+    summary = summarise(analysis.metric, analysis.significant, analysis.failed, primary)
+    said = analysis.results(summary.highlighted)
+    show = {"good": st.success, "bad": st.error, "neutral": st.info,
+            "untrusted": st.warning, "failed": st.warning}
+    for r in said:
+        show[tone(r, srm)](describe(r, names.get(r["metric"]), alpha, srm))
+    st.caption(summary.sentence())
+    views = {"all": summary.order,
+             "significant": summary.order[analysis.significant[summary.order]],
+             "could not compute": summary.order[analysis.failed[summary.order]]}
+    c = st.columns([3, 1])
+    view = c[0].segmented_control("Show", list(views), default="all",
+                                  key="results-view") or "all"
+    order = views[view]
+    page = 1
+    if pages(len(order)) > 1:
+        page = c[1].number_input(f"Page (of {pages(len(order)):,})", 1, pages(len(order)), 1,
+                                 key=f"results-page-{view}")
+    shown = page_of(order, page)
+    st.dataframe(io.safe_table(results_table(analysis.results(shown), names, primary, alpha,
+                                             analysis.figure_names())),
+                 hide_index=True, width="stretch")
+    if len(order) > len(shown):
+        first = (min(page, pages(len(order))) - 1) * PAGE_SIZE
+        st.caption(f"Rows {first + 1:,} to {first + len(shown):,} of {len(order):,}.")
+    computed = [r for r in said if not r["error"]]
+    if computed:
+        st.plotly_chart(charts.forest(computed, names))
+    if skipped:
+        st.caption(not_tested(skipped))
+    return said
+
+
 results_tab, design_tab, decide_tab = st.tabs(["Results", "Design & power", "Lifecycle & decision"])
 
 with results_tab:
-    rows = experiments.results(db, selected)
     c = st.columns([3, 2, 2, 2])
     method = c[0].segmented_control("Method", ["frequentist", "bayesian", "sequential"],
                                     default="frequentist", key="method") or "frequentist"
@@ -105,24 +181,27 @@ with results_tab:
         prior_sd = c[1].number_input("Prior standard deviation", min_value=0.001, value=0.1,
                                      format="%.3f")
     analysis = srm = None
-    if not rows:
+    highlighted = []
+    source = (str(workspace_path()), workspace_path().stat().st_ino)
+    version = experiments.results_version(db, selected)
+    stored = stored_results(source, selected, version)
+    if not len(stored):
         st.info("No results yet. Upload a summary CSV below (one row per metric per variant) "
                 "or compute the milestone KPIs from events.", icon=":material/upload_file:")
     else:
-        control, weights = experiments.planned_split(db, selected, rows)
+        control, weights = experiments.planned_split(db, selected, stored.variants())
         try:
-            srm = sample_ratio(rows, weights)
+            srm = sample_ratio(stored, weights)
         except GrowthLabError:
             srm = None
         try:
-            kept, skipped = drop_constant_metrics(rows)
-            analysis = analyze(kept, Options(
+            analysis, skipped = analysed(source, selected, version, Options(
                 method=method, difference=difference, alpha=alpha, correction=correction,
                 control=control, weights=weights, prior_mean=prior_mean, prior_sd=prior_sd,
                 n_star=n_star))
         except GrowthLabError as exc:
             st.error(f"These results cannot be analysed: {exc}", icon=":material/error:")
-            analysis = None
+            analysis, skipped = None, []
         if srm is not None and srm.flagged:
             st.error(f"**Sample-ratio mismatch** (p = {srm.p_value:.2g}): users per variant "
                      f"{dict(zip(srm.variants, srm.users, strict=True))} do not match the "
@@ -132,30 +211,11 @@ with results_tab:
         elif srm is not None:
             st.caption(f"Sample ratio ok, p = {srm.p_value:.2g}: users per variant match the "
                        "planned split.")
+        if analysis is None and skipped:
+            st.info(f"{not_tested(skipped)}: every arm converts all or none of its users, so "
+                    "there is nothing to compare.", icon=":material/info:")
         if analysis:
-            show = {"good": st.success, "bad": st.error, "neutral": st.info,
-                    "untrusted": st.warning, "failed": st.warning}
-            for r in analysis.results:
-                show[tone(r, srm)](describe(r, names.get(r["metric"]), alpha, srm))
-            relative = difference == "relative"
-            fmt = "percent" if relative else "%.4g"
-            shown = io.safe_table(results_table(analysis.results, names))
-            st.dataframe(shown, hide_index=True, width="stretch", column_config={
-                "control": st.column_config.NumberColumn(format="%.4g"),
-                "variant mean": st.column_config.NumberColumn(format="%.4g"),
-                "lift": st.column_config.NumberColumn(format="percent"),
-                "difference": st.column_config.NumberColumn(format="%.4g"),
-                "CI low": st.column_config.NumberColumn(format=fmt),
-                "CI high": st.column_config.NumberColumn(format=fmt),
-                "p-value": st.column_config.NumberColumn(format="%.4f"),
-                "adjusted p": st.column_config.NumberColumn(format="%.4f"),
-                "chance to win": st.column_config.NumberColumn(format="percent")})
-            computed = [r for r in analysis.results if not r["error"]]
-            if computed:
-                st.plotly_chart(charts.forest(computed, names))
-            if skipped:
-                st.caption("Not tested (every user has the same value): "
-                           + ", ".join(names.get(m, m) for m in skipped))
+            highlighted = show_results(analysis, skipped)
             st.caption({"frequentist": "Two-sided Welch t-test; lift CIs by the delta method.",
                         "bayesian": "Gaussian posterior on the lift with a flat prior; chance "
                                     "to win is the posterior probability the variant is better.",
@@ -167,6 +227,10 @@ with results_tab:
         st.caption("One row per metric per variant: conversions for a proportion metric, or "
                    "sum and sum_squares for a mean metric.")
         planned = [v["key"] for v in experiments.variants(db, selected)]
+        rows = [stored.row(i) for i in range(len(stored))] if len(stored) <= HAND_ROWS else []
+        if len(stored) > HAND_ROWS:
+            st.caption(f"{len(stored):,} rows are too many to edit here: upload a CSV instead, "
+                       "or start a new result set below.")
         template = [{"metric": r.metric, "variant": r.variant, "users": r.users,
                      "conversions": r.conversions, "sum": r.sum, "sum_squares": r.sum_squares}
                     for r in rows] or [
@@ -199,10 +263,11 @@ with results_tab:
                                     f"{still_open:,} still inside the {deepest} window count "
                                     "as not reached yet in both arms", state="complete")
                 computed_caption(events)
-            return drop_constant_metrics(computed.rows)[0]
+            return drop_constant_rows(computed.rows)[0]
 
         save_results(computed_rows, "events", "Results computed from events")
 
+rows = rows or plans.metric_rows(stored, exp["primary_metric"])
 with design_tab:
     design_tab_body(db, exp, rows, names, alpha)
 
@@ -219,12 +284,23 @@ with decide_tab:
             save_row("experiment", selected, lambda t=target: experiments.move(
                 db, selected, base["version"], t, actor=writer()),
                 f"{exp['key']} moved to {target}")
+    progress = plans.progress(exp, rows, clock.today())
+    early = exp["status"] in ("running", "analysing") and progress is not None and progress.early
+    if early:
+        st.warning(f"**Before the plan**: {progress.sentence()}. An effect read this early is "
+                   "often larger than the real one; deciding now asks why, and the learning "
+                   "keeps the reason.", icon=":material/hourglass_top:")
+    elif progress is not None and exp["status"] in ("running", "analysing"):
+        st.caption(f"Plan reached: {progress.sentence()}.")
+    elif exp["status"] in ("running", "analysing"):
+        st.caption("No plan saved: size one on the Design & power tab to see how far along "
+                   "the experiment is.")
     if exp["status"] == "analysing":
         st.markdown("#### Decide")
         st.caption("Deciding requires a learning, written for someone who was not there.")
         with st.form("decide"):
             suggested = experiments.suggest_result(
-                analysis.results if analysis else [], bool(srm and srm.flagged),
+                highlighted, bool(srm and srm.flagged),
                 exp["primary_metric"])
             c = st.columns(2)
             result = c[0].selectbox(
@@ -232,9 +308,13 @@ with decide_tab:
                 if suggested else 2, help="Pre-set from the primary metric's analysis on the "
                 "Results tab; change it if you know better.")
             decision = c[1].selectbox("Decision", experiments.DECISIONS)
-            conclusion = st.text_area("Conclusion: what the data showed")
-            l_title = st.text_input("Learning title")
-            l_body = st.text_area("Learning (markdown): what we now believe, and how sure")
+            conclusion = st.text_area("Conclusion: what the data showed",
+                                      key="decide-conclusion")
+            l_title = st.text_input("Learning title", key="decide-title")
+            l_body = st.text_area("Learning (markdown): what we now believe, and how sure",
+                                  key="decide-body")
+            reason = st.text_area("Why decide before the plan is reached?", key="decide-reason",
+                                  help="Kept in the learning.") if early else ""
             c = st.columns(3)
             l_status = c[0].selectbox("Learning status", ["emerging", "supported", "confirmed",
                                                           "rejected"])
@@ -245,7 +325,7 @@ with decide_tab:
                     db, selected, base["version"], result=result, decision=decision,
                     conclusion=conclusion, learning_title=l_title, learning_body=l_body,
                     learning_status=l_status, observed_acquisition=obs_acq,
-                    observed_retention=obs_ret, actor=writer()),
+                    observed_retention=obs_ret, reason=reason, actor=writer()),
                     f"{exp['key']} decided: {result}, {decision}")
     elif exp["status"] not in ("decided", "archived"):
         st.caption("Decide once the experiment is in analysing.")

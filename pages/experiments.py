@@ -28,6 +28,25 @@ FILTERS = {"status": list(experiments.STATUSES), "squad": list(squads),
            "milestone": list(names), "loop": list(loops), "area": list(areas),
            "result": list(experiments.RESULTS)}
 params = st.query_params
+VIEW_PARAMS = [*FILTERS, "q", "view"]
+BOARD_COLUMN, BOARD_HEIGHT, LIST_ROW = 290, 720, 35
+if any(params.get_all(name) for name in VIEW_PARAMS):
+    st.session_state["experiments-view"] = {n: params.get_all(n) for n in VIEW_PARAMS}
+elif saved := st.session_state.get("experiments-view"):  # back from an experiment
+    for name, values in saved.items():
+        params[name] = values
+
+
+def board_card(r: dict) -> None:
+    """One experiment on the board: its whole title, stage and loop, ICE and result."""
+    with st.container(border=True):
+        result = f" · **{r['result']}**" if r["result"] else ""
+        st.markdown(f"{r['key']}{result}  \n{learnings.escape_markdown(r['title'])}")
+        tags = [names.get(r["milestone_key"], r["milestone_key"]), r["loop"],
+                None if r["ice"] is None else f"ICE {r['ice']:.0f}"]
+        st.caption(" · ".join(t for t in tags if t))
+        st.page_link("pages/experiment.py", label="Open", icon=":material/arrow_forward:",
+                     query_params={"id": r["id"]})
 
 
 def from_url(name: str) -> list[str]:
@@ -62,18 +81,15 @@ if not rows:
         st.info("No experiment matches these filters. Clear a filter in the sidebar.",
                 icon=":material/filter_alt_off:")
 elif view == "board":
-    columns = st.columns(len(experiments.STATUSES))
-    for col, status in zip(columns, experiments.STATUSES, strict=True):
-        items = [r for r in rows if r["status"] == status]
-        col.markdown(f"**{status.capitalize()}** ({len(items)})")
-        for r in items[:40]:
-            with col.container(border=True):
-                st.page_link("pages/experiment.py", label=f"{r['key']} {r['title']}",
-                             query_params={"id": r["id"]})
-                tags = " · ".join(t for t in (names.get(r["milestone_key"]), r["squad"]) if t)
-                score = "" if r["ice"] is None else f" · ICE {r['ice']:.0f}"
-                result = f" · **{r['result']}**" if r["result"] else ""
-                st.caption(f"{tags}{score}{result}")
+    st.caption("Each stage scrolls down on its own; scroll sideways for later stages.")
+    with st.container(horizontal=True, wrap=False, key="board"):
+        for status in experiments.STATUSES:
+            items = [r for r in rows if r["status"] == status]
+            with st.container(width=BOARD_COLUMN, height=BOARD_HEIGHT, border=True,
+                              key=f"board-{status}"):
+                st.markdown(f"**{status.capitalize()}** ({len(items)})")
+                for r in items:
+                    board_card(r)
 elif view == "review":
     review = experiments.programme_review(rows)
     c = st.columns(4)
@@ -103,21 +119,30 @@ elif view == "review":
     st.dataframe(safe_table(per_squad), hide_index=True, width="stretch",
                  column_config={"win rate": st.column_config.NumberColumn(format="percent")})
 else:
-    table = [{"id": r["id"], "open": f"/experiment?id={r['id']}", "key": r["key"],
-              "title": r["title"], "status": r["status"],
+    table = [{"key": r["key"], "title": r["title"], "status": r["status"], "ICE": r["ice"],
+              "ICE spread": r["ice_spread"], "RICE": r["rice"], "result": r["result"] or "",
+              "decision": r["decision"] or "",
               "milestone": names.get(r["milestone_key"], r["milestone_key"]),
-              "loop": r["loop"], "area": r["product_area"], "squad": r["squad"],
-              "acquisition": r["expected_acquisition"], "retention": r["expected_retention"],
-              "ICE": r["ice"], "ICE spread": r["ice_spread"], "RICE": r["rice"],
-              "result": r["result"], "decision": r["decision"]} for r in rows]
+              "loop": r["loop"], "squad": r["squad"], "area": r["product_area"],
+              "acquisition": r["expected_acquisition"], "retention": r["expected_retention"]}
+             for r in rows]
     st.caption(f"{len(rows)} experiments; backlog ranked by ICE (mean over scorers; the spread "
-               "shows how much scorers disagree).")
-    st.dataframe(safe_table(table), hide_index=True, width="stretch", column_config={
-        "id": None,
-        "open": st.column_config.LinkColumn("Open", display_text="open"),
-        "ICE": st.column_config.NumberColumn(format="%.0f"),
-        "ICE spread": st.column_config.NumberColumn(format="± %.0f"),
-        "RICE": st.column_config.NumberColumn(format="%.0f")})
+               "shows how much scorers disagree). Select a row to open the experiment.")
+    picked = st.dataframe(
+        safe_table(table), hide_index=True, width="stretch", key="experiment-list",
+        height=LIST_ROW * (len(table) + 1) + 3, on_select="rerun", selection_mode="single-row",
+        column_config={
+            "key": st.column_config.TextColumn(width=70, pinned=True),
+            "title": st.column_config.TextColumn(width=320, pinned=True),
+            "status": st.column_config.TextColumn(width=80),
+            "ICE": st.column_config.NumberColumn(format="%.0f", width=50),
+            "ICE spread": st.column_config.NumberColumn("±", format="± %.0f", width=50),
+            "RICE": st.column_config.NumberColumn(format="%.0f", width=60),
+            "result": st.column_config.TextColumn(width=100),
+            "decision": st.column_config.TextColumn(width=80)})
+    if picked.selection.rows:
+        st.switch_page("pages/experiment.py",
+                       query_params={"id": rows[picked.selection.rows[0]]["id"]})
 
 st.divider()
 st.subheader("Log an idea")

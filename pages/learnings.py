@@ -32,8 +32,10 @@ if requested and requested.isdigit():
         item = learnings.get(db, int(requested))
         with st.container(border=True):
             st.subheader(learnings.escape_markdown(item["title"]))
-            st.caption(f"{item['status']} · {', '.join(item['tags']) or 'no tags'} · "
-                       f"{item['author'] or 'unknown'} · {item['created_at'][:10]}")
+            st.caption(f"{item['status']} · {item['author'] or 'unknown'} · "
+                       f"{item['created_at'][:10]}")
+            if item["tags"]:
+                st.html(learnings.tags_html(item["tags"]))
             st.html(learnings.render_markdown(item["body"]))
             for cited in research.cited_by(db, learning_id=item["id"]):
                 st.caption(f"cites {cited['kind']}: {learnings.escape_markdown(cited['text'])}")
@@ -78,26 +80,35 @@ if requested and requested.isdigit():
     except Exception as exc:  # noqa: BLE001
         report(exc)
 
-query = st.text_input("Search learnings and experiments", value=params.get("q", ""),
-                      placeholder='e.g. export modal, "invite loop", onboard*',
+query = st.text_input("Search learnings, experiments and research", value=params.get("q", ""),
+                      placeholder='e.g. why do teams not export, "invite loop", onboard*',
                       key="search-box")
 params["q"] = query
 if query:
-    hits = learnings.search(db, query, limit=200)
-    counts = learnings.facet_counts(hits)
+    found = learnings.find(db, query, limit=200)
+    counts = learnings.facet_counts(found.hits)
+    counts["kind"] = {k: sum(h.kind == k for h in found.hits)
+                      for k in dict.fromkeys(h.kind for h in found.hits)}
     chosen = {}
     with st.sidebar:
         st.header("Refine")
-        for facet in ("status", "result", "stage", "loop", "area", "squad"):
-            if counts.get(facet):
-                chosen[facet] = st.multiselect(
-                    facet.capitalize(), list(counts[facet]), key=f"facet-{facet}",
-                    format_func=lambda v, f=facet: f"{v} ({counts[f][v]})")
-        kinds = st.multiselect("Kind", ["learning", "experiment", *research.SEARCH_KINDS],
-                               key="facet-kind")
-    shown = [h for h in hits if all(not wanted or h.facets.get(name) in wanted
-                                    for name, wanted in chosen.items())
-             and (not kinds or h.kind in kinds)]
+        st.caption("Filters live in the address bar: copy it to share this search.")
+        for facet in ("kind", "status", "result", "stage", "loop", "area", "squad"):
+            options = list(counts.get(facet, {}))
+            chosen[facet] = st.multiselect(
+                facet.capitalize(), options, key=f"facet-{facet}",
+                default=[v for v in params.get_all(facet) if v in options],
+                format_func=lambda v, f=facet: f"{v} ({counts[f][v]})")
+            params[facet] = chosen[facet]
+    shown = [h for h in found.hits if all(
+        not wanted or (h.kind if name == "kind" else h.facets.get(name)) in wanted
+        for name, wanted in chosen.items())]
+    if found.did_you_mean:
+        st.info(f"Showing results for **{learnings.escape_markdown(found.did_you_mean)}**: no "
+                f"learning or experiment holds “{learnings.escape_markdown(query)}”.",
+                icon=":material/spellcheck:")
+    if not found.matched_all:
+        st.caption("No learning or experiment holds every word, so these hold some of them.")
     st.caption(f"{len(shown)} match(es), best first. Quote a phrase for an exact match; end a "
                "word with * for a prefix.")
     if not shown:
@@ -117,8 +128,8 @@ if query:
                 st.page_link("pages/experiment.py", label=learnings.escape_markdown(hit.title),
                              icon=":material/science:",
                              query_params={"id": hit.id})
-            st.html(f"<div style='font-size:0.92rem'>{hit.snippet_html}</div>")
-            st.caption(" · ".join(hit.tags))
+            st.html(f"<div style='font-size:0.92rem;line-height:1.5'>{hit.snippet_html}</div>"
+                    f"<div style='margin-top:.3rem'>{hit.tags_html}</div>")
 else:
     rows = learnings.listing(db)
     st.caption(f"{len(rows)} learnings, newest first. Type above to search everything, "
@@ -129,7 +140,8 @@ else:
             st.page_link("pages/learnings.py", label=learnings.escape_markdown(r["title"]),
                          icon=":material/lightbulb:",
                          query_params={"learning": r["id"]})
-            st.caption(f"{r['status']} · {', '.join(r['tags'])} · {r['created_at'][:10]}")
+            st.html(f"<div style='font-size:.85rem;opacity:.8'>{r['status']} · "
+                    f"{r['created_at'][:10]}</div>{learnings.tags_html(r['tags'])}")
     if rows:
         c = st.columns(2)
         c[0].download_button("Export as Markdown", learnings.to_markdown(rows),

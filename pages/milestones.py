@@ -6,14 +6,17 @@ from growthlab import admin, charts, io
 from growthlab.db import get_setting
 from growthlab.errors import GrowthLabError
 from growthlab.io import safe_table
-from growthlab.kpis import Milestone, save_to_workspace, validate
+from growthlab.kpis import Milestone, parse_rule, save_to_workspace, validate
 from growthlab.kpis.milestones import milestones_version
+from growthlab.kpis.names import require_event
 from pages._shared import (
     attempt,
+    cached_event_names,
     cached_pqls,
     cached_retention,
     computed_caption,
     data_file,
+    event_warnings,
     file_stamp,
     milestones,
     opened_version,
@@ -41,8 +44,11 @@ elif events is None:
     st.info("No product events yet. Upload an events file (user_id, event, timestamp) in "
             "Settings to compute the KPIs.", icon=":material/upload_file:")
 else:
+    # A tab's scan runs only while it is open (the funnel's is shared with other pages); the
+    # open tab lives in the URL, so a view can be shared.
     funnel_tab, retention_tab, moments_tab = st.tabs(
-        ["Funnel & success gap", "Retention", "Success moments & PQLs"])
+        ["Funnel & success gap", "Retention", "Success moments & PQLs"], key="tab",
+        bind="query-params")
     with funnel_tab:
         c = st.columns([1, 1, 2])
         start = c[0].date_input("Sign-ups from", value=None, key="from")
@@ -108,22 +114,27 @@ else:
                               format_func=lambda k: {m.key: m.name for m in ms}.get(k, k),
                               key="ret-milestone")
         days_text = c[3].text_input("Days", value="1,7,30", key="ret-days")
-        try:
-            days = tuple(int(d) for d in days_text.split(",") if d.strip())
-            with st.spinner("Computing retention…"):
-                table = cached_retention(str(events), file_stamp(events), event or None, days,
-                                         start_event or None,
-                                         None if only == "(everyone)" else only, rules_key(ms))
-            st.plotly_chart(charts.retention_heatmap(table))
-            overall = " · ".join(f"day {d}: {v:.0%}" for d, v in
-                                 zip(table.days, table.overall, strict=True) if v is not None)
-            st.caption(f"All cohorts: {overall}. A user counts for day N only once the data "
-                       "covers N days after their sign-up.")
-            computed_caption(events)
-        except ValueError:
-            st.error("Days must be whole numbers separated by commas, e.g. 1,7,30.")
-        except GrowthLabError as exc:
-            report(exc)
+        if retention_tab.open:
+            try:
+                days = tuple(int(d) for d in days_text.split(",") if d.strip())
+                event_warnings(db, names=[event])
+                if start_event:
+                    require_event(start_event, cached_event_names(str(events), file_stamp(events)),
+                                  "Cohort start event")
+                with st.spinner("Computing retention…"):
+                    table = cached_retention(str(events), file_stamp(events), event or None, days,
+                                             start_event or None,
+                                             None if only == "(everyone)" else only, rules_key(ms))
+                st.plotly_chart(charts.retention_heatmap(table))
+                overall = " · ".join(f"day {d}: {v:.0%}" for d, v in
+                                     zip(table.days, table.overall, strict=True) if v is not None)
+                st.caption(f"All cohorts: {overall}. A user counts for day N only once the data "
+                           "covers N days after their sign-up.")
+                computed_caption(events)
+            except ValueError:
+                st.error("Days must be whole numbers separated by commas, e.g. 1,7,30.")
+            except GrowthLabError as exc:
+                report(exc)
     with moments_tab:
         moments = [m for m in ms if m.success_moment]
         if moments:
@@ -137,8 +148,10 @@ else:
                                placeholder="count(message_sent) >= 2000")
         window = c[1].number_input("Within days of sign-up", 1, 3650,
                                    int(get_setting(db, "pql_window_days", "30")))
-        if rule:
+        if rule and moments_tab.open:
             try:
+                parse_rule(rule, "PQL rule")
+                event_warnings(db, rules=[rule])
                 with st.spinner("Finding qualified users…"):
                     total, users = cached_pqls(str(events), file_stamp(events), rule,
                                                int(window), rules_key(ms))
@@ -175,6 +188,7 @@ try:
                            r.get("success_moment") or None) for r in edited]
     validate(candidate)
     st.success("Rules are valid.", icon=":material/check:")
+    event_warnings(db, rules=[m.rule for m in candidate])
     version = opened_version("milestones", {"id": 0, "version": milestones_version(db)})
     if st.button("Save milestones", type="primary"):
         save_row("milestones", 0, lambda: save_to_workspace(db, candidate, actor=writer(),

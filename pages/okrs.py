@@ -6,6 +6,7 @@ import streamlit as st
 
 from growthlab import charts, clock, edits, okrs
 from growthlab.errors import GrowthLabError
+from growthlab.io import safe_table
 from pages._shared import (
     attempt,
     milestone_names,
@@ -43,7 +44,8 @@ def checkin_form(kr) -> None:
         st.markdown("**Check in**")
         c1, c2, c3 = st.columns(3)
         day = c1.date_input("Date", value=today, key=f"ci-date-{row['id']}")
-        value = c2.number_input(f"Value ({row['unit'] or 'metric'})", value=float(kr.current),
+        value = c2.number_input(f"Value ({row['unit'] or 'metric'})",
+                                value=float(row["baseline"] if kr.current is None else kr.current),
                                 key=f"ci-value-{row['id']}")
         confidence = c3.slider("Confidence (0-10)", 0, 10, kr.confidence or 5,
                                key=f"ci-conf-{row['id']}")
@@ -126,23 +128,67 @@ def edit_key_result(kr) -> None:
                                                        actor=writer()), "Key result saved")
 
 
+def edit_objective(objective: dict) -> None:
+    base = opened("objective", objective["id"], objective)
+    owners = {None: "(no squad)", **{i: name for name, i in squads.items()}}
+    with st.form(f"edit-objective-{base['id']}"):
+        title = st.text_input("Objective", base["title"], key=widget_key("o-title", base))
+        why = st.text_area("Why it matters", base["why"], key=widget_key("o-why", base))
+        c = st.columns(4)
+        period = c[0].text_input("Period", base["period"], key=widget_key("o-period", base))
+        start = c[1].date_input("Start", date.fromisoformat(base["start_date"]),
+                                key=widget_key("o-start", base))
+        end = c[2].date_input("End", date.fromisoformat(base["end_date"]),
+                              key=widget_key("o-end", base))
+        choices = edits.with_stored(list(owners), base["squad_id"])
+        squad = c[3].selectbox("Owning squad", choices, index=choices.index(base["squad_id"]),
+                               format_func=lambda i: owners.get(i, f"squad {i}"),
+                               key=widget_key("o-squad", base))
+        if st.form_submit_button("Save objective"):
+            save_edit("objective", base, lambda: {
+                "title": title, "why": why, "period": period, "start_date": start,
+                "end_date": end, "squad_id": squad},
+                lambda changes: okrs.update_objective(db, base["id"], base["version"], changes,
+                                                      actor=writer()), "Objective saved")
+
+
+def checkin_history(kr) -> None:
+    st.markdown("**Check-ins**, newest first")
+    if not kr.checkins:
+        st.caption("No check-in yet.")
+        return
+    st.dataframe(safe_table(okrs.checkin_log(kr.checkins)), hide_index=True, height=250,
+                 key=f"log-{kr.row['id']}", column_config={
+                     "value": st.column_config.NumberColumn(format="%g"),
+                     "confidence": st.column_config.NumberColumn(format="%d/10"),
+                     "note": st.column_config.TextColumn(width="large")})
+
+
 for objective in objectives:
     o = objective.row
     with st.expander(f"**{o['title']}** · {o['period']} · {o['squad'] or 'no squad'}",
                      expanded=True):
-        if o["why"]:
-            st.caption(o["why"])
+        st.caption(f"{o['start_date']} to {o['end_date']}" + (f" · {o['why']}" if o["why"]
+                                                             else ""))
+        with st.expander("Edit this objective", icon=":material/edit:"):
+            edit_objective(o)
         if not objective.key_results:
             st.info("No key results yet: add one below.")
         for kr in objective.key_results:
             row = kr.row
-            badge = {"on track": "green", "at risk": "orange", "off track": "red"}[kr.status]
+            badge = {"on track": "green", "at risk": "orange", "off track": "red",
+                     okrs.NO_CHECKIN: "gray"}[kr.status]
             st.markdown(f"#### {row['statement']}\n:{badge}-badge[{kr.status.capitalize()}]")
             c = st.columns(4)
             unit = row["unit"]
-            c[0].metric("Current", f"{kr.current:g} {unit}",
-                        delta=f"{kr.current - row['baseline']:+g} vs baseline",
-                        delta_color="normal" if row["direction"] == "increase" else "inverse")
+            if kr.current is None:
+                c[0].metric("Current", okrs.NO_CHECKIN, help=f"Baseline {row['baseline']:g} "
+                            f"{unit}: check in to record where it stands.")
+            else:
+                c[0].metric("Current", f"{kr.current:g} {unit}",
+                            delta=f"{kr.current - row['baseline']:+g} vs baseline",
+                            delta_color="normal" if row["direction"] == "increase"
+                            else "inverse")
             c[1].metric("Target", f"{row['target']:g} {unit}",
                         help=f"Baseline {row['baseline']:g}; stretch "
                              f"{row['stretch'] if row['stretch'] is not None else 'none'}")
@@ -155,6 +201,9 @@ for objective in objectives:
             left, right = st.columns([3, 2])
             left.plotly_chart(charts.key_result_history(kr, today), key=f"history-{row['id']}")
             with right:
+                checkin_history(kr)
+            left, right = st.columns([3, 2])
+            with left:
                 if kr.forecast_value is not None:
                     st.markdown(f"**Forecast** at {row['end_date']}: {kr.forecast_value:.3g} "
                                 f"{unit} ({kr.forecast_progress:.0%} of the way to target)")
@@ -167,6 +216,7 @@ for objective in objectives:
                 else:
                     st.caption("None yet: link an experiment to this key result from the "
                                "Experiments page.")
+            with right:
                 from_data(kr)
             checkin_form(kr)
             with st.expander("Edit this key result"):
@@ -181,7 +231,7 @@ if objectives:
     st.subheader("Write a key result")
     st.caption("Lint runs as you type. It never blocks saving: it points at output goals, "
                "value-capture metrics and NPS targets.")
-    objective_titles = {o.row["title"]: o.row["id"] for o in objectives}
+    by_id = {o.row["id"]: o.row for o in objectives}
     statement = st.text_input("Statement", key="kr-statement",
                               placeholder="Raise First value from 31% to 40% of new sign-ups")
     metric_options = list(names) + ["(custom metric)"]
@@ -194,19 +244,21 @@ if objectives:
     metric = custom if metric_choice == "(custom metric)" else metric_choice
     if statement:
         lint_box(statement, metric, kind)
+    objective_id = st.selectbox("Objective", list(by_id), key="kr-objective",
+                                format_func=lambda i: by_id[i]["title"])
+    period_start, period_end = okrs.key_result_period(by_id[objective_id])
     with st.form("new-kr"):
-        objective_title = st.selectbox("Objective", list(objective_titles))
         c = st.columns(4)
         direction = c[0].selectbox("Direction", ["increase", "decrease"])
         baseline = c[1].number_input("Baseline", value=0.0)
         target = c[2].number_input("Target", value=1.0)
         unit = c[3].text_input("Unit", value="%")
         d1, d2 = st.columns(2)
-        start = d1.date_input("Start", value=today)
-        end = d2.date_input("End", value=today + timedelta(days=90))
+        start = d1.date_input("Start", value=period_start, key=f"kr-start-{objective_id}")
+        end = d2.date_input("End", value=period_end, key=f"kr-end-{objective_id}")
         if st.form_submit_button("Add key result", type="primary"):
             attempt(lambda: okrs.create_key_result(
-                db, objective_titles[objective_title], statement=statement, metric=metric,
+                db, objective_id, statement=statement, metric=metric,
                 metric_kind=kind, direction=direction, unit=unit, baseline=baseline,
                 target=target, start_date=start, end_date=end, actor=writer()),
                 "Key result added")

@@ -4,6 +4,7 @@
 import streamlit as st
 
 from growthlab import charts, clock, experiments, okrs
+from growthlab.io import safe_table
 from pages._shared import (
     computed_caption,
     data_file,
@@ -35,7 +36,7 @@ running = experiments.listing(db, status=["running"])
 cols[3].metric("Experiments running", len(running))
 st.caption(okrs.STATUS_RULE)
 
-behind = [kr for kr in all_krs if kr.status != "on track"]
+behind = [kr for kr in all_krs if kr.status in ("at risk", "off track")]
 if behind:
     with st.container(border=True):
         st.markdown("**Behind pace, and what is being done about it**")
@@ -107,6 +108,14 @@ for objective in objectives:
     if objective.uncovered:
         st.warning("No running experiment pushes on: " + "; ".join(
             kr.row["statement"] for kr in objective.uncovered), icon=":material/target:")
+    log = objective.checkin_log()
+    with st.expander(f"Check-ins, newest first ({len(log)})"):
+        st.dataframe(safe_table(log), hide_index=True,
+                     key=f"log-{row['id']}", column_config={
+                         "key result": st.column_config.TextColumn(width="medium"),
+                         "value": st.column_config.NumberColumn(format="%g"),
+                         "confidence": st.column_config.NumberColumn(format="%d/10"),
+                         "note": st.column_config.TextColumn(width="large")})
     with st.expander("Confidence trend"):
         st.plotly_chart(charts.confidence_trend(objective.key_results),
                         key=f"confidence-{row['id']}")

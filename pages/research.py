@@ -108,7 +108,8 @@ def show_interview(interview: dict) -> None:
 
 def theme_card(t: research.Theme) -> None:
     """A theme's quotes, the learnings citing it, and a form to cite it from a learning."""
-    with st.expander(f"{research.KIND_LABELS[t.kind]}: {t.theme} ({t.interviews} interviews)"):
+    with st.expander(f"{research.KIND_LABELS[t.kind]}: {escape_markdown(t.theme)} "
+                     f"({t.interviews} interview{'s' if t.interviews != 1 else ''})"):
         st.markdown("\n\n".join(quote_line(c) for c in t.quotes))
         theme = research.theme_ids(db)[(t.kind, t.theme)]
         for learning in research.citing(db, theme_id=theme)["learnings"]:
@@ -226,13 +227,17 @@ with jobs_tab:
         st.caption("When I <struggle>, help me <motivation>, so I can <desired outcome>: "
                    "from themes coded in the same interview, ranked by how many interviews "
                    "hold all three. Reword a job and adopt the ones the team works on.")
-        candidates = research.jobs(coded)
-        if not candidates:
+        try:
+            candidates = research.jobs(coded)
+        except GrowthLabError as exc:
+            report(exc)
+            candidates = None
+        if candidates == []:
             st.info("No job yet: a job needs a struggle, a motivation and a desired outcome "
                     "coded in the same interview.", icon=":material/work:")
         experiments_list = {r["id"]: f"{r['key']} {r['title']}" for r in db.query(
             "SELECT id, key, title FROM experiments ORDER BY id DESC")}
-        for i, job in enumerate(candidates[:TOP_JOBS]):
+        for i, job in enumerate((candidates or [])[:TOP_JOBS]):
             job_card(i, job, experiments_list)
 
 with map_tab:
@@ -268,7 +273,8 @@ with map_tab:
             for column, lens in zip(row[2:], research.LENSES, strict=True):
                 here = [c for c in cells if c.milestone == m.key and c.lens == lens][:3]
                 column.markdown("\n".join(
-                    f"- {escape_markdown(c.theme)} ({len(c.quotes)} quote"
+                    f"- **{research.KIND_LABELS[c.kind]}:** {escape_markdown(c.theme)} "
+                    f"({len(c.quotes)} quote"
                     f"{'s' if len(c.quotes) != 1 else ''}, {c.interviews} interview"
                     f"{'s' if c.interviews != 1 else ''})" for c in here) or "·")
 

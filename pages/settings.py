@@ -23,6 +23,8 @@ from pages._shared import (
     attempt,
     changed,
     data_file,
+    event_warnings,
+    file_stamp,
     identity,
     postgres_secrets,
     report,
@@ -61,15 +63,28 @@ with taxonomy_tab:
 
 
 def use_upload(upload, kind: str, check, describe) -> None:
-    """Check an uploaded data file beside the workspace; only a valid one replaces the old."""
+    """Check an uploaded data file beside the workspace; only a valid one replaces the old.
+    The page then runs again, so the summary above shows the file now in use."""
     try:
-        with st.status(f"Checking {upload.name}…") as status:
+        with st.spinner(f"Checking {upload.name}…"):
             summary = admin.use_data_file(db, kind, upload.getvalue(), upload.name, check,
                                           actor=writer())
-            status.update(label=f"{upload.name}: {describe(summary)}", state="complete")
-        changed(f"{kind.capitalize()} updated")
     except GrowthLabError as exc:
         st.error(str(exc), icon=":material/error:")
+        return
+    st.session_state[f"{kind}-used"] = f"{upload.name}: {describe(summary)}"
+    changed(f"{kind.capitalize()} updated")
+    st.rerun()
+
+
+def show_used(kind: str) -> None:
+    if used := st.session_state.pop(f"{kind}-used", None):
+        st.success(used, icon=":material/check_circle:")
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def events_info(events: str, stamp: tuple):
+    return check_events(events)
 
 
 def postgres_section() -> None:
@@ -107,9 +122,11 @@ def postgres_section() -> None:
 with data_tab:
     events = data_file(db, "events_path")
     st.markdown("**Product events** (`user_id, event, timestamp`; CSV or Parquet)")
+    show_used("events")
+    info = None
     if events:
         try:
-            info = check_events(events)
+            info = events_info(str(events), file_stamp(events))
             c = st.columns(3)
             c[0].metric("Events", f"{info.rows:,}")
             c[1].metric("Users", f"{info.users:,}")
@@ -121,11 +138,38 @@ with data_tab:
         st.info("No events yet. Upload a file below; it is validated before anything changes.")
     upload = st.file_uploader("Upload events", type=["csv", "gz", "tsv", "parquet"],
                               key="events-upload")
+    pending = st.session_state.get("events-pending")
+    if upload is None or pending and pending[0] != upload.file_id:
+        st.session_state.pop("events-pending", None)
+        pending = None
     if upload is not None and st.button("Validate and use these events", type="primary"):
-        use_upload(upload, "events", check_events,
-                   lambda info: f"{info.rows:,} events from {info.users:,} users")
+        if events is None:
+            use_upload(upload, "events", check_events,
+                       lambda new: admin.describe_events_change(None, new))
+        else:
+            try:
+                writer()  # a person who may only read is refused before anything is checked
+                with st.spinner(f"Checking {upload.name}…"):
+                    pending = (upload.file_id, admin.check_data_file(
+                        db, "events", upload.getvalue(), upload.name, check_events))
+                st.session_state["events-pending"] = pending
+            except GrowthLabError as exc:
+                st.error(str(exc), icon=":material/error:")
+    if pending:
+        st.warning("These events replace the current ones: every KPI, funnel and retention "
+                   "figure is computed again from them.", icon=":material/swap_horiz:")
+        st.dataframe(admin.events_change(info, pending[1]), hide_index=True)
+        c = st.columns([1, 1, 3])
+        if c[0].button("Replace the events", type="primary"):
+            st.session_state.pop("events-pending", None)
+            use_upload(upload, "events", check_events,
+                       lambda new: admin.describe_events_change(info, new))
+        if c[1].button("Keep the current events"):
+            st.session_state.pop("events-pending", None)
+            st.rerun()
 
     st.markdown("**Experiment assignments** (`user_id, experiment, variant, assigned_at`)")
+    show_used("assignments")
     assignments = data_file(db, "assignments_path")
     if assignments:
         try:
@@ -150,8 +194,10 @@ with data_tab:
     if toml_upload is not None and st.button("Validate and replace milestones"):
         try:
             text = toml_upload.getvalue().decode("utf-8")
-            save_to_workspace(db, parse_milestones_toml(text, toml_upload.name), actor=writer())
+            uploaded = parse_milestones_toml(text, toml_upload.name)
+            save_to_workspace(db, uploaded, actor=writer())
             changed("Milestones replaced")
+            event_warnings(db, rules=[m.rule for m in uploaded])
         except UnicodeDecodeError:
             st.error(f"{toml_upload.name}: not UTF-8 text; save the file as UTF-8.")
         except Exception as exc:  # noqa: BLE001

@@ -77,7 +77,7 @@ def downloads(at) -> list[str]:
 
 @pytest.mark.parametrize("page,query", [
     ("experiments", {}), ("experiments", {"view": "review"}), ("settings", {}),
-    ("milestones", {}), ("experiment", "exp"),
+    ("milestones", {"tab": "Success moments & PQLs"}), ("experiment", "exp"),
 ])
 def test_every_downloadable_table_parses_back_without_a_live_formula(hostile_workspace, page,
                                                                      query):
@@ -194,3 +194,17 @@ def test_names_shown_in_editable_grids_cannot_be_formulas(where, empty_workspace
         else:
             parse_results_csv(b"metric,variant,users,conversions\n+cmd,control,100,10\n"
                               b"+cmd,treatment,100,12\n")
+
+
+@pytest.mark.parametrize("figure", ["+33.5%", "-0.57%", "+2.0 pp", "-1.90 pp to +1.42 pp",
+                                    "+16.9% to +50.1%", "-1.234e+05", "unbounded to +3.0%",
+                                    "-3"])
+def test_a_figure_the_app_formatted_is_shown_as_is(figure):
+    """A signed number, percentage or interval cannot run as a formula; quoting it would show
+    `'+33.5%` in every results table."""
+    assert io.safe_cell(figure) == figure
+
+
+@pytest.mark.parametrize("cell", ["+1+2", "-3+cmd", "-2 pp+cmd", "+5% to =1", "-1 to +2;=3"])
+def test_text_that_only_starts_like_a_figure_is_still_neutralised(cell):
+    assert io.safe_cell(cell) == "'" + cell

@@ -3,11 +3,12 @@
 import random
 from collections import defaultdict
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from growthlab.errors import InputError, RuleError
+from growthlab.errors import GrowthLabError, InputError, RuleError
 from growthlab.kpis import (
     Milestone,
     check_events,
@@ -533,3 +534,35 @@ def test_users_assigned_after_the_data_end_are_not_decided(tmp_path):
     ms = [Milestone("exported", "Exported", "P", "count(export) >= 1")]
     result = experiment_metrics(write_events(tmp_path, events), path, ms, "x")
     assert result.in_progress == {("exported", "control"): 0, ("exported", "treatment"): 1}
+
+
+@pytest.mark.parametrize("window", [1, 30, 126, 127, 300, None])
+def test_days_in_any_window_match_plain_python(tmp_path, monkeypatch, window):
+    monkeypatch.setenv("GROWTHLAB_TODAY", "2028-01-01")  # the 400 days of events are past
+    rng = random.Random(window or 0)
+    rows = [(f"u{u}", "search", T0 + timedelta(days=rng.randrange(400),
+                                               seconds=rng.randrange(86400)))
+            for u in range(60) for _ in range(rng.randrange(1, 60))]
+    milestones = [Milestone(f"d{n}", f"D{n}", "P", f"days(search) >= {n}", window)
+                  for n in (1, 5, 20, 40)]
+    path = write_events(tmp_path, rows, "events.parquet")
+    result = funnel(path, milestones, check=True)
+    assert {m["key"]: m["users"] for m in result.milestones} == python_reached(rows, milestones)
+    assert result == funnel(path, milestones)
+
+
+@pytest.mark.parametrize("as_of", [None, "2026-03-10", "2020-01-01"])
+def test_a_checked_funnel_counts_as_the_unchecked_one(tmp_path, as_of):
+    path = write_events(tmp_path, random_events(), "events.csv")
+    assert funnel(path, CONSTRUCTS, as_of=as_of, check=True, by_cohort=True) == funnel(
+        path, CONSTRUCTS, as_of=as_of, by_cohort=True)
+
+
+@pytest.mark.parametrize("case", sorted((Path(__file__).parent / "bad_inputs").glob("events_*")),
+                         ids=lambda p: p.name)
+def test_a_checked_funnel_refuses_a_file_as_check_events_does(case):
+    with pytest.raises(GrowthLabError) as expected:
+        check_events(case)
+    with pytest.raises(GrowthLabError) as refused:
+        funnel(case, CONSTRUCTS, check=True)
+    assert str(refused.value) == str(expected.value)

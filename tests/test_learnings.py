@@ -52,7 +52,9 @@ def test_experiment_hypotheses_and_conclusions_are_searchable(db):
 HOSTILE = ['"', "(", ")", "AND", "OR NOT", "*", "NEAR(a b)", "title:export", "a -b", "^",
            "'; DROP TABLE learnings; --", "\x00", "💥 émoji", "x" * 5000, '"unclosed phrase',
            "col:* AND (", 'say "a"b"', "export*)", "-", "+x", "{a b}", "a:b:c", "NOT export",
-           "exp\u00a0ort", "\"\"", "stall OR", "ex'port", "''", "a AND", "🙂*"]
+           "exp\u00a0ort", "\"\"", "stall OR", "ex'port", "''", "a AND", "🙂*",
+           "onbaording", "ǅǅǅ", "İİİstanbul", "ßßß", "ﬁﬁﬁ", "ΣΑΣ", "Ⅻ", "a" * 3000, "zz " * 200,
+           "why do not", "the of and", "exprot*"]
 
 
 @pytest.mark.parametrize("query", HOSTILE)
@@ -82,7 +84,7 @@ def test_edits_reindex_and_deletes_unindex(db):
     row = learnings.get(db, 2)
     learnings.update(db, 2, row["version"], {"body": "Inline hints beat carousels."})
     assert learnings.search(db, "carousels")
-    assert not learnings.search(db, "lowered activation")
+    assert not learnings.search(db, "\"lowered activation\"")
     db.execute("DELETE FROM learnings WHERE id = 2")
     assert not learnings.search(db, "carousels")
 
@@ -126,3 +128,98 @@ def test_snippets_read_as_plain_text(db):
     learnings.create(db, title="Formatting", body="**What we tried.** A `zebra` banner.")
     hit = learnings.search(db, "zebra")[0]
     assert hit.snippet == "What we tried. A **zebra** banner."
+
+
+@pytest.fixture
+def demo_db(demo_template):
+    return open_workspace(demo_template)
+
+
+@pytest.mark.parametrize(("typo", "word"), [("onbaording", "onboarding"), ("invte", "invite"),
+                                            ("pricng", "pricing")])
+def test_typos_find_what_the_word_finds(demo_db, typo, word):
+    found = learnings.find(demo_db, typo, limit=50)
+    assert found.did_you_mean == word
+    assert {h.id for h in found.hits if h.kind == "learning"} == {
+        h.id for h in learnings.search(demo_db, word, limit=50) if h.kind == "learning"} != set()
+
+
+def test_a_word_in_the_index_is_never_corrected(db):
+    found = learnings.find(db, "export")
+    assert found.did_you_mean is None and found.hits
+
+
+def test_a_typo_with_no_close_word_finds_nothing(db):
+    found = learnings.find(db, "zqxwvy")
+    assert found.did_you_mean is None and found.hits == []
+
+
+def test_similar_past_work_is_not_spell_corrected(db):
+    found = learnings.find(db, "zebrra stripes on exports", any_word=True)
+    assert found.did_you_mean is None and not found.matched_all
+    assert [h.title for h in found.hits] == ["Exporting is where evaluating teams stall"]
+    assert learnings.find(db, "zebra stripes").matched_all  # nothing matched at all
+
+
+def test_a_question_in_plain_words_finds_the_learnings(demo_db):
+    found = learnings.find(demo_db, "why do teams not export", limit=50)
+    titles = [h.title for h in found.hits if h.kind == "learning"]
+    assert "Exporting is where evaluating teams stall" in titles[:3]
+    assert found.hits[0].kind == "learning"
+
+
+def test_rows_holding_any_term_when_none_holds_every_term(db):
+    found = learnings.find(db, "carousels export")
+    assert not found.matched_all
+    assert found.hits[0].title == "Exporting is where evaluating teams stall"
+    assert learnings.find(db, "teams export").matched_all
+
+
+def test_learnings_rank_above_experiments_for_the_same_match(tmp_path):
+    db = open_workspace(tmp_path / "w.db")
+    experiments.create(db, title="Zebra banner", hypothesis="Zebra stripes on the banner.")
+    learnings.create(db, title="Zebra banner", body="Zebra stripes on the banner.")
+    assert [h.kind for h in learnings.search(db, "zebra banner")] == ["learning", "experiment"]
+
+
+def test_a_tag_word_does_not_outrank_a_match_in_the_text(tmp_path):
+    db = open_workspace(tmp_path / "w.db")
+    learnings.create(db, title="Export history panel", body="A panel of past exports.",
+                     tags=["viral invite loop"])
+    learnings.create(db, title="Invite reminder", body="Reminding owners to invite grew the "
+                     "loop of new teams.", tags=["sharing"])
+    hits = learnings.search(db, "invite loop")
+    assert [h.title for h in hits] == ["Invite reminder", "Export history panel"]
+
+
+def test_invite_loop_on_the_demo_puts_invites_first(demo_db):
+    hits = learnings.search(demo_db, "invite loop", limit=10)
+    assert all("export" not in h.title.lower() for h in hits[:5])
+
+
+def test_snippets_are_longer_and_render_markdown_with_highlights(db):
+    learnings.create(db, title="Formatting", body="**What we tried.** A *striped* `zebra` "
+                     "banner on [the page](https://example.com) " + "and more words " * 20)
+    hit = learnings.search(db, "zebra")[0]
+    html = hit.snippet_html
+    assert "<strong>What we tried.</strong>" in html and "<em>striped</em>" in html
+    assert "<mark>zebra</mark>" in html and "**" not in html and "](" not in html
+    assert len(hit.snippet.split()) >= 25
+
+
+@pytest.mark.parametrize("body", [
+    "<script>alert(1)</script> zebra", "zebra [click](javascript:alert(1))",
+    "zebra <img src=x onerror=alert(1)>", "**half bold zebra", "zebra ` tick"])
+def test_snippet_html_is_sanitised_and_balanced(tmp_path, body):
+    db = open_workspace(tmp_path / "w.db")
+    learnings.create(db, title="T", body=body)
+    html = learnings.search(db, "zebra")[0].snippet_html
+    tags = re.findall(r"<[^>]+>", html)
+    assert set(tags) <= {"<mark>", "</mark>", "<strong>", "</strong>", "<em>", "</em>",
+                         "<code>", "</code>"}, tags
+    assert "**" not in html and "`" not in html
+
+
+def test_tags_render_as_escaped_chips():
+    hit = learnings.Hit("learning", 1, "t", "s", 1.0, ["<b>x</b>", "onboarding"])
+    assert "&lt;b&gt;" in hit.tags_html and hit.tags_html.count("<span") == 2

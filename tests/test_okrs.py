@@ -116,3 +116,45 @@ def test_key_result_edits_are_validated_versioned_and_audited(tmp_path):
         okrs.update_key_result(db, kr, 1, {"target": 50}, actor="tom")
     last = next(db.query("SELECT * FROM audit_log ORDER BY id DESC LIMIT 1"))
     assert (last["actor"], last["action"], last["entity"]) == ("maya", "update", "key result")
+
+
+def _row(**overrides) -> dict:
+    return {"baseline": 30.0, "target": 40.0, "start_date": "2026-10-01",
+            "end_date": "2026-12-31", "statement": "Raise First value from 30% to 40%",
+            "metric": "first_value", "metric_kind": "value_creation",
+            "created_at": "2026-11-20T09:00:00+00:00", **overrides}
+
+
+def test_a_new_key_result_starts_and_ends_with_its_objective():
+    objective = {"start_date": "2026-10-01", "end_date": "2026-12-31"}
+    assert okrs.key_result_period(objective) == (date(2026, 10, 1), date(2026, 12, 31))
+
+
+def test_a_key_result_created_today_is_not_stale_and_has_no_current_value():
+    view = okrs.key_result_view(_row(), [], date(2026, 11, 20))
+    assert not view.stale
+    assert view.current is None and view.status == okrs.NO_CHECKIN
+    assert view.progress == 0 and view.forecast_value is None
+    # two weeks after it was written, still without a check-in, it is stale
+    assert okrs.key_result_view(_row(), [], date(2026, 12, 5)).stale
+    assert not okrs.key_result_view(_row(), [], date(2026, 12, 4)).stale
+
+
+def test_a_checked_in_key_result_reads_its_last_value_and_pace_status():
+    checkins = [{"id": 1, "date": "2026-11-21", "value": 35.0, "confidence": 6}]
+    view = okrs.key_result_view(_row(), checkins, date(2026, 11, 22))
+    assert view.current == 35.0 and view.status in okrs.STATUSES and not view.stale
+
+
+def test_the_checkin_log_is_newest_first_with_note_and_author():
+    checkins = [{"id": 1, "date": "2026-10-05", "value": 30.5, "confidence": 5, "note": "first",
+                 "author": "maya", "key_result_id": 3, "created_at": "x"},
+                {"id": 3, "date": "2026-10-19", "value": 32.0, "confidence": 7, "note": "",
+                 "author": "tom", "key_result_id": 3, "created_at": "x"},
+                {"id": 2, "date": "2026-10-19", "value": 31.0, "confidence": 6,
+                 "note": "same day, earlier", "author": "ana", "key_result_id": 3,
+                 "created_at": "x"}]
+    log = okrs.checkin_log(checkins)
+    assert [c["author"] for c in log] == ["tom", "ana", "maya"]
+    assert list(log[0]) == ["date", "value", "confidence", "note", "author"]
+    assert log[2]["note"] == "first"

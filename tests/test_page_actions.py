@@ -132,6 +132,9 @@ def test_edit_a_key_result_on_the_okrs_page(demo_workspace):
 
 def test_milestone_retention_on_the_milestones_page(demo_workspace):
     at = open_page("milestones")
+    assert not any("All cohorts: day 1" in c.value for c in at.caption), "hidden tabs wait"
+    at = open_page("milestones", tab="Retention")
+    assert any("All cohorts: day 1" in c.value for c in at.caption)
     at.selectbox(key="ret-milestone").set_value("value_realization").run()
     assert not at.exception
     assert any("All cohorts: day 1" in c.value for c in at.caption)
@@ -438,3 +441,20 @@ def test_a_refused_save_keeps_what_the_person_typed_on_screen(demo_workspace):
     assert "changed by someone else" in all_text(at)
     assert "Your version (not saved)" in all_text(at)
     assert any(mine in c.value for c in at.code)
+
+
+def test_one_scan_of_the_events_serves_overview_okrs_check_in_and_milestones(demo_workspace,
+                                                                             monkeypatch):
+    from growthlab import kpis
+
+    scans = []
+    real = kpis.funnel
+    monkeypatch.setattr(kpis, "funnel", lambda *a, **k: scans.append(a) or real(*a, **k))
+    db = open_workspace(demo_workspace)
+    kr = next(db.query("SELECT id FROM key_results WHERE metric = 'value_realization'"))["id"]
+    open_page("overview")
+    at = open_page("okrs")
+    at.button(key=f"data-{kr}").click().run()
+    assert any("window had closed" in m.value for m in at.markdown)
+    open_page("milestones")
+    assert len(scans) == 1

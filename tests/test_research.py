@@ -89,7 +89,8 @@ def test_an_interview_with_two_participants_names_both_lines(tmp_path, capsys):
     path = tmp_path / "bad.csv"
     path.write_text("\n".join([HEADER, ROWS[0], ROWS[1].replace("Ana", "Ann")]) + "\n")
     assert main(["research", str(path)]) == 2
-    assert "bad.csv:3: interview 'i1' has another participant" in capsys.readouterr().err
+    assert "bad.csv:3: column participant: interview 'i1' has another participant" in (
+        capsys.readouterr().err)
 
 
 @pytest.fixture
@@ -230,6 +231,8 @@ def test_export_and_import_keep_every_research_row(tmp_path):
     ("UPDATE interviews SET date = 'someday'", "table interviews: date: row 1: 'someday'"),
     ("UPDATE themes SET name = ' padded'", "table themes: name: row 1"),
     ("UPDATE surveys SET taken_on = 'soon'", "table surveys: taken_on: row 1"),
+    ("UPDATE jobs SET statement = ' '", "table jobs: statement: row 1"),
+    ("UPDATE excerpts SET text = ''", "table excerpts: passage: row 1"),
     ("PRAGMA ignore_check_constraints = ON; UPDATE survey_responses SET pmf = 'meh'",
      "survey_responses"),
 ])
@@ -279,3 +282,106 @@ def test_demo_research_tells_the_events_story(demo_template):
     assert not survey.pmf(answers)["meets_40"]
     assert survey.main_benefits(answers)[0]["benefit"].startswith("Exporting lists")
     assert len(survey.history(db)) == 2
+
+
+def test_a_file_whose_themes_make_too_many_candidate_jobs_is_refused_at_its_line(tmp_path,
+                                                                               capsys):
+    # One interview coded with 47 themes of each kind: every struggle x motivation x outcome
+    # is a candidate job. After the 46th outcome: 47 * 47 * 46 = 101,614 pairs, beyond
+    # 100,000 (45 outcomes make 99,405). Unbounded, 100 of each took 27 s and 1.9 GB.
+    rows = [f"i1,Ana,X,2026-01-01,{kind},{kind} {n},q" for kind in research.KINDS
+            for n in range(47)]
+    path = tmp_path / "heavy.csv"
+    path.write_text("\n".join([HEADER, *rows]) + "\n")
+    assert main(["research", str(path)]) == 2
+    err = capsys.readouterr().err
+    line = 1 + 47 + 47 + 46
+    assert err.startswith(f"error: {path}:{line}: column theme: ") and "100,000" in err, err
+    assert "interview 'i1' holds 47 struggle, 47 motivation and 46 outcome themes" in err, err
+
+
+def test_coding_refuses_a_theme_that_would_make_too_many_candidate_jobs(db):
+    notes = " ".join(f"w{n}" for n in range(150))
+    first = research.add_interview(db, participant="Ana", day="2026-02-01", notes=notes)
+    for n in range(46):
+        for kind in research.KINDS:
+            research.code_passage(db, first, text=f"w{n}", kind=kind, theme=f"{kind} {n}")
+    # 46 of each make 97,336 pairs; a 47th struggle 99,452; then a 47th motivation 101,614.
+    research.code_passage(db, first, text="w46", kind="struggle", theme="struggle 46")
+    with pytest.raises(InputError, match="100,000") as err:
+        research.code_passage(db, first, text="w46", kind="motivation", theme="motivation 46")
+    assert err.value.field == "theme"
+    research.code_passage(db, first, text="w47", kind="motivation", theme="motivation 3")
+    assert len(research.jobs(research.coded(db))) == 47 * 46 * 46
+
+
+def test_a_theme_spelled_in_another_case_is_the_same_theme(tmp_path, capsys):
+    # Exports typed by several researchers: "Manual export" and "manual export" are one theme;
+    # counted apart, each showed half its interviews and the job split in two.
+    rows = ["i1,Ana,A,2026-01-01,struggle,Manual export,q", "i1,Ana,A,2026-01-01,motivation,M,q",
+            "i1,Ana,A,2026-01-01,outcome,O,q", "i2,Bo,A,2026-01-02,struggle,manual  EXPORT,q",
+            "i2,Bo,A,2026-01-02,motivation,m,q", "i2,Bo,A,2026-01-02,outcome,O,q"]
+    path = tmp_path / "mixed.csv"
+    path.write_text("\n".join([HEADER, *rows]) + "\n")
+    assert main(["research", str(path), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [(t["theme"], t["interviews"]) for t in out["themes"]] == [
+        ("M", 2), ("Manual export", 2), ("O", 2)]
+    assert [(j["statement"], j["interviews"]) for j in out["jobs"]] == [
+        ("When I Manual export, help me M, so I can O.", 2)]
+
+
+def test_coding_reuses_a_theme_whatever_its_case(db):
+    first, second = interview(db), interview(db, who="Bo")
+    research.code_passage(db, first, text="one click", kind="motivation", theme="Éasy export")
+    research.code_passage(db, second, text="one click", kind="motivation", theme="éASY Export")
+    research.code_passage(db, second, text="one click", kind="outcome", theme="éasy export")
+    assert [(t.kind, t.theme, t.interviews) for t in research.themes(research.coded(db))] == [
+        ("motivation", "Éasy export", 2), ("outcome", "éasy export", 1)]
+
+
+@pytest.mark.parametrize("row,column,message", [
+    ("i1,Ann,Agency,2026-01-05,struggle,B,q,,", "participant",
+     "interview 'i1' has another participant on line 2 ('Ana', here 'Ann')"),
+    ("i1,Ana,agency,2026-01-05,struggle,B,q,,", "segment",
+     "interview 'i1' has another segment on line 2 ('Agency', here 'agency')"),
+    ("i1,Ana,Agency,2026-01-06,struggle,B,q,,", "date",
+     "interview 'i1' has another date on line 2 ('2026-01-05', here '2026-01-06')"),
+])
+def test_an_inconsistent_interview_names_the_column_that_differs(tmp_path, capsys, row,
+                                                                 column, message):
+    path = tmp_path / "bad.csv"
+    path.write_text("\n".join([HEADER, ROWS[0], row]) + "\n")
+    assert main(["research", str(path)]) == 2
+    assert f"bad.csv:3: column {column}: {message}" in capsys.readouterr().err
+
+
+def test_a_name_typed_composed_or_decomposed_is_the_same_participant():
+    # Two tools wrote "José": one as é, one as e + a combining accent; they look the same.
+    rows = ["i1,Jos\u00e9,Agency,2026-01-05,struggle,A,q,,",
+            "i1,Jose\u0301,Agency,2026-01-05,outcome,O,q,,"]
+    coded = research.parse_interviews_csv("\n".join([HEADER, *rows]).encode())
+    assert {c.participant for c in coded} == {"Jos\u00e9"}
+
+
+def test_a_theme_with_a_formula_after_a_semicolon_is_told_so(tmp_path, capsys):
+    path = tmp_path / "bad.csv"
+    path.write_text("\n".join([HEADER, 'i1,Ana,A,2026-01-05,struggle,"slow; =1+1",q,,']) + "\n")
+    assert main(["research", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "starts like" not in err and "after a ';'" in err, err
+
+
+def test_the_kind_the_page_calls_desired_outcome_reads_as_outcome(tmp_path, capsys):
+    # The page labels the kind "Desired outcome"; a file exported with that label must read.
+    rows = ["i1,Ana,A,2026-01-01,Struggle,S,q", "i1,Ana,A,2026-01-01,motivation,M,q",
+            "i1,Ana,A,2026-01-01,Desired outcome,O,q",
+            "i2,Bo,A,2026-01-02,struggle,S,q", "i2,Bo,A,2026-01-02,motivation,M,q",
+            "i2,Bo,A,2026-01-02,desired-outcome,O,q"]
+    path = tmp_path / "labels.csv"
+    path.write_text("\n".join([HEADER.rsplit(",", 2)[0], *rows]) + "\n")
+    assert main(["research", str(path), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert {(t["kind"], t["theme"]) for t in out["themes"]} == {
+        ("struggle", "S"), ("motivation", "M"), ("outcome", "O")}
+    assert [j["interviews"] for j in out["jobs"]] == [2]

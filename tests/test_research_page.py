@@ -87,7 +87,7 @@ def test_a_search_hit_on_a_passage_opens_its_interview(demo_workspace):
     at = open_page("research", excerpt=str(excerpt[0]))
     assert excerpt[1] in [s.value for s in at.subheader]
     at = open_page("learnings", q="PowerPoint")
-    assert "interview" in at.multiselect(key="facet-kind").options
+    assert "interview (1)" in at.multiselect(key="facet-kind").options
 
 
 def test_surveys_sit_beside_each_other_in_history(empty_workspace):
@@ -97,3 +97,40 @@ def test_surveys_sit_beside_each_other_in_history(empty_workspace):
     at = open_page("research")
     assert len(at.get("plotly_chart")) == 1, "no history chart for a single survey"
     assert "reaches the 40% line" in text_of(at)
+
+
+def test_a_workspace_with_too_many_candidate_jobs_says_so_instead_of_hanging(empty_workspace):
+    # As an imported archive could hold: 47 themes of each kind coded in one interview.
+    db = open_workspace(empty_workspace)
+    first = research.add_interview(db, participant="Ana", day="2026-02-01", notes="all of it")
+    for kind in research.KINDS:
+        for n in range(47):
+            db["excerpts"].insert({"interview_id": first, "text": "all of it",
+                                   "theme_id": research.theme_id(db, kind, f"{kind} {n}"),
+                                   "created_at": "2026-02-01T00:00:00"})
+    at = open_page("research")
+    assert "103,823 candidate jobs (limit 100,000)" in text_of(at)
+    assert "No job yet" not in text_of(at)
+
+
+def test_the_experience_map_says_which_themes_are_struggles(demo_workspace):
+    # A leader reading why customers stall must tell a struggle from a motivation at a glance.
+    at = open_page("research")
+    cells = [m.value for m in at.markdown if "quote" in m.value and m.value.startswith("- ")]
+    assert cells and all(line.startswith(("- **Struggle:**", "- **Motivation:**",
+                                          "- **Desired outcome:**"))
+                         for cell in cells for line in cell.splitlines())
+    assert any("- **Struggle:** have a good list but can't get it into our documents (3 quotes"
+               in cell for cell in cells), cells
+
+
+def test_a_theme_named_in_markdown_is_shown_as_written(empty_workspace):
+    # Expander labels render markdown: a theme could load an outside image or fake a link.
+    db = open_workspace(empty_workspace)
+    first = research.add_interview(db, participant="Ana", day="2026-02-01", notes="it hurts")
+    research.code_passage(db, first, text="it hurts", kind="struggle",
+                          theme="![pixel](http://evil.example/p.png) **loud**")
+    at = open_page("research")
+    [label] = [e.label for e in at.expander if e.label.startswith("Struggle")]
+    assert "](http" not in label and "**loud**" not in label, label
+    assert label.endswith("(1 interview)"), label

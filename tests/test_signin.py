@@ -158,7 +158,7 @@ def every_action(at: AppTest, path: Path, tmp_path: Path) -> list[int]:
         action()
         refused.append(refusals(at))
 
-    go(at, "milestones")
+    go(at, "milestones", tab="Success moments & PQLs")
     rule = next(t for t in at.text_input if t.label == "PQL rule")
     rule.input(f"({rule.value}) or count(search) >= 1000").run()
     refused.append(refusals(click(at, "Save as the PQL rule")))

@@ -1,6 +1,5 @@
 """Statistics engine: published reference values, degenerate input, and simulations."""
 
-import math
 
 import numpy as np
 import pytest
@@ -168,13 +167,14 @@ def test_cuped_keeps_estimate_unbiased_and_shrinks_the_interval():
     assert np.mean(widths_cuped) < 0.5 * np.mean(widths_raw)
 
 
-def test_power_matches_the_closed_form():
-    result = plan(0.10, 0.10, relative=True)
-    h = 2 * math.asin(math.sqrt(0.11)) - 2 * math.asin(math.sqrt(0.10))
-    # Var(2 asin sqrt(p_hat)) = 1/n per arm, so the difference has variance 2/n.
-    expected = 2 * ((sps.norm.ppf(0.975) + sps.norm.ppf(0.8)) / h) ** 2
-    assert result.users_per_variant == math.ceil(expected)
-    assert plan(0.10, 0.10, relative=True, variants=3).users_per_variant > result.users_per_variant
+def test_power_for_the_absolute_difference_matches_the_textbook_formula():
+    result = plan(0.10, 0.01)
+    z = sps.norm.ppf(0.975) + sps.norm.ppf(0.8)
+    textbook = z**2 * (0.10 * 0.90 + 0.11 * 0.89) / 0.01**2
+    assert result.users_per_variant == pytest.approx(textbook, rel=1e-3)
+    relative = plan(0.10, 0.10, relative=True)
+    assert plan(0.10, 0.10, relative=True, variants=3).users_per_variant > \
+        relative.users_per_variant
 
 
 def test_detectable_effect_inverts_power():

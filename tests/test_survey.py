@@ -8,6 +8,7 @@ import pytest
 from growthlab import survey
 from growthlab.cli import main
 from growthlab.db import open_workspace
+from growthlab.errors import InputError
 
 Z = 1.959963984540054  # the 97.5% normal quantile
 
@@ -122,3 +123,57 @@ def test_import_refuses_unnamed_or_undated_surveys(tmp_path, name, day, message)
         survey.import_survey(db, name=name, taken_on=day,
                              responses=[survey.Response("r", "not disappointed")])
     assert db["surveys"].count == 0
+
+
+def test_form_exports_read_scores_with_their_labels_and_spreadsheet_decimals():
+    # Typeform / Google Forms export "10 - Extremely likely"; pandas writes 9.0 beside blanks.
+    data = ("respondent_id,pmf,ces,nps\nr1,Very disappointed,7 - Very easy,"
+            "10 - Extremely likely\nr2,not disappointed,2.0,0 – Not at all likely\n"
+            "r3,not disappointed,,9.0\n").encode()
+    rows = survey.parse_responses_csv(data)
+    assert [(r.ces, r.nps) for r in rows] == [(7, 10), (2, 0), (None, 9)]
+
+
+@pytest.mark.parametrize("raw", ["9.5", "10 or 9", "11 - Beyond", "-1", "1e1", "nine"])
+def test_scores_that_are_not_one_whole_number_are_still_refused(raw):
+    data = f"respondent_id,pmf,nps\nr1,very disappointed,{raw}\n".encode()
+    with pytest.raises(InputError) as err:
+        survey.parse_responses_csv(data)
+    assert (err.value.line, err.value.column) == (2, "nps")
+
+
+def test_segments_spelled_differently_are_one_segment():
+    answers = [survey.Response("r1", "very disappointed", "Agency"),
+               survey.Response("r2", "not disappointed", "agency "),
+               survey.Response("r3", "very disappointed", " Agency"),
+               survey.Response("r4", "not disappointed", "In-house")]
+    rows = survey.by_segment(answers)
+    assert [(r["segment"], r["answered"], r["very_disappointed"]) for r in rows] == [
+        ("Agency", 3, 2), ("In-house", 1, 0)]
+
+
+def test_a_segment_for_every_respondent_still_adds_up():
+    # A free-text column (a company name) mapped to segment makes a segment per respondent.
+    answers = [survey.Response(f"r{i}", "very disappointed" if i % 3 else "no longer use",
+                               f"S{i % 2_000}") for i in range(6_000)]
+    rows = survey.by_segment(answers)
+    assert len(rows) == 2_000 and sum(r["answered"] for r in rows) == 4_000
+    assert rows[0]["segment"] == "S0" and rows[0]["answered"] == 2
+
+
+def test_the_questions_own_wording_from_a_form_export_reads():
+    # Sean Ellis' answer options as Google Forms / Typeform export them.
+    data = ("respondent_id,pmf\nr1,Very disappointed\nr2,Somewhat disappointed\n"
+            "r3,Not disappointed (it isn't really that useful)\n"
+            "r4,N/A - I no longer use Scout\nr5,N/A \u2013 I no longer use it\n").encode()
+    assert [r.pmf for r in survey.parse_responses_csv(data)] == [
+        "very disappointed", "somewhat disappointed", "not disappointed", "no longer use",
+        "no longer use"]
+
+
+@pytest.mark.parametrize("raw", ["Very disappointed?", "not very disappointed", "N/A",
+                                 "disappointed (very)", "I no longer use"])
+def test_other_answers_are_still_refused(raw):
+    with pytest.raises(InputError) as err:
+        survey.parse_responses_csv(f"respondent_id,pmf\nr1,{raw}\n".encode())
+    assert (err.value.line, err.value.column) == (2, "pmf")

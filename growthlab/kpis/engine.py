@@ -33,6 +33,8 @@ from growthlab.kpis.sources import (
 )
 
 MEMORY_LIMIT = "1GB"
+DAY_MICROSECONDS = 86_400_000_000
+MAX_BITMASK_DAYS = 126  # days 0..126 after the start: bits of a signed 128-bit number
 ASSIGNMENT_COLUMNS = ("user_id", "experiment", "variant", "assigned_at")
 FIRST_YEAR, LAST_YEAR = 1900, 2199
 # A clock time followed by a UTC offset; real offsets run from -12:00 to +14:00.
@@ -81,11 +83,16 @@ class EventsInfo:
 
 
 def check_events(path: str | Path, con=None) -> EventsInfo:
-    """Validate an events file (columns, timestamps, empty ids) and summarise it."""
-    import duckdb
-
+    """Validate an events file (columns, timestamps, empty ids, event names) and summarise it,
+    in one pass over a file; a table in a database is checked in place."""
     con = con or connect_for(path)
-    source = Source.of(path)
+    if isinstance(con, Backend):
+        return _check_table_events(con, Source.of(path))
+    return _scan_events(con, Source.of(path), None)
+
+
+def _check_table_events(con, source) -> EventsInfo:
+    """check_events where the events live (PostgreSQL, Spark): there are no lines to name."""
     sql, params = source.select(con, EVENT_COLUMNS, "timestamp")
     _check_rows(con, source, EVENT_COLUMNS, "timestamp")
     try:
@@ -94,12 +101,78 @@ def check_events(path: str | Path, con=None) -> EventsInfo:
             f"FROM ({sql})", params).fetchone()
         counts = dict(con.execute(f"SELECT event, count(*) FROM ({sql}) GROUP BY 1 "
                                   "ORDER BY 2 DESC", params).fetchall())
-    except (duckdb.Error, BackendError) as exc:
+    except BackendError as exc:
         raise source.unreadable(exc) from None
     if rows == 0:
         raise InputError("has a header but no events", source=str(source.path))
     _check_event_names(con, source, [e for e in counts if any(ord(ch) < 32 for ch in e)])
     return EventsInfo(rows, users, counts, _iso(first), _iso(last))
+
+
+def _scan_events(con, source: Source, as_of: datetime | None) -> EventsInfo:
+    """One pass: per user (temp table `event_scan`, for a funnel's starts: first and last event
+    before `as_of`, or before the future) and per event name, counting what check_events
+    refuses. Only a file with something to refuse is read again, to name its first bad line."""
+    import duckdb
+
+    source.select(con, EVENT_COLUMNS, "timestamp")  # refuses missing columns
+    kind = source.columns(con)["timestamp"]
+    raw_sql, params = source.raw_sql()
+    before = " FILTER (WHERE parsed < CAST(? AS TIMESTAMP))"
+    # Text timestamps may carry offsets that do not exist; years are checked per user below.
+    odd = f"count(*) FILTER (WHERE {_odd_timestamp_sql('raw', kind)})" if kind == "VARCHAR" \
+        else "0"
+    # Damaged Parquet statistics would let DuckDB rule out the very rows this looks for.
+    con.execute("SET disabled_optimizers = 'statistics_propagation'")
+    try:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE event_scan AS SELECT grouping(user_id) AS by_event, "
+            "user_id, event, count(*) AS n, count(parsed) AS timed, min(parsed) AS first, "
+            f"max(parsed) AS last, {odd} AS odd, min(parsed){before} AS t0, "
+            f"max(parsed){before} AS t_last FROM ("
+            "SELECT CAST(user_id AS VARCHAR) AS user_id, CAST(event AS VARCHAR) AS event, "
+            f"{_timestamp_sql('timestamp', kind)} AS parsed, timestamp AS raw FROM {raw_sql}) "
+            "GROUP BY GROUPING SETS ((user_id), (event))",
+            [as_of or future_cutoff()] * 2 + params)
+        users, events = _scanned(con)
+    except duckdb.Error:
+        _locate_refusal(con, source)
+        raise
+    finally:
+        con.execute("RESET disabled_optimizers")
+    if users[2] or not users[0] or any(
+            e is None or not e.strip() or any(ord(ch) < 32 for ch in e) for e in events):
+        _locate_refusal(con, source)
+    rows, count, _, first, last = users
+    return EventsInfo(rows, count, events, _iso(first), _iso(last))
+
+
+def _scanned(con) -> tuple[tuple, dict[str, int]]:
+    """(rows, users, rows refused, first, last) and rows per event name from `event_scan`."""
+    users = con.execute(
+        "SELECT sum(n), count(*), count(*) FILTER (WHERE user_id IS NULL OR trim(user_id) = '') "
+        f"+ sum(n - timed) + sum(odd) + count(*) FILTER (WHERE first < TIMESTAMP "
+        f"'{FIRST_YEAR}-01-01' OR last >= TIMESTAMP '{LAST_YEAR + 1}-01-01'), min(first), "
+        "max(last) FROM event_scan WHERE by_event = 0").fetchone()
+    events = dict(con.execute("SELECT event, n FROM event_scan WHERE by_event = 1 "
+                              "ORDER BY n DESC, event").fetchall())
+    return users, events
+
+
+def _locate_refusal(con, source: Source) -> None:
+    """Raise the error check_events gives for the first thing wrong in the file."""
+    import duckdb
+
+    sql, params = source.select(con, EVENT_COLUMNS, "timestamp")
+    _check_rows(con, source, EVENT_COLUMNS, "timestamp")
+    try:
+        names = [e for (e,) in con.execute(f"SELECT DISTINCT event FROM ({sql})",
+                                           params).fetchall()]
+    except duckdb.Error as exc:
+        raise source.unreadable(exc) from None
+    if not names:
+        raise InputError("has a header but no events", source=str(source.path))
+    _check_event_names(con, source, [e for e in names if any(ord(ch) < 32 for ch in e)])
 
 
 def _check_event_names(con, source: Source, odd: list[str]) -> None:
@@ -199,12 +272,14 @@ def _iso(value) -> str | None:
 class _Compiler:
     """Compile milestone trees into per-user aggregate columns and boolean flag expressions.
 
-    count(E) columns aggregate raw events; days(E) columns aggregate one row per user, event
-    and UTC day (its first timestamp), which avoids COUNT(DISTINCT) over raw events.
-    reached(K) reads K's computed flag column, so a chain of reached() stays linear.
+    count(E) and days(E) columns aggregate the raw events joined to the user's start, in one
+    scan; a window compares each event's age (microseconds after the start, computed once per
+    event) with a whole number of days. reached(K) reads K's computed flag column, so a chain
+    of reached() stays linear.
     """
 
-    def __init__(self, milestones: list[Milestone], trees: dict[str, Node]):
+    def __init__(self, milestones: list[Milestone], trees: dict[str, Node], bitmask: bool):
+        self.bitmask = bitmask
         self.index = {m.key: i for i, m in enumerate(milestones)}
         self.trees = trees
         self.columns: dict[tuple, str] = {}
@@ -217,14 +292,12 @@ class _Compiler:
         if key not in self.columns:
             alias = f"c{len(self.columns)}"
             self.columns[key] = alias
-            source, time_column = ("e", "timestamp") if func == "count" else ("d", "first_ts")
-            condition = f"{source}.event IN ({_in_list(events)})"
+            condition = f"event IN ({_in_list(events)})"
             self.params[func].extend(events)
             if window is not None:
-                condition += (f" AND {source}.{time_column} < "
-                              "s.t0 + CAST(? AS INTEGER) * INTERVAL 1 DAY")
-                self.params[func].append(window)
-            self.sql[func].append(f"count(*) FILTER (WHERE {condition}) AS {alias}")
+                condition += f" AND age < {int(window) * DAY_MICROSECONDS}"
+            counter = _counter(func, window, self.bitmask)
+            self.sql[func].append(f"{counter.format(f'FILTER (WHERE {condition})')} AS {alias}")
         return self.columns[key]
 
     def expr(self, node: Node, window: int | None) -> str:
@@ -276,43 +349,43 @@ class _Compiler:
         return sorted({event for f, events, _ in self.columns if f == func for event in events})
 
 
+def _counter(func: str, window: int | None, bitmask: bool) -> str:
+    """The aggregate of a count() or days() column. On DuckDB (`bitmask`), days inside a window
+    of up to MAX_BITMASK_DAYS are bits of one 128-bit number per user: far cheaper than
+    COUNT(DISTINCT); PostgreSQL and Spark have no 128-bit integers to transpile it to."""
+    if func == "count":
+        return "count(*) {}"
+    if not bitmask or window is None or window > MAX_BITMASK_DAYS:
+        return "count(DISTINCT CAST(timestamp AS DATE)) {}"
+    # The shift is evaluated for events the filter then drops, which may be later.
+    return f"bit_count(bit_or(CAST(1 AS HUGEINT) << least(day, {MAX_BITMASK_DAYS})) {{}})"
+
+
 def _in_list(names: list[str]) -> str:
     return ", ".join("?" for _ in names) or "NULL"
 
 
-def _flags_query(milestones, events_sql, events_params, starts_sql, starts_params,
+def _flags_query(con, milestones, events_sql, events_params, starts_sql, starts_params,
                  *, after_start: bool, extra_start_columns: str = "") -> tuple[str, list]:
     """SQL ending in CTE `flags`: one row per user with t0 and boolean m0..mk."""
-    compiler = _Compiler(milestones, validate(milestones))
+    compiler = _Compiler(milestones, validate(milestones), not isinstance(con, Backend))
     join = "e.user_id = s.user_id" + (" AND e.timestamp >= s.t0" if after_start else "")
-    counted, daily = compiler.events_of("count"), compiler.events_of("days")
-    counts = ", ".join(compiler.sql["count"]) or "0 AS c_none"
-    count_columns = ", ".join(f"c.{a}" for a in compiler.aliases("count")) or "c.c_none"
-    # Inner joins let DuckDB build its hash table on the small side (users), not on events.
+    measured = sorted(set(compiler.events_of("count")) | set(compiler.events_of("days")))
+    columns = ", ".join(compiler.sql["count"] + compiler.sql["days"]) or "0 AS c_none"
+    picked = ", ".join(f"c.{a}" for a in compiler.aliases("count") + compiler.aliases("days"))
+    # One scan of the events for every count() and days(); the inner join lets DuckDB build
+    # its hash table on the small side (users), not on events.
     sql = (f"WITH events AS NOT MATERIALIZED ({events_sql}), starts AS ({starts_sql}), "
-           f"counted AS (SELECT e.user_id, {counts} FROM events e JOIN starts s ON {join} "
-           f"WHERE e.event IN ({_in_list(counted)}) GROUP BY e.user_id), "
-           f"per_user AS (SELECT s.user_id, s.t0{extra_start_columns}, {count_columns} "
+           f"counted AS (SELECT user_id, {columns} FROM (SELECT e.user_id, e.event, "
+           "e.timestamp, date_diff('microsecond', s.t0, e.timestamp) AS age, "
+           "date_diff('day', CAST(s.t0 AS DATE), CAST(e.timestamp AS DATE)) AS day "
+           f"FROM events e JOIN starts s ON {join} WHERE e.event IN ({_in_list(measured)})) "
+           "GROUP BY user_id), "
+           f"per_user AS (SELECT s.user_id, s.t0{extra_start_columns}, {picked or 'c.c_none'} "
            "FROM starts s LEFT JOIN counted c USING (user_id))")
-    params = events_params + starts_params + compiler.params["count"] + counted
-    source = "per_user"
-    if daily:
-        # Without an assignment every event is at or after t0, so days can be grouped before
-        # the join (far fewer rows to join); after an assignment, events before it must go
-        # first.
-        scope = f"events e JOIN starts s ON {join}" if after_start else "events e"
-        day_columns = ", ".join(f"pd.{a}" for a in compiler.aliases("days"))
-        sql += (f", daily AS (SELECT e.user_id, e.event, min(e.timestamp) AS first_ts "
-                f"FROM {scope} WHERE e.event IN ({_in_list(daily)}) "
-                "GROUP BY e.user_id, e.event, CAST(e.timestamp AS DATE)), "
-                f"per_user_days AS (SELECT d.user_id, {', '.join(compiler.sql['days'])} "
-                "FROM daily d JOIN starts s USING (user_id) GROUP BY d.user_id), "
-                f"joined AS (SELECT p.*, {day_columns} FROM per_user p "
-                "LEFT JOIN per_user_days pd USING (user_id))")
-        params += daily + compiler.params["days"]
-        source = "joined"
-    sql += ", " + compiler.flags_sql(source)
-    return sql, params
+    params = (events_params + starts_params + compiler.params["count"]
+              + compiler.params["days"] + measured)
+    return sql + ", " + compiler.flags_sql("per_user"), params
 
 
 SIGNUP = ("SELECT user_id, min(timestamp) AS t0, max(timestamp) AS t_last FROM events "
@@ -354,10 +427,10 @@ def _eligible(horizon: int) -> str:
     return f"t0 + INTERVAL {int(horizon)} DAY <= data_end" if horizon else "t0 <= data_end"
 
 
-def _signup_flags(con, events, milestones, as_of=None) -> tuple[str, list]:
+def _signup_flags(con, events, milestones, as_of=None, starts=SIGNUP) -> tuple[str, list]:
     """Milestone flags per user, windows starting at each user's first event (sign-up)."""
     events_sql, params = _events(con, events, as_of)
-    return _flags_query(milestones, events_sql, params, SIGNUP, [], after_start=False)
+    return _flags_query(con, milestones, events_sql, params, starts, [], after_start=False)
 
 
 @dataclass
@@ -411,17 +484,26 @@ COUNTS = ("reached", "eligible", "reached_eligible", "step_reached", "step_from"
 
 
 def funnel(events: str | Path, milestones: list[Milestone], *, start: str | None = None,
-           end: str | None = None, by_cohort: bool = False, as_of=None, con=None) -> Funnel:
+           end: str | None = None, by_cohort: bool = False, as_of=None, con=None,
+           check: bool = False) -> Funnel:
     """Users reaching each milestone, shares among eligible users, and the success gap.
 
     `start`/`end` (ISO dates) keep users whose first event falls in [start, end). The data
-    ends at the latest event, or at `as_of` (later events are ignored).
+    ends at the latest event, or at `as_of` (later events are ignored). With `check`, the
+    events are first validated as check_events does, in the pass that finds each user's
+    first event, so the file is read twice in all.
     """
     from growthlab.kpis.milestones import horizons
 
     as_of = as_of_timestamp(as_of)
     con = con or connect_for(events)
-    base, params = _signup_flags(con, events, milestones, as_of)
+    starts = SIGNUP
+    if check and isinstance(con, Backend):
+        check_events(events, con)
+    elif check:
+        _scan_events(con, Source.of(events), as_of)
+        starts = "SELECT user_id, t0, t_last FROM event_scan WHERE by_event = 0 AND t0 IS NOT NULL"
+    base, params = _signup_flags(con, events, milestones, as_of, starts)
     end_sql, end_params = _data_end_sql(as_of, "SELECT max(t_last) FROM starts")
     where, where_params = _date_filter(start, end)
     spans = list(horizons(milestones).values())
@@ -512,7 +594,7 @@ def retention(events: str | Path, *, event: str | None = None, days=(1, 7, 30),
         if milestone not in keys:
             raise InputError(f"no milestone {milestone!r}; known: {', '.join(keys) or 'none'}",
                              field="milestone")
-        prefix, params = _flags_query(milestones, events_sql, params, SIGNUP, [],
+        prefix, params = _flags_query(con, milestones, events_sql, params, SIGNUP, [],
                                       after_start=False)
         members = f"SELECT user_id FROM flags WHERE m{keys.index(milestone)}"
     else:
@@ -602,14 +684,26 @@ class ExperimentMetrics:
     def check_censoring(self, threshold: float = 0.001) -> None:
         """Flag milestones whose arms have different shares of users still in their window
         (a staggered rollout): counting those users as not reached would bias the comparison."""
-        from scipy.stats import chi2_contingency
-
         for key in dict.fromkeys(k for k, _ in self.in_progress):
             still = [self.in_progress[(key, v)] for v in self.assigned]
             done = [n - s for n, s in zip(self.assigned.values(), still, strict=True)]
-            if min(sum(still), sum(done)) and all(self.assigned.values()) and chi2_contingency(
-                    [still, done], correction=False).pvalue < threshold:
+            if min(sum(still), sum(done)) and all(self.assigned.values()) and _independence(
+                    [still, done]) < threshold:
                 self.unequal_censoring.append(key)
+
+
+def _independence(table: list[list[int]]) -> float:
+    """Pearson's chi-square test of independence of a table's rows and columns, as scipy's
+    chi2_contingency(correction=False), without importing scipy.stats."""
+    import numpy as np
+    from scipy.special import chdtrc
+
+    observed = np.asarray(table, dtype=float)
+    expected = observed.sum(1, keepdims=True) * observed.sum(0) / observed.sum()
+    dof = (observed.shape[0] - 1) * (observed.shape[1] - 1)
+    if dof == 0:
+        return 1.0
+    return float(chdtrc(dof, ((observed - expected) ** 2 / expected).sum()))
 
 
 def experiment_metrics(events: str | Path, assignments: str | Path,
@@ -638,7 +732,7 @@ def experiment_metrics(events: str | Path, assignments: str | Path,
               "multi AS (SELECT user_id FROM a GROUP BY 1 HAVING count(DISTINCT variant) > 1) "
               "SELECT user_id, min(variant) AS variant, min(assigned_at) AS t0 FROM a "
               "WHERE user_id NOT IN (SELECT user_id FROM multi) GROUP BY 1")
-    base, all_params = _flags_query(milestones, events_sql, params, starts,
+    base, all_params = _flags_query(con, milestones, events_sql, params, starts,
                                     assign_params + [experiment], after_start=True,
                                     extra_start_columns=", s.variant")
     end_sql, end_params = _data_end_sql(as_of, "SELECT max(timestamp) FROM events")
@@ -709,3 +803,17 @@ def check_ids_match(events, assignments, experiment: str, con=None) -> None:
                          f"appear in the events: user ids must match exactly (assignments have "
                          f"{missing!r}, events have {seen!r}); export both with the same ids",
                          source=str(source.path))
+
+
+def event_names(events: str | Path, con=None) -> list[str]:
+    """The distinct event names in the events, sorted: one small aggregate query, no checks."""
+    import duckdb
+
+    con = con or connect_for(events)
+    source = Source.of(events)
+    sql, params = source.select(con, EVENT_COLUMNS, "timestamp")
+    try:
+        rows = con.execute(f"SELECT DISTINCT event FROM ({sql}) ORDER BY 1", params).fetchall()
+    except (duckdb.Error, BackendError) as exc:
+        raise source.unreadable(exc) from None
+    return [r[0] for r in rows if r[0] is not None]

@@ -60,7 +60,7 @@ def _validate(milestones: list[Milestone], source: str) -> dict[str, Node]:
                              source=where, field="key")
         if not (m.name or "").strip():
             raise InputError("name is empty", source=where, field="name")
-        from growthlab.io import plain_name  # lazily: io pulls in the statistics engine
+        from growthlab.io import plain_name
 
         plain_name(m.name, "name", source=where)
         if m.window_days is not None and (not isinstance(m.window_days, int)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from scipy import stats as sps
+from scipy import special
 
 from growthlab.errors import StatsError
 from growthlab.stats.moments import Moments
@@ -86,20 +86,23 @@ def _check_alpha(alpha: float) -> None:
 
 def frequentist(eff: Effect, alpha: float = 0.05,
                 alternative: Alternative = "two-sided") -> TestResult:
-    """Welch t-test on the effect."""
+    """Welch t-test on the effect (t tails from scipy.special: scipy.stats takes ~0.8 s to
+    import)."""
     _check_alpha(alpha)
     se = np.sqrt(eff.variance)
     t = eff.estimate / se
     if alternative == "two-sided":
-        p = 2 * sps.t.sf(np.abs(t), eff.dof)
-        half = sps.t.ppf(1 - alpha / 2, eff.dof) * se
+        p = 2 * special.stdtr(eff.dof, -np.abs(t))
+        half = special.stdtrit(eff.dof, 1 - alpha / 2) * se
         low, high = eff.estimate - half, eff.estimate + half
     elif alternative == "greater":
-        p = sps.t.sf(t, eff.dof)
-        low, high = eff.estimate - sps.t.ppf(1 - alpha, eff.dof) * se, np.full_like(t, np.inf)
+        p = special.stdtr(eff.dof, -t)
+        low = eff.estimate - special.stdtrit(eff.dof, 1 - alpha) * se
+        high = np.full_like(t, np.inf)
     elif alternative == "less":
-        p = sps.t.cdf(t, eff.dof)
-        low, high = np.full_like(t, -np.inf), eff.estimate + sps.t.ppf(1 - alpha, eff.dof) * se
+        p = special.stdtr(eff.dof, t)
+        low = np.full_like(t, -np.inf)
+        high = eff.estimate + special.stdtrit(eff.dof, 1 - alpha) * se
     else:
         raise StatsError(f"alternative must be two-sided, greater or less, not {alternative!r}")
     return TestResult(eff.estimate, se, low, high, p_value=p)
@@ -158,8 +161,8 @@ def bayesian(eff: Effect, alpha: float = 0.05, prior_mean: float = 0.0,
         var = 1 / precision
         mean = var * (eff.estimate / eff.variance + prior_mean / prior_sd**2)
     sd = np.sqrt(var)
-    z = sps.norm.ppf(1 - alpha / 2)
-    ctw = sps.norm.sf(0.0, loc=mean, scale=sd)
+    z = special.ndtri(1 - alpha / 2)
+    ctw = special.ndtr(mean / sd)
     risk_control, risk_treatment = _risk(mean, sd, ctw)
     return TestResult(mean, sd, mean - z * sd, mean + z * sd, chance_to_win=ctw,
                       risk_control=risk_control, risk_treatment=risk_treatment)
@@ -170,5 +173,5 @@ def _risk(mu, sigma, ctw):
 
     Loss of control = E[max(effect, 0)]; loss of treatment = E[max(-effect, 0)].
     """
-    density = sigma * sps.norm.pdf(mu / sigma)
+    density = sigma * (np.exp(-(mu / sigma) ** 2 / 2) / np.sqrt(2 * np.pi))
     return ctw * mu + density, density - (1 - ctw) * mu

@@ -1,4 +1,5 @@
-"""Sample size, minimum detectable effect and duration for a proportion metric."""
+"""Sample size, minimum detectable effect and duration for a proportion metric, sized for
+the Welch test the analysis runs (normal approximation)."""
 
 from __future__ import annotations
 
@@ -50,17 +51,47 @@ def _target(baseline: float, mde: float, relative: bool) -> float:
     return target
 
 
+def _statistic(baseline: float, target: float, relative: bool) -> tuple[float, float]:
+    """Mean (per square root of a user per arm) and standard deviation of the test statistic
+    the analysis computes, to first order in the two observed rates.
+
+    The statistic is the difference of rates over its estimated standard error: for the
+    relative lift the delta-method one of `stats.compare.effect`, which scales the control's
+    variance by (target / baseline)^2. That error moves with the observed rates, so under a
+    real lift the statistic spreads less than a standard normal; sizing as if it did not
+    would over-power large lifts."""
+    difference = target - baseline
+    control, treated = baseline * (1 - baseline), target * (1 - target)
+    if relative:
+        ratio = target / baseline
+        q = treated + ratio**2 * control
+        dq_target, dq_baseline = 1 - 4 * target + 2 * ratio, -ratio**2
+    else:
+        q = treated + control
+        dq_target, dq_baseline = 1 - 2 * target, 1 - 2 * baseline
+    d_target = (1 - difference * dq_target / (2 * q)) / math.sqrt(q)
+    d_baseline = (-1 - difference * dq_baseline / (2 * q)) / math.sqrt(q)
+    spread = math.sqrt(d_target**2 * treated + d_baseline**2 * control)
+    return difference / math.sqrt(q), spread
+
+
+def _quantiles(comparison_alpha: float, power: float) -> tuple[float, float]:
+    from scipy.stats import norm
+
+    return float(norm.ppf(1 - comparison_alpha / 2)), float(norm.ppf(power))
+
+
 def plan(baseline: float, mde: float, *, relative: bool = False, alpha: float = 0.05,
          power: float = 0.8, variants: int = 2, daily_users: float | None = None) -> PowerPlan:
-    """Users per variant to detect `mde` (two-sided, Cohen's h, Bonferroni over treatment arms)."""
-    from statsmodels.stats.power import NormalIndPower
-    from statsmodels.stats.proportion import proportion_effectsize
-
+    """Users per variant for the two-sided test the analysis runs: on the relative lift when
+    `relative` (the MDE is then relative too), else on the absolute difference; alpha is
+    split over the treatment arms (Bonferroni)."""
     _check(baseline, alpha, power, variants)
     target = _target(baseline, mde, relative)
     comparison_alpha = alpha / (variants - 1)
-    h = abs(proportion_effectsize(target, baseline))
-    n = NormalIndPower().solve_power(effect_size=h, alpha=comparison_alpha, power=power, ratio=1.0)
+    z_alpha, z_power = _quantiles(comparison_alpha, power)
+    mean, spread = _statistic(baseline, target, relative)
+    n = ((z_alpha + z_power * spread) / abs(mean)) ** 2
     if daily_users is not None and daily_users <= 0:
         raise StatsError(f"daily users must be positive, not {daily_users}")
     users = math.ceil(n)
@@ -71,16 +102,20 @@ def plan(baseline: float, mde: float, *, relative: bool = False, alpha: float = 
 
 def detectable_effect(baseline: float, users_per_variant: int, *, alpha: float = 0.05,
                       power: float = 0.8, variants: int = 2, relative: bool = False) -> float:
-    """The smallest upward effect detectable with this many users per variant."""
-    from statsmodels.stats.power import NormalIndPower
+    """The smallest upward effect the same test detects with this many users per variant."""
+    from scipy.optimize import brentq
 
     _check(baseline, alpha, power, variants)
     if users_per_variant < 2:
         raise StatsError(f"users per variant must be at least 2, not {users_per_variant}")
-    h = NormalIndPower().solve_power(nobs1=users_per_variant, alpha=alpha / (variants - 1),
-                                     power=power, ratio=1.0)
-    phi = 2 * math.asin(math.sqrt(baseline)) + h
-    if phi >= math.pi:
+    z_alpha, z_power = _quantiles(alpha / (variants - 1), power)
+
+    def shortfall(target: float) -> float:
+        mean, spread = _statistic(baseline, target, relative)
+        return mean * math.sqrt(users_per_variant) - z_alpha - z_power * spread
+
+    highest = 1 - 1e-12
+    if shortfall(highest) < 0:
         raise StatsError("too few users: no effect within 0-100% would be detectable")
-    target = math.sin(phi / 2) ** 2
+    target = brentq(shortfall, baseline, highest, xtol=1e-12)
     return target / baseline - 1 if relative else target - baseline

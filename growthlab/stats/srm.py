@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import stats as sps
+from scipy import special
 
 from growthlab.errors import StatsError
 
@@ -52,7 +52,7 @@ def srm_tests(users: Sequence[Sequence[int]], weights: Sequence[Sequence[float] 
                               for c, w in zip(counts, shares, strict=True)))
         dofs.append(len(counts) - 1)
         parts.append(([int(c) for c in counts], shares))
-    p_values = sps.chi2.sf(np.array(statistics, dtype=float), np.array(dofs)).tolist()
+    p_values = special.chdtrc(np.array(dofs), np.array(statistics, dtype=float)).tolist()
     return [SrmResult(p, p < SRM_THRESHOLD, counts, shares, list(names))
             for p, (counts, shares), names in zip(p_values, parts, variants, strict=True)]
 

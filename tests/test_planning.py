@@ -1,0 +1,169 @@
+"""Planning an experiment: power sized for the test the analysis runs (checked by simulating
+experiments), where the planner starts, and deciding before the plan is reached."""
+
+from datetime import date
+
+import numpy as np
+import pytest
+
+from growthlab import experiments, plans
+from growthlab.db import open_workspace
+from growthlab.errors import InputError
+from growthlab.kpis import Funnel
+from growthlab.stats import MetricRow, Options, analyze, detectable_effect, plan
+
+SIMULATIONS = 10_000  # the power estimate's standard error is 0.4 points
+
+
+def simulated_power(baseline: float, lift: float, users: int, difference: str,
+                    seed: int) -> float:
+    """Share of simulated experiments (true relative lift `lift`) the product's own analysis
+    calls significant in the right direction."""
+    rng = np.random.default_rng(seed)
+    control = rng.binomial(users, baseline, SIMULATIONS)
+    treatment = rng.binomial(users, baseline * (1 + lift), SIMULATIONS)
+    rows = [MetricRow(f"m{i}", variant, users, conversions)
+            for i in range(SIMULATIONS)
+            for variant, conversions in (("control", control[i]), ("treatment", treatment[i]))]
+    results = analyze(rows, Options(difference=difference)).results
+    return float(np.mean([r["significant"] and r["estimate"] > 0 for r in results]))
+
+
+@pytest.mark.parametrize("baseline,lift", [(0.09, 0.10), (0.30, 0.05), (0.02, 0.25)])
+def test_a_plan_for_the_relative_lift_gets_its_power_in_the_analysis(baseline, lift):
+    sized = plan(baseline, lift, relative=True, power=0.8)
+    power = simulated_power(baseline, lift, sized.users_per_variant, "relative", seed=14)
+    assert power == pytest.approx(0.80, abs=0.02)
+
+
+def test_a_plan_for_the_absolute_difference_gets_its_power_in_the_analysis():
+    baseline, lift = 0.09, 0.10
+    sized = plan(baseline, baseline * lift, relative=False, power=0.8)
+    power = simulated_power(baseline, lift, sized.users_per_variant, "absolute", seed=15)
+    assert power == pytest.approx(0.80, abs=0.02)
+
+
+def test_the_relative_test_needs_more_users_than_the_absolute_one():
+    relative = plan(0.09, 0.10, relative=True)
+    absolute = plan(0.09, 0.009, relative=False)
+    assert relative.users_per_variant > absolute.users_per_variant
+
+
+@pytest.mark.parametrize("relative,mde", [(True, 0.05), (False, 0.01)])
+def test_detectable_effect_inverts_the_plan(relative, mde):
+    n = plan(0.2, mde, relative=relative).users_per_variant
+    assert detectable_effect(0.2, n, relative=relative) == pytest.approx(mde, rel=1e-3)
+
+
+# Where the planner starts, the plan saved on an experiment, and deciding before it is reached.
+
+RESULTS = [MetricRow("value_realization", "control", 6000, 540),
+           MetricRow("value_realization", "treatment", 6100, 610),
+           MetricRow("searches", "control", 6000, sum=60_000.0, sum_squares=900_000.0),
+           MetricRow("searches", "treatment", 6100, sum=61_000.0, sum_squares=910_000.0)]
+
+
+def funnel_of(share: float, weekly_users: list[int], data_end: str) -> Funnel:
+    cohorts = [{"cohort": f"2026-10-{5 + 7 * i:02d}", "users": n}
+               for i, n in enumerate(weekly_users)]
+    return Funnel(sum(weekly_users), data_end, [
+        {"key": "value_realization", "name": "Value realization", "share": share}], None,
+        cohorts)
+
+
+def test_the_baseline_is_the_controls_rate_in_the_latest_results():
+    start = plans.baseline(RESULTS, "value_realization", "control", None)
+    assert start.value == 0.09 and "control" in start.source and "6,000" in start.source
+
+
+def test_without_results_the_baseline_is_the_metrics_share_in_the_events():
+    start = plans.baseline([], "value_realization", None, funnel_of(0.093, [700], "2026-10-12"))
+    assert start.value == 0.093 and "events" in start.source
+    assert plans.baseline([], "searches", None, None) is None  # a mean metric: no rate
+
+
+@pytest.mark.parametrize("rows,share", [
+    ([MetricRow("problem", "control", 500, 500), MetricRow("problem", "treatment", 500, 499)],
+     None),
+    ([], 1.0), ([], 0.0)])
+def test_a_rate_of_0_or_100_percent_is_no_baseline_to_plan_from(rows, share):
+    events = None if share is None else Funnel(700, "2026-10-12", [
+        {"key": "problem", "name": "Problem", "share": share}], None)
+    assert plans.baseline(rows, "problem", "control", events) is None
+
+
+def test_daily_traffic_is_the_experiments_own_else_new_users_in_the_events():
+    own = plans.daily_traffic(RESULTS, "value_realization", "2026-11-01T10:00:00+00:00",
+                              date(2026, 11, 11), None)
+    assert own.value == 12_100 / 10 and "10 days" in own.source
+    # the last week (starting 2026-10-26) is not complete at the data end: left out
+    events = funnel_of(0.09, [700, 1400, 2100, 100], "2026-10-28T12:00:00")
+    fresh = plans.daily_traffic([], None, None, date(2026, 11, 11), events)
+    assert fresh.value == (700 + 1400 + 2100) / 21 and "3 complete weeks" in fresh.source
+
+
+def _analysing(tmp_path, planned_users=None, planned_days=None):
+    db = open_workspace(tmp_path / "w.db")
+    exp = experiments.create(db, title="Export nudge", primary_metric="value_realization")
+    experiments.record_results(db, exp, RESULTS)
+    version = 1
+    if planned_users:
+        version = plans.save(db, exp, 1, planned_users, planned_days, actor="maya")["version"]
+    for step, day in (("backlog", "2026-10-30"), ("running", "2026-11-01"),
+                      ("analysing", "2026-11-11")):
+        experiments.move(db, exp, version, step, when=f"{day}T10:00:00+00:00")
+        version += 1
+    return db, exp, version
+
+
+def test_progress_against_the_plan_counts_users_and_days(tmp_path):
+    db, exp, _ = _analysing(tmp_path, planned_users=30_250, planned_days=21)
+    progress = plans.progress(experiments.get(db, exp), experiments.results(db, exp),
+                              date(2026, 11, 12))
+    assert (progress.users, progress.planned_users, progress.days, progress.planned_days) == (
+        12_100, 30_250, 10, 21)
+    assert progress.early
+    assert progress.sentence() == ("12,100 of 30,250 planned users (40%), day 10 of 21 "
+                                   "planned (48%)")
+    assert plans.progress(experiments.get(db, exp) | {"planned_users": None}, [],
+                          date(2026, 11, 12)) is None
+
+
+def test_deciding_early_asks_why_and_the_reason_goes_into_the_learning(tmp_path):
+    from growthlab import learnings
+
+    db, exp, version = _analysing(tmp_path, planned_users=30_250, planned_days=21)
+    decision = dict(result="won", decision="ship", conclusion="Exports rose.",
+                    learning_title="Nudges lift exports", learning_body="A nudge helped.",
+                    when="2026-11-12T09:00:00+00:00")
+    with pytest.raises(InputError, match=r"reason: .*12,100 of 30,250 planned users \(40%\)"):
+        experiments.decide(db, exp, version, **decision)
+    assert experiments.get(db, exp)["status"] == "analysing"
+    learning = experiments.decide(db, exp, version, reason="The effect is large and the "
+                                  "launch date is fixed.", **decision)
+    body = learnings.get(db, learning)["body"]
+    assert body.startswith("A nudge helped.")
+    assert "Decided early" in body and "12,100 of 30,250 planned users (40%)" in body
+    assert "launch date is fixed" in body
+
+
+def test_deciding_once_the_plan_is_reached_or_without_a_plan_needs_no_reason(tmp_path):
+    decision = dict(result="won", decision="ship", conclusion="Exports rose.",
+                    learning_title="Nudges lift exports", learning_body="A nudge helped.",
+                    when="2026-11-30T09:00:00+00:00")
+    db, exp, version = _analysing(tmp_path, planned_users=12_000, planned_days=10)
+    experiments.decide(db, exp, version, **decision)
+    db, exp, version = _analysing(tmp_path / "unplanned")
+    experiments.decide(db, exp, version, **decision)
+    assert experiments.get(db, exp)["status"] == "decided"
+
+
+def test_a_saved_plan_is_versioned_and_audited(tmp_path):
+    db = open_workspace(tmp_path / "w.db")
+    exp = experiments.create(db, title="Export nudge")
+    saved = plans.save(db, exp, 1, 34_480, 18, actor="maya")
+    assert (saved["planned_users"], saved["planned_days"], saved["version"]) == (34_480, 18, 2)
+    last = next(db.query("SELECT * FROM audit_log ORDER BY id DESC LIMIT 1"))
+    assert (last["actor"], last["entity"]) == ("maya", "experiment")
+    with pytest.raises(InputError, match="planned_users"):
+        plans.save(db, exp, 2, 0, 18)

@@ -1,0 +1,69 @@
+"""The searcher on the Learnings page: typos, questions, ranking, readable hits, shareable
+filters (AppTest against the demo workspace)."""
+
+import json
+
+import pytest
+from conftest import open_page
+
+from growthlab import learnings
+from growthlab.db import open_workspace
+
+
+def links(at) -> list[str]:
+    return [p.proto.label for p in at.get("page_link")]
+
+
+def html(at) -> str:
+    return "\n".join(h.proto.body for h in at.get("html"))
+
+
+@pytest.mark.parametrize(("typo", "word", "title"), [
+    ("onbaording", "onboarding", "Onboarding e-mail with a personal search plan"),
+    ("invte", "invite", "Invite teammates from a shared list worked"),
+    ("pricng", "pricing", "Annual plan toggle on pricing showed no clear effect")])
+def test_a_typo_finds_the_learnings_and_says_what_it_searched(demo_workspace, typo, word, title):
+    at = open_page("learnings", q=typo)
+    assert any(f"Showing results for **{word}**" in i.value for i in at.info)
+    assert any(title in label for label in links(at))
+
+
+def test_a_question_in_plain_words_puts_the_learning_first(demo_workspace):
+    at = open_page("learnings", q="why do teams not export")
+    assert "Exporting is where evaluating teams stall" in links(at)[:3]
+    assert not at.info  # nothing to correct, and something matched
+
+
+def test_learnings_come_before_experiments_and_tags_do_not_lead(demo_workspace):
+    labels = links(open_page("learnings", q="invite loop"))
+    assert not labels[0].startswith("EXP-") and "export" not in labels[0].lower()
+
+
+def test_hits_render_markdown_highlights_and_tag_chips(demo_workspace):
+    body = html(open_page("learnings", q="export"))
+    assert "<strong>What we tried.</strong>" in body and "<mark>" in body
+    assert "**" not in body and "<span" in body and "sharing &amp; export" in body
+
+
+def test_search_filters_live_in_the_url(demo_workspace):
+    at = open_page("learnings", q="export", kind="learning")
+    assert at.multiselect(key="facet-kind").value == ["learning"]
+    assert links(at) and not any(label.startswith("EXP-") for label in links(at))
+    at.multiselect(key="facet-status").select("confirmed").run()
+    assert (at.query_params["status"], at.query_params["kind"]) == ("confirmed", "learning")
+    confirmed = learnings.search(open_workspace(demo_workspace), "export", limit=200,
+                                 facets={"status": ["confirmed"], "kind": ["learning"]})
+    assert links(at) == [h.title for h in confirmed]
+    assert "Exporting is where evaluating teams stall" in links(at)
+
+
+def test_cli_search_json_keeps_its_keys_and_adds_the_correction(demo_workspace, capsys):
+    from growthlab.cli import main
+
+    assert main(["--workspace", str(demo_workspace), "search", "pricng", "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["did_you_mean"] == "pricing" and payload["matched_all"] is True
+    assert set(payload["results"][0]) == {"kind", "id", "title", "snippet", "score", "tags"}
+    assert payload["results"][0]["title"] == "Annual plan toggle on pricing showed no clear effect"
+    assert main(["--workspace", str(demo_workspace), "search", "pricng"]) == 0
+    assert capsys.readouterr().out.startswith("showing results for: pricing\n")

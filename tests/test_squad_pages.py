@@ -1,0 +1,187 @@
+"""A growth squad on the Experiment and Experiments pages: the planner, deciding early, the
+board and the list."""
+
+from datetime import date
+
+from conftest import open_page
+
+from growthlab import experiments, learnings, plans
+from growthlab.db import open_workspace
+from growthlab.kpis import funnel, load_from_workspace
+from growthlab.stats import plan
+
+TODAY = date(2026, 11, 24)
+
+
+def by_key(db, key: str) -> dict:
+    return experiments.get(db, next(db.query("SELECT id FROM experiments WHERE key = ?",
+                                             [key]))["id"])
+
+
+def number(at, prefix: str):
+    return next(n for n in at.number_input if n.key and n.key.startswith(prefix))
+
+
+def planned_sentence(at) -> str:
+    return next(s.value for s in at.success if "users per variant" in s.value)
+
+
+def test_the_planner_starts_from_the_experiments_own_baseline_and_traffic(demo_workspace):
+    db = open_workspace(demo_workspace)
+    exp = by_key(db, "EXP-004")
+    rows = experiments.results(db, exp["id"])
+    control = next(r for r in rows if r.metric == "value_realization" and r.variant == "control")
+    users = plans.experiment_users(rows, "value_realization")
+    days = (TODAY - date.fromisoformat(exp["started_at"][:10])).days
+    at = open_page("experiment", id=str(exp["id"]))
+    baseline = number(at, "plan-baseline").value
+    assert baseline == round(control.conversions / control.users, 4) and baseline < 0.1
+    assert number(at, "plan-daily").value == round(users / days)
+    captions = " ".join(c.value for c in at.caption)
+    assert "control's rate in the latest results" in captions and f"over {days} days" in captions
+    mde = number(at, "plan-mde").value
+    sized = plan(baseline, mde, relative=True, daily_users=round(users / days))
+    assert f"{sized.users_per_variant:,} users per variant" in planned_sentence(at)
+    assert "relative lift" in planned_sentence(at)
+
+
+def test_the_planner_sizes_the_absolute_test_when_the_analysis_runs_it(demo_workspace):
+    db = open_workspace(demo_workspace)
+    exp = by_key(db, "EXP-004")
+    at = open_page("experiment", id=str(exp["id"]))
+    at.segmented_control(key="difference").set_value("absolute").run()
+    baseline, mde = number(at, "plan-baseline").value, number(at, "plan-mde").value
+    sized = plan(baseline, baseline * mde, relative=False)
+    assert f"{sized.users_per_variant:,} users per variant" in planned_sentence(at)
+    assert "absolute difference" in planned_sentence(at)
+
+
+def test_without_results_the_planner_starts_from_the_events(demo_workspace):
+    db = open_workspace(demo_workspace)
+    idea = next(db.query("SELECT * FROM experiments WHERE status = 'idea' AND primary_metric "
+                         "= 'value_realization' LIMIT 1"))
+    truth = funnel(demo_workspace.parent / "events", load_from_workspace(db), by_cohort=True)
+    share = next(m["share"] for m in truth.milestones if m["key"] == "value_realization")
+    at = open_page("experiment", id=str(idea["id"]))
+    assert number(at, "plan-baseline").value == round(share, 4)
+    traffic = plans.daily_traffic([], None, None, TODAY, truth)
+    assert number(at, "plan-daily").value == round(traffic.value)
+    assert "complete weeks" in " ".join(c.value for c in at.caption)
+
+
+def test_the_plan_is_saved_on_the_experiment(demo_workspace):
+    db = open_workspace(demo_workspace)
+    exp = by_key(db, "EXP-004")
+    at = open_page("experiment", id=str(exp["id"]))
+    baseline, mde = number(at, "plan-baseline").value, number(at, "plan-mde").value
+    daily = number(at, "plan-daily").value
+    next(b for b in at.button if b.label == "Save as this experiment's plan").click().run()
+    assert not at.exception
+    sized = plan(baseline, mde, relative=True, daily_users=daily)
+    saved = experiments.get(db, exp["id"])
+    assert (saved["planned_users"], saved["planned_days"]) == (sized.total_users,
+                                                               -(-sized.days // 1))
+    assert any("Plan:" in c.value and f"{sized.total_users:,} users" in c.value
+               for c in at.caption)
+
+
+def decide_form(at, reason: str | None):
+    at.text_area(key="decide-conclusion").input("Continued value rose 3%.")
+    at.text_input(key="decide-title").input("Saved searches keep teams coming back")
+    at.text_area(key="decide-body").input("Teams with saved searches return more often.")
+    if reason is not None:
+        at.text_area(key="decide-reason").input(reason)
+    next(b for b in at.button if b.label == "Decide").click().run()
+    assert not at.exception
+    return at
+
+
+def test_deciding_before_the_plan_warns_and_keeps_the_reason_in_the_learning(demo_workspace):
+    db = open_workspace(demo_workspace)
+    exp = by_key(db, "EXP-009")  # analysing: 28,009 users over 15 days
+    plans.save(db, exp["id"], exp["version"], 70_000, 30, actor="maya")
+    at = open_page("experiment", id=str(exp["id"]))
+    warning = next(w.value for w in at.warning if "planned users" in w.value)
+    assert "28,009 of 70,000 planned users (40%)" in warning
+    assert "day 15 of 30 planned (50%)" in warning
+    decide_form(at, reason="")
+    assert any("reason:" in e.value and "40%" in e.value for e in at.error)
+    assert experiments.get(db, exp["id"])["status"] == "analysing"
+    decide_form(at, reason="The launch date is fixed by the partner deal.")
+    decided = experiments.get(db, exp["id"])
+    assert decided["status"] == "decided"
+    learning = next(db.query("SELECT learning_id FROM learning_experiments WHERE "
+                             "experiment_id = ?", [exp["id"]]))["learning_id"]
+    body = learnings.get(db, learning)["body"]
+    assert "Decided early** at 28,009 of 70,000 planned users (40%)" in body
+    assert "partner deal" in body
+
+
+def test_deciding_once_the_plan_is_reached_asks_nothing_more(demo_workspace):
+    db = open_workspace(demo_workspace)
+    exp = by_key(db, "EXP-009")
+    plans.save(db, exp["id"], exp["version"], 28_000, 14, actor="maya")
+    at = open_page("experiment", id=str(exp["id"]))
+    assert not any("planned users" in w.value for w in at.warning)
+    assert any("Plan reached" in c.value for c in at.caption)
+    assert not [t for t in at.text_area if t.key == "decide-reason"]
+    decide_form(at, reason=None)
+    assert experiments.get(db, exp["id"])["status"] == "decided"
+
+
+def test_the_board_shows_whole_titles_stage_loop_ice_and_result(demo_workspace):
+    db = open_workspace(demo_workspace)
+    everyone = experiments.listing(db)
+    at = open_page("experiments", view="board")
+    cards = [m.value for m in at.markdown]
+    captions = [c.value for c in at.caption]
+    opens = [p for p in at.get("page_link") if p.proto.label == "Open"]
+    assert len(opens) == len(everyone)  # every experiment, none cut off
+    for r in everyone:
+        card = next(i for i, text in enumerate(cards) if text.startswith(r["key"]))
+        assert learnings.escape_markdown(r["title"]) in cards[card]
+        if r["result"]:
+            assert f"**{r['result']}**" in cards[card]
+    scored = next(r for r in everyone if r["ice"] is not None and r["loop"])
+    assert any(f"{scored['loop']} · ICE {scored['ice']:.0f}" in c for c in captions)
+    stages = [m for m in cards if m.startswith("**") and ") " not in m and m.endswith(")")]
+    assert [s.split("**")[1] for s in stages] == [s.capitalize() for s in experiments.STATUSES]
+
+
+def test_the_list_shows_every_row_with_scores_and_result_first(demo_workspace):
+    at = open_page("experiments")
+    table = at.dataframe[0].value  # its height, tall enough for every row: test_e2e.py
+    assert list(table.columns[:7]) == ["key", "title", "status", "ICE", "ICE spread", "RICE",
+                                       "result"]
+    assert len(table) == 41
+    assert "open" not in table.columns  # a link column opens a new tab
+
+
+def test_the_list_filters_are_kept_after_opening_an_experiment(demo_workspace):
+    at = open_page("experiments", status="running", view="list")
+    assert set(at.dataframe[0].value["status"]) == {"running"}
+    at.switch_page("pages/experiment.py").run()
+    at.query_params.clear()
+    at.switch_page("pages/experiments.py").run()
+    assert not at.exception
+    assert at.multiselect(key="f-status").value == ["running"]
+    assert set(at.dataframe[0].value["status"]) == {"running"}
+
+
+def test_an_experiment_with_many_result_rows_counts_its_users_against_the_plan(demo_workspace):
+    """Past the hand-entry limit (200 rows) the page still reads the users so far: the
+    warning and the reason field agree with what `decide` will ask for."""
+    from growthlab.stats import MetricRow
+
+    db = open_workspace(demo_workspace)
+    exp = by_key(db, "EXP-009")
+    rows = [MetricRow(f"segment_{i:03d}", v, 4000, conversions=400)
+            for i in range(150) for v in ("control", "treatment")]
+    experiments.record_results(db, exp["id"], rows,
+                               version=experiments.results_version(db, exp["id"]))
+    plans.save(db, exp["id"], experiments.get(db, exp["id"])["version"], 10_000, None,
+               actor="maya")
+    at = open_page("experiment", id=str(exp["id"]))
+    warning = next(w.value for w in at.warning if "planned users" in w.value)
+    assert "8,000 of 10,000 planned users (80%)" in warning
+    assert [t for t in at.text_area if t.key == "decide-reason"]
