@@ -12,6 +12,7 @@ from pathlib import Path
 
 from growthlab.db import audit, set_setting, transaction
 from growthlab.errors import GrowthLabError, InputError
+from growthlab.kpis.sources import DELIMITED
 from growthlab.swap import staged_upload, workspace_lock
 
 TAXONOMY = {"squads": "mission", "loops": "description", "product_areas": None}
@@ -51,7 +52,7 @@ def use_data_file(db, kind: str, data: bytes, name: str, check: Callable, *, act
     """Check an uploaded events or assignments file beside the workspace; only a valid one
     replaces the current one. Returns what `check` found; errors name the upload."""
     with _checked_upload(db, kind, data, name, check) as (staged, summary):
-        final = staged.parent / f"{kind}{staged.suffix}"
+        final = staged.parent / f"{kind}{_upload_suffix(name)}"
         with workspace_lock(final):
             staged.replace(final)
             with transaction(db):
@@ -65,13 +66,17 @@ def use_data_file(db, kind: str, data: bytes, name: str, check: Callable, *, act
 def _checked_upload(db, kind: str, data: bytes, name: str, check: Callable):
     if kind not in ("events", "assignments"):
         raise InputError("must be events or assignments", field="kind")
-    suffix = ".csv" if name.lower().endswith(".csv") else ".parquet"
-    with staged_upload(workspace_folder(db), suffix, data) as staged:
+    with staged_upload(workspace_folder(db), _upload_suffix(name), data) as staged:
         try:
             summary = check(staged)
         except GrowthLabError as exc:
             raise InputError(str(exc).replace(str(staged), name)) from None
         yield staged, summary
+
+
+def _upload_suffix(name: str) -> str:
+    """The file's shape from its name (.csv.gz, .tsv, ...): the reader goes by the suffix."""
+    return next((s for s in DELIMITED if name.lower().endswith(s)), ".parquet")
 
 
 def describe_events_change(before, after) -> str:
@@ -121,3 +126,18 @@ def check_pql_window(window_days) -> int:
     if not 1 <= days <= MAX_PQL_WINDOW_DAYS:
         raise InputError(f"must be from 1 to {MAX_PQL_WINDOW_DAYS} days", field="PQL window")
     return days
+
+
+def use_table(db, kind: str, url: str, check: Callable, *, actor: str):
+    """Point the workspace's events or assignments at a table in PostgreSQL, once `check`
+    reads it; the URL is stored without its password. Returns what `check` found."""
+    from growthlab.kpis.sources import Table
+
+    if kind not in ("events", "assignments"):
+        raise InputError("must be events or assignments", field="kind")
+    table = Table.from_url(url)
+    summary = check(url)
+    with transaction(db):
+        set_setting(db, f"{kind}_path", table.path)
+        audit(db, actor, "connect", kind, None, {"table": table.path})
+    return summary

@@ -92,6 +92,14 @@ def _days(text: str) -> list[int]:
     return days
 
 
+def _add_source_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb",
+                   help="where the SQL runs: DuckDB on this machine, or Apache Spark (local, or "
+                        "Spark Connect when SPARK_REMOTE is set) over files or a table")
+    p.add_argument("--dedupe", action="store_true",
+                   help="drop exact duplicate rows (same user_id, event and timestamp)")
+
+
 def _add_stats_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--method", choices=METHODS, default="frequentist")
     p.add_argument("--difference", choices=("relative", "absolute"), default="relative")
@@ -134,6 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--experiment", required=True)
     p.add_argument("--exclude-in-progress", action="store_true",
                    help="leave out users whose milestone window is still open at the data end")
+    _add_source_options(p)
     _add_stats_options(p)
 
     p = sub.add_parser("kpis", help="milestone KPIs, funnel and success gap from events")
@@ -141,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--milestones", required=True)
     p.add_argument("--as-of", default=None,
                    help="the data ends here (ISO date or time, UTC); later events are ignored")
+    _add_source_options(p)
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("retention", help="retention by weekly signup cohort")
@@ -152,6 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--milestone", default=None,
                    help="only users who reached this milestone (needs --milestones)")
     p.add_argument("--milestones", default=None)
+    _add_source_options(p)
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("power", help="users per variant for a proportion metric")
@@ -271,12 +282,19 @@ def cmd_analyze_events(args) -> None:
     from growthlab.stats.analysis import drop_constant_metrics, sample_ratio
 
     milestones = load_milestones_file(args.milestones)
-    check_events(args.events)
-    _warn_unknown_events(args.events, rules=[m.rule for m in milestones])
-    computed = experiment_metrics(args.events, args.assignments, milestones, args.experiment,
-                                  exclude_in_progress=args.exclude_in_progress)
+    con, events = _open_events(args, args.events)
+    assignments = _open_events(args, args.assignments)[1] if args.engine == "spark" else \
+        args.assignments
+    check_events(events, con)
+    _warn_quality(events, con)
+    _warn_unknown_events(events, con, rules=[m.rule for m in milestones])
+    computed = experiment_metrics(events, assignments, milestones, args.experiment,
+                                  exclude_in_progress=args.exclude_in_progress, con=con)
     rows, skipped = drop_constant_metrics(computed.rows)
     if not rows:
+        from growthlab.kpis.engine import check_ids_match
+
+        check_ids_match(events, assignments, args.experiment, con)
         raise GrowthLabError(f"every milestone is reached by all or none of the users in "
                              f"{args.experiment}, or has too few users whose window has closed; "
                              "there is nothing to test yet")
@@ -325,8 +343,10 @@ def cmd_kpis(args) -> None:
     from growthlab.kpis import funnel, load_milestones_file
 
     milestones = load_milestones_file(args.milestones)
-    result = funnel(args.events, milestones, as_of=args.as_of, check=True)
-    _warn_unknown_events(args.events, rules=[m.rule for m in milestones])
+    con, events = _open_events(args, args.events)
+    result = funnel(events, milestones, as_of=args.as_of, con=con, check=True)
+    _warn_quality(events, con)
+    _warn_unknown_events(events, con, rules=[m.rule for m in milestones])
     if args.json:
         _print_json(result.as_dict())
         return
@@ -354,13 +374,15 @@ def cmd_retention(args) -> None:
     if args.milestone and not args.milestones:
         raise UsageError("--milestone needs --milestones M.toml to know its rule")
     milestones = load_milestones_file(args.milestones) if args.milestones else None
-    check_events(args.events)
-    known = _warn_unknown_events(args.events, names=[args.event])
+    con, events = _open_events(args, args.events)
+    check_events(events, con)
+    _warn_quality(events, con)
+    known = _warn_unknown_events(events, con, names=[args.event])
     if args.start_event:
         require_event(args.start_event, known, "--start-event")
-    table = retention(args.events, event=args.event, days=args.days,
+    table = retention(events, event=args.event, days=args.days,
                       start_event=args.start_event, milestone=args.milestone,
-                      milestones=milestones)
+                      milestones=milestones, con=con)
     if args.json:
         _print_json(table.as_dict())
         return
@@ -370,12 +392,39 @@ def cmd_retention(args) -> None:
         print(f"{c['cohort']}  {c['users']:>6}  {cells}")
 
 
-def _warn_unknown_events(events, *, names=(), rules=()) -> list[str]:
+def _open_events(args, location: str):
+    """The engine and the source: DuckDB for files, PostgreSQL for a postgresql:// URL, and
+    with --engine spark, Spark over files or a table in its catalog."""
+    from growthlab.kpis.engine import connect_for
+    from growthlab.kpis.sources import POSTGRES_SCHEMES, Source, Table, check_table_name
+
+    if args.engine != "spark":
+        source = Source.of(location, dedupe=args.dedupe)
+        return connect_for(source), source
+    from growthlab.kpis.backends import Spark
+
+    if location.startswith(POSTGRES_SCHEMES):
+        raise UsageError("--engine spark reads files or Spark tables; for PostgreSQL leave "
+                         "--engine out and the SQL runs in the database")
+    is_file = os.path.exists(location)
+    source = Source.of(location, dedupe=args.dedupe) if is_file else Table(
+        check_table_name(location, source=location), dedupe=args.dedupe)
+    return Spark(), source
+
+
+def _warn_quality(events, con) -> None:
+    from growthlab.kpis.sources import quality
+
+    for warning in quality(events, con).warnings():
+        print(f"warning: {warning}", file=sys.stderr)
+
+
+def _warn_unknown_events(events, con, *, names=(), rules=()) -> list[str]:
     """Print on stderr each event name that never occurs in the data; return the known ones."""
     from growthlab.kpis.engine import event_names
     from growthlab.kpis.names import unknown_events
 
-    known = event_names(events)
+    known = event_names(events, con)
     for warning in unknown_events(known, names=names, rules=rules):
         print(f"warning: {warning}", file=sys.stderr)
     return known

@@ -6,7 +6,9 @@ Kept out of `growthlab/`, which never imports Streamlit.
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import streamlit as st
 
@@ -16,6 +18,7 @@ from growthlab.access import from_config as access_rules
 from growthlab.db import get_setting, open_workspace, workspace_path
 from growthlab.errors import GrowthLabError, StaleEditError
 from growthlab.kpis import Milestone, load_from_workspace
+from growthlab.kpis.sources import POSTGRES_SCHEMES, Table, computed_where, with_password
 
 
 def require_app(page_file: str) -> None:
@@ -167,21 +170,38 @@ def changed(message: str) -> None:
     st.toast(message, icon=":material/check_circle:")
 
 
-def data_file(db, setting: str) -> Path | None:
-    """A workspace data path from settings, resolved beside the workspace file."""
+def postgres_secrets() -> dict:
+    """[postgres] in .streamlit/secrets.toml: `url` (postgresql://user:password@host:port/db)
+    or a `password` for the URL the workspace keeps; empty when not configured."""
+    try:
+        return dict(st.secrets.get("postgres", {}))
+    except FileNotFoundError:  # StreamlitSecretNotFoundError subclasses it
+        return {}
+
+
+def data_file(db, setting: str) -> Path | str | None:
+    """A workspace data path from settings, resolved beside the workspace file; or the URL of
+    a PostgreSQL table, with its password from the secrets (never kept in the workspace)."""
     value = get_setting(db, setting)
     if not value:
         return None
+    if value.startswith(POSTGRES_SCHEMES):
+        secrets = postgres_secrets()
+        return with_password(value, secrets.get("password") or urlsplit(
+            secrets.get("url", "")).password)
     path = Path(value)
     if not path.is_absolute():
         path = workspace_path().parent / path
     return path if path.exists() else None
 
 
-def file_stamp(path: Path) -> tuple:
-    """What identifies a version of an events file (or folder) for the cache."""
-    files = sorted(path.glob("*.parquet")) if path.is_dir() else [path]
-    return tuple((f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in files)
+def file_stamp(path: Path | str) -> tuple:
+    """What identifies a version of an events file (or folder) for the cache; a table in a
+    database is read again every five minutes."""
+    if isinstance(path, str):
+        return (Table.from_url(path).path, int(time.time() // 300))
+    files = sorted(path.rglob("*.parquet")) if path.is_dir() else [path]
+    return tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
 
 
 def milestones(db) -> list[Milestone]:
@@ -248,8 +268,13 @@ def workspace_funnel(db, *, start=None, end=None):
     ms = milestones(db)
     if events is None or not ms:
         return None
-    with st.spinner("Scanning events with DuckDB…"):
+    with st.spinner("Scanning events…"):
         return cached_funnel(str(events), file_stamp(events), rules_key(ms), start, end, True)
+
+
+def computed_caption(events: Path | str) -> None:
+    """Say where the numbers above were computed (this machine, or inside the database)."""
+    st.caption(computed_where(events))
 
 
 def page_link(page: str, label: str, icon: str | None = None, **params) -> None:

@@ -27,6 +27,7 @@ from growthlab.stats.table import (
 )
 from pages._experiment_design import design_tab as design_tab_body
 from pages._shared import (
+    computed_caption,
     data_file,
     milestone_names,
     milestones,
@@ -261,6 +262,7 @@ with results_tab:
                                     f"{computed.excluded} user(s) in several variants excluded; "
                                     f"{still_open:,} still inside the {deepest} window count "
                                     "as not reached yet in both arms", state="complete")
+                computed_caption(events)
             return drop_constant_rows(computed.rows)[0]
 
         save_results(computed_rows, "events", "Results computed from events")

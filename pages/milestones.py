@@ -14,6 +14,7 @@ from pages._shared import (
     cached_event_names,
     cached_pqls,
     cached_retention,
+    computed_caption,
     data_file,
     event_warnings,
     file_stamp,
@@ -101,6 +102,7 @@ else:
                         "conversion from previous", format="percent")})
             st.plotly_chart(charts.cohort_lines(funnel.cohorts, names,
                                                 [m.key for m in ms[1:]], funnel.horizons))
+            computed_caption(events)
     with retention_tab:
         c = st.columns(4)
         event = c[0].text_input("Returning means doing (blank: any event)", key="ret-event",
@@ -128,6 +130,7 @@ else:
                                      zip(table.days, table.overall, strict=True) if v is not None)
                 st.caption(f"All cohorts: {overall}. A user counts for day N only once the data "
                            "covers N days after their sign-up.")
+                computed_caption(events)
             except ValueError:
                 st.error("Days must be whole numbers separated by commas, e.g. 1,7,30.")
             except GrowthLabError as exc:
@@ -153,6 +156,7 @@ else:
                     total, users = cached_pqls(str(events), file_stamp(events), rule,
                                                int(window), rules_key(ms))
                 st.metric("Qualified users", f"{total:,}")
+                computed_caption(events)
                 st.dataframe(safe_table(users[:500]), hide_index=True, width="stretch")
                 st.download_button("Download PQLs as CSV",
                                    io.to_csv(users, list(users[0]) if users else ["user_id"]),

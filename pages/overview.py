@@ -5,7 +5,14 @@ import streamlit as st
 
 from growthlab import charts, clock, experiments, okrs
 from growthlab.io import safe_table
-from pages._shared import page_link, require_app, workspace, workspace_funnel
+from pages._shared import (
+    computed_caption,
+    data_file,
+    page_link,
+    require_app,
+    workspace,
+    workspace_funnel,
+)
 
 require_app(__file__)
 db = workspace()
@@ -49,6 +56,7 @@ with gap_col:
         st.markdown(
             f"**{gap['from_name']} → {gap['to_name']}** loses **{gap['drop']:.0%}** of users. "
             "A modest lift here pays most, so this is where experiments should focus.")
+        computed_caption(data_file(db, "events_path"))
         focused = [e for e in running if e["milestone_key"] == gap["to"]]
         if focused:
             st.success(f"{len(focused)} running experiment(s) push on {gap['to_name']}: "

@@ -16,6 +16,7 @@ from growthlab.kpis import (
     parse_milestones_toml,
     save_to_workspace,
 )
+from growthlab.kpis.sources import location_name, table_url
 from pages._shared import (
     access,
     actor,
@@ -25,6 +26,7 @@ from pages._shared import (
     event_warnings,
     file_stamp,
     identity,
+    postgres_secrets,
     report,
     require_app,
     sign_in_configured,
@@ -85,6 +87,38 @@ def events_info(events: str, stamp: tuple):
     return check_events(events)
 
 
+def postgres_section() -> None:
+    """Point the workspace at tables in PostgreSQL instead of files: the URL and its password
+    stay in the secrets; the workspace keeps the URL without the password."""
+    st.markdown("**Or: events in PostgreSQL** (queried where they live; only aggregates come "
+                "back)")
+    base = postgres_secrets().get("url")
+    if not base:
+        st.caption("Keep events in files, or add `url = \"postgresql://user:password@host:5432"
+                   "/db\"` under `[postgres]` in .streamlit/secrets.toml to read a table "
+                   "instead. The password stays in the secrets, never in the workspace.")
+        return
+    c = st.columns(2)
+    events_table = c[0].text_input("Events table", value="events", key="pg-events")
+    assignments_table = c[1].text_input("Assignments table (optional)", key="pg-assignments")
+    c = st.columns(2)
+    try:
+        if c[0].button("Check the connection", icon=":material/cable:"):
+            info = check_events(table_url(base, events_table))
+            st.success(f"{info.rows:,} events from {info.users:,} users, {info.first} to "
+                       f"{info.last}; {len(info.events)} event names.")
+        if c[1].button("Use these tables", type="primary"):
+            with st.spinner("Checking the tables…"):
+                admin.use_table(db, "events", table_url(base, events_table), check_events,
+                                actor=writer())
+                if assignments_table.strip():
+                    admin.use_table(db, "assignments", table_url(base, assignments_table),
+                                    check_assignments, actor=writer())
+            changed("Events now read from PostgreSQL")
+    except GrowthLabError as exc:
+        report(exc)
+
+
 with data_tab:
     events = data_file(db, "events_path")
     st.markdown("**Product events** (`user_id, event, timestamp`; CSV or Parquet)")
@@ -97,12 +131,13 @@ with data_tab:
             c[0].metric("Events", f"{info.rows:,}")
             c[1].metric("Users", f"{info.users:,}")
             c[2].metric("Event names", len(info.events))
-            st.caption(f"{events} · {info.first} to {info.last}")
+            st.caption(f"{location_name(events)} · {info.first} to {info.last}")
         except GrowthLabError as exc:
             report(exc)
     else:
         st.info("No events yet. Upload a file below; it is validated before anything changes.")
-    upload = st.file_uploader("Upload events", type=["csv", "parquet"], key="events-upload")
+    upload = st.file_uploader("Upload events", type=["csv", "gz", "tsv", "parquet"],
+                              key="events-upload")
     pending = st.session_state.get("events-pending")
     if upload is None or pending and pending[0] != upload.file_id:
         st.session_state.pop("events-pending", None)
@@ -138,7 +173,7 @@ with data_tab:
     assignments = data_file(db, "assignments_path")
     if assignments:
         try:
-            st.caption(f"{assignments.name}: " + ", ".join(
+            st.caption(f"{location_name(assignments)}: " + ", ".join(
                 f"{k} ({v:,} users)" for k, v in check_assignments(assignments).items()))
         except GrowthLabError as exc:
             report(exc)
@@ -151,6 +186,8 @@ with data_tab:
         use_upload(upload, "assignments", check_assignments,
                    lambda counts: f"{sum(counts.values()):,} users in {len(counts)} "
                                   "experiment(s)")
+
+    postgres_section()
 
     st.markdown("**Milestones** (TOML, order = funnel order)")
     toml_upload = st.file_uploader("Upload milestones.toml", type=["toml"], key="toml-upload")

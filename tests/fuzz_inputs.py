@@ -44,7 +44,7 @@ INSERTS = [b'"', b",", b"\x00", b"\n", b"\r", b"\xff", b"1e308", b"-1", b"(", b"
 
 def seeds() -> list[tuple[str, bytes]]:
     files = [(p.name, p.read_bytes()) for p in sorted(CORPUS.iterdir())
-             if p.name != "README.md" and p.stat().st_size < 200_000]
+             if p.is_file() and p.name != "README.md" and p.stat().st_size < 200_000]
     return files + sorted(GOOD.items())
 
 

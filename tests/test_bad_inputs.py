@@ -1,6 +1,7 @@
 """Every broken file gets a clear error naming it, exit 2, no traceback, nothing changed."""
 
 import hashlib
+import json
 import subprocess
 import sys
 from datetime import date
@@ -14,7 +15,8 @@ from growthlab.db import open_workspace
 from growthlab.errors import InputError, RuleError
 
 CORPUS = Path(__file__).parent / "bad_inputs"
-CASES = sorted(p for p in CORPUS.iterdir() if p.name != "README.md")
+CASES = sorted(p for p in CORPUS.iterdir() if p.is_file() and p.name != "README.md")
+WARNED = CORPUS / "warned"
 GOOD_EVENTS = "user_id,event,timestamp\nu1,x,2026-01-01T10:00:00\nu2,x,2026-01-02T10:00:00\n"
 GOOD_MILESTONES = '[[milestones]]\nkey = "a"\nname = "A"\nrule = "count(x) >= 1"\n'
 
@@ -220,3 +222,74 @@ def test_fuzzed_corpus_raises_only_growthlab_errors():
     outcomes, failures = run(2000, seed=12)
     assert failures == [], failures[0]
     assert outcomes["refused"] > 1000 and outcomes["ok"] > 20, outcomes
+
+
+def test_a_stray_comma_names_its_line_not_the_header(workspace, capsys):
+    case = CORPUS / "events_stray_comma.csv"
+    assert main(["kpis", str(case), "--milestones", str(workspace.parent.parent / "m.toml")]) == 2
+    assert "events_stray_comma.csv:9: 4 fields, expected 3" in capsys.readouterr().err
+
+
+def test_a_file_not_in_utf8_says_how_to_convert_it():
+    from growthlab.kpis import check_events
+
+    with pytest.raises(InputError) as err:
+        check_events(CORPUS / "events_latin1.csv")
+    assert err.value.line == 3 and "not UTF-8" in str(err.value)
+    assert "iconv -f WINDOWS-1252 -t UTF-8 events_latin1.csv" in str(err.value)
+
+
+@pytest.mark.parametrize("name,line", [("events_tsv_short_row.tsv", 3)])
+def test_other_shapes_name_the_line_too(name, line):
+    from growthlab.kpis import check_events
+
+    with pytest.raises(InputError) as err:
+        check_events(CORPUS / name)
+    assert err.value.line == line and "2 fields, expected 3" in str(err.value)
+
+
+def test_assignment_ids_written_differently_are_reported_as_such(tmp_path, capsys):
+    (tmp_path / "events.csv").write_text("user_id,event,timestamp\n" + "".join(
+        f"{219483890 + i},search,2026-01-0{1 + i % 5}T10:00:00Z\n" for i in range(20)))
+    (tmp_path / "assignments.csv").write_text("user_id,experiment,variant,assigned_at\n" + "".join(
+        f"{219483890 + i}.0,x,{('control', 'treatment')[i % 2]},2026-01-01T09:00:00Z\n"
+        for i in range(20)))
+    (tmp_path / "m.toml").write_text(GOOD_MILESTONES.replace("count(x)", "count(search)"))
+    code = main(["analyze-events", str(tmp_path / "events.csv"), str(tmp_path / "assignments.csv"),
+                 "--milestones", str(tmp_path / "m.toml"), "--experiment", "x"])
+    err = capsys.readouterr().err
+    assert code == 2 and "reached by all or none" not in err, err
+    assert "only 0 of the 20 users assigned in 'x' appear in the events" in err
+    assert "'219483890.0'" in err and "'219483890'" in err
+
+
+def test_an_event_in_the_future_is_reported_and_kept_out_of_the_data_end(capsys):
+    case = str(WARNED / "events_future_row.csv")
+    assert main(["retention", case, "--days", "1,30", "--json"]) == 0
+    captured = capsys.readouterr()
+    table = json.loads(captured.out)
+    assert "1 event(s) dated on or after 2026-11-26, in the future (first at line 7)" in \
+        captured.err
+    assert table["overall"][1] is None, "no one has had 30 days yet: not 0.0%"
+
+
+def test_the_data_end_ignores_an_event_in_the_future(tmp_path, capsys):
+    (tmp_path / "m.toml").write_text(GOOD_MILESTONES.replace("count(x)", "count(visit)"))
+    assert main(["kpis", str(WARNED / "events_future_row.csv"), "--milestones",
+                 str(tmp_path / "m.toml"), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["data_end"] == "2026-01-12T10:00:00"
+
+
+def test_exact_duplicate_rows_are_counted_and_dropped_with_dedupe(tmp_path, capsys):
+    case = WARNED / "events_duplicate_rows.csv"
+    (tmp_path / "m.toml").write_text(GOOD_MILESTONES.replace("count(x) >= 1", "count(search) >= 2"))
+    assert main(["kpis", str(case), "--milestones", str(tmp_path / "m.toml"), "--json"]) == 0
+    captured = capsys.readouterr()
+    assert "3 exact duplicate row(s)" in captured.err and "--dedupe" in captured.err
+    assert json.loads(captured.out)["milestones"][0]["users"] == 2
+    assert main(["kpis", str(case), "--milestones", str(tmp_path / "m.toml"), "--json",
+                 "--dedupe"]) == 0
+    captured = capsys.readouterr()
+    assert "dropped 3 exact duplicate row(s)" in captured.err
+    assert json.loads(captured.out)["milestones"][0]["users"] == 0

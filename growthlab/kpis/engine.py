@@ -6,7 +6,6 @@ files). Nothing is copied: every query reads the files where they are.
 
 from __future__ import annotations
 
-import csv
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,11 +23,18 @@ from growthlab.kpis.rules import (
     dependencies,
     events_in,
 )
+from growthlab.kpis.sources import (
+    EVENT_COLUMNS,
+    Backend,
+    BackendError,
+    Source,
+    _timestamp_sql,
+    future_cutoff,
+)
 
 MEMORY_LIMIT = "1GB"
 DAY_MICROSECONDS = 86_400_000_000
 MAX_BITMASK_DAYS = 126  # days 0..126 after the start: bits of a signed 128-bit number
-EVENT_COLUMNS = ("user_id", "event", "timestamp")
 ASSIGNMENT_COLUMNS = ("user_id", "experiment", "variant", "assigned_at")
 FIRST_YEAR, LAST_YEAR = 1900, 2199
 # A clock time followed by a UTC offset; real offsets run from -12:00 to +14:00.
@@ -46,82 +52,14 @@ def connect(memory_limit: str = MEMORY_LIMIT):
     return con
 
 
-@dataclass(frozen=True)
-class Source:
-    """A columnar file (or folder of Parquet files) read in place."""
+def connect_for(location):
+    """DuckDB, embedded, for files; the database itself for a table in PostgreSQL."""
+    source = Source.of(location)
+    if getattr(source, "url", None):
+        from growthlab.kpis.backends import Postgres
 
-    path: Path
-    files: tuple[str, ...]
-    fmt: str
-
-    @classmethod
-    def of(cls, path: str | Path) -> Source:
-        path = Path(path)
-        if path.is_dir():
-            files = tuple(sorted(str(p) for p in path.glob("*.parquet")))
-            if not files:
-                raise InputError("folder has no .parquet files", source=str(path))
-            return cls(path, files, "parquet")
-        if not path.exists():
-            raise InputError("file not found", source=str(path))
-        suffix = path.suffix.lower()
-        if suffix not in (".csv", ".parquet", ".pq"):
-            raise InputError("expected a .csv or .parquet file", source=str(path))
-        return cls(path, (str(path),), "csv" if suffix == ".csv" else "parquet")
-
-    def raw_sql(self) -> tuple[str, list]:
-        if self.fmt == "csv":
-            # Quotes as RFC 4180 says: left to the sniffer, an unclosed one is read as text.
-            return ("read_csv(?, all_varchar = true, header = true, quote = '\"', "
-                    "escape = '\"')"), [self.files[0]]
-        return "read_parquet(?)", [list(self.files)]
-
-    def columns(self, con) -> dict[str, str]:
-        sql, params = self.raw_sql()
-        try:
-            rows = con.execute(f"DESCRIBE SELECT * FROM {sql}", params).fetchall()
-        except Exception as exc:  # duckdb raises many types for unreadable files
-            raise self.unreadable(exc) from None
-        return {r[0].lower(): r[1] for r in rows}
-
-    def location(self, row: int) -> dict:
-        """Where data row `row` (1-based) is, for an InputError: a line of a CSV file (after
-        its header), a row of Parquet."""
-        if self.fmt == "csv":
-            return {"source": str(self.path), "line": row + 1}
-        return {"source": f"{self.path} row {row}"}
-
-    def unreadable(self, exc: Exception) -> InputError:
-        """The error for a file DuckDB cannot read; for CSV, the line that breaks it if found."""
-        found = _csv_problem(self.path) if self.fmt == "csv" else None
-        return found or InputError(f"cannot read as {self.fmt.upper()}: {_first_line(exc)}",
-                                   source=str(self.path))
-
-    def select(self, con, required: tuple[str, ...], time_column: str) -> tuple[str, list]:
-        """SQL selecting the required columns with text ids and a UTC TIMESTAMP."""
-        columns = self.columns(con)
-        missing = [c for c in required if c not in columns]
-        if missing and self.fmt == "csv" and (found := _csv_problem(self.path)):
-            raise found
-        if missing:
-            raise InputError(f"missing column(s) {', '.join(missing)}; found "
-                             f"{', '.join(columns) or 'none'}", source=str(self.path), line=1)
-        sql, params = self.raw_sql()
-        parts = []
-        for c in required:
-            if c == time_column:
-                parts.append(_timestamp_sql(c, columns[c]) + f" AS {c}")
-            else:
-                parts.append(f"CAST({c} AS VARCHAR) AS {c}")
-        return f"SELECT {', '.join(parts)} FROM {sql}", params
-
-
-def _timestamp_sql(column: str, duck_type: str) -> str:
-    if duck_type.startswith("TIMESTAMP WITH TIME ZONE"):
-        return f"CAST({column} AS TIMESTAMP)"
-    if duck_type.startswith("TIMESTAMP"):
-        return column
-    return f"CAST(try_cast({column} AS TIMESTAMPTZ) AS TIMESTAMP)"
+        return Postgres(source.url)
+    return connect()
 
 
 def _odd_timestamp_sql(column: str, duck_type: str) -> str:
@@ -135,61 +73,6 @@ def _odd_timestamp_sql(column: str, duck_type: str) -> str:
             f"NOT regexp_matches({column}, '{_REAL_OFFSET}'))")
 
 
-def _csv_problem(path: Path) -> InputError | None:
-    """The first line that is not UTF-8 or leaves a quote open, naming line and column."""
-    header: list[str] = []
-    with open(path, "rb") as f:
-        for number, raw in enumerate(f, start=1):
-            try:
-                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
-            except UnicodeDecodeError as exc:
-                return InputError(f"not UTF-8 text (byte {exc.start + 1} of the line); save "
-                                  "the file as UTF-8", source=str(path), line=number)
-            if number == 1:
-                delimiter = next((d for d in ",;\t" if d in line), ",")
-                header = [h.strip(' "\r\n').lower() for h in line.split(delimiter)]
-            if line.count('"') % 2:
-                field = _unclosed_field(line, delimiter)
-                column = header[field] if field < len(header) else field + 1
-                return InputError('a quote (") opens here and is not closed on its line; close '
-                                  'it, or write a quote inside a value as ""', source=str(path),
-                                  line=number, column=column)
-    return _ragged_row(path, delimiter, len(header)) if header else None
-
-
-def _ragged_row(path: Path, delimiter: str, expected: int) -> InputError | None:
-    """The first row whose field count differs from the header's (DuckDB's sniffer then
-    reads the header as one column, or a data row as the header)."""
-    with open(path, encoding="utf-8-sig", newline="") as f:
-        reader = csv.reader(f, delimiter=delimiter)
-        start = 1
-        try:
-            for row in reader:
-                if row and len(row) != expected:
-                    return InputError(f"{len(row)} fields, expected {expected} as in the "
-                                      "header", source=str(path), line=start)
-                start = reader.line_num + 1
-        except csv.Error:  # a field past csv's size limit: leave the error to DuckDB
-            return None
-    return None
-
-
-def _unclosed_field(line: str, delimiter: str) -> int:
-    field = opened = 0
-    quoted = False
-    for char in line:
-        if char == '"':
-            quoted = not quoted
-            opened = field
-        elif char == delimiter and not quoted:
-            field += 1
-    return opened
-
-
-def _first_line(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0][:200]
-
-
 @dataclass(frozen=True)
 class EventsInfo:
     rows: int
@@ -201,20 +84,41 @@ class EventsInfo:
 
 def check_events(path: str | Path, con=None) -> EventsInfo:
     """Validate an events file (columns, timestamps, empty ids, event names) and summarise it,
-    in one pass over the file."""
-    return _scan_events(connect() if con is None else con, Source.of(path), None)
+    in one pass over a file; a table in a database is checked in place."""
+    con = con or connect_for(path)
+    if isinstance(con, Backend):
+        return _check_table_events(con, Source.of(path))
+    return _scan_events(con, Source.of(path), None)
+
+
+def _check_table_events(con, source) -> EventsInfo:
+    """check_events where the events live (PostgreSQL, Spark): there are no lines to name."""
+    sql, params = source.select(con, EVENT_COLUMNS, "timestamp")
+    _check_rows(con, source, EVENT_COLUMNS, "timestamp")
+    try:
+        rows, users, first, last = con.execute(
+            f"SELECT count(*), count(DISTINCT user_id), min(timestamp), max(timestamp) "
+            f"FROM ({sql})", params).fetchone()
+        counts = dict(con.execute(f"SELECT event, count(*) FROM ({sql}) GROUP BY 1 "
+                                  "ORDER BY 2 DESC", params).fetchall())
+    except BackendError as exc:
+        raise source.unreadable(exc) from None
+    if rows == 0:
+        raise InputError("has a header but no events", source=str(source.path))
+    _check_event_names(con, source, [e for e in counts if any(ord(ch) < 32 for ch in e)])
+    return EventsInfo(rows, users, counts, _iso(first), _iso(last))
 
 
 def _scan_events(con, source: Source, as_of: datetime | None) -> EventsInfo:
     """One pass: per user (temp table `event_scan`, for a funnel's starts: first and last event
-    before `as_of`) and per event name, counting what check_events refuses. Only a file with
-    something to refuse is read again, to name its first bad line."""
+    before `as_of`, or before the future) and per event name, counting what check_events
+    refuses. Only a file with something to refuse is read again, to name its first bad line."""
     import duckdb
 
     source.select(con, EVENT_COLUMNS, "timestamp")  # refuses missing columns
     kind = source.columns(con)["timestamp"]
     raw_sql, params = source.raw_sql()
-    before = " FILTER (WHERE parsed < CAST(? AS TIMESTAMP))" if as_of else ""
+    before = " FILTER (WHERE parsed < CAST(? AS TIMESTAMP))"
     # Text timestamps may carry offsets that do not exist; years are checked per user below.
     odd = f"count(*) FILTER (WHERE {_odd_timestamp_sql('raw', kind)})" if kind == "VARCHAR" \
         else "0"
@@ -229,7 +133,7 @@ def _scan_events(con, source: Source, as_of: datetime | None) -> EventsInfo:
             "SELECT CAST(user_id AS VARCHAR) AS user_id, CAST(event AS VARCHAR) AS event, "
             f"{_timestamp_sql('timestamp', kind)} AS parsed, timestamp AS raw FROM {raw_sql}) "
             "GROUP BY GROUPING SETS ((user_id), (event))",
-            ([as_of, as_of] if as_of else []) + params)
+            [as_of or future_cutoff()] * 2 + params)
         users, events = _scanned(con)
     except duckdb.Error:
         _locate_refusal(con, source)
@@ -276,6 +180,10 @@ def _check_event_names(con, source: Source, odd: list[str]) -> None:
     first line; checked on the distinct names, so a clean file costs nothing."""
     if not odd:
         return
+    if isinstance(con, Backend):
+        raise InputError(f"event {odd[0]!r} holds a control character (a newline, tab or NUL); "
+                         "fix the events so each name is plain text", column="event",
+                         source=str(source.path))
     raw_sql, params = source.raw_sql()
     line = con.execute(f"SELECT min(line) FROM (SELECT row_number() OVER () AS line, "
                        f"CAST(event AS VARCHAR) AS event FROM {raw_sql}) WHERE event IN "
@@ -287,7 +195,7 @@ def _check_event_names(con, source: Source, odd: list[str]) -> None:
 
 def check_assignments(path: str | Path, con=None) -> dict[str, int]:
     """Validate an assignments file; returns users assigned per experiment."""
-    con = con or connect()
+    con = con or connect_for(path)
     source = Source.of(path)
     sql, params = source.select(con, ASSIGNMENT_COLUMNS, "assigned_at")
     _check_rows(con, source, ASSIGNMENT_COLUMNS, "assigned_at")
@@ -300,6 +208,9 @@ def check_assignments(path: str | Path, con=None) -> dict[str, int]:
 
 def _check_rows(con, source: Source, required: tuple[str, ...], time_column: str) -> None:
     """Raise on the first row with an empty id or a bad timestamp, naming its line."""
+    if isinstance(con, Backend):
+        _check_table_rows(con, source, required, time_column)
+        return
     columns = source.columns(con)
     raw_sql, params = source.raw_sql()
     texts = ", ".join(f"CAST({c} AS VARCHAR) AS {c}" for c in required)
@@ -334,6 +245,26 @@ def _check_rows(con, source: Source, required: tuple[str, ...], time_column: str
     raise InputError(f"{text!r} {problem}", column=time_column, **where)
 
 
+def _check_table_rows(con, source, required: tuple[str, ...], time_column: str) -> None:
+    """In a table there are no lines to name: raise counting the rows with an empty id or a
+    timestamp outside the years."""
+    sql, params = source.select(con, required, time_column)
+    ids = [c for c in required if c != time_column]
+    counts = con.execute(
+        "SELECT " + ", ".join([f"count(*) FILTER (WHERE {c} IS NULL OR trim({c}) = '')"
+                               for c in ids] + [
+            f"count(*) FILTER (WHERE {time_column} IS NULL OR {time_column} < "
+            f"CAST('{FIRST_YEAR}-01-01' AS TIMESTAMP) OR {time_column} >= "
+            f"CAST('{LAST_YEAR + 1}-01-01' AS TIMESTAMP))"]) + f" FROM ({sql})",
+        params).fetchone()
+    for c, n in zip([*ids, time_column], counts, strict=True):
+        if n:
+            problem = ("is empty (or only spaces)" if c != time_column else
+                       f"is missing or outside the years {FIRST_YEAR} to {LAST_YEAR}")
+            raise InputError(f"{c} {problem} in {n:,} row(s); fix or filter them out",
+                             column=c, source=str(source.path))
+
+
 def _iso(value) -> str | None:
     return value.isoformat() if value is not None else None
 
@@ -347,7 +278,8 @@ class _Compiler:
     of reached() stays linear.
     """
 
-    def __init__(self, milestones: list[Milestone], trees: dict[str, Node]):
+    def __init__(self, milestones: list[Milestone], trees: dict[str, Node], bitmask: bool):
+        self.bitmask = bitmask
         self.index = {m.key: i for i, m in enumerate(milestones)}
         self.trees = trees
         self.columns: dict[tuple, str] = {}
@@ -364,8 +296,8 @@ class _Compiler:
             self.params[func].extend(events)
             if window is not None:
                 condition += f" AND age < {int(window) * DAY_MICROSECONDS}"
-            self.sql[func].append(_counter(func, window).format(f"FILTER (WHERE {condition})")
-                                  + f" AS {alias}")
+            counter = _counter(func, window, self.bitmask)
+            self.sql[func].append(f"{counter.format(f'FILTER (WHERE {condition})')} AS {alias}")
         return self.columns[key]
 
     def expr(self, node: Node, window: int | None) -> str:
@@ -408,19 +340,22 @@ class _Compiler:
             columns = ", ".join(f"({self.flags[i]}) AS m{i}" for i in level)
             ctes.append(f"flags_{n} AS MATERIALIZED (SELECT *, {columns} FROM {source})")
             source = f"flags_{n}"
-        order = ", ".join(f"m{i}" for i in range(len(self.flags)))
-        return ", ".join(ctes) + f", flags AS (SELECT * EXCLUDE ({order}), {order} FROM {source})"
+        return ", ".join(ctes) + f", flags AS (SELECT * FROM {source})"
+
+    def aliases(self, func: str) -> list[str]:
+        return [alias for (f, _, _), alias in self.columns.items() if f == func]
 
     def events_of(self, func: str) -> list[str]:
         return sorted({event for f, events, _ in self.columns if f == func for event in events})
 
 
-def _counter(func: str, window: int | None) -> str:
-    """The aggregate of a count() or days() column. Days inside a window of up to
-    MAX_BITMASK_DAYS are bits of one 128-bit number per user: far cheaper than COUNT(DISTINCT)."""
+def _counter(func: str, window: int | None, bitmask: bool) -> str:
+    """The aggregate of a count() or days() column. On DuckDB (`bitmask`), days inside a window
+    of up to MAX_BITMASK_DAYS are bits of one 128-bit number per user: far cheaper than
+    COUNT(DISTINCT); PostgreSQL and Spark have no 128-bit integers to transpile it to."""
     if func == "count":
         return "count(*) {}"
-    if window is None or window > MAX_BITMASK_DAYS:
+    if not bitmask or window is None or window > MAX_BITMASK_DAYS:
         return "count(DISTINCT CAST(timestamp AS DATE)) {}"
     # The shift is evaluated for events the filter then drops, which may be later.
     return f"bit_count(bit_or(CAST(1 AS HUGEINT) << least(day, {MAX_BITMASK_DAYS})) {{}})"
@@ -430,22 +365,23 @@ def _in_list(names: list[str]) -> str:
     return ", ".join("?" for _ in names) or "NULL"
 
 
-def _flags_query(milestones, events_sql, events_params, starts_sql, starts_params,
+def _flags_query(con, milestones, events_sql, events_params, starts_sql, starts_params,
                  *, after_start: bool, extra_start_columns: str = "") -> tuple[str, list]:
     """SQL ending in CTE `flags`: one row per user with t0 and boolean m0..mk."""
-    compiler = _Compiler(milestones, validate(milestones))
+    compiler = _Compiler(milestones, validate(milestones), not isinstance(con, Backend))
     join = "e.user_id = s.user_id" + (" AND e.timestamp >= s.t0" if after_start else "")
     measured = sorted(set(compiler.events_of("count")) | set(compiler.events_of("days")))
     columns = ", ".join(compiler.sql["count"] + compiler.sql["days"]) or "0 AS c_none"
+    picked = ", ".join(f"c.{a}" for a in compiler.aliases("count") + compiler.aliases("days"))
     # One scan of the events for every count() and days(); the inner join lets DuckDB build
     # its hash table on the small side (users), not on events.
     sql = (f"WITH events AS NOT MATERIALIZED ({events_sql}), starts AS ({starts_sql}), "
            f"counted AS (SELECT user_id, {columns} FROM (SELECT e.user_id, e.event, "
-           "e.timestamp, epoch_us(e.timestamp) - epoch_us(s.t0) AS age, "
+           "e.timestamp, date_diff('microsecond', s.t0, e.timestamp) AS age, "
            "date_diff('day', CAST(s.t0 AS DATE), CAST(e.timestamp AS DATE)) AS day "
            f"FROM events e JOIN starts s ON {join} WHERE e.event IN ({_in_list(measured)})) "
            "GROUP BY user_id), "
-           f"per_user AS (SELECT s.user_id, s.t0{extra_start_columns}, c.* EXCLUDE (user_id) "
+           f"per_user AS (SELECT s.user_id, s.t0{extra_start_columns}, {picked or 'c.c_none'} "
            "FROM starts s LEFT JOIN counted c USING (user_id))")
     params = (events_params + starts_params + compiler.params["count"]
               + compiler.params["days"] + measured)
@@ -473,11 +409,11 @@ def as_of_timestamp(value: str | datetime | None) -> datetime | None:
 
 
 def _events(con, events, as_of: datetime | None) -> tuple[str, list]:
-    """The events query, without the events after `as_of` (the data then ends there)."""
-    sql, params = Source.of(events).select(con, EVENT_COLUMNS, "timestamp")
-    if as_of is None:
-        return sql, params
-    return f"SELECT * FROM ({sql}) WHERE timestamp < CAST(? AS TIMESTAMP)", params + [as_of]
+    """The events query, without the events after `as_of` (the data then ends there) or, by
+    default, those dated in the future (one row in year 2150 would end the data there)."""
+    sql, params = Source.of(events).events(con)
+    return (f"SELECT * FROM ({sql}) WHERE timestamp < CAST(? AS TIMESTAMP)",
+            params + [as_of or future_cutoff()])
 
 
 def _data_end_sql(as_of: datetime | None, latest: str) -> tuple[str, list]:
@@ -488,13 +424,13 @@ def _data_end_sql(as_of: datetime | None, latest: str) -> tuple[str, list]:
 
 def _eligible(horizon: int) -> str:
     """SQL: the user's window for a milestone with this horizon has closed by the data end."""
-    return f"t0 + to_days({int(horizon)}) <= data_end" if horizon else "t0 <= data_end"
+    return f"t0 + INTERVAL {int(horizon)} DAY <= data_end" if horizon else "t0 <= data_end"
 
 
 def _signup_flags(con, events, milestones, as_of=None, starts=SIGNUP) -> tuple[str, list]:
     """Milestone flags per user, windows starting at each user's first event (sign-up)."""
     events_sql, params = _events(con, events, as_of)
-    return _flags_query(milestones, events_sql, params, starts, [], after_start=False)
+    return _flags_query(con, milestones, events_sql, params, starts, [], after_start=False)
 
 
 @dataclass
@@ -560,9 +496,11 @@ def funnel(events: str | Path, milestones: list[Milestone], *, start: str | None
     from growthlab.kpis.milestones import horizons
 
     as_of = as_of_timestamp(as_of)
-    con = con or connect()
+    con = con or connect_for(events)
     starts = SIGNUP
-    if check:
+    if check and isinstance(con, Backend):
+        check_events(events, con)
+    elif check:
         _scan_events(con, Source.of(events), as_of)
         starts = "SELECT user_id, t0, t_last FROM event_scan WHERE by_event = 0 AND t0 IS NOT NULL"
     base, params = _signup_flags(con, events, milestones, as_of, starts)
@@ -580,7 +518,7 @@ def funnel(events: str | Path, milestones: list[Milestone], *, start: str | None
                        f"count(*) FILTER (WHERE {previous} AND {step})"]
     rows = con.execute(
         f"{base}, bounds AS (SELECT {end_sql} AS data_end) "
-        f"SELECT CAST(date_trunc('week', t0) AS DATE) AS cohort, any_value(data_end), count(*), "
+        f"SELECT CAST(date_trunc('week', t0) AS DATE) AS cohort, max(data_end), count(*), "
         f"{', '.join(aggregates)} FROM flags CROSS JOIN bounds {where} GROUP BY 1 ORDER BY 1",
         params + end_params + where_params).fetchall()
     data_end = as_of or _data_end(con, base, params, end_sql, end_params, rows)
@@ -649,14 +587,14 @@ def retention(events: str | Path, *, event: str | None = None, days=(1, 7, 30),
     days = [int(d) for d in days]
     if not days or any(d < 0 for d in days):
         raise InputError("days must be whole numbers of 0 or more", field="days")
-    con = con or connect()
-    events_sql, params = Source.of(events).select(con, EVENT_COLUMNS, "timestamp")
+    con = con or connect_for(events)
+    events_sql, params = _events(con, events, None)
     if milestone:
         keys = [m.key for m in milestones or []]
         if milestone not in keys:
             raise InputError(f"no milestone {milestone!r}; known: {', '.join(keys) or 'none'}",
                              field="milestone")
-        prefix, params = _flags_query(milestones, events_sql, params, SIGNUP, [],
+        prefix, params = _flags_query(con, milestones, events_sql, params, SIGNUP, [],
                                       after_start=False)
         members = f"SELECT user_id FROM flags WHERE m{keys.index(milestone)}"
     else:
@@ -669,7 +607,7 @@ def retention(events: str | Path, *, event: str | None = None, days=(1, 7, 30),
     else:
         cohort = f"SELECT user_id, t0 FROM starts WHERE user_id IN ({members})"
     returns = ", ".join(
-        f"bool_or(date_diff('day', CAST(s.t0 AS DATE), CAST(e.timestamp AS DATE)) = {d}) AS r{i}"
+        f"bool_or(CAST(e.timestamp AS DATE) = CAST(s.t0 AS DATE) + {d}) AS r{i}"
         for i, d in enumerate(days))
     event_filter = "WHERE e.event = ?" if event else ""
     cells = ", ".join(
@@ -706,20 +644,20 @@ def qualified_users(events: str | Path, rule: str, milestones: list[Milestone], 
         raise InputError("a milestone is already keyed 'pql'; rename it", field="key")
     all_milestones = [*milestones, pql]
     trees = validate(all_milestones)
-    con = con or connect()
+    con = con or connect_for(events)
     base, all_params = _signup_flags(con, events, all_milestones)
     pql_flag = f"m{len(milestones)}"
     total = con.execute(f"{base} SELECT count(*) FILTER (WHERE {pql_flag}) FROM flags",
                         all_params).fetchone()[0]
     names = sorted(events_in(trees["pql"]))
-    window = " AND e.timestamp < q.t0 + to_days(CAST(? AS INTEGER))" if window_days else ""
+    window = " AND e.timestamp < q.t0 + CAST(? AS INTEGER) * INTERVAL 1 DAY" if window_days else ""
     counts = ", ".join(f"count(*) FILTER (WHERE e.event = ?{window}) AS n{i}"
                        for i in range(len(names)))
     count_params = [p for name in names for p in ([name, window_days] if window_days else [name])]
     rows = con.execute(
         f"{base}, q AS (SELECT user_id, t0 FROM flags WHERE {pql_flag}) "
         f"SELECT q.user_id, CAST(q.t0 AS DATE){', ' + counts if counts else ''} FROM q "
-        f"LEFT JOIN events e ON e.user_id = q.user_id GROUP BY ALL "
+        f"LEFT JOIN events e ON e.user_id = q.user_id GROUP BY q.user_id, q.t0 "
         f"ORDER BY {'n0 DESC, ' if names else ''}q.user_id",
         all_params + count_params).fetchall()
     users = [{"user_id": r[0], "signup": r[1].isoformat(),
@@ -781,7 +719,7 @@ def experiment_metrics(events: str | Path, assignments: str | Path,
     from growthlab.stats import MetricRow
 
     as_of = as_of_timestamp(as_of)
-    con = con or connect()
+    con = con or connect_for(events)
     events_sql, params = _events(con, events, as_of)
     assign_source = Source.of(assignments)
     assign_sql, assign_params = assign_source.select(con, ASSIGNMENT_COLUMNS, "assigned_at")
@@ -794,7 +732,7 @@ def experiment_metrics(events: str | Path, assignments: str | Path,
               "multi AS (SELECT user_id FROM a GROUP BY 1 HAVING count(DISTINCT variant) > 1) "
               "SELECT user_id, min(variant) AS variant, min(assigned_at) AS t0 FROM a "
               "WHERE user_id NOT IN (SELECT user_id FROM multi) GROUP BY 1")
-    base, all_params = _flags_query(milestones, events_sql, params, starts,
+    base, all_params = _flags_query(con, milestones, events_sql, params, starts,
                                     assign_params + [experiment], after_start=True,
                                     extra_start_columns=", s.variant")
     end_sql, end_params = _data_end_sql(as_of, "SELECT max(timestamp) FROM events")
@@ -803,7 +741,7 @@ def experiment_metrics(events: str | Path, assignments: str | Path,
                      f"count(*) FILTER (WHERE m{i} AND {_eligible(h)})"
                      for i, h in enumerate(spans))
     found = con.execute(f"{base}, bounds AS (SELECT {end_sql} AS data_end) "
-                        f"SELECT variant, any_value(data_end), count(*), {sums} "
+                        f"SELECT variant, max(data_end), count(*), {sums} "
                         "FROM flags CROSS JOIN bounds GROUP BY 1",
                         all_params + end_params).fetchall()
     excluded = con.execute(
@@ -847,15 +785,35 @@ def _variants_in_order(con, assign_sql, params, experiment, source) -> list[str]
     return mine
 
 
+def check_ids_match(events, assignments, experiment: str, con=None) -> None:
+    """Raise when few of an experiment's assigned users appear in the events: ids written
+    differently ('219483890.0' against '219483890') make every milestone look constant."""
+    con = con or connect_for(events)
+    events_sql, params = Source.of(events).events(con)
+    source = Source.of(assignments)
+    assign_sql, assign_params = source.select(con, ASSIGNMENT_COLUMNS, "assigned_at")
+    assigned, matched, missing, seen = con.execute(
+        f"WITH a AS (SELECT DISTINCT user_id FROM ({assign_sql}) WHERE experiment = ?), "
+        f"e AS (SELECT DISTINCT user_id FROM ({events_sql})) "
+        "SELECT count(*), count(e.user_id), min(a.user_id) FILTER (WHERE e.user_id IS NULL), "
+        "(SELECT min(user_id) FROM e) FROM a LEFT JOIN e ON a.user_id = e.user_id",
+        [*assign_params, experiment, *params]).fetchone()
+    if assigned and matched * 2 < assigned:
+        raise InputError(f"only {matched:,} of the {assigned:,} users assigned in {experiment!r} "
+                         f"appear in the events: user ids must match exactly (assignments have "
+                         f"{missing!r}, events have {seen!r}); export both with the same ids",
+                         source=str(source.path))
+
+
 def event_names(events: str | Path, con=None) -> list[str]:
     """The distinct event names in the events, sorted: one small aggregate query, no checks."""
     import duckdb
 
-    con = con or connect()
+    con = con or connect_for(events)
     source = Source.of(events)
     sql, params = source.select(con, EVENT_COLUMNS, "timestamp")
     try:
         rows = con.execute(f"SELECT DISTINCT event FROM ({sql}) ORDER BY 1", params).fetchall()
-    except duckdb.Error as exc:
+    except (duckdb.Error, BackendError) as exc:
         raise source.unreadable(exc) from None
     return [r[0] for r in rows if r[0] is not None]

@@ -1,0 +1,220 @@
+"""Run the milestone SQL where events live: in PostgreSQL (psycopg) or on Apache Spark.
+
+The engine writes its SQL once, in DuckDB's dialect; sqlglot transpiles it for the backend,
+parameters stay bound, and only aggregates (per milestone, cohort or variant) come back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from datetime import date, datetime
+from functools import lru_cache
+
+from growthlab.errors import InputError
+from growthlab.kpis.sources import (
+    Backend,
+    BackendError,
+    Source,
+    Table,
+    _open,
+    _without_password,
+    first_line,
+)
+
+SPARK_CONF = {"spark.sql.session.timeZone": "UTC", "spark.sql.shuffle.partitions": "4",
+              "spark.driver.memory": "2g", "spark.ui.enabled": "false",
+              "spark.ui.showConsoleProgress": "false",
+              "spark.sql.legacy.parquet.nanosAsLong": "true"}
+
+
+@lru_cache(maxsize=256)
+def transpile(sql: str, dialect: str) -> str:
+    """DuckDB SQL in `dialect`; refuses (rather than guesses) what the dialect lacks."""
+    import sqlglot
+    from sqlglot import exp
+
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    for n, subquery in enumerate(tree.find_all(exp.Subquery)):
+        if not subquery.alias and isinstance(subquery.parent, exp.From | exp.Join):
+            subquery.set("alias", exp.TableAlias(this=exp.to_identifier(f"q{n}")))
+    if dialect == "spark":
+        for cte in tree.find_all(exp.CTE):
+            cte.set("materialized", None)  # Spark plans CTEs itself
+        for window in list(tree.find_all(exp.Window)):
+            if isinstance(window.this, exp.RowNumber) and not window.args.get("order"):
+                # No order: the row's place in the files, as DuckDB's row_number() OVER ().
+                window.replace(exp.Anonymous(this="monotonically_increasing_id"))
+    if dialect == "postgres":
+        for literal in tree.find_all(exp.Literal):
+            if literal.is_string and "%" in literal.this:
+                literal.set("this", literal.this.replace("%", "%%"))  # psycopg's placeholders
+    return tree.sql(dialect=dialect, unsupported_level=sqlglot.ErrorLevel.RAISE)
+
+
+class _Rows:
+    def __init__(self, rows: list):
+        self.rows = rows
+
+    def fetchone(self):
+        return self.rows[0] if self.rows else None
+
+    def fetchall(self) -> list:
+        return self.rows
+
+
+class Postgres(Backend):
+    """A PostgreSQL database: the password comes from the URL, PGPASSWORD or ~/.pgpass (the
+    app passes it from its secrets); it is never written to the workspace."""
+
+    name = "PostgreSQL"
+
+    def __init__(self, url: str):
+        import psycopg
+
+        if "table=" in url:
+            url = Table.from_url(url).url
+        self.url = _without_password(url)
+        try:
+            self.conn = psycopg.connect(url, autocommit=True, connect_timeout=10,
+                                        options="-c TimeZone=UTC")
+        except psycopg.Error as exc:
+            raise BackendError(f"{self.url}: cannot connect: {first_line(exc)}; check host, "
+                               "port, database, user and password (in the URL, PGPASSWORD "
+                               "or the app's secrets)") from None
+
+    def execute(self, sql: str, params=()):
+        import psycopg
+
+        try:
+            return self.conn.execute(transpile(sql, "postgres"), list(params))
+        except psycopg.Error as exc:
+            raise BackendError(f"{self.url}: PostgreSQL refused the query: "
+                               f"{first_line(exc)}") from None
+
+    def columns(self, source) -> dict[str, str]:
+        if not isinstance(source, Table):
+            raise InputError("with events in PostgreSQL, assignments must be a table in the "
+                             f"same database: {self.url}?table=assignments",
+                             source=str(source.path))
+        rows = self.conn.execute(
+            "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
+            "WHERE a.attrelid = to_regclass(%s) AND a.attnum > 0 AND NOT a.attisdropped "
+            "ORDER BY a.attnum", [source.sql_name()]).fetchall()
+        if not rows:
+            raise InputError(f"no table {source.name} in the database (names are exact; add "
+                             "the schema as in analytics.events)", source=source.path)
+        return {name.lower(): _duck_type(pg_type) for name, pg_type in rows}
+
+    def relation(self, source) -> tuple[str, list]:
+        return source.sql_name(), []
+
+    def where(self) -> str:
+        return f"PostgreSQL ({self.url})"
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def _duck_type(name: str) -> str:
+    """PostgreSQL's or Spark's type name as DuckDB's (Spark's `timestamp` is an instant)."""
+    name = name.lower()
+    if "with time zone" in name or name == "timestamp":
+        return "TIMESTAMP WITH TIME ZONE"
+    if name.startswith("timestamp"):
+        return "TIMESTAMP"
+    return "DATE" if name == "date" else "VARCHAR"
+
+
+def spark_session():
+    """A Spark Connect session when SPARK_REMOTE is set, else a local one on this machine."""
+    from pyspark.sql import SparkSession
+
+    remote = os.environ.get("SPARK_REMOTE", "").strip()
+    if remote:
+        session = SparkSession.builder.remote(remote).getOrCreate()
+        session.conf.set("spark.sql.session.timeZone", "UTC")
+        return session
+    builder = SparkSession.builder.master("local[2]").appName("growthlab")
+    for key, value in SPARK_CONF.items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+class Spark(Backend):
+    """Apache Spark over files (read where they are) or tables in its catalog."""
+
+    name = "Apache Spark"
+
+    def __init__(self, session=None):
+        self.session = session or spark_session()
+        self.views: dict[tuple, str] = {}
+
+    def execute(self, sql: str, params=()):
+        from pyspark.errors import PySparkException
+
+        args = [_spark_param(p) for p in params]
+        try:
+            return _Rows(self.session.sql(transpile(sql, "spark"), args=args).collect())
+        except PySparkException as exc:
+            raise BackendError(f"Spark refused the query: {first_line(exc)}") from None
+
+    def frame(self, source):
+        from pyspark.errors import PySparkException
+
+        try:
+            return self.session.table(self.relation(source)[0].replace('"', "`"))
+        except PySparkException as exc:
+            raise source.unreadable(exc) from None
+
+    def columns(self, source) -> dict[str, str]:
+        return {name.lower(): _duck_type(kind) for name, kind in self.frame(source).dtypes}
+
+    def relation(self, source) -> tuple[str, list]:
+        if isinstance(source, Table):
+            return source.sql_name(), []
+        key = (source.files, source.delimiter)
+        if key not in self.views:
+            view = f"growthlab_{hashlib.sha1(repr(key).encode()).hexdigest()[:16]}"
+            self._read(source).createOrReplaceTempView(view)
+            self.views[key] = view
+        return self.views[key], []
+
+    def _read(self, source: Source):
+        from pyspark.sql.functions import expr
+
+        reader = self.session.read
+        if source.fmt == "csv":
+            with _open(source.path, "rt", encoding="utf-8-sig", errors="replace") as f:
+                header = f.readline()
+            delimiter = source.delimiter or next((d for d in ",;\t" if d in header), ",")
+            return reader.options(header=True, sep=delimiter, quote='"', escape='"',
+                                  encoding="UTF-8").csv(str(source.path))
+        frame = reader.parquet(str(source.path)) if source.path.is_dir() else reader.parquet(
+            *source.files)  # a folder: Spark discovers hive partitions
+        for column in _nanosecond_columns(source.files[0]):
+            # Spark reads nanoseconds as a count (nanosAsLong): microseconds, as DuckDB cuts.
+            frame = frame.withColumn(column, expr(f"timestamp_micros(div(`{column}`, 1000))"))
+        return frame
+
+    def where(self) -> str:
+        master = self.session.conf.get("spark.master", None) if not os.environ.get(
+            "SPARK_REMOTE") else os.environ["SPARK_REMOTE"]
+        return f"Apache Spark ({master or 'Spark Connect'})"
+
+
+def _nanosecond_columns(path: str) -> list[str]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    return [f.name for f in pq.read_schema(path)
+            if pa.types.is_timestamp(f.type) and f.type.unit == "ns"]
+
+
+def _spark_param(value):
+    """Spark would read a naive datetime in the Python process's time zone: pass text."""
+    if isinstance(value, datetime | date):
+        return value.isoformat(sep=" ") if isinstance(value, datetime) else value.isoformat()
+    return value

@@ -1,0 +1,400 @@
+"""Where events live: files in the shapes teams export, or a table in a database or catalog.
+
+A `Source` is a file read in place (CSV, gzipped CSV, TSV, Parquet, or a folder of Parquet
+files, hive-partitioned ones included); a `Table` is a table queried where it lives
+(PostgreSQL, or a Spark catalog). Both give the same SELECT, in DuckDB's dialect, which a
+backend (growthlab.kpis.backends) transpiles for its own engine.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import re
+import zlib
+from dataclasses import dataclass, replace
+from datetime import datetime, time, timedelta
+from pathlib import Path
+from urllib.parse import parse_qs, quote, urlencode, urlsplit, urlunsplit
+
+from growthlab import clock
+from growthlab.errors import GrowthLabError, InputError
+
+EVENT_COLUMNS = ("user_id", "event", "timestamp")
+# Suffix -> delimiter; None leaves it to DuckDB's sniffer (a .csv may use ; or tabs).
+DELIMITED = {".csv": None, ".csv.gz": None, ".tsv": "\t", ".tsv.gz": "\t"}
+PARQUET = (".parquet", ".pq")
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
+SHAPES = ".csv, .csv.gz, .tsv or .parquet file, or a folder of Parquet files"
+
+
+class BackendError(GrowthLabError):
+    """A database or cluster refused a query or a connection; says which and why."""
+
+
+class Backend:
+    """An engine other than the embedded DuckDB: runs DuckDB-dialect SQL where events live."""
+
+    name = ""
+
+    def execute(self, sql: str, params=()):
+        raise NotImplementedError
+
+    def columns(self, source) -> dict[str, str]:
+        """Lower-case column name -> DuckDB type name (TIMESTAMP, TIMESTAMP WITH TIME ZONE,
+        DATE or VARCHAR: all GrowthLab needs to know to read the time column)."""
+        raise NotImplementedError
+
+    def relation(self, source) -> tuple[str, list]:
+        raise NotImplementedError
+
+    def where(self) -> str:
+        """Where numbers were computed, for a caption."""
+        raise NotImplementedError
+
+
+def future_cutoff() -> datetime:
+    """Events from here on are in the future: after the end of tomorrow (UTC), which leaves a
+    day for clocks in any time zone."""
+    return datetime.combine(clock.today() + timedelta(days=2), time())
+
+
+class _Relation:
+    """What files and tables share: the SELECT of the columns GrowthLab reads."""
+
+    dedupe: bool
+
+    def select(self, con, required: tuple[str, ...], time_column: str) -> tuple[str, list]:
+        """SQL selecting the required columns with text ids and a UTC TIMESTAMP."""
+        columns = self.columns(con)
+        missing = [c for c in required if c not in columns]
+        if missing:
+            self.missing(missing, columns)
+        sql, params = self.relation(con)
+        parts = []
+        for c in required:
+            if c == time_column:
+                parts.append(_timestamp_sql(c, columns[c]) + f" AS {c}")
+            else:
+                parts.append(f"CAST({c} AS VARCHAR) AS {c}")
+        return f"SELECT {', '.join(parts)} FROM {sql}", params
+
+    def events(self, con) -> tuple[str, list]:
+        """The events query; without exact duplicate rows when the source was opened with
+        `dedupe`."""
+        sql, params = self.select(con, EVENT_COLUMNS, "timestamp")
+        if self.dedupe:
+            sql = f"SELECT DISTINCT user_id, event, timestamp FROM ({sql})"
+        return sql, params
+
+    def missing(self, missing: list[str], columns: dict[str, str]):
+        raise InputError(f"missing column(s) {', '.join(missing)}; found "
+                         f"{', '.join(columns) or 'none'}", source=str(self.path), line=1)
+
+
+@dataclass(frozen=True)
+class Source(_Relation):
+    """A columnar or delimited file (or folder of Parquet files) read in place."""
+
+    path: Path
+    files: tuple[str, ...]
+    fmt: str
+    delimiter: str | None = None
+    dedupe: bool = False
+
+    @classmethod
+    def of(cls, location, *, dedupe: bool = False) -> Source | Table:
+        if isinstance(location, Source | Table):
+            return replace(location, dedupe=True) if dedupe else location
+        if str(location).startswith(POSTGRES_SCHEMES):
+            return Table.from_url(str(location), dedupe=dedupe)
+        path = Path(location)
+        if path.is_dir():
+            files = tuple(sorted(str(p) for p in path.rglob("*") if p.suffix.lower() in PARQUET
+                                 and not _hidden(p.relative_to(path))))
+            if not files:
+                raise InputError("folder has no .parquet files (sub-folders searched too)",
+                                 source=str(path))
+            return cls(path, files, "parquet", dedupe=dedupe)
+        if not path.exists():
+            raise InputError("file not found", source=str(path))
+        name = path.name.lower()
+        for suffix, delimiter in DELIMITED.items():
+            if name.endswith(suffix):
+                return cls(path, (str(path),), "csv", delimiter, dedupe)
+        if path.suffix.lower() in PARQUET:
+            return cls(path, (str(path),), "parquet", dedupe=dedupe)
+        raise InputError(f"expected a {SHAPES}", source=str(path))
+
+    def raw_sql(self) -> tuple[str, list]:
+        if self.fmt == "csv":
+            # Quotes as RFC 4180 says: left to the sniffer, an unclosed one is read as text.
+            delim = f", delim = '{self.delimiter}'" if self.delimiter else ""
+            return ("read_csv(?, all_varchar = true, header = true, quote = '\"', "
+                    f"escape = '\"'{delim})"), [self.files[0]]
+        return "read_parquet(?, union_by_name = true)", [list(self.files)]
+
+    def relation(self, con) -> tuple[str, list]:
+        return con.relation(self) if isinstance(con, Backend) else self.raw_sql()
+
+    def columns(self, con) -> dict[str, str]:
+        if isinstance(con, Backend):
+            return con.columns(self)
+        sql, params = self.raw_sql()
+        try:
+            rows = con.execute(f"DESCRIBE SELECT * FROM {sql}", params).fetchall()
+        except Exception as exc:  # duckdb raises many types for unreadable files
+            raise self.unreadable(exc) from None
+        return {r[0].lower(): r[1] for r in rows}
+
+    def missing(self, missing: list[str], columns: dict[str, str]):
+        if self.fmt == "csv" and (found := csv_problem(self.path, self.delimiter)):
+            raise found
+        super().missing(missing, columns)
+
+    def location(self, row: int) -> dict:
+        """Where data row `row` (1-based) is, for an InputError: a line of a CSV file (after
+        its header), a row of Parquet."""
+        if self.fmt == "csv":
+            return {"source": str(self.path), "line": row + 1}
+        return {"source": f"{self.path} row {row}"}
+
+    def unreadable(self, exc: Exception) -> InputError:
+        """The error for a file DuckDB cannot read; for CSV, the line that breaks it if found."""
+        found = csv_problem(self.path, self.delimiter) if self.fmt == "csv" else None
+        return found or InputError(f"cannot read as {self.fmt.upper()}: {first_line(exc)}",
+                                   source=str(self.path))
+
+
+def _hidden(relative: Path) -> bool:
+    """Spark and Hive leave _SUCCESS, _temporary/ and .crc files beside the data."""
+    return any(part.startswith(("_", ".")) for part in relative.parts)
+
+
+@dataclass(frozen=True)
+class Table(_Relation):
+    """A table queried where it lives: in PostgreSQL (`url` set) or a Spark catalog."""
+
+    name: str
+    url: str | None = None  # postgresql://user[:password]@host:port/db, without ?table=
+    dedupe: bool = False
+    fmt = "table"
+
+    @classmethod
+    def from_url(cls, url: str, *, dedupe: bool = False) -> Table:
+        """`postgresql://user@host:port/db?table=schema.events` (other query parameters, such
+        as sslmode, go to the connection)."""
+        parts = urlsplit(url)
+        query = parse_qs(parts.query, keep_blank_values=True)
+        table = query.pop("table", [""])[-1].strip()
+        if not table:
+            raise InputError("add the table to read: ?table=events (or ?table=schema.events)",
+                             source=_without_password(url))
+        rest = urlunsplit(parts._replace(query=urlencode(query, doseq=True)))
+        return cls(check_table_name(table, source=_without_password(url)), rest, dedupe)
+
+    @property
+    def path(self) -> str:
+        """What errors and captions name: the URL without its password, with the table."""
+        if self.url is None:
+            return self.name
+        return f"{_without_password(self.url)}{'&' if '?' in self.url else '?'}table={self.name}"
+
+    def sql_name(self) -> str:
+        return ".".join(f'"{part}"' for part in self.name.split("."))
+
+    def relation(self, con) -> tuple[str, list]:
+        return self.sql_name(), []
+
+    def columns(self, con) -> dict[str, str]:
+        if not isinstance(con, Backend):
+            raise InputError("a table is read where it lives: give a postgresql:// URL, or "
+                             "run with --engine spark", source=self.path)
+        return con.columns(self)
+
+    def location(self, row: int) -> dict:
+        return {"source": self.path}
+
+    def unreadable(self, exc: Exception) -> InputError:
+        return InputError(f"cannot read the table: {first_line(exc)}", source=self.path)
+
+
+def check_table_name(name: str, *, source: str | None = None) -> str:
+    """A table name as `table` or `schema.table` (or `catalog.schema.table`) of plain
+    identifiers; quoted in SQL, never spliced from other text."""
+    parts = name.split(".")
+    if len(parts) > 3 or not all(_IDENTIFIER.fullmatch(p) for p in parts):
+        raise InputError(f"{name!r} is not a table name; use letters, digits and _ as in "
+                         "events or analytics.events", source=source, field="table")
+    return name
+
+
+def with_password(url: str, password: str | None) -> str:
+    """The URL with `password` put in (kept out of the workspace, which stores it without)."""
+    parts = urlsplit(url)
+    if not password or parts.password is not None or not parts.username:
+        return url
+    netloc = f"{parts.username}:{quote(password, safe='')}@{parts.netloc.rpartition('@')[2]}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def table_url(url: str, table: str) -> str:
+    """`url` (postgresql://user:password@host:port/db) reading `table`."""
+    check_table_name(table.strip(), source=_without_password(url))
+    return f"{url}{'&' if '?' in url else '?'}table={table.strip()}"
+
+
+def location_name(location) -> str:
+    """How to name where events are on screen: a file's name, or a table's URL without its
+    password."""
+    source = Source.of(location)
+    return source.path if isinstance(source, Table) else Path(source.path).name
+
+
+def computed_where(location) -> str:
+    """Where numbers from these events were computed, for a caption under them."""
+    source = Source.of(location)
+    if isinstance(source, Table) and source.url:
+        return (f"Computed inside PostgreSQL ({_without_password(source.url)}, table "
+                f"{source.name}); only aggregates came back.")
+    return f"Computed by DuckDB on this machine from {Path(source.path).name}."
+
+
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username}@{host}" if parts.username else host
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _timestamp_sql(column: str, duck_type: str) -> str:
+    """A naive UTC TIMESTAMP in microseconds (nanoseconds are cut, not rounded as a cast
+    would: PostgreSQL and Spark keep microseconds, and the same events give the same windows
+    everywhere)."""
+    if duck_type == "TIMESTAMP":
+        return column
+    if duck_type == "TIMESTAMP_NS":
+        return f"make_timestamp(epoch_ns({column}) // 1000)"
+    if duck_type.startswith("TIMESTAMP"):
+        return f"CAST({column} AS TIMESTAMP)"
+    return f"CAST(try_cast({column} AS TIMESTAMPTZ) AS TIMESTAMP)"
+
+
+def first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0][:200]
+
+
+def _open(path: Path, mode: str, **kwargs):
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    return opener(path, mode, **kwargs)
+
+
+def csv_problem(path: Path, delimiter: str | None = None) -> InputError | None:
+    """The first line that is not UTF-8 or leaves a quote open, naming line and column; else
+    the first row whose field count differs from the header's."""
+    header: list[str] = []
+    try:
+        with _open(path, "rb") as f:
+            for number, raw in enumerate(f, start=1):
+                try:
+                    line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+                except UnicodeDecodeError as exc:
+                    return InputError(
+                        f"not UTF-8 text (byte {exc.start + 1} of the line); convert the file "
+                        f"to UTF-8, e.g. iconv -f WINDOWS-1252 -t UTF-8 {path.name} > "
+                        f"utf8-{path.name.removesuffix('.gz')}", source=str(path), line=number)
+                if number == 1:
+                    delimiter = delimiter or next((d for d in ",;\t" if d in line), ",")
+                    header = [h.strip(' "\r\n').lower() for h in line.split(delimiter)]
+                if line.count('"') % 2:
+                    field = _unclosed_field(line, delimiter)
+                    column = header[field] if field < len(header) else field + 1
+                    return InputError('a quote (") opens here and is not closed on its line; '
+                                      'close it, or write a quote inside a value as ""',
+                                      source=str(path), line=number, column=column)
+    except (OSError, EOFError, zlib.error) as exc:  # a damaged .gz
+        return InputError(f"cannot read: {first_line(exc)}", source=str(path))
+    return _ragged_row(path, delimiter, len(header)) if header else None
+
+
+def _ragged_row(path: Path, delimiter: str, expected: int) -> InputError | None:
+    """The first row whose field count differs from the header's (DuckDB's sniffer then
+    reads the header as one column, or a data row as the header)."""
+    with _open(path, "rt", encoding="utf-8-sig", newline="") as f:
+        reader = csv.reader(f, delimiter=delimiter)
+        start = 1
+        try:
+            for row in reader:
+                if row and len(row) != expected:
+                    return InputError(f"{len(row)} fields, expected {expected} as in the "
+                                      "header", source=str(path), line=start)
+                start = reader.line_num + 1
+        except csv.Error:  # a field past csv's size limit: leave the error to DuckDB
+            return None
+    return None
+
+
+def _unclosed_field(line: str, delimiter: str) -> int:
+    field = opened = 0
+    quoted = False
+    for char in line:
+        if char == '"':
+            quoted = not quoted
+            opened = field
+        elif char == delimiter and not quoted:
+            field += 1
+    return opened
+
+
+@dataclass(frozen=True)
+class Quality:
+    """What is odd but not wrong in events: exact duplicate rows and rows dated in the future
+    (those are left out, so the data does not end in the future)."""
+
+    source: str
+    duplicates: int
+    future: int
+    cutoff: datetime
+    first_future: str | None = None  # where the first one is: "line 9" or "row 9"
+    deduped: bool = False
+
+    def warnings(self) -> list[str]:
+        found = []
+        if self.future:
+            where = f" (first at {self.first_future})" if self.first_future else ""
+            found.append(f"{self.source}: {self.future:,} event(s) dated on or after "
+                         f"{self.cutoff.date()}, in the future{where}; they are left out, "
+                         "so the data ends at the latest event before then")
+        if self.duplicates and self.deduped:
+            found.append(f"{self.source}: dropped {self.duplicates:,} exact duplicate row(s) "
+                         "(same user_id, event and timestamp)")
+        elif self.duplicates:
+            found.append(f"{self.source}: {self.duplicates:,} exact duplicate row(s) (same "
+                         "user_id, event and timestamp) each count again; rerun with --dedupe "
+                         "to drop them")
+        return found
+
+
+def quality(events, con) -> Quality:
+    """Count exact duplicate rows and events in the future (one pass over the events)."""
+    source = Source.of(events)
+    sql, params = source.select(con, EVENT_COLUMNS, "timestamp")
+    cutoff = future_cutoff()
+    duplicates, future = con.execute(
+        f"SELECT coalesce(sum(n - 1), 0), coalesce(sum(n) FILTER (WHERE timestamp >= "
+        f"CAST(? AS TIMESTAMP)), 0) FROM (SELECT user_id, event, timestamp, count(*) AS n "
+        f"FROM ({sql}) GROUP BY user_id, event, timestamp)", [cutoff, *params]).fetchone()
+    first = None
+    if future and isinstance(source, Source) and not isinstance(con, Backend):
+        line = con.execute(f"SELECT min(line) FROM (SELECT row_number() OVER () AS line, "
+                           f"timestamp FROM ({sql})) WHERE timestamp >= CAST(? AS TIMESTAMP)",
+                           [*params, cutoff]).fetchone()[0]
+        where = source.location(line)
+        first = f"line {where['line']}" if "line" in where else f"row {line}"
+    return Quality(str(source.path), int(duplicates), int(future), cutoff, first,
+                   source.dedupe)

@@ -1,0 +1,270 @@
+"""The same events give the same JSON on DuckDB, in PostgreSQL and on Apache Spark.
+
+PostgreSQL is a real server these tests start (Debian's postgresql package, initdb into a
+temporary folder, a free port); Spark is one local session shared by the whole run.
+"""
+
+import json
+import os
+from datetime import date
+
+import pandas as pd
+import pytest
+from engines import PASSWORD, load_table, postgres_server
+
+from growthlab.cli import main
+from growthlab.db import open_workspace
+from growthlab.demo import create_demo
+from growthlab.kpis import funnel, load_from_workspace, milestones_toml, parse_milestones_toml
+from growthlab.kpis.sources import Table
+
+QUOTED = '''
+[[milestones]]
+key = "signed_up"
+name = "Signed up"
+rule = 'count("sign up") >= 1'
+
+[[milestones]]
+key = "engaged"
+name = "Engaged"
+rule = 'reached(signed_up) and days("page:view") >= 2'
+window_days = 7
+
+[[milestones]]
+key = "shared"
+name = "Shared"
+rule = 'reached(engaged) and (count("a,b") >= 2 or count(share) >= 1) and not count("Ünï cøde") > 3'
+window_days = 14
+
+[[milestones]]
+key = "loyal"
+name = "Loyal"
+rule = 'days("page:view") >= 4 or reached(shared)'
+'''
+
+
+def quoted_events() -> pd.DataFrame:
+    names = ["sign up", "page:view", "page:view", "a,b", "share", "Ünï cøde", "page:view"]
+    rows = []
+    for u in range(400):
+        start = pd.Timestamp("2026-03-01") + pd.Timedelta(hours=7 * u)
+        for k in range(u % 9):
+            rows.append((f"user {u}", names[(u + k * k) % len(names)],
+                         start + pd.Timedelta(hours=13 * k * (1 + u % 4))))
+    return pd.DataFrame(rows, columns=["user_id", "event", "timestamp"])
+
+
+@pytest.fixture(scope="session")
+def inputs(tmp_path_factory):
+    """A small demo (events, assignments, milestones) and the quoted-names fixture, as files."""
+    folder = tmp_path_factory.mktemp("engines")
+    create_demo(folder / "growthlab.db", users=6000, anchor=date(2026, 11, 23))
+    db = open_workspace(folder / "growthlab.db", create=False)
+    (folder / "demo.toml").write_text(milestones_toml(load_from_workspace(db)))
+    (folder / "quoted").mkdir()
+    quoted_events().to_parquet(folder / "quoted" / "events.parquet", index=False)
+    (folder / "quoted.toml").write_text(QUOTED)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def postgres(inputs):
+    with postgres_server() as url:
+        load_table(url, "events", inputs / "events")
+        load_table(url, "analytics.assignments", inputs / "assignments.parquet",
+                   time_type="timestamp")
+        load_table(url, "quoted_events", inputs / "quoted" / "events.parquet")
+        yield url
+
+
+@pytest.fixture(scope="session")
+def spark():
+    from growthlab.kpis.backends import Spark
+
+    backend = Spark()
+    yield backend
+    backend.session.stop()
+
+
+def cli_json(capsys, *argv) -> dict:
+    code = main([*argv, "--json"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    return json.loads(captured.out)
+
+
+def table(url: str, name: str) -> str:
+    return f"{url}?table={name}"
+
+
+@pytest.mark.parametrize("events,milestones", [("events", "demo.toml"),
+                                                ("quoted/events.parquet", "quoted.toml")])
+def test_kpis_are_the_same_in_postgres_and_on_spark(inputs, postgres, spark, capsys, events,
+                                                    milestones):
+    name = {"events": "events", "quoted/events.parquet": "quoted_events"}[events]
+    m = str(inputs / milestones)
+    on_duckdb = cli_json(capsys, "kpis", str(inputs / events), "--milestones", m)
+    assert on_duckdb["users"] > 100 and on_duckdb["success_gap"]
+    assert cli_json(capsys, "kpis", table(postgres, name), "--milestones", m) == on_duckdb
+    assert cli_json(capsys, "kpis", str(inputs / events), "--milestones", m,
+                    "--engine", "spark") == on_duckdb
+
+
+def test_as_of_gives_the_same_kpis_everywhere(inputs, postgres, spark, capsys):
+    argv = ["--milestones", str(inputs / "quoted.toml"), "--as-of", "2026-03-20T12:00:00Z"]
+    on_duckdb = cli_json(capsys, "kpis", str(inputs / "quoted" / "events.parquet"), *argv)
+    assert cli_json(capsys, "kpis", table(postgres, "quoted_events"), *argv) == on_duckdb
+    assert cli_json(capsys, "kpis", str(inputs / "quoted" / "events.parquet"), *argv,
+                    "--engine", "spark") == on_duckdb
+
+
+@pytest.mark.parametrize("options", [[], ["--event", "page:view", "--days", "0,1,3,7"],
+                                     ["--start-event", "sign up", "--milestone", "engaged",
+                                      "--milestones", "quoted.toml"]])
+def test_retention_is_the_same_everywhere(inputs, postgres, spark, capsys, options):
+    options = [str(inputs / o) if o.endswith(".toml") else o for o in options]
+    on_duckdb = cli_json(capsys, "retention", str(inputs / "quoted" / "events.parquet"),
+                         *options)
+    assert cli_json(capsys, "retention", table(postgres, "quoted_events"), *options) == on_duckdb
+    assert cli_json(capsys, "retention", str(inputs / "quoted" / "events.parquet"), *options,
+                    "--engine", "spark") == on_duckdb
+
+
+@pytest.mark.parametrize("options", [[], ["--exclude-in-progress", "--method", "bayesian"]])
+def test_experiment_metrics_are_the_same_everywhere(inputs, postgres, spark, capsys, options):
+    argv = ["--milestones", str(inputs / "demo.toml"), "--experiment", "EXP-004", *options]
+    on_duckdb = cli_json(capsys, "analyze-events", str(inputs / "events"),
+                         str(inputs / "assignments.parquet"), *argv)
+    assert len(on_duckdb["results"]) >= 2
+    assert cli_json(capsys, "analyze-events", table(postgres, "events"),
+                    table(postgres, "analytics.assignments"), *argv) == on_duckdb
+    assert cli_json(capsys, "analyze-events", str(inputs / "events"),
+                    str(inputs / "assignments.parquet"), *argv, "--engine", "spark") == on_duckdb
+
+
+def test_only_aggregates_come_back_from_postgres(inputs, postgres):
+    from growthlab.kpis.backends import Postgres
+
+    backend = Postgres(table(postgres, "events"))
+    fetched = []
+    execute = backend.conn.execute
+
+    def counting(query, params=None):
+        cursor = execute(query, params)
+        fetched.append(cursor.rowcount)
+        return cursor
+
+    backend.conn.execute = counting
+    milestones = parse_milestones_toml((inputs / "demo.toml").read_text())
+    result = funnel(table(postgres, "events"), milestones, by_cohort=True, con=backend)
+    assert max(fetched) == len(result.cohorts) and sum(fetched) < 100, fetched  # per cohort
+    assert result.users == 6000
+
+
+def test_the_password_may_come_from_pgpassword(inputs, postgres, capsys, monkeypatch):
+    monkeypatch.setenv("PGPASSWORD", PASSWORD)
+    url = postgres.replace(f":{PASSWORD}@", "@")
+    argv = ["--milestones", str(inputs / "quoted.toml")]
+    assert cli_json(capsys, "kpis", table(url, "quoted_events"), *argv) == cli_json(
+        capsys, "kpis", table(postgres, "quoted_events"), *argv)
+
+
+@pytest.mark.parametrize("events,message", [
+    ("wrong-password", "cannot connect"),
+    ("no_such_table", "no table no_such_table in the database"),
+    ("analytics.events", "no table analytics.events"),
+])
+def test_postgres_mistakes_exit_2_naming_the_url_without_its_password(postgres, capsys,
+                                                                      monkeypatch, events,
+                                                                      message):
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    url = table(postgres, events)
+    if events == "wrong-password":
+        url = table(postgres.replace(PASSWORD, "nope"), "events")
+    code = main(["retention", url])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and PASSWORD not in err and "nope" not in err, err
+    assert err.startswith("error: postgresql://postgres@127.0.0.1:") and len(err.splitlines()) == 1
+
+
+def test_assignments_in_a_file_with_events_in_postgres_are_refused(inputs, postgres, capsys):
+    code = main(["analyze-events", table(postgres, "events"), str(inputs / "assignments.parquet"),
+                 "--milestones", str(inputs / "demo.toml"), "--experiment", "EXP-004"])
+    err = capsys.readouterr().err
+    assert code == 2 and "assignments must be a table in the same database" in err, err
+
+
+def test_spark_reads_a_table_in_its_catalog(inputs, spark, capsys):
+    spark.session.read.parquet(str(inputs / "quoted" / "events.parquet")) \
+        .createOrReplaceTempView("quoted_events")
+    argv = ["--milestones", str(inputs / "quoted.toml")]
+    assert cli_json(capsys, "kpis", "quoted_events", *argv, "--engine", "spark") == cli_json(
+        capsys, "kpis", str(inputs / "quoted" / "events.parquet"), *argv)
+    milestones = parse_milestones_toml(QUOTED)
+    assert funnel(Table("quoted_events"), milestones, con=spark).users == 355
+
+
+def test_spark_reads_csv_the_same_as_duckdb(inputs, spark, tmp_path, capsys):
+    frame = pd.read_parquet(inputs / "quoted" / "events.parquet")
+    frame.to_csv(tmp_path / "events.csv", index=False, date_format="%Y-%m-%dT%H:%M:%SZ")
+    argv = ["--milestones", str(inputs / "quoted.toml")]
+    assert cli_json(capsys, "kpis", str(tmp_path / "events.csv"), *argv, "--engine",
+                    "spark") == cli_json(capsys, "kpis", str(tmp_path / "events.csv"), *argv)
+
+
+def test_no_spark_remote_means_a_local_session(spark):
+    assert "SPARK_REMOTE" not in os.environ
+    assert spark.where().startswith("Apache Spark (local")
+
+
+def test_settings_points_the_workspace_at_postgres_and_pages_say_so(postgres, demo_workspace):
+    from conftest import ROOT
+    from streamlit.testing.v1 import AppTest
+
+    from growthlab.db import get_setting
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.secrets["postgres"] = {"url": postgres}
+    at.run()
+    at.switch_page("pages/settings.py").run()
+    at.text_input(key="pg-assignments").set_value("analytics.assignments")
+    next(b for b in at.button if b.label == "Check the connection").click().run()
+    assert any("events from 6,000 users" in s.value for s in at.success), at.success
+    next(b for b in at.button if b.label == "Use these tables").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    db = open_workspace(demo_workspace, create=False)
+    stored = get_setting(db, "events_path")
+    assert stored.endswith("/growthlab?table=events") and PASSWORD not in stored
+    assert get_setting(db, "assignments_path").endswith("?table=analytics.assignments")
+    at.switch_page("pages/milestones.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    captions = [c.value for c in at.caption]
+    assert any(c.startswith("Computed inside PostgreSQL (postgresql://postgres@127.0.0.1:")
+               for c in captions), captions
+    assert not any(PASSWORD in c for c in captions)
+
+
+def test_a_table_with_an_empty_user_id_is_refused_counting_the_rows(postgres, tmp_path, capsys):
+    frame = quoted_events().head(50)
+    frame.loc[[3, 9], "user_id"] = "  "
+    frame.to_parquet(tmp_path / "events.parquet", index=False)
+    load_table(postgres, "broken.events", tmp_path / "events.parquet")
+    assert main(["retention", table(postgres, "broken.events")]) == 2
+    err = capsys.readouterr().err
+    assert "table=broken.events: column user_id: user_id is empty (or only spaces) in 2 row(s)" \
+        in err, err
+
+
+def test_nanosecond_timestamps_read_as_microseconds_everywhere(inputs, postgres, spark,
+                                                               tmp_path, capsys):
+    frame = quoted_events()
+    frame["timestamp"] = frame["timestamp"].astype("datetime64[ns]") + pd.to_timedelta(
+        [(i * 7919) % 1000 for i in range(len(frame))], unit="ns")
+    frame.to_parquet(tmp_path / "events.parquet", index=False, coerce_timestamps=None,
+                     allow_truncated_timestamps=False)
+    load_table(postgres, "nano_events", tmp_path / "events.parquet")
+    argv = ["--milestones", str(inputs / "quoted.toml")]
+    on_duckdb = cli_json(capsys, "kpis", str(tmp_path / "events.parquet"), *argv)
+    assert cli_json(capsys, "kpis", table(postgres, "nano_events"), *argv) == on_duckdb
+    assert cli_json(capsys, "kpis", str(tmp_path / "events.parquet"), *argv, "--engine",
+                    "spark") == on_duckdb

@@ -1,0 +1,92 @@
+"""Events in every shape teams export give the same milestone KPIs."""
+
+import gzip
+import json
+
+import pandas as pd
+import pytest
+
+from growthlab.cli import main
+from growthlab.errors import InputError
+from growthlab.kpis import check_events, funnel, parse_milestones_toml
+from growthlab.kpis.sources import Source, Table
+
+MILESTONES = parse_milestones_toml('''
+[[milestones]]
+key = "a"
+name = "Searched"
+rule = "count(search) >= 1"
+[[milestones]]
+key = "b"
+name = "Came back"
+rule = "reached(a) and days(visit) >= 2"
+window_days = 14
+''')
+
+
+def events_frame() -> pd.DataFrame:
+    rows = [(f"u{u}", ("search", "visit")[(u + d) % 2],
+             pd.Timestamp("2026-01-01") + pd.Timedelta(days=u % 40 + d, hours=d))
+            for u in range(60) for d in range(u % 5)]
+    return pd.DataFrame(rows, columns=["user_id", "event", "timestamp"])
+
+
+@pytest.fixture
+def shapes(tmp_path):
+    frame = events_frame()
+    text = frame.to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%S")
+    (tmp_path / "events.csv").write_text(text)
+    (tmp_path / "events.csv.gz").write_bytes(gzip.compress(text.encode()))
+    frame.to_csv(tmp_path / "events.tsv", sep="\t", index=False,
+                 date_format="%Y-%m-%dT%H:%M:%S")
+    hive = tmp_path / "hive"
+    for month, part in frame.groupby(frame.timestamp.dt.strftime("%Y-%m")):
+        (hive / f"month={month}").mkdir(parents=True)
+        part.to_parquet(hive / f"month={month}" / "part-0.parquet", index=False)
+    (hive / "_SUCCESS").write_text("")
+    return tmp_path
+
+
+@pytest.mark.parametrize("name", ["events.csv.gz", "events.tsv", "hive"])
+def test_every_shape_gives_the_same_kpis_as_csv(shapes, name):
+    expected = funnel(shapes / "events.csv", MILESTONES).as_dict()
+    assert funnel(shapes / name, MILESTONES).as_dict() == expected
+    assert check_events(shapes / name).rows == check_events(shapes / "events.csv").rows
+
+
+def test_a_partitioned_folder_is_read_from_its_sub_folders(shapes, capsys):
+    (shapes / "m.toml").write_text('[[milestones]]\nkey = "a"\nname = "A"\n'
+                                   'rule = "count(search) >= 1"\n')
+    assert main(["kpis", str(shapes / "hive"), "--milestones", str(shapes / "m.toml"),
+                 "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["users"] == 48
+
+
+@pytest.mark.parametrize("name,message", [
+    ("events.txt", "expected a .csv, .csv.gz, .tsv or .parquet file"),
+    ("empty", "folder has no .parquet files (sub-folders searched too)"),
+])
+def test_unknown_shapes_say_which_ones_are_read(tmp_path, name, message):
+    path = tmp_path / name
+    path.mkdir() if name == "empty" else path.write_text("x")
+    with pytest.raises(InputError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        Source.of(path)
+
+
+@pytest.mark.parametrize("url,table,shown", [
+    ("postgresql://ana:s3cret@db.example:5432/prod?table=analytics.events", "analytics.events",
+     "postgresql://ana@db.example:5432/prod?table=analytics.events"),
+    ("postgresql://ana@db/prod?sslmode=require&table=events", "events",
+     "postgresql://ana@db/prod?sslmode=require&table=events"),
+])
+def test_a_postgres_url_names_a_table_and_never_shows_its_password(url, table, shown):
+    source = Source.of(url)
+    assert isinstance(source, Table) and source.name == table
+    assert source.path == shown and "s3cret" not in source.path
+
+
+@pytest.mark.parametrize("url", ["postgresql://ana@db/prod", "postgresql://db/p?table=a;drop",
+                                 'postgresql://db/p?table=a"b', "postgresql://db/p?table=a.b.c.d"])
+def test_a_postgres_url_without_a_plain_table_name_is_refused(url):
+    with pytest.raises(InputError):
+        Source.of(url)
