@@ -90,3 +90,15 @@ def test_a_postgres_url_names_a_table_and_never_shows_its_password(url, table, s
 def test_a_postgres_url_without_a_plain_table_name_is_refused(url):
     with pytest.raises(InputError):
         Source.of(url)
+
+
+@pytest.mark.parametrize("url", ["postgresql://ana:s3cret@db:99999/prod?table=events",
+                                 "postgresql://ana:s3cret@db:port/prod?table=events",
+                                 "postgresql://ana:s3cret@[::1/prod?table=events"])
+def test_a_malformed_postgres_url_is_an_error_not_a_traceback(url, tmp_path, capsys):
+    milestones = tmp_path / "m.toml"
+    milestones.write_text('[[milestones]]\nkey = "a"\nname = "A"\nrule = "count(visit) >= 1"\n')
+    assert main(["kpis", url, "--milestones", str(milestones), "--json"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "not a valid PostgreSQL URL" in err
+    assert "s3cret" not in err and "Traceback" not in err

@@ -185,7 +185,7 @@ class Table(_Relation):
     def from_url(cls, url: str, *, dedupe: bool = False) -> Table:
         """`postgresql://user@host:port/db?table=schema.events` (other query parameters, such
         as sslmode, go to the connection)."""
-        parts = urlsplit(url)
+        parts = _split(url)
         query = parse_qs(parts.query, keep_blank_values=True)
         table = query.pop("table", [""])[-1].strip()
         if not table:
@@ -259,6 +259,19 @@ def computed_where(location) -> str:
         return (f"Computed inside PostgreSQL ({_without_password(source.url)}, table "
                 f"{source.name}); only aggregates came back.")
     return f"Computed by DuckDB on this machine from {Path(source.path).name}."
+
+
+def _split(url: str):
+    """The URL's parts, or an InputError (without the password) for a bad host or port."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # raises ValueError for a port that is not a number in 0-65535
+    except ValueError as exc:
+        shown = re.sub(r"(//[^:/@]*):[^@/]*@", r"\1@", url)
+        raise InputError(f"not a valid PostgreSQL URL ({exc}); write it as "
+                         "postgresql://user@host:5432/database?table=events",
+                         source=shown) from None
+    return parts
 
 
 def _without_password(url: str) -> str:
