@@ -265,7 +265,7 @@ def _split(url: str):
     """The URL's parts, or an InputError (without the password) for a bad host or port."""
     try:
         parts = urlsplit(url)
-        parts.port  # raises ValueError for a port that is not a number in 0-65535
+        _ = parts.port  # raises ValueError for a port that is not a number in 0-65535
     except ValueError as exc:
         shown = re.sub(r"(//[^:/@]*):[^@/]*@", r"\1@", url)
         raise InputError(f"not a valid PostgreSQL URL ({exc}); write it as "
