@@ -9,6 +9,7 @@ import os
 from datetime import date
 
 import pandas as pd
+import psycopg
 import pytest
 from engines import PASSWORD, load_table, postgres_server
 
@@ -268,3 +269,26 @@ def test_nanosecond_timestamps_read_as_microseconds_everywhere(inputs, postgres,
     assert cli_json(capsys, "kpis", table(postgres, "nano_events"), *argv) == on_duckdb
     assert cli_json(capsys, "kpis", str(tmp_path / "events.parquet"), *argv, "--engine",
                     "spark") == on_duckdb
+
+
+def test_a_table_with_capitalised_column_names_reads_like_a_file_with_them(inputs, postgres,
+                                                                           capsys):
+    with psycopg.connect(postgres, autocommit=True) as conn:
+        conn.execute('CREATE TABLE "Exported" AS SELECT user_id AS "User_ID", event AS "Event", '
+                     'timestamp AS "Timestamp" FROM quoted_events')
+    m = str(inputs / "quoted.toml")
+    on_file = cli_json(capsys, "kpis", str(inputs / "quoted" / "events.parquet"), "--milestones", m)
+    assert cli_json(capsys, "kpis", table(postgres, "Exported"), "--milestones", m) == on_file
+
+
+@pytest.mark.parametrize("columns,message", [
+    ('user_id text, event text, "timestamp" timestamptz', "table=bare: has no rows"),
+    ("user_id text, event text", "table=bare: missing column(s) timestamp; found user_id, event"),
+])
+def test_a_table_without_rows_or_columns_says_so_as_a_table(postgres, capsys, columns, message):
+    with psycopg.connect(postgres, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS bare")
+        conn.execute(f"CREATE TABLE bare ({columns})")
+    assert main(["retention", table(postgres, "bare")]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "header" not in err, err

@@ -97,6 +97,9 @@ class Postgres(Backend):
             raise InputError("with events in PostgreSQL, assignments must be a table in the "
                              f"same database: {self.url}?table=assignments",
                              source=str(source.path))
+        return {name.lower(): _duck_type(pg_type) for name, pg_type in self._attributes(source)}
+
+    def _attributes(self, source: Table) -> list:
         rows = self.conn.execute(
             "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
             "WHERE a.attrelid = to_regclass(%s) AND a.attnum > 0 AND NOT a.attisdropped "
@@ -104,16 +107,27 @@ class Postgres(Backend):
         if not rows:
             raise InputError(f"no table {source.name} in the database (names are exact; add "
                              "the schema as in analytics.events)", source=source.path)
-        return {name.lower(): _duck_type(pg_type) for name, pg_type in rows}
+        return rows
 
     def relation(self, source) -> tuple[str, list]:
-        return source.sql_name(), []
+        """The table, its columns renamed to lower case where they are not (PostgreSQL folds
+        the unquoted names in GrowthLab's SQL, as files' headers are matched)."""
+        names = [name for name, _ in self._attributes(source)]
+        if all(name == name.lower() for name in names):
+            return source.sql_name(), []
+        renamed = ", ".join(_quoted(name) + (f" AS {_quoted(name.lower())}"
+                                             if name != name.lower() else "") for name in names)
+        return f"(SELECT {renamed} FROM {source.sql_name()}) AS src", []
 
     def where(self) -> str:
         return f"PostgreSQL ({self.url})"
 
     def close(self) -> None:
         self.conn.close()
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _duck_type(name: str) -> str:

@@ -104,7 +104,7 @@ def _check_table_events(con, source) -> EventsInfo:
     except BackendError as exc:
         raise source.unreadable(exc) from None
     if rows == 0:
-        raise InputError("has a header but no events", source=str(source.path))
+        raise InputError(source.empty(), source=str(source.path))
     _check_event_names(con, source, [e for e in counts if any(ord(ch) < 32 for ch in e)])
     return EventsInfo(rows, users, counts, _iso(first), _iso(last))
 
@@ -171,7 +171,7 @@ def _locate_refusal(con, source: Source) -> None:
     except duckdb.Error as exc:
         raise source.unreadable(exc) from None
     if not names:
-        raise InputError("has a header but no events", source=str(source.path))
+        raise InputError(source.empty(), source=str(source.path))
     _check_event_names(con, source, [e for e in names if any(ord(ch) < 32 for ch in e)])
 
 

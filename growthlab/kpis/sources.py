@@ -92,6 +92,10 @@ class _Relation:
         raise InputError(f"missing column(s) {', '.join(missing)}; found "
                          f"{', '.join(columns) or 'none'}", source=str(self.path), line=1)
 
+    def empty(self) -> str:
+        """What to say when there are no events: a CSV's header is all it holds."""
+        return "has a header but no events" if self.fmt == "csv" else "has no rows"
+
 
 @dataclass(frozen=True)
 class Source(_Relation):
@@ -205,7 +209,7 @@ class Table(_Relation):
         return ".".join(f'"{part}"' for part in self.name.split("."))
 
     def relation(self, con) -> tuple[str, list]:
-        return self.sql_name(), []
+        return con.relation(self)
 
     def columns(self, con) -> dict[str, str]:
         if not isinstance(con, Backend):
@@ -215,6 +219,10 @@ class Table(_Relation):
 
     def location(self, row: int) -> dict:
         return {"source": self.path}
+
+    def missing(self, missing: list[str], columns: dict[str, str]):
+        raise InputError(f"missing column(s) {', '.join(missing)}; found "
+                         f"{', '.join(columns) or 'none'}", source=self.path)
 
     def unreadable(self, exc: Exception) -> InputError:
         return InputError(f"cannot read the table: {first_line(exc)}", source=self.path)
