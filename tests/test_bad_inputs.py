@@ -293,3 +293,9 @@ def test_exact_duplicate_rows_are_counted_and_dropped_with_dedupe(tmp_path, caps
     captured = capsys.readouterr()
     assert "dropped 3 exact duplicate row(s)" in captured.err
     assert json.loads(captured.out)["milestones"][0]["users"] == 0
+
+
+def test_a_cut_short_gzip_says_to_export_it_again(capsys):
+    assert main(["retention", str(CORPUS / "events_truncated.csv.gz")]) == 2
+    err = capsys.readouterr().err
+    assert "events_truncated.csv.gz: cannot read" in err and "export or download it again" in err

@@ -339,7 +339,8 @@ def csv_problem(path: Path, delimiter: str | None = None) -> InputError | None:
                                       'close it, or write a quote inside a value as ""',
                                       source=str(path), line=number, column=column)
     except (OSError, EOFError, zlib.error) as exc:  # a damaged .gz
-        return InputError(f"cannot read: {first_line(exc)}", source=str(path))
+        return InputError(f"cannot read: {first_line(exc)}; the file is cut short or damaged: "
+                          "export or download it again", source=str(path))
     return _ragged_row(path, delimiter, len(header)) if header else None
 
 
