@@ -299,3 +299,18 @@ def test_a_cut_short_gzip_says_to_export_it_again(capsys):
     assert main(["retention", str(CORPUS / "events_truncated.csv.gz")]) == 2
     err = capsys.readouterr().err
     assert "events_truncated.csv.gz: cannot read" in err and "export or download it again" in err
+
+
+def test_an_empty_part_file_in_a_parquet_folder_says_what_to_do(tmp_path, capsys):
+    # A crashed writer leaves a 0-byte part beside the good ones.
+    import duckdb
+
+    folder = tmp_path / "events" / "month=2026-01"
+    folder.mkdir(parents=True)
+    duckdb.sql("SELECT 'u1' AS user_id, 'signup' AS event, TIMESTAMP '2026-01-02' AS timestamp"
+               ).write_parquet(str(folder / "part-0.parquet"))
+    (folder / "part-1.parquet").write_bytes(b"")
+    assert main(["retention", str(tmp_path / "events")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot read as PARQUET" in err
+    assert "remove it or export the folder again" in err

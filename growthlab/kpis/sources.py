@@ -167,8 +167,12 @@ class Source(_Relation):
     def unreadable(self, exc: Exception) -> InputError:
         """The error for a file DuckDB cannot read; for CSV, the line that breaks it if found."""
         found = csv_problem(self.path, self.delimiter) if self.fmt == "csv" else None
-        return found or InputError(f"cannot read as {self.fmt.upper()}: {first_line(exc)}",
-                                   source=str(self.path))
+        advice = ""
+        if self.fmt == "parquet":
+            advice = ("; the file is damaged or empty: remove it or export the folder again"
+                      if self.path.is_dir() else "; the file is damaged: export it again")
+        return found or InputError(f"cannot read as {self.fmt.upper()}: {first_line(exc)}"
+                                   f"{advice}", source=str(self.path))
 
 
 def _hidden(relative: Path) -> bool:
