@@ -285,9 +285,9 @@ def cmd_analyze_events(args) -> None:
     con, events = _open_events(args, args.events)
     assignments = _open_events(args, args.assignments)[1] if args.engine == "spark" else \
         args.assignments
-    check_events(events, con)
+    known = sorted(check_events(events, con).events)  # the check already names every event
     _warn_quality(events, con)
-    _warn_unknown_events(events, con, rules=[m.rule for m in milestones])
+    _warn_unknown_events(known, rules=[m.rule for m in milestones])
     computed = experiment_metrics(events, assignments, milestones, args.experiment,
                                   exclude_in_progress=args.exclude_in_progress, con=con)
     rows, skipped = drop_constant_metrics(computed.rows)
@@ -341,12 +341,13 @@ def cmd_analyze_events(args) -> None:
 
 def cmd_kpis(args) -> None:
     from growthlab.kpis import funnel, load_milestones_file
+    from growthlab.kpis.engine import event_names
 
     milestones = load_milestones_file(args.milestones)
     con, events = _open_events(args, args.events)
     result = funnel(events, milestones, as_of=args.as_of, con=con, check=True)
     _warn_quality(events, con)
-    _warn_unknown_events(events, con, rules=[m.rule for m in milestones])
+    _warn_unknown_events(event_names(events, con), rules=[m.rule for m in milestones])
     if args.json:
         _print_json(result.as_dict())
         return
@@ -375,9 +376,9 @@ def cmd_retention(args) -> None:
         raise UsageError("--milestone needs --milestones M.toml to know its rule")
     milestones = load_milestones_file(args.milestones) if args.milestones else None
     con, events = _open_events(args, args.events)
-    check_events(events, con)
+    known = sorted(check_events(events, con).events)  # the check already names every event
     _warn_quality(events, con)
-    known = _warn_unknown_events(events, con, names=[args.event])
+    _warn_unknown_events(known, names=[args.event])
     if args.start_event:
         require_event(args.start_event, known, "--start-event")
     table = retention(events, event=args.event, days=args.days,
@@ -419,15 +420,12 @@ def _warn_quality(events, con) -> None:
         print(f"warning: {warning}", file=sys.stderr)
 
 
-def _warn_unknown_events(events, con, *, names=(), rules=()) -> list[str]:
-    """Print on stderr each event name that never occurs in the data; return the known ones."""
-    from growthlab.kpis.engine import event_names
+def _warn_unknown_events(known: list[str], *, names=(), rules=()) -> None:
+    """Print on stderr each event name that never occurs among the `known` ones."""
     from growthlab.kpis.names import unknown_events
 
-    known = event_names(events, con)
     for warning in unknown_events(known, names=names, rules=rules):
         print(f"warning: {warning}", file=sys.stderr)
-    return known
 
 
 def cmd_power(args) -> None:
