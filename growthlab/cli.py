@@ -341,13 +341,12 @@ def cmd_analyze_events(args) -> None:
 
 def cmd_kpis(args) -> None:
     from growthlab.kpis import funnel, load_milestones_file
-    from growthlab.kpis.engine import event_names
 
     milestones = load_milestones_file(args.milestones)
     con, events = _open_events(args, args.events)
     result = funnel(events, milestones, as_of=args.as_of, con=con, check=True)
     _warn_quality(events, con)
-    _warn_unknown_events(event_names(events, con), rules=[m.rule for m in milestones])
+    _warn_unknown_events(sorted(result.checked.events), rules=[m.rule for m in milestones])
     if args.json:
         _print_json(result.as_dict())
         return

@@ -19,6 +19,14 @@ def pinned_today(monkeypatch):
     monkeypatch.setenv("GROWTHLAB_TODAY", DEMO_TODAY)
 
 
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path_factory, monkeypatch) -> Path:
+    """Each test its own cache of event checks, never the user's ~/.cache."""
+    folder = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv("GROWTHLAB_CACHE_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory) -> Path:
     """The demo built once per test session (about 5 s); copy it before writing."""

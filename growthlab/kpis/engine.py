@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from growthlab.errors import InputError
+from growthlab.kpis import scan_cache
 from growthlab.kpis.milestones import Milestone, validate
 from growthlab.kpis.rules import (
     And,
@@ -115,6 +116,10 @@ def _scan_events(con, source: Source, as_of: datetime | None) -> EventsInfo:
     refuses. Only a file with something to refuse is read again, to name its first bad line."""
     import duckdb
 
+    cut = as_of or future_cutoff()
+    cached = scan_cache.key(source, "scan", cut)
+    if cached and scan_cache.load_table(con, cached, "event_scan"):
+        return _summary(*_scanned(con))
     source.select(con, EVENT_COLUMNS, "timestamp")  # refuses missing columns
     kind = source.columns(con)["timestamp"]
     raw_sql, params = source.raw_sql()
@@ -133,7 +138,7 @@ def _scan_events(con, source: Source, as_of: datetime | None) -> EventsInfo:
             "SELECT CAST(user_id AS VARCHAR) AS user_id, CAST(event AS VARCHAR) AS event, "
             f"{_timestamp_sql('timestamp', kind)} AS parsed, timestamp AS raw FROM {raw_sql}) "
             "GROUP BY GROUPING SETS ((user_id), (event))",
-            [as_of or future_cutoff()] * 2 + params)
+            [cut] * 2 + params)
         users, events = _scanned(con)
     except duckdb.Error:
         _locate_refusal(con, source)
@@ -143,6 +148,12 @@ def _scan_events(con, source: Source, as_of: datetime | None) -> EventsInfo:
     if users[2] or not users[0] or any(
             e is None or not e.strip() or any(ord(ch) < 32 for ch in e) for e in events):
         _locate_refusal(con, source)
+    if cached and scan_cache.key(source, "scan", cut) == cached:  # unchanged while read
+        scan_cache.save_table(con, cached, "event_scan")
+    return _summary(users, events)
+
+
+def _summary(users: tuple, events: dict[str, int]) -> EventsInfo:
     rows, count, _, first, last = users
     return EventsInfo(rows, count, events, _iso(first), _iso(last))
 
@@ -444,6 +455,7 @@ class Funnel:
     cohorts: list[dict] = field(default_factory=list)
     horizons: dict[str, int] = field(default_factory=dict)
     open_ended: list[str] = field(default_factory=list)  # no window of their own, past the first
+    checked: EventsInfo | None = field(default=None, compare=False)  # what check=True found
 
     def as_dict(self) -> dict:
         return {"users": self.users, "data_end": self.data_end, "milestones": self.milestones,
@@ -497,11 +509,11 @@ def funnel(events: str | Path, milestones: list[Milestone], *, start: str | None
 
     as_of = as_of_timestamp(as_of)
     con = con or connect_for(events)
-    starts = SIGNUP
+    starts, checked = SIGNUP, None
     if check and isinstance(con, Backend):
-        check_events(events, con)
+        checked = check_events(events, con)
     elif check:
-        _scan_events(con, Source.of(events), as_of)
+        checked = _scan_events(con, Source.of(events), as_of)
         starts = "SELECT user_id, t0, t_last FROM event_scan WHERE by_event = 0 AND t0 IS NOT NULL"
     base, params = _signup_flags(con, events, milestones, as_of, starts)
     end_sql, end_params = _data_end_sql(as_of, "SELECT max(t_last) FROM starts")
@@ -541,7 +553,7 @@ def funnel(events: str | Path, milestones: list[Milestone], *, start: str | None
     return Funnel(sum(r[2] for r in rows), _iso(data_end), milestone_rows,
                   success_gap(milestone_rows), cohorts if by_cohort else [],
                   dict(zip((m.key for m in milestones), spans, strict=True)),
-                  [m.key for m in milestones[1:] if m.window_days is None])
+                  [m.key for m in milestones[1:] if m.window_days is None], checked)
 
 
 def _data_end(con, base, params, end_sql, end_params, rows):

@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, quote, urlencode, urlsplit, urlunsplit
 
 from growthlab import clock
 from growthlab.errors import GrowthLabError, InputError
+from growthlab.kpis import scan_cache
 
 EVENT_COLUMNS = ("user_id", "event", "timestamp")
 # Suffix -> delimiter; None leaves it to DuckDB's sniffer (a .csv may use ; or tabs).
@@ -409,8 +410,19 @@ class Quality:
 def quality(events, con) -> Quality:
     """Count exact duplicate rows and events in the future (one pass over the events)."""
     source = Source.of(events)
-    sql, params = source.select(con, EVENT_COLUMNS, "timestamp")
     cutoff = future_cutoff()
+    cached = None if isinstance(con, Backend) else scan_cache.key(source, "quality", cutoff)
+    found = scan_cache.read_json(cached) if cached else None
+    if found is None:
+        found = _quality(source, con, cutoff)
+        if cached and scan_cache.key(source, "quality", cutoff) == cached:
+            scan_cache.write_json(cached, found)
+    return Quality(str(source.path), found["duplicates"], found["future"], cutoff,
+                   found["first_future"], source.dedupe)
+
+
+def _quality(source, con, cutoff: datetime) -> dict:
+    sql, params = source.select(con, EVENT_COLUMNS, "timestamp")
     duplicates, future = con.execute(
         f"SELECT coalesce(sum(n - 1), 0), coalesce(sum(n) FILTER (WHERE timestamp >= "
         f"CAST(? AS TIMESTAMP)), 0) FROM (SELECT user_id, event, timestamp, count(*) AS n "
@@ -422,5 +434,4 @@ def quality(events, con) -> Quality:
                            [*params, cutoff]).fetchone()[0]
         where = source.location(line)
         first = f"line {where['line']}" if "line" in where else f"row {line}"
-    return Quality(str(source.path), int(duplicates), int(future), cutoff, first,
-                   source.dedupe)
+    return {"duplicates": int(duplicates), "future": int(future), "first_future": first}

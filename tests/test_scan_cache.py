@@ -1,0 +1,148 @@
+"""The checks of an unchanged events file are kept between runs: `kpis` run again on the same
+file reads it once, with the same figures and warnings; any change to the file is read afresh."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta
+
+import pytest
+from test_kpis import write_events
+
+from growthlab.kpis import Milestone, funnel, scan_cache
+from growthlab.kpis.engine import connect
+from growthlab.kpis.sources import quality
+
+T0 = datetime(2026, 3, 2, 9, 0)
+MILESTONES = [Milestone("visit", "Visit", "Struggle", "count(visit) >= 1"),
+              Milestone("search", "Search", "Evaluation", "count(search) >= 2", window_days=7)]
+
+
+def rows(searches: int = 2):
+    found = []
+    for u in range(40):
+        start = T0 + timedelta(hours=u)
+        found.append((f"u{u:02d}", "visit", start))
+        found += [(f"u{u:02d}", "search", start + timedelta(days=d)) for d in range(searches)]
+    found.append(("u00", "visit", T0))  # an exact duplicate row
+    found.append(("u01", "visit", datetime(2150, 1, 1)))  # an event in the future
+    return found
+
+
+class Counting:
+    """A real DuckDB connection that records the statements reading every row of the events
+    file at `path` (not its schema)."""
+
+    def __init__(self, path):
+        self.con, self.path, self.reads = connect(), str(path), []
+
+    def execute(self, sql, params=None):
+        if self.path in json.dumps(params, default=str) and not sql.startswith("DESCRIBE"):
+            self.reads.append(sql)
+        return self.con.execute(sql, params or [])
+
+    def __getattr__(self, name):
+        return getattr(self.con, name)
+
+
+def kpis(path):
+    con = Counting(path)
+    result = funnel(path, MILESTONES, con=con, check=True)
+    return result.as_dict(), quality(path, con).warnings(), sorted(result.checked.events), \
+        len(con.reads)
+
+
+@pytest.fixture
+def settled(monkeypatch):
+    """Files count as settled at once (the real wait is tested on its own below)."""
+    monkeypatch.setattr(scan_cache, "FRESH_SECONDS", 0.0)
+
+
+def test_a_second_run_on_an_unchanged_file_reads_it_once_with_the_same_figures(
+        tmp_path, settled):
+    path = write_events(tmp_path, rows(), "events.parquet")
+    first = kpis(path)
+    again = kpis(path)
+    assert first[3] == 4  # check, funnel, duplicates and the first future event's row
+    assert again[3] == 1  # the funnel alone
+    assert again[:3] == first[:3]
+    assert any("1 exact duplicate" in w for w in again[1])
+    assert any("in the future" in w for w in again[1])
+
+
+def test_a_file_rewritten_with_the_same_size_and_times_is_read_afresh(tmp_path, settled):
+    path = write_events(tmp_path, rows(searches=2), "events.csv")
+    before = kpis(path)
+    stat = os.stat(path)
+    text = path.read_text().replace("u05,search", "u05,visit_")  # one fewer searcher
+    assert len(text) == stat.st_size
+    path.write_text(text)
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # as a copy keeping times would
+    after = kpis(path)
+    assert after[3] == 4
+    assert before[0]["milestones"][1]["users"] - after[0]["milestones"][1]["users"] == 1
+    assert "visit_" in after[2] and "visit_" not in before[2]
+
+
+def test_a_file_just_written_is_not_cached(tmp_path, private_cache):
+    path = write_events(tmp_path, rows(), "events.parquet")
+    kpis(path)
+    assert not list(private_cache.iterdir())
+
+
+def test_a_damaged_entry_is_recomputed_from_the_file(tmp_path, settled, private_cache):
+    path = write_events(tmp_path, rows(), "events.parquet")
+    first = kpis(path)
+    for entry in private_cache.iterdir():
+        entry.write_bytes(b"PAR1 not really")
+    again = kpis(path)
+    assert again[:3] == first[:3]
+    assert again[3] == 4
+
+
+def test_a_cache_folder_that_cannot_be_written_only_costs_time(tmp_path, settled, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("GROWTHLAB_CACHE_DIR", str(blocker / "cache"))
+    path = write_events(tmp_path, rows(), "events.parquet")
+    assert kpis(path)[3] == 4
+    assert kpis(path)[3] == 4
+
+
+def test_a_refused_file_leaves_nothing_in_the_cache(tmp_path, settled, private_cache):
+    path = tmp_path / "events.csv"
+    path.write_text("user_id,event,timestamp\nu1,visit,2026-03-02\n,visit,2026-03-03\n")
+    wait_until_settled(path)
+    for _ in range(2):
+        run = subprocess.run([sys.executable, "-m", "growthlab", "kpis", str(path),
+                              "--milestones", str(milestones_file(tmp_path))],
+                             capture_output=True, text=True)
+        assert run.returncode == 2 and "events.csv:3:" in run.stderr
+    assert not list(private_cache.iterdir())
+
+
+def wait_until_settled(path):
+    """The real wait: a file changed under FRESH_SECONDS ago is never cached."""
+    while os.stat(path).st_ctime + scan_cache.FRESH_SECONDS >= time.time():
+        time.sleep(0.1)
+
+
+def milestones_file(tmp_path):
+    path = tmp_path / "milestones.toml"
+    path.write_text('[[milestones]]\nkey = "visit"\nname = "Visit"\nphase = "Struggle"\n'
+                    'rule = "count(visit) >= 1"\n')
+    return path
+
+
+def test_the_cli_prints_the_same_json_and_warnings_from_the_cache(tmp_path, private_cache):
+    path = write_events(tmp_path, rows(), "events.parquet")
+    command = [sys.executable, "-m", "growthlab", "kpis", str(path), "--milestones",
+               str(milestones_file(tmp_path)), "--json"]
+    wait_until_settled(path)
+    first = subprocess.run(command, capture_output=True, text=True, check=True)
+    assert {p.suffix for p in private_cache.iterdir()} == {".json", ".parquet"}
+    again = subprocess.run(command, capture_output=True, text=True, check=True)
+    assert json.loads(again.stdout) == json.loads(first.stdout)
+    assert again.stderr == first.stderr and "exact duplicate" in again.stderr
