@@ -146,3 +146,13 @@ def test_the_cli_prints_the_same_json_and_warnings_from_the_cache(tmp_path, priv
     again = subprocess.run(command, capture_output=True, text=True, check=True)
     assert json.loads(again.stdout) == json.loads(first.stdout)
     assert again.stderr == first.stderr and "exact duplicate" in again.stderr
+
+
+def test_a_run_as_of_another_day_does_not_take_the_checks_of_today(tmp_path, settled,
+                                                                    monkeypatch):
+    path = write_events(tmp_path, rows(), "events.parquet")
+    funnel(path, MILESTONES, check=True)  # today's checks, kept
+    as_of = funnel(path, MILESTONES, as_of="2026-03-02T20:00", check=True).as_dict()
+    monkeypatch.setenv("GROWTHLAB_CACHE_DIR", str(tmp_path / "empty-cache"))
+    assert as_of == funnel(path, MILESTONES, as_of="2026-03-02T20:00", check=True).as_dict()
+    assert as_of["users"] == 11 and as_of != funnel(path, MILESTONES, check=True).as_dict()

@@ -117,9 +117,6 @@ def _scan_events(con, source: Source, as_of: datetime | None) -> EventsInfo:
     import duckdb
 
     cut = as_of or future_cutoff()
-    cached = scan_cache.key(source, "scan", cut)
-    if cached and scan_cache.load_table(con, cached, "event_scan"):
-        return _summary(*_scanned(con))
     source.select(con, EVENT_COLUMNS, "timestamp")  # refuses missing columns
     kind = source.columns(con)["timestamp"]
     raw_sql, params = source.raw_sql()
@@ -127,18 +124,20 @@ def _scan_events(con, source: Source, as_of: datetime | None) -> EventsInfo:
     # Text timestamps may carry offsets that do not exist; years are checked per user below.
     odd = f"count(*) FILTER (WHERE {_odd_timestamp_sql('raw', kind)})" if kind == "VARCHAR" \
         else "0"
+    sql = ("CREATE OR REPLACE TEMP TABLE event_scan AS SELECT grouping(user_id) AS by_event, "
+           "user_id, event, count(*) AS n, count(parsed) AS timed, min(parsed) AS first, "
+           f"max(parsed) AS last, {odd} AS odd, min(parsed){before} AS t0, "
+           f"max(parsed){before} AS t_last FROM ("
+           "SELECT CAST(user_id AS VARCHAR) AS user_id, CAST(event AS VARCHAR) AS event, "
+           f"{_timestamp_sql('timestamp', kind)} AS parsed, timestamp AS raw FROM {raw_sql}) "
+           "GROUP BY GROUPING SETS ((user_id), (event))")
+    cached = scan_cache.key(source, sql, cut)
+    if cached and scan_cache.load_table(con, cached, "event_scan"):
+        return _summary(*_scanned(con))
     # Damaged Parquet statistics would let DuckDB rule out the very rows this looks for.
     con.execute("SET disabled_optimizers = 'statistics_propagation'")
     try:
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE event_scan AS SELECT grouping(user_id) AS by_event, "
-            "user_id, event, count(*) AS n, count(parsed) AS timed, min(parsed) AS first, "
-            f"max(parsed) AS last, {odd} AS odd, min(parsed){before} AS t0, "
-            f"max(parsed){before} AS t_last FROM ("
-            "SELECT CAST(user_id AS VARCHAR) AS user_id, CAST(event AS VARCHAR) AS event, "
-            f"{_timestamp_sql('timestamp', kind)} AS parsed, timestamp AS raw FROM {raw_sql}) "
-            "GROUP BY GROUPING SETS ((user_id), (event))",
-            [cut] * 2 + params)
+        con.execute(sql, [cut] * 2 + params)
         users, events = _scanned(con)
     except duckdb.Error:
         _locate_refusal(con, source)
@@ -148,7 +147,7 @@ def _scan_events(con, source: Source, as_of: datetime | None) -> EventsInfo:
     if users[2] or not users[0] or any(
             e is None or not e.strip() or any(ord(ch) < 32 for ch in e) for e in events):
         _locate_refusal(con, source)
-    if cached and scan_cache.key(source, "scan", cut) == cached:  # unchanged while read
+    if cached and scan_cache.key(source, sql, cut) == cached:  # unchanged while read
         scan_cache.save_table(con, cached, "event_scan")
     return _summary(users, events)
 

@@ -47,15 +47,17 @@ def fingerprint(files: tuple[str, ...]) -> list | None:
     return found
 
 
-def key(source, kind: str, *depends) -> str | None:
-    """The entry name for `kind` of the checks on `source`, or None when it is not cacheable."""
+def key(source, query: str, *depends) -> str | None:
+    """The entry name for what `query` (its SQL, so that a new version of GrowthLab computing
+    it differently never reads an old entry) finds in `source`, or None when it cannot be
+    cached."""
     files = getattr(source, "files", None)
     prints = fingerprint(files) if files else None
     if prints is None:
         return None
-    text = json.dumps([VERSION, kind, source.fmt, source.delimiter, prints,
+    text = json.dumps([VERSION, query, source.fmt, source.delimiter, prints,
                        [str(d) for d in depends]])
-    return f"{kind}-{hashlib.sha256(text.encode()).hexdigest()[:32]}"
+    return hashlib.sha256(text.encode()).hexdigest()[:40]
 
 
 def read_json(name: str) -> dict | None:

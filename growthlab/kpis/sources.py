@@ -411,27 +411,28 @@ def quality(events, con) -> Quality:
     """Count exact duplicate rows and events in the future (one pass over the events)."""
     source = Source.of(events)
     cutoff = future_cutoff()
-    cached = None if isinstance(con, Backend) else scan_cache.key(source, "quality", cutoff)
+    sql, params = source.select(con, EVENT_COLUMNS, "timestamp")
+    counts = (f"SELECT coalesce(sum(n - 1), 0), coalesce(sum(n) FILTER (WHERE timestamp >= "
+              f"CAST(? AS TIMESTAMP)), 0) FROM (SELECT user_id, event, timestamp, count(*) AS n "
+              f"FROM ({sql}) GROUP BY user_id, event, timestamp)")
+    first_line = (f"SELECT min(line) FROM (SELECT row_number() OVER () AS line, timestamp "
+                  f"FROM ({sql})) WHERE timestamp >= CAST(? AS TIMESTAMP)")
+    cached = None if isinstance(con, Backend) else \
+        scan_cache.key(source, counts + first_line, cutoff)
     found = scan_cache.read_json(cached) if cached else None
     if found is None:
-        found = _quality(source, con, cutoff)
-        if cached and scan_cache.key(source, "quality", cutoff) == cached:
+        found = _quality(source, con, counts, first_line, [cutoff, *params])
+        if cached and scan_cache.key(source, counts + first_line, cutoff) == cached:
             scan_cache.write_json(cached, found)
     return Quality(str(source.path), found["duplicates"], found["future"], cutoff,
                    found["first_future"], source.dedupe)
 
 
-def _quality(source, con, cutoff: datetime) -> dict:
-    sql, params = source.select(con, EVENT_COLUMNS, "timestamp")
-    duplicates, future = con.execute(
-        f"SELECT coalesce(sum(n - 1), 0), coalesce(sum(n) FILTER (WHERE timestamp >= "
-        f"CAST(? AS TIMESTAMP)), 0) FROM (SELECT user_id, event, timestamp, count(*) AS n "
-        f"FROM ({sql}) GROUP BY user_id, event, timestamp)", [cutoff, *params]).fetchone()
+def _quality(source, con, counts: str, first_line: str, params: list) -> dict:
+    duplicates, future = con.execute(counts, params).fetchone()
     first = None
     if future and isinstance(source, Source) and not isinstance(con, Backend):
-        line = con.execute(f"SELECT min(line) FROM (SELECT row_number() OVER () AS line, "
-                           f"timestamp FROM ({sql})) WHERE timestamp >= CAST(? AS TIMESTAMP)",
-                           [*params, cutoff]).fetchone()[0]
+        line = con.execute(first_line, params[1:] + params[:1]).fetchone()[0]
         where = source.location(line)
         first = f"line {where['line']}" if "line" in where else f"row {line}"
     return {"duplicates": int(duplicates), "future": int(future), "first_future": first}
