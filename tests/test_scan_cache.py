@@ -92,11 +92,17 @@ def test_a_file_just_written_is_not_cached(tmp_path, private_cache):
     assert not list(private_cache.iterdir())
 
 
-def test_a_damaged_entry_is_recomputed_from_the_file(tmp_path, settled, private_cache):
+@pytest.mark.parametrize("damage", ["bytes", "shape"])
+def test_a_damaged_entry_is_recomputed_from_the_file(tmp_path, settled, private_cache, damage):
     path = write_events(tmp_path, rows(), "events.parquet")
     first = kpis(path)
     for entry in private_cache.iterdir():
-        entry.write_bytes(b"PAR1 not really")
+        if damage == "bytes":
+            entry.write_bytes(b"PAR1 not really")
+        elif entry.suffix == ".json":
+            entry.write_text(json.dumps({"duplicates": 0}))
+        else:  # good Parquet, of another table
+            connect().execute(f"COPY (SELECT 1 AS by_event) TO '{entry}' (FORMAT parquet)")
     again = kpis(path)
     assert again[:3] == first[:3]
     assert again[3] == 4
@@ -142,7 +148,7 @@ def test_the_cli_prints_the_same_json_and_warnings_from_the_cache(tmp_path, priv
                str(milestones_file(tmp_path)), "--json"]
     wait_until_settled(path)
     first = subprocess.run(command, capture_output=True, text=True, check=True)
-    assert {p.suffix for p in private_cache.iterdir()} == {".json", ".parquet"}
+    assert {p.suffix for p in private_cache.iterdir()} == {".json", ".scan"}
     again = subprocess.run(command, capture_output=True, text=True, check=True)
     assert json.loads(again.stdout) == json.loads(first.stdout)
     assert again.stderr == first.stderr and "exact duplicate" in again.stderr
@@ -156,3 +162,36 @@ def test_a_run_as_of_another_day_does_not_take_the_checks_of_today(tmp_path, set
     monkeypatch.setenv("GROWTHLAB_CACHE_DIR", str(tmp_path / "empty-cache"))
     assert as_of == funnel(path, MILESTONES, as_of="2026-03-02T20:00", check=True).as_dict()
     assert as_of["users"] == 11 and as_of != funnel(path, MILESTONES, check=True).as_dict()
+
+
+def test_a_path_through_a_symlink_reads_its_own_hive_columns(tmp_path, settled):
+    """DuckDB takes event=visit/ from the path as given: a link to the same file, under
+    another hive folder name, holds other events."""
+    real = tmp_path / "export" / "event=visit"
+    real.mkdir(parents=True)
+    write_events(real, rows(), "part-0.parquet")
+    (tmp_path / "current").symlink_to(real)
+    through_link = kpis(tmp_path / "current")
+    kpis(real)
+    assert kpis(tmp_path / "current")[:3] == through_link[:3]
+    assert through_link[2] == ["search", "visit"] and kpis(real)[2] == ["visit"]
+
+
+def test_the_cache_removes_only_its_own_entries(tmp_path, settled, private_cache, monkeypatch):
+    monkeypatch.setattr(scan_cache, "KEEP", 2)
+    theirs = [private_cache / f"report_{i}.txt" for i in range(5)]
+    for other in theirs:
+        other.write_text("somebody else's")
+    for n in range(3):
+        kpis(write_events(tmp_path, rows(searches=n + 1), f"events-{n}.parquet"))
+    assert all(other.exists() for other in theirs)
+    assert len([p for p in private_cache.iterdir() if scan_cache.ENTRY.fullmatch(p.name)]) == 2
+
+
+def test_a_cache_inside_the_events_folder_is_not_read_as_events(tmp_path, settled, monkeypatch):
+    folder = tmp_path / "events"
+    folder.mkdir()
+    write_events(folder, rows(), "part-0.parquet")
+    monkeypatch.setenv("GROWTHLAB_CACHE_DIR", str(folder))
+    first = kpis(folder)
+    assert kpis(folder)[:3] == first[:3]

@@ -110,6 +110,12 @@ def _check_table_events(con, source) -> EventsInfo:
     return EventsInfo(rows, users, counts, _iso(first), _iso(last))
 
 
+SCAN_COLUMNS = (("by_event", "BIGINT"), ("user_id", "VARCHAR"), ("event", "VARCHAR"),
+                ("n", "BIGINT"), ("timed", "BIGINT"), ("first", "TIMESTAMP"),
+                ("last", "TIMESTAMP"), ("odd", "BIGINT"), ("t0", "TIMESTAMP"),
+                ("t_last", "TIMESTAMP"))
+
+
 def _scan_events(con, source: Source, as_of: datetime | None) -> EventsInfo:
     """One pass: per user (temp table `event_scan`, for a funnel's starts: first and last event
     before `as_of`, or before the future) and per event name, counting what check_events
@@ -123,7 +129,7 @@ def _scan_events(con, source: Source, as_of: datetime | None) -> EventsInfo:
     before = " FILTER (WHERE parsed < CAST(? AS TIMESTAMP))"
     # Text timestamps may carry offsets that do not exist; years are checked per user below.
     odd = f"count(*) FILTER (WHERE {_odd_timestamp_sql('raw', kind)})" if kind == "VARCHAR" \
-        else "0"
+        else "CAST(0 AS BIGINT)"
     sql = ("CREATE OR REPLACE TEMP TABLE event_scan AS SELECT grouping(user_id) AS by_event, "
            "user_id, event, count(*) AS n, count(parsed) AS timed, min(parsed) AS first, "
            f"max(parsed) AS last, {odd} AS odd, min(parsed){before} AS t0, "
@@ -132,7 +138,7 @@ def _scan_events(con, source: Source, as_of: datetime | None) -> EventsInfo:
            f"{_timestamp_sql('timestamp', kind)} AS parsed, timestamp AS raw FROM {raw_sql}) "
            "GROUP BY GROUPING SETS ((user_id), (event))")
     cached = scan_cache.key(source, sql, cut)
-    if cached and scan_cache.load_table(con, cached, "event_scan"):
+    if cached and scan_cache.load_table(con, cached, "event_scan", SCAN_COLUMNS):
         return _summary(*_scanned(con))
     # Damaged Parquet statistics would let DuckDB rule out the very rows this looks for.
     con.execute("SET disabled_optimizers = 'statistics_propagation'")

@@ -16,12 +16,17 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import time
 from pathlib import Path
 
-VERSION = 1  # bump when what an entry holds changes
+VERSION = 2  # bump when what an entry holds changes
 FRESH_SECONDS = 2.0
-KEEP = 64  # newest entries kept; older ones are removed when a new one is written
+KEEP = 64  # entries kept, most recently used first; older ones go when a new one is written
+# Only files named like this are ever read or removed: the folder may hold other things. The
+# suffixes are not .parquet, so a cache inside an events folder is not read as events.
+ENTRY = re.compile(r"[0-9a-f]{40}\.(scan|json)")
+PARTIAL_HOURS = 1  # a half-written entry this old was left by a process that died
 
 
 def folder() -> Path:
@@ -42,8 +47,9 @@ def fingerprint(files: tuple[str, ...]) -> list | None:
             return None
         if max(stat.st_mtime, stat.st_ctime) > settled:
             return None
-        found.append([os.path.realpath(name), stat.st_size, stat.st_ino, stat.st_mtime_ns,
-                      stat.st_ctime_ns])
+        # The path as given too: DuckDB reads hive columns (event=visit/) from its folders.
+        found.append([os.path.abspath(name), os.path.realpath(name), stat.st_size,
+                      stat.st_ino, stat.st_mtime_ns, stat.st_ctime_ns])
     return found
 
 
@@ -55,38 +61,57 @@ def key(source, query: str, *depends) -> str | None:
     prints = fingerprint(files) if files else None
     if prints is None:
         return None
-    text = json.dumps([VERSION, query, source.fmt, source.delimiter, prints,
-                       [str(d) for d in depends]])
+    import duckdb
+
+    text = json.dumps([VERSION, duckdb.__version__, query, source.fmt, source.delimiter,
+                       prints, [str(d) for d in depends]])
     return hashlib.sha256(text.encode()).hexdigest()[:40]
 
 
-def read_json(name: str) -> dict | None:
+def read_json(name: str, shape: dict[str, type | tuple[type, ...]]) -> dict | None:
+    """The entry's object if it has exactly the fields of `shape`, of those types; None
+    (recompute) for anything else."""
+    path = folder() / f"{name}.json"
     try:
-        return json.loads((folder() / f"{name}.json").read_text())
+        found = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
+    if not isinstance(found, dict) or set(found) != set(shape) or not all(
+            isinstance(found[k], t) and not isinstance(found[k], bool)
+            for k, t in shape.items()):
+        _remove(path)
+        return None
+    _used(path)
+    return found
 
 
 def write_json(name: str, value: dict) -> None:
     _write(name, ".json", lambda path: path.write_text(json.dumps(value)))
 
 
-def load_table(con, name: str, table: str) -> bool:
-    """Create temp table `table` from the entry; False (and no table) when there is none."""
-    path = folder() / f"{name}.parquet"
+def load_table(con, name: str, table: str, columns: tuple[tuple[str, str], ...]) -> bool:
+    """Create temp table `table` from the entry if it holds exactly `columns` (names and
+    DuckDB types); False (and no table) when there is no such entry."""
+    path = folder() / f"{name}.scan"
     if not path.exists():
         return False
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM read_parquet(?)",
                     [str(path)])
+        found = tuple(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {table})")
+                      .fetchall())
     except Exception:  # duckdb raises many types for a damaged file: recompute instead
+        found = ()
+    if found != columns:
+        con.execute(f"DROP TABLE IF EXISTS {table}")
         _remove(path)
         return False
+    _used(path)
     return True
 
 
 def save_table(con, name: str, table: str) -> None:
-    _write(name, ".parquet",
+    _write(name, ".scan",
            lambda path: con.execute(f"COPY {table} TO '{_quoted(path)}' (FORMAT parquet)"))
 
 
@@ -108,10 +133,22 @@ def _write(name: str, suffix: str, write) -> None:
 
 
 def _prune(where: Path) -> None:
-    entries = sorted((p for p in where.iterdir() if not p.name.startswith(".")),
-                     key=lambda p: p.stat().st_mtime, reverse=True)
+    entries, now = [], time.time()
+    for path in where.iterdir():
+        if ENTRY.fullmatch(path.name):
+            entries.append(path)
+        elif path.name.endswith(".partial") and \
+                now - path.stat().st_mtime > PARTIAL_HOURS * 3600:
+            _remove(path)
+    entries.sort(key=lambda p: p.stat().st_mtime, reverse=True)
     for old in entries[KEEP:]:
         _remove(old)
+
+
+def _used(path: Path) -> None:
+    """Mark an entry as just used, so pruning removes the least recently used first."""
+    with contextlib.suppress(OSError):
+        os.utime(path)
 
 
 def _remove(path: Path) -> None:

@@ -407,6 +407,9 @@ class Quality:
         return found
 
 
+QUALITY_SHAPE = {"duplicates": int, "future": int, "first_future": (str, type(None))}
+
+
 def quality(events, con) -> Quality:
     """Count exact duplicate rows and events in the future (one pass over the events)."""
     source = Source.of(events)
@@ -419,7 +422,7 @@ def quality(events, con) -> Quality:
                   f"FROM ({sql})) WHERE timestamp >= CAST(? AS TIMESTAMP)")
     cached = None if isinstance(con, Backend) else \
         scan_cache.key(source, counts + first_line, cutoff)
-    found = scan_cache.read_json(cached) if cached else None
+    found = scan_cache.read_json(cached, QUALITY_SHAPE) if cached else None
     if found is None:
         found = _quality(source, con, counts, first_line, [cutoff, *params])
         if cached and scan_cache.key(source, counts + first_line, cutoff) == cached:
