@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from scipy import special
 
 from growthlab.errors import StatsError
 from growthlab.stats.moments import Moments
+from growthlab.stats.tails import ndtr, ndtri
 
 Difference = Literal["relative", "absolute"]
 Alternative = Literal["two-sided", "greater", "less"]
@@ -88,6 +88,8 @@ def frequentist(eff: Effect, alpha: float = 0.05,
                 alternative: Alternative = "two-sided") -> TestResult:
     """Welch t-test on the effect (t tails from scipy.special: scipy.stats takes ~0.8 s to
     import)."""
+    from scipy import special
+
     _check_alpha(alpha)
     se = np.sqrt(eff.variance)
     t = eff.estimate / se
@@ -161,8 +163,8 @@ def bayesian(eff: Effect, alpha: float = 0.05, prior_mean: float = 0.0,
         var = 1 / precision
         mean = var * (eff.estimate / eff.variance + prior_mean / prior_sd**2)
     sd = np.sqrt(var)
-    z = special.ndtri(1 - alpha / 2)
-    ctw = special.ndtr(mean / sd)
+    z = ndtri(1 - alpha / 2)
+    ctw = ndtr(mean / sd)
     risk_control, risk_treatment = _risk(mean, sd, ctw)
     return TestResult(mean, sd, mean - z * sd, mean + z * sd, chance_to_win=ctw,
                       risk_control=risk_control, risk_treatment=risk_treatment)
