@@ -162,21 +162,21 @@ def _mixed_cuped(part: ResultColumns) -> bool:
 
 
 def _split(experiment, metric, variant, columns) -> list[ResultColumns]:
-    if len(set(experiment.tolist())) == 1:
-        part = ResultColumns(metric, variant, *(columns[c] for c in NUMBERS),
-                             experiment=str(experiment[0]))
-        if _mixed_cuped(part):
-            raise _Unusual
-        return [part]
-    names, first, code = np.unique(experiment, return_index=True, return_inverse=True)
-    bounds = np.cumsum(np.bincount(code.ravel(), minlength=len(names)))
-    groups = np.split(np.argsort(code.ravel(), kind="stable"), bounds[:-1])
     parts = []
-    for k in np.argsort(first, kind="stable"):
-        rows = groups[k]
+    for name, rows in _experiments(experiment):
         part = ResultColumns(metric[rows], variant[rows], *(columns[c][rows] for c in NUMBERS),
-                             experiment=str(names[k]))
+                             experiment=name)
         if _mixed_cuped(part):
             raise _Unusual
         parts.append(part)
     return parts
+
+
+def _experiments(experiment: np.ndarray) -> list[tuple[str, np.ndarray | slice]]:
+    """Each experiment's name and rows, in the order experiments first appear."""
+    if len(set(experiment.tolist())) == 1:
+        return [(str(experiment[0]), slice(None))]
+    names, first, code = np.unique(experiment, return_index=True, return_inverse=True)
+    bounds = np.cumsum(np.bincount(code.ravel(), minlength=len(names)))
+    groups = np.split(np.argsort(code.ravel(), kind="stable"), bounds[:-1])
+    return [(str(names[k]), groups[k]) for k in np.argsort(first, kind="stable")]
