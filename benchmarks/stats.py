@@ -9,10 +9,14 @@ and each method (frequentist, sequential, Bayesian):
     EffectBayesianABTest), one comparison at a time;
 checking estimate, interval, p-value (frequentist) and chance to win (Bayesian) agree within
 1e-9 (gbstats' sequential p-value is 1 / e-value, a different quantity, so it is not compared).
-Then whole processes, best of two, peak RSS of each process alone (/usr/bin/time):
+Then whole processes, best of two, peak RSS of each process alone (/usr/bin/time), each
+writing its JSON to a file:
   - `growthlab analyze --json` on 40,000 metric pairs vs a plain per-row scipy loop process
     reading the same CSV;
-  - `growthlab analyze --json --method M` on the N comparisons, for each method;
+  - `growthlab analyze --json --method M` on the N comparisons, for each method, vs a Python
+    process that reads the same CSV (csv module), loops gbstats over the same comparisons and
+    writes them as JSON (json.dumps), with every figure both give checked equal within 1e-9;
+    the ratio against the in-process gbstats loop above (no file) is printed beside it;
   - `growthlab analyze --json --correction bh` on a 1,000,000-row results CSV.
 """
 
@@ -52,6 +56,26 @@ for metric, arms in rows.items():
     out.append({"metric": metric, "estimate": est, "ci_low": est - half,
                 "ci_high": est + half, "p_value": 2 * stats.t.sf(abs(est / se), dof)})
 print(json.dumps({"results": out}, indent=2))
+"""
+GBSTATS = r"""
+import csv, json, sys
+from gbstats.bayesian.tests import EffectBayesianABTest
+from gbstats.frequentist.tests import SequentialTwoSidedTTest, TwoSidedTTest
+from gbstats.models.statistics import ProportionStatistic
+test = {"frequentist": TwoSidedTTest, "sequential": SequentialTwoSidedTTest,
+        "bayesian": EffectBayesianABTest}[sys.argv[2]]
+arms = {}
+with open(sys.argv[1], newline="") as f:
+    for r in csv.DictReader(f):
+        arms.setdefault(r["metric"], {})[r["variant"]] = ProportionStatistic(
+            n=float(r["users"]), sum=float(r["conversions"]))
+out = []
+for metric, arm in arms.items():
+    r = test(arm["control"], arm["treatment"]).compute_result()
+    out.append({"metric": metric, "variant": "treatment", "estimate": r.expected,
+                "ci_low": r.ci[0], "ci_high": r.ci[1], "p_value": getattr(r, "p_value", None),
+                "chance_to_win": getattr(r, "chance_to_win", None)})
+print(json.dumps({"results": out}))
 """
 
 
@@ -163,17 +187,34 @@ def write_csv(path: Path, n: int, experiments: int = 1) -> None:
                                   x * 3.5**2 * 2])
 
 
-def process(command: list[str]) -> tuple[float, int]:
-    """Best wall time of two runs and the larger peak RSS (bytes) of that process alone."""
+def process(command: list[str], out: Path = OUT / "process.json") -> tuple[float, int]:
+    """Best wall time of two runs and the larger peak RSS (bytes) of that process alone; the
+    process writes its standard output to `out`."""
     best, peak = math.inf, 0
     for _ in range(2):
-        with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
+        with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss, out.open("wb") as sink:
             start = time.perf_counter()
             subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss.name, *command], check=True,
-                           stdout=subprocess.DEVNULL)
+                           stdout=sink)
             best = min(best, time.perf_counter() - start)
             peak = max(peak, int(rss.read().split()[-1]) * 1024)
     return best, peak
+
+
+def same_results(ours: Path, theirs: Path, method: str) -> float:
+    """The largest difference between the figures both processes wrote, after checking they
+    wrote the same comparisons in the same order."""
+    import json
+
+    mine, gb = (json.loads(p.read_bytes())["results"] for p in (ours, theirs))
+    assert [(r["metric"], r["variant"]) for r in mine] == [
+        (r["metric"], r["variant"]) for r in gb], f"{method}: not the same comparisons"
+    assert all(r["error"] is None and r["control"] == "control" for r in mine)
+    figures = ["estimate", "ci_low", "ci_high",
+               {"frequentist": "p_value", "bayesian": "chance_to_win"}.get(method, "estimate")]
+    diff = max(abs(a[f] - b[f]) for a, b in zip(mine, gb, strict=True) for f in figures)
+    assert diff < 1e-9, f"{method}: the processes' outputs differ by {diff}"
+    return diff
 
 
 def processes(n: int, loops: dict[str, float]) -> None:
@@ -190,10 +231,17 @@ def processes(n: int, loops: dict[str, float]) -> None:
     comparisons = OUT / f"results-{n}.csv"
     write_csv(comparisons, n)
     for method, gb_s in loops.items():
-        seconds, peak = process([*cli, str(comparisons), "--json", "--method", method])
+        ours_json, theirs_json = OUT / f"analyze-{method}.json", OUT / f"gbstats-{method}.json"
+        seconds, peak = process([*cli, str(comparisons), "--json", "--method", method],
+                                ours_json)
+        gb_process, gb_peak = process([sys.executable, "-c", GBSTATS, str(comparisons), method],
+                                      theirs_json)
+        diff = same_results(ours_json, theirs_json, method)
         print(f"  analyze --json --method {method:<12} {n:,} comparisons {seconds:6.2f} s "
-              f"{peak / 2**20:4.0f} MiB; gbstats loop (above, no file) {gb_s:6.1f} s: "
-              f"{gb_s / seconds:.1f}x faster")
+              f"{peak / 2**20:4.0f} MiB; gbstats loop process (reads the CSV, writes JSON) "
+              f"{gb_process:6.1f} s {gb_peak / 2**20:4.0f} MiB: {gb_process / seconds:.1f}x "
+              f"faster (max diff {diff:.1e}); gbstats loop in process (above, no file) "
+              f"{gb_s:6.1f} s: {gb_s / seconds:.1f}x")
     million = OUT / "results-1000000.csv"
     write_csv(million, 500_000, experiments=100)
     seconds, peak = process([*cli, str(million), "--json", "--correction", "bh"])

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from growthlab.io import (
+    FORMULA_PREFIXES,
     MAX_FIELD_CHARS,
     MAX_MAGNITUDE,
     MAX_USERS,
@@ -60,8 +61,9 @@ def _columns(text: str) -> list[ResultColumns]:
     names: dict[str, list] = {c: [] for c in NAMES if c in at}
     numbers: dict[str, list] = {c: [] for c in NUMBERS if c in at}
     for start in range(0, len(lines), CHUNK):
-        fields = ",".join(lines[start:start + CHUNK]).split(",")
-        if max(map(len, fields)) > MAX_FIELD_CHARS:
+        part = lines[start:start + CHUNK]
+        fields = ",".join(part).split(",")
+        if max(map(len, part)) > MAX_FIELD_CHARS and max(map(len, fields)) > MAX_FIELD_CHARS:
             raise _Unusual
         for column, parts in names.items():
             parts.extend(map(sys.intern, map(str.strip, fields[at[column]::len(header)])))
@@ -87,7 +89,7 @@ def _lines(text: str) -> tuple[list[str], list[str]]:
         lines.pop()
     header = [h.strip().lower() for h in lines[0].split(",")]
     commas = len(header) - 1
-    if len(lines) < 2 or any(n != commas for n in map(methodcaller("count", ","), lines)):
+    if len(lines) < 2 or set(map(methodcaller("count", ","), lines)) != {commas}:
         raise _Unusual
     return header, lines[1:]
 
@@ -95,6 +97,12 @@ def _lines(text: str) -> tuple[list[str], list[str]]:
 def _floats(values: list[str]) -> np.ndarray:
     """Python's own float() of each field, as the row parser reads it; NaN for an empty field
     (a field of spaces, or text that reads as NaN, is left to the row parser)."""
+    joined = "".join(values)
+    if not joined:
+        return np.full(len(values), np.nan)
+    if joined.isascii() and joined.isdigit() and "" not in values and max(map(len, values)) <= 15:
+        # int() of up to 15 digits is float()'s value, read faster
+        return np.fromiter(map(int, values), dtype=float, count=len(values))
     try:
         parsed = np.fromiter(map(float, map(EMPTY.get, values, values)), dtype=float,
                              count=len(values))
@@ -108,7 +116,9 @@ def _floats(values: list[str]) -> np.ndarray:
 def _check(metric, variant, c: dict[str, np.ndarray]) -> None:
     """Every rule of the row parser, on whole columns; _Unusual when one is broken."""
     for names in (metric, variant):
-        if any(not v or safe_cell(v) != v for v in set(names.tolist())):
+        seen = set(names.tolist())
+        if "" in seen or any(safe_cell(v) != v for v in seen
+                             if v.startswith(FORMULA_PREFIXES) or ";" in v):
             raise _Unusual
     users, conversions = c["users"], c["conversions"]
     proportion = ~np.isnan(conversions)
@@ -142,6 +152,8 @@ def _computable(values: np.ndarray) -> np.ndarray:
 
 def _mixed_cuped(part: ResultColumns) -> bool:
     """A mean metric with CUPED columns for some variants and not others."""
+    if np.isnan(part.pre_sum).all():
+        return False
     names, code = part.metric_codes
     mean = ~part.proportion
     rows = np.bincount(code, mean, len(names))
@@ -150,15 +162,21 @@ def _mixed_cuped(part: ResultColumns) -> bool:
 
 
 def _split(experiment, metric, variant, columns) -> list[ResultColumns]:
-    names, first, code = np.unique(experiment, return_index=True, return_inverse=True)
-    bounds = np.cumsum(np.bincount(code.ravel(), minlength=len(names)))
-    groups = np.split(np.argsort(code.ravel(), kind="stable"), bounds[:-1])
     parts = []
-    for k in np.argsort(first, kind="stable"):
-        rows = groups[k]
+    for name, rows in _experiments(experiment):
         part = ResultColumns(metric[rows], variant[rows], *(columns[c][rows] for c in NUMBERS),
-                             experiment=str(names[k]))
+                             experiment=name)
         if _mixed_cuped(part):
             raise _Unusual
         parts.append(part)
     return parts
+
+
+def _experiments(experiment: np.ndarray) -> list[tuple[str, np.ndarray | slice]]:
+    """Each experiment's name and rows, in the order experiments first appear."""
+    if len(set(experiment.tolist())) == 1:
+        return [(str(experiment[0]), slice(None))]
+    names, first, code = np.unique(experiment, return_index=True, return_inverse=True)
+    bounds = np.cumsum(np.bincount(code.ravel(), minlength=len(names)))
+    groups = np.split(np.argsort(code.ravel(), kind="stable"), bounds[:-1])
+    return [(str(names[k]), groups[k]) for k in np.argsort(first, kind="stable")]

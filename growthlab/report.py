@@ -13,6 +13,9 @@ from growthlab.stats.srm import SrmResult
 RESULT_FIELDS = ("experiment", "metric", "variant", "control", "users", "control_users", "mean",
                  "control_mean", "difference", "estimate", "ci_low", "ci_high", "p_value",
                  "adjusted_p_value", "chance_to_win", "risk", "significant", "error")
+# Fields whose values are text or objects (or null); the others are numbers, booleans or null.
+TEXT_FIELDS = {"experiment", "metric", "variant", "control", "difference", "kind"}
+OBJECT_FIELDS = {"risk", "error"}
 SEQUENTIAL_P_VALUE = ("The sequential p-value is the smallest alpha at which the always-valid "
                       "interval excludes no effect, so it is below alpha exactly when the "
                       "interval shown excludes 0 (gbstats reports 1 / e-value instead).")
@@ -35,22 +38,51 @@ def analysis_payload(analysis: Analysis) -> dict:
 def write_analysis_json(out, analyses, srm: dict[str, SrmResult], chunk: int = 20_000) -> None:
     """The `analyze --json` contract for columnar analyses, byte for byte what orjson writes for
     `analysis_payload`, written a chunk of results at a time so that a million of them never
-    sit in memory as dicts at once."""
+    sit in memory at once."""
     import orjson
 
-    option = orjson.OPT_INDENT_2
-    head, tail = orjson.dumps(analysis_payload(Analysis([], srm)), option=option).split(b"[]", 1)
+    head, tail = orjson.dumps(analysis_payload(Analysis([], srm)),
+                              option=orjson.OPT_INDENT_2).split(b"[]", 1)
     write = _writer(out)
     write(head + b"[")
     empty = True
-    keys = (*RESULT_FIELDS, "kind")
     for analysis in analyses:
         for start in range(0, len(analysis), chunk):
-            body = orjson.dumps(analysis.records(keys, start, start + chunk), option=option)
-            # one level deeper than a list of its own: JSON strings hold no raw newline
-            write((b"" if empty else b",") + body[1:-2].replace(b"\n", b"\n  "))
+            write((b"" if empty else b",") + _results_json(analysis.fields(start, start + chunk)))
             empty = False
     write((b"]" if empty else b"\n  ]") + tail + b"\n")
+
+
+def _results_json(fields: dict[str, list]) -> bytes:
+    """Results as orjson indents them inside `{"results": [...]}`, each value serialised by
+    orjson once per column rather than once per result dict: a field every result shares
+    goes into the template of a result, the others fill its placeholders."""
+    import orjson
+
+    template, columns = [], []
+    for key in (*RESULT_FIELDS, "kind"):
+        values = fields[key]
+        name = orjson.dumps(key)
+        if values.count(values[0]) == len(values):
+            template.append(b'      %s: %s' % (name, _json(values[0]).replace(b"%", b"%%")))
+            continue
+        template.append(b'      %s: %%s' % name)
+        if key in OBJECT_FIELDS:
+            columns.append([_json(v) for v in values])
+        elif key in TEXT_FIELDS:
+            columns.append(list(map(orjson.dumps, values)))
+        else:  # numbers, booleans and nulls: no comma inside a value
+            columns.append(orjson.dumps(values)[1:-1].split(b","))
+    result = b"\n    {\n" + b",\n".join(template) + b"\n    }"
+    rows = zip(*columns, strict=True) if columns else [()] * len(fields["metric"])
+    return b",".join([result % row for row in rows])
+
+
+def _json(value) -> bytes:
+    """One value as orjson indents it three levels deep (inside a result)."""
+    import orjson
+
+    return orjson.dumps(value, option=orjson.OPT_INDENT_2).replace(b"\n", b"\n      ")
 
 
 def _writer(out):

@@ -147,3 +147,24 @@ def test_a_file_of_many_small_experiments_gives_the_same_output(tmp_path, capsys
     expected = row_path(path, Options(correction="holm"), json=True)
     assert main(["analyze", str(path), "--json", "--correction", "holm"]) == 0
     assert capsys.readouterr().out == expected
+
+
+@pytest.mark.parametrize("method", ["frequentist", "sequential", "bayesian"])
+@pytest.mark.parametrize("experiment", ["", "EXP 50% off", "EXP-1,EXP-2,EXP-3"])
+def test_mixed_results_json_is_the_row_path_s_for_every_method(tmp_path, capsys, method,
+                                                               experiment):
+    """Proportions and means (some with CUPED), failing comparisons, one or several
+    experiments, and a name with a % that a result template must not read as a placeholder."""
+    names = experiment.split(",")
+    rows, index = [], {}
+    for r in program(7, metrics=40):
+        i = index.setdefault(r.metric, len(index))
+        rows.append(MetricRow(**(r.__dict__ | {"experiment": names[i % len(names)],
+                                               "metric": f"{r.metric} {i}%" if i % 5 else
+                                               r.metric})))
+    path = tmp_path / "results.csv"
+    write(path, rows)
+    expected = row_path(path, Options(method=method), json=True)
+    assert main(["analyze", str(path), "--json", "--method", method]) == 0
+    assert capsys.readouterr().out == expected
+    assert '"error": {' in expected and '"kind": "mean"' in expected

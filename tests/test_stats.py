@@ -409,3 +409,41 @@ def test_sequential_p_value_agrees_with_its_interval_where_gbstats_does_not():
     r = one(method="sequential")
     assert r["p_value"] > 0.05 and r["ci_low"] < 0 < r["ci_high"]
     assert r["p_value"] != pytest.approx(0.5490379443452079, abs=0.01)
+
+
+def test_normal_tail_agrees_with_scipy_to_1e_12_tails_included():
+    from scipy import special
+
+    from growthlab.stats.tails import ndtr
+
+    x = np.concatenate([np.linspace(-38, 38, 200_001), np.random.default_rng(0).normal(0, 5, 10**5),
+                        [0.0, -0.0, 1e-300, np.sqrt(0.5), 1.0, -1.0, np.inf, -np.inf]])
+    want, got = special.ndtr(x), ndtr(x)
+    normal = want > 1e-300  # below, float64 itself keeps fewer than 12 digits
+    np.testing.assert_allclose(got[normal], want[normal], rtol=1e-12, atol=0)
+    np.testing.assert_allclose(got[~normal], want[~normal], rtol=0, atol=1e-300)
+    assert np.isnan(ndtr(np.array([np.nan]))).all()
+
+
+def test_normal_quantile_agrees_with_scipy_to_1e_12():
+    from scipy import special
+
+    from growthlab.stats.tails import ndtri
+
+    p = np.concatenate([np.logspace(-300, -1e-9, 3000), 1 - np.logspace(-16, -1, 1000),
+                        np.random.default_rng(1).uniform(0, 1, 10**4), [0.5, 0.975, 0.995]])
+    np.testing.assert_allclose([ndtri(v) for v in p], special.ndtri(p), rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("dof", [*range(1, 31), 99, 100, 999])
+def test_chi_square_tail_agrees_with_scipy_to_1e_12(dof):
+    from scipy import special
+
+    from growthlab.stats.tails import chi2_sf
+
+    x = np.concatenate([[0.0], np.logspace(-8, 5, 600), [dof - 1.0, dof, dof + 1.0]])
+    want = special.chdtrc(dof, x)
+    got = np.array([chi2_sf(dof, v) for v in x])
+    normal = want > 1e-300
+    np.testing.assert_allclose(got[normal], want[normal], rtol=1e-12, atol=0)
+    np.testing.assert_allclose(got[~normal], want[~normal], rtol=0, atol=1e-300)

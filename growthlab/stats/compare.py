@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from scipy import special
 
 from growthlab.errors import StatsError
 from growthlab.stats.moments import Moments
+from growthlab.stats.tails import ndtr, ndtri
 
 Difference = Literal["relative", "absolute"]
 Alternative = Literal["two-sided", "greater", "less"]
@@ -88,6 +88,8 @@ def frequentist(eff: Effect, alpha: float = 0.05,
                 alternative: Alternative = "two-sided") -> TestResult:
     """Welch t-test on the effect (t tails from scipy.special: scipy.stats takes ~0.8 s to
     import)."""
+    from scipy import special
+
     _check_alpha(alpha)
     se = np.sqrt(eff.variance)
     t = eff.estimate / se
@@ -132,17 +134,19 @@ def sequential(eff: Effect, alpha: float = 0.05, n_star: float = DEFAULT_N_STAR)
 
 
 def _sequential_p_value(eff: Effect, n_star: float, iterations: int = 60) -> np.ndarray:
-    """Bisection on log(alpha) for the alpha whose interval just touches 0 (vectorised)."""
-    target = np.abs(eff.estimate)
-    s2, n = eff.variance * eff.n_total, eff.n_total
+    """Bisection on log(alpha) for the alpha whose interval just touches 0 (vectorised): the
+    interval of `_sequential_halfwidth` excludes 0 when its square is below the estimate's,
+    compared without a square root or exp on each step."""
+    target = eff.estimate**2
+    twice_s2, n_squared = 2 * eff.variance * eff.n_total, eff.n_total**2
     lo = np.full(target.shape, np.log(1e-300))
     hi = np.zeros(target.shape)
     for _ in range(iterations):
         mid = (lo + hi) / 2
-        alpha = np.exp(mid)
-        rho = np.sqrt((-2 * mid + np.log(-2 * mid + 1)) / n_star)
-        half = _sequential_halfwidth(s2, n, rho, alpha)
-        excludes = half < target
+        rho2 = (np.log(1 - 2 * mid) - 2 * mid) / n_star
+        spread = eff.n_total * rho2 + 1
+        half2 = twice_s2 * spread * (0.5 * np.log(spread) - mid) / (n_squared * rho2)
+        excludes = half2 < target
         hi = np.where(excludes, mid, hi)
         lo = np.where(excludes, lo, mid)
     return np.minimum(np.exp(hi), 1.0)
@@ -161,8 +165,8 @@ def bayesian(eff: Effect, alpha: float = 0.05, prior_mean: float = 0.0,
         var = 1 / precision
         mean = var * (eff.estimate / eff.variance + prior_mean / prior_sd**2)
     sd = np.sqrt(var)
-    z = special.ndtri(1 - alpha / 2)
-    ctw = special.ndtr(mean / sd)
+    z = ndtri(1 - alpha / 2)
+    ctw = ndtr(mean / sd)
     risk_control, risk_treatment = _risk(mean, sd, ctw)
     return TestResult(mean, sd, mean - z * sd, mean + z * sd, chance_to_win=ctw,
                       risk_control=risk_control, risk_treatment=risk_treatment)
