@@ -7,7 +7,6 @@ from datetime import date
 import plotly.graph_objects as go
 
 from growthlab.okrs import NO_CHECKIN
-from growthlab.report import direction
 
 STATUS_COLOURS = {"on track": "#2e7d32", "at risk": "#f9a825", "off track": "#c62828",
                   NO_CHECKIN: "#9e9e9e"}
@@ -17,6 +16,8 @@ _LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), template="plotly_white")
 
 def forest(results: list[dict], names: dict[str, str] | None = None) -> go.Figure:
     """Each comparison's effect with its interval; green/red when significant."""
+    from growthlab.report import direction  # the stats engine, only on pages that analyse
+
     names = names or {}
     relative = bool(results) and results[0]["difference"] == "relative"
     fig = go.Figure()
