@@ -4,7 +4,6 @@ import streamlit as st
 
 from growthlab.access import AccessConfigError
 from growthlab.db import workspace_path
-from growthlab.demo import ensure_demo
 from pages._shared import access, sign_in_configured
 
 st.set_page_config(page_title="GrowthLab", page_icon=":material/science:", layout="wide")
@@ -15,6 +14,8 @@ except AccessConfigError as exc:
     st.stop()
 
 if not workspace_path().exists():
+    from growthlab.demo import ensure_demo  # imports every module: only for the first run
+
     with st.spinner("First run: building the demo workspace (about 10 seconds)…"):
         ensure_demo(workspace_path())
 

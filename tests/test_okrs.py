@@ -160,3 +160,21 @@ def test_the_checkin_log_is_newest_first_with_note_and_author():
     assert [c["author"] for c in log] == ["tom", "ana", "maya"]
     assert list(log[0]) == ["date", "value", "confidence", "note", "author"]
     assert log[2]["note"] == "first"
+
+
+def test_key_result_chart_shows_pace_check_ins_forecast_target_baseline_and_today():
+    from growthlab.charts import key_result_history
+
+    checkins = [{"id": 1, "date": "2026-11-21", "value": 35.0, "confidence": 6},
+                {"id": 2, "date": "2026-11-28", "value": 36.5, "confidence": 6}]
+    row = _row(unit="%")
+    fig = key_result_history(okrs.key_result_view(row, checkins, date(2026, 12, 1)),
+                             date(2026, 12, 1))
+    assert [t.name for t in fig.data] == ["pace", "check-ins", "forecast"]
+    assert list(fig.data[1].y) == [35.0, 36.5]
+    lines = {(s.x0, s.x1, s.y0, s.y1, s.xref, s.yref) for s in fig.layout.shapes}
+    assert lines == {(0, 1, row["target"], row["target"], "x domain", "y"),
+                     (0, 1, row["baseline"], row["baseline"], "x domain", "y"),
+                     ("2026-12-01", "2026-12-01", 0, 1, "x", "y domain")}
+    assert {(a.text, a.y) for a in fig.layout.annotations} == {
+        ("target", row["target"]), ("baseline", row["baseline"])}

@@ -1,10 +1,13 @@
 """Every page renders under Streamlit's AppTest, on the demo and on an empty workspace,
 with the elements that answer its user's question (or an empty state saying what to do)."""
 
+import json
+import subprocess
+import sys
 import time
 
 import pytest
-from conftest import open_page
+from conftest import ROOT, open_page
 
 
 def everything(at) -> str:
@@ -56,3 +59,27 @@ def test_page_renders_on_empty_workspace(page, empty_workspace):
     at = open_page(page)
     assert EMPTY[page] in everything(at)
     assert not at.get("plotly_chart"), "no empty charts: an empty state instead"
+
+
+FIRST_RENDER = ("import json, sys\n"
+                "from streamlit.testing.v1 import AppTest\n"
+                "at = AppTest.from_file('app.py', default_timeout=60)\n"
+                "at.switch_page(f'pages/{sys.argv[1]}.py')\n"
+                "at.run()\n"
+                "assert not at.exception, [e.message for e in at.exception]\n"
+                "print(json.dumps(sorted(sys.modules)), file=sys.stderr)")
+
+
+@pytest.mark.parametrize("page,absent", [
+    ("okrs", {"growthlab.stats", "scipy", "duckdb"}),  # events are scanned on "check in"
+    ("learnings", {"growthlab.stats", "scipy", "duckdb"}),
+    ("milestones", {"growthlab.stats", "scipy"}),
+])
+def test_a_page_that_does_not_analyse_starts_without_the_statistics_engine(demo_workspace, page,
+                                                                          absent):
+    """The first page of a new server process pays for what it imports."""
+    out = subprocess.run([sys.executable, "-c", FIRST_RENDER, page], capture_output=True,
+                         text=True, timeout=120, cwd=ROOT)
+    assert out.returncode == 0, out.stderr[-2000:]
+    loaded = set(json.loads(out.stderr.strip().splitlines()[-1]))
+    assert not absent & loaded

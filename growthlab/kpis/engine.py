@@ -7,6 +7,7 @@ files). Nothing is copied: every query reads the files where they are.
 from __future__ import annotations
 
 import re
+import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,7 +34,9 @@ from growthlab.kpis.sources import (
     future_cutoff,
 )
 
-MEMORY_LIMIT = "1GB"
+# Past it DuckDB spills to disk: 20M events then cost the same time, and a page's whole process
+# stays under 1 GiB (0.73 GiB; 1.16 GiB at 1GB).
+MEMORY_LIMIT = "512MB"
 DAY_MICROSECONDS = 86_400_000_000
 MAX_BITMASK_DAYS = 126  # days 0..126 after the start: bits of a signed 128-bit number
 ASSIGNMENT_COLUMNS = ("user_id", "experiment", "variant", "assigned_at")
@@ -45,11 +48,15 @@ _REAL_OFFSET = (r"\d:\d\d(:\d\d(\.\d*)?)?\s*(\+((0\d|1[0-3])(:?[0-5]\d)?|14(:?00
 
 
 def connect(memory_limit: str = MEMORY_LIMIT):
+    """An in-memory DuckDB that spills past `memory_limit` into the system's temporary folder
+    (DuckDB's default, `.tmp` in the working folder, may be read-only or someone's project)."""
     import duckdb
 
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     con.execute(f"SET memory_limit = '{memory_limit}'")
+    spill = str(Path(tempfile.gettempdir()) / "growthlab-duckdb").replace("'", "''")
+    con.execute(f"SET temp_directory = '{spill}'")
     return con
 
 
