@@ -76,9 +76,9 @@ def _statistic(baseline: float, target: float, relative: bool) -> tuple[float, f
 
 
 def _quantiles(comparison_alpha: float, power: float) -> tuple[float, float]:
-    from scipy.stats import norm
+    from growthlab.stats.tails import ndtri
 
-    return float(norm.ppf(1 - comparison_alpha / 2)), float(norm.ppf(power))
+    return ndtri(1 - comparison_alpha / 2), ndtri(power)
 
 
 def plan(baseline: float, mde: float, *, relative: bool = False, alpha: float = 0.05,
@@ -103,8 +103,6 @@ def plan(baseline: float, mde: float, *, relative: bool = False, alpha: float = 
 def detectable_effect(baseline: float, users_per_variant: int, *, alpha: float = 0.05,
                       power: float = 0.8, variants: int = 2, relative: bool = False) -> float:
     """The smallest upward effect the same test detects with this many users per variant."""
-    from scipy.optimize import brentq
-
     _check(baseline, alpha, power, variants)
     if users_per_variant < 2:
         raise StatsError(f"users per variant must be at least 2, not {users_per_variant}")
@@ -117,5 +115,14 @@ def detectable_effect(baseline: float, users_per_variant: int, *, alpha: float =
     highest = 1 - 1e-12
     if shortfall(highest) < 0:
         raise StatsError("too few users: no effect within 0-100% would be detectable")
-    target = brentq(shortfall, baseline, highest, xtol=1e-12)
+    target = _root(shortfall, baseline, highest)
     return target / baseline - 1 if relative else target - baseline
+
+
+def _root(func, low: float, high: float, tolerance: float = 1e-12) -> float:
+    """Where `func` (negative at `low`, not at `high`) crosses 0, by bisection: a few dozen
+    steps, and no scipy.optimize to import on the page that plans."""
+    while high - low > tolerance:
+        middle = (low + high) / 2
+        low, high = (middle, high) if func(middle) < 0 else (low, middle)
+    return high
