@@ -31,6 +31,10 @@ class StatsError(GrowthLabError):
     """Statistics asked of data that cannot support them (0 users, conversions > users...)."""
 
 
+class CapacityError(GrowthLabError):
+    """Data larger than the resources GrowthLab may use; says which setting to raise."""
+
+
 class RuleError(GrowthLabError):
     """A milestone rule that does not parse or refers to something unknown."""
 

@@ -584,3 +584,40 @@ def test_duckdb_spills_into_the_system_temp_folder_not_the_working_folder(tmp_pa
     assert con.execute("SELECT count(*) FROM spilled").fetchone()[0] == 5_000_000
     assert list(system_temp.rglob("duckdb_temp_*"))
     assert not list(started_in.iterdir())
+
+
+def _cli_kpis(events, milestones_path, env):
+    import os
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "growthlab", "kpis", str(events),
+                           "--milestones", str(milestones_path)], capture_output=True,
+                          text=True, env={**os.environ, **env})
+
+
+def _milestones_toml(tmp_path):
+    path = tmp_path / "m.toml"
+    path.write_text('[[milestones]]\nkey = "s"\nname = "S"\nphase = "P"\n'
+                    'rule = "count(search) >= 2"\nwindow_days = 7\n')
+    return path
+
+
+def test_running_out_of_memory_says_which_setting_to_raise(tmp_path):
+    rows = [(f"u{u}", e, T0 + timedelta(minutes=u)) for u in range(3000)
+            for e in ("visit", "search", "search")]
+    events = write_events(tmp_path, rows, "events.parquet")
+    run = _cli_kpis(events, _milestones_toml(tmp_path), {"GROWTHLAB_DUCKDB_MEMORY": "1MB"})
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert "more memory than the 1MB DuckDB may use" in run.stderr
+    assert "GROWTHLAB_DUCKDB_MEMORY=2GB" in run.stderr
+    enough = _cli_kpis(events, _milestones_toml(tmp_path), {"GROWTHLAB_DUCKDB_MEMORY": "256MB"})
+    assert enough.returncode == 0 and "3,000 users" in enough.stdout
+
+
+@pytest.mark.parametrize("value", ["lots", "512", "-1GB", "2 GB of RAM"])
+def test_a_memory_setting_that_is_no_amount_is_refused_naming_it(tmp_path, value):
+    events = write_events(tmp_path, [("u1", "search", T0)], "events.csv")
+    run = _cli_kpis(events, _milestones_toml(tmp_path), {"GROWTHLAB_DUCKDB_MEMORY": value})
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert f"GROWTHLAB_DUCKDB_MEMORY: {value!r} is not an amount of memory" in run.stderr

@@ -83,3 +83,10 @@ def test_a_page_that_does_not_analyse_starts_without_the_statistics_engine(demo_
     assert out.returncode == 0, out.stderr[-2000:]
     loaded = set(json.loads(out.stderr.strip().splitlines()[-1]))
     assert not absent & loaded
+
+
+def test_the_milestones_page_says_which_setting_to_raise_when_memory_runs_out(
+        demo_workspace, monkeypatch):
+    monkeypatch.setenv("GROWTHLAB_DUCKDB_MEMORY", "1MB")
+    at = open_page("milestones")
+    assert any("GROWTHLAB_DUCKDB_MEMORY higher" in e.value for e in at.error)

@@ -6,13 +6,16 @@ files). Nothing is copied: every query reads the files where they are.
 
 from __future__ import annotations
 
+import functools
+import os
 import re
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from growthlab.errors import InputError
+from growthlab.errors import CapacityError, InputError
 from growthlab.kpis import scan_cache
 from growthlab.kpis.milestones import Milestone, validate
 from growthlab.kpis.rules import (
@@ -37,6 +40,7 @@ from growthlab.kpis.sources import (
 # Past it DuckDB spills to disk: 20M events then cost the same time, and a page's whole process
 # stays under 1 GiB (0.73 GiB; 1.16 GiB at 1GB).
 MEMORY_LIMIT = "512MB"
+MEMORY_VARIABLE = "GROWTHLAB_DUCKDB_MEMORY"
 DAY_MICROSECONDS = 86_400_000_000
 MAX_BITMASK_DAYS = 126  # days 0..126 after the start: bits of a signed 128-bit number
 ASSIGNMENT_COLUMNS = ("user_id", "experiment", "variant", "assigned_at")
@@ -47,14 +51,42 @@ _REAL_OFFSET = (r"\d:\d\d(:\d\d(\.\d*)?)?\s*(\+((0\d|1[0-3])(:?[0-5]\d)?|14(:?00
                 r"|-((0\d|1[01])(:?[0-5]\d)?|12(:?00)?))$")
 
 
-def connect(memory_limit: str = MEMORY_LIMIT):
-    """An in-memory DuckDB that spills past `memory_limit` into the system's temporary folder
-    (DuckDB's default, `.tmp` in the working folder, may be read-only or someone's project)."""
+def memory_limit() -> str:
+    """What DuckDB may use: $GROWTHLAB_DUCKDB_MEMORY (such as 2GB), else MEMORY_LIMIT."""
+    value = os.environ.get(MEMORY_VARIABLE, "").strip() or MEMORY_LIMIT
+    if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", value, re.IGNORECASE):
+        raise InputError(f"{value!r} is not an amount of memory; use one such as 512MB or 2GB",
+                         field=MEMORY_VARIABLE)
+    return value
+
+
+def memory_bound(func):
+    """Turn DuckDB running out of its memory into an error that says which setting to raise
+    (some of a funnel's state cannot spill to disk)."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except Exception as exc:
+            duckdb = sys.modules.get("duckdb")
+            if duckdb is None or not isinstance(exc, duckdb.OutOfMemoryException):
+                raise
+            raise CapacityError(
+                f"the events need more memory than the {memory_limit()} DuckDB may use here; "
+                f"set {MEMORY_VARIABLE} higher (for example {MEMORY_VARIABLE}=2GB) and run "
+                "again") from None
+    return wrapper
+
+
+def connect(limit: str | None = None):
+    """An in-memory DuckDB that spills past `limit` (memory_limit()) into the system's
+    temporary folder (DuckDB's default, `.tmp` in the working folder, may be read-only or
+    someone's project)."""
     import duckdb
 
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
-    con.execute(f"SET memory_limit = '{memory_limit}'")
+    con.execute(f"SET memory_limit = '{limit or memory_limit()}'")
     spill = str(Path(tempfile.gettempdir()) / "growthlab-duckdb").replace("'", "''")
     con.execute(f"SET temp_directory = '{spill}'")
     return con
@@ -90,6 +122,7 @@ class EventsInfo:
     last: str | None
 
 
+@memory_bound
 def check_events(path: str | Path, con=None) -> EventsInfo:
     """Validate an events file (columns, timestamps, empty ids, event names) and summarise it,
     in one pass over a file; a table in a database is checked in place."""
@@ -216,6 +249,7 @@ def _check_event_names(con, source: Source, odd: list[str]) -> None:
                      **source.location(line))
 
 
+@memory_bound
 def check_assignments(path: str | Path, con=None) -> dict[str, int]:
     """Validate an assignments file; returns users assigned per experiment."""
     con = con or connect_for(path)
@@ -507,6 +541,7 @@ def success_gap(rows: list[dict]) -> dict | None:
 COUNTS = ("reached", "eligible", "reached_eligible", "step_reached", "step_from")
 
 
+@memory_bound
 def funnel(events: str | Path, milestones: list[Milestone], *, start: str | None = None,
            end: str | None = None, by_cohort: bool = False, as_of=None, con=None,
            check: bool = False) -> Funnel:
@@ -598,6 +633,7 @@ class Retention:
                 "overall": self.overall}
 
 
+@memory_bound
 def retention(events: str | Path, *, event: str | None = None, days=(1, 7, 30),
               start_event: str | None = None, milestone: str | None = None,
               milestones: list[Milestone] | None = None, con=None) -> Retention:
@@ -660,6 +696,7 @@ def retention(events: str | Path, *, event: str | None = None, days=(1, 7, 30),
     return Retention(days, event, cohorts, overall)
 
 
+@memory_bound
 def qualified_users(events: str | Path, rule: str, milestones: list[Milestone], *,
                     window_days: int | None = None, con=None) -> tuple[int, list[dict]]:
     """Users whose usage satisfies a PQL rule (it may use reached() of any milestone)."""
@@ -730,6 +767,7 @@ def _independence(table: list[list[int]]) -> float:
     return float(chdtrc(dof, ((observed - expected) ** 2 / expected).sum()))
 
 
+@memory_bound
 def experiment_metrics(events: str | Path, assignments: str | Path,
                        milestones: list[Milestone], experiment: str, *,
                        exclude_in_progress: bool = False, as_of=None,
@@ -829,6 +867,7 @@ def check_ids_match(events, assignments, experiment: str, con=None) -> None:
                          source=str(source.path))
 
 
+@memory_bound
 def event_names(events: str | Path, con=None) -> list[str]:
     """The distinct event names in the events, sorted: one small aggregate query, no checks."""
     import duckdb

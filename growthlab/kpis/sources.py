@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import gzip
 import re
+import sys
 import zlib
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
@@ -165,8 +166,12 @@ class Source(_Relation):
             return {"source": str(self.path), "line": row + 1}
         return {"source": f"{self.path} row {row}"}
 
-    def unreadable(self, exc: Exception) -> InputError:
-        """The error for a file DuckDB cannot read; for CSV, the line that breaks it if found."""
+    def unreadable(self, exc: Exception) -> Exception:
+        """The error for a file DuckDB cannot read; for CSV, the line that breaks it if found.
+        Running out of memory is not the file's fault: that error is kept as it is."""
+        duckdb = sys.modules.get("duckdb")
+        if duckdb is not None and isinstance(exc, duckdb.OutOfMemoryException):
+            return exc
         found = csv_problem(self.path, self.delimiter) if self.fmt == "csv" else None
         advice = ""
         if self.fmt == "parquet":
