@@ -12,12 +12,12 @@ from urllib.parse import urlsplit
 
 import streamlit as st
 
-from growthlab import edits
+from growthlab import clock, edits
 from growthlab.access import Access
 from growthlab.access import from_config as access_rules
 from growthlab.db import get_setting, open_workspace, workspace_path
 from growthlab.errors import GrowthLabError, StaleEditError
-from growthlab.kpis import Milestone, load_from_workspace
+from growthlab.kpis import Milestone, load_from_workspace, scan_cache
 from growthlab.kpis.sources import POSTGRES_SCHEMES, Table, computed_where, with_password
 
 
@@ -201,7 +201,8 @@ def file_stamp(path: Path | str) -> tuple:
     if isinstance(path, str):
         return (Table.from_url(path).path, int(time.time() // 300))
     files = sorted(path.rglob("*.parquet")) if path.is_dir() else [path]
-    return tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
+    # Today too: which events count as in the future (and are left out) moves with it.
+    return (clock.today().isoformat(), *(scan_cache.identity(str(f)) for f in files))
 
 
 def milestones(db) -> list[Milestone]:

@@ -2,6 +2,7 @@
 with the elements that answer its user's question (or an empty state saying what to do)."""
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -90,3 +91,17 @@ def test_the_milestones_page_says_which_setting_to_raise_when_memory_runs_out(
     monkeypatch.setenv("GROWTHLAB_DUCKDB_MEMORY", "1MB")
     at = open_page("milestones")
     assert any("GROWTHLAB_DUCKDB_MEMORY higher" in e.value for e in at.error)
+
+
+def test_an_events_file_rewritten_with_its_old_size_and_time_is_a_new_version(tmp_path):
+    """As `cp -p` or `rsync -t` would leave it: the page's cached figures must not survive."""
+    sys.path.insert(0, str(ROOT / "pages"))
+    from _shared import file_stamp
+
+    path = tmp_path / "events.csv"
+    path.write_text("user_id,event,timestamp\nu1,search,2026-03-02\n")
+    before = file_stamp(path)
+    stat = path.stat()
+    path.write_text("user_id,event,timestamp\nu2,export,2026-03-02\n")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert file_stamp(path) != before

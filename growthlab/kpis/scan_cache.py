@@ -36,20 +36,27 @@ def folder() -> Path:
     return Path(base) / "growthlab"
 
 
+def identity(name: str) -> tuple:
+    """What tells one version of a file from another: its path as given (DuckDB reads hive
+    columns such as event=visit/ from it) and as resolved, size, inode, and modification and
+    change times (ctime changes with every write, and nothing can set it back)."""
+    stat = os.stat(name)
+    return (os.path.abspath(name), os.path.realpath(name), stat.st_size, stat.st_ino,
+            stat.st_mtime_ns, stat.st_ctime_ns)
+
+
 def fingerprint(files: tuple[str, ...]) -> list | None:
-    """Each file's identity and times, or None when one is missing or was just written."""
+    """Each file's identity, or None when one is missing or was just written."""
     settled = time.time() - FRESH_SECONDS
     found = []
     for name in files:
         try:
-            stat = os.stat(name)
+            version = identity(name)
         except OSError:
             return None
-        if max(stat.st_mtime, stat.st_ctime) > settled:
+        if max(version[4], version[5]) > settled * 1e9:
             return None
-        # The path as given too: DuckDB reads hive columns (event=visit/) from its folders.
-        found.append([os.path.abspath(name), os.path.realpath(name), stat.st_size,
-                      stat.st_ino, stat.st_mtime_ns, stat.st_ctime_ns])
+        found.append(list(version))
     return found
 
 
