@@ -1,12 +1,17 @@
 """GrowthLab: configure, make sure a workspace exists, route. Nothing else lives here."""
 
+import os
+
 import streamlit as st
 
 from growthlab.access import AccessConfigError
 from growthlab.db import workspace_path
+from growthlab.kpis.engine import APP_MEMORY_LIMIT, MEMORY_VARIABLE
 from pages._shared import access, sign_in_configured
 
 st.set_page_config(page_title="GrowthLab", page_icon=":material/science:", layout="wide")
+if not os.environ.get(MEMORY_VARIABLE):
+    os.environ[MEMORY_VARIABLE] = APP_MEMORY_LIMIT
 try:
     access()
 except AccessConfigError as exc:

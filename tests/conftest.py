@@ -24,6 +24,7 @@ def private_cache(tmp_path_factory, monkeypatch) -> Path:
     """Each test its own cache of event checks, never the user's ~/.cache."""
     folder = tmp_path_factory.mktemp("cache")
     monkeypatch.setenv("GROWTHLAB_CACHE_DIR", str(folder))
+    monkeypatch.setenv("GROWTHLAB_DUCKDB_MEMORY", "")  # app.py's setting ends with the test
     return folder
 
 

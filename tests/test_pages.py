@@ -105,3 +105,12 @@ def test_an_events_file_rewritten_with_its_old_size_and_time_is_a_new_version(tm
     path.write_text("user_id,event,timestamp\nu2,export,2026-03-02\n")
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     assert file_stamp(path) != before
+
+
+def test_the_app_leaves_streamlit_room_beside_duckdb(demo_workspace):
+    """The command line lets DuckDB use 1 GB; the app 512 MB, so a page stays within 1 GiB."""
+    from growthlab.kpis.engine import memory_limit
+
+    assert memory_limit() == "1GB"
+    open_page("milestones")
+    assert memory_limit() == "512MB"

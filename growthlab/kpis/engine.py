@@ -39,7 +39,8 @@ from growthlab.kpis.sources import (
 
 # Past it DuckDB spills to disk: 20M events then cost the same time, and a page's whole process
 # stays under 1 GiB (0.73 GiB; 1.16 GiB at 1GB).
-MEMORY_LIMIT = "512MB"
+MEMORY_LIMIT = "1GB"
+APP_MEMORY_LIMIT = "512MB"  # the app shares its process with Streamlit: a page within 1 GiB
 MEMORY_VARIABLE = "GROWTHLAB_DUCKDB_MEMORY"
 DAY_MICROSECONDS = 86_400_000_000
 MAX_BITMASK_DAYS = 126  # days 0..126 after the start: bits of a signed 128-bit number
