@@ -63,16 +63,21 @@ def _results_json(fields: dict[str, list]) -> bytes:
     for key in (*RESULT_FIELDS, "kind"):
         values = fields[key]
         name = orjson.dumps(key)
-        if values.count(values[0]) == len(values):
+        if key in TEXT_FIELDS and values.count(values[0]) == len(values):
             template.append(b'      %s: %s' % (name, _json(values[0]).replace(b"%", b"%%")))
             continue
-        template.append(b'      %s: %%s' % name)
         if key in OBJECT_FIELDS:
-            columns.append([_json(v) for v in values])
+            written = [_json(v) for v in values]
         elif key in TEXT_FIELDS:
-            columns.append(list(map(orjson.dumps, values)))
+            written = list(map(orjson.dumps, values))
         else:  # numbers, booleans and nulls: no comma inside a value
-            columns.append(orjson.dumps(values)[1:-1].split(b","))
+            written = orjson.dumps(values)[1:-1].split(b",")
+        # Compared as written: 0.0 == -0.0, yet each is written as it is.
+        if written.count(written[0]) == len(written):
+            template.append(b'      %s: %s' % (name, written[0].replace(b"%", b"%%")))
+            continue
+        template.append(b'      %s: %%s' % name)
+        columns.append(written)
     result = b"\n    {\n" + b",\n".join(template) + b"\n    }"
     rows = zip(*columns, strict=True) if columns else [()] * len(fields["metric"])
     return b",".join([result % row for row in rows])

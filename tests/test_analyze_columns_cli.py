@@ -168,3 +168,15 @@ def test_mixed_results_json_is_the_row_path_s_for_every_method(tmp_path, capsys,
     assert main(["analyze", str(path), "--json", "--method", method]) == 0
     assert capsys.readouterr().out == expected
     assert '"error": {' in expected and '"kind": "mean"' in expected
+
+
+@pytest.mark.parametrize("zeros", [("-0", "0"), ("0", "-0")])
+def test_a_zero_keeps_its_sign_as_the_row_path_writes_it(tmp_path, capsys, zeros):
+    """0.0 == -0.0, so a column of both is not one repeated value: each is written as read."""
+    path = tmp_path / "results.csv"
+    path.write_text("metric,variant,users,conversions\nm,control,1000,100\n"
+                    f"m,a,1000,{zeros[0]}\nm,b,1000,{zeros[1]}\n")
+    expected = row_path(path, Options(), json=True)
+    assert main(["analyze", str(path), "--json"]) == 0
+    assert capsys.readouterr().out == expected
+    assert '"mean": -0.0' in expected and '"mean": 0.0' in expected

@@ -1,6 +1,8 @@
 """Statistics engine: published reference values, degenerate input, and simulations."""
 
 
+import math
+
 import numpy as np
 import pytest
 from scipy import stats as sps
@@ -447,3 +449,56 @@ def test_chi_square_tail_agrees_with_scipy_to_1e_12(dof):
     normal = want > 1e-300
     np.testing.assert_allclose(got[normal], want[normal], rtol=1e-12, atol=0)
     np.testing.assert_allclose(got[~normal], want[~normal], rtol=0, atol=1e-300)
+
+
+def test_normal_quantile_at_the_ends_is_infinite_as_scipy_says():
+    from growthlab.stats.tails import ndtri
+
+    assert ndtri(1.0) == math.inf and ndtri(0.0) == -math.inf
+    assert math.isnan(ndtri(1.5)) and math.isnan(ndtri(float("nan")))
+
+
+def test_chi_square_tail_at_the_extremes():
+    from growthlab.stats.tails import chi2_sf
+
+    assert chi2_sf(1, 5e-324) == 1.0 and chi2_sf(3, math.inf) == 0.0
+
+
+def test_a_vanishing_alpha_gives_an_unbounded_bayesian_interval_not_a_crash():
+    rows = [MetricRow("signup", "control", 1000, 100), MetricRow("signup", "treatment", 1000, 130)]
+    result = analyze(rows, Options(method="bayesian", alpha=1e-17)).results[0]
+    assert result["ci_low"] is None and result["ci_high"] is None
+    assert 0.9 < result["chance_to_win"] < 1
+
+
+def test_a_vanishing_alpha_cannot_be_planned_for_and_says_so():
+    from growthlab.stats import detectable_effect, plan
+
+    with pytest.raises(StatsError, match="too few users"):
+        detectable_effect(0.1, 1000, alpha=1e-17)
+    with pytest.raises(StatsError, match="alpha 1e-17 is too small"):
+        plan(0.1, 0.01, alpha=1e-17)
+
+
+def test_the_detectable_effect_is_found_to_full_precision():
+    from growthlab.stats import detectable_effect
+    from growthlab.stats.power import _quantiles, _statistic
+
+    for baseline, n in ((0.001, 10**6), (1e-6, 10**9), (0.3, 500)):
+        effect = detectable_effect(baseline, n, relative=True, alpha=0.01, power=0.9)
+        target = baseline * (1 + effect)
+        z_alpha, z_power = _quantiles(0.01, 0.9)
+        mean, spread = _statistic(baseline, target, True)
+        assert abs(mean * math.sqrt(n) - z_alpha - z_power * spread) < 1e-9
+
+
+def test_weights_too_large_to_add_up_still_give_shares():
+    result = srm_test([500, 520], [1e308, 1e308])
+    assert result.expected_weights == [0.5, 0.5] and not result.flagged
+
+
+@pytest.mark.parametrize("prior_sd", [1e-300, 1e300])
+def test_a_prior_too_narrow_or_too_wide_to_compute_with_is_refused(prior_sd):
+    rows = [MetricRow("signup", "control", 1000, 100), MetricRow("signup", "treatment", 1000, 130)]
+    with pytest.raises(StatsError, match="prior standard deviation"):
+        analyze(rows, Options(method="bayesian", prior_sd=prior_sd))

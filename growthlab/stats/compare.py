@@ -6,6 +6,7 @@ Formulas follow GrowthBook's gbstats so numbers agree with that engine.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -158,6 +159,9 @@ def bayesian(eff: Effect, alpha: float = 0.05, prior_mean: float = 0.0,
     _check_alpha(alpha)
     if prior_sd is not None and prior_sd <= 0:
         raise StatsError(f"prior standard deviation must be positive, not {prior_sd}")
+    if prior_sd is not None and not 0 < prior_sd * prior_sd < math.inf:
+        raise StatsError(f"prior standard deviation {prior_sd} is too far from the scale of "
+                         "any effect to compute with; use one such as 0.1 (a 10% lift)")
     if prior_sd is None:
         mean, var = eff.estimate, eff.variance
     else:

@@ -90,6 +90,9 @@ def plan(baseline: float, mde: float, *, relative: bool = False, alpha: float = 
     target = _target(baseline, mde, relative)
     comparison_alpha = alpha / (variants - 1)
     z_alpha, z_power = _quantiles(comparison_alpha, power)
+    if math.isinf(z_alpha):
+        raise StatsError(f"alpha {alpha} is too small to plan for: no sample would reach it; "
+                         "use one such as 0.05")
     mean, spread = _statistic(baseline, target, relative)
     n = ((z_alpha + z_power * spread) / abs(mean)) ** 2
     if daily_users is not None and daily_users <= 0:
@@ -119,10 +122,10 @@ def detectable_effect(baseline: float, users_per_variant: int, *, alpha: float =
     return target / baseline - 1 if relative else target - baseline
 
 
-def _root(func, low: float, high: float, tolerance: float = 1e-12) -> float:
-    """Where `func` (negative at `low`, not at `high`) crosses 0, by bisection: a few dozen
-    steps, and no scipy.optimize to import on the page that plans."""
-    while high - low > tolerance:
-        middle = (low + high) / 2
+def _root(func, low: float, high: float) -> float:
+    """Where `func` (negative at `low`, not at `high`) crosses 0, by bisection to the last
+    representable number: at most a few hundred cheap steps, and no scipy.optimize to import
+    on the page that plans."""
+    while (middle := (low + high) / 2) not in (low, high):
         low, high = (middle, high) if func(middle) < 0 else (low, middle)
     return high

@@ -65,5 +65,6 @@ def _shares(size: int, weights: Sequence[float] | None) -> list[float]:
                          "variant")
     if any(w <= 0 for w in weights):
         raise StatsError("planned weights must all be positive")
-    total = float(sum(weights))
-    return [float(w) / total for w in weights]
+    largest = float(max(weights))  # scaled first: weights near 1e308 add up to infinity
+    total = sum(float(w) / largest for w in weights)
+    return [float(w) / largest / total for w in weights]

@@ -29,17 +29,22 @@ def ndtr(x) -> np.ndarray:
 
 
 def ndtri(p: float) -> float:
-    """The standard normal quantile of p (Wichura's AS 241, as scipy.special.ndtri)."""
-    return NormalDist().inv_cdf(p)
+    """The standard normal quantile of p (Wichura's AS 241, as scipy.special.ndtri): -inf at
+    0, inf at 1, NaN outside."""
+    if 0 < p < 1:
+        return NormalDist().inv_cdf(p)
+    return {0: -math.inf, 1: math.inf}.get(p, math.nan)
 
 
 def chi2_sf(dof: int, x: float) -> float:
     """P(X > x) for X chi-square with a whole number of degrees of freedom (as
     scipy.special.chdtrc), from its closed form: erfc for the odd part plus terms
     e^-h h^a / Gamma(a + 1), h = x / 2, each taken in logs so none overflows."""
-    if x <= 0:
-        return 1.0
     h = x / 2
+    if h <= 0:  # x below the smallest number that halves to more than 0
+        return 1.0
+    if h == math.inf:
+        return 0.0
     a, total = (0.5, math.erfc(math.sqrt(h))) if dof % 2 else (0.0, 0.0)
     log_h = math.log(h)
     while a < dof / 2:
