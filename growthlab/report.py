@@ -63,7 +63,7 @@ def _results_json(fields: dict[str, list]) -> bytes:
     for key in (*RESULT_FIELDS, "kind"):
         values = fields[key]
         name = orjson.dumps(key)
-        if key in TEXT_FIELDS and values.count(values[0]) == len(values):
+        if (key in TEXT_FIELDS or values[0] is None) and values.count(values[0]) == len(values):
             template.append(b'      %s: %s' % (name, _json(values[0]).replace(b"%", b"%%")))
             continue
         if key in OBJECT_FIELDS:
