@@ -262,15 +262,23 @@ def _pair_moments(rows: list[MetricRow], moments: Moments, base: np.ndarray, row
     for arm, idx in (("c", b), ("t", t)):
         for col in ("sum_squares", *CUPED_COLUMNS):
             pre[f"{arm}_{col}"] = np.array([getattr(rows[i], col) for i in idx], float)
-    ac, at = cuped_adjust(_arm(moments, b), _arm(moments, t), pre,
-                          (_Labels(rows, b), _Labels(rows, t)))
+    return _cuped_pairs(moments, (control, treatment), use, (b, t), pre,
+                        (_Labels(rows, b), _Labels(rows, t)))
+
+
+def _cuped_pairs(moments: Moments, arms: tuple[Moments, Moments], use: np.ndarray,
+                 pairs: tuple[np.ndarray, np.ndarray], pre: dict,
+                 labels: tuple) -> tuple[Moments, Moments]:
+    """Control and treatment `arms` with the comparisons where `use` (those whose rows
+    `pairs` hold pre-period data `pre`) CUPED-adjusted; the raw means are kept."""
+    adjusted = cuped_adjust(_arm(moments, pairs[0]), _arm(moments, pairs[1]), pre, labels)
 
     def pick(adjusted: Moments, raw: Moments) -> Moments:
         mean, var = raw.mean.copy(), raw.var.copy()
         mean[use], var[use] = adjusted.mean, adjusted.var
         return Moments(raw.n, mean, var, raw.mean)
 
-    return pick(ac, control), pick(at, treatment)
+    return pick(adjusted[0], arms[0]), pick(adjusted[1], arms[1])
 
 
 def _test(eff, options: Options, control: Moments) -> TestResult:

@@ -20,7 +20,9 @@ from growthlab.stats.analysis import (
     MetricRow,
     Options,
     Weights,
+    _arm,
     _Comparison,
+    _cuped_pairs,
     _failure_message,
     _figures,
     _name,
@@ -29,7 +31,7 @@ from growthlab.stats.analysis import (
     planned_weights,
 )
 from growthlab.stats.compare import effect
-from growthlab.stats.moments import Moments, cuped_adjust, mean_moments, proportion_moments
+from growthlab.stats.moments import Moments, mean_moments, proportion_moments
 from growthlab.stats.srm import SrmResult, srm_test, srm_tests
 
 NUMBERS = ("users", "conversions", "sum", "sum_squares", *CUPED_COLUMNS)
@@ -379,10 +381,6 @@ def _row_moments(columns: ResultColumns, proportion: np.ndarray) -> Moments:
     return Moments(**out)
 
 
-def _arm(m: Moments, idx: np.ndarray) -> Moments:
-    return Moments(m.n[idx], m.mean[idx], m.var[idx])
-
-
 def _pair_moments(columns: ResultColumns, moments: Moments, base: np.ndarray, row: np.ndarray,
                   options: Options) -> tuple[Moments, Moments]:
     control, treatment = _arm(moments, base), _arm(moments, row)
@@ -395,12 +393,5 @@ def _pair_moments(columns: ResultColumns, moments: Moments, base: np.ndarray, ro
     b, t = base[use], row[use]
     pre = {f"{arm}_{col}": getattr(columns, col)[idx]
            for arm, idx in (("c", b), ("t", t)) for col in ("sum_squares", *CUPED_COLUMNS)}
-    ac, at = cuped_adjust(_arm(moments, b), _arm(moments, t), pre,
-                          (_Labels(columns, b), _Labels(columns, t)))
-
-    def pick(adjusted: Moments, raw: Moments) -> Moments:
-        mean, var = raw.mean.copy(), raw.var.copy()
-        mean[use], var[use] = adjusted.mean, adjusted.var
-        return Moments(raw.n, mean, var, raw.mean)
-
-    return pick(ac, control), pick(at, treatment)
+    return _cuped_pairs(moments, (control, treatment), use, (b, t), pre,
+                        (_Labels(columns, b), _Labels(columns, t)))
