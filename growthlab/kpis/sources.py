@@ -423,21 +423,31 @@ def quality(events, con) -> Quality:
     counts = (f"SELECT coalesce(sum(n - 1), 0), coalesce(sum(n) FILTER (WHERE timestamp >= "
               f"CAST(? AS TIMESTAMP)), 0) FROM (SELECT user_id, event, timestamp, count(*) AS n "
               f"FROM ({sql}) GROUP BY user_id, event, timestamp)")
+    hashed = (f"SELECT count(*) - count(DISTINCT hash(user_id, event, timestamp)), count(*) "
+              f"FILTER (WHERE timestamp >= CAST(? AS TIMESTAMP)) FROM ({sql})")
     first_line = (f"SELECT min(line) FROM (SELECT row_number() OVER () AS line, timestamp "
                   f"FROM ({sql})) WHERE timestamp >= CAST(? AS TIMESTAMP)")
     cached = None if isinstance(con, Backend) else \
         scan_cache.key(source, counts + first_line, cutoff)
     found = scan_cache.read_json(cached, QUALITY_SHAPE) if cached else None
     if found is None:
-        found = _quality(source, con, counts, first_line, [cutoff, *params])
+        found = _quality(source, con, (hashed, counts), first_line, [cutoff, *params])
         if cached and scan_cache.key(source, counts + first_line, cutoff) == cached:
             scan_cache.write_json(cached, found)
     return Quality(str(source.path), found["duplicates"], found["future"], cutoff,
                    found["first_future"], source.dedupe)
 
 
-def _quality(source, con, counts: str, first_line: str, params: list) -> dict:
-    duplicates, future = con.execute(counts, params).fetchone()
+def _quality(source, con, counts: tuple[str, str], first_line: str, params: list) -> dict:
+    """`counts`: a count by 64-bit hashes of user, event and timestamp, then the exact one.
+    Hashes that all differ prove the rows differ, and that aggregate is far cheaper than
+    grouping the rows; only when two agree (a duplicate, or a collision) are rows grouped.
+    Other engines have no such hash and group the rows."""
+    hashed, exact = counts
+    duplicates, future = (None, None) if isinstance(con, Backend) else \
+        con.execute(hashed, params).fetchone()
+    if duplicates != 0:
+        duplicates, future = con.execute(exact, params).fetchone()
     first = None
     if future and isinstance(source, Source) and not isinstance(con, Backend):
         line = con.execute(first_line, params[1:] + params[:1]).fetchone()[0]
