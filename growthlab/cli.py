@@ -42,6 +42,17 @@ def _number(option: str, *, positive: bool = False):
     return parse
 
 
+def _name(option: str):
+    """An argparse type: a name (an event, variant, experiment); an empty one, often an unset
+    shell variable, is refused rather than read as the option not given."""
+    def parse(text: str) -> str:
+        if not text.strip():
+            raise argparse.ArgumentTypeError(f"{option} is empty; give a name or leave the "
+                                             "option out")
+        return text
+    return parse
+
+
 def _whole(option: str, low: int, high: int):
     """An argparse type: a whole number from `low` to `high`, refused naming `option`."""
     def parse(text: str) -> int:
@@ -113,7 +124,7 @@ def _add_stats_options(p: argparse.ArgumentParser) -> None:
                    help="Bayesian normal prior on the effect: mean (default 0)")
     p.add_argument("--prior-sd", type=_number("--prior-sd", positive=True), default=None,
                    help="Bayesian normal prior: standard deviation (default: flat prior)")
-    p.add_argument("--control", default=None,
+    p.add_argument("--control", type=_name("--control"), default=None,
                    help="the control variant (default: the one named control, else the first)")
     p.add_argument("--weights", type=_weights, default=None,
                    help="planned split by name, e.g. control=0.8,treatment=0.2 (a bare list "
@@ -139,7 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("events")
     p.add_argument("assignments")
     p.add_argument("--milestones", required=True)
-    p.add_argument("--experiment", required=True)
+    p.add_argument("--experiment", type=_name("--experiment"), required=True)
     p.add_argument("--exclude-in-progress", action="store_true",
                    help="leave out users whose milestone window is still open at the data end")
     _add_source_options(p)
@@ -155,11 +166,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("retention", help="retention by weekly signup cohort")
     p.add_argument("events")
-    p.add_argument("--event", default=None, help="count returns only for this event")
+    p.add_argument("--event", type=_name("--event"), default=None,
+                   help="count returns only for this event")
     p.add_argument("--days", type=_days, default=[1, 7, 30])
-    p.add_argument("--start-event", default=None,
+    p.add_argument("--start-event", type=_name("--start-event"), default=None,
                    help="cohorts start at each user's first time doing this event")
-    p.add_argument("--milestone", default=None,
+    p.add_argument("--milestone", type=_name("--milestone"), default=None,
                    help="only users who reached this milestone (needs --milestones)")
     p.add_argument("--milestones", default=None)
     _add_source_options(p)

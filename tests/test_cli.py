@@ -82,6 +82,13 @@ def test_analyze_methods(tmp_path, capsys, method):
     (["power", "--baseline", "0.1"], "--mde"),
     (["retention", "{csv}", "--days", "a,b"], "--days"),
     (["kpis", "{csv}", "--milestones", "nope.toml"], "nope.toml: cannot read the file"),
+    # An empty name (often an unset shell variable) is refused, not read as "not given".
+    (["retention", "{csv}", "--event", ""], "--event is empty"),
+    (["retention", "{csv}", "--start-event", " "], "--start-event is empty"),
+    (["retention", "{csv}", "--milestone", ""], "--milestone is empty"),
+    (["analyze", "{csv}", "--control", ""], "--control is empty"),
+    (["analyze-events", "{csv}", "{csv}", "--milestones", "m.toml", "--experiment", ""],
+     "--experiment is empty"),
 ])
 def test_user_mistakes_exit_2_without_traceback(tmp_path, args, message):
     csv = tmp_path / "r.csv"
