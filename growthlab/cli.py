@@ -483,11 +483,10 @@ def cmd_survey(args) -> None:
     for label, row in [("all", result["pmf"]), *((r["segment"], r)
                                                   for r in result["by_segment"])]:
         if row["share"] is None:
-            print(f"{label:<24} no one answered who still uses the product")
+            print(f"{label:<24} {survey.verdict(row)}")
             continue
-        verdict = "meets the 40% line" if row["meets_40"] else "below the 40% line"
         print(f"{label:<24} {row['share']:6.1%} very disappointed (95% CI {row['ci_low']:.1%} "
-              f"to {row['ci_high']:.1%}) of {row['answered']:,}: {verdict}")
+              f"to {row['ci_high']:.1%}) of {row['answered']:,}: {survey.verdict(row)}")
     if result["nps"]["score"] is not None:
         print(f"NPS {result['nps']['score']:+.0f} ({result['nps']['answered']:,} answered)")
     if result["ces"]["mean"] is not None:

@@ -60,6 +60,18 @@ def pmf(responses: list[Response]) -> dict:
             "ci_low": low, "ci_high": high, "meets_40": share >= PMF_LINE}
 
 
+def verdict(row: dict) -> str:
+    """`pmf`'s result against the 40% line, saying when the 95% interval spans the line: a
+    share from a handful of answers has not shown (or ruled out) product-market fit."""
+    if row["share"] is None:
+        return "no one answered who still uses the product"
+    side = "meets the 40% line" if row["meets_40"] else "below the 40% line"
+    if row["ci_low"] >= PMF_LINE or row["ci_high"] < PMF_LINE:
+        return side
+    answers = f"{row['answered']:,} answer" + ("s are" if row["answered"] > 1 else " is")
+    return f"{side}, but its 95% interval spans the line: {answers} too few to be sure"
+
+
 def by_segment(responses: list[Response]) -> list[dict]:
     """`pmf` for each named segment, in name order (respondents without one are left out).
     Segments are grouped ignoring case and spacing; each shows its most common spelling."""

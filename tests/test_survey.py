@@ -177,3 +177,25 @@ def test_other_answers_are_still_refused(raw):
     with pytest.raises(InputError) as err:
         survey.parse_responses_csv(f"respondent_id,pmf\nr1,{raw}\n".encode())
     assert (err.value.line, err.value.column) == (2, "pmf")
+
+
+def test_a_verdict_says_when_the_interval_spans_the_40_percent_line(tmp_path, capsys):
+    """One respondent at 100% has not shown product-market fit: the verdict says the answers
+    are too few, wherever the share itself falls."""
+    one = survey.pmf([survey.Response("r1", "very disappointed")])
+    assert one["meets_40"] is True and one["ci_low"] < 0.40
+    assert survey.verdict(one) == ("meets the 40% line, but its 95% interval spans the line: "
+                                   "1 answer is too few to be sure")
+    clear = survey.pmf([survey.Response(f"r{i}", "very disappointed" if i < 70 else "x")
+                        for i in range(100)])
+    assert clear["ci_low"] > 0.40 and survey.verdict(clear) == "meets the 40% line"
+    low = survey.pmf([survey.Response(f"r{i}", "very disappointed" if i < 10 else "x")
+                      for i in range(100)])
+    assert low["ci_high"] < 0.40 and survey.verdict(low) == "below the 40% line"
+    path = tmp_path / "r.csv"
+    path.write_text("respondent_id,pmf,segment\nr1,very disappointed,Solo\n"
+                    + "".join(f"r{i},not disappointed,Team\n" for i in range(2, 60)))
+    assert main(["survey", str(path)]) == 0
+    solo = next(line for line in capsys.readouterr().out.splitlines()
+                if line.startswith("Solo"))
+    assert solo.endswith("1 answer is too few to be sure")
