@@ -3,7 +3,7 @@
 import random
 import tempfile
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -538,7 +538,7 @@ def test_users_assigned_after_the_data_end_are_not_decided(tmp_path):
     assert result.in_progress == {("exported", "control"): 0, ("exported", "treatment"): 1}
 
 
-@pytest.mark.parametrize("window", [1, 30, 126, 127, 300, None])
+@pytest.mark.parametrize("window", [1, 30, 62, 63, 64, 126, 127, 300, None])
 def test_days_in_any_window_match_plain_python(tmp_path, monkeypatch, window):
     monkeypatch.setenv("GROWTHLAB_TODAY", "2028-01-01")  # the 400 days of events are past
     rng = random.Random(window or 0)
@@ -551,6 +551,20 @@ def test_days_in_any_window_match_plain_python(tmp_path, monkeypatch, window):
     result = funnel(path, milestones, check=True)
     assert {m["key"]: m["users"] for m in result.milestones} == python_reached(rows, milestones)
     assert result == funnel(path, milestones)
+
+
+@pytest.mark.parametrize("window", [63, 64, 126])
+def test_every_calendar_day_a_window_touches_counts_in_days(tmp_path, monkeypatch, window):
+    """A user starting at 23:00 touches window + 1 calendar days before the window closes;
+    the last one is the widest bit of the day bitmask."""
+    monkeypatch.setenv("GROWTHLAB_TODAY", "2028-01-01")
+    start = datetime(2026, 3, 2, 23, 0)
+    rows = [("u", "search", start)] + [
+        ("u", "search", datetime.combine(start.date() + timedelta(days=d), time(22)))
+        for d in range(1, window + 1)]
+    milestones = [Milestone("all", "All", "P", f"days(search) >= {window + 1}", window)]
+    assert funnel(write_events(tmp_path, rows, "events.parquet"), milestones,
+                  check=True).milestones[0]["users"] == 1
 
 
 @pytest.mark.parametrize("as_of", [None, "2026-03-10", "2020-01-01"])
