@@ -46,7 +46,7 @@ def _name(option: str):
     """An argparse type: a name (an event, variant, experiment); an empty one, often an unset
     shell variable, is refused rather than read as the option not given."""
     def parse(text: str) -> str:
-        if not text.strip():
+        if not any(ch.isprintable() and not ch.isspace() for ch in text):  # U+200B, BOM too
             raise argparse.ArgumentTypeError(f"{option} is empty; give a name or leave the "
                                              "option out")
         return text

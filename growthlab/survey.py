@@ -68,8 +68,9 @@ def verdict(row: dict) -> str:
     side = "meets the 40% line" if row["meets_40"] else "below the 40% line"
     if row["ci_low"] >= PMF_LINE or row["ci_high"] < PMF_LINE:
         return side
-    answers = f"{row['answered']:,} answer" + ("s are" if row["answered"] > 1 else " is")
-    return f"{side}, but its 95% interval spans the line: {answers} too few to be sure"
+    answers = f"{row['answered']:,} answer" + ("s" if row["answered"] > 1 else "")
+    return f"{side}, but its 95% interval spans the line: {answers} cannot tell which side " \
+        "it is on"
 
 
 def by_segment(responses: list[Response]) -> list[dict]:

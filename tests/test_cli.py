@@ -85,6 +85,7 @@ def test_analyze_methods(tmp_path, capsys, method):
     # An empty name (often an unset shell variable) is refused, not read as "not given".
     (["retention", "{csv}", "--event", ""], "--event is empty"),
     (["retention", "{csv}", "--start-event", " "], "--start-event is empty"),
+    (["retention", "{csv}", "--event", "\u200b\ufeff"], "--event is empty"),
     (["retention", "{csv}", "--milestone", ""], "--milestone is empty"),
     (["analyze", "{csv}", "--control", ""], "--control is empty"),
     (["analyze-events", "{csv}", "{csv}", "--milestones", "m.toml", "--experiment", ""],

@@ -185,7 +185,11 @@ def test_a_verdict_says_when_the_interval_spans_the_40_percent_line(tmp_path, ca
     one = survey.pmf([survey.Response("r1", "very disappointed")])
     assert one["meets_40"] is True and one["ci_low"] < 0.40
     assert survey.verdict(one) == ("meets the 40% line, but its 95% interval spans the line: "
-                                   "1 answer is too few to be sure")
+                                   "1 answer cannot tell which side it is on")
+    # Exactly on the line, many answers cannot tell either: the wording blames no sample size.
+    on_line = survey.pmf([survey.Response(f"r{i}", "very disappointed" if i < 400 else "x")
+                          for i in range(1000)])
+    assert survey.verdict(on_line).endswith("1,000 answers cannot tell which side it is on")
     clear = survey.pmf([survey.Response(f"r{i}", "very disappointed" if i < 70 else "x")
                         for i in range(100)])
     assert clear["ci_low"] > 0.40 and survey.verdict(clear) == "meets the 40% line"
@@ -198,4 +202,4 @@ def test_a_verdict_says_when_the_interval_spans_the_40_percent_line(tmp_path, ca
     assert main(["survey", str(path)]) == 0
     solo = next(line for line in capsys.readouterr().out.splitlines()
                 if line.startswith("Solo"))
-    assert solo.endswith("1 answer is too few to be sure")
+    assert solo.endswith("1 answer cannot tell which side it is on")
