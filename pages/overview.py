@@ -32,7 +32,8 @@ cols = st.columns(4)
 cols[0].metric("Key results on track", f"{counts['on track']} of {len(all_krs)}")
 cols[1].metric("At risk", counts["at risk"])
 cols[2].metric("Off track", counts["off track"])
-running = experiments.listing(db, status=["running"])
+programme = experiments.listing(db)
+running = [e for e in programme if e["status"] == "running"]
 cols[3].metric("Experiments running", len(running))
 st.caption(okrs.STATUS_RULE)
 
@@ -69,7 +70,7 @@ with gap_col:
         st.info("Add product events in Settings to see the biggest success gap.",
                 icon=":material/conversion_path:")
 with programme_col:
-    review = experiments.programme_review(experiments.listing(db))
+    review = experiments.programme_review(programme)
     st.subheader("Experiment programme")
     a, b = st.columns(2)
     a.metric("Win rate", "–" if review["win_rate"] is None else f"{review['win_rate']:.0%}",
