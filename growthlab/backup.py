@@ -18,8 +18,6 @@ import zipfile
 import zlib
 from pathlib import Path
 
-import sqlite_utils
-
 from growthlab import db as store
 from growthlab.db import (
     audit,
@@ -27,6 +25,7 @@ from growthlab.db import (
     migrate,
     open_workspace,
     schema_at,
+    sqlite_utils,
     transaction,
     workspace_path,
 )

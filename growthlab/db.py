@@ -9,14 +9,34 @@ import json
 import os
 import shutil
 import sqlite3
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-import sqlite_utils
-
 from growthlab.errors import GrowthLabError, StaleEditError
+
+
+def _import_sqlite_utils():
+    """sqlite_utils, imported without pandas.
+
+    It imports pandas when it can, only to give pd.Timestamp a column type (GrowthLab keeps
+    dates as text): a third of a second on every page of a new server, most of which never
+    needs pandas. A later `import pandas` works as usual.
+    """
+    hidden = "pandas" not in sys.modules
+    if hidden:
+        sys.modules["pandas"] = None  # makes `import pandas` raise ImportError
+    try:
+        import sqlite_utils
+    finally:
+        if hidden and sys.modules.get("pandas", 0) is None:
+            del sys.modules["pandas"]
+    return sqlite_utils
+
+
+sqlite_utils = _import_sqlite_utils()
 
 DEFAULT_WORKSPACE = Path("data") / "growthlab.db"
 BUSY_TIMEOUT_MS = 10_000

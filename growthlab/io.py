@@ -6,6 +6,7 @@ import csv
 import io
 import math
 import re
+import struct
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -252,3 +253,54 @@ def to_csv(records: list[dict], columns: list[str]) -> str:
     for rec in records:
         writer.writerow([safe_cell(rec.get(c)) for c in columns])
     return out.getvalue()
+
+
+def display_table(records: list[dict]):
+    """`records` for st.dataframe as the pyarrow Table pandas would make of them (an integer
+    column with gaps holds floats, NaN is missing), built without pandas: importing it costs
+    a page a third of a second on a new server, and pyarrow's own constructors import it.
+    When a column holds anything but bool, int, float or str, `records` as they are, for
+    Streamlit to type through pandas."""
+    import pyarrow as pa
+
+    names = list(dict.fromkeys(k for r in records for k in r))
+    columns = [_arrow_column(pa, [r.get(n) for r in records]) for n in names]
+    if any(c is None for c in columns):
+        return records
+    return pa.Table.from_arrays(columns, names=names)
+
+
+def _arrow_column(pa, values: list):
+    kinds = {type(v) for v in values if v is not None}
+    if not kinds:
+        return pa.nulls(len(values))
+    if not (kinds in ({bool}, {str}) or kinds <= {int, float}) or int in kinds and any(
+            type(v) is int and not -2**63 <= v < 2**63 for v in values):
+        return None
+    present = [v is not None and v == v for v in values]  # NaN is missing, as in pandas
+    buffers = [None if all(present) else _bits(pa, present)]
+    n = len(values)
+    if kinds == {bool}:
+        return pa.Array.from_buffers(pa.bool_(), n, [*buffers, _bits(pa, values)])
+    if kinds == {int} and all(present):
+        return pa.Array.from_buffers(pa.int64(), n, [
+            *buffers, pa.py_buffer(struct.pack(f"<{n}q", *values))])
+    if kinds != {str}:
+        data = struct.pack(f"<{n}d", *(0.0 if v is None else float(v) for v in values))
+        return pa.Array.from_buffers(pa.float64(), n, [*buffers, pa.py_buffer(data)])
+    encoded = [b"" if v is None else v.encode() for v in values]
+    offsets = [0]
+    for text in encoded:
+        offsets.append(offsets[-1] + len(text))
+    return pa.Array.from_buffers(pa.large_string(), n, [
+        *buffers, pa.py_buffer(struct.pack(f"<{n + 1}q", *offsets)),
+        pa.py_buffer(b"".join(encoded))])
+
+
+def _bits(pa, flags: list):
+    """Arrow's bitmap of `flags` (least significant bit first)."""
+    bits = bytearray((len(flags) + 7) // 8)
+    for i, flag in enumerate(flags):
+        if flag:
+            bits[i >> 3] |= 1 << (i & 7)
+    return pa.py_buffer(bytes(bits))

@@ -21,9 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import sqlite_utils
-
-from growthlab.db import open_workspace, set_setting, transaction
+from growthlab.db import open_workspace, set_setting, sqlite_utils, transaction
 from growthlab.errors import InputError
 
 DATA_NAMES = ("events", "events.csv", "events.parquet", "assignments.csv", "assignments.parquet",

@@ -4,7 +4,7 @@
 import streamlit as st
 
 from growthlab import charts, clock, experiments, okrs
-from growthlab.io import safe_table
+from growthlab.io import display_table, safe_table
 from pages._shared import (
     computed_caption,
     data_file,
@@ -32,7 +32,8 @@ cols = st.columns(4)
 cols[0].metric("Key results on track", f"{counts['on track']} of {len(all_krs)}")
 cols[1].metric("At risk", counts["at risk"])
 cols[2].metric("Off track", counts["off track"])
-running = experiments.listing(db, status=["running"])
+programme = experiments.listing(db)
+running = [e for e in programme if e["status"] == "running"]
 cols[3].metric("Experiments running", len(running))
 st.caption(okrs.STATUS_RULE)
 
@@ -69,7 +70,7 @@ with gap_col:
         st.info("Add product events in Settings to see the biggest success gap.",
                 icon=":material/conversion_path:")
 with programme_col:
-    review = experiments.programme_review(experiments.listing(db))
+    review = experiments.programme_review(programme)
     st.subheader("Experiment programme")
     a, b = st.columns(2)
     a.metric("Win rate", "–" if review["win_rate"] is None else f"{review['win_rate']:.0%}",
@@ -110,7 +111,7 @@ for objective in objectives:
             kr.row["statement"] for kr in objective.uncovered), icon=":material/target:")
     log = objective.checkin_log()
     with st.expander(f"Check-ins, newest first ({len(log)})"):
-        st.dataframe(safe_table(log), hide_index=True,
+        st.dataframe(display_table(safe_table(log)), hide_index=True,
                      key=f"log-{row['id']}", column_config={
                          "key result": st.column_config.TextColumn(width="medium"),
                          "value": st.column_config.NumberColumn(format="%g"),

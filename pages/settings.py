@@ -9,7 +9,7 @@ from growthlab import admin
 from growthlab import db as store
 from growthlab.backup import export_workspace, import_workspace
 from growthlab.errors import GrowthLabError
-from growthlab.io import safe_table
+from growthlab.io import display_table, safe_table
 from growthlab.kpis import (
     check_assignments,
     check_events,
@@ -49,7 +49,7 @@ with taxonomy_tab:
         st.markdown(f"**{label}**")
         rows = list(db.query(f"SELECT * FROM {table} ORDER BY name"))
         if rows:
-            st.dataframe(safe_table(rows), hide_index=True, width="stretch",
+            st.dataframe(display_table(safe_table(rows)), hide_index=True, width="stretch",
                          column_config={"id": None})
         else:
             st.caption(f"No {label.lower()} yet: add the first one.")
@@ -158,7 +158,7 @@ with data_tab:
     if pending:
         st.warning("These events replace the current ones: every KPI, funnel and retention "
                    "figure is computed again from them.", icon=":material/swap_horiz:")
-        st.dataframe(admin.events_change(info, pending[1]), hide_index=True)
+        st.dataframe(display_table(admin.events_change(info, pending[1])), hide_index=True)
         c = st.columns([1, 1, 3])
         if c[0].button("Replace the events", type="primary"):
             st.session_state.pop("events-pending", None)
@@ -207,7 +207,7 @@ with workspace_tab:
     st.markdown(f"**Workspace file:** `{path}` · schema v{store.schema_version(db)}")
     counts = {t: db[t].count for t in ("objectives", "key_results", "experiments", "learnings",
                                        "checkins", "audit_log")}
-    st.dataframe([counts], hide_index=True)
+    st.dataframe(display_table([counts]), hide_index=True)
     st.caption("Set GROWTHLAB_WORKSPACE to open another workspace file.")
     if sign_in_configured():
         rights = ("you can make changes" if access().may_write(identity().get("email"))
@@ -244,6 +244,7 @@ with workspace_tab:
             st.error(str(exc).replace(str(Path(tempfile.gettempdir())), "upload"),
                      icon=":material/error:")
     st.markdown("**Recent changes**")
-    st.dataframe(safe_table(db.query("SELECT at, actor, action, entity, entity_id FROM "
-                                     "audit_log ORDER BY id DESC LIMIT 20")),
+    st.dataframe(display_table(safe_table(db.query(
+                     "SELECT at, actor, action, entity, entity_id FROM audit_log "
+                     "ORDER BY id DESC LIMIT 20"))),
                  hide_index=True, width="stretch")

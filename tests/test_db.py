@@ -2,6 +2,8 @@
 
 import multiprocessing
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -148,6 +150,17 @@ def test_outer_failure_rolls_back_everything(tmp_path):
 def test_sqlite_utils_4_is_required():
     project = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())
     assert "sqlite-utils>=4" in project["project"]["dependencies"]
+
+
+def test_opening_a_workspace_does_not_import_pandas_yet_leaves_it_importable(tmp_path):
+    """sqlite_utils would import pandas (a third of a second of every page's first render)."""
+    code = ("import sys\nfrom growthlab.db import open_workspace\n"
+            "open_workspace(sys.argv[1]).conn.close()\nassert 'pandas' not in sys.modules\n"
+            "import pandas\nprint(pandas.DataFrame([{'a': 1}]).shape)")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "w.db")],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "(1, 1)"
 
 
 def test_a_save_returns_the_row_as_of_its_own_commit(tmp_path):
