@@ -300,10 +300,9 @@ with pmf_tab:
                         help=f"{overall['very_disappointed']:,} of {overall['answered']:,} who "
                              "still use the product; 95% Wilson interval "
                              f"{overall['ci_low']:.0%} to {overall['ci_high']:.0%}")
-            verdict = ("reaches the 40% line of product-market fit" if overall["meets_40"]
-                       else "is below the 40% line of product-market fit")
-            st.caption(f"{overall['share']:.1%} (95% interval {overall['ci_low']:.1%} to "
-                       f"{overall['ci_high']:.1%}) {verdict}.")
+            st.caption(f"Product-market fit: {overall['share']:.1%} (95% interval "
+                       f"{overall['ci_low']:.1%} to {overall['ci_high']:.1%}) "
+                       f"{survey.verdict(overall)}.")
         nps, ces = summary["nps"], summary["ces"]
         c[1].metric("NPS", "—" if nps["score"] is None else f"{nps['score']:+.0f}",
                     help=f"% promoters (9-10) minus % detractors (0-6) of {nps['answered']:,}")

@@ -96,7 +96,8 @@ def test_surveys_sit_beside_each_other_in_history(empty_workspace):
         survey.Response("r1", "very disappointed", "Agency", benefit="Speed")])
     at = open_page("research")
     assert len(at.get("plotly_chart")) == 1, "no history chart for a single survey"
-    assert "reaches the 40% line" in text_of(at)
+    # One answer at 100% has not shown product-market fit; the page says so.
+    assert "1 answer cannot tell which side it is on" in text_of(at)
 
 
 def test_a_workspace_with_too_many_candidate_jobs_says_so_instead_of_hanging(empty_workspace):
