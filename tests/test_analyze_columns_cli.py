@@ -100,7 +100,7 @@ def test_ordinary_files_are_read_by_column_as_the_row_parser_reads_them(tmp_path
     path = tmp_path / "results.csv"
     rows = experiments(4)
     write(path, rows)
-    by_column = _columns(path.read_text())
+    by_column = _columns(path.read_bytes())
     assert [p.experiment for p in by_column] == ["EXP-1", "EXP-3", "EXP-2"]
     expected = [ResultColumns.from_rows([r for r in read_results_csv(path) if r.experiment == e])
                 for e in ("EXP-1", "EXP-3", "EXP-2")]
