@@ -9,6 +9,7 @@ instead, so every error message stays exactly its own.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -66,10 +67,10 @@ def _columns(data: bytes) -> list[ResultColumns]:
     at = {name: i for i, name in enumerate(header)}
     size = len(starts)
     text = {c: _texts(buf, starts[:, at[c]], ends[:, at[c]]) if c in at
-            else (np.full(size, "", dtype=object), None) for c in NAMES}
+            else _Text(np.full(size, "", dtype=object)) for c in NAMES}
     columns = {c: _numbers(buf, starts[:, at[c]], ends[:, at[c]]) if c in at
                else np.full(size, np.nan) for c in NUMBERS}
-    _check(text["metric"][0], text["variant"][0], columns)
+    _check(text["metric"], text["variant"], columns)
     return _split(text, columns)
 
 
@@ -109,42 +110,76 @@ def _fields(data: bytes) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]
     return header, buf, starts, ends
 
 
-def _texts(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray
-           ) -> tuple[np.ndarray, np.ndarray | None]:
-    """Each field's text, stripped as the row parser strips it; and its bytes (rows x width)
-    when they are plain ASCII that needed no stripping, to number the texts by."""
-    chars, values = _cut(buf, starts, ends)
-    if chars is not None:
-        last = chars[np.arange(len(chars)), np.maximum(ends - starts - 1, 0)]
-        if np.isin(chars[:, 0], WHITESPACE).any() or np.isin(last, WHITESPACE).any():
-            chars = None
-    if chars is None:
-        values = list(map(str.strip, values))
-    return np.array(values, dtype=object), chars
+@dataclass(frozen=True)
+class _Text:
+    """A text column: each field's text, stripped as the row parser strips it; and, when read
+    from plain bytes, each distinct text in the order it first appears (`names`) and each
+    field's index into them (`codes`), as ResultColumns numbers them."""
+
+    values: np.ndarray
+    names: list[str] | None = None
+    codes: np.ndarray | None = None
+
+    def distinct(self) -> set[str]:
+        return set(self.names if self.names is not None else self.values.tolist())
+
+    def codes_of(self, rows: np.ndarray | slice) -> tuple[list[str], np.ndarray] | None:
+        """The names and codes of these rows alone."""
+        if self.codes is None:
+            return None
+        if isinstance(rows, slice):
+            return self.names, self.codes
+        first, codes = _first_appearance(self.codes[rows])
+        return [self.names[c] for c in self.codes[rows][first].tolist()], codes
 
 
-def _cut(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray
-         ) -> tuple[np.ndarray | None, list[str]]:
-    """Each field's bytes as one fixed-width array (when short and ASCII) and its text."""
+def _texts(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> _Text:
+    """A text column; the str of each distinct text is made once when its bytes are ASCII and
+    need no stripping (numbered by sorting the bytes, several times faster than hashing a str
+    for every field)."""
     width = int((ends - starts).max())
-    if width == 0:
-        return None, [""] * len(starts)
-    if width > MAX_WIDTH:
-        data = buf.tobytes()
-        return None, [data[a:b].decode() for a, b in zip(starts.tolist(), ends.tolist(),
-                                                          strict=True)]
+    chars = _chars(buf, starts, ends, width) if 0 < width <= MAX_WIDTH else None
+    found = None
+    if chars is not None and chars.max() < 128:
+        last = chars[np.arange(len(chars)), np.maximum(ends - starts - 1, 0)]
+        if not (np.isin(chars[:, 0], WHITESPACE).any() or np.isin(last, WHITESPACE).any()):
+            found = _byte_codes(chars)
+    if found is None:
+        return _Text(np.array(list(map(str.strip, _decoded(buf, starts, ends))), dtype=object))
+    first, codes = found
+    names = _ascii(chars[first])
+    return _Text(np.array(names, dtype=object)[codes], names, codes)
+
+
+def _chars(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, width: int) -> np.ndarray:
+    """Each field's bytes, NUL-padded to `width` (rows x width)."""
     chars = _windows(buf, width)[starts]
     chars[np.arange(width) >= (ends - starts)[:, None]] = 0
-    if chars.max() >= 128:
-        return None, list(map(bytes.decode, chars.view(f"S{width}").ravel().tolist()))
-    # ASCII: each byte is its character, one UCS-4 code unit
-    return chars, chars.astype(np.uint32).view(f"U{width}").ravel().tolist()
+    return chars
 
 
-def _codes(chars: np.ndarray, values: np.ndarray) -> tuple[list[str], np.ndarray] | None:
-    """`ResultColumns.metric_codes` (or variant_codes) from the texts' bytes: sorting a
-    number made of each text's bytes is several times faster than hashing every str. None
-    when two texts share that number (then the str are hashed after all)."""
+def _ascii(chars: np.ndarray) -> list[str]:
+    """ASCII rows of bytes as str: each byte is its character, one UCS-4 code unit."""
+    return chars.astype(np.uint32).view(f"U{chars.shape[1]}").ravel().tolist()
+
+
+def _decoded(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> list[str]:
+    """Each field's text as written."""
+    width = int((ends - starts).max())
+    if width == 0:
+        return [""] * len(starts)
+    if width > MAX_WIDTH:
+        data = buf.tobytes()
+        return [data[a:b].decode() for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
+    chars = _chars(buf, starts, ends, width)
+    if chars.max() < 128:
+        return _ascii(chars)
+    return list(map(bytes.decode, chars.view(f"S{width}").ravel().tolist()))
+
+
+def _byte_codes(chars: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The first row of each distinct row of bytes, in order of appearance, and each row's
+    index into them; None when two distinct rows share the number they are sorted by."""
     width = -(-chars.shape[1] // 8) * 8
     words = np.zeros((len(chars), width), dtype=np.uint8)
     words[:, :chars.shape[1]] = chars
@@ -152,14 +187,20 @@ def _codes(chars: np.ndarray, values: np.ndarray) -> tuple[list[str], np.ndarray
     key = words[:, 0]
     for j in range(1, words.shape[1]):
         key = key * np.uint64(0x9E3779B97F4A7C15) + words[:, j]
-    first, inverse = np.unique(key, return_index=True, return_inverse=True)[1:]
-    inverse = inverse.ravel()
-    if words.shape[1] > 1 and (words[first[inverse]] != words).any():
+    first, codes = _first_appearance(key)
+    if words.shape[1] > 1 and (words[first[codes]] != words).any():
         return None
+    return first, codes
+
+
+def _first_appearance(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The first index of each distinct key, in order of appearance, and each key's index
+    into them."""
+    first, inverse = np.unique(keys, return_index=True, return_inverse=True)[1:]
     order = np.argsort(first, kind="stable")
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order))
-    return values[first[order]].tolist(), rank[inverse]
+    return first[order], rank[inverse.ravel()]
 
 
 def _numbers(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -178,7 +219,7 @@ def _numbers(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarra
             values = values.astype(float)
             values[lengths == 0] = np.nan
             return values
-    return _floats(_cut(buf, starts, ends)[1])
+    return _floats(_decoded(buf, starts, ends))
 
 
 def _windows(buf: np.ndarray, width: int) -> np.ndarray:
@@ -199,10 +240,10 @@ def _floats(values: list[str]) -> np.ndarray:
     return parsed
 
 
-def _check(metric, variant, c: dict[str, np.ndarray]) -> None:
+def _check(metric: _Text, variant: _Text, c: dict[str, np.ndarray]) -> None:
     """Every rule of the row parser, on whole columns; _Unusual when one is broken."""
     for names in (metric, variant):
-        seen = set(names.tolist())
+        seen = names.distinct()
         if "" in seen or _formula_like(seen):
             raise _Unusual
     users, conversions = c["users"], c["conversions"]
@@ -255,16 +296,15 @@ def _mixed_cuped(part: ResultColumns) -> bool:
     return bool(np.any((with_cuped > 0) & (with_cuped < rows)))
 
 
-def _split(text: dict[str, tuple], columns: dict[str, np.ndarray]) -> list[ResultColumns]:
-    metric, variant = text["metric"][0], text["variant"][0]
+def _split(text: dict[str, _Text], columns: dict[str, np.ndarray]) -> list[ResultColumns]:
+    metric, variant = text["metric"], text["variant"]
     parts = []
-    for name, rows in _experiments(text["experiment"][0]):
-        part = ResultColumns(metric[rows], variant[rows], *(columns[c][rows] for c in NUMBERS),
-                             experiment=name)
-        for column in ("metric", "variant"):
-            values, chars = text[column]
-            found = None if chars is None else _codes(chars[rows], values[rows])
-            if found:  # the cached property, found without hashing each str
+    for name, rows in _experiments(text["experiment"].values):
+        part = ResultColumns(metric.values[rows], variant.values[rows],
+                             *(columns[c][rows] for c in NUMBERS), experiment=name)
+        for column, found in (("metric", metric.codes_of(rows)),
+                              ("variant", variant.codes_of(rows))):
+            if found:  # the cached property, found without hashing a str per row
                 part.__dict__[f"{column}_codes"] = found
         if _mixed_cuped(part):
             raise _Unusual
