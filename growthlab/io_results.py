@@ -30,12 +30,13 @@ from growthlab.stats.table import NUMBERS, ResultColumns
 NAMES = ("experiment", "metric", "variant")
 EMPTY = {"": "nan"}
 BOM = b"\xef\xbb\xbf"
-COMMA, NEWLINE = ord(","), ord("\n")
+COMMA, NEWLINE, CARRIAGE_RETURN = ord(","), ord("\n"), ord("\r")
 # Whole numbers of up to 15 digits are below 2**53: read digit by digit they are exactly the
 # float Python reads.
 MAX_DIGITS = 15
 # Text fields up to this long are cut out of the bytes as one fixed-width array.
 MAX_WIDTH = 64
+FORMULA_BYTES = np.frombuffer("".join(FORMULA_PREFIXES).encode(), dtype=np.uint8)
 WHITESPACE = np.array([9, 10, 11, 12, 13, 28, 29, 30, 31, 32])  # what str.strip strips in ASCII
 
 
@@ -79,12 +80,8 @@ def _fields(data: bytes) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]
     header (no quotes, no lone carriage return, no NUL, no blank line), the bytes and where
     each data field starts and ends (rows x columns)."""
     data = data.removeprefix(BOM)
-    if b'"' in data or b"\x00" in data:
+    if b'"' in data or b"\x00" in data or data.endswith(b"\r"):
         raise _Unusual
-    if b"\r" in data:
-        data = data.replace(b"\r\n", b"\n")
-        if b"\r" in data:
-            raise _Unusual
     if not data.isascii():
         try:
             data.decode()
@@ -105,6 +102,10 @@ def _fields(data: bytes) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]
         raise _Unusual
     starts = np.concatenate([[0], cuts[:-1] + 1]).reshape(-1, width)[1:]
     ends = cuts.reshape(-1, width)[1:]
+    if b"\r" in data:  # only as CRLF: the last field of a line ends before it
+        if (buf[np.flatnonzero(buf == CARRIAGE_RETURN) + 1] != NEWLINE).any():
+            raise _Unusual
+        ends[:, -1] -= buf[ends[:, -1] - 1] == CARRIAGE_RETURN
     if (ends - starts).max() > MAX_FIELD_CHARS:
         raise _Unusual
     return header, buf, starts, ends
@@ -119,6 +120,7 @@ class _Text:
     values: np.ndarray
     names: list[str] | None = None
     codes: np.ndarray | None = None
+    plain: bool = False  # known to hold no empty text and nothing like a formula
 
     def distinct(self) -> set[str]:
         return set(self.names if self.names is not None else self.values.tolist())
@@ -148,7 +150,9 @@ def _texts(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> _Text:
         return _Text(np.array(list(map(str.strip, _decoded(buf, starts, ends))), dtype=object))
     first, codes = found
     names = _ascii(chars[first])
-    return _Text(np.array(names, dtype=object)[codes], names, codes)
+    plain = not ((ends == starts).any() or np.isin(chars[first, 0], FORMULA_BYTES).any()
+                 or (chars[first] == ord(";")).any())
+    return _Text(np.array(names, dtype=object)[codes], names, codes, plain)
 
 
 def _chars(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, width: int) -> np.ndarray:
@@ -243,8 +247,7 @@ def _floats(values: list[str]) -> np.ndarray:
 def _check(metric: _Text, variant: _Text, c: dict[str, np.ndarray]) -> None:
     """Every rule of the row parser, on whole columns; _Unusual when one is broken."""
     for names in (metric, variant):
-        seen = names.distinct()
-        if "" in seen or _formula_like(seen):
+        if not names.plain and ("" in names.distinct() or _formula_like(names.distinct())):
             raise _Unusual
     users, conversions = c["users"], c["conversions"]
     proportion = ~np.isnan(conversions)
