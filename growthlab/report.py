@@ -107,11 +107,13 @@ def _result_parts(analysis, k: np.ndarray) -> list[str | list[str]]:
     return parts
 
 
-def _text_tokens(values: np.ndarray) -> list[str]:
+def _text_tokens(values: np.ndarray) -> str | list[str]:
     """Each text as orjson writes it: split from one indented list, since a JSON string
-    holds no raw line break."""
+    holds no raw line break (one text when all are the same)."""
     import orjson
 
+    if (values == values[0]).all():
+        return _json_text(values[0])
     return orjson.dumps(values.tolist(), option=orjson.OPT_INDENT_2)[4:-2].decode().split(
         ",\n  ")
 
