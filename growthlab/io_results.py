@@ -36,6 +36,8 @@ COMMA, NEWLINE, CARRIAGE_RETURN = ord(","), ord("\n"), ord("\r")
 MAX_DIGITS = 15
 # Text fields up to this long are cut out of the bytes as one fixed-width array.
 MAX_WIDTH = 64
+CUTS = np.zeros(256, dtype=bool)  # the bytes that end a field
+CUTS[[COMMA, NEWLINE]] = True
 FORMULA_BYTES = np.frombuffer("".join(FORMULA_PREFIXES).encode(), dtype=np.uint8)
 WHITESPACE = np.array([9, 10, 11, 12, 13, 28, 29, 30, 31, 32])  # what str.strip strips in ASCII
 
@@ -91,7 +93,7 @@ def _fields(data: bytes) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]
         data += b"\n"
     # padded so that a window of MAX_WIDTH bytes fits from any field's start
     buf = np.frombuffer(data + bytes(MAX_WIDTH), dtype=np.uint8)
-    cuts = np.flatnonzero((buf == COMMA) | (buf == NEWLINE))
+    cuts = np.flatnonzero(CUTS[buf])
     line = data.index(b"\n")
     header = [h.strip().lower() for h in data[:line].decode().split(",")]
     width = len(header)
@@ -100,12 +102,17 @@ def _fields(data: bytes) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]
     kinds = buf[cuts].reshape(-1, width)
     if (kinds[:, -1] != NEWLINE).any() or (kinds[:, :-1] != COMMA).any():
         raise _Unusual
-    starts = np.concatenate([[0], cuts[:-1] + 1]).reshape(-1, width)[1:]
-    ends = cuts.reshape(-1, width)[1:]
-    if b"\r" in data:  # only as CRLF: the last field of a line ends before it
-        if (buf[np.flatnonzero(buf == CARRIAGE_RETURN) + 1] != NEWLINE).any():
+    starts = np.empty_like(cuts)
+    starts[0] = 0
+    np.add(cuts[:-1], 1, out=starts[1:])
+    starts, ends = starts.reshape(-1, width), cuts.reshape(-1, width)
+    returns = data.count(b"\r")
+    if returns:  # only as CRLF: the last field of a line ends before it
+        crlf = buf[ends[:, -1] - 1] == CARRIAGE_RETURN
+        if np.count_nonzero(crlf) != returns:
             raise _Unusual
-        ends[:, -1] -= buf[ends[:, -1] - 1] == CARRIAGE_RETURN
+        ends[:, -1] -= crlf
+    starts, ends = starts[1:], ends[1:]
     if (ends - starts).max() > MAX_FIELD_CHARS:
         raise _Unusual
     return header, buf, starts, ends
