@@ -147,7 +147,9 @@ def _texts(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> _Text:
     need no stripping (numbered by sorting the bytes, several times faster than hashing a str
     for every field)."""
     width = int((ends - starts).max())
-    chars = _chars(buf, starts, ends, width) if 0 < width <= MAX_WIDTH else None
+    if width == 0:
+        return _Text(np.full(len(starts), "", dtype=object))
+    chars = _chars(buf, starts, ends, width) if width <= MAX_WIDTH else None
     found = None
     if chars is not None and chars.max() < 128:
         last = chars[np.arange(len(chars)), np.maximum(ends - starts - 1, 0)]
@@ -254,7 +256,7 @@ def _floats(values: list[str]) -> np.ndarray:
 def _check(metric: _Text, variant: _Text, c: dict[str, np.ndarray]) -> None:
     """Every rule of the row parser, on whole columns; _Unusual when one is broken."""
     for names in (metric, variant):
-        if not names.plain and ("" in names.distinct() or _formula_like(names.distinct())):
+        if not names.plain and ("" in (seen := names.distinct()) or _formula_like(seen)):
             raise _Unusual
     users, conversions = c["users"], c["conversions"]
     proportion = ~np.isnan(conversions)
