@@ -22,6 +22,7 @@ writing its JSON to a file:
 
 import csv
 import math
+import os
 import subprocess
 import sys
 import tempfile
@@ -217,8 +218,20 @@ def same_results(ours: Path, theirs: Path, method: str) -> float:
     return diff
 
 
+def compile_growthlab() -> None:
+    """Byte-compile growthlab as installing a package does, so that no process below
+    compiles its source (PYTHONDONTWRITEBYTECODE, set in some shells, would have each one
+    compile it again; gbstats comes compiled from its install)."""
+    import compileall
+
+    import growthlab
+
+    compileall.compile_dir(Path(growthlab.__file__).parent, quiet=1)
+
+
 def processes(n: int, loops: dict[str, float]) -> None:
     OUT.mkdir(exist_ok=True)
+    compile_growthlab()
     cli = [sys.executable, "-m", "growthlab", "analyze"]
     pairs = OUT / "results-40000.csv"
     write_csv(pairs, 40_000)
@@ -230,6 +243,7 @@ def processes(n: int, loops: dict[str, float]) -> None:
           "faster")
     comparisons = OUT / f"results-{n}.csv"
     write_csv(comparisons, n)
+    row = {}
     for method, gb_s in loops.items():
         ours_json, theirs_json = OUT / f"analyze-{method}.json", OUT / f"gbstats-{method}.json"
         seconds, peak = process([*cli, str(comparisons), "--json", "--method", method],
@@ -242,6 +256,14 @@ def processes(n: int, loops: dict[str, float]) -> None:
               f"{gb_process:6.1f} s {gb_peak / 2**20:4.0f} MiB: {gb_process / seconds:.1f}x "
               f"faster (max diff {diff:.1e}); gbstats loop in process (above, no file) "
               f"{gb_s:6.1f} s: {gb_s / seconds:.1f}x")
+        row[method] = (seconds, peak, gb_process, gb_s)
+    print(f"  for the README, {n:,} comparisons, {' / '.join(row)}: ours "
+          f"{' / '.join(f'{v[0]:.2f}' for v in row.values())} s "
+          f"({min(v[1] for v in row.values()) / 2**20:.0f}-"
+          f"{max(v[1] for v in row.values()) / 2**20:.0f} MiB), gbstats loop processes "
+          f"{' / '.join(f'{v[2]:.1f}' for v in row.values())} s: "
+          f"**{' / '.join(f'{v[2] / v[0]:.1f}x' for v in row.values())}** faster (in process, "
+          f"no file: {' / '.join(f'{v[3] / v[0]:.1f}x' for v in row.values())})")
     million = OUT / "results-1000000.csv"
     write_csv(million, 500_000, experiments=100)
     seconds, peak = process([*cli, str(million), "--json", "--correction", "bh"])
@@ -251,4 +273,6 @@ def processes(n: int, loops: dict[str, float]) -> None:
 
 if __name__ == "__main__":
     size = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    print(f"{time.strftime('%Y-%m-%d %H:%M')}, load average {os.getloadavg()[0]:.1f}")
     processes(size, in_process(size))
+    print(f"{time.strftime('%Y-%m-%d %H:%M')}, load average {os.getloadavg()[0]:.1f}")

@@ -6,6 +6,7 @@ import io
 from contextlib import redirect_stdout
 from pathlib import Path
 
+import numpy as np
 import orjson
 import pytest
 from test_results_table import program
@@ -13,7 +14,7 @@ from test_results_table import program
 from growthlab.cli import _print_analysis, main
 from growthlab.errors import GrowthLabError, StatsError
 from growthlab.io import read_results_csv
-from growthlab.io_results import _columns, read_results_columns
+from growthlab.io_results import _byte_codes, _columns, read_results_columns
 from growthlab.report import analysis_payload
 from growthlab.stats import MetricRow, Options, analyze
 from growthlab.stats.table import ResultColumns
@@ -100,7 +101,7 @@ def test_ordinary_files_are_read_by_column_as_the_row_parser_reads_them(tmp_path
     path = tmp_path / "results.csv"
     rows = experiments(4)
     write(path, rows)
-    by_column = _columns(path.read_text())
+    by_column = _columns(path.read_bytes())
     assert [p.experiment for p in by_column] == ["EXP-1", "EXP-3", "EXP-2"]
     expected = [ResultColumns.from_rows([r for r in read_results_csv(path) if r.experiment == e])
                 for e in ("EXP-1", "EXP-3", "EXP-2")]
@@ -180,3 +181,106 @@ def test_a_zero_keeps_its_sign_as_the_row_path_writes_it(tmp_path, capsys, zeros
     assert main(["analyze", str(path), "--json"]) == 0
     assert capsys.readouterr().out == expected
     assert '"mean": -0.0' in expected and '"mean": 0.0' in expected
+
+
+def _styled(rows: list[MetricRow], style: str) -> bytes:
+    """The rows as a results CSV written one of the ways people's tools write them."""
+    columns = list(COLUMNS)
+    if style == "no experiment column":
+        columns.remove("experiment")
+
+    def cell(r: MetricRow, column: str) -> str:
+        value = getattr(r, column)
+        if value is None:
+            return ""
+        if column in ("metric", "variant"):
+            value = {"unicode": f"{value} é 日本😀", "long names": value + "x" * 80,
+                     "padded": f"  {value} "}.get(style, value)
+        elif column == "users":
+            value = {"number forms": f"{value:.1f}", "16 digits": f"{int(value):016d}",
+                     "padded": f" {int(value)} "}.get(style, int(value))
+        elif isinstance(value, float):
+            value = {"number forms": f"{value:E}", "huge and tiny": repr(value)}.get(
+                style, repr(value))
+        return f'"{value}"' if style == "quoted" else str(value)
+
+    header = [c.upper() + " " if style == "header case" else c for c in columns]
+    lines = [",".join(header + (["note"] if style == "extra column" else []))]
+    for r in rows:
+        lines.append(",".join([cell(r, c) for c in columns]
+                              + (["free text"] if style == "extra column" else [])))
+    newline = "\r\n" if style in ("crlf", "bom") else "\n"
+    text = newline.join(lines) + ("" if style == "no final newline" else newline)
+    return ("\ufeff" if style == "bom" else "").encode() + text.encode()
+
+
+def _scaled(rows: list[MetricRow], factor: float) -> list[MetricRow]:
+    """Mean metrics with every sum (and sum of squares) scaled, as in other units."""
+    out = []
+    for r in rows:
+        scale = {"sum": factor, "pre_sum": factor, "sum_squares": factor**2,
+                 "pre_sum_squares": factor**2, "sum_product": factor**2}
+        out.append(MetricRow(**{k: (v * scale[k] if k in scale and v is not None else v)
+                                for k, v in r.__dict__.items()}))
+    return out
+
+
+BYTE_READER_STYLES = ["plain", "crlf", "bom", "unicode", "long names", "padded", "number forms",
+                      "16 digits", "huge and tiny", "no final newline", "extra column",
+                      "no experiment column", "header case"]
+
+
+@pytest.mark.parametrize("method", ["frequentist", "sequential", "bayesian"])
+@pytest.mark.parametrize("style", [*BYTE_READER_STYLES, "quoted"])
+def test_files_written_every_way_give_the_row_path_s_bytes(tmp_path, capsys, style, method):
+    """The results CSV in varied shapes (CRLF, BOM, unicode and long names, padded fields,
+    numbers as 1.5E+02 or with leading zeros, sums near 1e-30 and 1e30, quotes): `analyze
+    --json` writes what the row parser and the row analysis write, byte for byte."""
+    rows = experiments(5)
+    if style == "huge and tiny":
+        rows = _scaled(rows[:40], 1e-9) + _scaled(rows[40:], 1e9)
+    if style == "no experiment column":
+        rows = [r for r in rows if r.experiment == "EXP-1"]
+    path = tmp_path / "results.csv"
+    path.write_bytes(_styled(rows, style))
+    expected = row_path(path, Options(method=method), json=True)
+    assert main(["analyze", str(path), "--json", "--method", method]) == 0
+    assert capsys.readouterr().out == expected
+    assert '"error": {' in expected
+
+
+@pytest.mark.parametrize("style", BYTE_READER_STYLES)
+def test_files_of_every_shape_but_quoted_are_read_from_their_bytes(tmp_path, style):
+    """The byte reader takes these files itself (the row parser is not what passes the test
+    above), with each column, and each name's number, as the row parser's rows give them."""
+    rows = experiments(6)
+    if style == "no experiment column":
+        rows = [r for r in rows if r.experiment == "EXP-1"]
+    path = tmp_path / "results.csv"
+    path.write_bytes(_styled(rows, style))
+    by_column = _columns(path.read_bytes())
+    by_row = read_results_csv(path)
+    for got in by_column:
+        want = ResultColumns.from_rows([r for r in by_row if r.experiment == got.experiment])
+        assert [got.row(i) for i in range(len(got))] == [want.row(i) for i in range(len(want))]
+        for name in ("metric_codes", "variant_codes"):
+            names, codes = getattr(got, name)
+            expected_names, expected_codes = getattr(want, name)
+            assert names == expected_names
+            assert codes.tolist() == expected_codes.tolist()
+
+
+def test_names_whose_bytes_number_alike_are_told_apart():
+    """Names are numbered by sorting a number made of their bytes; two names that make the
+    same number are found out and numbered by their text instead."""
+    factor = 0x9E3779B97F4A7C15
+    second = np.frombuffer(b"ab" * 4, dtype=np.uint64)[0]
+    twin = (int(second) - factor) % 2**64  # (1, twin) and (0, second) make the same number
+    rows = np.zeros((2, 16), dtype=np.uint8)
+    rows[0, :8] = np.frombuffer(np.uint64(1).tobytes(), dtype=np.uint8)
+    rows[0, 8:] = np.frombuffer(np.uint64(twin).tobytes(), dtype=np.uint8)
+    rows[1, 8:] = np.frombuffer(second.tobytes(), dtype=np.uint8)
+    assert _byte_codes(rows) is None
+    assert _byte_codes(rows[[0, 0, 1]]) is None
+    first, codes = _byte_codes(rows[[1, 1, 1]])
+    assert first.tolist() == [0] and codes.tolist() == [0, 0, 0]
