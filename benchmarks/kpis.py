@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from installed import byte_compile
 
 from growthlab import demo_content
 from growthlab.kpis import Milestone, milestones_toml
@@ -110,6 +111,7 @@ def pandas_kpis(path: Path) -> dict[str, int]:
 
 
 def main(events: int) -> None:
+    byte_compile()
     OUT.mkdir(exist_ok=True)
     path = OUT / f"events-{events}.parquet"
     if not path.exists():

@@ -25,6 +25,8 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+from installed import byte_compile
+
 OUT = Path(__file__).parent / "out" / "pages"
 ROOT = Path(__file__).resolve().parent.parent
 ANCHOR = date(2026, 11, 23)
@@ -208,11 +210,8 @@ def line(what: str, m: dict) -> None:
 
 
 def main() -> None:
-    import compileall
-
     OUT.mkdir(parents=True, exist_ok=True)
-    for folder in ("growthlab", "pages"):
-        compileall.compile_dir(ROOT / folder, quiet=1)
+    byte_compile("growthlab", "pages")
     print("load average at the start: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
     base = OUT / "workspace" / "growthlab.db"
     if not base.exists():

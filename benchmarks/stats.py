@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from installed import byte_compile
 from scipy import stats as sps
 
 from growthlab.stats import MetricRow, Options, analyze
@@ -218,20 +219,9 @@ def same_results(ours: Path, theirs: Path, method: str) -> float:
     return diff
 
 
-def compile_growthlab() -> None:
-    """Byte-compile growthlab as installing a package does, so that no process below
-    compiles its source (PYTHONDONTWRITEBYTECODE, set in some shells, would have each one
-    compile it again; gbstats comes compiled from its install)."""
-    import compileall
-
-    import growthlab
-
-    compileall.compile_dir(Path(growthlab.__file__).parent, quiet=1)
-
-
 def processes(n: int, loops: dict[str, float]) -> None:
     OUT.mkdir(exist_ok=True)
-    compile_growthlab()
+    byte_compile()
     cli = [sys.executable, "-m", "growthlab", "analyze"]
     pairs = OUT / "results-40000.csv"
     write_csv(pairs, 40_000)
