@@ -23,7 +23,9 @@ def _import_sqlite_utils():
 
     It imports pandas when it can, only to give pd.Timestamp a column type (GrowthLab keeps
     dates as text): a third of a second on every page of a new server, most of which never
-    needs pandas. A later `import pandas` works as usual.
+    needs pandas. A later `import pandas` works as usual, but the workspace then takes no
+    pd.Timestamp (sqlite_utils raises KeyError, as for any type it does not map): write
+    dates as ISO text, as GrowthLab does everywhere.
     """
     hidden = "pandas" not in sys.modules
     if hidden:

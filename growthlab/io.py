@@ -36,6 +36,9 @@ def read_text(data: bytes, source: str) -> str:
     if b"\x00" in data[:4096]:
         raise InputError("this looks like a binary file, not CSV text; export it as CSV",
                          source=source)
+    if (nul := data.find(b"\x00")) >= 0:  # a damaged copy, or two files run together
+        raise InputError("a NUL byte, which CSV text never holds: the file is damaged; "
+                         "export it again", source=source, line=data.count(b"\n", 0, nul) + 1)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -259,13 +262,13 @@ def display_table(records: list[dict]):
     """`records` for st.dataframe as the pyarrow Table pandas would make of them (an integer
     column with gaps holds floats, NaN is missing), built without pandas: importing it costs
     a page a third of a second on a new server, and pyarrow's own constructors import it.
-    When a column holds anything but bool, int, float or str, `records` as they are, for
-    Streamlit to type through pandas."""
+    When a column holds anything but bool, int, float or str, or is named by other than
+    text, `records` as they are, for Streamlit to type through pandas."""
     import pyarrow as pa
 
     names = list(dict.fromkeys(k for r in records for k in r))
     columns = [_arrow_column(pa, [r.get(n) for r in records]) for n in names]
-    if any(c is None for c in columns):
+    if any(c is None for c in columns) or not all(isinstance(n, str) for n in names):
         return records
     return pa.Table.from_arrays(columns, names=names)
 

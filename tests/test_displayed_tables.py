@@ -43,6 +43,7 @@ def test_a_table_is_typed_as_pandas_types_it(records):
     [{"mixed": True}, {"mixed": 1}],
     [{"day": date(2026, 1, 1)}],
     [{"nested": {"a": 1}}],
+    [{1: "x", "b": 2}],  # a column named by a number
 ])
 def test_columns_pandas_would_type_its_own_way_are_left_to_it(records):
     assert io.display_table(records) is records
