@@ -223,11 +223,12 @@ with results_tab:
                                       f"safe to look every day. {SEQUENTIAL_P_VALUE}"}[method])
 
     st.markdown("#### Add results")
-    with st.expander("Enter results by hand"):
+    # A toggle, not an expander: the grid (and pandas, which it needs) loads only when asked.
+    rows = [stored.row(i) for i in range(len(stored))] if len(stored) <= HAND_ROWS else []
+    if st.toggle("Enter results by hand", key=f"by-hand-{selected}"):
         st.caption("One row per metric per variant: conversions for a proportion metric, or "
                    "sum and sum_squares for a mean metric.")
         planned = [v["key"] for v in experiments.variants(db, selected)]
-        rows = [stored.row(i) for i in range(len(stored))] if len(stored) <= HAND_ROWS else []
         if len(stored) > HAND_ROWS:
             st.caption(f"{len(stored):,} rows are too many to edit here: upload a CSV instead, "
                        "or start a new result set below.")

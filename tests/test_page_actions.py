@@ -488,3 +488,23 @@ def test_a_refused_checkin_keeps_what_was_typed_and_a_saved_one_clears_it(demo_w
     next(b for b in at.button if b.label == "Save check-in").click().run()
     assert db["checkins"].count == before + 1
     assert at.text_input(key=f"ci-note-{kr}").value == ""
+
+
+def test_results_by_hand_open_on_a_toggle_and_save(demo_workspace):
+    """The grid for results typed by hand shows only when asked; saving it as it opens (the
+    stored rows) records them again as a new version, from a manual entry."""
+    db = open_workspace(demo_workspace)
+    won = next(db.query("SELECT id FROM experiments WHERE key = 'EXP-005'"))["id"]
+    before = experiments.result_columns(db, won)
+    version = experiments.get(db, won)["results_version"]
+    at = open_page("experiment", id=str(won))
+    assert not [b for b in at.button if b.label == "Save these results"]
+    at.toggle(key=f"by-hand-{won}").set_value(True).run()
+    widget(at.button, "Save these results").click().run()
+    assert not at.exception and not at.error
+    after = experiments.result_columns(db, won)
+    assert [after.row(i) for i in range(len(after))] == [before.row(i)
+                                                         for i in range(len(before))]
+    assert {r["source"] for r in db.query("SELECT source FROM metric_results WHERE "
+                                          "experiment_id = ?", [won])} == {"manual"}
+    assert experiments.get(db, won)["results_version"] == version + 1

@@ -80,6 +80,7 @@ FIRST_RENDER = ("import json, sys\n"
     ("experiments", {"scipy", "pandas"}),
     ("research", {"scipy", "pandas"}),
     ("settings", {"scipy", "pandas"}),
+    ("experiment", {"pandas"}),  # its grid for results by hand opens on a toggle
 ])
 def test_a_page_starts_without_what_it_does_not_use(demo_workspace, page, absent):
     """The first page of a new server process pays for what it imports."""
