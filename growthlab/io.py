@@ -258,19 +258,21 @@ def to_csv(records: list[dict], columns: list[str]) -> str:
     return out.getvalue()
 
 
-def display_table(records: list[dict]):
-    """`records` for st.dataframe as the pyarrow Table pandas would make of them (an integer
-    column with gaps holds floats, NaN is missing), built without pandas: importing it costs
-    a page a third of a second on a new server, and pyarrow's own constructors import it.
-    When a column holds anything but bool, int, float or str, or is named by other than
-    text, `records` as they are, for Streamlit to type through pandas."""
+def display_table(records: Iterable[dict], columns: list[str] | None = None):
+    """`records` (only `columns`, when given) for st.dataframe, text neutralised as in
+    `safe_table` (Streamlit's grid downloads as CSV), as the pyarrow Table pandas would make
+    of them (an integer column with gaps holds floats, NaN is missing), built without pandas:
+    importing it costs a page a third of a second on a new server, and pyarrow's own
+    constructors import it. When a column holds anything but bool, int, float or str, or is
+    named by other than text, the neutralised records, for Streamlit to type through pandas."""
     import pyarrow as pa
 
+    records = safe_table(records, columns)
     names = list(dict.fromkeys(k for r in records for k in r))
-    columns = [_arrow_column(pa, [r.get(n) for r in records]) for n in names]
-    if any(c is None for c in columns) or not all(isinstance(n, str) for n in names):
+    arrays = [_arrow_column(pa, [r.get(n) for r in records]) for n in names]
+    if any(a is None for a in arrays) or not all(isinstance(n, str) for n in names):
         return records
-    return pa.Table.from_arrays(columns, names=names)
+    return pa.Table.from_arrays(arrays, names=names)
 
 
 def _arrow_column(pa, values: list):

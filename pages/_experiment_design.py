@@ -7,7 +7,7 @@ import streamlit as st
 
 from growthlab import clock, edits, experiments, plans
 from growthlab.errors import GrowthLabError
-from growthlab.io import display_table, safe_table
+from growthlab.io import display_table
 from growthlab.stats import detectable_effect, plan
 from pages._shared import (
     access,
@@ -31,8 +31,8 @@ def design_tab(db, exp: dict, rows: list, names: dict[str, str], alpha: float) -
         st.caption(f"Template: {experiments.HYPOTHESIS_HINT} Missing: {', '.join(missing)}.")
     st.markdown(f"**Primary metric:** {names.get(exp['primary_metric'], exp['primary_metric'])}"
                 f" · **guardrails:** {', '.join(json.loads(exp['guardrail_metrics'])) or 'none'}")
-    st.dataframe(display_table(safe_table({"variant": v["key"], "planned share": v["weight"]}
-                                          for v in experiments.variants(db, selected))),
+    st.dataframe(display_table({"variant": v["key"], "planned share": v["weight"]}
+                               for v in experiments.variants(db, selected)),
                  hide_index=True,
                  column_config={"planned share": st.column_config.NumberColumn(format="percent")})
     with st.expander("Edit design and tags"):
@@ -179,7 +179,7 @@ def prioritise(db, exp: dict) -> None:
     c[2].metric("RICE", "–" if rice is None else f"{rice:,.0f}",
                 help="Reach × impact × confidence / effort.")
     if scores:
-        st.dataframe(display_table(safe_table(scores, ["scorer", "impact", "confidence", "ease"])),
+        st.dataframe(display_table(scores, ["scorer", "impact", "confidence", "ease"]),
                      hide_index=True)
     seen = opened("ice", selected, {"id": selected,
                                     "versions": {s["scorer"]: s["version"] for s in scores}})

@@ -138,8 +138,8 @@ def show_results(analysis, skipped: list[str]) -> list[dict]:
         page = c[1].number_input(f"Page (of {pages(len(order)):,})", 1, pages(len(order)), 1,
                                  key=f"results-page-{view}")
     shown = page_of(order, page)
-    st.dataframe(io.display_table(io.safe_table(results_table(
-                     analysis.results(shown), names, primary, alpha, analysis.figure_names()))),
+    st.dataframe(io.display_table(results_table(
+                     analysis.results(shown), names, primary, alpha, analysis.figure_names())),
                  hide_index=True, width="stretch")
     if len(order) > len(shown):
         first = (min(page, pages(len(order))) - 1) * PAGE_SIZE

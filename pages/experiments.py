@@ -3,7 +3,7 @@
 import streamlit as st
 
 from growthlab import charts, experiments, learnings
-from growthlab.io import display_table, safe_table
+from growthlab.io import display_table
 from pages._shared import (
     actor,
     changed,
@@ -116,7 +116,7 @@ elif view == "review":
                               "running": rv["running"], "decided": rv["decided"],
                               "win rate": rv["win_rate"],
                               "median days": rv["median_duration_days"]})
-    st.dataframe(display_table(safe_table(per_squad)), hide_index=True, width="stretch",
+    st.dataframe(display_table(per_squad), hide_index=True, width="stretch",
                  column_config={"win rate": st.column_config.NumberColumn(format="percent")})
 else:
     table = [{"key": r["key"], "title": r["title"], "status": r["status"], "ICE": r["ice"],
@@ -129,7 +129,7 @@ else:
     st.caption(f"{len(rows)} experiments; backlog ranked by ICE (mean over scorers; the spread "
                "shows how much scorers disagree). Select a row to open the experiment.")
     picked = st.dataframe(
-        display_table(safe_table(table)), hide_index=True, width="stretch", key="experiment-list",
+        display_table(table), hide_index=True, width="stretch", key="experiment-list",
         height=LIST_ROW * (len(table) + 1) + 3, on_select="rerun", selection_mode="single-row",
         column_config={
             "key": st.column_config.TextColumn(width=70, pinned=True),

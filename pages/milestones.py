@@ -5,7 +5,7 @@ import streamlit as st
 from growthlab import admin, charts, io
 from growthlab.db import get_setting
 from growthlab.errors import GrowthLabError
-from growthlab.io import display_table, safe_table
+from growthlab.io import display_table
 from growthlab.kpis import Milestone, parse_rule, save_to_workspace, validate
 from growthlab.kpis.milestones import milestones_version
 from growthlab.kpis.names import require_event
@@ -84,8 +84,8 @@ else:
                     icon=":material/schedule:")
             st.plotly_chart(charts.funnel_chart(funnel.milestones, gap, funnel.horizons))
             st.dataframe(
-                display_table(safe_table(m | {"still_in_window": funnel.users - m["eligible"]}
-                                         for m in funnel.milestones)),
+                display_table(m | {"still_in_window": funnel.users - m["eligible"]}
+                              for m in funnel.milestones),
                 hide_index=True, width="stretch",
                 column_order=["name", "phase", "users", "eligible", "still_in_window", "share",
                               "conversion_from_previous"],
@@ -139,9 +139,8 @@ else:
         moments = [m for m in ms if m.success_moment]
         if moments:
             st.markdown("**Success moments**")
-            st.dataframe(display_table(safe_table({"moment": m.success_moment,
-                                                   "milestone": m.name, "rule": m.rule}
-                                                  for m in moments)),
+            st.dataframe(display_table({"moment": m.success_moment, "milestone": m.name,
+                                        "rule": m.rule} for m in moments),
                          hide_index=True, width="stretch")
         st.markdown("**Product-qualified leads**")
         c = st.columns([3, 1])
@@ -158,7 +157,7 @@ else:
                                                int(window), rules_key(ms))
                 st.metric("Qualified users", f"{total:,}")
                 computed_caption(events)
-                st.dataframe(display_table(safe_table(users[:500])), hide_index=True,
+                st.dataframe(display_table(users[:500]), hide_index=True,
                              width="stretch")
                 st.download_button("Download PQLs as CSV",
                                    io.to_csv(users, list(users[0]) if users else ["user_id"]),

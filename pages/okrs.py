@@ -6,7 +6,7 @@ import streamlit as st
 
 from growthlab import charts, clock, edits, okrs
 from growthlab.errors import GrowthLabError
-from growthlab.io import display_table, safe_table
+from growthlab.io import display_table
 from growthlab.learnings import escape_markdown
 from pages._shared import (
     attempt,
@@ -165,7 +165,7 @@ def checkin_history(kr) -> None:
     if not kr.checkins:
         st.caption("No check-in yet.")
         return
-    st.dataframe(display_table(safe_table(okrs.checkin_log(kr.checkins))), hide_index=True,
+    st.dataframe(display_table(okrs.checkin_log(kr.checkins)), hide_index=True,
                  height=250, key=f"log-{kr.row['id']}", column_config={
                      "value": st.column_config.NumberColumn(format="%g"),
                      "confidence": st.column_config.NumberColumn(format="%d/10"),

@@ -4,7 +4,7 @@
 import streamlit as st
 
 from growthlab import charts, clock, experiments, okrs
-from growthlab.io import display_table, safe_table
+from growthlab.io import display_table
 from pages._shared import (
     computed_caption,
     data_file,
@@ -111,7 +111,7 @@ for objective in objectives:
             kr.row["statement"] for kr in objective.uncovered), icon=":material/target:")
     log = objective.checkin_log()
     with st.expander(f"Check-ins, newest first ({len(log)})"):
-        st.dataframe(display_table(safe_table(log)), hide_index=True,
+        st.dataframe(display_table(log), hide_index=True,
                      key=f"log-{row['id']}", column_config={
                          "key result": st.column_config.TextColumn(width="medium"),
                          "value": st.column_config.NumberColumn(format="%g"),

@@ -7,7 +7,7 @@ import streamlit as st
 
 from growthlab import charts, clock, research, survey
 from growthlab.errors import GrowthLabError
-from growthlab.io import display_table, safe_table
+from growthlab.io import display_table
 from growthlab.learnings import escape_markdown, render_markdown
 from pages._shared import (
     attempt,
@@ -94,10 +94,10 @@ def show_interview(interview: dict) -> None:
             "<p><em>No notes yet: edit the interview to add them.</em></p>")
     passages = research.passages(db, interview["id"])
     if passages:
-        st.dataframe(display_table(safe_table(
+        st.dataframe(display_table(
             [{"kind": p["kind"], "theme": p["theme"], "passage": p["text"],
               "milestone": names.get(p["milestone_key"], p["milestone_key"]), "lens": p["lens"]}
-             for p in passages])), hide_index=True)
+             for p in passages]), hide_index=True)
     else:
         st.info("Nothing coded yet. Copy a passage from the notes into the form below and say "
                 "whether it is a struggle, a motivation or a desired outcome.",
@@ -217,9 +217,9 @@ with jobs_tab:
     else:
         st.subheader("Themes, by the interviews that mention them")
         ranked = research.themes(coded)
-        st.dataframe(display_table(safe_table([{"kind": research.KIND_LABELS[t.kind],
-                                                "theme": t.theme, "interviews": t.interviews,
-                                                "quotes": len(t.quotes)} for t in ranked])),
+        st.dataframe(display_table([{"kind": research.KIND_LABELS[t.kind],
+                                     "theme": t.theme, "interviews": t.interviews,
+                                     "quotes": len(t.quotes)} for t in ranked]),
                      hide_index=True)
         for t in ranked[:6]:
             theme_card(t)
@@ -312,7 +312,7 @@ with pmf_tab:
         st.markdown("**Who loves the product, and why**: the main benefit the \"very "
                     "disappointed\" group names")
         if summary["main_benefit"]:
-            st.dataframe(display_table(safe_table(summary["main_benefit"])), hide_index=True,
+            st.dataframe(display_table(summary["main_benefit"]), hide_index=True,
                          column_config={"share": st.column_config.NumberColumn(format="percent")})
         else:
             st.caption("No benefit named: add a benefit column to the survey.")

@@ -9,7 +9,7 @@ from growthlab import admin
 from growthlab import db as store
 from growthlab.backup import export_workspace, import_workspace
 from growthlab.errors import GrowthLabError
-from growthlab.io import display_table, safe_table
+from growthlab.io import display_table
 from growthlab.kpis import (
     check_assignments,
     check_events,
@@ -49,7 +49,7 @@ with taxonomy_tab:
         st.markdown(f"**{label}**")
         rows = list(db.query(f"SELECT * FROM {table} ORDER BY name"))
         if rows:
-            st.dataframe(display_table(safe_table(rows)), hide_index=True, width="stretch",
+            st.dataframe(display_table(rows), hide_index=True, width="stretch",
                          column_config={"id": None})
         else:
             st.caption(f"No {label.lower()} yet: add the first one.")
@@ -244,7 +244,7 @@ with workspace_tab:
             st.error(str(exc).replace(str(Path(tempfile.gettempdir())), "upload"),
                      icon=":material/error:")
     st.markdown("**Recent changes**")
-    st.dataframe(display_table(safe_table(db.query(
+    st.dataframe(display_table(db.query(
                      "SELECT at, actor, action, entity, entity_id FROM audit_log "
-                     "ORDER BY id DESC LIMIT 20"))),
+                     "ORDER BY id DESC LIMIT 20")),
                  hide_index=True, width="stretch")

@@ -46,4 +46,12 @@ def test_a_table_is_typed_as_pandas_types_it(records):
     [{1: "x", "b": 2}],  # a column named by a number
 ])
 def test_columns_pandas_would_type_its_own_way_are_left_to_it(records):
-    assert io.display_table(records) is records
+    assert io.display_table(records) == records  # the records, not an Arrow table
+
+
+def test_a_shown_table_neutralises_typed_text_as_its_download_would():
+    """Streamlit's grid downloads as CSV: a shown table carries no live formula, in its cells
+    or its column names, and keeps only the columns asked for."""
+    shown = io.display_table([{"name": "=HYPERLINK(1)", "n": -3, "+cmd": "x", "drop": 1}],
+                             ["name", "n", "+cmd"])
+    assert shown.to_pylist() == [{"name": "'=HYPERLINK(1)", "n": -3, "'+cmd": "x"}]
