@@ -301,7 +301,7 @@ with pmf_tab:
                              "still use the product; 95% Wilson interval "
                              f"{overall['ci_low']:.0%} to {overall['ci_high']:.0%}")
             st.caption(f"Product-market fit: {overall['share']:.1%} (95% interval "
-                       f"{overall['ci_low']:.1%} to {overall['ci_high']:.1%}) "
+                       f"{overall['ci_low']:.1%} to {overall['ci_high']:.1%}): "
                        f"{survey.verdict(overall)}.")
         nps, ces = summary["nps"], summary["ces"]
         c[1].metric("NPS", "—" if nps["score"] is None else f"{nps['score']:+.0f}",

@@ -97,7 +97,8 @@ def test_surveys_sit_beside_each_other_in_history(empty_workspace):
     at = open_page("research")
     assert len(at.get("plotly_chart")) == 1, "no history chart for a single survey"
     # One answer at 100% has not shown product-market fit; the page says so.
-    assert "1 answer cannot tell which side it is on" in text_of(at)
+    assert ("(95% interval 20.7% to 100.0%): meets the 40% line, but its 95% interval spans "
+            "the line: 1 answer cannot tell which side it is on." in text_of(at))
 
 
 def test_a_workspace_with_too_many_candidate_jobs_says_so_instead_of_hanging(empty_workspace):
