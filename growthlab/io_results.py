@@ -314,10 +314,7 @@ def _split(text: dict[str, _Text], columns: dict[str, np.ndarray]) -> list[Resul
     for name, rows in _experiments(text["experiment"].values):
         part = ResultColumns(metric.values[rows], variant.values[rows],
                              *(columns[c][rows] for c in NUMBERS), experiment=name)
-        for column, found in (("metric", metric.codes_of(rows)),
-                              ("variant", variant.codes_of(rows))):
-            if found:  # the cached property, found without hashing a str per row
-                part.__dict__[f"{column}_codes"] = found
+        part.known_codes(metric.codes_of(rows), variant.codes_of(rows))
         if _mixed_cuped(part):
             raise _Unusual
         parts.append(part)

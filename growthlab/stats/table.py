@@ -81,11 +81,20 @@ class ResultColumns:
     def take(self, index: np.ndarray) -> ResultColumns:
         taken = ResultColumns(*(getattr(self, f.name)[index] for f in fields(self)[:-1]),
                               experiment=self.experiment)
-        for name in ("metric_codes", "variant_codes"):  # renumbered, not rehashed
-            names, codes = getattr(self, name)
-            kept, renumbered = np.unique(codes[index], return_inverse=True)
-            taken.__dict__[name] = ([names[k] for k in kept], renumbered.ravel())
+        renumbered = []  # not rehashed
+        for names, codes in (self.metric_codes, self.variant_codes):
+            kept, inverse = np.unique(codes[index], return_inverse=True)
+            renumbered.append(([names[k] for k in kept], inverse.ravel()))
+        taken.known_codes(*renumbered)
         return taken
+
+    def known_codes(self, metric: tuple[list[str], np.ndarray] | None,
+                    variant: tuple[list[str], np.ndarray] | None) -> None:
+        """Set `metric_codes` / `variant_codes` where the caller already knows them (None:
+        found when first asked), sparing a hash of every row's text."""
+        for name, found in (("metric_codes", metric), ("variant_codes", variant)):
+            if found is not None:
+                self.__dict__[name] = found
 
     @cached_property
     def metric_codes(self) -> tuple[list[str], np.ndarray]:
