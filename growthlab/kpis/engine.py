@@ -44,6 +44,7 @@ APP_MEMORY_LIMIT = "512MB"  # the app shares its process with Streamlit: a page 
 MEMORY_VARIABLE = "GROWTHLAB_DUCKDB_MEMORY"
 DAY_MICROSECONDS = 86_400_000_000
 MAX_BITMASK_DAYS = 126  # days 0..126 after the start: bits of a signed 128-bit number
+SMALL_BITMASK_DAYS = 63  # days 0..63: bits of an unsigned 64-bit number, cheaper
 ASSIGNMENT_COLUMNS = ("user_id", "experiment", "variant", "assigned_at")
 FIRST_YEAR, LAST_YEAR = 1900, 2199
 # A clock time followed by a UTC offset; real offsets run from -12:00 to +14:00.
@@ -415,9 +416,9 @@ def _counter(func: str, window: int | None, bitmask: bool) -> str:
         return "count(*) {}"
     if not bitmask or window is None or window > MAX_BITMASK_DAYS:
         return "count(DISTINCT CAST(timestamp AS DATE)) {}"
-    # A window of up to 63 days fits an unsigned 64-bit number, cheaper than 128 bits. The
-    # shift is evaluated for events the filter then drops, which may be later.
-    kind, top = ("UBIGINT", 63) if window <= 63 else ("HUGEINT", MAX_BITMASK_DAYS)
+    # The shift is evaluated for events the filter then drops, which may be later.
+    kind, top = ("UBIGINT", SMALL_BITMASK_DAYS) if window <= SMALL_BITMASK_DAYS else \
+        ("HUGEINT", MAX_BITMASK_DAYS)
     return f"bit_count(bit_or(CAST(1 AS {kind}) << least(day, {top})) {{}})"
 
 
