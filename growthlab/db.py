@@ -10,12 +10,27 @@ import os
 import shutil
 import sqlite3
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 from growthlab.errors import GrowthLabError, StaleEditError
+
+
+class _NoPandasHere:
+    """A finder that refuses `import pandas` to the thread that installed it only: Streamlit
+    runs each browser tab's script in its own thread, and another tab importing pandas
+    meanwhile must get it."""
+
+    def __init__(self):
+        self.thread = threading.get_ident()
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "pandas" and threading.get_ident() == self.thread:
+            raise ModuleNotFoundError("pandas is not imported for sqlite_utils", name=name)
+        return None
 
 
 def _import_sqlite_utils():
@@ -27,14 +42,16 @@ def _import_sqlite_utils():
     pd.Timestamp (sqlite_utils raises KeyError, as for any type it does not map): write
     dates as ISO text, as GrowthLab does everywhere.
     """
-    hidden = "pandas" not in sys.modules
-    if hidden:
-        sys.modules["pandas"] = None  # makes `import pandas` raise ImportError
+    if "pandas" in sys.modules:
+        import sqlite_utils
+
+        return sqlite_utils
+    finder = _NoPandasHere()
+    sys.meta_path.insert(0, finder)
     try:
         import sqlite_utils
     finally:
-        if hidden and sys.modules.get("pandas", 0) is None:
-            del sys.modules["pandas"]
+        sys.meta_path.remove(finder)
     return sqlite_utils
 
 

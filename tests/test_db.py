@@ -163,6 +163,51 @@ def test_opening_a_workspace_does_not_import_pandas_yet_leaves_it_importable(tmp
     assert out.stdout.strip() == "(1, 1)"
 
 
+def test_another_thread_imports_pandas_while_the_workspace_module_loads():
+    """Streamlit runs each browser tab's script in its own thread: a tab importing pandas
+    while another tab's first `import growthlab.db` loads sqlite_utils must get pandas, not
+    an ImportError. The finder below holds the sqlite_utils import open until the other
+    thread's `import pandas` has finished, so the two always overlap."""
+    code = """
+import sys, threading
+from importlib.abc import MetaPathFinder
+from importlib.machinery import PathFinder
+
+outcome = {}
+
+def other_tab():
+    try:
+        import pandas
+        outcome["pandas"] = pandas.DataFrame([{"a": 1}]).shape
+    except Exception as exc:
+        outcome["pandas"] = repr(exc)
+
+class Overlap(MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name != "sqlite_utils" or threading.current_thread() is not threading.main_thread():
+            return None
+        spec = PathFinder.find_spec(name, path)
+        run = spec.loader.exec_module
+
+        def exec_module(module):  # the module's code runs outside the global import lock
+            tab = threading.Thread(target=other_tab)
+            tab.start()
+            tab.join()
+            run(module)
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+sys.meta_path.insert(0, Overlap())
+import growthlab.db
+print(outcome["pandas"])
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "(1, 1)"
+
+
 def test_a_save_returns_the_row_as_of_its_own_commit(tmp_path):
     """A colleague saving the moment our commit lands must not be handed back as ours."""
     path = tmp_path / "w.db"
