@@ -72,6 +72,22 @@ def test_constant_metrics_and_the_sample_ratio_match_the_row_versions():
     assert sample_ratio_columns(columns, weights) == sample_ratio(kept, weights)
 
 
+def test_dropping_a_flat_metric_keeps_the_control_the_rows_would_pick():
+    """With no variant named control, the first one listed is the control. A flat metric
+    listed first with the arms the other way round must not make the treatment the control
+    once it is dropped (the page's columns and the command's rows agree)."""
+    rows = [MetricRow("flat", "new_flow", 100, conversions=100),
+            MetricRow("flat", "old_flow", 100, conversions=100),
+            MetricRow("activation", "old_flow", 1000, conversions=100),
+            MetricRow("activation", "new_flow", 1000, conversions=150)]
+    kept, _ = drop_constant_metrics(rows)
+    columns, _ = drop_constant_columns(ResultColumns.from_rows(rows))
+    assert columns.variants() == ["old_flow", "new_flow"]
+    by_rows = analyze(kept).results
+    assert [(r["control"], r["variant"]) for r in by_rows] == [("old_flow", "new_flow")]
+    assert analyze_columns(columns).results(range(1)) == by_rows
+
+
 @pytest.mark.parametrize("rows,message", [
     ([("m", "control", 10, 1), ("m", "control", 10, 2), ("m", "b", 10, 1)], "appears twice"),
     ([("m", "control", 10, 1), ("n", "control", 10, 2)], "only one variant"),

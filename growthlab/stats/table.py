@@ -81,10 +81,14 @@ class ResultColumns:
     def take(self, index: np.ndarray) -> ResultColumns:
         taken = ResultColumns(*(getattr(self, f.name)[index] for f in fields(self)[:-1]),
                               experiment=self.experiment)
-        renumbered = []  # not rehashed
+        renumbered = []  # not rehashed, and numbered by first appearance among the rows kept
         for names, codes in (self.metric_codes, self.variant_codes):
-            kept, inverse = np.unique(codes[index], return_inverse=True)
-            renumbered.append(([names[k] for k in kept], inverse.ravel()))
+            kept = codes[index]
+            present, first = np.unique(kept, return_index=True)
+            order = present[np.argsort(first)]
+            code = np.empty(len(names), dtype=np.int64)
+            code[order] = np.arange(len(order))
+            renumbered.append(([names[k] for k in order], code[kept]))
         taken.known_codes(*renumbered)
         return taken
 
