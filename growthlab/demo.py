@@ -347,7 +347,7 @@ def _advance(db, exp_id: int, i: int, spec, anchor: date, rng) -> None:
         experiments.move(db, exp_id, version, step, when=_stamp(when[step]), actor="demo")
         version += 1
     if order.index(status) >= order.index("running") and i != NUDGE_INDEX:
-        rows = _results(milestone, lift, result, title in SMALL_AUDIENCE, rng)
+        rows = _results(milestone, lift, result, title in SMALL_AUDIENCE, rng, title)
         experiments.record_results(db, exp_id, rows, source="upload", actor="demo")
     if status in ("decided", "archived"):
         decided_on = when["analysing"] + timedelta(days=3)
@@ -370,8 +370,11 @@ def _advance(db, exp_id: int, i: int, spec, anchor: date, rng) -> None:
                              when=_stamp(decided_on + timedelta(days=2)), actor="demo")
 
 
-def _results(milestone: str, lift: float, result: str | None, small: bool,
-             rng) -> list[MetricRow]:
+def _results(milestone: str, lift: float, result: str | None, small: bool, rng,
+             title: str) -> list[MetricRow]:
+    """Expected figures for each arm; where the idea did nothing (lift 0), the treatment arm
+    is a sample around the control's, so the two differ as two real arms would. Its numbers
+    come from the title, leaving every other experiment's figures as they were."""
     p = TARGET_BASELINE[milestone]
     n_control = int(rng.integers(6, 20)) * 1000
     n_treatment = n_control + int(rng.integers(-60, 60))
@@ -379,14 +382,20 @@ def _results(milestone: str, lift: float, result: str | None, small: bool,
         n_control, n_treatment = 10_000, 10_900
     if small:
         n_control, n_treatment = 1_500, 1_520
+    noise = np.random.default_rng(int.from_bytes(hashlib.sha256(title.encode()).digest()[:8],
+                                                 "little")) if lift == 0 else None
     rows = []
     for variant, n, effect in (("control", n_control, 0.0), ("treatment", n_treatment, lift)):
         conversions = round(n * p * (1 + effect))
+        if noise is not None and variant == "treatment":
+            conversions = int(noise.binomial(n, p))
         rows.append(MetricRow(milestone, variant, n, conversions))
     mean, sd = 14.0, 18.0
     for variant, n, effect in (("control", n_control, 0.0), ("treatment", n_treatment,
                                                               lift / 4)):
         m = mean * (1 + effect)
+        if noise is not None and variant == "treatment":
+            m += float(noise.normal(0, sd / np.sqrt(n)))
         rows.append(MetricRow("searches_per_user", variant, n, sum=n * m,
                               sum_squares=(n - 1) * sd**2 + n * m**2))
     return rows

@@ -88,6 +88,23 @@ def test_demo_won_experiments_are_significant(demo_template):
         assert (primary["estimate"] > 0) == (e["result"] == "won"), e["key"]
 
 
+def test_demo_results_vary_like_samples_even_where_the_idea_did_nothing(demo_template):
+    """Identical arms (p = 1.000 on every metric) read as made-up numbers; and where the
+    demo's story says a test showed no clear effect, its primary metric is not significant."""
+    from growthlab import experiments
+
+    db = open_workspace(demo_template)
+    for e in db.query("SELECT id, key, result, milestone_key FROM experiments"):
+        rows = experiments.results(db, e["id"])
+        if not rows:
+            continue
+        analysis = analyze(rows).results
+        assert all(r["p_value"] < 0.99 for r in analysis), e["key"]
+        if e["result"] in ("inconclusive", "stopped_early"):
+            primary = next(r for r in analysis if r["metric"] == e["milestone_key"])
+            assert not primary["significant"], e["key"]
+
+
 def test_demo_refreshes_itself_but_never_replaces_a_team_workspace(tmp_path, demo_template):
     from growthlab import experiments
 
