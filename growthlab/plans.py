@@ -45,6 +45,18 @@ def baseline(rows: list[MetricRow], metric: str | None, control: str | None,
     return Estimate(share, "its share among users in the events whose window has closed")
 
 
+def planned_shares(variants: list[dict]) -> tuple[list[str], list[float]] | None:
+    """The design's variants with their shares of the traffic, the control's first; None
+    when the design splits the users evenly (the planner then sizes each variant alike)."""
+    weights = {v["key"]: float(v["weight"]) for v in variants}
+    if len(weights) < 2 or len(set(weights.values())) == 1:
+        return None
+    control = control_of(list(weights))
+    names = [control, *(k for k in weights if k != control)]
+    total = sum(weights.values())
+    return names, [weights[k] / total for k in names]
+
+
 def metric_rows(columns, metric: str | None) -> list[MetricRow]:
     """One metric's rows (else the first metric's) of a stored result set: all the planner
     and the progress read, without a row object per comparison of a large set."""

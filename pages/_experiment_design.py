@@ -74,26 +74,38 @@ def power_plan(db, exp: dict, rows: list, alpha: float) -> None:
     power = c[2].number_input("Power", 0.5, 0.99, 0.8, key=f"plan-power-{selected}")
     daily = c[3].number_input("Users per day in the experiment", 1, 10_000_000, start_daily,
                               key=f"plan-daily-{selected}-{start_daily}")
-    n_variants = c[4].number_input("Variants", 2, 10, max(2, len(experiments.variants(
-        db, selected))), key=f"plan-variants-{selected}")
+    split = plans.planned_shares(experiments.variants(db, selected))
+    if split:
+        c[4].caption("Split, from the design: " + ", ".join(
+            f"{name} {share:.0%}" for name, share in zip(*split, strict=True)))
+        n_variants = len(split[0])
+    else:
+        n_variants = c[4].number_input("Variants", 2, 10, max(2, len(experiments.variants(
+            db, selected))), key=f"plan-variants-{selected}")
     st.caption(f"Baseline: {baseline_start.source}." if baseline_start else
                f"No rate to plan from for {exp['primary_metric'] or 'the primary metric'} (not "
                "measured yet, or everyone or no one reaches it): type the baseline.")
     st.caption(f"Users per day: {traffic.source}." if traffic else
                "No traffic known yet: type how many users a day the experiment will get.")
     test = "relative lift" if relative else "absolute difference"
+    shares = split[1] if split else None
     try:
         p = plan(baseline, mde if relative else baseline * mde, relative=relative, alpha=alpha,
-                 power=power, variants=int(n_variants), daily_users=daily)
-        st.success(f"**{p.users_per_variant:,} users per variant** ({p.total_users:,} in total) "
-                   f"to detect {p.baseline:.2%} → {p.target:.2%} with the test on the {test} "
-                   f"that the Results tab runs: about **{p.days:.0f} days** at {daily:,} users "
-                   "a day.", icon=":material/timer:")
+                 power=power, variants=int(n_variants), daily_users=daily, shares=shares)
+        sized = (f"**{p.users_per_variant:,} users per variant** ({p.total_users:,} in total)"
+                 if not split else f"**{p.total_users:,} users in total**: " + ", ".join(
+                     f"{name} {n:,} ({share:.0%})"
+                     for name, n, share in zip(split[0], p.users_per_arm, shares, strict=True)))
+        st.success(f"{sized} to detect {p.baseline:.2%} → {p.target:.2%} with the test on the "
+                   f"{test} that the Results tab runs: about **{p.days:.0f} days** at "
+                   f"{daily:,} users a day.", icon=":material/timer:")
         for weeks in (1, 2, 4):
-            n = int(daily * 7 * weeks / n_variants)
-            if n >= 2:
+            users = daily * 7 * weeks
+            n = int(users if split else users / n_variants)
+            if n * (min(shares) if shares else 1) >= 2:
                 effect = detectable_effect(baseline, n, alpha=alpha, power=power,
-                                           variants=int(n_variants), relative=relative)
+                                           variants=int(n_variants), relative=relative,
+                                           shares=shares)
                 lift = effect if relative else effect / baseline
                 st.caption(f"Run {weeks} week(s): detects a lift of {lift:.1%} or more.")
     except GrowthLabError as exc:

@@ -16,15 +16,18 @@ SIMULATIONS = 10_000  # the power estimate's standard error is 0.4 points
 
 
 def simulated_power(baseline: float, lift: float, users: int, difference: str,
-                    seed: int) -> float:
+                    seed: int, treated_users: int | None = None) -> float:
     """Share of simulated experiments (true relative lift `lift`) the product's own analysis
-    calls significant in the right direction."""
+    calls significant in the right direction; the treatment arm has `treated_users` (else
+    as many as the control)."""
     rng = np.random.default_rng(seed)
+    treated_users = treated_users or users
     control = rng.binomial(users, baseline, SIMULATIONS)
-    treatment = rng.binomial(users, baseline * (1 + lift), SIMULATIONS)
-    rows = [MetricRow(f"m{i}", variant, users, conversions)
+    treatment = rng.binomial(treated_users, baseline * (1 + lift), SIMULATIONS)
+    rows = [MetricRow(f"m{i}", variant, n, conversions)
             for i in range(SIMULATIONS)
-            for variant, conversions in (("control", control[i]), ("treatment", treatment[i]))]
+            for variant, n, conversions in (("control", users, control[i]),
+                                            ("treatment", treated_users, treatment[i]))]
     results = analyze(rows, Options(difference=difference)).results
     return float(np.mean([r["significant"] and r["estimate"] > 0 for r in results]))
 
@@ -41,6 +44,31 @@ def test_a_plan_for_the_absolute_difference_gets_its_power_in_the_analysis():
     sized = plan(baseline, baseline * lift, relative=False, power=0.8)
     power = simulated_power(baseline, lift, sized.users_per_variant, "absolute", seed=15)
     assert power == pytest.approx(0.80, abs=0.02)
+
+
+@pytest.mark.parametrize("shares,relative", [((0.25, 0.75), True), ((0.8, 0.2), False),
+                                             ((0.5, 0.5), True)])
+def test_a_plan_for_an_unequal_split_gets_its_power_with_each_arm_s_share(shares, relative):
+    """A design sending a quarter of the users to the control needs more users in all than
+    an even split, and each arm gets its share of them."""
+    baseline, lift = 0.09, 0.10
+    sized = plan(baseline, lift if relative else baseline * lift, relative=relative,
+                 shares=shares, daily_users=1000)
+    control, treated = sized.users_per_arm
+    assert control == pytest.approx(shares[0] * sized.total_users, abs=1)
+    assert treated == pytest.approx(shares[1] * sized.total_users, abs=1)
+    assert sized.days == pytest.approx(sized.total_users / 1000)
+    even = plan(baseline, lift if relative else baseline * lift, relative=relative)
+    assert sized.total_users >= even.total_users - 2
+    power = simulated_power(baseline, lift, control, "relative" if relative else "absolute",
+                            seed=16, treated_users=treated)
+    assert power == pytest.approx(0.80, abs=0.02)
+
+
+def test_detectable_effect_of_an_unequal_split_inverts_its_plan():
+    sized = plan(0.2, 0.05, relative=True, shares=(0.25, 0.75))
+    effect = detectable_effect(0.2, sized.total_users, relative=True, shares=(0.25, 0.75))
+    assert effect == pytest.approx(0.05, rel=1e-3)
 
 
 def test_the_relative_test_needs_more_users_than_the_absolute_one():

@@ -185,3 +185,25 @@ def test_an_experiment_with_many_result_rows_counts_its_users_against_the_plan(d
     warning = next(w.value for w in at.warning if "planned users" in w.value)
     assert "8,000 of 10,000 planned users (80%)" in warning
     assert [t for t in at.text_area if t.key == "decide-reason"]
+
+
+def test_the_planner_sizes_each_arm_by_the_design_s_planned_split(empty_workspace):
+    """Half the users to treatment and a quarter each to control and holdout: the control
+    fills last, so the test runs longer than an even split of the same users would."""
+    db = open_workspace(empty_workspace)
+    exp = experiments.create(db, title="Uneven", primary_metric="activation", variants=[
+        ("treatment", 50), ("control", 25), ("holdout", 25)])
+    at = open_page("experiment", id=str(exp))
+    assert not at.exception
+    baseline, mde = number(at, "plan-baseline").value, number(at, "plan-mde").value
+    daily = number(at, "plan-daily").value
+    sized = plan(baseline, mde, relative=True, daily_users=daily, shares=(0.25, 0.5, 0.25))
+    even = plan(baseline, mde, relative=True, daily_users=daily, variants=3)
+    assert sized.days > even.days
+    sentence = next(s.value for s in at.success if "users in total" in s.value)
+    control, treatment, holdout = sized.users_per_arm
+    assert f"**{sized.total_users:,} users in total**" in sentence
+    assert f"control {control:,} (25%)" in sentence and f"treatment {treatment:,} (50%)" in \
+        sentence and f"holdout {holdout:,} (25%)" in sentence
+    assert f"about **{sized.days:.0f} days**" in sentence
+    assert not any(n.key and n.key.startswith("plan-variants") for n in at.number_input)
