@@ -207,6 +207,7 @@ def record_results(db, experiment_id: int, rows: list[MetricRow], *, version: in
     from growthlab.stats import analyze
 
     exp = get(db, experiment_id)
+    _check_experiment_column(exp["key"], rows)
     rows = [MetricRow(**{**r.__dict__, "experiment": exp["key"]}) for r in rows]
     for r in rows:
         plain_name(r.metric, "metric")
@@ -234,6 +235,17 @@ def record_results(db, experiment_id: int, rows: list[MetricRow], *, version: in
         audit(db, actor, "record_results", "experiment", experiment_id,
               {"rows": len(rows), "source": source, "version": version + 1})
     return len(rows)
+
+
+def _check_experiment_column(key: str, rows: list[MetricRow]) -> None:
+    """Rows naming an experiment (a results file's `experiment` column) must name this one:
+    a file exported for another experiment is not this one's results."""
+    others = sorted({r.experiment.strip() for r in rows if r.experiment and
+                     r.experiment.strip().casefold() != key.casefold()})
+    if others:
+        raise InputError(f"the rows are for {', '.join(others)}, not {key}; upload them on "
+                         f"that experiment's page, or keep only {key}'s rows (or leave the "
+                         "experiment column empty)", field="experiment")
 
 
 def results(db, experiment_id: int) -> list[MetricRow]:

@@ -80,6 +80,27 @@ def test_results_must_match_the_planned_variants(db):
     assert [r.variant for r in experiments.results(db, exp)] == ["control", "b"]
 
 
+def test_results_naming_another_experiment_are_refused_and_nothing_is_replaced(db):
+    """A file exported for EXP-007 uploaded on EXP-001's page must not become its results."""
+    mine = experiments.create(db, title="Mine")
+    other = experiments.get(db, experiments.create(db, title="Theirs"))["key"]
+    key = experiments.get(db, mine)["key"]
+    kept = [MetricRow("m", "control", 100, 10), MetricRow("m", "treatment", 100, 12)]
+    experiments.record_results(db, mine, kept)
+    for named in ([other, other], [key, other]):
+        rows = [MetricRow("m", v, 100, 20, experiment=e)
+                for v, e in zip(("control", "treatment"), named, strict=True)]
+        with pytest.raises(InputError, match=f"{other}.*not {key}") as refused:
+            experiments.record_results(db, mine, rows, version=1)
+        assert refused.value.field == "experiment"
+        assert experiments.results(db, mine) == [
+            MetricRow(**{**r.__dict__, "experiment": key}) for r in kept]
+    experiments.record_results(db, mine, [MetricRow("m", v, 100, 30, experiment=e) for v, e in
+                                          (("control", f" {key.lower()} "), ("treatment", ""))],
+                               version=1)
+    assert [r.conversions for r in experiments.results(db, mine)] == [30, 30]
+
+
 def test_ice_is_averaged_over_scorers_with_spread(db):
     exp = experiments.create(db, title="x")
     maya = experiments.set_ice(db, exp, "maya", 8, 5, 5)
