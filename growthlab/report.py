@@ -356,8 +356,9 @@ def _mean(value: float | None, kind: str) -> str:
 @dataclass
 class ResultsSummary:
     """What a page says about many comparisons: a sentence for those that matter (the
-    primary metric's, then the significant ones, then the failures, each up to a limit),
-    counts for the rest, and the table's order (the primary metric first)."""
+    primary metric's, then the significant ones, those the multiple-testing correction made
+    not significant, then the failures, each up to a limit), counts for the rest, and the
+    table's order (the primary metric first)."""
 
     order: np.ndarray
     highlighted: list[int]
@@ -366,11 +367,17 @@ class ResultsSummary:
     failed: int
     unsaid_significant: int
     unsaid_failed: int
+    corrected: int = 0
+    correction: str = ""
 
     def sentence(self) -> str:
         quiet = self.total - self.significant - self.failed
         text = (f"{self.total:,} comparison{'s' if self.total != 1 else ''}: "
-                f"{self.significant:,} significant, {quiet:,} not significant")
+                f"{self.significant:,} significant")
+        if self.corrected:
+            text += (f" ({self.corrected:,} significant only before the {self.correction} "
+                     "correction)")
+        text += f", {quiet:,} not significant"
         if self.failed:
             text += f", {self.failed:,} could not be computed"
         unsaid = [f"{n:,} more {what}" for n, what in (
@@ -381,19 +388,27 @@ class ResultsSummary:
         return text + "."
 
 
+CORRECTIONS = {"holm": "Holm", "bh": "Benjamini-Hochberg"}
+
+
 def summarise(metric: np.ndarray, significant: np.ndarray, failed: np.ndarray,
-              primary: str | None, limit: int = SENTENCE_LIMIT) -> ResultsSummary:
+              primary: str | None, limit: int = SENTENCE_LIMIT,
+              corrected: np.ndarray | None = None, correction: str = "none") -> ResultsSummary:
     """Pick the comparisons worth a sentence and order the table, from per-comparison
-    arrays (metric name, significant, failed)."""
+    arrays (metric name, significant, failed, and `corrected`: significant only before the
+    `correction`)."""
     is_primary = metric == primary if primary else np.zeros(len(metric), dtype=bool)
     order = np.concatenate([np.flatnonzero(is_primary), np.flatnonzero(~is_primary)])
     loud = np.flatnonzero(significant & ~is_primary)
+    corrected = np.zeros(len(metric), dtype=bool) if corrected is None else corrected
+    close = np.flatnonzero(corrected & ~is_primary)
     broken = np.flatnonzero(failed & ~is_primary)
     highlighted = [*np.flatnonzero(is_primary).tolist(), *loud[:limit].tolist(),
-                   *broken[:limit].tolist()]
+                   *close[:limit].tolist(), *broken[:limit].tolist()]
     return ResultsSummary(order, highlighted, len(metric), int(significant.sum()),
                           int(failed.sum()), max(0, loud.size - limit),
-                          max(0, broken.size - limit))
+                          max(0, broken.size - limit), int(corrected.sum()),
+                          CORRECTIONS.get(correction, correction))
 
 
 def pages(total: int, size: int = PAGE_SIZE) -> int:

@@ -7,6 +7,7 @@ from growthlab import charts, clock, experiments, io, plans
 from growthlab.db import open_workspace, workspace_path
 from growthlab.errors import GrowthLabError
 from growthlab.report import (
+    CORRECTIONS,
     PAGE_SIZE,
     SENTENCE_LIMIT,
     SEQUENTIAL_P_VALUE,
@@ -119,13 +120,19 @@ def show_results(analysis, skipped: list[str]) -> list[dict]:
     """Sentences for the comparisons that matter, counts for the rest, a paginated table and
     the forest chart of what was said; returns the results written out."""
     primary = exp["primary_metric"]
-    summary = summarise(analysis.metric, analysis.significant, analysis.failed, primary)
+    summary = summarise(analysis.metric, analysis.significant, analysis.failed, primary,
+                        corrected=analysis.corrected_away, correction=correction)
     said = analysis.results(summary.highlighted)
     show = {"good": st.success, "bad": st.error, "neutral": st.info,
             "untrusted": st.warning, "failed": st.warning}
     for r in said:
         show[tone(r, srm)](describe(r, names.get(r["metric"]), alpha, srm))
     st.caption(summary.sentence())
+    if correction in CORRECTIONS and len(analysis) > 1:
+        st.caption(f"Significance uses p-values {CORRECTIONS[correction]}-adjusted over this "
+                   f"experiment's {len(analysis):,} comparisons; intervals are not adjusted. "
+                   f"The command line adjusts them only when asked (`growthlab analyze "
+                   f"--correction {correction}`).")
     views = {"all": summary.order,
              "significant": summary.order[analysis.significant[summary.order]],
              "could not compute": summary.order[analysis.failed[summary.order]]}

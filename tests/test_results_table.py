@@ -225,3 +225,29 @@ def test_results_where_every_metric_is_constant_say_so_instead_of_an_error(empty
     assert not at.error, [e.value for e in at.error]
     said = " ".join(e.value for e in [*at.info, *at.caption])
     assert "signed_in" in said and "same value" in said
+
+
+def test_the_page_says_which_comparisons_the_correction_made_not_significant(empty_workspace):
+    """Holm on the page (the command line corrects only when asked): B's interval excludes 0
+    but its adjusted p does not reach alpha, so the page must say so in words, not leave a
+    'no' beside an interval that excludes 0."""
+    from conftest import open_page
+
+    from growthlab import experiments
+    from growthlab.db import open_workspace
+
+    db = open_workspace(empty_workspace)
+    exp = experiments.create(db, title="Three arms", variants=[
+        ("control", 1), ("b", 1), ("c", 1)])
+    experiments.record_results(db, exp, [MetricRow("activation", "control", 5000, 500),
+                                         MetricRow("activation", "b", 5000, 568),
+                                         MetricRow("activation", "c", 5000, 505)])
+    unadjusted = analyze(experiments.results(db, exp)).results[0]
+    assert unadjusted["significant"] and unadjusted["ci_low"] > 0
+    at = open_page("experiment", id=str(exp))
+    said = [i.value for i in at.info]
+    assert any(s.startswith("B moved activation up by 13.6%") and "once corrected for "
+               "multiple comparisons (adjusted p = 0.07" in s for s in said), said
+    captions = " ".join(c.value for c in at.caption)
+    assert "1 significant only before the Holm correction" in captions
+    assert "intervals are not adjusted" in captions

@@ -202,6 +202,15 @@ class ColumnAnalysis:
     def failed(self) -> np.ndarray:
         return self.failure > 0
 
+    @property
+    def corrected_away(self) -> np.ndarray:
+        """Comparisons significant by their own p-value but not by the adjusted one."""
+        p, adjusted = self.figures["p_value"], self.figures["adjusted_p_value"]
+        if p is None or adjusted is None:
+            return np.zeros(len(self), dtype=bool)
+        with np.errstate(invalid="ignore"):
+            return (p < self.options.alpha) & ~self.significant & ~self.failed
+
     def figure_names(self) -> tuple[str, ...]:
         """The optional figures this method reports (p-value, adjusted p, chance to win)."""
         return tuple(f for f in ("p_value", "adjusted_p_value", "chance_to_win")
