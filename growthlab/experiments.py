@@ -287,7 +287,8 @@ def decide(db, experiment_id: int, version: int, *, result: str, decision: str,
     from growthlab import learnings
 
     if result not in RESULTS:
-        raise InputError(f"must be one of {', '.join(RESULTS)}", field="result")
+        raise InputError(f"{'is not chosen' if result is None else repr(result) + ' is not one'}"
+                         f"; choose one of {', '.join(RESULTS)}", field="result")
     if decision not in DECISIONS:
         raise InputError(f"must be one of {', '.join(DECISIONS)}", field="decision")
     if not (conclusion or "").strip():

@@ -87,7 +87,8 @@ def daily_traffic(rows: list[MetricRow], metric: str | None, started_at: str | N
     weeks of events; None when neither is known."""
     users, days = experiment_users(rows, metric), days_run(started_at, until)
     if users and days:
-        return Estimate(users / days, f"{users:,} users in its results over {days} days")
+        return Estimate(users / days, f"{users:,} users in its results over {days} "
+                                      f"day{'s' if days != 1 else ''}")
     if not funnel or not funnel.data_end:
         return None
     end = date.fromisoformat(funnel.data_end[:10])

@@ -29,7 +29,8 @@ def design_tab(db, exp: dict, rows: list, names: dict[str, str], alpha: float) -
     missing = experiments.check_hypothesis(exp["hypothesis"])
     if missing:
         st.caption(f"Template: {experiments.HYPOTHESIS_HINT} Missing: {', '.join(missing)}.")
-    st.markdown(f"**Primary metric:** {names.get(exp['primary_metric'], exp['primary_metric'])}"
+    primary = names.get(exp["primary_metric"], exp["primary_metric"]) or "none chosen yet"
+    st.markdown(f"**Primary metric:** {primary}"
                 f" · **guardrails:** {', '.join(json.loads(exp['guardrail_metrics'])) or 'none'}")
     st.dataframe(display_table({"variant": v["key"], "planned share": v["weight"]}
                                for v in experiments.variants(db, selected)),

@@ -312,9 +312,13 @@ with decide_tab:
                 exp["primary_metric"])
             c = st.columns(2)
             result = c[0].selectbox(
-                "Result", experiments.RESULTS, index=experiments.RESULTS.index(suggested)
-                if suggested else 2, help="Pre-set from the primary metric's analysis on the "
-                "Results tab; change it if you know better.")
+                "Result", experiments.RESULTS, key="decide-result",
+                index=experiments.RESULTS.index(suggested) if suggested else None,
+                placeholder="Choose what the data showed",
+                help="Pre-set from the primary metric's analysis on the Results tab; change "
+                "it if you know better." if suggested else "No verdict computed: "
+                "the experiment has no primary metric with results. Choose what the data "
+                "showed.")
             decision = c[1].selectbox("Decision", experiments.DECISIONS)
             conclusion = st.text_area("Conclusion: what the data showed",
                                       key="decide-conclusion")

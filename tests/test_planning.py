@@ -195,3 +195,9 @@ def test_a_saved_plan_is_versioned_and_audited(tmp_path):
     assert (last["actor"], last["entity"]) == ("maya", "experiment")
     with pytest.raises(InputError, match="planned_users"):
         plans.save(db, exp, 2, 0, 18)
+
+
+def test_a_test_started_today_reads_as_one_day_not_one_days():
+    traffic = plans.daily_traffic(RESULTS, "value_realization", "2026-11-24", date(2026, 11, 24),
+                                  None)
+    assert traffic.source.endswith("over 1 day")

@@ -207,3 +207,25 @@ def test_the_planner_sizes_each_arm_by_the_design_s_planned_split(empty_workspac
         sentence and f"holdout {holdout:,} (25%)" in sentence
     assert f"about **{sized.days:.0f} days**" in sentence
     assert not any(n.key and n.key.startswith("plan-variants") for n in at.number_input)
+
+
+def test_without_a_primary_metric_the_result_is_chosen_not_pre_set(empty_workspace):
+    """Nothing calculated a verdict: the form must not offer 'inconclusive' as if it had."""
+    from growthlab.stats import MetricRow
+
+    db = open_workspace(empty_workspace)
+    exp = experiments.create(db, title="No primary")
+    experiments.record_results(db, exp, [MetricRow("signup", "control", 4000, 400),
+                                         MetricRow("signup", "treatment", 4000, 520)])
+    for step in ("backlog", "running", "analysing"):
+        experiments.move(db, exp, experiments.get(db, exp)["version"], step)
+    at = open_page("experiment", id=str(exp))
+    assert "Primary metric:** none chosen yet" in " ".join(m.value for m in at.markdown)
+    result = at.selectbox(key="decide-result")
+    assert result.value is None and "Pre-set" not in (result.help or "")
+    decide_form(at, reason=None)
+    assert any("result" in e.value for e in at.error)
+    assert experiments.get(db, exp)["status"] == "analysing"
+    at.selectbox(key="decide-result").set_value("won")
+    decide_form(at, reason=None)
+    assert experiments.get(db, exp)["result"] == "won"
