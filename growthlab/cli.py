@@ -230,8 +230,10 @@ def _options(args):
 def _print_analysis(analysis, options) -> None:
     from growthlab.report import SEQUENTIAL_P_VALUE, describe
 
+    several = len(analysis.srm) > 1
     for r in analysis.results:
-        print(describe(r, alpha=options.alpha, srm=analysis.srm[r["experiment"] or ""]))
+        print(describe(r, alpha=options.alpha, srm=analysis.srm[r["experiment"] or ""],
+                       label=r["experiment"] if several else None))
     for experiment, srm in analysis.srm.items():
         name = f" ({experiment})" if experiment else ""
         state = "MISMATCH: do not trust these results" if srm.flagged else "ok"

@@ -248,17 +248,19 @@ def _interval(r: dict) -> tuple[str, str]:
 
 
 def describe(r: dict, metric_name: str | None = None, alpha: float = 0.05,
-             srm: SrmResult | None = None) -> str:
-    """One plain sentence: what the variant did to the metric, with its interval and verdict.
+             srm: SrmResult | None = None, label: str | None = None) -> str:
+    """One plain sentence: what the variant did to the metric, with its interval and verdict;
+    after "`label`: " (such as the experiment's key) when given.
 
     With a sample-ratio mismatch the verdict is withheld: the result cannot be trusted.
     """
     name = metric_name or r["metric"]
+    prefix = f"{label}: " if label else ""
     if r["error"]:
-        return (f"{name} cannot be compared between {r['variant']} and {r['control']}: "
-                f"{r['error']['message']}.")
+        return (f"{prefix}{name} cannot be compared between {r['variant']} and "
+                f"{r['control']}: {r['error']['message']}.")
     variant = r["variant"].replace("_", " ")
-    variant = variant[:1].upper() + variant[1:]
+    variant = prefix + (variant if label else variant[:1].upper() + variant[1:])
     sign = direction(r)
     size = format_effect(abs(r["estimate"]), r["difference"], r["kind"], _decimals(r)).lstrip("+")
     low, high = _interval(r)

@@ -52,6 +52,18 @@ def test_analyze_mixed_metrics_variants_and_experiments(tmp_path, capsys):
     assert set(payload["srm_by_experiment"]) == {"e1", "e2"}
 
 
+def test_analyze_text_names_the_experiment_of_each_sentence_when_a_file_has_several(
+        tmp_path, capsys):
+    path = tmp_path / "two.csv"
+    path.write_text("experiment,metric,variant,users,conversions\n"
+                    "e1,signup,control,5000,500\ne1,signup,treatment,5000,560\n"
+                    "e2,signup,control,5000,500\ne2,signup,treatment,5000,400\n")
+    assert main(["analyze", str(path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("e1: treatment moved signup up by 12.0%")
+    assert lines[1].startswith("e2: treatment lowered signup by 20.0%")
+
+
 @pytest.mark.parametrize("method", ["bayesian", "sequential"])
 def test_analyze_methods(tmp_path, capsys, method):
     path = tmp_path / "r.csv"
