@@ -282,6 +282,15 @@ def test_unknown_names_in_control_or_weights_name_the_known_variants(options, me
     assert message in str(err.value) and "treatment, holdout" in str(err.value)
 
 
+def test_control_named_in_another_case_is_taken_unless_two_variants_match_it():
+    rows = [MetricRow("cv", "treatment", 1000, 130), MetricRow("cv", "Control", 1000, 100)]
+    assert analyze(rows, Options(control="control")).results[0]["control"] == "Control"
+    rows.append(MetricRow("cv", "CONTROL", 1000, 90))
+    with pytest.raises(StatsError, match="'control' matches Control and CONTROL"):
+        analyze(rows, Options(control="control"))
+    assert analyze(rows, Options(control="CONTROL")).results[0]["control"] == "CONTROL"
+
+
 def _by_metric(results):
     return {(r["metric"], r["variant"]): r for r in results}
 

@@ -103,14 +103,20 @@ class Analysis:
 
 
 def control_of(variants: Sequence[str], wanted: str | None = None, experiment: str = "") -> str:
-    """The variant named `wanted`, else the one named `control` (any case), else the first
-    listed."""
+    """The variant named `wanted` (exactly, else in any case when only one matches), else the
+    one named `control` (any case), else the first listed."""
     if wanted is None:
         return next((v for v in variants if v.strip().lower() == "control"), variants[0])
-    if wanted not in variants:
+    if wanted in variants:
+        return wanted
+    alike = [v for v in variants if v.strip().casefold() == wanted.strip().casefold()]
+    if len(alike) > 1:
+        raise StatsError(f"{_name(experiment)}control {wanted!r} matches {' and '.join(alike)} "
+                         "when case is ignored; give the exact name")
+    if not alike:
         raise StatsError(f"{_name(experiment)}control {wanted!r} is not a variant; the variants "
                          f"are {', '.join(variants)}")
-    return wanted
+    return alike[0]
 
 
 def planned_weights(variants: Sequence[str], weights: Weights | None,
