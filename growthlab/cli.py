@@ -292,6 +292,7 @@ def _analyze_rows(path: str, options):
 def cmd_analyze_events(args) -> None:
     from growthlab.kpis import check_events, load_milestones_file
     from growthlab.kpis.engine import experiment_metrics
+    from growthlab.kpis.milestones import horizons, last_to_close
     from growthlab.stats import MetricRow, analyze
     from growthlab.stats.analysis import drop_constant_metrics, sample_ratio
 
@@ -335,11 +336,12 @@ def cmd_analyze_events(args) -> None:
         _print_json(payload)
         return
     _print_analysis(analysis, options)
-    open_windows = computed.still_in_window(milestones[-1].key)
+    waiting = last_to_close(horizons(milestones))
+    open_windows = computed.still_in_window(waiting)
     if open_windows:
         state = "left out" if args.exclude_in_progress else "counted as not reached yet"
-        print(f"{open_windows:,} user(s) are still inside the {milestones[-1].key} window at the "
-              f"data end ({computed.data_end}): {state}")
+        print(f"{open_windows:,} user(s) are still inside the {waiting} window at the data end "
+              f"({computed.data_end}): {state}")
     if computed.unequal_censoring and not args.exclude_in_progress:
         print(f"warning: the arms have different shares of users still inside their window for "
               f"{', '.join(computed.unequal_censoring)} (assignment was staggered), so counting "

@@ -7,7 +7,7 @@ from growthlab.db import get_setting
 from growthlab.errors import GrowthLabError
 from growthlab.io import display_table
 from growthlab.kpis import Milestone, parse_rule, save_to_workspace, validate
-from growthlab.kpis.milestones import milestones_version
+from growthlab.kpis.milestones import last_to_close, milestones_version
 from growthlab.kpis.names import require_event
 from pages._shared import (
     attempt,
@@ -69,7 +69,8 @@ else:
                          "largest drop in the funnel, so a modest lift there pays most.",
                          icon=":material/target:")
             names = {m.key: m.name for m in ms}
-            deepest = funnel.milestones[-1]
+            waiting = last_to_close(funnel.horizons)
+            deepest = next(m for m in funnel.milestones if m["key"] == waiting)
             still_open = funnel.users - deepest["eligible"]
             st.caption(f"Data up to **{funnel.data_end[:16].replace('T', ' ')} UTC**. Shares "
                        "count only users whose milestone window has closed: "
@@ -129,7 +130,7 @@ else:
                 overall = " · ".join(f"day {d}: {v:.0%}" for d, v in
                                      zip(table.days, table.overall, strict=True) if v is not None)
                 st.caption(f"All cohorts: {overall}. A user counts for day N only once the data "
-                           "covers N days after their sign-up.")
+                           "covers all of that day (a day cut short at the data end waits).")
                 computed_caption(events)
             except ValueError:
                 st.error("Days must be whole numbers separated by commas, e.g. 1,7,30.")

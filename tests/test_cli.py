@@ -269,6 +269,26 @@ def test_analyze_events_reports_users_still_inside_their_window(demo_workspace):
     assert "continued_value" not in kept and counted["undecided_metrics"] == []
 
 
+def test_analyze_events_counts_users_inside_the_window_that_closes_last(demo_workspace,
+                                                                          tmp_path):
+    """The last milestone listed need not have the longest window: the note must count the
+    users still waiting on the longest one."""
+    folder = demo_workspace.parent
+    milestones = tmp_path / "m.toml"
+    milestones.write_text('[[milestones]]\nkey = "first_value"\nname = "First value"\n'
+                          'rule = "count(search) >= 5"\nwindow_days = 14\n\n'
+                          '[[milestones]]\nkey = "interest"\nname = "Interest"\n'
+                          'rule = "count(search) >= 1"\nwindow_days = 7\n')
+    args = ["analyze-events", str(folder / "events"), str(folder / "assignments.parquet"),
+            "--milestones", str(milestones), "--experiment", "EXP-004"]
+    payload = json.loads(run(*args, "--json").stdout)
+    waiting = {r["metric"]: r["in_progress_users"] + r["control_in_progress_users"]
+               for r in payload["results"]}
+    assert waiting["first_value"] > waiting["interest"]
+    out = run(*args).stdout
+    assert f"{waiting['first_value']:,} user(s) are still inside the first_value window" in out
+
+
 def test_kpis_as_of_is_checked(demo_workspace):
     folder = demo_workspace.parent
     out = run("kpis", str(folder / "events"), "--milestones", str(folder / "milestones.toml"),

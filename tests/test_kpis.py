@@ -186,6 +186,21 @@ def test_retention_by_cohort_is_hand_checked(tmp_path):
     assert retention(path, event="search", days=[1]).cohorts[0]["retention"] == [0.5]
 
 
+def test_retention_counts_a_day_only_once_the_data_covers_all_of_it(tmp_path):
+    """Data cut at 00:30: the last day has half an hour of events, so users whose day 1 it
+    is are not yet known to have come back or not; counting them as lost reads as a collapse
+    of the newest cohort."""
+    start = datetime(2026, 3, 3, 10, 0)  # a Tuesday: both users in the same weekly cohort
+    rows = [("a", "visit", start), ("a", "visit", start + timedelta(days=1)),
+            ("b", "visit", start + timedelta(days=1)),
+            ("z", "visit", datetime(2026, 3, 5, 0, 30))]  # the data ends half an hour into 5 Mar
+    table = retention(write_events(tmp_path, rows), days=[1])
+    cohort = table.cohorts[0]
+    assert cohort["users"] == 3
+    # a's day 1 (4 Mar) is covered: retained; b's (5 Mar) and z's (6 Mar) are not yet.
+    assert cohort["retention"] == [1.0]
+
+
 def test_pql_lists_qualifying_users(tmp_path):
     rows = [("a", "msg", T0 + timedelta(hours=i)) for i in range(5)] + [("b", "msg", T0)]
     total, users = qualified_users(write_events(tmp_path, rows), "count(msg) >= 3", [],
@@ -635,3 +650,11 @@ def test_a_memory_setting_that_is_no_amount_is_refused_naming_it(tmp_path, value
     run = _cli_kpis(events, _milestones_toml(tmp_path), {"GROWTHLAB_DUCKDB_MEMORY": value})
     assert run.returncode == 2 and "Traceback" not in run.stderr
     assert f"GROWTHLAB_DUCKDB_MEMORY: {value!r} is not an amount of memory" in run.stderr
+
+
+def test_the_window_that_closes_last_is_the_longest_latest_listed():
+    from growthlab.kpis.milestones import last_to_close
+
+    assert last_to_close({"a": 0, "b": 30, "c": 7}) == "b"
+    assert last_to_close({"a": 14, "b": 14, "c": 7}) == "b"
+    assert last_to_close({"a": 0}) == "a"

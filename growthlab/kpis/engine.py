@@ -646,7 +646,7 @@ def retention(events: str | Path, *, event: str | None = None, days=(1, 7, 30),
     The start is the user's first event (sign-up), or with `start_event` the first time they
     did that event (first-time use). Returning means any event, or `event` (recurring use).
     With `milestone`, only users who reached it (as the funnel counts it) are in the cohorts.
-    A user counts towards day N only once the data reaches N days past their start.
+    A user counts towards day N only once the data covers all of that day.
     """
     days = [int(d) for d in days]
     if not days or any(d < 0 for d in days):
@@ -674,14 +674,18 @@ def retention(events: str | Path, *, event: str | None = None, days=(1, 7, 30),
         f"bool_or(CAST(e.timestamp AS DATE) = CAST(s.t0 AS DATE) + {d}) AS r{i}"
         for i, d in enumerate(days))
     event_filter = "WHERE e.event = ?" if event else ""
+    # Day N counts once the data covers all of it: an export cut at 00:30 has not seen
+    # that day's returns yet.
+    covered = {d: f"CAST(CAST(s.t0 AS DATE) + {d + 1} AS TIMESTAMP) <= last.data_end"
+               for d in days}
     cells = ", ".join(
-        f"count(*) FILTER (WHERE CAST(s.t0 AS DATE) + {d} <= last.day), "
-        f"count(*) FILTER (WHERE r.r{i} AND CAST(s.t0 AS DATE) + {d} <= last.day)"
+        f"count(*) FILTER (WHERE {covered[d]}), "
+        f"count(*) FILTER (WHERE r.r{i} AND {covered[d]})"
         for i, d in enumerate(days))
     sql = (f"{prefix}, cohort AS ({cohort}), "
            f"ret AS (SELECT e.user_id, {returns} FROM events e JOIN cohort s USING (user_id) "
            f"{event_filter} GROUP BY 1), "
-           "last AS (SELECT CAST(max(timestamp) AS DATE) AS day FROM events) "
+           "last AS (SELECT max(timestamp) AS data_end FROM events) "
            "SELECT CAST(date_trunc('week', s.t0) AS DATE), count(*), "
            f"{cells} FROM cohort s LEFT JOIN ret r USING (user_id) CROSS JOIN last "
            "GROUP BY 1 ORDER BY 1")

@@ -134,6 +134,13 @@ def horizons(milestones: list[Milestone]) -> dict[str, int]:
     return {m.key: horizon(m.key) for m in milestones}
 
 
+def last_to_close(spans: dict[str, int]) -> str:
+    """The milestone (of `horizons`) whose window closes last: the latest listed among
+    equals. Users inside it are the ones the data cannot decide yet."""
+    longest = max(spans.values())
+    return [key for key, span in spans.items() if span == longest][-1]
+
+
 def parse_milestones_toml(text: str, source: str = "milestones.toml") -> list[Milestone]:
     try:
         data = tomllib.loads(text)
