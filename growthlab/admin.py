@@ -10,7 +10,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
-from growthlab.db import audit, set_setting, transaction
+from growthlab.db import audit, get_setting, set_setting, transaction
 from growthlab.errors import GrowthLabError, InputError
 from growthlab.kpis.sources import DELIMITED
 from growthlab.swap import staged_upload, workspace_lock
@@ -114,6 +114,21 @@ def set_pql_rule(db, rule: str, window_days: int, *, actor: str) -> None:
         set_setting(db, "pql_rule", rule)
         set_setting(db, "pql_window_days", str(window_days))
         audit(db, actor, "update", "pql_rule", None, {"rule": rule, "window_days": window_days})
+
+
+DEDUPE_SETTING = "events_dedupe"
+
+
+def set_dedupe(db, on: bool, *, actor: str) -> None:
+    """Whether the workspace's events are read without exact duplicate rows (same user_id,
+    event and timestamp), as `--dedupe` reads them on the command line."""
+    with transaction(db):
+        set_setting(db, DEDUPE_SETTING, "1" if on else "")
+        audit(db, actor, "update", "events_dedupe", None, {"dedupe": bool(on)})
+
+
+def dedupe(db) -> bool:
+    return get_setting(db, DEDUPE_SETTING) == "1"
 
 
 def check_pql_window(window_days) -> int:

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import streamlit as st
 
-from growthlab import clock, edits
+from growthlab import admin, clock, edits
 from growthlab.access import Access
 from growthlab.access import from_config as access_rules
 from growthlab.db import get_setting, open_workspace, workspace_path
@@ -213,30 +213,60 @@ def milestone_names(db) -> dict[str, str]:
     return {m.key: m.name for m in load_from_workspace(db)}
 
 
+def _read(events: str, dedupe: bool):
+    """The events as the workspace reads them: without exact duplicate rows when its setting
+    says so."""
+    from growthlab.kpis.sources import Source
+
+    return Source.of(events, dedupe=True) if dedupe else events
+
+
 @st.cache_data(show_spinner=False, max_entries=32)
 def cached_funnel(events: str, stamp: tuple, rules: tuple, start=None, end=None,
-                  by_cohort: bool = False):
+                  by_cohort: bool = False, dedupe: bool = False):
     from growthlab.kpis import funnel
 
-    return funnel(events, [Milestone(*r) for r in rules], start=start, end=end,
+    return funnel(_read(events, dedupe), [Milestone(*r) for r in rules], start=start, end=end,
                   by_cohort=by_cohort)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def cached_retention(events: str, stamp: tuple, event: str | None, days: tuple,
                      start_event: str | None = None, milestone: str | None = None,
-                     rules: tuple = ()):
+                     rules: tuple = (), dedupe: bool = False):
     from growthlab.kpis import retention
 
-    return retention(events, event=event, days=days, start_event=start_event,
+    return retention(_read(events, dedupe), event=event, days=days, start_event=start_event,
                      milestone=milestone, milestones=[Milestone(*r) for r in rules])
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def cached_pqls(events: str, stamp: tuple, rule: str, window: int | None, rules: tuple):
+def cached_pqls(events: str, stamp: tuple, rule: str, window: int | None, rules: tuple,
+                dedupe: bool = False):
     from growthlab.kpis import qualified_users
 
-    return qualified_users(events, rule, [Milestone(*r) for r in rules], window_days=window)
+    return qualified_users(_read(events, dedupe), rule, [Milestone(*r) for r in rules],
+                           window_days=window)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def cached_quality(events: str, stamp: tuple, dedupe: bool) -> list[str]:
+    from growthlab.kpis.engine import connect_for
+    from growthlab.kpis.sources import quality
+
+    source = _read(events, dedupe)
+    return quality(source, connect_for(source)).warnings(
+        "turn on “Drop exact duplicate rows” in Settings to drop them")
+
+
+def quality_warnings(db) -> None:
+    """Warn about exact duplicate rows and events dated in the future in the workspace's
+    events, as the command line does: both change what the pages count."""
+    events = data_file(db, "events_path")
+    if events is None:
+        return
+    for warning in cached_quality(str(events), file_stamp(events), admin.dedupe(db)):
+        st.warning(warning.split(": ", 1)[1], icon=":material/content_copy:")
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -270,7 +300,8 @@ def workspace_funnel(db, *, start=None, end=None):
     if events is None or not ms:
         return None
     with st.spinner("Scanning events…"):
-        return cached_funnel(str(events), file_stamp(events), rules_key(ms), start, end, True)
+        return cached_funnel(str(events), file_stamp(events), rules_key(ms), start, end, True,
+                             admin.dedupe(db))
 
 
 def computed_caption(events: Path | str) -> None:

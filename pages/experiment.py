@@ -3,7 +3,7 @@
 
 import streamlit as st
 
-from growthlab import charts, clock, experiments, io, plans
+from growthlab import admin, charts, clock, experiments, io, plans
 from growthlab.db import open_workspace, workspace_path
 from growthlab.errors import GrowthLabError
 from growthlab.report import (
@@ -259,12 +259,16 @@ with results_tab:
     if events and assignments and st.button("Compute milestone KPIs from events",
                                             icon=":material/database:"):
         from growthlab.kpis import experiment_metrics
+        from growthlab.kpis.milestones import horizons, last_to_close
+        from growthlab.kpis.sources import Source
 
         def computed_rows():
             with st.status("Counting milestone KPIs per variant from events…") as status:
                 funnel_steps = milestones(db)
-                computed = experiment_metrics(events, assignments, funnel_steps, exp["key"])
-                deepest = funnel_steps[-1].key
+                computed = experiment_metrics(
+                    Source.of(events, dedupe=admin.dedupe(db)), assignments, funnel_steps,
+                    exp["key"])
+                deepest = last_to_close(horizons(funnel_steps))
                 still_open = computed.still_in_window(deepest)
                 status.update(label=f"Counted up to {(computed.data_end or '')[:10]}: "
                                     f"{computed.excluded} user(s) in several variants excluded; "

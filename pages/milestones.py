@@ -20,6 +20,7 @@ from pages._shared import (
     file_stamp,
     milestones,
     opened_version,
+    quality_warnings,
     report,
     require_app,
     rules_key,
@@ -44,6 +45,10 @@ elif events is None:
     st.info("No product events yet. Upload an events file (user_id, event, timestamp) in "
             "Settings to compute the KPIs.", icon=":material/upload_file:")
 else:
+    try:
+        quality_warnings(db)
+    except GrowthLabError as exc:
+        report(exc)
     # A tab's scan runs only while it is open (the funnel's is shared with other pages); the
     # open tab lives in the URL, so a view can be shared.
     funnel_tab, retention_tab, moments_tab = st.tabs(
@@ -125,7 +130,8 @@ else:
                 with st.spinner("Computing retention…"):
                     table = cached_retention(str(events), file_stamp(events), event or None, days,
                                              start_event or None,
-                                             None if only == "(everyone)" else only, rules_key(ms))
+                                             None if only == "(everyone)" else only, rules_key(ms),
+                                             admin.dedupe(db))
                 st.plotly_chart(charts.retention_heatmap(table))
                 overall = " · ".join(f"day {d}: {v:.0%}" for d, v in
                                      zip(table.days, table.overall, strict=True) if v is not None)
@@ -155,7 +161,7 @@ else:
                 event_warnings(db, rules=[rule])
                 with st.spinner("Finding qualified users…"):
                     total, users = cached_pqls(str(events), file_stamp(events), rule,
-                                               int(window), rules_key(ms))
+                                               int(window), rules_key(ms), admin.dedupe(db))
                 st.metric("Qualified users", f"{total:,}")
                 computed_caption(events)
                 st.dataframe(display_table(users[:500]), hide_index=True,

@@ -27,6 +27,7 @@ from pages._shared import (
     file_stamp,
     identity,
     postgres_secrets,
+    quality_warnings,
     report,
     require_app,
     sign_in_configured,
@@ -132,8 +133,18 @@ with data_tab:
             c[1].metric("Users", f"{info.users:,}")
             c[2].metric("Event names", len(info.events))
             st.caption(f"{location_name(events)} · {info.first} to {info.last}")
+            quality_warnings(db)
         except GrowthLabError as exc:
             report(exc)
+        dedupe = admin.dedupe(db)
+        wanted = st.toggle("Drop exact duplicate rows", value=dedupe, key="events-dedupe",
+                           help="Rows with the same user_id, event and timestamp (an SDK "
+                           "retrying a send) count once in every KPI, funnel, retention and "
+                           "PQL figure, as `--dedupe` does on the command line.")
+        if wanted != dedupe:
+            attempt(lambda: admin.set_dedupe(db, wanted, actor=writer()),
+                    "Exact duplicate rows are now dropped" if wanted else
+                    "Exact duplicate rows now count again")
     else:
         st.info("No events yet. Upload a file below; it is validated before anything changes.")
     upload = st.file_uploader("Upload events", type=["csv", "gz", "tsv", "parquet"],

@@ -168,3 +168,34 @@ def test_a_first_upload_shows_one_consistent_summary(empty_workspace):
     assert [m.value for m in at.metric] == ["4", "2", "3"]
     assert any("4 events from 2 users" in s.value for s in at.success)
     assert not [e.value for e in at.info if "No events yet" in e.value]
+
+
+def test_the_app_says_when_rows_repeat_and_drops_them_when_asked(empty_workspace):
+    """An SDK retrying a send repeats rows: the pages must say so, as the command line does,
+    and a workspace setting drops them everywhere."""
+    from growthlab import admin
+    from growthlab.db import set_setting
+    from growthlab.kpis import funnel
+    from growthlab.kpis.sources import Source
+
+    events = empty_workspace.parent / "events.csv"
+    retried = "u3,cart,2026-01-04T10:00:00Z\n"
+    events.write_text(EVENTS + retried * 3)
+    db = open_workspace(empty_workspace)
+    set_setting(db, "events_path", "events.csv")
+    steps = [Milestone("carted", "Carted", "P", "count(cart) >= 1"),
+             Milestone("twice", "Carted twice", "P", "count(cart) >= 2")]
+    save_to_workspace(db, steps)
+    at = open_page("milestones")
+    warned = [w.value for w in at.warning if "duplicate" in w.value]
+    assert warned and "2 exact duplicate row(s)" in warned[0] and "Settings" in warned[0]
+    twice = next(r for r in at.dataframe[0].value.to_dict("records") if r["key"] == "twice")
+    assert twice["users"] == 1  # u3's one cart counted three times
+    settings = open_page("settings")
+    settings.toggle(key="events-dedupe").set_value(True).run()
+    assert not settings.exception and admin.dedupe(db)
+    at = open_page("milestones")
+    assert any("dropped 2 exact duplicate" in w.value for w in at.warning)
+    deduped = funnel(Source.of(events, dedupe=True), steps)
+    twice = next(r for r in at.dataframe[0].value.to_dict("records") if r["key"] == "twice")
+    assert twice["users"] == deduped.milestones[1]["users"] == 0

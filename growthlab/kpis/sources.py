@@ -395,7 +395,8 @@ class Quality:
     first_future: str | None = None  # where the first one is: "line 9" or "row 9"
     deduped: bool = False
 
-    def warnings(self) -> list[str]:
+    def warnings(self, remedy: str = "rerun with --dedupe to drop them") -> list[str]:
+        """What to tell the person; `remedy` says how to drop duplicates where they are."""
         found = []
         if self.future:
             where = f" (first at {self.first_future})" if self.first_future else ""
@@ -407,8 +408,7 @@ class Quality:
                          "(same user_id, event and timestamp)")
         elif self.duplicates:
             found.append(f"{self.source}: {self.duplicates:,} exact duplicate row(s) (same "
-                         "user_id, event and timestamp) each count again; rerun with --dedupe "
-                         "to drop them")
+                         f"user_id, event and timestamp) each count again; {remedy}")
         return found
 
 
