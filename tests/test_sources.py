@@ -102,3 +102,15 @@ def test_a_malformed_postgres_url_is_an_error_not_a_traceback(url, tmp_path, cap
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "not a valid PostgreSQL URL" in err
     assert "s3cret" not in err and "Traceback" not in err
+
+
+def test_a_folder_mixing_parquet_with_delimited_event_files_is_refused_naming_one(shapes):
+    """Only a folder's Parquet files are read: days exported as .csv.gz beside them would be
+    left out without a word, and the data would end days early."""
+    late = shapes / "hive" / "month=2026-03"
+    late.mkdir()
+    (late / "day-31.csv.gz").write_bytes((shapes / "events.csv.gz").read_bytes())
+    with pytest.raises(InputError) as refused:
+        Source.of(shapes / "hive")
+    message = str(refused.value)
+    assert "day-31.csv.gz" in message and "Parquet" in message and "1 file" in message

@@ -117,11 +117,13 @@ class Source(_Relation):
             return Table.from_url(str(location), dedupe=dedupe)
         path = Path(location)
         if path.is_dir():
-            files = tuple(sorted(str(p) for p in path.rglob("*") if p.suffix.lower() in PARQUET
-                                 and not _hidden(p.relative_to(path))))
+            found = [p for p in path.rglob("*") if p.is_file()
+                     and not _hidden(p.relative_to(path))]
+            files = tuple(sorted(str(p) for p in found if p.suffix.lower() in PARQUET))
             if not files:
                 raise InputError("folder has no .parquet files (sub-folders searched too)",
                                  source=str(path))
+            _refuse_delimited_beside(path, found)
             return cls(path, files, "parquet", dedupe=dedupe)
         if not path.exists():
             raise InputError("file not found", source=str(path))
@@ -179,6 +181,17 @@ class Source(_Relation):
                       if self.path.is_dir() else "; the file is damaged: export it again")
         return found or InputError(f"cannot read as {self.fmt.upper()}: {first_line(exc)}"
                                    f"{advice}", source=str(self.path))
+
+
+def _refuse_delimited_beside(folder: Path, found: list[Path]) -> None:
+    """A folder is read as its Parquet files: CSV or TSV events beside them would be left
+    out without a word."""
+    others = sorted(p for p in found if p.name.lower().endswith(tuple(DELIMITED)))
+    if others:
+        raise InputError(f"folder holds {len(others):,} file(s) of events that are not "
+                         f"Parquet, such as {others[0].relative_to(folder)}, and only its "
+                         "Parquet files are read; convert them to Parquet or move them out",
+                         source=str(folder))
 
 
 def _hidden(relative: Path) -> bool:
