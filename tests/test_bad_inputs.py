@@ -295,6 +295,17 @@ def test_exact_duplicate_rows_are_counted_and_dropped_with_dedupe(tmp_path, caps
     assert json.loads(captured.out)["milestones"][0]["users"] == 0
 
 
+def test_dates_without_a_time_of_day_are_not_called_duplicates_to_drop(tmp_path, capsys):
+    """Two searches on one day share user, event and a date-only timestamp: they may well be
+    two searches, so advising --dedupe would delete real events."""
+    case = WARNED / "events_dates_only.csv"
+    (tmp_path / "m.toml").write_text(GOOD_MILESTONES.replace("count(x) >= 1", "count(search) >= 2"))
+    assert main(["kpis", str(case), "--milestones", str(tmp_path / "m.toml"), "--json"]) == 0
+    err = capsys.readouterr().err
+    assert "--dedupe" not in err
+    assert "no time of day" in err and "2 row(s)" in err and "cannot tell" in err
+
+
 def test_a_cut_short_gzip_says_to_export_it_again(capsys):
     assert main(["retention", str(CORPUS / "events_truncated.csv.gz")]) == 2
     err = capsys.readouterr().err

@@ -407,6 +407,7 @@ class Quality:
     cutoff: datetime
     first_future: str | None = None  # where the first one is: "line 9" or "row 9"
     deduped: bool = False
+    dates_only: bool = False  # no timestamp has a time of day: repeats may be real events
 
     def warnings(self, remedy: str = "rerun with --dedupe to drop them") -> list[str]:
         """What to tell the person; `remedy` says how to drop duplicates where they are."""
@@ -416,16 +417,24 @@ class Quality:
             found.append(f"{self.source}: {self.future:,} event(s) dated on or after "
                          f"{self.cutoff.date()}, in the future{where}; they are left out, "
                          "so the data ends at the latest event before then")
+        undated = (" (the timestamps have no time of day, so some may have been real "
+                   "events)") if self.dates_only else ""
         if self.duplicates and self.deduped:
             found.append(f"{self.source}: dropped {self.duplicates:,} exact duplicate row(s) "
-                         "(same user_id, event and timestamp)")
+                         f"(same user_id, event and timestamp){undated}")
+        elif self.duplicates and self.dates_only:
+            found.append(f"{self.source}: {self.duplicates:,} row(s) repeat another's user_id, "
+                         "event and timestamp, but the timestamps have no time of day (dates "
+                         "only), so GrowthLab cannot tell a retried send from a second event "
+                         "that day: each counts; export the time of day to tell them apart")
         elif self.duplicates:
             found.append(f"{self.source}: {self.duplicates:,} exact duplicate row(s) (same "
                          f"user_id, event and timestamp) each count again; {remedy}")
         return found
 
 
-QUALITY_SHAPE = {"duplicates": int, "future": int, "first_future": (str, type(None))}
+QUALITY_SHAPE = {"duplicates": int, "future": int, "first_future": (str, type(None)),
+                 "timed": int}
 
 
 def quality(events, con) -> Quality:
@@ -433,11 +442,14 @@ def quality(events, con) -> Quality:
     source = Source.of(events)
     cutoff = future_cutoff()
     sql, params = source.select(con, EVENT_COLUMNS, "timestamp")
+    timed = "timestamp <> date_trunc('day', timestamp)"  # has a time of day
     counts = (f"SELECT coalesce(sum(n - 1), 0), coalesce(sum(n) FILTER (WHERE timestamp >= "
-              f"CAST(? AS TIMESTAMP)), 0) FROM (SELECT user_id, event, timestamp, count(*) AS n "
-              f"FROM ({sql}) GROUP BY user_id, event, timestamp)")
+              f"CAST(? AS TIMESTAMP)), 0), coalesce(sum(n) FILTER (WHERE {timed}), 0) FROM "
+              f"(SELECT user_id, event, timestamp, count(*) AS n FROM ({sql}) GROUP BY user_id, "
+              "event, timestamp)")
     hashed = (f"SELECT count(*) - count(DISTINCT hash(user_id, event, timestamp)), count(*) "
-              f"FILTER (WHERE timestamp >= CAST(? AS TIMESTAMP)) FROM ({sql})")
+              f"FILTER (WHERE timestamp >= CAST(? AS TIMESTAMP)), count(*) FILTER (WHERE "
+              f"{timed}) FROM ({sql})")
     first_line = (f"SELECT min(line) FROM (SELECT row_number() OVER () AS line, timestamp "
                   f"FROM ({sql})) WHERE timestamp >= CAST(? AS TIMESTAMP)")
     cached = None if isinstance(con, Backend) else \
@@ -448,7 +460,7 @@ def quality(events, con) -> Quality:
         if cached and scan_cache.key(source, counts + first_line, cutoff) == cached:
             scan_cache.write_json(cached, found)
     return Quality(str(source.path), found["duplicates"], found["future"], cutoff,
-                   found["first_future"], source.dedupe)
+                   found["first_future"], source.dedupe, found["timed"] == 0)
 
 
 def _quality(source, con, counts: tuple[str, str], first_line: str, params: list) -> dict:
@@ -457,13 +469,14 @@ def _quality(source, con, counts: tuple[str, str], first_line: str, params: list
     grouping the rows; only when two agree (a duplicate, or a collision) are rows grouped.
     Other engines have no such hash and group the rows."""
     hashed, exact = counts
-    duplicates, future = (None, None) if isinstance(con, Backend) else \
+    duplicates, future, timed = (None, None, None) if isinstance(con, Backend) else \
         con.execute(hashed, params).fetchone()
     if duplicates != 0:
-        duplicates, future = con.execute(exact, params).fetchone()
+        duplicates, future, timed = con.execute(exact, params).fetchone()
     first = None
     if future and isinstance(source, Source) and not isinstance(con, Backend):
         line = con.execute(first_line, params[1:] + params[:1]).fetchone()[0]
         where = source.location(line)
         first = f"line {where['line']}" if "line" in where else f"row {line}"
-    return {"duplicates": int(duplicates), "future": int(future), "first_future": first}
+    return {"duplicates": int(duplicates), "future": int(future), "first_future": first,
+            "timed": int(timed)}
