@@ -362,6 +362,7 @@ def cmd_kpis(args) -> None:
     con, events = _open_events(args, args.events)
     result = funnel(events, milestones, as_of=args.as_of, con=con, check=True)
     _warn_quality(events, con)
+    _warn_as_of(args.as_of, result)
     _warn_unknown_events(sorted(result.checked.events), rules=[m.rule for m in milestones])
     if args.json:
         _print_json(result.as_dict())
@@ -426,6 +427,22 @@ def _open_events(args, location: str):
     source = Source.of(location, dedupe=args.dedupe) if is_file else Table(
         check_table_name(location, source=location), dedupe=args.dedupe)
     return Spark(), source
+
+
+def _warn_as_of(as_of: str | None, result) -> None:
+    """Say when --as-of lies outside the events: before the first, nobody is counted; after
+    the last, windows count as closed with no data to show what happened in them."""
+    checked = result.checked
+    if as_of is None or checked is None:
+        return
+    if not result.users:
+        print(f"warning: no event comes before {as_of} (the first is {checked.first}); "
+              "give an --as-of within the data", file=sys.stderr)
+    elif result.data_end > checked.last:
+        print(f"warning: --as-of {as_of} is after the last event ({checked.last}): windows "
+              "that close after it count as closed with no data to show them, so users count "
+              "as not reaching milestones they may have reached; give an --as-of within the "
+              "data or leave it out", file=sys.stderr)
 
 
 def _warn_quality(events, con) -> None:

@@ -297,6 +297,21 @@ def test_kpis_as_of_is_checked(demo_workspace):
     out = run("kpis", str(folder / "events"), "--milestones", str(folder / "milestones.toml"),
               "--as-of", "2026-10-01", "--json")
     assert json.loads(out.stdout)["data_end"] == "2026-10-01T00:00:00"
+    assert "--as-of" not in out.stderr and "no event comes before" not in out.stderr
+
+
+@pytest.mark.parametrize("as_of,said", [
+    ("2026-12-31", "is after the last event (2026-01-03"),
+    ("2020-01-01", "no event comes before 2020-01-01 (the first is 2026-01-01"),
+])
+def test_kpis_warns_when_as_of_lies_outside_the_data(tmp_path, as_of, said):
+    events, milestones = tmp_path / "e.csv", tmp_path / "m.toml"
+    events.write_text("user_id,event,timestamp\nu1,visit,2026-01-01T10:00:00Z\n"
+                      "u2,visit,2026-01-03T10:00:00Z\n")
+    milestones.write_text('[[milestones]]\nkey = "v"\nname = "V"\nrule = "count(visit) >= 2"\n'
+                          'window_days = 7\n')
+    out = run("kpis", str(events), "--milestones", str(milestones), "--as-of", as_of, "--json")
+    assert out.returncode == 0 and said in out.stderr, out.stderr
 
 
 HOLDOUT_CSV = ("metric,variant,users,conversions\n"
