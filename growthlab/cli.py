@@ -310,9 +310,7 @@ def cmd_analyze_events(args) -> None:
         from growthlab.kpis.engine import check_ids_match
 
         check_ids_match(events, assignments, args.experiment, con)
-        raise GrowthLabError(f"every milestone is reached by all or none of the users in "
-                             f"{args.experiment}, or has too few users whose window has closed; "
-                             "there is nothing to test yet")
+        raise GrowthLabError(computed.nothing_to_test(args.experiment))
     options = _options(args)
     analysis = analyze(rows, options)
     # The sample ratio is about who was assigned, whatever the metrics count.

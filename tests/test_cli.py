@@ -289,6 +289,28 @@ def test_analyze_events_counts_users_inside_the_window_that_closes_last(demo_wor
     assert f"{waiting['first_value']:,} user(s) are still inside the first_value window" in out
 
 
+def test_analyze_events_with_nothing_to_test_names_each_milestone_and_the_start(tmp_path,
+                                                                               capsys):
+    """Sign-up happens before assignment, and an experiment's windows start at assigned_at:
+    the refusal must say which milestones no one reached and why that may be."""
+    events, assignments, milestones = (tmp_path / n for n in ("e.csv", "a.csv", "m.toml"))
+    events.write_text("user_id,event,timestamp\n" + "".join(
+        f"u{i},signed_up,2026-01-01T09:00:00Z\nu{i},visit,2026-01-02T10:00:00Z\n"
+        for i in range(6)))
+    assignments.write_text("user_id,experiment,variant,assigned_at\n" + "".join(
+        f"u{i},E,{'control' if i % 2 else 'treatment'},2026-01-01T12:00:00Z\n"
+        for i in range(6)))
+    milestones.write_text('[[milestones]]\nkey = "signed_up"\nname = "Signed up"\n'
+                          'rule = "count(signed_up) >= 1"\n\n[[milestones]]\nkey = "came_back"'
+                          '\nname = "Came back"\nrule = "reached(signed_up) and '
+                          'count(visit) >= 1"\n')
+    assert main(["analyze-events", str(events), str(assignments), "--milestones",
+                 str(milestones), "--experiment", "E"]) == 2
+    err = capsys.readouterr().err
+    assert "signed_up, came_back: reached by none" in err
+    assert "before assigned_at do not count" in err
+
+
 def test_kpis_as_of_is_checked(demo_workspace):
     folder = demo_workspace.parent
     out = run("kpis", str(folder / "events"), "--milestones", str(folder / "milestones.toml"),

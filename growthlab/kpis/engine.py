@@ -746,6 +746,22 @@ class ExperimentMetrics:
     assigned: dict[str, int] = field(default_factory=dict)  # users per variant, for the SRM
     unequal_censoring: list[str] = field(default_factory=list)  # arms' open windows differ
 
+    def nothing_to_test(self, experiment: str) -> str:
+        """Why no milestone can be tested: which ones every assigned user reached, which no
+        one did, which have too few closed windows; and that windows start at assignment."""
+        reached: dict[str, list[float]] = {}
+        for r in self.rows:
+            totals = reached.setdefault(r.metric, [0.0, 0.0])
+            totals[0] += r.conversions or 0
+            totals[1] += r.users
+        groups = {"reached by none": [m for m, (c, _) in reached.items() if c == 0],
+                  "reached by all": [m for m, (c, n) in reached.items() if n and c == n],
+                  "too few users whose window has closed": self.undecided}
+        said = "; ".join(f"{', '.join(keys)}: {what}" for what, keys in groups.items() if keys)
+        return (f"nothing to test in {experiment} yet ({said}); an experiment's windows start "
+                "at each user's assigned_at and events before assigned_at do not count, so a "
+                "milestone done before assignment (such as signing up) is never reached")
+
     def still_in_window(self, key: str) -> int:
         """Assigned users, all arms together, whose window for milestone `key` is open."""
         return sum(n for (metric, _), n in self.in_progress.items() if metric == key)
