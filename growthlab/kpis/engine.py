@@ -299,6 +299,9 @@ def _check_rows(con, source: Source, required: tuple[str, ...], time_column: str
         problem = "has a UTC offset that does not exist (they run from -12:00 to +14:00)"
     elif bad[-1] is not None:
         problem = f"is outside the years {FIRST_YEAR} to {LAST_YEAR}"
+    elif re.fullmatch(r"\s*\d{9,13}(\.\d+)?\s*", text):
+        problem = ("looks like a Unix time (seconds or milliseconds since 1970), which is "
+                   "ambiguous; export timestamps as ISO 8601 such as 2024-03-01T09:30:00Z")
     else:
         problem = "is not a timestamp; use ISO 8601 such as 2024-03-01T09:30:00Z"
     raise InputError(f"{text!r} {problem}", column=time_column, **where)
