@@ -114,3 +114,17 @@ def test_a_folder_mixing_parquet_with_delimited_event_files_is_refused_naming_on
         Source.of(shapes / "hive")
     message = str(refused.value)
     assert "day-31.csv.gz" in message and "Parquet" in message and "1 file" in message
+
+
+def test_a_file_of_a_folder_without_a_required_column_is_named(tmp_path):
+    """One export renamed event to event_name: its rows would read as empty events."""
+    folder = tmp_path / "daily"
+    folder.mkdir()
+    frame = events_frame()
+    frame[:100].to_parquet(folder / "a.parquet", index=False)
+    frame[100:].rename(columns={"event": "event_name"}).to_parquet(folder / "b.parquet",
+                                                                   index=False)
+    with pytest.raises(InputError) as refused:
+        check_events(folder)
+    message = str(refused.value)
+    assert "b.parquet" in message and "no column event" in message and "event_name" in message

@@ -292,6 +292,8 @@ def _check_rows(con, source: Source, required: tuple[str, ...], time_column: str
     values = dict(zip(required, bad[1:-1], strict=True))
     where = source.location(bad[0])
     for c in required:
+        if values[c] is None:
+            _refuse_file_without_column(con, source, required)
         if not (values[c] or "").strip():
             raise InputError(f"{c} is empty (or only spaces)", column=c, **where)
     text = values[time_column]
@@ -305,6 +307,22 @@ def _check_rows(con, source: Source, required: tuple[str, ...], time_column: str
     else:
         problem = "is not a timestamp; use ISO 8601 such as 2024-03-01T09:30:00Z"
     raise InputError(f"{text!r} {problem}", column=time_column, **where)
+
+
+def _refuse_file_without_column(con, source: Source, required: tuple[str, ...]) -> None:
+    """A folder's files are read by column name: one without a required column reads as
+    rows with that value missing. Name the file and its columns instead."""
+    if source.fmt != "parquet" or len(source.files) < 2:
+        return
+    found = con.execute("SELECT file_name, list(name ORDER BY name) FROM parquet_schema(?) "
+                        "WHERE coalesce(num_children, 0) = 0 GROUP BY 1 ORDER BY 1",
+                        [list(source.files)]).fetchall()
+    for name, columns in found:
+        missing = [c for c in required if c not in {col.lower() for col in columns}]
+        if missing:
+            raise InputError(f"has no column {missing[0]} (its columns: {', '.join(columns)}); "
+                             f"every file of {source.path.name} needs {', '.join(required)}: "
+                             "rename the column or move the file out", source=name)
 
 
 def _check_table_rows(con, source, required: tuple[str, ...], time_column: str) -> None:
