@@ -444,9 +444,9 @@ def _warn_as_of(as_of: str | None, result) -> None:
 
 
 def _warn_quality(events, con) -> None:
-    from growthlab.kpis.sources import quality
+    from growthlab.kpis.engine import events_quality
 
-    for warning in quality(events, con).warnings():
+    for warning in events_quality(events, con).warnings():
         print(f"warning: {warning}", file=sys.stderr)
 
 

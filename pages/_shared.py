@@ -251,11 +251,9 @@ def cached_pqls(events: str, stamp: tuple, rule: str, window: int | None, rules:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def cached_quality(events: str, stamp: tuple, dedupe: bool) -> list[str]:
-    from growthlab.kpis.engine import connect_for
-    from growthlab.kpis.sources import quality
+    from growthlab.kpis.engine import events_quality
 
-    source = _read(events, dedupe)
-    return quality(source, connect_for(source)).warnings(
+    return events_quality(_read(events, dedupe)).warnings(
         "turn on “Drop exact duplicate rows” in Settings to drop them")
 
 

@@ -252,6 +252,15 @@ def _check_event_names(con, source: Source, odd: list[str]) -> None:
 
 
 @memory_bound
+def events_quality(events, con=None):
+    """`sources.quality` of the events (duplicate rows, events in the future), saying which
+    setting to raise when DuckDB runs out of memory."""
+    from growthlab.kpis.sources import quality
+
+    return quality(events, con or connect_for(events))
+
+
+@memory_bound
 def check_assignments(path: str | Path, con=None) -> dict[str, int]:
     """Validate an assignments file; returns users assigned per experiment."""
     con = con or connect_for(path)
