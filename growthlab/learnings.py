@@ -83,11 +83,12 @@ def get(db, learning_id: int) -> dict:
 
 STOPWORDS = frozenset((
     "a", "about", "after", "all", "also", "an", "and", "any", "are", "as", "at", "be", "been",
-    "but", "by", "can", "could", "did", "do", "does", "doing", "don't", "for", "from", "get",
-    "got", "had", "has", "have", "how", "i", "if", "in", "into", "is", "it", "its", "me", "more",
-    "most", "my", "no", "not", "of", "on", "or", "our", "should", "so", "some", "than", "that",
-    "the", "their", "them", "then", "there", "these", "they", "this", "those", "to", "us", "was",
-    "we", "were", "what", "when", "where", "which", "who", "why", "with", "would", "you", "your"))
+    "but", "by", "can", "could", "did", "do", "does", "doing", "don't", "dont", "for", "from",
+    "get", "got", "had", "has", "have", "how", "i", "if", "in", "into", "is", "it", "its", "me",
+    "more", "most", "my", "no", "not", "of", "on", "or", "our", "should", "so", "some", "than",
+    "that", "the", "their", "them", "then", "there", "these", "they", "this", "those", "to", "us",
+    "was", "we", "were", "what", "when", "where", "which", "who", "why", "with", "would", "you",
+    "your"))
 HYPOTHESIS_WORDS = frozenset(("believe", "help", "measured", "will"))
 # How much a match in each kind of document counts; a kind not listed counts 1.
 KIND_WEIGHTS = {"learning": 1.5, "experiment": 1.0}
@@ -98,40 +99,71 @@ SNIPPET_TOKENS = 36
 
 @dataclass(frozen=True)
 class Term:
+    """A word, words typed apart ("check list") or a phrase, and the other forms that count as
+    it: joined ("checklist"), split ("e mail") or derived ("retain" for "retention")."""
     text: str
     phrase: bool = False
     prefix: bool = False
+    forms: tuple[str, ...] = ()
 
     @property
     def fts(self) -> str:
-        return f'"{self.text}"' + ("*" if self.prefix else "")
+        star = "*" if self.prefix else ""
+        words = [self.text] if self.phrase else self.text.split()
+        typed = " AND ".join(f'"{w}"' for w in words) + star
+        if not self.forms:
+            return typed
+        return f"(({typed}) OR " + " OR ".join(f'"{f}"{star}' for f in self.forms) + ")"
+
+
+# A phrase's variants with one pair of words joined are tried up to this many words.
+JOINED_PHRASE_WORDS = 6
 
 
 def parse_terms(text: str, prefix_last: bool = True, any_word: bool = False) -> list[Term]:
     """What a person typed as search terms: phrases kept, FTS5 operators and (unless every
     word is one) stop-words dropped. The last word is a prefix so results appear while typing;
-    with `any_word` (for "similar past work"), hypothesis boilerplate is dropped too."""
+    with `any_word` (for "similar past work"), hypothesis boilerplate is dropped too. A
+    hyphenated word also matches joined ("set-up", "setup"), a word its derivational relatives
+    and a phrase its forms with a hyphenated or split pair joined."""
     phrases = [p.strip().replace('"', "") for p in _PHRASE.findall(text) if p.strip()]
     rest = _PHRASE.sub(" ", text).replace('"', " ")
     words = _WORD.findall(rest)
-    terms = [Term(p, phrase=True) for p in phrases]
+    terms = [Term(p, phrase=True, forms=_joined_phrases(p)) for p in phrases]
     for i, word in enumerate(words):
         star = word.endswith("*") or (prefix_last and not any_word and i == len(words) - 1
                                       and not text.rstrip().endswith('"') and len(word) >= 2
                                       and not text.endswith(" "))
         word = word.rstrip("*")
         if word and word.upper() not in ("AND", "OR", "NOT", "NEAR"):
-            terms.append(Term(word, prefix=star))
+            terms.append(Term(word, prefix=star, forms=_other_forms(word)))
     ignored = STOPWORDS | (HYPOTHESIS_WORDS if any_word else frozenset())
     kept = [t for t in terms if t.phrase or t.text.lower() not in ignored]
     return list(dict.fromkeys(kept if kept or any_word else terms))
+
+
+def _other_forms(word: str) -> tuple[str, ...]:
+    from growthlab.spelling import relatives
+
+    joined = word.replace("-", "")
+    return ((joined,) if joined != word else ()) + relatives(joined)
+
+
+def _joined_phrases(phrase: str) -> tuple[str, ...]:
+    words = phrase.split()
+    if len(words) > JOINED_PHRASE_WORDS:
+        return ()
+    forms = [" ".join(words[:i] + [words[i] + words[i + 1]] + words[i + 2:])
+             for i in range(len(words) - 1)]
+    unhyphened = " ".join(w.replace("-", "") for w in words)
+    return tuple(dict.fromkeys(f for f in [unhyphened, *forms] if f != phrase))
 
 
 def fts_query(text: str, prefix_last: bool = True, any_word: bool = False) -> str:
     """What a person typed as a safe FTS5 query: every term quoted, AND-ed (OR-ed with
     `any_word`)."""
     terms = parse_terms(text, prefix_last, any_word)
-    return (" OR " if any_word else " ").join(t.fts for t in terms)
+    return (" OR " if any_word else " AND ").join(t.fts for t in terms)
 
 
 @dataclass
@@ -164,10 +196,20 @@ class Found:
     hits: list[Hit]
     did_you_mean: str | None = None  # the query as searched, when a word was corrected
     matched_all: bool = True  # False when no row held every term, so rows holding any are shown
+    has_words: bool = True  # False when the query held only symbols or operators
 
     def as_dict(self) -> dict:
         return {"results": [h.as_dict() for h in self.hits], "did_you_mean": self.did_you_mean,
                 "matched_all": self.matched_all}
+
+    @property
+    def advice(self) -> str:
+        """What to do when nothing is shown."""
+        if not self.has_words:
+            return ("What you typed has no words to search for, only symbols or operators "
+                    "(AND, OR, NOT, NEAR). Type a word (onboarding), a phrase in quotes "
+                    "(\"invite loop\") or a word's beginning followed by * (onboard*).")
+        return "Nothing matches. Try fewer words, or a word's beginning followed by *."
 
 
 def search(db, query: str, *, kind: str | None = None, limit: int = 20,
@@ -180,17 +222,22 @@ def find(db, query: str, *, kind: str | None = None, limit: int = 20,
          facets: dict[str, list[str]] | None = None, any_word: bool = False) -> Found:
     """Ranked hits over every kind of document in the search index; any text is safe to pass.
 
-    A word the index does not hold is replaced by the closest word it does hold (not with
-    `any_word`, which looks for past work like a whole hypothesis). Rows holding every term
-    come first; when none does, rows holding any term. Rows matching only through
-    their tags rank below rows matching in their title or text; then by bm25, weighted by kind
-    (`KIND_WEIGHTS`)."""
+    Words typed apart also match joined ("check list", "checklist") and a word the index holds
+    split also matches ("email", "e-mail"). A word that still finds nothing is replaced by the
+    closest word the index holds, unless it is English or inside an operator, and only when
+    that finds more (not with `any_word`, which looks for past work like a whole hypothesis).
+    Rows holding every term come first; when none does, rows holding any term. Rows matching
+    only through their tags rank below rows matching in their title or text; then by bm25,
+    weighted by kind (`KIND_WEIGHTS`)."""
     terms = parse_terms(query or "", any_word=any_word)
     if not terms:
-        return Found([])
-    terms, corrected = (terms, None) if any_word else _correct(db, query, terms)
+        return Found([], has_words=False)
+    corrected = None
+    if not any_word:
+        terms = [_spelled_apart(db, t) for t in _typed_apart(db, terms)]
+        terms, corrected = _correct(db, query, terms)
     fetch = max(limit, 1) * (5 if facets else 1)
-    hits = [] if any_word else _ranked(db, terms, " ", kind, fetch)
+    hits = [] if any_word else _ranked(db, terms, " AND ", kind, fetch)
     matched_all = not any_word
     if not hits and (any_word or len(terms) > 1):
         hits = _ranked(db, terms, " OR ", kind, fetch)
@@ -201,40 +248,98 @@ def find(db, query: str, *, kind: str | None = None, limit: int = 20,
     return Found(hits[:limit], corrected, matched_all)
 
 
+def _finds(db, match: str) -> bool:
+    return db.execute("SELECT 1 FROM search_index WHERE search_index MATCH ? LIMIT 1",
+                      [match]).fetchone() is not None
+
+
+def _typed_apart(db, terms: list[Term]) -> list[Term]:
+    """Each pair of words that the index holds joined ("check list") as one term matching
+    either way."""
+    out: list[Term] = []
+    for term in terms:
+        last = out[-1] if out else None
+        if last and not (last.phrase or term.phrase or last.prefix or last.forms or term.forms
+                         or " " in last.text) and _finds(db, Term(last.text + term.text,
+                                                                  prefix=term.prefix).fts):
+            out[-1] = Term(f"{last.text} {term.text}", prefix=term.prefix,
+                           forms=(last.text + term.text,))
+        else:
+            out.append(term)
+    return out
+
+
+# Longer words are not tried as two: each split costs a lookup, and compounds are shorter.
+SPLIT_WORD_LETTERS = 24
+
+
+def _spelled_apart(db, term: Term) -> Term:
+    """A word that finds nothing, also matching as two words the index holds side by side
+    ("followup", "follow-up"), the most even split first."""
+    if term.phrase or not _LETTERS.fullmatch(term.text) or \
+            not 4 <= len(term.text) <= SPLIT_WORD_LETTERS or _finds(db, term.fts):
+        return term
+    middle = len(term.text) / 2
+    for i in sorted(range(1, len(term.text)), key=lambda i: abs(i - middle)):
+        split = f"{term.text[:i]} {term.text[i:]}"
+        if _finds(db, Term(split, phrase=True, prefix=term.prefix).fts):
+            return Term(term.text, prefix=term.prefix, forms=(*term.forms, split))
+    return term
+
+
 def _correct(db, query: str, terms: list[Term]) -> tuple[list[Term], str | None]:
-    """Replace each word found nowhere in the index by the closest word it holds.
+    """Replace each word found nowhere in the index by the closest word it holds, when the
+    corrected query finds more rows (holding every term, then any).
 
-    Words are compared as the index holds them, stemmed (SQLite's own Porter stemmer, through
-    a temporary FTS5 table), and the correction is shown as it is written in a document. Like
-    Elasticsearch's term suggester, words with the same first letter are tried first: typos
-    seldom start a word, and it reads a twentieth of the index's vocabulary; only when none is
-    close is the whole vocabulary read ("xport" is "export")."""
-    from growthlab.spelling import closest
-
+    A word that is English, a stop-word or part of a token with operators ("check*list") is
+    kept: it is what the person meant. Words are compared as the index holds them, stemmed
+    (SQLite's own Porter stemmer, through a temporary FTS5 table), and the correction is
+    shown as it is written in a document. Like Elasticsearch's term suggester, words with the
+    same first letter are tried first: typos seldom start a word, and it reads a twentieth of
+    the index's vocabulary; only when none is close is the whole vocabulary read ("xport" is
+    "export")."""
+    plain = {w.lower() for w in query.split() if _PLAIN_WORD.fullmatch(w)}
     known: dict[str, dict[str, int]] = {}
     fixed, text = [], query
     for term in terms:
-        if term.phrase or not _LETTERS.fullmatch(term.text) or len(term.text) < 3 or \
-                db.execute("SELECT 1 FROM search_index WHERE search_index MATCH ? LIMIT 1",
-                           [term.fts]).fetchone():
-            fixed.append(term)
-            continue
-        stem = _stem(db, term.text)
-        if not stem:
-            fixed.append(term)
-            continue
-        for letter in (stem[0], ""):
-            if letter not in known:
-                known[letter] = _terms_starting(db, letter)
-            found = _stem_begun(term, known[letter]) or closest(stem, known[letter])
-            if found:
-                break
-        stem = found
-        word = _as_written(db, stem) if stem else None
-        fixed.append(Term(word) if word else term)
+        word = _correction(db, term, plain, known)
+        fixed.append(Term(word, forms=_other_forms(word)) if word else term)
         if word:
-            text = re.sub(rf"(?<!\w){re.escape(term.text)}\*?(?!\w)", word, text, count=1)
-    return fixed, (" ".join(text.split()) if text != query else None)
+            text = re.sub(rf"(?<!\w){re.escape(term.text)}(?!\w)", word, text, count=1)
+    if text == query or _reach(db, fixed) <= _reach(db, terms):
+        return terms, None
+    return fixed, " ".join(text.split())
+
+
+_PLAIN_WORD = re.compile(r"[^\W\d_]+[.,;:!?]*")
+
+
+def _correction(db, term: Term, plain: set[str], known: dict[str, dict[str, int]]
+                ) -> str | None:
+    """The word the index holds that `term` was meant to be, or None to keep it."""
+    from growthlab.spelling import closest, is_english
+
+    if term.phrase or not _LETTERS.fullmatch(term.text) or len(term.text) < 3 or \
+            term.text.lower() not in plain or term.text.lower() in STOPWORDS or \
+            _finds(db, term.fts) or is_english(term.text):
+        return None
+    stem = _stem(db, term.text)
+    if not stem:
+        return None
+    for letter in (stem[0], ""):
+        if letter not in known:
+            known[letter] = _terms_starting(db, letter)
+        found = _stem_begun(term, known[letter]) or closest(stem, known[letter])
+        if found:
+            return _as_written(db, found)
+    return None
+
+
+def _reach(db, terms: list[Term]) -> tuple[int, int]:
+    """How many rows hold every term, and how many hold any."""
+    return tuple(db.execute("SELECT count(*) FROM search_index WHERE search_index MATCH ?",
+                            [joiner.join(t.fts for t in terms)]).fetchone()[0]
+                 for joiner in (" AND ", " OR "))
 
 
 def _stem_begun(term: Term, stems: dict[str, int]) -> str | None:

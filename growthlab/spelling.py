@@ -1,4 +1,5 @@
-"""The closest known word to a mistyped one (search terms, event names).
+"""The closest known word to a mistyped one (search terms, event names), whether a word is
+English, and a word's derivational relatives.
 
 rapidfuzz gives the optimal-string-alignment distance in C: a swapped pair of letters
 ("onbaording") is one edit, as a person counts it, where difflib's ratio is no distance at all.
@@ -7,6 +8,7 @@ rapidfuzz gives the optimal-string-alignment distance in C: a swapped pair of le
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import cache
 
 
 def max_edits(word: str) -> int:
@@ -26,3 +28,44 @@ def closest(word: str, known: Iterable[str] | Mapping[str, int]) -> str | None:
     if not found:
         return None
     return min(found, key=lambda m: (m[1], -counts[m[0]], m[0]))[0]
+
+
+def is_english(word: str) -> bool:
+    """Whether `word` is an ordinary English word (in pyspellchecker's English word list,
+    which holds no common misspellings)."""
+    return word.lower() in _english()
+
+
+@cache
+def _english():
+    from spellchecker import SpellChecker
+
+    return SpellChecker(language="en", distance=1)
+
+
+# Verb and noun endings of Latinate word families whose Porter stems differ (retain, retent),
+# so the index cannot match one by the other; families Porter conflates (activate, activation;
+# onboard, onboarding) need none.
+DERIVATIONS = (
+    ("tain", "tention"), ("tain", "tenance"), ("vert", "version"), ("mit", "mission"),
+    ("cide", "cision"), ("ceive", "ception"), ("scribe", "scription"), ("sume", "sumption"),
+    ("duce", "duction"), ("clude", "clusion"), ("end", "ension"), ("and", "ansion"),
+    ("ain", "anation"), ("ify", "ification"), ("olve", "olution"), ("ade", "asion"),
+    ("pel", "pulsion"), ("ode", "osion"))
+_INFLECTIONS = (("ied", "y"), ("ies", "y"), ("ing", ""), ("ing", "e"), ("ed", ""), ("ed", "e"),
+                ("es", ""), ("s", ""), ("d", ""))
+
+
+def relatives(word: str) -> tuple[str, ...]:
+    """English words of `word`'s derivational family that its stem does not match: the noun
+    of a verb and the verb of a noun, by `DERIVATIONS` ("retained" -> "retention")."""
+    word = word.lower()
+    bases = {word} | {word[:-len(end)] + add for end, add in _INFLECTIONS
+                      if word.endswith(end) and len(word) - len(end) >= 3}
+    found = set()
+    for base in bases:
+        for verb, noun in DERIVATIONS:
+            for have, other in ((verb, noun), (noun, verb)):
+                if base.endswith(have) and len(base) > len(have):
+                    found.add(base[:-len(have)] + other)
+    return tuple(sorted(w for w in found - {word} if is_english(w)))

@@ -112,7 +112,7 @@ if query:
     st.caption(f"{len(shown)} match(es), best first. Quote a phrase for an exact match; end a "
                "word with * for a prefix.")
     if not shown:
-        st.info("Nothing matches. Try fewer words, or a word's beginning followed by *.")
+        st.info(found.advice)
     for hit in shown[:50]:
         with st.container(border=True):
             if hit.kind == "learning":

@@ -54,7 +54,9 @@ HOSTILE = ['"', "(", ")", "AND", "OR NOT", "*", "NEAR(a b)", "title:export", "a 
            "col:* AND (", 'say "a"b"', "export*)", "-", "+x", "{a b}", "a:b:c", "NOT export",
            "exp\u00a0ort", "\"\"", "stall OR", "ex'port", "''", "a AND", "🙂*",
            "onbaording", "ǅǅǅ", "İİİstanbul", "ßßß", "ﬁﬁﬁ", "ΣΑΣ", "Ⅻ", "a" * 3000, "zz " * 200,
-           "why do not", "the of and", "exprot*"]
+           "why do not", "the of and", "exprot*", "check*list", '"set-up check list"',
+           '"' + "word " * 50 + '"', "-x-", "co-op-er-a-tion", "e-", "retention*", "b" * 24,
+           "check " * 100 + "list", "(a OR b) AND c", "dont don't"]
 
 
 @pytest.mark.parametrize("query", HOSTILE)
@@ -258,3 +260,105 @@ def test_a_word_being_typed_finds_what_the_whole_word_finds(demo_db):
     whole = {h.id for h in learnings.search(demo_db, "activation") if h.kind == "learning"}
     typing = {h.id for h in learnings.search(demo_db, "activatio") if h.kind == "learning"}
     assert whole and typing == whole
+
+
+@pytest.fixture
+def checklist_db(tmp_path):
+    """A colleague's log: the words are written one way, searched another."""
+    db = open_workspace(tmp_path / "w.db")
+    learnings.create(db, title="Onboarding checklists lift activation for admins",
+                     body="A 5-step **setup checklist** shown on first login raised activation "
+                          "by 15%. Teams that invited a colleague in week 1 retained better. "
+                          "Don't show it to invited users: they're not admins. Price-sensitive "
+                          "SMBs ignored the e-mail follow-up; the in-app nudge worked.",
+                     tags=["activation", "onboarding"])
+    learnings.create(db, title="Shorter signup flows lift activation",
+                     body="Two fields instead of five converted more visitors; the lift held "
+                          "for a month.", tags=["acquisition"])
+    experiments.create(db, title="Annual plan toggle", hypothesis="We believe an annual toggle "
+                       "will raise paid conversion, measured by revenue.")
+    return db
+
+
+CHECKLIST = "Onboarding checklists lift activation for admins"
+
+
+@pytest.mark.parametrize("query", ["check list", "why do admins not use the checklist", "dont",
+                                   "check*list", "checklist admnis", "onbaording"])
+def test_a_word_that_is_english_or_held_or_inside_an_operator_is_not_rewritten(checklist_db,
+                                                                               query):
+    found = learnings.find(checklist_db, query)
+    assert found.hits and found.hits[0].title == CHECKLIST
+    if query == "checklist admnis":
+        assert found.did_you_mean == "checklist admins"
+    elif query == "onbaording":
+        assert found.did_you_mean == "onboarding"
+    else:
+        assert found.did_you_mean is None
+
+
+def test_a_correction_that_finds_nothing_more_is_not_made(checklist_db):
+    plain = learnings.find(checklist_db, "activation zqxwvy")
+    found = learnings.find(checklist_db, "activation zqxwvy lifft")  # lift: rows already shown
+    assert found.did_you_mean is None and not found.matched_all
+    assert [h.id for h in found.hits] == [h.id for h in plain.hits]
+
+
+@pytest.mark.parametrize("query", ["check list", "check-list", "on-boarding", "set-up",
+                                   '"set-up checklist"', '"check list"', "e-mail", "email",
+                                   "followup", "inapp", "in-app", "set up checklist"])
+def test_hyphenated_split_and_joined_words_find_each_other(checklist_db, query):
+    found = learnings.find(checklist_db, query)
+    assert found.matched_all and found.did_you_mean is None
+    assert found.hits[0].title == CHECKLIST
+
+
+@pytest.mark.parametrize("query", ["retention", "retain", "retained", "retaining"])
+def test_a_derived_word_finds_its_family(checklist_db, query):
+    assert [h.title for h in learnings.search(checklist_db, query)] == [CHECKLIST]
+
+
+@pytest.mark.parametrize(("query", "title"), [
+    ("conversion", "Shorter signup flows lift activation"),
+    ("converts", "EXP-001 Annual plan toggle"), ("activated", CHECKLIST), ("onboard", CHECKLIST)])
+def test_each_member_of_a_family_finds_the_others(checklist_db, query, title):
+    assert title in [h.title for h in learnings.search(checklist_db, query)]
+
+
+@pytest.mark.parametrize(("word", "relative"), [
+    ("retention", "retain"), ("retained", "retention"), ("conversion", "convert"),
+    ("converted", "conversion"), ("decision", "decide"), ("deciding", "decision"),
+    ("subscription", "subscribe"), ("submission", "submit"), ("inclusion", "include"),
+    ("explanation", "explain"), ("notification", "notify"), ("solution", "solve"),
+    ("extension", "extend"), ("reception", "receive"), ("production", "produce"),
+    ("consumption", "consume"), ("persuasion", "persuade"), ("maintenance", "maintain")])
+def test_derivational_relatives(word, relative):
+    from growthlab.spelling import relatives
+
+    assert relative in relatives(word)
+
+
+@pytest.mark.parametrize("word", ["mention", "band", "station", "export", "list", "tain"])
+def test_no_made_up_relatives(word):
+    from growthlab.spelling import is_english, relatives
+
+    assert all(is_english(r) for r in relatives(word)) and word not in relatives(word)
+
+
+@pytest.mark.parametrize("query", ["check list", "check-list"])
+def test_the_checklist_learning_ranks_first_for_split_and_hyphenated_queries(checklist_db,
+                                                                             query):
+    titles = [h.title for h in learnings.search(checklist_db, query)]
+    assert titles[0] == CHECKLIST and "Shorter signup flows lift activation" not in titles
+
+
+@pytest.mark.parametrize("query", ["%", "$", '"', "*", "-", "AND", "🙂", "( )"])
+def test_a_query_of_symbols_says_it_has_no_words(checklist_db, query):
+    found = learnings.find(checklist_db, query)
+    assert found.hits == [] and not found.has_words
+    assert "no words to search for" in found.advice and "Nothing matches" not in found.advice
+
+
+def test_a_query_with_words_that_match_nothing_advises_fewer_words(checklist_db):
+    found = learnings.find(checklist_db, "zqxwvy")
+    assert found.has_words and found.advice.startswith("Nothing matches")

@@ -67,3 +67,10 @@ def test_cli_search_json_keeps_its_keys_and_adds_the_correction(demo_workspace, 
     assert payload["results"][0]["title"] == "Annual plan toggle on pricing showed no clear effect"
     assert main(["--workspace", str(demo_workspace), "search", "pricng"]) == 0
     assert capsys.readouterr().out.startswith("showing results for: pricing\n")
+
+
+@pytest.mark.parametrize("query", ["%", '"', "*"])
+def test_a_query_of_symbols_says_what_to_type(demo_workspace, query):
+    at = open_page("learnings", q=query)
+    said = " ".join(i.value for i in at.info)
+    assert "no words to search for" in said and "Try fewer words" not in said
