@@ -27,12 +27,21 @@ _AFTER_SEMICOLON = re.compile(r";\s*[=+\-@]")
 _BOUND = r"(?:[+-]?\d[\d,]*(?:\.\d+)?(?:e[+-]?\d+)?(?: ?(?:%|pp))?|unbounded)"
 # A signed number, percentage or interval the app formatted: nothing a spreadsheet can run.
 _FIGURE = re.compile(rf"{_BOUND}(?: to {_BOUND})?")
+# Spreadsheets save "CSV" with semicolons between fields where the comma is the decimal mark,
+# and tab-delimited text with either mark.
+SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab"}
+_DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+(?:[eE][+-]?\d+)?")
+# 1-3 digits, a mark, 3 digits: a thousands separator or a decimal mark, unless the file says.
+_THOUSANDS = re.compile(r"[+-]?[1-9]\d{0,2}([.,])\d{3}")
 
 
 def read_text(data: bytes, source: str) -> str:
     """Decode an uploaded text file, refusing binary data and non-UTF-8 encodings."""
     if not data.strip():
         raise InputError("the file is empty", source=source)
+    if _utf16(data[:4096]):
+        raise InputError('this is UTF-16 text (Excel\'s "Unicode Text"), not UTF-8; save it as '
+                         '"CSV UTF-8 (Comma delimited)"', source=source)
     if b"\x00" in data[:4096]:
         raise InputError("this looks like a binary file, not CSV text; export it as CSV",
                          source=source)
@@ -47,10 +56,26 @@ def read_text(data: bytes, source: str) -> str:
                          source=source, line=line) from None
 
 
-def csv_records(text: str, source: str, required: Iterable[str]) -> tuple[list[str],
-                                                                          list[tuple[int, dict]]]:
+def _utf16(head: bytes) -> bool:
+    """A UTF-16 byte order mark, or text whose every other byte is NUL (ASCII in UTF-16)."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True
+    halves = head[0::2], head[1::2]
+    return len(head) >= 4 and any(a.count(0) == len(a) and 0 not in b
+                                  for a, b in (halves, halves[::-1]))
+
+
+def _separator(text: str) -> str:
+    """The comma, unless the header line has none and fields split on semicolons or tabs."""
+    header = text.partition("\n")[0]
+    found = [s for s in SEPARATORS if s in header]
+    return found[0] if len(found) == 1 else ","
+
+
+def csv_records(text: str, source: str, required: Iterable[str], *,
+                delimiter: str = ",") -> tuple[list[str], list[tuple[int, dict]]]:
     """Rows as (line number, {column: text}); checks the header has the required columns."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = next(reader)
     except StopIteration:
@@ -74,7 +99,8 @@ def csv_records(text: str, source: str, required: Iterable[str]) -> tuple[list[s
                 continue
             if len(values) > len(header):
                 raise InputError(f"{len(values)} fields but the header has {len(header)}; "
-                                 "check for an unquoted comma", source=source, line=line)
+                                 f"check for an unquoted {SEPARATORS[delimiter]}", source=source,
+                                 line=line)
             for name, value in zip(header, values, strict=False):
                 if len(value) > MAX_FIELD_CHARS:
                     raise InputError(f"field is {len(value):,} characters long (limit "
@@ -89,7 +115,7 @@ def csv_records(text: str, source: str, required: Iterable[str]) -> tuple[list[s
 
 
 def _number(record: dict, column: str, source: str, line: int, *, integer: bool = False,
-            required: bool = True) -> float | None:
+            required: bool = True, separator: str = ",") -> float | None:
     raw = record.get(column, "")
     if raw == "":
         if required:
@@ -97,7 +123,7 @@ def _number(record: dict, column: str, source: str, line: int, *, integer: bool 
                              column=column)
         return None
     try:
-        value = float(raw)
+        value = float(_decimal_point(raw, separator, source=source, line=line, column=column))
     except ValueError:
         raise InputError(f"{raw[:40]!r} is not a number", source=source, line=line,
                          column=column) from None
@@ -110,9 +136,23 @@ def _number(record: dict, column: str, source: str, line: int, *, integer: bool 
     return value
 
 
-def _sum(record: dict, column: str, source: str, line: int, *,
-         required: bool = True) -> float | None:
-    value = _number(record, column, source, line, required=required)
+def _decimal_point(raw: str, separator: str, **where) -> str:
+    """The number as float() reads it: in a file split on semicolons or tabs a decimal comma
+    is a point, and a number that may hold a thousands separator is refused, never guessed."""
+    if separator == ",":
+        return raw
+    thousands = _THOUSANDS.fullmatch(raw)
+    if thousands and (separator == "\t" or thousands[1] == "."):
+        mark = thousands[1]
+        raise InputError(f"{raw!r} could be {raw.replace(mark, '')} (with {mark!r} between "
+                         f"thousands) or {raw.replace(',', '.')} (with a decimal {mark!r}); "
+                         "format the column as numbers without thousands separators", **where)
+    return raw.replace(",", ".") if _DECIMAL_COMMA.fullmatch(raw) else raw
+
+
+def _sum(record: dict, column: str, source: str, line: int, *, required: bool = True,
+         separator: str = ",") -> float | None:
+    value = _number(record, column, source, line, required=required, separator=separator)
     if value and not MIN_MAGNITUDE <= abs(value) <= MAX_MAGNITUDE:
         size = "large" if abs(value) > 1 else "small"
         raise InputError(f"{record[column]!r} is too {size} to compute with; values must be 0 or "
@@ -126,7 +166,9 @@ def parse_results_csv(data: bytes, source: str = "results.csv") -> list[MetricRo
     """Summary results: one row per metric per variant (proportion or mean metrics)."""
     from growthlab.stats.analysis import MetricRow
 
-    header, records = csv_records(read_text(data, source), source, ("metric", "variant", "users"))
+    text = read_text(data, source)
+    sep = _separator(text)
+    header, records = csv_records(text, source, ("metric", "variant", "users"), delimiter=sep)
     has_conversions = "conversions" in header
     has_means = "sum" in header and "sum_squares" in header
     if not has_conversions and not has_means:
@@ -147,15 +189,20 @@ def parse_results_csv(data: bytes, source: str = "results.csv") -> list[MetricRo
                              f"appears on line {seen[key]}; keep one row per metric per variant",
                              source=source, line=line)
         seen[key] = line
-        users = _number(rec, "users", source, line, integer=True)
+        users = _number(rec, "users", source, line, integer=True, separator=sep)
         if users < 0:
             raise InputError("users cannot be negative", source=source, line=line, column="users")
+        if users < 2:
+            raise InputError(f"metric {rec['metric']!r}, variant {rec['variant']!r} has "
+                             f"{users:g} user{'s' * (users != 1)}; a variant needs at least 2 "
+                             "users to estimate a variance", source=source, line=line,
+                             column="users")
         if users > MAX_USERS:
             raise InputError(f"{rec['users']!r} users is more than any audience (at most "
                              f"{MAX_USERS:,}); check the column", source=source, line=line,
                              column="users")
-        conversions = (_number(rec, "conversions", source, line, integer=True, required=False)
-                       if has_conversions else None)
+        conversions = (_number(rec, "conversions", source, line, integer=True, required=False,
+                               separator=sep) if has_conversions else None)
         values = {}
         if conversions is not None:
             if conversions < 0:
@@ -165,12 +212,12 @@ def parse_results_csv(data: bytes, source: str = "results.csv") -> list[MetricRo
                 raise InputError(f"conversions ({conversions:g}) are more than users "
                                  f"({users:g})", source=source, line=line, column="conversions")
         elif has_means:
-            values["sum"] = _sum(rec, "sum", source, line)
-            values["sum_squares"] = _sum(rec, "sum_squares", source, line)
+            values["sum"] = _sum(rec, "sum", source, line, separator=sep)
+            values["sum_squares"] = _sum(rec, "sum_squares", source, line, separator=sep)
             if values["sum_squares"] < 0:
                 raise InputError("sum_squares cannot be negative", source=source, line=line,
                                  column="sum_squares")
-            _cuped_values(rec, header, values, source, line)
+            _cuped_values(rec, header, values, source, line, sep)
         else:
             raise InputError("conversions is empty and the file has no sum/sum_squares columns",
                              source=source, line=line, column="conversions")
@@ -196,12 +243,12 @@ def _check_cuped_per_metric(rows: list[MetricRow], lines: list[int], source: str
                              source=source, line=line, column="pre_sum")
 
 
-def _cuped_values(record: dict, header: list[str], values: dict, source: str,
-                  line: int) -> None:
+def _cuped_values(record: dict, header: list[str], values: dict, source: str, line: int,
+                  separator: str) -> None:
     """All three CUPED columns of a mean metric, or none: a partial set would be ignored."""
     from growthlab.stats.analysis import CUPED_COLUMNS
 
-    given = {c: _sum(record, c, source, line, required=False)
+    given = {c: _sum(record, c, source, line, required=False, separator=separator)
              for c in CUPED_COLUMNS if c in header}
     present = [c for c, v in given.items() if v is not None]
     missing = [c for c in CUPED_COLUMNS if c not in present]

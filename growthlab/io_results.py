@@ -4,7 +4,8 @@ The file's bytes are cut into fields with numpy (where its commas and line ends 
 numbers are read digit by digit on whole columns, and the checks are those of
 `io.parse_results_csv` done on whole columns; when any fails (or the file is unusual: quoted
 fields, blank lines, short rows, a NUL or a lone carriage return) the row parser reads the file
-instead, so every error message stays exactly its own.
+instead, so every error message stays exactly its own. A file split by semicolons or tabs has
+no header of known columns between its commas, so the row parser reads it too.
 """
 
 from __future__ import annotations
@@ -262,7 +263,7 @@ def _check(metric: _Text, variant: _Text, c: dict[str, np.ndarray]) -> None:
     proportion = ~np.isnan(conversions)
     mean = ~proportion
     with np.errstate(invalid="ignore"):
-        bad = (~_whole(users) | (users < 0) | (users > MAX_USERS)
+        bad = (~_whole(users) | (users < 2) | (users > MAX_USERS)
                | (proportion & (~_whole(conversions) | (conversions < 0)
                                 | (conversions > users))))
         for column in ("sum", "sum_squares"):

@@ -251,7 +251,8 @@ with results_tab:
                                      "sum_squares"])
             import_results(text.encode(), "manual entry", "manual")
     upload = st.file_uploader("Summary CSV: metric, variant, users, conversions (or sum, "
-                              "sum_squares)", type=["csv"], key=f"upload-{selected}")
+                              "sum_squares)", type=["csv", "tsv", "txt"],
+                              key=f"upload-{selected}")
     if upload is not None and st.button("Import results", type="primary"):
         import_results(upload.getvalue(), upload.name, "upload")
     events = data_file(db, "events_path")

@@ -14,7 +14,7 @@ from test_results_table import program
 from growthlab.cli import _print_analysis, main
 from growthlab.errors import GrowthLabError, StatsError
 from growthlab.io import read_results_csv
-from growthlab.io_results import _byte_codes, _columns, read_results_columns
+from growthlab.io_results import _byte_codes, _columns, _Unusual, read_results_columns
 from growthlab.report import analysis_payload
 from growthlab.stats import MetricRow, Options, analyze
 from growthlab.stats.table import ResultColumns
@@ -284,3 +284,16 @@ def test_names_whose_bytes_number_alike_are_told_apart():
     assert _byte_codes(rows[[0, 0, 1]]) is None
     first, codes = _byte_codes(rows[[1, 1, 1]])
     assert first.tolist() == [0] and codes.tolist() == [0, 0, 0]
+
+
+@pytest.mark.parametrize("data", [
+    b"metric,variant,users,conversions\ncv,control,0,0\ncv,b,100,12\n",
+    b"metric,variant,users,conversions\ncv,control,100,10\ncv,b,1,1\n",
+    b"metric;variant;users;conversions\ncv;control;100;10\ncv;b;100;12\n",
+    b"metric\tvariant\tusers\tsum\tsum_squares\ncv\tcontrol\t100\t10,5\t20\ncv\tb\t100\t12\t30\n",
+])
+def test_files_the_byte_reader_cannot_vouch_for_go_to_the_row_parser(data):
+    """A variant with fewer than 2 users (refused naming its line), fields split by semicolons
+    or tabs (read with their decimal commas)."""
+    with pytest.raises(_Unusual):
+        _columns(data)

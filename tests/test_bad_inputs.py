@@ -13,6 +13,7 @@ from growthlab import experiments, learnings
 from growthlab.cli import main
 from growthlab.db import open_workspace
 from growthlab.errors import InputError, RuleError
+from growthlab.io import read_results_csv
 
 CORPUS = Path(__file__).parent / "bad_inputs"
 CASES = sorted(p for p in CORPUS.iterdir() if p.is_file() and p.name != "README.md")
@@ -325,3 +326,71 @@ def test_an_empty_part_file_in_a_parquet_folder_says_what_to_do(tmp_path, capsys
     err = capsys.readouterr().err
     assert "cannot read as PARQUET" in err
     assert "remove it or export the folder again" in err
+
+
+COMMA_RESULTS = ("metric,variant,users,conversions,sum,sum_squares\n"
+                 "signup,control,10000,1000,,\nsignup,treatment,10000,1100,,\n"
+                 "revenue,control,1000,,5000.5,40000.25\nrevenue,treatment,1000,,5500.75,45000.5\n"
+                 "basket,control,1000,,0.125,12.5e3\nbasket,treatment,1000,,2.25,1.5e4\n")
+
+
+@pytest.mark.parametrize("separator,decimal,prefix,newline", [
+    (";", ",", "\ufeff", "\r\n"), (";", ".", "", "\n"), ("\t", ",", "", "\r\n"),
+    ("\t", ".", "\ufeff", "\n")])
+def test_semicolon_and_tab_files_read_as_their_comma_twin(tmp_path, capsys, separator, decimal,
+                                                          prefix, newline):
+    # What Excel saves as "CSV" in locales whose decimal mark is a comma, and as tab-delimited
+    # text; blank lines as a spreadsheet leaves them.
+    comma, other = tmp_path / "comma.csv", tmp_path / "other.csv"
+    comma.write_text(COMMA_RESULTS)
+    text = COMMA_RESULTS.replace(",", separator).replace(".", decimal)
+    other.write_bytes((prefix + text.replace("\n", newline) + newline * 2).encode())
+    assert main(["analyze", str(comma), "--json"]) == 0
+    expected = capsys.readouterr().out
+    assert main(["analyze", str(other), "--json"]) == 0
+    assert capsys.readouterr().out == expected
+    assert '"mean": 5.50075' in expected
+
+
+def test_in_a_semicolon_file_a_comma_is_the_decimal_mark(tmp_path):
+    path = tmp_path / "results.csv"
+    path.write_text("metric;variant;users;sum;sum_squares\nm;control;10;1,125;2,5e3\n"
+                    "m;treatment;10;-12,5;1000\n")
+    assert [(r.sum, r.sum_squares) for r in read_results_csv(path)] == [(1.125, 2500.0),
+                                                                       (-12.5, 1000.0)]
+
+
+@pytest.mark.parametrize("name,line,column,says", [
+    ("results_semicolon_thousands_dot.csv", 2, "users",
+     "'10.000' could be 10000 (with '.' between thousands) or 10.000"),
+    ("results_tabs_thousands_comma.tsv", 3, "users",
+     "'5,000' could be 5000 (with ',' between thousands) or 5.000"),
+    ("results_semicolon_decimal_users.csv", 3, "users", "'1000,5' must be a whole number"),
+    ("results_semicolon_extra_field.csv", 3, None,
+     "5 fields but the header has 4; check for an unquoted semicolon"),
+    ("results_semicolon_misspelt_column.csv", 1, None,
+     "missing column(s) users; the header has metric, variant, user, conversions"),
+])
+def test_semicolon_and_tab_files_are_refused_naming_line_and_column(name, line, column, says):
+    with pytest.raises(InputError) as err:
+        read_results_csv(CORPUS / name)
+    assert (err.value.line, err.value.column) == (line, column), str(err.value)
+    assert says in str(err.value)
+
+
+@pytest.mark.parametrize("name", ["results_utf16.csv", "results_utf16_without_bom.csv"])
+def test_a_utf16_file_is_named_as_such_with_how_to_save_it(name):
+    with pytest.raises(InputError) as err:
+        read_results_csv(CORPUS / name)
+    assert "UTF-16" in str(err.value) and 'save it as "CSV UTF-8' in str(err.value)
+    assert "binary" not in str(err.value)
+
+
+@pytest.mark.parametrize("name,line,variant,users", [
+    ("results_zero_users.csv", 2, "control", 0), ("results_one_user.csv", 2, "control", 1)])
+def test_a_variant_with_fewer_than_2_users_names_its_line(name, line, variant, users):
+    with pytest.raises(InputError) as err:
+        read_results_csv(CORPUS / name)
+    assert (err.value.line, err.value.column) == (line, "users"), str(err.value)
+    assert f"metric 'cv', variant '{variant}' has {users} user" in str(err.value)
+    assert "at least 2 users" in str(err.value)

@@ -213,6 +213,22 @@ def test_bad_results_upload_keeps_the_old_results(demo_workspace):
                          [won])) == before
 
 
+def test_results_saved_by_a_spreadsheet_with_decimal_commas_upload(demo_workspace):
+    db = open_workspace(demo_workspace)
+    won = next(db.query("SELECT id FROM experiments WHERE key = 'EXP-005'"))["id"]
+    at = open_page("experiment", id=str(won))
+    assert list(at.file_uploader(key=f"upload-{won}").proto.type) == [".csv", ".tsv", ".txt"]
+    at.file_uploader(key=f"upload-{won}").upload(
+        "eu.csv", "\ufeffmetric;variant;users;sum;sum_squares\r\n"
+                  "revenue;control;1000;5000,5;40000,25\r\n"
+                  "revenue;treatment;1000;5500,75;45000,5\r\n;;;;\r\n".encode()).run()
+    widget(at.button, "Import results").click().run()
+    assert not at.error and not at.exception
+    assert [(r["variant"], r["sum"], r["sum_squares"]) for r in db.query(
+        "SELECT * FROM metric_results WHERE experiment_id = ? ORDER BY position", [won])] == [
+        ("control", 5000.5, 40000.25), ("treatment", 5500.75, 45000.5)]
+
+
 def test_decision_form_suggests_the_result_from_the_numbers(demo_workspace):
     db = open_workspace(demo_workspace)
     nudge = next(db.query("SELECT id FROM experiments WHERE key = 'EXP-004'"))
