@@ -102,11 +102,11 @@ def check(name: str, data: bytes, folder: Path, con, deep: bool) -> str:
     elif kind == "assignments":
         check_assignments(path, con)
         if deep:
-            from growthlab.kpis import Milestone, experiment_metric_rows
+            from growthlab.kpis import Milestone, experiment_metrics
 
-            experiment_metric_rows(folder / "events_good.csv", path,
-                                   [Milestone("a", "A", "P", "count(visit) >= 1")], "exp",
-                                   con=con)
+            experiment_metrics(folder / "events_good.csv", path,
+                               [Milestone("a", "A", "P", "count(visit) >= 1")], "exp",
+                               con=con)
     return "ok"
 
 
