@@ -317,26 +317,31 @@ with decide_tab:
                 exp["primary_metric"])
             c = st.columns(2)
             result = c[0].selectbox(
-                "Result", experiments.RESULTS, key="decide-result",
+                "Result", experiments.RESULTS, key=f"decide-result-{selected}",
                 index=experiments.RESULTS.index(suggested) if suggested else None,
                 placeholder="Choose what the data showed",
                 help="Pre-set from the primary metric's analysis on the Results tab; change "
                 "it if you know better." if suggested else "No verdict computed: "
                 "the experiment has no primary metric with results. Choose what the data "
                 "showed.")
-            decision = c[1].selectbox("Decision", experiments.DECISIONS)
+            decision = c[1].selectbox("Decision", experiments.DECISIONS,
+                                      key=f"decide-decision-{selected}")
             conclusion = st.text_area("Conclusion: what the data showed",
-                                      key="decide-conclusion")
-            l_title = st.text_input("Learning title", key="decide-title")
+                                      key=f"decide-conclusion-{selected}")
+            l_title = st.text_input("Learning title", key=f"decide-title-{selected}")
             l_body = st.text_area("Learning (markdown): what we now believe, and how sure",
-                                  key="decide-body")
-            reason = st.text_area("Why decide before the plan is reached?", key="decide-reason",
+                                  key=f"decide-body-{selected}")
+            reason = st.text_area("Why decide before the plan is reached?",
+                                  key=f"decide-reason-{selected}",
                                   help="Kept in the learning.") if early else ""
             c = st.columns(3)
             l_status = c[0].selectbox("Learning status", ["emerging", "supported", "confirmed",
-                                                          "rejected"])
-            obs_acq = c[1].selectbox("Observed effect on acquisition", experiments.EFFECTS, 3)
-            obs_ret = c[2].selectbox("Observed effect on retention", experiments.EFFECTS, 3)
+                                                          "rejected"],
+                                      key=f"decide-status-{selected}")
+            obs_acq = c[1].selectbox("Observed effect on acquisition", experiments.EFFECTS, 3,
+                                     key=f"decide-acquisition-{selected}")
+            obs_ret = c[2].selectbox("Observed effect on retention", experiments.EFFECTS, 3,
+                                     key=f"decide-retention-{selected}")
             if st.form_submit_button("Decide", type="primary"):
                 save_row("experiment", selected, lambda: experiments.decide(
                     db, selected, base["version"], result=result, decision=decision,

@@ -85,12 +85,17 @@ def test_the_plan_is_saved_on_the_experiment(demo_workspace):
                for c in at.caption)
 
 
+def field(widgets, name: str):
+    """The decide form's widget `name` (its key carries the experiment's id)."""
+    return next(w for w in widgets if w.key and w.key.startswith(f"decide-{name}-"))
+
+
 def decide_form(at, reason: str | None):
-    at.text_area(key="decide-conclusion").input("Continued value rose 3%.")
-    at.text_input(key="decide-title").input("Saved searches keep teams coming back")
-    at.text_area(key="decide-body").input("Teams with saved searches return more often.")
+    field(at.text_area, "conclusion").input("Continued value rose 3%.")
+    field(at.text_input, "title").input("Saved searches keep teams coming back")
+    field(at.text_area, "body").input("Teams with saved searches return more often.")
     if reason is not None:
-        at.text_area(key="decide-reason").input(reason)
+        field(at.text_area, "reason").input(reason)
     next(b for b in at.button if b.label == "Decide").click().run()
     assert not at.exception
     return at
@@ -124,7 +129,7 @@ def test_deciding_once_the_plan_is_reached_asks_nothing_more(demo_workspace):
     at = open_page("experiment", id=str(exp["id"]))
     assert not any("planned users" in w.value for w in at.warning)
     assert any("Plan reached" in c.value for c in at.caption)
-    assert not [t for t in at.text_area if t.key == "decide-reason"]
+    assert not [t for t in at.text_area if t.key and t.key.startswith("decide-reason")]
     decide_form(at, reason=None)
     assert experiments.get(db, exp["id"])["status"] == "decided"
 
@@ -184,7 +189,7 @@ def test_an_experiment_with_many_result_rows_counts_its_users_against_the_plan(d
     at = open_page("experiment", id=str(exp["id"]))
     warning = next(w.value for w in at.warning if "planned users" in w.value)
     assert "8,000 of 10,000 planned users (80%)" in warning
-    assert [t for t in at.text_area if t.key == "decide-reason"]
+    assert [t for t in at.text_area if t.key and t.key.startswith("decide-reason")]
 
 
 def test_the_planner_sizes_each_arm_by_the_design_s_planned_split(empty_workspace):
@@ -221,11 +226,33 @@ def test_without_a_primary_metric_the_result_is_chosen_not_pre_set(empty_workspa
         experiments.move(db, exp, experiments.get(db, exp)["version"], step)
     at = open_page("experiment", id=str(exp))
     assert "Primary metric:** none chosen yet" in " ".join(m.value for m in at.markdown)
-    result = at.selectbox(key="decide-result")
+    result = field(at.selectbox, "result")
     assert result.value is None and "Pre-set" not in (result.help or "")
     decide_form(at, reason=None)
     assert any("result" in e.value for e in at.error)
     assert experiments.get(db, exp)["status"] == "analysing"
-    at.selectbox(key="decide-result").set_value("won")
+    field(at.selectbox, "result").set_value("won")
     decide_form(at, reason=None)
     assert experiments.get(db, exp)["result"] == "won"
+
+
+def test_the_decide_form_starts_afresh_for_each_experiment(empty_workspace):
+    """A verdict chosen (or pre-set) for one experiment must not carry over to the next one
+    picked in the page's selector."""
+    from growthlab.stats import MetricRow
+
+    db = open_workspace(empty_workspace)
+    won = experiments.create(db, title="Won", primary_metric="signup")
+    bare = experiments.create(db, title="No primary")
+    for exp in (won, bare):
+        experiments.record_results(db, exp, [MetricRow("signup", "control", 4000, 400),
+                                             MetricRow("signup", "treatment", 4000, 520)])
+        for step in ("backlog", "running", "analysing"):
+            experiments.move(db, exp, experiments.get(db, exp)["version"], step)
+    at = open_page("experiment", id=str(won))
+    assert field(at.selectbox, "result").value == "won"
+    field(at.text_area, "conclusion").input("Signups rose 30%.")
+    at.selectbox[0].set_value(bare).run()
+    assert not at.exception
+    assert field(at.selectbox, "result").value is None
+    assert field(at.text_area, "conclusion").value == ""
