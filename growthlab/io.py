@@ -123,7 +123,8 @@ def _number(record: dict, column: str, source: str, line: int, *, integer: bool 
                              column=column)
         return None
     try:
-        value = float(_decimal_point(raw, separator, source=source, line=line, column=column))
+        value = float(_decimal_point(raw, separator, integer, source=source, line=line,
+                                     column=column))
     except ValueError:
         raise InputError(f"{raw[:40]!r} is not a number", source=source, line=line,
                          column=column) from None
@@ -136,13 +137,14 @@ def _number(record: dict, column: str, source: str, line: int, *, integer: bool 
     return value
 
 
-def _decimal_point(raw: str, separator: str, **where) -> str:
+def _decimal_point(raw: str, separator: str, integer: bool = False, **where) -> str:
     """The number as float() reads it: in a file split on semicolons or tabs a decimal comma
     is a point, and a number that may hold a thousands separator is refused, never guessed."""
     if separator == ",":
         return raw
     thousands = _THOUSANDS.fullmatch(raw)
-    if thousands and (separator == "\t" or thousands[1] == "."):
+    # A count has no decimals: "10,000" users is ten thousand or a mistake, never 10.
+    if thousands and (integer or separator == "\t" or thousands[1] == "."):
         mark = thousands[1]
         raise InputError(f"{raw!r} could be {raw.replace(mark, '')} (with {mark!r} between "
                          f"thousands) or {raw.replace(',', '.')} (with a decimal {mark!r}); "

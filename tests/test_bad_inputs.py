@@ -365,6 +365,8 @@ def test_in_a_semicolon_file_a_comma_is_the_decimal_mark(tmp_path):
      "'10.000' could be 10000 (with '.' between thousands) or 10.000"),
     ("results_tabs_thousands_comma.tsv", 3, "users",
      "'5,000' could be 5000 (with ',' between thousands) or 5.000"),
+    ("results_semicolon_thousands_comma.csv", 2, "users",
+     "'10,000' could be 10000 (with ',' between thousands) or 10.000"),
     ("results_semicolon_decimal_users.csv", 3, "users", "'1000,5' must be a whole number"),
     ("results_semicolon_extra_field.csv", 3, None,
      "5 fields but the header has 4; check for an unquoted semicolon"),
