@@ -250,11 +250,19 @@ def cached_pqls(events: str, stamp: tuple, rule: str, window: int | None, rules:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def cached_quality(events: str, stamp: tuple, dedupe: bool) -> list[str]:
+def cached_quality(events: str, stamp: tuple, dedupe: bool):
     from growthlab.kpis.engine import events_quality
 
-    return events_quality(_read(events, dedupe)).warnings(
-        "turn on “Drop exact duplicate rows” in Settings to drop them")
+    return events_quality(_read(events, dedupe))
+
+
+def dedupe_events(db) -> bool:
+    """Whether the pages drop exact duplicate rows: the workspace's setting, except for events
+    whose timestamps are dates only (two rows of one day may be two real events)."""
+    events = data_file(db, "events_path")
+    if events is None or not admin.dedupe(db):
+        return False
+    return not cached_quality(str(events), file_stamp(events), False).dates_only
 
 
 def quality_warnings(db) -> None:
@@ -263,7 +271,9 @@ def quality_warnings(db) -> None:
     events = data_file(db, "events_path")
     if events is None:
         return
-    for warning in cached_quality(str(events), file_stamp(events), admin.dedupe(db)):
+    found = cached_quality(str(events), file_stamp(events), dedupe_events(db))
+    for warning in found.warnings("turn on “Drop exact duplicate rows” in Settings to drop "
+                                  "them"):
         st.warning(warning.split(": ", 1)[1], icon=":material/content_copy:")
 
 
@@ -299,7 +309,7 @@ def workspace_funnel(db, *, start=None, end=None):
         return None
     with st.spinner("Scanning events…"):
         return cached_funnel(str(events), file_stamp(events), rules_key(ms), start, end, True,
-                             admin.dedupe(db))
+                             dedupe_events(db))
 
 
 def computed_caption(events: Path | str) -> None:

@@ -3,7 +3,7 @@
 
 import streamlit as st
 
-from growthlab import admin, charts, clock, experiments, io, plans
+from growthlab import charts, clock, experiments, io, plans
 from growthlab.db import open_workspace, workspace_path
 from growthlab.errors import GrowthLabError
 from growthlab.report import (
@@ -30,6 +30,7 @@ from pages._experiment_design import design_tab as design_tab_body
 from pages._shared import (
     computed_caption,
     data_file,
+    dedupe_events,
     milestone_names,
     milestones,
     opened,
@@ -267,7 +268,7 @@ with results_tab:
             with st.status("Counting milestone KPIs per variant from events…") as status:
                 funnel_steps = milestones(db)
                 computed = experiment_metrics(
-                    Source.of(events, dedupe=admin.dedupe(db)), assignments, funnel_steps,
+                    Source.of(events, dedupe=dedupe_events(db)), assignments, funnel_steps,
                     exp["key"])
                 deepest = last_to_close(horizons(funnel_steps))
                 still_open = computed.still_in_window(deepest)

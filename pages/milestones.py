@@ -16,6 +16,7 @@ from pages._shared import (
     cached_retention,
     computed_caption,
     data_file,
+    dedupe_events,
     event_warnings,
     file_stamp,
     milestones,
@@ -131,7 +132,7 @@ else:
                     table = cached_retention(str(events), file_stamp(events), event or None, days,
                                              start_event or None,
                                              None if only == "(everyone)" else only, rules_key(ms),
-                                             admin.dedupe(db))
+                                             dedupe_events(db))
                 st.plotly_chart(charts.retention_heatmap(table))
                 overall = " · ".join(f"day {d}: {v:.0%}" for d, v in
                                      zip(table.days, table.overall, strict=True) if v is not None)
@@ -161,7 +162,8 @@ else:
                 event_warnings(db, rules=[rule])
                 with st.spinner("Finding qualified users…"):
                     total, users = cached_pqls(str(events), file_stamp(events), rule,
-                                               int(window), rules_key(ms), admin.dedupe(db))
+                                               int(window), rules_key(ms),
+                                               dedupe_events(db))
                 st.metric("Qualified users", f"{total:,}")
                 computed_caption(events)
                 st.dataframe(display_table(users[:500]), hide_index=True,

@@ -199,3 +199,25 @@ def test_the_app_says_when_rows_repeat_and_drops_them_when_asked(empty_workspace
     deduped = funnel(Source.of(events, dedupe=True), steps)
     twice = next(r for r in at.dataframe[0].value.to_dict("records") if r["key"] == "twice")
     assert twice["users"] == deduped.milestones[1]["users"] == 0
+
+
+def test_events_with_dates_only_are_never_deduplicated_by_the_app(empty_workspace):
+    """Two carts by one user on one day, dates only: they may be two carts, so the setting
+    (turned on for an earlier file) must not drop one, and Settings does not offer it."""
+    from growthlab import admin
+    from growthlab.db import set_setting
+
+    events = empty_workspace.parent / "events.csv"
+    events.write_text("user_id,event,timestamp\nu1,cart,2026-01-04\nu1,cart,2026-01-04\n"
+                      "u2,cart,2026-01-05\n")
+    db = open_workspace(empty_workspace)
+    set_setting(db, "events_path", "events.csv")
+    save_to_workspace(db, [Milestone("twice", "Carted twice", "P", "count(cart) >= 2")])
+    admin.set_dedupe(db, True, actor="earlier")
+    at = open_page("milestones")
+    twice = next(r for r in at.dataframe[0].value.to_dict("records") if r["key"] == "twice")
+    assert twice["users"] == 1
+    assert any("no time of day" in w.value for w in at.warning)
+    settings = open_page("settings")
+    toggle = settings.toggle(key="events-dedupe")
+    assert toggle.disabled and "time of day" in toggle.help
