@@ -200,7 +200,8 @@ def file_stamp(path: Path | str) -> tuple:
     database is read again every five minutes."""
     if isinstance(path, str):
         return (Table.from_url(path).path, int(time.time() // 300))
-    files = sorted(path.rglob("*.parquet")) if path.is_dir() else [path]
+    # Every file of a folder: .pq is Parquet too, and a CSV added beside is refused on read.
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
     # Today too: which events count as in the future (and are left out) moves with it.
     return (clock.today().isoformat(), *(scan_cache.identity(str(f)) for f in files))
 

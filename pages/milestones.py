@@ -1,5 +1,7 @@
 """Milestones: KPIs per customer milestone, the funnel and its success gap, retention, PQLs."""
 
+import contextlib
+
 import streamlit as st
 
 from growthlab import admin, charts, io
@@ -46,10 +48,8 @@ elif events is None:
     st.info("No product events yet. Upload an events file (user_id, event, timestamp) in "
             "Settings to compute the KPIs.", icon=":material/upload_file:")
 else:
-    try:
+    with contextlib.suppress(GrowthLabError):  # the tab below reads them too and says why
         quality_warnings(db)
-    except GrowthLabError as exc:
-        report(exc)
     # A tab's scan runs only while it is open (the funnel's is shared with other pages); the
     # open tab lives in the URL, so a view can be shared.
     funnel_tab, retention_tab, moments_tab = st.tabs(

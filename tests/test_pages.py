@@ -112,6 +112,18 @@ def test_an_events_file_rewritten_with_its_old_size_and_time_is_a_new_version(tm
     assert file_stamp(path) != before
 
 
+def test_a_file_added_to_an_events_folder_is_a_new_version_whatever_its_suffix(tmp_path):
+    """.pq files are read as Parquet too: adding one must not leave the pages' figures as
+    they were."""
+    sys.path.insert(0, str(ROOT / "pages"))
+    from _shared import file_stamp
+
+    (tmp_path / "jan.pq").write_bytes(b"PAR1")
+    before = file_stamp(tmp_path)
+    (tmp_path / "feb.pq").write_bytes(b"PAR1")
+    assert file_stamp(tmp_path) != before
+
+
 def test_the_app_leaves_streamlit_room_beside_duckdb(demo_workspace):
     """The command line lets DuckDB use 1 GB; the app 512 MB, so a page stays within 1 GiB."""
     from growthlab.kpis.engine import memory_limit
