@@ -45,6 +45,20 @@ def baseline(rows: list[MetricRow], metric: str | None, control: str | None,
     return Estimate(share, "its share among users in the events whose window has closed")
 
 
+CORRECTION_NAMES = {"holm": "Holm", "bh": "Benjamini-Hochberg"}
+
+
+def planning_alpha(alpha: float, correction: str, metrics: int) -> tuple[float, str]:
+    """The alpha to size the primary metric's test with, and words saying why: the Results
+    tab corrects over every metric, and a plan that ignores it promises power the analysis
+    does not give. Bonferroni over the metrics is the bound either correction meets, so the
+    plan gets at least its power."""
+    if correction not in CORRECTION_NAMES or metrics < 2:
+        return alpha, ""
+    return alpha / metrics, (f", with the {CORRECTION_NAMES[correction]} correction over its "
+                             f"{metrics} metrics")
+
+
 def planned_shares(variants: list[dict]) -> tuple[list[str], list[float]] | None:
     """The design's variants with their shares of the traffic, the control's first; None
     when the design splits the users evenly (the planner then sizes each variant alike)."""

@@ -23,7 +23,9 @@ from pages._shared import (
 )
 
 
-def design_tab(db, exp: dict, rows: list, names: dict[str, str], alpha: float) -> None:
+def design_tab(db, exp: dict, rows: list, names: dict[str, str], alpha: float,
+               correction: str = "none", metrics: int = 1) -> None:
+    """`correction` and `metrics`: what the Results tab corrects over, for the planner."""
     selected = exp["id"]
     st.markdown(f"**Hypothesis.** {exp['hypothesis'] or '*not written yet*'}")
     missing = experiments.check_hypothesis(exp["hypothesis"])
@@ -41,7 +43,7 @@ def design_tab(db, exp: dict, rows: list, names: dict[str, str], alpha: float) -
     st.markdown("#### Priority")
     prioritise(db, exp)
     st.markdown("#### Power and duration")
-    power_plan(db, exp, rows, alpha)
+    power_plan(db, exp, rows, alpha, correction, metrics)
 
 
 def plan_start(db, exp: dict, rows: list):
@@ -60,7 +62,7 @@ def plan_start(db, exp: dict, rows: list):
     return baseline, traffic
 
 
-def power_plan(db, exp: dict, rows: list, alpha: float) -> None:
+def power_plan(db, exp: dict, rows: list, alpha: float, correction: str, metrics: int) -> None:
     selected = exp["id"]
     difference = st.session_state.get("difference") or "relative"
     relative = difference == "relative"
@@ -90,6 +92,7 @@ def power_plan(db, exp: dict, rows: list, alpha: float) -> None:
                "No traffic known yet: type how many users a day the experiment will get.")
     test = "relative lift" if relative else "absolute difference"
     shares = split[1] if split else None
+    alpha, corrected = plans.planning_alpha(alpha, correction, metrics)
     try:
         p = plan(baseline, mde if relative else baseline * mde, relative=relative, alpha=alpha,
                  power=power, variants=int(n_variants), daily_users=daily, shares=shares)
@@ -98,8 +101,8 @@ def power_plan(db, exp: dict, rows: list, alpha: float) -> None:
                      f"{name} {n:,} ({share:.0%})"
                      for name, n, share in zip(split[0], p.users_per_arm, shares, strict=True)))
         st.success(f"{sized} to detect {p.baseline:.2%} → {p.target:.2%} with the test on the "
-                   f"{test} that the Results tab runs: about **{p.days:.0f} days** at "
-                   f"{daily:,} users a day.", icon=":material/timer:")
+                   f"{test} that the Results tab runs{corrected}: about **{p.days:.0f} days** "
+                   f"at {daily:,} users a day.", icon=":material/timer:")
         for weeks in (1, 2, 4):
             users = daily * 7 * weeks
             n = int(users if split else users / n_variants)

@@ -1,6 +1,8 @@
 """One experiment: its results and verdict, its design and power plan, its decision."""
 
 
+import json
+
 import streamlit as st
 
 from growthlab import charts, clock, experiments, io, plans
@@ -283,7 +285,8 @@ with results_tab:
 
 rows = rows or plans.metric_rows(stored, exp["primary_metric"])
 with design_tab:
-    design_tab_body(db, exp, rows, names, alpha)
+    design_tab_body(db, exp, rows, names, alpha, correction, len(stored.metric_codes[0])
+                    if len(stored) else 1 + len(json.loads(exp["guardrail_metrics"])))
 
 with decide_tab:
     base = opened("experiment", selected, exp)

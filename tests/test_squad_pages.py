@@ -40,7 +40,9 @@ def test_the_planner_starts_from_the_experiments_own_baseline_and_traffic(demo_w
     captions = " ".join(c.value for c in at.caption)
     assert "control's rate in the latest results" in captions and f"over {days} days" in captions
     mde = number(at, "plan-mde").value
-    sized = plan(baseline, mde, relative=True, daily_users=round(users / days))
+    metrics = len({r.metric for r in rows})  # the Results tab's Holm corrects over them
+    sized = plan(baseline, mde, relative=True, daily_users=round(users / days),
+                 alpha=0.05 / metrics)
     assert f"{sized.users_per_variant:,} users per variant" in planned_sentence(at)
     assert "relative lift" in planned_sentence(at)
 
@@ -51,7 +53,8 @@ def test_the_planner_sizes_the_absolute_test_when_the_analysis_runs_it(demo_work
     at = open_page("experiment", id=str(exp["id"]))
     at.segmented_control(key="difference").set_value("absolute").run()
     baseline, mde = number(at, "plan-baseline").value, number(at, "plan-mde").value
-    sized = plan(baseline, baseline * mde, relative=False)
+    metrics = len({r.metric for r in experiments.results(db, exp["id"])})
+    sized = plan(baseline, baseline * mde, relative=False, alpha=0.05 / metrics)
     assert f"{sized.users_per_variant:,} users per variant" in planned_sentence(at)
     assert "absolute difference" in planned_sentence(at)
 
@@ -77,7 +80,8 @@ def test_the_plan_is_saved_on_the_experiment(demo_workspace):
     daily = number(at, "plan-daily").value
     next(b for b in at.button if b.label == "Save as this experiment's plan").click().run()
     assert not at.exception
-    sized = plan(baseline, mde, relative=True, daily_users=daily)
+    metrics = len({r.metric for r in experiments.results(db, exp["id"])})
+    sized = plan(baseline, mde, relative=True, daily_users=daily, alpha=0.05 / metrics)
     saved = experiments.get(db, exp["id"])
     assert (saved["planned_users"], saved["planned_days"]) == (sized.total_users,
                                                                -(-sized.days // 1))
@@ -256,3 +260,25 @@ def test_the_decide_form_starts_afresh_for_each_experiment(empty_workspace):
     assert not at.exception
     assert field(at.selectbox, "result").value is None
     assert field(at.text_area, "conclusion").value == ""
+
+
+def test_the_planner_sizes_for_the_correction_the_results_tab_applies(empty_workspace):
+    """The Results tab corrects over every metric (Holm by default): a plan that ignores it
+    promises 80% power and delivers about 55% with five other metrics."""
+    from growthlab.stats import MetricRow
+
+    db = open_workspace(empty_workspace)
+    exp = experiments.create(db, title="Three metrics", primary_metric="signup")
+    experiments.record_results(db, exp, [
+        MetricRow(m, v, 4000, c) for m, c in (("signup", 400), ("invite", 300), ("export", 200))
+        for v in ("control", "treatment")])
+    at = open_page("experiment", id=str(exp))
+    baseline, mde = number(at, "plan-baseline").value, number(at, "plan-mde").value
+    daily = number(at, "plan-daily").value
+    sized = plan(baseline, mde, relative=True, daily_users=daily, alpha=0.05 / 3)
+    sentence = planned_sentence(at)
+    assert f"**{sized.users_per_variant:,} users per variant**" in sentence
+    assert "Holm correction over its 3 metrics" in sentence
+    at.selectbox[1].set_value("none").run()  # the Results tab's correction
+    unadjusted = plan(baseline, mde, relative=True, daily_users=daily)
+    assert f"**{unadjusted.users_per_variant:,} users per variant**" in planned_sentence(at)
