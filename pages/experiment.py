@@ -131,9 +131,10 @@ def show_results(analysis, skipped: list[str]) -> list[dict]:
     for r in said:
         show[tone(r, srm)](describe(r, names.get(r["metric"]), alpha, srm))
     st.caption(summary.sentence())
-    if correction in CORRECTIONS and len(analysis) > 1:
-        st.caption(f"Significance uses p-values {CORRECTIONS[correction]}-adjusted over this "
-                   f"experiment's {len(analysis):,} comparisons; intervals are not adjusted. "
+    corrected = len(analysis) - int(analysis.failed.sum())  # those that could be computed
+    if correction in CORRECTIONS and corrected > 1:
+        st.caption(f"Significance uses p-values {CORRECTIONS[correction]}-adjusted over the "
+                   f"{corrected:,} comparisons computed; intervals are not adjusted. "
                    f"The command line adjusts them only when asked (`growthlab analyze "
                    f"--correction {correction}`).")
     views = {"all": summary.order,

@@ -662,3 +662,17 @@ def test_the_window_that_closes_last_is_the_longest_latest_listed():
     assert last_to_close({"a": 0, "b": 30, "c": 7}) == "b"
     assert last_to_close({"a": 14, "b": 14, "c": 7}) == "b"
     assert last_to_close({"a": 0}) == "a"
+
+
+def test_nothing_to_test_explains_assignment_only_when_a_milestone_is_reached_by_none():
+    from growthlab.kpis.engine import ExperimentMetrics
+    from growthlab.stats import MetricRow
+
+    waiting = ExperimentMetrics(rows=[], excluded=0, in_progress={}, data_end=None,
+                                undecided=["habit"], assigned={}, unequal_censoring=[])
+    said = waiting.nothing_to_test("E")
+    assert "habit: too few users whose window has closed" in said and "assigned_at" not in said
+    none = ExperimentMetrics(rows=[MetricRow("signed_up", v, 10, 0) for v in ("a", "b")],
+                             excluded=0, in_progress={}, data_end=None, undecided=[],
+                             assigned={}, unequal_censoring=[])
+    assert "before assigned_at do not count" in none.nothing_to_test("E")

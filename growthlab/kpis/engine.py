@@ -788,9 +788,10 @@ class ExperimentMetrics:
                   "reached by all": [m for m, (c, n) in reached.items() if n and c == n],
                   "too few users whose window has closed": self.undecided}
         said = "; ".join(f"{', '.join(keys)}: {what}" for what, keys in groups.items() if keys)
-        return (f"nothing to test in {experiment} yet ({said}); an experiment's windows start "
-                "at each user's assigned_at and events before assigned_at do not count, so a "
-                "milestone done before assignment (such as signing up) is never reached")
+        why = ("; an experiment's windows start at each user's assigned_at and events before "
+               "assigned_at do not count, so a milestone done before assignment (such as "
+               "signing up) is never reached") if groups["reached by none"] else ""
+        return f"nothing to test in {experiment} yet ({said}){why}"
 
     def still_in_window(self, key: str) -> int:
         """Assigned users, all arms together, whose window for milestone `key` is open."""
