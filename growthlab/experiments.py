@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 from growthlab import clock
 from growthlab.db import audit, now, transaction, update_versioned
-from growthlab.errors import InputError, StaleEditError, TransitionError
+from growthlab.errors import InputError, StaleEditError, StatsError, TransitionError
 from growthlab.io import plain_name
 from growthlab.report import direction
 from growthlab.stats import MetricRow, control_of
@@ -183,7 +183,10 @@ def planned_split(db, experiment_id: int, seen: list[str]
     planned = {v["key"]: v["weight"] for v in variants(db, experiment_id)}
     if not planned or any(v not in planned for v in seen):
         return None, None
-    control = control_of(list(planned))
+    try:
+        control = control_of(list(planned))
+    except StatsError:  # two planned variants read as the control: the analysis asks which
+        return None, None
     weights = {v: planned[v] for v in seen} if len(seen) > 1 else None
     return (control if control in seen else None), weights
 

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import numpy as np
 
 from growthlab.db import update_versioned
-from growthlab.errors import InputError
+from growthlab.errors import InputError, StatsError
 from growthlab.stats import MetricRow, control_of
 
 COMPLETE_WEEKS = 4
@@ -65,7 +65,10 @@ def planned_shares(variants: list[dict]) -> tuple[list[str], list[float]] | None
     weights = {v["key"]: float(v["weight"]) for v in variants}
     if len(weights) < 2 or len(set(weights.values())) == 1:
         return None
-    control = control_of(list(weights))
+    try:
+        control = control_of(list(weights))
+    except StatsError:  # two variants read as the control: the Results tab asks which
+        return None
     names = [control, *(k for k in weights if k != control)]
     total = sum(weights.values())
     return names, [weights[k] / total for k in names]

@@ -289,6 +289,8 @@ def test_control_named_in_another_case_is_taken_unless_two_variants_match_it():
     with pytest.raises(StatsError, match="'control' matches Control and CONTROL"):
         analyze(rows, Options(control="control"))
     assert analyze(rows, Options(control="CONTROL")).results[0]["control"] == "CONTROL"
+    with pytest.raises(StatsError, match="Control and CONTROL both read as the control"):
+        analyze(rows)  # which is the control is a guess: ask
 
 
 def _by_metric(results):

@@ -106,7 +106,11 @@ def control_of(variants: Sequence[str], wanted: str | None = None, experiment: s
     """The variant named `wanted` (exactly, else in any case when only one matches), else the
     one named `control` (any case), else the first listed."""
     if wanted is None:
-        return next((v for v in variants if v.strip().lower() == "control"), variants[0])
+        named = [v for v in variants if v.strip().lower() == "control"]
+        if len(named) > 1:
+            raise StatsError(f"{_name(experiment)}{' and '.join(named)} both read as the "
+                             "control; name the control (--control) exactly")
+        return named[0] if named else variants[0]
     if wanted in variants:
         return wanted
     alike = [v for v in variants if v.strip().casefold() == wanted.strip().casefold()]
