@@ -488,7 +488,7 @@ def cmd_search(args) -> None:
     for h in found.hits:
         print(f"[{h.kind} {h.id}] {h.title}\n    {h.snippet}")
     if not found.hits:
-        print("no matches")
+        print(f"no matches. {found.advice}" if found.has_words else found.advice)
 
 
 def cmd_survey(args) -> None:

@@ -330,8 +330,9 @@ def _correction(db, term: Term, plain: set[str], known: dict[str, dict[str, int]
         if letter not in known:
             known[letter] = _terms_starting(db, letter)
         found = _stem_begun(term, known[letter]) or closest(stem, known[letter])
-        if found:
-            return _as_written(db, found)
+        word = _as_written(db, found) if found else None
+        if word and word.lower() not in STOPWORDS:  # 'teh' is not 'the': it matches all
+            return word
     return None
 
 

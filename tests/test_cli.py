@@ -165,6 +165,11 @@ def test_power_json():
     assert payload["users_per_variant"] == 15337 and payload["total_users"] == 30674
 
 
+def test_search_of_only_symbols_says_what_to_type(demo_workspace):
+    out = run("search", "+++", workspace=demo_workspace)
+    assert out.returncode == 0 and "no words to search for" in out.stdout
+
+
 def test_kpis_search_export_import_on_demo(demo_workspace, tmp_path):
     folder = demo_workspace.parent
     kpis = json.loads(run("kpis", str(folder / "events"), "--milestones",

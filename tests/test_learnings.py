@@ -297,6 +297,12 @@ def test_a_word_that_is_english_or_held_or_inside_an_operator_is_not_rewritten(c
         assert found.did_you_mean is None
 
 
+def test_a_typo_is_never_corrected_to_a_stop_word(checklist_db):
+    """'teh' is closest to 'the', which matches nearly everything and is not searched for."""
+    found = learnings.find(checklist_db, "teh checklist")
+    assert "the" not in (found.did_you_mean or "").split()
+
+
 def test_a_correction_that_finds_nothing_more_is_not_made(checklist_db):
     plain = learnings.find(checklist_db, "activation zqxwvy")
     found = learnings.find(checklist_db, "activation zqxwvy lifft")  # lift: rows already shown
