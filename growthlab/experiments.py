@@ -246,7 +246,9 @@ def _check_experiment_column(key: str, rows: list[MetricRow]) -> None:
     others = sorted({r.experiment.strip() for r in rows if r.experiment and
                      r.experiment.strip().casefold() != key.casefold()})
     if others:
-        raise InputError(f"the rows are for {', '.join(others)}, not {key}; upload them on "
+        named = ", ".join(others[:3]) + (f" and {len(others) - 3:,} more" if len(others) > 3
+                                         else "")
+        raise InputError(f"the rows are for {named}, not {key}; upload them on "
                          f"that experiment's page, or keep only {key}'s rows (or leave the "
                          "experiment column empty)", field="experiment")
 

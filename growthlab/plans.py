@@ -48,6 +48,18 @@ def baseline(rows: list[MetricRow], metric: str | None, control: str | None,
 CORRECTION_NAMES = {"holm": "Holm", "bh": "Benjamini-Hochberg"}
 
 
+def percent(share: float) -> str:
+    """A planned share as people write it, never 0% for an arm that gets users."""
+    return f"{share:.0%}" if share >= 0.01 else f"{share * 100:.2g}%"
+
+
+def duration(days: float) -> str:
+    """How long a plan runs, in words: 'about 12 days', 'less than a day'."""
+    if days < 1:
+        return "less than a day"
+    return f"about {days:.0f} day{'s' if round(days) != 1 else ''}"
+
+
 def planning_alpha(alpha: float, correction: str, metrics: int) -> tuple[float, str]:
     """The alpha to size the primary metric's test with, and words saying why: the Results
     tab corrects over every metric, and a plan that ignores it promises power the analysis

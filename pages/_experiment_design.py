@@ -80,7 +80,7 @@ def power_plan(db, exp: dict, rows: list, alpha: float, correction: str, metrics
     split = plans.planned_shares(experiments.variants(db, selected))
     if split:
         c[4].caption("Split, from the design: " + ", ".join(
-            f"{name} {share:.0%}" for name, share in zip(*split, strict=True)))
+            f"{name} {plans.percent(share)}" for name, share in zip(*split, strict=True)))
         n_variants = len(split[0])
     else:
         n_variants = c[4].number_input("Variants", 2, 10, max(2, len(experiments.variants(
@@ -98,10 +98,10 @@ def power_plan(db, exp: dict, rows: list, alpha: float, correction: str, metrics
                  power=power, variants=int(n_variants), daily_users=daily, shares=shares)
         sized = (f"**{p.users_per_variant:,} users per variant** ({p.total_users:,} in total)"
                  if not split else f"**{p.total_users:,} users in total**: " + ", ".join(
-                     f"{name} {n:,} ({share:.0%})"
+                     f"{name} {n:,} ({plans.percent(share)})"
                      for name, n, share in zip(split[0], p.users_per_arm, shares, strict=True)))
         st.success(f"{sized} to detect {p.baseline:.2%} → {p.target:.2%} with the test on the "
-                   f"{test} that the Results tab runs{corrected}: about **{p.days:.0f} days** "
+                   f"{test} that the Results tab runs{corrected}: **{plans.duration(p.days)}** "
                    f"at {daily:,} users a day.", icon=":material/timer:")
         for weeks in (1, 2, 4):
             users = daily * 7 * weeks

@@ -201,3 +201,9 @@ def test_a_test_started_today_reads_as_one_day_not_one_days():
     traffic = plans.daily_traffic(RESULTS, "value_realization", "2026-11-24", date(2026, 11, 24),
                                   None)
     assert traffic.source.endswith("over 1 day")
+
+
+def test_plan_words_never_say_0_percent_or_0_days():
+    assert plans.percent(0.25) == "25%" and plans.percent(0.00001) == "0.001%"
+    assert plans.duration(0.4) == "less than a day" and plans.duration(1.2) == "about 1 day"
+    assert plans.duration(12.4) == "about 12 days"

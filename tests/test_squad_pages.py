@@ -214,7 +214,7 @@ def test_the_planner_sizes_each_arm_by_the_design_s_planned_split(empty_workspac
     assert f"**{sized.total_users:,} users in total**" in sentence
     assert f"control {control:,} (25%)" in sentence and f"treatment {treatment:,} (50%)" in \
         sentence and f"holdout {holdout:,} (25%)" in sentence
-    assert f"about **{sized.days:.0f} days**" in sentence
+    assert f"**about {sized.days:.0f} days**" in sentence
     assert not any(n.key and n.key.startswith("plan-variants") for n in at.number_input)
 
 
