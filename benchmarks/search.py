@@ -108,6 +108,7 @@ def page_render() -> None:
                 experiments.create(db, title=f"Experiment {i}", key=f"EXP-{i:04d}")
         os.environ["GROWTHLAB_WORKSPACE"] = str(path)
         root = Path(__file__).resolve().parent.parent
+        sys.path[0] = str(root)  # `pages` is the app's package, not benchmarks/pages.py
         at = AppTest.from_file(str(root / "app.py"), default_timeout=120)
         at.run()
         at.switch_page("pages/experiments.py")

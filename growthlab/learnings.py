@@ -274,17 +274,31 @@ SPLIT_WORD_LETTERS = 24
 
 
 def _spelled_apart(db, term: Term) -> Term:
-    """A word that finds nothing, also matching as two words the index holds side by side
-    ("followup", "follow-up"), the most even split first."""
+    """A word also matching as two words the index holds side by side ("followup",
+    "follow-up"; "email", "e-mail"), the most even split first. A word the index holds is
+    tried only where both halves are words it holds, one cheap lookup each."""
     if term.phrase or not _LETTERS.fullmatch(term.text) or \
-            not 4 <= len(term.text) <= SPLIT_WORD_LETTERS or _finds(db, term.fts):
+            not 4 <= len(term.text) <= SPLIT_WORD_LETTERS:
         return term
+    held = _finds(db, term.fts)
     middle = len(term.text) / 2
     for i in sorted(range(1, len(term.text)), key=lambda i: abs(i - middle)):
-        split = f"{term.text[:i]} {term.text[i:]}"
+        halves = (term.text[:i].lower(), term.text[i:].lower())
+        if held and not all(_holds_term(db, h) for h in halves):
+            continue
+        split = " ".join(halves)
         if _finds(db, Term(split, phrase=True, prefix=term.prefix).fts):
             return Term(term.text, prefix=term.prefix, forms=(*term.forms, split))
     return term
+
+
+def _holds_term(db, word: str) -> bool:
+    """Whether the index holds `word` as a term (as written: short words stem to themselves,
+    and a miss only means no split is tried)."""
+    for sql in _TERM_TABLES:
+        db.execute(sql)
+    return db.execute("SELECT 1 FROM temp.search_terms WHERE term = ?", [word]).fetchone() \
+        is not None
 
 
 def _correct(db, query: str, terms: list[Term]) -> tuple[list[Term], str | None]:

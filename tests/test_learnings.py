@@ -319,6 +319,19 @@ def test_hyphenated_split_and_joined_words_find_each_other(checklist_db, query):
     assert found.hits[0].title == CHECKLIST
 
 
+@pytest.mark.parametrize("query,titles", [
+    ("email", {"Email digest", "E-mail digest", "E mail digest"}),
+    ("checklist", {"Checklist in the sidebar", "Check list in the sidebar",
+                   "Check-list in the sidebar"}),
+])
+def test_a_joined_word_also_finds_its_split_and_hyphenated_forms(tmp_path, query, titles):
+    """'email' finding one learning must not stop it finding the 'e-mail' ones."""
+    db = open_workspace(tmp_path / "w.db")
+    for title in sorted(titles):
+        learnings.create(db, title=title, body="What we learnt.", tags=[])
+    assert {h.title for h in learnings.search(db, query)} == titles
+
+
 @pytest.mark.parametrize("query", ["retention", "retain", "retained", "retaining"])
 def test_a_derived_word_finds_its_family(checklist_db, query):
     assert [h.title for h in learnings.search(checklist_db, query)] == [CHECKLIST]
