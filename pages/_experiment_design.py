@@ -106,12 +106,17 @@ def power_plan(db, exp: dict, rows: list, alpha: float, correction: str, metrics
         for weeks in (1, 2, 4):
             users = daily * 7 * weeks
             n = int(users if split else users / n_variants)
-            if n * (min(shares) if shares else 1) >= 2:
-                effect = detectable_effect(baseline, n, alpha=alpha, power=power,
-                                           variants=int(n_variants), relative=relative,
-                                           shares=shares)
-                lift = effect if relative else effect / baseline
-                st.caption(f"Run {weeks} week(s): detects a lift of {lift:.1%} or more.")
+            arm = plans.smallest_arm(users, shares, int(n_variants))
+            if plans.too_few_to_estimate(baseline, arm):
+                st.caption(f"Run {weeks} week(s): the smallest arm gets about {arm:,.0f} users "
+                           f"(about {arm * baseline:,.0f} conversions): too few to say what it "
+                           "would detect; run longer.")
+                continue
+            effect = detectable_effect(baseline, n, alpha=alpha, power=power,
+                                       variants=int(n_variants), relative=relative,
+                                       shares=shares)
+            lift = effect if relative else effect / baseline
+            st.caption(f"Run {weeks} week(s): detects a lift of {lift:.1%} or more.")
     except GrowthLabError as exc:
         st.error(str(exc))
         return

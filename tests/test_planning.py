@@ -207,3 +207,12 @@ def test_plan_words_never_say_0_percent_or_0_days():
     assert plans.percent(0.25) == "25%" and plans.percent(0.00001) == "0.001%"
     assert plans.duration(0.4) == "less than a day" and plans.duration(1.2) == "about 1 day"
     assert plans.duration(12.4) == "about 12 days"
+
+
+def test_an_arm_too_small_for_the_normal_approximation_is_said_so():
+    """A 1% control at 1,000 users a day holds 70 users after a week, 7 conversions at 10%:
+    the detectable lift the formula gives would be reached with 71% power, not 80%."""
+    assert plans.smallest_arm(7000, [0.01, 0.99], 2) == pytest.approx(70)
+    assert plans.too_few_to_estimate(0.10, 70)
+    assert not plans.too_few_to_estimate(0.10, 2000)
+    assert plans.too_few_to_estimate(0.995, 2000)  # 10 users who do not convert

@@ -282,3 +282,12 @@ def test_the_planner_sizes_for_the_correction_the_results_tab_applies(empty_work
     at.selectbox[1].set_value("none").run()  # the Results tab's correction
     unadjusted = plan(baseline, mde, relative=True, daily_users=daily)
     assert f"**{unadjusted.users_per_variant:,} users per variant**" in planned_sentence(at)
+
+
+def test_the_week_captions_say_when_the_smallest_arm_is_too_small(empty_workspace):
+    db = open_workspace(empty_workspace)
+    exp = experiments.create(db, title="Tiny control", primary_metric="activation",
+                             variants=[("control", 1), ("treatment", 99)])
+    at = open_page("experiment", id=str(exp))
+    captions = [c.value for c in at.caption if c.value.startswith("Run 1 week")]
+    assert captions and "too few to say what it would detect" in captions[0]
