@@ -307,6 +307,16 @@ def test_dates_without_a_time_of_day_are_not_called_duplicates_to_drop(tmp_path,
     assert "no time of day" in err and "2 row(s)" in err and "cannot tell" in err
 
 
+def test_events_at_the_unix_epoch_are_called_out(tmp_path, capsys):
+    """An SDK that lost its clock writes 1970-01-01 00:00:00: that row becomes the user's
+    sign-up and every window closes in 1970."""
+    case = WARNED / "events_unix_epoch_default.csv"
+    (tmp_path / "m.toml").write_text(GOOD_MILESTONES.replace("count(x)", "count(visit)"))
+    assert main(["kpis", str(case), "--milestones", str(tmp_path / "m.toml"), "--json"]) == 0
+    err = capsys.readouterr().err
+    assert "2 event(s) at exactly 1970-01-01 00:00:00" in err and "Unix epoch" in err
+
+
 def test_a_cut_short_gzip_says_to_export_it_again(capsys):
     assert main(["retention", str(CORPUS / "events_truncated.csv.gz")]) == 2
     err = capsys.readouterr().err

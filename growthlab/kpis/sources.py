@@ -408,6 +408,7 @@ class Quality:
     first_future: str | None = None  # where the first one is: "line 9" or "row 9"
     deduped: bool = False
     dates_only: bool = False  # no timestamp has a time of day: repeats may be real events
+    at_epoch: int = 0  # rows at exactly 1970-01-01 00:00:00, an SDK's default for no time
 
     def warnings(self, remedy: str = "rerun with --dedupe to drop them") -> list[str]:
         """What to tell the person; `remedy` says how to drop duplicates where they are."""
@@ -417,6 +418,11 @@ class Quality:
             found.append(f"{self.source}: {self.future:,} event(s) dated on or after "
                          f"{self.cutoff.date()}, in the future{where}; they are left out, "
                          "so the data ends at the latest event before then")
+        if self.at_epoch:
+            found.append(f"{self.source}: {self.at_epoch:,} event(s) at exactly 1970-01-01 "
+                         "00:00:00, the Unix epoch, which SDKs write when they have no time: "
+                         "each makes its user's first event 1970, so every window of theirs "
+                         "closed long ago; fix or filter them")
         undated = (" (the timestamps have no time of day, so some may have been real "
                    "events)") if self.dates_only else ""
         if self.duplicates and self.deduped:
@@ -434,7 +440,7 @@ class Quality:
 
 
 QUALITY_SHAPE = {"duplicates": int, "future": int, "first_future": (str, type(None)),
-                 "timed": int}
+                 "timed": int, "at_epoch": int}
 
 
 def quality(events, con) -> Quality:
@@ -443,13 +449,14 @@ def quality(events, con) -> Quality:
     cutoff = future_cutoff()
     sql, params = source.select(con, EVENT_COLUMNS, "timestamp")
     timed = "timestamp <> date_trunc('day', timestamp)"  # has a time of day
+    epoch = "timestamp = CAST('1970-01-01 00:00:00' AS TIMESTAMP)"
     counts = (f"SELECT coalesce(sum(n - 1), 0), coalesce(sum(n) FILTER (WHERE timestamp >= "
-              f"CAST(? AS TIMESTAMP)), 0), coalesce(sum(n) FILTER (WHERE {timed}), 0) FROM "
-              f"(SELECT user_id, event, timestamp, count(*) AS n FROM ({sql}) GROUP BY user_id, "
-              "event, timestamp)")
+              f"CAST(? AS TIMESTAMP)), 0), coalesce(sum(n) FILTER (WHERE {timed}), 0), "
+              f"coalesce(sum(n) FILTER (WHERE {epoch}), 0) FROM (SELECT user_id, event, "
+              f"timestamp, count(*) AS n FROM ({sql}) GROUP BY user_id, event, timestamp)")
     hashed = (f"SELECT count(*) - count(DISTINCT hash(user_id, event, timestamp)), count(*) "
               f"FILTER (WHERE timestamp >= CAST(? AS TIMESTAMP)), count(*) FILTER (WHERE "
-              f"{timed}) FROM ({sql})")
+              f"{timed}), count(*) FILTER (WHERE {epoch}) FROM ({sql})")
     first_line = (f"SELECT min(line) FROM (SELECT row_number() OVER () AS line, timestamp "
                   f"FROM ({sql})) WHERE timestamp >= CAST(? AS TIMESTAMP)")
     cached = None if isinstance(con, Backend) else \
@@ -460,7 +467,8 @@ def quality(events, con) -> Quality:
         if cached and scan_cache.key(source, counts + first_line, cutoff) == cached:
             scan_cache.write_json(cached, found)
     return Quality(str(source.path), found["duplicates"], found["future"], cutoff,
-                   found["first_future"], source.dedupe, found["timed"] == 0)
+                   found["first_future"], source.dedupe, found["timed"] == 0,
+                   found["at_epoch"])
 
 
 def _quality(source, con, counts: tuple[str, str], first_line: str, params: list) -> dict:
@@ -469,14 +477,14 @@ def _quality(source, con, counts: tuple[str, str], first_line: str, params: list
     grouping the rows; only when two agree (a duplicate, or a collision) are rows grouped.
     Other engines have no such hash and group the rows."""
     hashed, exact = counts
-    duplicates, future, timed = (None, None, None) if isinstance(con, Backend) else \
+    duplicates, future, timed, at_epoch = (None,) * 4 if isinstance(con, Backend) else \
         con.execute(hashed, params).fetchone()
     if duplicates != 0:
-        duplicates, future, timed = con.execute(exact, params).fetchone()
+        duplicates, future, timed, at_epoch = con.execute(exact, params).fetchone()
     first = None
     if future and isinstance(source, Source) and not isinstance(con, Backend):
         line = con.execute(first_line, params[1:] + params[:1]).fetchone()[0]
         where = source.location(line)
         first = f"line {where['line']}" if "line" in where else f"row {line}"
     return {"duplicates": int(duplicates), "future": int(future), "first_future": first,
-            "timed": int(timed)}
+            "timed": int(timed), "at_epoch": int(at_epoch)}
