@@ -45,6 +45,17 @@ def test_rule_errors_point_at_the_column(rule, message):
     assert message in str(err.value)
 
 
+def test_a_backslash_in_a_quoted_event_name_is_kept_unless_it_escapes_a_quote():
+    """Event names come from exports ("export\\csv" in a file): only \\" and \\\\ are escapes."""
+    from growthlab.kpis.names import unknown_events
+    from growthlab.kpis.rules import events_in
+
+    rule = r'count("export\csv") >= 1 and count("say \"hi\"") >= 1 and count("a\\b") >= 1'
+    assert sorted(events_in(parse_rule(rule, "m"))) == ['a\\b', 'export\\csv', 'say "hi"']
+    warned = unknown_events(["export\\csv"], rules=[r'count("export\cvs") >= 1'])
+    assert warned == ["'export\\cvs': no such event; did you mean 'export\\csv'?"]
+
+
 def test_unknown_reached_and_cycles_are_errors():
     with pytest.raises(RuleError, match="reached\\(nope\\) names no milestone"):
         validate([Milestone("a", "A", "P", "reached(nope)")])

@@ -29,5 +29,11 @@ def require_event(name: str, known: Iterable[str], what: str) -> None:
 
 def _no_such_event(name: str, known: list[str]) -> str:
     close = closest(name, known)
-    return f"{name!r}: no such event" + (f"; did you mean {close!r}?" if close else
-                                         " in the data")
+    return f"{_quoted(name)}: no such event" + (
+        f"; did you mean {_quoted(close)}?" if close else " in the data")
+
+
+def _quoted(name: str) -> str:
+    """The name in quotes as it is written (repr, which shows control characters, but with a
+    backslash single, as in the data)."""
+    return repr(name).replace("\\\\", "\\")

@@ -191,7 +191,8 @@ class _Parser:
         tok = self.tok
         if tok.kind == "string" and func != "reached":
             self.i += 1
-            text = re.sub(r"\\(.)", r"\1", tok.text[1:-1])
+            # Only \" and \\ are escapes: exports hold names such as export\csv.
+            text = re.sub(r'\\(["\\])', r"\1", tok.text[1:-1])
             if not text:
                 raise RuleError(f"{self.where}, column {tok.column}: the event name is empty")
             return text
