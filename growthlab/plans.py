@@ -63,15 +63,22 @@ def too_few_to_estimate(baseline: float, arm_users: float) -> bool:
 
 
 def percent(share: float) -> str:
-    """A planned share as people write it, never 0% for an arm that gets users."""
-    return f"{share:.0%}" if share >= 0.01 else f"{share * 100:.2g}%"
+    """A planned share as people write it, never 0% or 100% for an arm that is not."""
+    return f"{share:.0%}" if 0.01 <= share <= 0.99 else f"{share * 100:.3g}%"
+
+
+def scarce(baseline: float, users: float) -> str:
+    """What a small arm lacks, in words: conversions, or non-conversions for a high rate."""
+    if baseline > 0.5:
+        return f"about {users * (1 - baseline):,.0f} users who do not convert"
+    return f"about {users * baseline:,.0f} conversions"
 
 
 def duration(days: float) -> str:
     """How long a plan runs, in words: 'about 12 days', 'less than a day'."""
     if days < 1:
         return "less than a day"
-    return f"about {days:.0f} day{'s' if round(days) != 1 else ''}"
+    return f"about {days:,.0f} day{'s' if round(days) != 1 else ''}"
 
 
 def planning_alpha(alpha: float, correction: str, metrics: int) -> tuple[float, str]:

@@ -109,8 +109,8 @@ def power_plan(db, exp: dict, rows: list, alpha: float, correction: str, metrics
             arm = plans.smallest_arm(users, shares, int(n_variants))
             if plans.too_few_to_estimate(baseline, arm):
                 st.caption(f"Run {weeks} week(s): the smallest arm gets about {arm:,.0f} users "
-                           f"(about {arm * baseline:,.0f} conversions): too few to say what it "
-                           "would detect; run longer.")
+                           f"({plans.scarce(baseline, arm)}): too few to say what it would "
+                           "detect; run longer.")
                 continue
             effect = detectable_effect(baseline, n, alpha=alpha, power=power,
                                        variants=int(n_variants), relative=relative,

@@ -263,7 +263,7 @@ def dedupe_events(db) -> bool:
     events = data_file(db, "events_path")
     if events is None or not admin.dedupe(db):
         return False
-    return not cached_quality(str(events), file_stamp(events), False).dates_only
+    return not cached_quality(str(events), file_stamp(events), False).undated_repeats
 
 
 def quality_warnings(db) -> None:

@@ -138,12 +138,12 @@ with data_tab:
         except GrowthLabError as exc:
             report(exc)
         dedupe = admin.dedupe(db)
-        dates_only = info is not None and cached_quality(
-            str(events), file_stamp(events), False).dates_only
+        dates_only = info is not None and bool(cached_quality(
+            str(events), file_stamp(events), False).undated_repeats)
         wanted = st.toggle("Drop exact duplicate rows", value=dedupe, key="events-dedupe",
                            disabled=dates_only,
-                           help="These timestamps have no time of day, so two rows of one day "
-                           "may be two real events: nothing is dropped." if dates_only else
+                           help="Rows repeated here have no time of day, so two rows of one "
+                           "day may be two real events: nothing is dropped." if dates_only else
                            "Rows with the same user_id, event and timestamp (an SDK "
                            "retrying a send) count once in every KPI, funnel, retention and "
                            "PQL figure, as `--dedupe` does on the command line.")

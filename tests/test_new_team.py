@@ -209,7 +209,7 @@ def test_events_with_dates_only_are_never_deduplicated_by_the_app(empty_workspac
 
     events = empty_workspace.parent / "events.csv"
     events.write_text("user_id,event,timestamp\nu1,cart,2026-01-04\nu1,cart,2026-01-04\n"
-                      "u2,cart,2026-01-05\n")
+                      "u2,cart,2026-01-05\nu3,ping,2026-01-05T10:00:00Z\n")  # one timed row
     db = open_workspace(empty_workspace)
     set_setting(db, "events_path", "events.csv")
     save_to_workspace(db, [Milestone("twice", "Carted twice", "P", "count(cart) >= 2")])

@@ -205,6 +205,9 @@ def test_a_test_started_today_reads_as_one_day_not_one_days():
 
 def test_plan_words_never_say_0_percent_or_0_days():
     assert plans.percent(0.25) == "25%" and plans.percent(0.00001) == "0.001%"
+    assert plans.percent(0.995) == "99.5%" and plans.duration(15544.2) == "about 15,544 days"
+    assert plans.scarce(0.99, 350) == "about 4 users who do not convert"
+    assert plans.scarce(0.10, 70) == "about 7 conversions"
     assert plans.duration(0.4) == "less than a day" and plans.duration(1.2) == "about 1 day"
     assert plans.duration(12.4) == "about 12 days"
 

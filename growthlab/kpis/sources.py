@@ -407,7 +407,7 @@ class Quality:
     cutoff: datetime
     first_future: str | None = None  # where the first one is: "line 9" or "row 9"
     deduped: bool = False
-    dates_only: bool = False  # no timestamp has a time of day: repeats may be real events
+    undated_repeats: int = 0  # of the duplicates, those with no time of day: maybe real
     at_epoch: int = 0  # rows at exactly 1970-01-01 00:00:00, an SDK's default for no time
 
     def warnings(self, remedy: str = "rerun with --dedupe to drop them") -> list[str]:
@@ -424,15 +424,18 @@ class Quality:
                          "each makes its user's first event 1970, so every window of theirs "
                          "closed long ago; fix or filter them")
         undated = (" (the timestamps have no time of day, so some may have been real "
-                   "events)") if self.dates_only else ""
+                   "events)") if self.undated_repeats else ""
         if self.duplicates and self.deduped:
             found.append(f"{self.source}: dropped {self.duplicates:,} exact duplicate row(s) "
                          f"(same user_id, event and timestamp){undated}")
-        elif self.duplicates and self.dates_only:
+        elif self.duplicates and self.undated_repeats:
+            of = "" if self.undated_repeats == self.duplicates else \
+                f" ({self.undated_repeats:,} of them)"
             found.append(f"{self.source}: {self.duplicates:,} row(s) repeat another's user_id, "
-                         "event and timestamp, but the timestamps have no time of day (dates "
-                         "only), so GrowthLab cannot tell a retried send from a second event "
-                         "that day: each counts; export the time of day to tell them apart")
+                         f"event and timestamp, but those timestamps{of} have no time of day "
+                         "(dates only), so GrowthLab cannot tell a retried send from a second "
+                         "event that day: each counts; export the time of day to tell them "
+                         "apart")
         elif self.duplicates:
             found.append(f"{self.source}: {self.duplicates:,} exact duplicate row(s) (same "
                          f"user_id, event and timestamp) each count again; {remedy}")
@@ -440,7 +443,7 @@ class Quality:
 
 
 QUALITY_SHAPE = {"duplicates": int, "future": int, "first_future": (str, type(None)),
-                 "timed": int, "at_epoch": int}
+                 "undated_repeats": int, "at_epoch": int}
 
 
 def quality(events, con) -> Quality:
@@ -451,12 +454,12 @@ def quality(events, con) -> Quality:
     timed = "timestamp <> date_trunc('day', timestamp)"  # has a time of day
     epoch = "timestamp = CAST('1970-01-01 00:00:00' AS TIMESTAMP)"
     counts = (f"SELECT coalesce(sum(n - 1), 0), coalesce(sum(n) FILTER (WHERE timestamp >= "
-              f"CAST(? AS TIMESTAMP)), 0), coalesce(sum(n) FILTER (WHERE {timed}), 0), "
+              f"CAST(? AS TIMESTAMP)), 0), coalesce(sum(n - 1) FILTER (WHERE NOT ({timed})), 0), "
               f"coalesce(sum(n) FILTER (WHERE {epoch}), 0) FROM (SELECT user_id, event, "
               f"timestamp, count(*) AS n FROM ({sql}) GROUP BY user_id, event, timestamp)")
     hashed = (f"SELECT count(*) - count(DISTINCT hash(user_id, event, timestamp)), count(*) "
-              f"FILTER (WHERE timestamp >= CAST(? AS TIMESTAMP)), count(*) FILTER (WHERE "
-              f"{timed}), count(*) FILTER (WHERE {epoch}) FROM ({sql})")
+              f"FILTER (WHERE timestamp >= CAST(? AS TIMESTAMP)), 0, count(*) FILTER (WHERE "
+              f"{epoch}) FROM ({sql})")  # no duplicates by hash: none undated either
     first_line = (f"SELECT min(line) FROM (SELECT row_number() OVER () AS line, timestamp "
                   f"FROM ({sql})) WHERE timestamp >= CAST(? AS TIMESTAMP)")
     cached = None if isinstance(con, Backend) else \
@@ -467,7 +470,7 @@ def quality(events, con) -> Quality:
         if cached and scan_cache.key(source, counts + first_line, cutoff) == cached:
             scan_cache.write_json(cached, found)
     return Quality(str(source.path), found["duplicates"], found["future"], cutoff,
-                   found["first_future"], source.dedupe, found["timed"] == 0,
+                   found["first_future"], source.dedupe, found["undated_repeats"],
                    found["at_epoch"])
 
 
@@ -477,14 +480,14 @@ def _quality(source, con, counts: tuple[str, str], first_line: str, params: list
     grouping the rows; only when two agree (a duplicate, or a collision) are rows grouped.
     Other engines have no such hash and group the rows."""
     hashed, exact = counts
-    duplicates, future, timed, at_epoch = (None,) * 4 if isinstance(con, Backend) else \
+    duplicates, future, undated, at_epoch = (None,) * 4 if isinstance(con, Backend) else \
         con.execute(hashed, params).fetchone()
     if duplicates != 0:
-        duplicates, future, timed, at_epoch = con.execute(exact, params).fetchone()
+        duplicates, future, undated, at_epoch = con.execute(exact, params).fetchone()
     first = None
     if future and isinstance(source, Source) and not isinstance(con, Backend):
         line = con.execute(first_line, params[1:] + params[:1]).fetchone()[0]
         where = source.location(line)
         first = f"line {where['line']}" if "line" in where else f"row {line}"
     return {"duplicates": int(duplicates), "future": int(future), "first_future": first,
-            "timed": int(timed), "at_epoch": int(at_epoch)}
+            "undated_repeats": int(undated), "at_epoch": int(at_epoch)}
