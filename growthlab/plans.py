@@ -11,6 +11,7 @@ import numpy as np
 
 from growthlab.db import update_versioned
 from growthlab.errors import InputError, StatsError
+from growthlab.report import CORRECTIONS
 from growthlab.stats import MetricRow, control_of
 
 COMPLETE_WEEKS = 4
@@ -43,9 +44,6 @@ def baseline(rows: list[MetricRow], metric: str | None, control: str | None,
     if share is None or not 0 < share < 1:
         return None
     return Estimate(share, "its share among users in the events whose window has closed")
-
-
-CORRECTION_NAMES = {"holm": "Holm", "bh": "Benjamini-Hochberg"}
 
 
 # Below this many expected conversions (or non-conversions) in the smallest arm, the normal
@@ -81,14 +79,20 @@ def duration(days: float) -> str:
     return f"about {days:,.0f} day{'s' if round(days) != 1 else ''}"
 
 
+def corrected_metrics(columns, guardrails: list[str]) -> int:
+    """How many metrics the Results tab corrects over: those in the results, else the
+    primary metric and the guardrails the design names."""
+    return len(columns.metric_codes[0]) if len(columns) else 1 + len(guardrails)
+
+
 def planning_alpha(alpha: float, correction: str, metrics: int) -> tuple[float, str]:
     """The alpha to size the primary metric's test with, and words saying why: the Results
     tab corrects over every metric, and a plan that ignores it promises power the analysis
     does not give. Bonferroni over the metrics is the bound either correction meets, so the
     plan gets at least its power."""
-    if correction not in CORRECTION_NAMES or metrics < 2:
+    if correction not in CORRECTIONS or metrics < 2:
         return alpha, ""
-    return alpha / metrics, (f", with the {CORRECTION_NAMES[correction]} correction over its "
+    return alpha / metrics, (f", with the {CORRECTIONS[correction]} correction over its "
                              f"{metrics} metrics")
 
 

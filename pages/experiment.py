@@ -286,8 +286,8 @@ with results_tab:
 
 rows = rows or plans.metric_rows(stored, exp["primary_metric"])
 with design_tab:
-    design_tab_body(db, exp, rows, names, alpha, correction, len(stored.metric_codes[0])
-                    if len(stored) else 1 + len(json.loads(exp["guardrail_metrics"])))
+    design_tab_body(db, exp, rows, names, alpha, correction, plans.corrected_metrics(
+        stored, json.loads(exp["guardrail_metrics"])))
 
 with decide_tab:
     base = opened("experiment", selected, exp)
