@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -251,10 +252,12 @@ def cached_pqls(events: str, stamp: tuple, rule: str, window: int | None, rules:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def cached_quality(events: str, stamp: tuple, dedupe: bool):
+def cached_quality(events: str, stamp: tuple):
+    """Duplicates and future events, counted on the rows as they are (dropping duplicates
+    changes only how the warning reads)."""
     from growthlab.kpis.engine import events_quality
 
-    return events_quality(_read(events, dedupe))
+    return events_quality(events)
 
 
 def dedupe_events(db) -> bool:
@@ -263,7 +266,7 @@ def dedupe_events(db) -> bool:
     events = data_file(db, "events_path")
     if events is None or not admin.dedupe(db):
         return False
-    return not cached_quality(str(events), file_stamp(events), False).undated_repeats
+    return not cached_quality(str(events), file_stamp(events)).undated_repeats
 
 
 def quality_warnings(db) -> None:
@@ -272,7 +275,8 @@ def quality_warnings(db) -> None:
     events = data_file(db, "events_path")
     if events is None:
         return
-    found = cached_quality(str(events), file_stamp(events), dedupe_events(db))
+    found = replace(cached_quality(str(events), file_stamp(events)),
+                    deduped=dedupe_events(db))
     for warning in found.warnings("turn on “Drop exact duplicate rows” in Settings to drop "
                                   "them"):
         st.warning(warning.split(": ", 1)[1], icon=":material/content_copy:")

@@ -139,7 +139,7 @@ with data_tab:
             report(exc)
         dedupe = admin.dedupe(db)
         dates_only = info is not None and bool(cached_quality(
-            str(events), file_stamp(events), False).undated_repeats)
+            str(events), file_stamp(events)).undated_repeats)
         wanted = st.toggle("Drop exact duplicate rows", value=dedupe, key="events-dedupe",
                            disabled=dates_only,
                            help="Rows repeated here have no time of day, so two rows of one "
