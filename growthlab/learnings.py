@@ -281,6 +281,8 @@ def _spelled_apart(db, term: Term) -> Term:
             not 4 <= len(term.text) <= SPLIT_WORD_LETTERS:
         return term
     held = _finds(db, term.fts)
+    if held:
+        _term_tables(db)
     middle = len(term.text) / 2
     for i in sorted(range(1, len(term.text)), key=lambda i: abs(i - middle)):
         halves = (term.text[:i].lower(), term.text[i:].lower())
@@ -294,9 +296,7 @@ def _spelled_apart(db, term: Term) -> Term:
 
 def _holds_term(db, word: str) -> bool:
     """Whether the index holds `word` as a term (as written: short words stem to themselves,
-    and a miss only means no split is tried)."""
-    for sql in _TERM_TABLES:
-        db.execute(sql)
+    and a miss only means no split is tried). Needs `_term_tables`."""
     return db.execute("SELECT 1 FROM temp.search_terms WHERE term = ?", [word]).fetchone() \
         is not None
 
@@ -376,19 +376,23 @@ _TERM_TABLES = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS temp.stemmer_terms USING fts5vocab(temp, stemmer, row)")
 
 
+def _term_tables(db) -> None:
+    """The temporary tables reading the index's vocabulary and stemming a word."""
+    for sql in _TERM_TABLES:
+        db.execute(sql)
+
+
 def _terms_starting(db, letter: str) -> dict[str, int]:
     """The index's terms (stemmed) starting with `letter` (every term for ""), with how many
     rows hold each."""
-    for sql in _TERM_TABLES:
-        db.execute(sql)
+    _term_tables(db)
     rows = db.execute("SELECT term, doc FROM temp.search_terms WHERE term >= ? AND term < ?",
                       [letter, letter + "\U0010ffff"])
     return {t: n for t, n in rows if _LETTERS.fullmatch(t)}
 
 
 def _stem(db, word: str) -> str:
-    for sql in _TERM_TABLES:
-        db.execute(sql)
+    _term_tables(db)
     db.execute("DELETE FROM temp.stemmer")
     db.execute("INSERT INTO temp.stemmer (word) VALUES (?)", [word])
     row = db.execute("SELECT term FROM temp.stemmer_terms").fetchone()
