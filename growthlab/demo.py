@@ -360,6 +360,7 @@ def _advance(db, exp_id: int, i: int, spec, anchor: date, rng) -> None:
             observed_acquisition=acquisition if result == "won" else "neutral",
             observed_retention=retention if result == "won" else (
                 "negative" if result == "lost" else "neutral"),
+            reason=conclusion if result in experiments.AGAINST_RESULT.get(decision, ()) else "",
             when=_stamp(decided_on), actor="demo")
         version += 2
         db.execute("UPDATE learnings SET created_at = ?, updated_at = ?, author = ? "

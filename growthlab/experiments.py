@@ -286,8 +286,9 @@ def decide(db, experiment_id: int, version: int, *, result: str, decision: str,
            reason: str = "", when: str | None = None, actor: str = "local") -> int:
     """Record the result and decision; deciding requires a learning. Returns the learning id.
 
-    Deciding before the experiment's planned sample or duration is reached needs a `reason`,
-    which the learning keeps beside how far along the experiment was.
+    Deciding before the experiment's planned sample or duration is reached, or against the
+    result (shipping without a win, abandoning a win), needs a `reason`, which the learning
+    keeps beside how far along the experiment was or what the result was.
     """
     from growthlab import learnings
 
@@ -302,7 +303,7 @@ def decide(db, experiment_id: int, version: int, *, result: str, decision: str,
         raise InputError("deciding needs a learning: a title and what it taught, written for "
                          "someone who was not there", field="learning")
     exp = get(db, experiment_id)
-    learning_body = learning_body.strip() + _early_note(db, exp, reason, when)
+    learning_body = learning_body.strip() + _why_note(db, exp, result, decision, reason, when)
     with transaction(db):
         learning_id = learnings.create(
             db, title=learning_title, body=learning_body, status=learning_status,
@@ -315,19 +316,33 @@ def decide(db, experiment_id: int, version: int, *, result: str, decision: str,
     return learning_id
 
 
-def _early_note(db, exp: dict, reason: str, when: str | None) -> str:
-    """What a learning says of a decision taken before the plan was reached ('' otherwise)."""
+# Decisions that go against the result: they may be right, but the learning says why.
+AGAINST_RESULT = {"ship": ("lost", "inconclusive", "invalid", "stopped_early"),
+                  "abandon": ("won",)}
+
+
+def _why_note(db, exp: dict, result: str, decision: str, reason: str, when: str | None) -> str:
+    """What a learning says of a decision taken before the plan was reached, or against the
+    result ('' for neither); either needs a `reason`."""
     from growthlab import plans
 
     today = date.fromisoformat(when[:10]) if when else clock.today()
     progress = plans.progress(exp, results(db, exp["id"]), today)
-    if progress is None or not progress.early:
+    headings, asks = [], []
+    if progress is not None and progress.early:
+        headings.append(f"**Decided early** at {progress.sentence()}")
+        asks.append(f"deciding at {progress.sentence()}: say why you decide before the "
+                    "planned sample or duration is reached")
+    if result in AGAINST_RESULT.get(decision, ()):
+        headings.append(f"**{'Shipped without a win' if decision == 'ship' else 'Abandoned a win'}"
+                        f"** (result: {result})")
+        asks.append(f"the decision is to {decision} an experiment whose result is {result}: "
+                    "say why")
+    if not headings:
         return ""
     if not (reason or "").strip():
-        raise InputError(f"deciding at {progress.sentence()}: say why you decide before the "
-                         "planned sample or duration is reached; the learning will keep it",
-                         field="reason")
-    return f"\n\n**Decided early** at {progress.sentence()}: {reason.strip()}"
+        raise InputError("; ".join(asks) + "; the learning will keep it", field="reason")
+    return f"\n\n{'; '.join(headings)}: {reason.strip()}"
 
 
 def suggest_result(results: list[dict], srm_flagged: bool, primary_metric: str | None

@@ -336,9 +336,11 @@ with decide_tab:
             l_title = st.text_input("Learning title", key=f"decide-title-{selected}")
             l_body = st.text_area("Learning (markdown): what we now believe, and how sure",
                                   key=f"decide-body-{selected}")
-            reason = st.text_area("Why decide before the plan is reached?",
-                                  key=f"decide-reason-{selected}",
-                                  help="Kept in the learning.") if early else ""
+            reason = st.text_area(
+                "Why decide before the plan is reached?" if early else
+                "Why, if the decision goes against the result?", key=f"decide-reason-{selected}",
+                help="Needed when deciding early, shipping without a win or abandoning a win; "
+                "kept in the learning.")
             c = st.columns(3)
             l_status = c[0].selectbox("Learning status", ["emerging", "supported", "confirmed",
                                                           "rejected"],

@@ -126,10 +126,10 @@ def test_backlog_ranks_by_ice_and_filters_by_tags(db):
 def test_programme_review_counts(db):
     won = experiments.create(db, title="a")
     lost = experiments.create(db, title="b")
-    for exp, result in ((won, "won"), (lost, "lost")):
+    for exp, result, decision in ((won, "won", "ship"), (lost, "lost", "abandon")):
         walk(db, exp, "backlog", "running", "analysing")
         experiments.decide(db, exp, experiments.get(db, exp)["version"], result=result,
-                           decision="ship", conclusion="c", learning_title="t",
+                           decision=decision, conclusion="c", learning_title="t",
                            learning_body="b")
     review = experiments.programme_review(experiments.listing(db))
     assert (review["decided"], review["wins"], review["win_rate"]) == (2, 1, 0.5)

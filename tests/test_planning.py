@@ -186,6 +186,39 @@ def test_deciding_once_the_plan_is_reached_or_without_a_plan_needs_no_reason(tmp
     assert experiments.get(db, exp)["status"] == "decided"
 
 
+@pytest.mark.parametrize("result,decision,heading", [
+    ("inconclusive", "ship", "Shipped without a win"),
+    ("lost", "ship", "Shipped without a win"),
+    ("invalid", "ship", "Shipped without a win"),
+    ("won", "abandon", "Abandoned a win"),
+])
+def test_a_decision_against_the_result_asks_why_and_the_learning_keeps_it(
+        tmp_path, result, decision, heading):
+    from growthlab import learnings
+
+    db, exp, version = _analysing(tmp_path)
+    chosen = dict(result=result, decision=decision, conclusion="No lift in exports.",
+                  learning_title="Nudges do not lift exports", learning_body="No effect seen.",
+                  when="2026-11-30T09:00:00+00:00")
+    with pytest.raises(InputError, match=rf"reason: .*{decision}.*{result}"):
+        experiments.decide(db, exp, version, **chosen)
+    assert experiments.get(db, exp)["status"] == "analysing"
+    learning = experiments.decide(db, exp, version, reason="Legal requires the new copy.",
+                                  **chosen)
+    body = learnings.get(db, learning)["body"]
+    assert f"**{heading}** (result: {result}): Legal requires the new copy." in body
+
+
+def test_a_decision_that_follows_the_result_asks_nothing_more(tmp_path):
+    for result, decision in (("won", "ship"), ("inconclusive", "iterate"),
+                             ("lost", "abandon"), ("inconclusive", "abandon")):
+        db, exp, version = _analysing(tmp_path / f"{result}-{decision}")
+        experiments.decide(db, exp, version, result=result, decision=decision,
+                           conclusion="Seen.", learning_title="A learning",
+                           learning_body="What it taught.", when="2026-11-30T09:00:00+00:00")
+        assert experiments.get(db, exp)["decision"] == decision
+
+
 def test_a_saved_plan_is_versioned_and_audited(tmp_path):
     db = open_workspace(tmp_path / "w.db")
     exp = experiments.create(db, title="Export nudge")

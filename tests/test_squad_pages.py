@@ -133,9 +133,28 @@ def test_deciding_once_the_plan_is_reached_asks_nothing_more(demo_workspace):
     at = open_page("experiment", id=str(exp["id"]))
     assert not any("planned users" in w.value for w in at.warning)
     assert any("Plan reached" in c.value for c in at.caption)
-    assert not [t for t in at.text_area if t.key and t.key.startswith("decide-reason")]
+    assert field(at.text_area, "reason").label == "Why, if the decision goes against the result?"
     decide_form(at, reason=None)
     assert experiments.get(db, exp["id"])["status"] == "decided"
+
+
+def test_shipping_without_a_win_asks_why_and_the_learning_keeps_it(demo_workspace):
+    db = open_workspace(demo_workspace)
+    exp = by_key(db, "EXP-009")
+    plans.save(db, exp["id"], exp["version"], 28_000, 14, actor="maya")
+    at = open_page("experiment", id=str(exp["id"]))
+    field(at.selectbox, "result").select("inconclusive")
+    field(at.selectbox, "decision").select("ship")
+    decide_form(at, reason="")
+    assert any("reason:" in e.value and "ship an experiment whose result is inconclusive"
+               in e.value for e in at.error)
+    assert experiments.get(db, exp["id"])["status"] == "analysing"
+    decide_form(at, reason="The new copy is required by legal either way.")
+    assert experiments.get(db, exp["id"])["status"] == "decided"
+    learning = next(db.query("SELECT learning_id FROM learning_experiments WHERE "
+                             "experiment_id = ?", [exp["id"]]))["learning_id"]
+    assert ("**Shipped without a win** (result: inconclusive): The new copy is required by "
+            "legal either way.") in learnings.get(db, learning)["body"]
 
 
 def test_the_board_shows_whole_titles_stage_loop_ice_and_result(demo_workspace):
