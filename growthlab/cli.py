@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from growthlab.errors import GrowthLabError
+from growthlab.errors import GrowthLabError, InputError
 
 METHODS = ("frequentist", "bayesian", "sequential")
 MAX_DAYS = 3650
@@ -183,7 +183,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--relative", action="store_true", help="MDE is relative to the baseline")
     p.add_argument("--alpha", type=_number("--alpha"), default=0.05)
     p.add_argument("--power", type=_number("--power"), default=0.8)
-    p.add_argument("--variants", type=_whole("--variants", 2, MAX_VARIANTS), default=2)
+    p.add_argument("--variants", type=_whole("--variants", 2, MAX_VARIANTS), default=None,
+                   help="arms including the control (default 2, or one per --weights)")
+    p.add_argument("--weights", type=_weights, default=None,
+                   help="planned traffic split, the control's first: 0.8,0.2 or "
+                   "control=0.8,treatment=0.2 (default: even)")
     p.add_argument("--daily-users", type=_number("--daily-users", positive=True), default=None)
     p.add_argument("--json", action="store_true")
 
@@ -461,14 +465,28 @@ def _warn_unknown_events(known: list[str], *, names=(), rules=()) -> None:
 def cmd_power(args) -> None:
     from growthlab.stats import plan
 
+    weights = args.weights
+    names = list(weights) if isinstance(weights, dict) else None
+    shares = list(weights.values()) if names else weights
+    if shares is not None and args.variants not in (None, len(shares)):
+        raise InputError(f"--weights gives {len(shares)} shares but --variants is "
+                         f"{args.variants}; give one weight per variant, or drop --variants")
     result = plan(args.baseline, args.mde, relative=args.relative, alpha=args.alpha,
-                  power=args.power, variants=args.variants, daily_users=args.daily_users)
+                  power=args.power, variants=args.variants or 2, daily_users=args.daily_users,
+                  shares=shares)
     if args.json:
         _print_json(result.as_dict())
         return
-    print(f"{result.users_per_variant:,} users per variant ({result.total_users:,} in total) "
-          f"to detect {result.baseline:.2%} -> {result.target:.2%} with "
-          f"{result.power:.0%} power at alpha {result.alpha}")
+    goal = (f"to detect {result.baseline:.2%} -> {result.target:.2%} with "
+            f"{result.power:.0%} power at alpha {result.alpha}")
+    if result.users_per_arm is None:
+        print(f"{result.users_per_variant:,} users per variant ({result.total_users:,} in "
+              f"total) {goal}")
+    else:
+        names = names or ["control"] + [f"variant {i}" for i in range(1, len(shares))]
+        arms = ", ".join(f"{name} {users:,}" for name, users in
+                         zip(names, result.users_per_arm, strict=True))
+        print(f"{result.total_users:,} users in total ({arms}) {goal}")
     if result.days is not None:
         print(f"about {result.days:.1f} days at {args.daily_users:,.0f} users a day")
 

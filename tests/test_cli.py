@@ -165,6 +165,30 @@ def test_power_json():
     assert payload["users_per_variant"] == 15337 and payload["total_users"] == 30674
 
 
+def test_power_plans_an_uneven_split_from_weights():
+    from growthlab.stats import plan
+
+    expected = plan(0.1, 0.1, relative=True, shares=[0.8, 0.2])
+    for weights in ("0.8,0.2", "control=80,treatment=20"):
+        out = run("power", "--baseline", "0.1", "--mde", "0.1", "--relative", "--weights",
+                  weights, "--json")
+        assert out.returncode == 0, out.stderr
+        payload = json.loads(out.stdout)
+        assert payload["users_per_arm"] == list(expected.users_per_arm)
+        assert payload["total_users"] == expected.total_users
+    text = run("power", "--baseline", "0.1", "--mde", "0.1", "--relative", "--weights",
+               "control=0.8,treatment=0.2").stdout
+    assert f"control {expected.users_per_arm[0]:,}" in text
+    assert f"treatment {expected.users_per_arm[1]:,}" in text
+
+
+def test_power_weights_and_variants_that_disagree_are_refused():
+    out = run("power", "--baseline", "0.1", "--mde", "0.01", "--weights", "0.5,0.25,0.25",
+              "--variants", "2")
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert "--weights" in out.stderr and "3" in out.stderr and "--variants" in out.stderr
+
+
 def test_search_of_only_symbols_says_what_to_type(demo_workspace):
     out = run("search", "+++", workspace=demo_workspace)
     assert out.returncode == 0 and "no words to search for" in out.stdout
