@@ -369,7 +369,7 @@ def cmd_kpis(args) -> None:
     if args.json:
         _print_json(result.as_dict())
         return
-    print(f"{result.users:,} users; data end {result.data_end}")
+    print(f"{result.users:,} user{'' if result.users == 1 else 's'}; data end {result.data_end}")
     for m in result.milestones:
         share = "     -" if m["share"] is None else f"{m['share']:6.1%}"
         conv = m["conversion_from_previous"]

@@ -65,8 +65,21 @@ def _utf16(head: bytes) -> bool:
                                   for a, b in (halves, halves[::-1]))
 
 
+# Excel reads (and some exports write) a first line "sep=;" naming the separator.
+_EXCEL_HINT = re.compile(r'sep=([^\w"\r\n])[ \t]*(?:\r?\n|$)', re.IGNORECASE)
+
+
+def excel_separator(text: str) -> str | None:
+    """The separator Excel's first line names ("sep=;"), or None when there is no such line."""
+    found = _EXCEL_HINT.match(text)
+    return found[1] if found else None
+
+
 def _separator(text: str) -> str:
-    """The comma, unless the header line has none and fields split on semicolons or tabs."""
+    """The separator Excel's first line names, else the comma, unless the header line has none
+    and fields split on semicolons or tabs."""
+    if hint := excel_separator(text):
+        return hint
     header = text.partition("\n")[0]
     found = [s for s in SEPARATORS if s in header]
     return found[0] if len(found) == 1 else ","
@@ -74,9 +87,14 @@ def _separator(text: str) -> str:
 
 def csv_records(text: str, source: str, required: Iterable[str], *,
                 delimiter: str = ",") -> tuple[list[str], list[tuple[int, dict]]]:
-    """Rows as (line number, {column: text}); checks the header has the required columns."""
+    """Rows as (line number, {column: text}); checks the header has the required columns.
+    A first line "sep=X" sets the separator and is not the header."""
+    hint = excel_separator(text)
+    delimiter = hint or delimiter
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
+        if hint:
+            next(reader)
         header = next(reader)
     except StopIteration:
         raise InputError("the file is empty", source=source) from None
@@ -98,9 +116,9 @@ def csv_records(text: str, source: str, required: Iterable[str], *,
             if not any(v.strip() for v in values):
                 continue
             if len(values) > len(header):
+                name = SEPARATORS.get(delimiter, repr(delimiter))
                 raise InputError(f"{len(values)} fields but the header has {len(header)}; "
-                                 f"check for an unquoted {SEPARATORS[delimiter]}", source=source,
-                                 line=line)
+                                 f"check for an unquoted {name}", source=source, line=line)
             for name, value in zip(header, values, strict=False):
                 if len(value) > MAX_FIELD_CHARS:
                     raise InputError(f"field is {len(value):,} characters long (limit "

@@ -362,6 +362,30 @@ def test_semicolon_and_tab_files_read_as_their_comma_twin(tmp_path, capsys, sepa
     assert '"mean": 5.50075' in expected
 
 
+@pytest.mark.parametrize("separator,decimal,hint", [
+    (";", ",", "sep=;"), (",", ".", "SEP=,"), ("\t", ",", "sep=\t"), ("|", ".", "sep=|")])
+def test_excel_s_separator_line_is_read_as_the_separator_not_as_the_header(
+        tmp_path, capsys, separator, decimal, hint):
+    # Excel reads (and some exports write) "sep=;" as a first line naming the separator.
+    comma, hinted = tmp_path / "comma.csv", tmp_path / "hinted.csv"
+    comma.write_text(COMMA_RESULTS)
+    text = COMMA_RESULTS.replace(",", separator).replace(".", decimal)
+    hinted.write_bytes(("\ufeff" + hint + "\r\n" + text.replace("\n", "\r\n")).encode())
+    assert main(["analyze", str(comma), "--json"]) == 0
+    expected = capsys.readouterr().out
+    assert main(["analyze", str(hinted), "--json"]) == 0
+    assert capsys.readouterr().out == expected
+
+
+def test_after_a_separator_line_errors_name_the_file_s_own_line_numbers(tmp_path):
+    path = tmp_path / "results.csv"
+    path.write_text("sep=;\nmetric;variant;users;conversions\nm;control;100;10\n"
+                    "m;treatment;abc;12\n")
+    with pytest.raises(InputError) as err:
+        read_results_csv(path)
+    assert (err.value.line, err.value.column) == (4, "users"), str(err.value)
+
+
 def test_in_a_semicolon_file_a_comma_is_the_decimal_mark(tmp_path):
     path = tmp_path / "results.csv"
     path.write_text("metric;variant;users;sum;sum_squares\nm;control;10;1,125;2,5e3\n"
