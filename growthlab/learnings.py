@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import html
+import itertools
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from growthlab.db import audit, now, transaction, update_versioned
 from growthlab.errors import InputError
@@ -234,7 +235,8 @@ def find(db, query: str, *, kind: str | None = None, limit: int = 20,
         return Found([], has_words=False)
     corrected = None
     if not any_word:
-        terms = [_spelled_apart(db, t) for t in _typed_apart(db, terms)]
+        terms = [_phrase_forms(db, t) if t.phrase else _spelled_apart(db, t)
+                 for t in _typed_apart(db, terms)]
         terms, corrected = _correct(db, query, terms)
     fetch = max(limit, 1) * (5 if facets else 1)
     hits = [] if any_word else _ranked(db, terms, " AND ", kind, fetch)
@@ -292,6 +294,35 @@ def _spelled_apart(db, term: Term) -> Term:
         if _finds(db, Term(split, phrase=True, prefix=term.prefix).fts):
             return Term(term.text, prefix=term.prefix, forms=(*term.forms, split))
     return term
+
+
+# A phrase's compounds are each tried joined and split, in at most this many forms.
+PHRASE_FORMS = 16
+
+
+def _phrase_forms(db, term: Term) -> Term:
+    """A phrase also matching with each compound in it written the other way: "set-up
+    checklist" finds "setup check list". The tokenizer reads a hyphen as a space, so a
+    compound is one word ("checklist") or two ("check list", "check-list"); a word is tried
+    split as `_spelled_apart` splits it, two words joined where the index holds them so."""
+    words = term.text.replace("-", " ").split()
+    if len(words) > JOINED_PHRASE_WORDS:
+        return term
+    units: list[tuple[str, ...]] = []
+    i = 0
+    while i < len(words):
+        pair = words[i] + words[i + 1] if i + 1 < len(words) else ""
+        if pair and _LETTERS.fullmatch(pair) and _finds(db, Term(pair).fts):
+            units.append((pair, f"{words[i]} {words[i + 1]}"))
+            i += 2
+            continue
+        split = _spelled_apart(db, Term(words[i])).forms
+        units.append((words[i], *split))
+        i += 1
+    forms = [" ".join(choice) for choice in itertools.islice(itertools.product(*units),
+                                                              PHRASE_FORMS)]
+    found = dict.fromkeys(f for f in [*term.forms, *forms] if f != term.text)
+    return replace(term, forms=tuple(found))
 
 
 def _holds_term(db, word: str) -> bool:

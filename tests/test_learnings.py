@@ -332,6 +332,21 @@ def test_a_joined_word_also_finds_its_split_and_hyphenated_forms(tmp_path, query
     assert {h.title for h in learnings.search(db, query)} == titles
 
 
+@pytest.mark.parametrize("query", ['"setup checklist"', '"set up checklist"',
+                                   '"set-up checklist"', '"setup check-list"',
+                                   '"e-mail follow-up"', '"email followup"'])
+def test_a_phrase_finds_its_words_written_joined_split_or_hyphenated(tmp_path, query):
+    """A quoted phrase matches the same words written another way: one learning says
+    'set-up checklist' and 'e mail follow up', another 'setup check list' and 'email follow-up'."""
+    db = open_workspace(tmp_path / "w.db")
+    learnings.create(db, title="Split", body="The set-up checklist and the e mail follow up "
+                     "helped.", tags=[])
+    learnings.create(db, title="Joined", body="The setup check list and the email follow-up "
+                     "helped.", tags=[])
+    learnings.create(db, title="Other", body="A setup wizard; a checklist elsewhere.", tags=[])
+    assert {h.title for h in learnings.search(db, query)} == {"Split", "Joined"}
+
+
 @pytest.mark.parametrize("query", ["retention", "retain", "retained", "retaining"])
 def test_a_derived_word_finds_its_family(checklist_db, query):
     assert [h.title for h in learnings.search(checklist_db, query)] == [CHECKLIST]
