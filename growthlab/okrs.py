@@ -23,10 +23,14 @@ STATUS_RULE = ("On track: progress within 10 points of the pace line (where time
 
 OUTPUT_WORDS = ("launch", "ship", "build", "release", "migrate", "implement", "deliver",
                 "roll out", "rollout", "deploy", "redesign", "create", "introduce", "complete")
-CAPTURE_WORDS = ("revenue", "mrr", "arr", "churn", "arpu", "arpa", "deal size", "bookings",
-                 "conversion to paid", "paid conversion", "upsell revenue", "ltv", "pipeline")
+# What the business captures, as patterns: "churn" covers churned and churning.
+CAPTURE = re.compile(
+    r"\b(revenue|mrr|arr|churn\w*|arpu|arpa|acv|tcv|deal sizes?|bookings|billings|gmv|nrr|"
+    r"conversions? to paid|paid conversions?|upsell\w*|ltv|pipeline|cancell?ations?|"
+    r"cancels?|paid seats?|renewals?)\b", re.IGNORECASE)
+# A change in a metric. A bare percentage is not one: "to 100% of new teams" is a rollout.
 MOVEMENT = re.compile(r"\b(raise|increase|grow|lift|cut|reduce|lower|decrease|improve|double|"
-                      r"halve|from\s+\S+\s+to)\b|\d+\s*%", re.IGNORECASE)
+                      r"halve|from\s+\S+\s+to)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -49,7 +53,7 @@ def lint_key_result(statement: str, metric: str = "", metric_kind: str = "value_
             "customer behaviour. Shipping it does not tell you whether customers got value.",
             "Rewrite as an outcome: \"Raise <milestone KPI> from A to B\", and list the "
             "deliverable as an experiment that pushes on it."))
-    capture = next((w for w in CAPTURE_WORDS if re.search(rf"\b{re.escape(w)}\b", text)), None)
+    capture = found[0] if (found := CAPTURE.search(text)) else None
     if metric_kind == "value_capture" or capture:
         warnings.append(LintWarning(
             "value_capture",
