@@ -285,7 +285,8 @@ def _okrs(db, ids, anchor: date, from_events: dict[str, list[tuple]]) -> list[li
 def _checkin_note(week: int, value: float, baseline: float) -> str:
     if week == 0:
         return "Baseline confirmed from last quarter's cohorts."
-    return f"Week {week + 1}: {'up' if value > baseline else 'flat'} against baseline."
+    moved = "up" if value > baseline else "down" if value < baseline else "flat"
+    return f"Week {week + 1}: {moved} against baseline ({baseline:g} then, {value:g} now)."
 
 
 def _experiments(db, ids, kr_ids, anchor: date, rng) -> list[int]:

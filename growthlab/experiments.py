@@ -404,7 +404,7 @@ def set_ice(db, experiment_id: int, scorer: str, impact: int, confidence: int, e
 @dataclass(frozen=True)
 class IceScore:
     score: float
-    spread: float
+    spread: float | None  # None with one scorer: no one to disagree with
     scorers: int
 
 
@@ -413,7 +413,7 @@ def ice(scores: list[dict]) -> IceScore | None:
     if not scores:
         return None
     each = [s["impact"] * s["confidence"] * s["ease"] / 10 for s in scores]
-    spread = statistics.pstdev(each) if len(each) > 1 else 0.0
+    spread = statistics.pstdev(each) if len(each) > 1 else None
     return IceScore(statistics.fmean(each), spread, len(each))
 
 

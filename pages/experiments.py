@@ -126,8 +126,9 @@ else:
               "loop": r["loop"], "squad": r["squad"], "area": r["product_area"],
               "acquisition": r["expected_acquisition"], "retention": r["expected_retention"]}
              for r in rows]
-    st.caption(f"{len(rows)} experiments; backlog ranked by ICE (mean over scorers; the spread "
-               "shows how much scorers disagree). Select a row to open the experiment.")
+    st.caption(f"{len(rows)} experiments; backlog ranked by ICE (mean over scorers; ± shows "
+               "how much scorers disagree, blank with a single scorer). Select a row to open "
+               "the experiment.")
     picked = st.dataframe(
         display_table(table), hide_index=True, width="stretch", key="experiment-list",
         height=LIST_ROW * (len(table) + 1) + 3, on_select="rerun", selection_mode="single-row",

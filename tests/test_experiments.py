@@ -108,6 +108,8 @@ def test_ice_is_averaged_over_scorers_with_spread(db):
     experiments.set_ice(db, exp, "maya", 10, 5, 5, version=maya)  # replaces maya's old score
     score = experiments.ice(list(db.query("SELECT * FROM ice_scores")))
     assert (score.score, score.spread, score.scorers) == (17.5, 7.5, 2)
+    alone = experiments.ice([{"impact": 8, "confidence": 5, "ease": 5}])
+    assert (alone.score, alone.spread, alone.scorers) == (20.0, None, 1)  # no one to disagree
     with pytest.raises(InputError, match="impact"):
         experiments.set_ice(db, exp, "ana", 11, 5, 5)
     assert experiments.rice(1000, 2, 0.8, 4) == 400
