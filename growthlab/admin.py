@@ -13,7 +13,7 @@ from pathlib import Path
 from growthlab.db import audit, get_setting, set_setting, transaction
 from growthlab.errors import GrowthLabError, InputError
 from growthlab.kpis.sources import DELIMITED
-from growthlab.swap import staged_upload, workspace_lock
+from growthlab.swap import DATA_NAMES, staged_upload, workspace_lock
 
 TAXONOMY = {"squads": "mission", "loops": "description", "product_areas": None}
 MAX_PQL_WINDOW_DAYS = 3650
@@ -59,7 +59,17 @@ def use_data_file(db, kind: str, data: bytes, name: str, check: Callable, *, act
                 set_setting(db, f"{kind}_path", final.name)
                 audit(db, actor, "upload", kind, None, {"file": name, "stored_as": final.name,
                                                         "bytes": len(data)})
+            _remove_replaced(final)
     return summary
+
+
+def _remove_replaced(final: Path) -> None:
+    """The files of the same kind in other shapes, which the new upload replaced (a backup
+    would otherwise carry a stale events.parquet beside the events.tsv in use)."""
+    kind = final.name.partition(".")[0]
+    for name in DATA_NAMES:
+        if name.startswith(f"{kind}.") and name != final.name:
+            (final.parent / name).unlink(missing_ok=True)
 
 
 @contextmanager

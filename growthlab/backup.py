@@ -51,6 +51,9 @@ def export_workspace(workspace: str | Path | None, target: str | Path) -> str:
     if not source.exists():
         raise InputError("no workspace here to export", source=str(source))
     target = Path(target)
+    if not target.parent.is_dir():
+        raise InputError(f"the folder {target.parent} does not exist; create it or export to "
+                         "another folder", source=str(target))
     with workspace_lock(source), tempfile.TemporaryDirectory() as tmp:
         recover(source)
         snapshot = Path(tmp) / DB_NAME
@@ -63,13 +66,34 @@ def export_workspace(workspace: str | Path | None, target: str | Path) -> str:
         with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as zf:
             zf.write(snapshot, DB_NAME)
             folder = source.parent
+            in_use = _data_in_use(snapshot)
             for name in DATA_NAMES:
-                if (folder / name).is_file():
+                if name in in_use and (folder / name).is_file():
                     zf.write(folder / name, name)
-            for event_file in sorted((folder / "events").glob("*.parquet")):
-                zf.write(event_file, f"events/{event_file.name}")
+            if "events" in in_use:
+                for event_file in sorted((folder / "events").glob("*.parquet")):
+                    zf.write(event_file, f"events/{event_file.name}")
         os.replace(partial, target)
     return f"exported {source} to {target}"
+
+
+def _data_in_use(database: Path) -> set[str]:
+    """The data files the workspace reads: those its settings name (an events or assignments
+    file replaced by one of another shape may still lie beside it), and the milestones. A
+    workspace that names none of a kind keeps every file of that kind, as before settings."""
+    conn = sqlite3.connect(database)
+    try:
+        named = dict(conn.execute("SELECT key, value FROM settings WHERE key IN "
+                                  "('events_path', 'assignments_path')").fetchall())
+    finally:
+        conn.close()
+    used = {"milestones.toml"}
+    for kind in ("events", "assignments"):
+        if named.get(f"{kind}_path"):
+            used.add(named[f"{kind}_path"])
+        else:
+            used.update(n for n in DATA_NAMES if n.startswith(kind))
+    return used
 
 
 def import_workspace(archive: str | Path, workspace: str | Path | None, *,
@@ -265,12 +289,11 @@ def _check_data_files(archive: Path, unpacked: Path) -> None:
     """Each data file must pass the check an upload of it would."""
     from growthlab.kpis import check_assignments, check_events, load_milestones_file
 
-    checks = {"events": check_events, "events.csv": check_events,
-              "events.parquet": check_events, "assignments.csv": check_assignments,
-              "assignments.parquet": check_assignments, "milestones.toml": load_milestones_file}
+    checks = {"events": check_events, "assignments": check_assignments,
+              "milestones": load_milestones_file}
     for name in DATA_NAMES:
         if (unpacked / name).exists():
             try:
-                checks[name](unpacked / name)
+                checks[name.partition(".")[0]](unpacked / name)
             except GrowthLabError as exc:
                 raise _refuse(archive, str(exc).replace(f"{unpacked}{os.sep}", "")) from None

@@ -24,8 +24,11 @@ from pathlib import Path
 from growthlab.db import open_workspace, set_setting, sqlite_utils, transaction
 from growthlab.errors import InputError
 
-DATA_NAMES = ("events", "events.csv", "events.parquet", "assignments.csv", "assignments.parquet",
-              "milestones.toml")
+# The names an uploaded events or assignments file is stored under: the kind, then the shape
+# its reader goes by (growthlab.kpis.sources.DELIMITED, or Parquet).
+DATA_SHAPES = (".csv", ".csv.gz", ".tsv", ".tsv.gz", ".parquet")
+DATA_NAMES = ("events", *(f"{kind}{shape}" for kind in ("events", "assignments")
+                          for shape in DATA_SHAPES), "milestones.toml")
 STAGING = ".growthlab-swap-"
 UPLOAD = ".growthlab-upload-"
 SWAP_SETTING = "swap_id"

@@ -1,6 +1,7 @@
 """Backups: import checks everything before it replaces anything, replaces the workspace as a
 whole, and a kill at any moment leaves the old workspace or the new one, never half."""
 
+import gzip
 import hashlib
 import io
 import random
@@ -429,13 +430,76 @@ def test_import_over_a_file_that_is_not_a_workspace_is_refused(old_and_archive, 
 
 def test_every_export_can_be_imported(old_and_archive, tmp_path):
     old, _ = old_and_archive
+    from growthlab import admin
+    from growthlab.kpis import check_assignments
+
     events(5, "s").to_parquet(old.parent / "events" / "from march 2026.parquet", index=False)
-    (old.parent / "assignments.csv").write_text(
-        "user_id,experiment,variant,assigned_at\ns1,EXP-002,control,2026-03-01\n")
+    admin.use_data_file(store.open_workspace(old), "assignments",
+                        b"user_id,experiment,variant,assigned_at\ns1,EXP-002,control,2026-03-01\n",
+                        "assignments.csv", check_assignments, actor="maya")
     export_workspace(old, tmp_path / "again.zip")
     copy = tmp_path / "copy" / "growthlab.db"
     import_workspace(tmp_path / "again.zip", copy)
     assert state(copy) == state(old)
+
+
+EVENTS_CSV = ("user_id,event,timestamp\nu1,search,2026-03-01T10:00:00Z\n"
+              "u2,export,2026-03-02T11:00:00Z\n")
+
+
+@pytest.mark.parametrize("name,data", [
+    ("export.csv.gz", gzip.compress(EVENTS_CSV.encode())),
+    ("export.tsv", EVENTS_CSV.replace(",", "\t").encode()),
+    ("export.tsv.gz", gzip.compress(EVENTS_CSV.replace(",", "\t").encode())),
+])
+def test_events_uploaded_in_any_shape_are_backed_up_and_restored(tmp_path, name, data):
+    from growthlab import admin
+
+    workspace = tmp_path / "team" / "growthlab.db"
+    db = store.open_workspace(workspace)
+    admin.use_data_file(db, "events", data, name, check_events, actor="maya")
+    stored = store.get_setting(db, "events_path")
+    export_workspace(workspace, tmp_path / "team.zip")
+    assert f"{stored}" in zipfile.ZipFile(tmp_path / "team.zip").namelist()
+    copy = tmp_path / "copy" / "growthlab.db"
+    import_workspace(tmp_path / "team.zip", copy)
+    assert store.get_setting(store.open_workspace(copy), "events_path") == stored
+    assert check_events(copy.parent / stored).rows == 2
+
+
+def test_export_into_a_folder_that_does_not_exist_says_so(old_and_archive, tmp_path, capsys):
+    old, _ = old_and_archive
+    target = tmp_path / "no such folder" / "team.zip"
+    assert main(["--workspace", str(old), "export", str(target)]) == 2
+    err = capsys.readouterr().err
+    assert f"{target.parent}" in err and "does not exist" in err and ".partial" not in err
+
+
+def test_every_shape_an_upload_is_stored_in_is_a_backup_s_data_file():
+    from growthlab.admin import _upload_suffix
+    from growthlab.kpis.sources import DELIMITED
+    from growthlab.swap import DATA_NAMES
+
+    for kind in ("events", "assignments"):
+        for name in [*DELIMITED, ".parquet", ".pq"]:
+            assert f"{kind}{_upload_suffix('upload' + name)}" in DATA_NAMES
+
+
+def test_events_replaced_by_another_shape_leave_no_stale_file_in_the_backup(tmp_path):
+    from growthlab import admin
+
+    workspace = tmp_path / "team" / "growthlab.db"
+    db = store.open_workspace(workspace)
+    buffer = io.BytesIO()
+    pd.read_csv(io.StringIO(EVENTS_CSV)).to_parquet(buffer, index=False)
+    admin.use_data_file(db, "events", buffer.getvalue(), "old.parquet", check_events,
+                        actor="maya")
+    admin.use_data_file(db, "events", EVENTS_CSV.replace(",", "\t").encode(), "new.tsv",
+                        check_events, actor="maya")
+    assert not (workspace.parent / "events.parquet").exists()
+    export_workspace(workspace, tmp_path / "team.zip")
+    assert sorted(zipfile.ZipFile(tmp_path / "team.zip").namelist()) == ["events.tsv",
+                                                                         "growthlab.db"]
 
 
 def test_a_refused_import_does_not_touch_a_workspace_in_another_journal_mode(old_and_archive):
