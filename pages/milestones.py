@@ -9,7 +9,7 @@ from growthlab.db import get_setting
 from growthlab.errors import GrowthLabError
 from growthlab.io import display_table
 from growthlab.kpis import Milestone, parse_rule, save_to_workspace, validate
-from growthlab.kpis.milestones import last_to_close, milestones_version
+from growthlab.kpis.milestones import last_to_close, milestones_toml, milestones_version
 from growthlab.kpis.names import require_event
 from pages._shared import (
     attempt,
@@ -28,6 +28,7 @@ from pages._shared import (
     require_app,
     rules_key,
     save_row,
+    show_refusal,
     workspace,
     workspace_funnel,
     writer,
@@ -181,12 +182,14 @@ st.divider()
 st.subheader("Edit milestones")
 st.caption("Order is funnel order. Rules: count(E), days(E), reached(KEY), comparisons, and, "
            "or, not, parentheses. Example: count(search) >= 5 and count(list_created) >= 1")
+show_refusal()
+version = opened_version("milestones", {"id": 0, "version": milestones_version(db)})
 edited = st.data_editor(
     [m.as_dict() | {"window_days": m.window_days, "success_moment": m.success_moment}
      for m in ms] or [{"key": "first_value", "name": "First value", "phase": "Evaluation",
                        "rule": "count(search) >= 5", "window_days": 14,
                        "success_moment": None}],
-    num_rows="dynamic", hide_index=True, width="stretch", key="milestone-editor",
+    num_rows="dynamic", hide_index=True, width="stretch", key=f"milestone-editor-v{version}",
     column_config={
         "window_days": st.column_config.NumberColumn("window (days)", min_value=1, step=1),
         "success_moment": st.column_config.SelectboxColumn(
@@ -199,10 +202,9 @@ try:
     validate(candidate)
     st.success("Rules are valid.", icon=":material/check:")
     event_warnings(db, rules=[m.rule for m in candidate])
-    version = opened_version("milestones", {"id": 0, "version": milestones_version(db)})
     if st.button("Save milestones", type="primary"):
         save_row("milestones", 0, lambda: save_to_workspace(db, candidate, actor=writer(),
                                                             version=version),
-                 "Milestones saved")
+                 "Milestones saved", {"Your milestones (TOML)": milestones_toml(candidate)})
 except GrowthLabError as exc:
     st.error(str(exc), icon=":material/error:")

@@ -98,6 +98,22 @@ def test_the_milestones_page_says_which_setting_to_raise_when_memory_runs_out(
     assert any("GROWTHLAB_DUCKDB_MEMORY higher" in e.value for e in at.error)
 
 
+def test_saving_milestones_over_a_colleague_s_newer_save_says_so_on_the_page(demo_workspace):
+    from growthlab.db import open_workspace
+    from growthlab.kpis import load_from_workspace, save_to_workspace
+    from growthlab.kpis.milestones import milestones_version
+
+    at = open_page("milestones")
+    db = open_workspace(demo_workspace)
+    theirs = load_from_workspace(db)
+    theirs[0] = theirs[0].__class__(**{**theirs[0].__dict__, "name": "Their first value"})
+    save_to_workspace(db, theirs, actor="tom", version=milestones_version(db))
+    next(b for b in at.button if b.label == "Save milestones").click().run()
+    assert not at.exception
+    assert any("changed" in e.value.lower() for e in at.error), [e.value for e in at.error]
+    assert load_from_workspace(db)[0].name == "Their first value"  # theirs is kept
+
+
 def test_an_events_file_rewritten_with_its_old_size_and_time_is_a_new_version(tmp_path):
     """As `cp -p` or `rsync -t` would leave it: the page's cached figures must not survive."""
     sys.path.insert(0, str(ROOT / "pages"))
