@@ -144,6 +144,20 @@ def save_edit(kind: str, base: dict, submitted, save, message: str) -> None:
     save_row(kind, base["id"], lambda: save(changes), message, changes)
 
 
+def confirm_dropping(db, milestones: list, key: str) -> bool:
+    """Whether `milestones` may replace the workspace's: at once, unless keys that key
+    results, experiments or coded passages use would go; then once the person says so."""
+    from growthlab.kpis.milestones import dropped_in_use
+
+    dropped = dropped_in_use(db, milestones)
+    if not dropped:
+        return True
+    st.warning("Milestones in use would be dropped; what uses them loses its milestone "
+               "(check-in from data, the experiment's funnel stage):\n\n"
+               + "\n".join(f"- {line}" for line in dropped), icon=":material/link_off:")
+    return st.checkbox("Drop them anyway", key=key)
+
+
 def show_refusal() -> None:
     """The stale save refused on the previous run, with the newer row the form now shows."""
     if refused := st.session_state.pop("refused", None):

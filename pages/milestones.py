@@ -17,6 +17,7 @@ from pages._shared import (
     cached_pqls,
     cached_retention,
     computed_caption,
+    confirm_dropping,
     data_file,
     dedupe_events,
     event_warnings,
@@ -202,7 +203,8 @@ try:
     validate(candidate)
     st.success("Rules are valid.", icon=":material/check:")
     event_warnings(db, rules=[m.rule for m in candidate])
-    if st.button("Save milestones", type="primary"):
+    allowed = confirm_dropping(db, candidate, "editor-drop")
+    if st.button("Save milestones", type="primary", disabled=not allowed):
         save_row("milestones", 0, lambda: save_to_workspace(db, candidate, actor=writer(),
                                                             version=version),
                  "Milestones saved", {"Your milestones (TOML)": milestones_toml(candidate)})

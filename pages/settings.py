@@ -13,9 +13,9 @@ from growthlab.io import display_table
 from growthlab.kpis import (
     check_assignments,
     check_events,
-    parse_milestones_toml,
     save_to_workspace,
 )
+from growthlab.kpis.milestones import read_milestones_toml
 from growthlab.kpis.sources import location_name, table_url
 from pages._shared import (
     access,
@@ -23,6 +23,7 @@ from pages._shared import (
     attempt,
     cached_quality,
     changed,
+    confirm_dropping,
     data_file,
     event_warnings,
     file_stamp,
@@ -208,17 +209,20 @@ with data_tab:
 
     st.markdown("**Milestones** (TOML, order = funnel order)")
     toml_upload = st.file_uploader("Upload milestones.toml", type=["toml"], key="toml-upload")
-    if toml_upload is not None and st.button("Validate and replace milestones"):
+    if toml_upload is not None:
         try:
-            text = toml_upload.getvalue().decode("utf-8")
-            uploaded = parse_milestones_toml(text, toml_upload.name)
-            save_to_workspace(db, uploaded, actor=writer())
-            changed("Milestones replaced")
-            event_warnings(db, rules=[m.rule for m in uploaded])
-        except UnicodeDecodeError:
-            st.error(f"{toml_upload.name}: not UTF-8 text; save the file as UTF-8.")
+            uploaded = read_milestones_toml(toml_upload.getvalue(), toml_upload.name)
         except Exception as exc:  # noqa: BLE001
             report(exc)
+        else:
+            allowed = confirm_dropping(db, uploaded, "toml-drop")
+            if st.button("Validate and replace milestones", disabled=not allowed):
+                try:
+                    save_to_workspace(db, uploaded, actor=writer())
+                    changed("Milestones replaced")
+                    event_warnings(db, rules=[m.rule for m in uploaded])
+                except Exception as exc:  # noqa: BLE001
+                    report(exc)
 
 with workspace_tab:
     st.markdown(f"**Workspace file:** `{path}` · schema v{store.schema_version(db)}")

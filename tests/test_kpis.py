@@ -687,3 +687,27 @@ def test_nothing_to_test_explains_assignment_only_when_a_milestone_is_reached_by
                              excluded=0, in_progress={}, data_end=None, undecided=[],
                              assigned={}, unequal_censoring=[])
     assert "before assigned_at do not count" in none.nothing_to_test("E")
+
+
+def test_a_milestones_file_with_a_byte_order_mark_reads_as_without(tmp_path):
+    from growthlab.kpis.milestones import read_milestones_toml
+
+    text = '[[milestones]]\r\nkey = "a"\r\nname = "A"\r\nphase = "P"\r\nrule = "count(x) >= 1"\r\n'
+    assert read_milestones_toml(b"\xef\xbb\xbf" + text.encode(), "m.toml") == \
+        read_milestones_toml(text.encode(), "m.toml")
+
+
+def test_replacing_milestones_names_what_loses_its_milestone(demo_workspace):
+    from growthlab.db import open_workspace
+    from growthlab.kpis import load_from_workspace
+    from growthlab.kpis.milestones import dropped_in_use
+
+    db = open_workspace(demo_workspace)
+    current = load_from_workspace(db)
+    assert dropped_in_use(db, current) == []
+    kept = [m for m in current if m.key != "first_value"]
+    lines = dropped_in_use(db, kept)
+    assert len(lines) == 1 and lines[0].startswith("first_value: key result 'Raise First value")
+    using = [r["key"] for r in db.query("SELECT key FROM experiments WHERE milestone_key = "
+                                        "'first_value' OR primary_metric = 'first_value'")]
+    assert using and all(key in lines[0] for key in using)

@@ -221,3 +221,26 @@ def test_events_with_dates_only_are_never_deduplicated_by_the_app(empty_workspac
     settings = open_page("settings")
     toggle = settings.toggle(key="events-dedupe")
     assert toggle.disabled and "time of day" in toggle.help
+
+
+def test_a_milestones_upload_that_drops_keys_in_use_asks_first(demo_workspace):
+    """The team's own file lacks first_value, which a key result and experiments use: the
+    upload names them and replaces nothing until the person says so; a byte-order mark (as
+    Windows editors save) is no obstacle."""
+    from growthlab.kpis import load_from_workspace
+
+    db = open_workspace(demo_workspace)
+    before = load_from_workspace(db)
+    mine = ("\ufeff[[milestones]]\r\nkey = \"searched\"\r\nname = \"Searched\"\r\n"
+            "phase = \"Activation\"\r\nrule = \"count(search) >= 1\"\r\n").encode()
+    at = open_page("settings")
+    at.file_uploader(key="toml-upload").upload("ours.toml", mine).run()
+    assert not at.error, [e.value for e in at.error]
+    warning = next(w.value for w in at.warning if "would be dropped" in w.value)
+    assert "first_value: key result 'Raise First value" in warning
+    button = next(b for b in at.button if b.label == "Validate and replace milestones")
+    assert button.disabled
+    assert load_from_workspace(db) == before
+    at.checkbox(key="toml-drop").check().run()
+    next(b for b in at.button if b.label == "Validate and replace milestones").click().run()
+    assert not at.exception and [m.key for m in load_from_workspace(db)] == ["searched"]

@@ -178,12 +178,16 @@ def parse_milestones_toml(text: str, source: str = "milestones.toml") -> list[Mi
 def load_milestones_file(path: str | Path) -> list[Milestone]:
     from growthlab.io import read_file
 
-    raw = read_file(path)
+    return read_milestones_toml(read_file(path), str(path))
+
+
+def read_milestones_toml(data: bytes, source: str = "milestones.toml") -> list[Milestone]:
+    """An uploaded or saved milestones file, with or without a UTF-8 byte-order mark."""
     try:
-        text = raw.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InputError("not UTF-8 text; save the file as UTF-8", source=str(path)) from None
-    return parse_milestones_toml(text, str(path))
+        raise InputError("not UTF-8 text; save the file as UTF-8", source=source) from None
+    return parse_milestones_toml(text, source)
 
 
 def _toml_string(value: str) -> str:
@@ -212,6 +216,28 @@ def milestones_version(db) -> int:
     from growthlab.db import get_setting
 
     return int(get_setting(db, "milestones_version", "0"))
+
+
+def dropped_in_use(db, milestones: list[Milestone]) -> list[str]:
+    """What loses its milestone if `milestones` replace the workspace's: a line per key
+    dropped that a key result, an experiment or a coded interview passage names."""
+    kept = {m.key for m in milestones}
+    lines = []
+    for (key,) in db.execute("SELECT key FROM milestones ORDER BY position").fetchall():
+        if key in kept:
+            continue
+        uses = [f"key result {r[0]!r}" for r in db.execute(
+            "SELECT statement FROM key_results WHERE metric = ? ORDER BY id", [key])]
+        uses += [r[0] for r in db.execute(
+            "SELECT key FROM experiments WHERE milestone_key = ? OR primary_metric = ? OR "
+            "EXISTS (SELECT 1 FROM json_each(guardrail_metrics) WHERE value = ?) ORDER BY id",
+            [key, key, key])]
+        passages = db.execute("SELECT count(*) FROM excerpts WHERE milestone_key = ?",
+                              [key]).fetchone()[0]
+        uses += [f"{passages} coded passage(s)"] if passages else []
+        if uses:
+            lines.append(f"{key}: {', '.join(uses)}")
+    return lines
 
 
 def save_to_workspace(db, milestones: list[Milestone], actor: str = "local",
