@@ -165,8 +165,28 @@ def update(db, experiment_id: int, version: int, changes: dict, *, actor: str = 
     if "status" in changes:
         raise InputError("change the status with move(), which checks the lifecycle",
                          field="status")
+    if "key" in changes:
+        changes = {**changes, "key": _new_key(db, experiment_id, changes["key"])}
     return update_versioned(db, "experiments", experiment_id, version, changes, actor=actor,
                             entity="experiment")
+
+
+def _new_key(db, experiment_id: int, key: str | None) -> str:
+    """An experiment's key as its assignments name it: plain text, unique in any case."""
+    key = (key or "").strip()
+    if not key:
+        raise InputError("is empty; use the name your assignments file gives the experiment, "
+                         "or keep its EXP-number", field="key")
+    if any(ord(ch) < 32 for ch in key):
+        raise InputError("holds a tab, newline or other control character; use plain text",
+                         field="key")
+    plain_name(key, "key")
+    taken = db.execute("SELECT key FROM experiments WHERE lower(key) = lower(?) AND id != ?",
+                       [key, experiment_id]).fetchone()
+    if taken:
+        raise InputError(f"{taken[0]!r} is already another experiment's key; keys tell "
+                         "experiments apart in results and assignments files", field="key")
+    return key
 
 
 def variants(db, experiment_id: int) -> list[dict]:

@@ -150,7 +150,11 @@ def edit_design(db, exp: dict, rows: list, names: dict[str, str]) -> None:
                             if v is None else labels.get(v, f"{v} (not a current {noun})"))
 
     with st.form("edit-design"):
-        title = st.text_input("Title", base["title"], key=widget_key("d-title", base))
+        c = st.columns([1, 3])
+        key = c[0].text_input("Key", base["key"], key=widget_key("d-key", base),
+                              help="How results and assignments files name this experiment "
+                              "(their experiment column), e.g. onboarding_v2.")
+        title = c[1].text_input("Title", base["title"], key=widget_key("d-title", base))
         hypothesis = st.text_area("Hypothesis", base["hypothesis"],
                                   help=experiments.HYPOTHESIS_HINT,
                                   key=widget_key("d-hypothesis", base))
@@ -178,7 +182,7 @@ def edit_design(db, exp: dict, rows: list, names: dict[str, str]) -> None:
         kr = pick("Key result it pushes", krs, "key_result_id", "key result")
         if st.form_submit_button("Save design", type="primary"):
             save_edit("experiment", base, lambda: {
-                "title": title.strip() or base["title"], "hypothesis": hypothesis,
+                "key": key, "title": title.strip() or base["title"], "hypothesis": hypothesis,
                 "primary_metric": primary, "guardrail_metrics": json.dumps(chosen_guardrails),
                 "milestone_key": milestone, "loop_id": loop, "product_area_id": area,
                 "squad_id": squad, "key_result_id": kr,

@@ -7,7 +7,7 @@ import streamlit as st
 
 from growthlab import charts, clock, experiments, io, plans
 from growthlab.db import open_workspace, workspace_path
-from growthlab.errors import GrowthLabError
+from growthlab.errors import GrowthLabError, InputError
 from growthlab.report import (
     CORRECTIONS,
     PAGE_SIZE,
@@ -264,15 +264,23 @@ with results_tab:
     if events and assignments and st.button("Compute milestone KPIs from events",
                                             icon=":material/database:"):
         from growthlab.kpis import experiment_metrics
+        from growthlab.kpis.engine import UnknownExperiment
         from growthlab.kpis.milestones import horizons, last_to_close
         from growthlab.kpis.sources import Source
 
         def computed_rows():
             with st.status("Counting milestone KPIs per variant from events…") as status:
                 funnel_steps = milestones(db)
-                computed = experiment_metrics(
-                    Source.of(events, dedupe=dedupe_events(db)), assignments, funnel_steps,
-                    exp["key"])
+                try:
+                    computed = experiment_metrics(
+                        Source.of(events, dedupe=dedupe_events(db)), assignments,
+                        funnel_steps, exp["key"])
+                except UnknownExperiment as exc:
+                    status.update(state="error")
+                    raise InputError(
+                        f"the assignments file names no experiment {exp['key']!r}; it has "
+                        f"{', '.join(exc.names[:10]) or 'none'}. Set this experiment's Key "
+                        "(Design & power tab) to the name the file uses") from None
                 deepest = last_to_close(horizons(funnel_steps))
                 still_open = computed.still_in_window(deepest)
                 status.update(label=f"Counted up to {(computed.data_end or '')[:10]}: "

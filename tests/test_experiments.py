@@ -202,3 +202,18 @@ def test_ice_scores_are_versioned_and_audited(db):
                             "WHERE entity = 'ice_score'"))
     assert [a["actor"] for a in audited] == ["maya", "maya"]
     assert '"impact": 9' in audited[-1]["detail"]
+
+
+def test_an_experiment_s_key_can_be_set_to_the_name_the_team_s_assignments_use(db):
+    """A team's assignment exports name experiments their own way (onboarding_v2); the key
+    GrowthLab gave (EXP-001) can be changed to it, once, uniquely, as plain text."""
+    first = experiments.create(db, title="Onboarding v2")
+    other = experiments.create(db, title="Pricing page")
+    saved = experiments.update(db, first, 1, {"key": "  onboarding_v2 "})
+    assert experiments.get(db, first)["key"] == "onboarding_v2" and saved["version"] == 2
+    for taken, says in (("onboarding_v2", "already"), ("ONBOARDING_V2", "already"),
+                        ("", "is empty"), ("=cmd()", "formula"), ("a\tb", "tab")):
+        with pytest.raises(InputError, match=says) as err:
+            experiments.update(db, other, 1, {"key": taken})
+        assert err.value.field == "key"
+    assert experiments.get(db, other)["key"] == "EXP-002"

@@ -524,3 +524,23 @@ def test_results_by_hand_open_on_a_toggle_and_save(demo_workspace):
     assert {r["source"] for r in db.query("SELECT source FROM metric_results WHERE "
                                           "experiment_id = ?", [won])} == {"manual"}
     assert experiments.get(db, won)["results_version"] == version + 1
+
+
+def test_results_from_events_need_the_key_the_assignments_use_and_say_where_to_set_it(
+        demo_workspace):
+    db = open_workspace(demo_workspace)
+    exp = experiments.get(db, next(db.query("SELECT id FROM experiments WHERE key = "
+                                            "'EXP-004'"))["id"])
+    experiments.update(db, exp["id"], exp["version"], {"key": "search_ranking_v2"})
+    at = open_page("experiment", id=str(exp["id"]))
+    widget(at.button, "Compute milestone KPIs from events").click().run()
+    error = next(e.value for e in at.error if "names no experiment" in e.value)
+    assert "'search_ranking_v2'" in error and "EXP-004" in error and "Key" in error
+    assert str(demo_workspace.parent) not in error
+    widget(at.text_input, "Key").input("EXP-004")
+    widget(at.button, "Save design").click().run()
+    assert experiments.get(db, exp["id"])["key"] == "EXP-004"
+    widget(at.button, "Compute milestone KPIs from events").click().run()
+    assert not at.error and not at.exception
+    assert db.execute("SELECT count(*) FROM metric_results WHERE experiment_id = ?",
+                      [exp["id"]]).fetchone()[0] > 0

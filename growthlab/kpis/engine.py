@@ -889,6 +889,14 @@ def experiment_metrics(events: str | Path, assignments: str | Path,
     return result
 
 
+class UnknownExperiment(InputError):
+    """The assignments name no experiment so; `names` are those they do name."""
+
+    def __init__(self, message: str, *, names: list[str], **where):
+        super().__init__(message, **where)
+        self.names = names
+
+
 def _variants_in_order(con, assign_sql, params, experiment, source) -> list[str]:
     """The experiment's variants in the order they first appear in the assignments file."""
     variants = con.execute(
@@ -897,8 +905,9 @@ def _variants_in_order(con, assign_sql, params, experiment, source) -> list[str]
     mine = [v for e, v, _ in variants if e == experiment]
     if not mine:
         known = sorted({e for e, _, _ in variants})
-        raise InputError(f"no assignments for experiment {experiment!r}; the file has "
-                         f"{', '.join(known[:10]) or 'none'}", source=str(source.path))
+        raise UnknownExperiment(f"no assignments for experiment {experiment!r}; the file has "
+                                f"{', '.join(known[:10]) or 'none'}", source=str(source.path),
+                                names=known)
     return mine
 
 
