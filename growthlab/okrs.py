@@ -311,13 +311,17 @@ def update_objective(db, objective_id: int, version: int, changes: dict, *,
     return saved
 
 
+def moved_dates(key_result: dict, objective: dict, start, end) -> dict:
+    """The dates a key result takes when its objective moves to `start`-`end`: those it
+    shared with the objective, so its pace line follows; dates set apart stay."""
+    new = {"start_date": _date(start, "start_date").isoformat(),
+           "end_date": _date(end, "end_date").isoformat()}
+    return {k: new[k] for k in new if key_result[k] == objective[k] != new[k]}
+
+
 def _move_key_results(db, old: dict, new: dict, actor: str) -> None:
-    """Key results that started or ended with the objective move with it, so their pace
-    lines follow the objective's new period; dates a person set apart stay."""
     for kr in list(db.query("SELECT * FROM key_results WHERE objective_id = ?", [old["id"]])):
-        moved = {k: new[k] for k in ("start_date", "end_date")
-                 if kr[k] == old[k] and new[k] != old[k]}
-        if moved:
+        if moved := moved_dates(kr, old, new["start_date"], new["end_date"]):
             update_key_result(db, kr["id"], kr["version"], moved, actor=actor)
 
 
@@ -412,6 +416,17 @@ def key_result_view(row: dict, checkins: list[dict], today: date,
         confidence=checkins[-1]["confidence"] if checkins else None,
         lint=lint_key_result(row["statement"], row["metric"], row["metric_kind"]),
         experiments=experiments or [])
+
+
+def status_counts(views: list[KeyResultView]) -> dict[str, int]:
+    """How many key results stand at each status; those with no check-in yet count too."""
+    return {s: sum(v.status == s for v in views) for s in (*STATUSES, NO_CHECKIN)}
+
+
+def needs_attention(views: list[KeyResultView]) -> list[KeyResultView]:
+    """What a leader should ask about: key results behind pace, then those never checked in."""
+    behind = [v for v in views if v.status in ("at risk", "off track")]
+    return behind + [v for v in views if v.status == NO_CHECKIN]
 
 
 def is_stale(row: dict, last_checkin: date | None, today: date) -> bool:

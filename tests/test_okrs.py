@@ -333,3 +333,13 @@ def test_a_forecast_past_what_a_percentage_can_reach_is_capped():
     free = okrs.key_result_view(_row(unit="days", baseline=60.0, target=90.0), checkins,
                                 date(2026, 10, 20))
     assert free.forecast_value > 100 and not free.forecast_capped
+
+
+def test_every_key_result_is_counted_and_those_without_a_checkin_need_attention():
+    checked = [{"id": 1, "date": "2026-11-21", "value": v, "confidence": 6} for v in (39,)]
+    behind = [{"id": 2, "date": "2026-11-21", "value": 31.0, "confidence": 3}]
+    views = [okrs.key_result_view(_row(statement=s), c, date(2026, 11, 22))
+             for s, c in (("ahead", checked), ("behind", behind), ("waiting", []))]
+    assert okrs.status_counts(views) == {"on track": 1, "at risk": 0, "off track": 1,
+                                         okrs.NO_CHECKIN: 1}
+    assert [v.row["statement"] for v in okrs.needs_attention(views)] == ["behind", "waiting"]
