@@ -343,3 +343,38 @@ def test_every_key_result_is_counted_and_those_without_a_checkin_need_attention(
     assert okrs.status_counts(views) == {"on track": 1, "at risk": 0, "off track": 1,
                                          okrs.NO_CHECKIN: 1}
     assert [v.row["statement"] for v in okrs.needs_attention(views)] == ["behind", "waiting"]
+
+
+def bar_labels(fig) -> list[tuple[str, float, str]]:
+    """Every label the progress chart draws: (text, where it starts, how it is placed)."""
+    bars, *others = fig.data
+    shown = [(t, x, p) for t, x, p in zip(bars.text, bars.x, bars.textposition, strict=True)
+             if p != "none"]
+    return shown + [(t, x, p) for trace in others if trace.mode == "text"
+                    for t, x, p in zip(trace.text, trace.x, [trace.textposition] * len(trace.x),
+                                       strict=True)]
+
+
+def test_a_bar_too_short_for_its_label_is_labelled_right_of_zero_inside_the_chart():
+    """-8% drew its label left of the bar, outside the axis: it read 'rack'."""
+    from growthlab.charts import progress_bars
+
+    ahead = [{"id": 1, "date": "2026-11-21", "value": 37.5, "confidence": 6}]
+    behind = [{"id": 2, "date": "2026-11-21", "value": 29.2, "confidence": 3}]
+    views = [okrs.key_result_view(_row(statement=s), c, date(2026, 11, 22))
+             for s, c in (("ahead", ahead), ("behind", behind), ("waiting", []))]
+    labels = {text: (x, place) for text, x, place in bar_labels(progress_bars(views))}
+    assert labels == {"75% · on track": (0.75, "inside"),
+                      "-8% · off track": (0, "middle right"),
+                      "no check-in yet": (0, "middle right")}
+
+
+def test_date_ticks_fit_on_one_line():
+    """Plotly's default date ticks put the year on a second line, cut off as 'Oct 42026'."""
+    from growthlab.charts import confidence_trend, key_result_history
+
+    checkins = [{"id": 1, "date": "2026-11-21", "value": 35.0, "confidence": 6}]
+    view = okrs.key_result_view(_row(unit="%"), checkins, date(2026, 12, 1))
+    for fig in (key_result_history(view, date(2026, 12, 1)), confidence_trend([view])):
+        assert fig.layout.xaxis.tickformat == "%b %-d"
+        assert fig.layout.xaxis.hoverformat == "%Y-%m-%d"
