@@ -33,3 +33,23 @@ def test_every_progress_label_is_drawn_whole_inside_the_chart(
             assert area["x"] <= box["x"] and box["x"] + box["width"] <= area["x"] + area[
                 "width"], (text, box, area)
         browser.close()
+
+
+def test_a_grid_shows_notes_as_typed_and_offers_no_unguarded_download(
+        server, demo_workspace, tmp_path):  # noqa: F811
+    db = open_workspace(demo_workspace)
+    kr = next(db.query("SELECT id FROM key_results ORDER BY id LIMIT 1"))["id"]
+    okrs.add_checkin(db, kr, day="2026-11-23", value=36.5, confidence=7,
+                     note="+0.04 since last week")
+    with sync_playwright() as p:
+        browser, page = browser_page(p)
+        page.goto(f"{server}/okrs")
+        settle(page)
+        grid = page.locator("[data-testid=stDataFrame]").first
+        expect(grid).to_be_visible(timeout=30_000)
+        grid.hover()
+        toolbar = page.locator("[data-testid=stElementToolbar]").first
+        expect(toolbar.get_by_role("button", name="Search")).to_be_visible()
+        page.screenshot(path=tmp_path / "okrs-grid-toolbar.png")
+        assert toolbar.get_by_role("button", name="Download as CSV").count() == 0
+        browser.close()

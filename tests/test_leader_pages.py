@@ -263,3 +263,13 @@ def test_a_capped_forecast_says_so(demo_workspace):
     forecast = next(m.value for m in at.markdown if m.value.startswith("**Forecast**")
                     and "100 %" in m.value)
     assert "capped" in forecast
+
+
+def test_a_checkin_note_is_shown_as_typed_on_both_pages(demo_workspace):
+    db = open_workspace(demo_workspace)
+    kr = next(db.query("SELECT id FROM key_results ORDER BY id LIMIT 1"))["id"]
+    okrs.add_checkin(db, kr, day="2026-11-23", value=36.5, confidence=7,
+                     note="+0.04 since last week")
+    for page in ("okrs", "overview"):
+        notes = {n for t in checkin_tables(open_page(page)) for n in t["note"]}
+        assert "+0.04 since last week" in notes, page
