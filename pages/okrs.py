@@ -161,8 +161,8 @@ def edit_objective(objective) -> None:
                 "end_date": end, "squad_id": squad},
                 lambda changes: okrs.update_objective(db, base["id"], base["version"], changes,
                                                       actor=writer()),
-                      "Objective saved" + (f"; {moving} key results moved with it" if moving
-                                           else ""))
+                      "Objective saved" + (f"; {moving} key result{'s' * (moving != 1)} "
+                                           "moved with it" if moving else ""))
 
 
 def checkin_history(kr) -> None:
