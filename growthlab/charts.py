@@ -12,6 +12,9 @@ STATUS_COLOURS = {"on track": "#2e7d32", "at risk": "#f9a825", "off track": "#c6
                   NO_CHECKIN: "#9e9e9e"}
 WIN, LOSS, NEUTRAL, GAP = "#2e7d32", "#c62828", "#78909c", "#c62828"
 _LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), template="plotly_white")
+# Plotly's default date ticks put the year on a second line, which the bottom margin cuts.
+DATE_AXIS = dict(tickformat="%b %-d", hoverformat="%Y-%m-%d")
+BAR_LABEL_ROOM = 0.3  # a bar this long holds "100% · off track" inside it
 
 
 def forest(results: list[dict], names: dict[str, str] | None = None) -> go.Figure:
@@ -149,19 +152,27 @@ def key_result_history(view, today: date) -> go.Figure:
         shapes.append(dict(type="line", xref="x", x0=today.isoformat(), x1=today.isoformat(),
                            yref="y domain", y0=0, y1=1, line=dict(color="#bbb", dash="dot")))
     return go.Figure(data=traces, layout=dict(
-        **_LAYOUT, height=280, legend=dict(orientation="h", y=-0.2),
+        **_LAYOUT, height=280, legend=dict(orientation="h", y=-0.2), xaxis=DATE_AXIS,
         yaxis_title=row["unit"] or None, shapes=shapes, annotations=notes))
 
 
 def progress_bars(views: list) -> go.Figure:
     """Key results' progress coloured by status, with a tick where pace says they should be."""
     labels = [_short(v.row["statement"]) for v in views]
+    texts = [v.status if v.current is None else f"{v.progress:.0%} · {v.status}" for v in views]
+    inside = [v.progress >= BAR_LABEL_ROOM for v in views]
     fig = go.Figure(go.Bar(
         x=[max(min(v.progress, 1.2), -0.2) for v in views], y=labels, orientation="h",
-        marker_color=[STATUS_COLOURS[v.status] for v in views],
-        text=[v.status if v.current is None else f"{v.progress:.0%} · {v.status}"
-              for v in views], textposition="auto",
+        marker_color=[STATUS_COLOURS[v.status] for v in views], text=texts,
+        textposition=["inside" if fits else "none" for fits in inside],
         hovertemplate="%{y}<br>progress %{x:.0%}<extra></extra>", name="progress"))
+    # A short or negative bar is labelled from zero rightwards: outside on its left, the
+    # label ran past the axis and was cut ("rack" for "-8% · off track").
+    short = [i for i, fits in enumerate(inside) if not fits]
+    fig.add_trace(go.Scatter(x=[max(views[i].progress, 0) for i in short],
+                             y=[labels[i] for i in short], text=[texts[i] for i in short],
+                             mode="text", textposition="middle right", cliponaxis=False,
+                             showlegend=False, hoverinfo="skip"))
     fig.add_trace(go.Scatter(x=[v.expected for v in views], y=labels, mode="markers",
                              marker=dict(symbol="line-ns", size=26, line=dict(width=3,
                                                                               color="#263238")),
@@ -182,7 +193,8 @@ def confidence_trend(views: list) -> go.Figure:
                                      y=[c["confidence"] for c in v.checkins],
                                      mode="lines+markers", name=_short(v.row["statement"], 32)))
     fig.update_layout(**_LAYOUT, height=260, title="Confidence at each check-in (0-10)",
-                      yaxis=dict(range=[0, 10]), legend=dict(orientation="h", y=-0.3))
+                      xaxis=DATE_AXIS, yaxis=dict(range=[0, 10]),
+                      legend=dict(orientation="h", y=-0.3))
     return fig
 
 

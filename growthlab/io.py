@@ -309,13 +309,6 @@ def safe_cell(value):
     return value
 
 
-def safe_table(records: Iterable[dict], columns: list[str] | None = None) -> list[dict]:
-    """Rows for a table a person can download (Streamlit's own "Download as CSV"): text
-    cells and column names neutralised as in `to_csv`; only `columns`, when given."""
-    return [{safe_cell(k): safe_cell(v) for k, v in r.items() if columns is None or k in columns}
-            for r in records]
-
-
 def to_csv(records: list[dict], columns: list[str]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -326,15 +319,17 @@ def to_csv(records: list[dict], columns: list[str]) -> str:
 
 
 def display_table(records: Iterable[dict], columns: list[str] | None = None):
-    """`records` (only `columns`, when given) for st.dataframe, text neutralised as in
-    `safe_table` (Streamlit's grid downloads as CSV), as the pyarrow Table pandas would make
-    of them (an integer column with gaps holds floats, NaN is missing), built without pandas:
-    importing it costs a page a third of a second on a new server, and pyarrow's own
-    constructors import it. When a column holds anything but bool, int, float or str, or is
-    named by other than text, the neutralised records, for Streamlit to type through pandas."""
+    """`records` (only `columns`, when given) for st.dataframe, text as typed (the formula
+    guard is for files; the grids' own CSV download is off in .streamlit/config.toml), as the
+    pyarrow Table pandas would make of them (an integer column with gaps holds floats, NaN is
+    missing), built without pandas: importing it costs a page a third of a second on a new
+    server, and pyarrow's own constructors import it. When a column holds anything but bool,
+    int, float or str, or is named by other than text, the records, for Streamlit to type
+    through pandas."""
     import pyarrow as pa
 
-    records = safe_table(records, columns)
+    records = [{k: v for k, v in r.items() if columns is None or k in columns}
+               for r in records]
     names = list(dict.fromkeys(k for r in records for k in r))
     arrays = [_arrow_column(pa, [r.get(n) for r in records]) for n in names]
     if any(a is None for a in arrays) or not all(isinstance(n, str) for n in names):

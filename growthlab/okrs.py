@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -15,6 +16,8 @@ METRIC_KINDS = ("value_creation", "value_capture")
 DIRECTIONS = ("increase", "decrease")
 STATUSES = ("on track", "at risk", "off track")
 NO_CHECKIN = "no check-in yet"
+DEFAULT_CONFIDENCE = 5
+MAX_PROGRESS = 5.0  # a check-in five times the planned move away is far likelier a typo
 ON_TRACK_GAP = 0.10
 AT_RISK_GAP = 0.25
 STATUS_RULE = ("On track: progress within 10 points of the pace line (where time elapsed says "
@@ -139,6 +142,58 @@ def in_unit(share: float, unit: str) -> float:
                      field="unit")
 
 
+def format_value(value: float, signed: bool = False) -> str:
+    """A key result's value with four significant figures: a share of 0.1192 must not read as
+    0.12, which would be a different progress and perhaps a different status."""
+    sign = "+" if signed else ""
+    if value == 0 or not math.isfinite(value) or abs(value) >= 1e15:
+        return f"{value:{sign}.4g}"
+    decimals = max(0, 3 - math.floor(math.log10(abs(value))))
+    text = f"{value:{sign},.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if decimals else text
+
+
+SHARE_WORDS = ("share", "fraction", "proportion")
+
+
+def unit_bounds(row: dict) -> tuple[float, float] | None:
+    """The range a share (0 to 1) or a percentage (0 to 100) can take, when the key result's
+    baseline and target lie inside it; a percentage such as net revenue retention can pass
+    100, and its baseline or target says so."""
+    unit = (row.get("unit") or "").strip()
+    top = 100.0 if PERCENT_UNITS.match(unit) else 1.0 if unit.lower() in SHARE_WORDS else None
+    if top is None or not all(0 <= row[k] <= top for k in ("baseline", "target")):
+        return None
+    return 0.0, top
+
+
+def check_checkin(row: dict, day, value: float, today: date) -> tuple[date, float]:
+    """A check-in's date (from the key result's start to today) and a value the metric can
+    take, not far outside its baseline-to-target plan."""
+    day, start = _date(day, "date"), _date(row["start_date"], "start_date")
+    if start > today:
+        raise InputError(f"the key result starts on {start}; check in from then", field="date")
+    if not start <= day <= today:
+        where = "after today" if day > today else "before the key result starts"
+        raise InputError(f"{day} is {where}; date a check-in from {start} to {today}",
+                         field="date")
+    value = float(value)
+    shown = " ".join(filter(None, (format_value(value), row.get("unit") or "")))
+    if not math.isfinite(value):
+        raise InputError(f"{value} is not a number a metric can take", field="value")
+    bounds = unit_bounds(row)
+    if bounds and not bounds[0] <= value <= bounds[1]:
+        raise InputError(f"{shown} is outside {bounds[0]:g} to {bounds[1]:g}, all a "
+                         f"{row['unit'] or 'share'} can be; check the value", field="value")
+    if abs(progress(row["baseline"], row["target"], value)) > MAX_PROGRESS:
+        raise InputError(
+            f"{shown} is far outside the plan (more than {MAX_PROGRESS:.0f} times the move from "
+            f"baseline {format_value(row['baseline'])} to target {format_value(row['target'])}"
+            "); check the value for a slipped decimal point or unit. If it is right, the "
+            "baseline or target no longer fits: edit the key result first.", field="value")
+    return day, value
+
+
 def checkin_from_funnel(funnel, metric: str, unit: str,
                         weeks: int = CHECKIN_WEEKS) -> DataCheckin:
     """The milestone's share among the latest `weeks` weekly sign-up cohorts with users whose
@@ -253,8 +308,25 @@ def update_objective(db, objective_id: int, version: int, changes: dict, *,
     _text(merged["title"], "title")
     start, end = check_period(merged["start_date"], merged["end_date"])
     changes = {**changes, "start_date": start.isoformat(), "end_date": end.isoformat()}
-    return update_versioned(db, "objectives", objective_id, version, changes, actor=actor,
-                            entity="objective")
+    with transaction(db):
+        saved = update_versioned(db, "objectives", objective_id, version, changes, actor=actor,
+                                 entity="objective")
+        _move_key_results(db, row, saved, actor)
+    return saved
+
+
+def moved_dates(key_result: dict, objective: dict, start, end) -> dict:
+    """The dates a key result takes when its objective moves to `start`-`end`: those it
+    shared with the objective, so its pace line follows; dates set apart stay."""
+    new = {"start_date": _date(start, "start_date").isoformat(),
+           "end_date": _date(end, "end_date").isoformat()}
+    return {k: new[k] for k in new if key_result[k] == objective[k] != new[k]}
+
+
+def _move_key_results(db, old: dict, new: dict, actor: str) -> None:
+    for kr in list(db.query("SELECT * FROM key_results WHERE objective_id = ?", [old["id"]])):
+        if moved := moved_dates(kr, old, new["start_date"], new["end_date"]):
+            update_key_result(db, kr["id"], kr["version"], moved, actor=actor)
 
 
 def update_key_result(db, key_result_id: int, version: int, changes: dict, *,
@@ -275,18 +347,30 @@ def add_checkin(db, key_result_id: int, *, day, value: float, confidence: int, n
                 author: str = "local") -> int:
     if not 0 <= int(confidence) <= 10:
         raise InputError("must be between 0 and 10", field="confidence")
-    day = _date(day, "date")
-    if day > clock.today():
-        raise InputError(f"{day.isoformat()} is after today; a check-in records what was "
-                         "measured, so date it on or before today", field="date")
+    row = next(db.query("SELECT * FROM key_results WHERE id = ?", [key_result_id]), None)
+    if row is None:
+        raise InputError(f"no key result {key_result_id}", field="key_result_id")
+    day, value = check_checkin(row, day, value, clock.today())
     with transaction(db):
         row_id = db["checkins"].insert({
             "key_result_id": key_result_id, "date": day.isoformat(),
-            "value": float(value), "confidence": int(confidence), "note": note,
+            "value": value, "confidence": int(confidence), "note": note,
             "author": author, "created_at": now()}).last_pk
         audit(db, author, "create", "checkin", row_id, {"key_result_id": key_result_id,
                                                         "value": value})
     return row_id
+
+
+def next_confidence(view: KeyResultView) -> int:
+    """Where a check-in's confidence starts: the last one's (0 is a real answer), else 5."""
+    return DEFAULT_CONFIDENCE if view.confidence is None else view.confidence
+
+
+def checkin_from_data(db, view: KeyResultView, preview: DataCheckin, *, today: date,
+                      author: str) -> int:
+    """Write the previewed value as read from the events, unrounded, at today's date."""
+    return add_checkin(db, view.row["id"], day=today, value=preview.value,
+                       confidence=next_confidence(view), note=preview.note(), author=author)
 
 
 @dataclass
@@ -306,6 +390,7 @@ class KeyResultView:
     confidence: int | None
     lint: list[LintWarning]
     experiments: list[dict] = field(default_factory=list)
+    forecast_capped: bool = False  # the trend runs past all a share or percentage can be
 
     @property
     def has_running_experiment(self) -> bool:
@@ -319,7 +404,9 @@ def key_result_view(row: dict, checkins: list[dict], today: date,
     current = points[-1][1] if points else None
     actual = 0.0 if current is None else progress(row["baseline"], row["target"], current)
     expected = expected_progress(start, end, today)
-    predicted = forecast(points, end)
+    trend, bounds = forecast(points, end), unit_bounds(row)
+    predicted = trend if trend is None or bounds is None else min(max(trend, bounds[0]),
+                                                                  bounds[1])
     last = points[-1][0] if points else None
     return KeyResultView(
         row=row, checkins=checkins, current=current, progress=actual, expected=expected,
@@ -327,11 +414,23 @@ def key_result_view(row: dict, checkins: list[dict], today: date,
         forecast_value=predicted,
         forecast_progress=None if predicted is None else progress(row["baseline"], row["target"],
                                                                    predicted),
+        forecast_capped=predicted != trend,
         stale=is_stale(row, last, today),
         last_checkin=last.isoformat() if last else None,
         confidence=checkins[-1]["confidence"] if checkins else None,
         lint=lint_key_result(row["statement"], row["metric"], row["metric_kind"]),
         experiments=experiments or [])
+
+
+def status_counts(views: list[KeyResultView]) -> dict[str, int]:
+    """How many key results stand at each status; those with no check-in yet count too."""
+    return {s: sum(v.status == s for v in views) for s in (*STATUSES, NO_CHECKIN)}
+
+
+def needs_attention(views: list[KeyResultView]) -> list[KeyResultView]:
+    """What a leader should ask about: key results behind pace, then those never checked in."""
+    behind = [v for v in views if v.status in ("at risk", "off track")]
+    return behind + [v for v in views if v.status == NO_CHECKIN]
 
 
 def is_stale(row: dict, last_checkin: date | None, today: date) -> bool:

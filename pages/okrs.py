@@ -49,8 +49,8 @@ def checkin_form(kr) -> None:
         day = c1.date_input("Date", value=today, key=f"ci-date-{row['id']}")
         value = c2.number_input(f"Value ({row['unit'] or 'metric'})",
                                 value=float(row["baseline"] if kr.current is None else kr.current),
-                                key=f"ci-value-{row['id']}")
-        confidence = c3.slider("Confidence (0-10)", 0, 10, kr.confidence or 5,
+                                format="%g", key=f"ci-value-{row['id']}")
+        confidence = c3.slider("Confidence (0-10)", 0, 10, okrs.next_confidence(kr),
                                key=f"ci-conf-{row['id']}")
         note = st.text_input("Note", key=f"ci-note-{row['id']}",
                              placeholder="What moved it, what you will try next")
@@ -86,7 +86,8 @@ def from_data(kr) -> None:
         report(exc)
         return
     with st.container(border=True):
-        st.markdown(f"**{preview.value:.2f} {row['unit']}** of {preview.users:,} users who "
+        shown = f"{okrs.format_value(preview.value)} {row['unit']}".strip()
+        st.markdown(f"**{shown}** of {preview.users:,} users who "
                     f"signed up from {preview.signups_from} to {preview.signups_to} and whose "
                     f"{funnel.horizons[row['metric']]}-day window had closed by the data end "
                     f"({preview.data_end[:10]}). Users still inside their window are not "
@@ -94,11 +95,11 @@ def from_data(kr) -> None:
         write, cancel = st.columns(2)
         if write.button("Write this check-in", key=f"data-confirm-{row['id']}", type="primary"):
             st.session_state.pop(showing, None)
-            attempt(lambda: okrs.add_checkin(db, row["id"], day=today,
-                                             value=round(preview.value, 2),
-                                             confidence=kr.confidence or 5, author=writer(),
-                                             note=preview.note()),
-                    f"Checked in {preview.value:.2f} from {preview.users:,} users' events")
+            def write_it():
+                okrs.checkin_from_data(db, kr, preview, today=today, author=writer())
+                st.session_state.pop(f"ci-value-{row['id']}", None)  # the form starts from it
+
+            attempt(write_it, f"Checked in {shown} from {preview.users:,} users' events")
         if cancel.button("Cancel", key=f"data-cancel-{row['id']}"):
             st.session_state.pop(showing, None)
             st.rerun()
@@ -136,8 +137,8 @@ def edit_key_result(kr) -> None:
                                                        actor=writer()), "Key result saved")
 
 
-def edit_objective(objective: dict) -> None:
-    base = opened("objective", objective["id"], objective)
+def edit_objective(objective) -> None:
+    base = opened("objective", objective.row["id"], objective.row)
     owners = {None: "(no squad)", **{i: name for name, i in squads.items()}}
     with st.form(f"edit-objective-{base['id']}"):
         title = st.text_input("Objective", base["title"], key=widget_key("o-title", base))
@@ -153,11 +154,15 @@ def edit_objective(objective: dict) -> None:
                                format_func=lambda i: owners.get(i, f"squad {i}"),
                                key=widget_key("o-squad", base))
         if st.form_submit_button("Save objective"):
+            moving = sum(bool(okrs.moved_dates(kr.row, base, start, end))
+                         for kr in objective.key_results)
             save_edit("objective", base, lambda: {
                 "title": title, "why": why, "period": period, "start_date": start,
                 "end_date": end, "squad_id": squad},
                 lambda changes: okrs.update_objective(db, base["id"], base["version"], changes,
-                                                      actor=writer()), "Objective saved")
+                                                      actor=writer()),
+                      "Objective saved" + (f"; {moving} key result{'s' * (moving != 1)} "
+                                           "moved with it" if moving else ""))
 
 
 def checkin_history(kr) -> None:
@@ -182,7 +187,7 @@ for objective in objectives:
         st.caption(f"{o['start_date']} to {o['end_date']}" + (f" · {o['why']}" if o["why"]
                                                              else ""))
         with st.expander("Edit this objective", icon=":material/edit:"):
-            edit_objective(o)
+            edit_objective(objective)
         if not objective.key_results:
             st.info("No key results yet: add one below.")
         for kr in objective.key_results:
@@ -191,18 +196,19 @@ for objective in objectives:
                      okrs.NO_CHECKIN: "gray"}[kr.status]
             st.markdown(f"#### {row['statement']}\n:{badge}-badge[{kr.status.capitalize()}]")
             c = st.columns(4)
-            unit = row["unit"]
+            unit, shown = row["unit"], okrs.format_value
             if kr.current is None:
-                c[0].metric("Current", okrs.NO_CHECKIN, help=f"Baseline {row['baseline']:g} "
+                c[0].metric("Current", okrs.NO_CHECKIN, help=f"Baseline {shown(row['baseline'])} "
                             f"{unit}: check in to record where it stands.")
             else:
-                c[0].metric("Current", f"{kr.current:g} {unit}",
-                            delta=f"{kr.current - row['baseline']:+g} vs baseline",
+                c[0].metric("Current", f"{shown(kr.current)} {unit}",
+                            delta=f"{shown(kr.current - row['baseline'], signed=True)} vs "
+                                  "baseline",
                             delta_color="normal" if row["direction"] == "increase"
                             else "inverse")
-            c[1].metric("Target", f"{row['target']:g} {unit}",
-                        help=f"Baseline {row['baseline']:g}; stretch "
-                             f"{row['stretch'] if row['stretch'] is not None else 'none'}")
+            stretch = "none" if row["stretch"] is None else shown(row["stretch"])
+            c[1].metric("Target", f"{shown(row['target'])} {unit}",
+                        help=f"Baseline {shown(row['baseline'])}; stretch {stretch}")
             c[2].metric("Progress", f"{kr.progress:.0%}", help=f"Pace says {kr.expected:.0%}")
             c[3].metric("Confidence", "–" if kr.confidence is None else f"{kr.confidence}/10")
             if kr.stale:
@@ -216,8 +222,11 @@ for objective in objectives:
             left, right = st.columns([3, 2])
             with left:
                 if kr.forecast_value is not None:
-                    st.markdown(f"**Forecast** at {row['end_date']}: {kr.forecast_value:.3g} "
-                                f"{unit} ({kr.forecast_progress:.0%} of the way to target)")
+                    capped = (", capped: the trend runs past all it can reach"
+                              if kr.forecast_capped else "")
+                    st.markdown(f"**Forecast** at {row['end_date']}: "
+                                f"{shown(kr.forecast_value)} {unit} ({kr.forecast_progress:.0%} "
+                                f"of the way to target{capped})")
                 st.markdown("**Experiments pushing on it**")
                 if kr.experiments:
                     for e in kr.experiments:
@@ -268,11 +277,15 @@ if objectives:
         start = d1.date_input("Start", value=period_start, key=f"kr-start-{objective_id}")
         end = d2.date_input("End", value=period_end, key=f"kr-end-{objective_id}")
         if st.form_submit_button("Add key result", type="primary"):
-            attempt(lambda: okrs.create_key_result(
-                db, objective_id, statement=statement, metric=metric,
-                metric_kind=kind, direction=direction, unit=unit, baseline=baseline,
-                target=target, start_date=start, end_date=end, actor=writer()),
-                "Key result added")
+            def add():
+                okrs.create_key_result(
+                    db, objective_id, statement=statement, metric=metric, metric_kind=kind,
+                    direction=direction, unit=unit, baseline=baseline, target=target,
+                    start_date=start, end_date=end, actor=writer())
+                for name in ("statement", "metric", "custom"):  # a second click adds no twin
+                    st.session_state.pop(f"kr-{name}", None)
+
+            attempt(add, "Key result added")
 else:
     st.info("No objectives yet. Start with one outcome the team wants this quarter (a change "
             "in customer behaviour), then write its key results on milestone KPIs.",

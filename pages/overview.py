@@ -27,26 +27,30 @@ if not objectives:
     st.stop()
 
 all_krs = [kr for o in objectives for kr in o.key_results]
-counts = {s: sum(kr.status == s for kr in all_krs) for s in okrs.STATUSES}
-cols = st.columns(4)
+counts = okrs.status_counts(all_krs)
+cols = st.columns(5)
 cols[0].metric("Key results on track", f"{counts['on track']} of {len(all_krs)}")
 cols[1].metric("At risk", counts["at risk"])
 cols[2].metric("Off track", counts["off track"])
+cols[3].metric("No check-in yet", counts[okrs.NO_CHECKIN])
 programme = experiments.listing(db)
 running = [e for e in programme if e["status"] == "running"]
-cols[3].metric("Experiments running", len(running))
+cols[4].metric("Experiments running", len(running))
 st.caption(okrs.STATUS_RULE)
 
-behind = [kr for kr in all_krs if kr.status in ("at risk", "off track")]
-if behind:
+attention = okrs.needs_attention(all_krs)
+if attention:
     with st.container(border=True):
-        st.markdown("**Behind pace, and what is being done about it**")
-        for kr in behind:
+        st.markdown("**Needs attention, and what is being done about it**")
+        for kr in attention:
             active = [e for e in kr.experiments if e["status"] in ("running", "analysing")]
             doing = ", ".join(f"{e['key']} {e['title']} ({e['status']})" for e in active)
-            colour = "red" if kr.status == "off track" else "orange"
+            colour = {"off track": "red", "at risk": "orange"}.get(kr.status, "gray")
+            action = ("check in on the OKRs page to see where it stands"
+                      if kr.status == okrs.NO_CHECKIN
+                      else doing or ":red[nothing running; start an experiment]")
             st.markdown(f":{colour}-badge[{kr.status.capitalize()}] {kr.row['statement']}: "
-                        + (doing if doing else ":red[nothing running; start an experiment]"))
+                        + action)
 
 gap_col, programme_col = st.columns([3, 2])
 with gap_col:

@@ -49,9 +49,10 @@ def test_columns_pandas_would_type_its_own_way_are_left_to_it(records):
     assert io.display_table(records) == records  # the records, not an Arrow table
 
 
-def test_a_shown_table_neutralises_typed_text_as_its_download_would():
-    """Streamlit's grid downloads as CSV: a shown table carries no live formula, in its cells
-    or its column names, and keeps only the columns asked for."""
-    shown = io.display_table([{"name": "=HYPERLINK(1)", "n": -3, "+cmd": "x", "drop": 1}],
-                             ["name", "n", "+cmd"])
-    assert shown.to_pylist() == [{"name": "'=HYPERLINK(1)", "n": -3, "'+cmd": "x"}]
+def test_a_shown_table_shows_text_as_typed():
+    """A check-in note "+0.04 since last week" read "'+0.04 since…": the formula guard is for
+    files a person downloads (`to_csv`, the Markdown export), never for the screen."""
+    rows = [{"note": "+0.04 since last week", "name": "=HYPERLINK(1)", "n": -3, "+cmd": "x"}]
+    assert io.display_table(rows + [{"drop": 1}], ["note", "name", "n", "+cmd"]
+                            ).to_pylist() == rows + [{"note": None, "name": None, "n": None,
+                                                      "+cmd": None}]

@@ -6,7 +6,8 @@ import os
 from html.parser import HTMLParser
 
 import pytest
-from conftest import open_page
+import tomllib
+from conftest import ROOT, open_page
 
 from growthlab import admin, experiments, io, learnings
 from growthlab.db import open_workspace
@@ -34,11 +35,6 @@ def test_a_csv_export_neutralises_its_header_too():
     text = io.to_csv(users, list(users[0]))
     assert live_cells(text) == []
     assert next(csv.reader(stdio.StringIO(text)))[2] == "'" + FORMULA
-
-
-def test_displayed_tables_neutralise_typed_text_but_keep_numbers():
-    rows = io.safe_table([{"name": FORMULA, "n": -3, "share": -0.5, FORMULA: "x"}])
-    assert rows == [{"name": "'" + FORMULA, "n": -3, "share": -0.5, "'" + FORMULA: "x"}]
 
 
 @pytest.mark.parametrize("cell", ["a;=1+1", "x;+cmd", "x; -2", "x;@SUM(A1)"])
@@ -70,24 +66,26 @@ def hostile_workspace(demo_workspace, monkeypatch):
     return demo_workspace, exp
 
 
-def downloads(at) -> list[str]:
-    """What Streamlit's own "Download as CSV" writes for every table on the page."""
-    return [table.value.to_csv(index=False) for table in at.dataframe]
+def test_the_grids_write_no_file_of_their_own():
+    """Streamlit's grid would download its cells as CSV unguarded, and they show text as typed:
+    only the app's own exports, which go through `to_csv` or the Markdown export, write files
+    (test_e2e_leader.py checks the grid's toolbar in a browser)."""
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["client"]["disableDataExport"] is True
 
 
 @pytest.mark.parametrize("page,query", [
     ("experiments", {}), ("experiments", {"view": "review"}), ("settings", {}),
     ("milestones", {"tab": "Success moments & PQLs"}), ("experiment", "exp"),
 ])
-def test_every_downloadable_table_parses_back_without_a_live_formula(hostile_workspace, page,
-                                                                     query):
+def test_tables_on_screen_show_hostile_text_as_typed(hostile_workspace, page, query):
     path, exp = hostile_workspace
     at = open_page(page, **({"id": str(exp)} if query == "exp" else query))
-    texts = downloads(at)
-    assert texts, "the page shows tables"
-    assert [live_cells(t) for t in texts] == [[] for _ in texts]
-    cells = [c for t in texts for row in csv.reader(stdio.StringIO(t)) for c in row]
-    assert any("HYPERLINK" in c or "calc" in c for c in cells), "the hostile text is shown"
+    cells = [str(c) for table in at.dataframe for c in [*table.value.columns,
+                                                          *table.value.to_numpy().ravel()]]
+    hostile = [c for c in cells if "HYPERLINK" in c or "calc" in c or c in TYPED]
+    assert hostile, "the page shows the hostile text"
+    assert not [c for c in hostile if c.startswith("'")]
 
 
 HOSTILE_BODY = ("Intro.\n\n<script>alert(1)</script>\n\n<img src=x onerror=alert(2)>\n\n"

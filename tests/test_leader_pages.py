@@ -7,6 +7,7 @@ from test_signin import go, signed_in
 
 from growthlab import okrs
 from growthlab.db import open_workspace
+from growthlab.kpis import funnel, load_from_workspace
 
 
 def text_of(at) -> str:
@@ -102,9 +103,14 @@ def test_an_objective_is_edited_from_the_okrs_page_and_audited(demo_workspace):
     assert (saved["title"], saved["end_date"], saved["squad_id"]) == (
         "Teams reach value fast", "2027-01-15", squads[other])
     assert saved["start_date"] == objective["start_date"]
-    last = next(db.query("SELECT * FROM audit_log ORDER BY id DESC LIMIT 1"))
-    assert (last["action"], last["entity"], last["entity_id"]) == ("update", "objective",
-                                                                   objective["id"])
+    edit = next(db.query("SELECT * FROM audit_log WHERE entity = 'objective' ORDER BY id DESC "
+                         "LIMIT 1"))
+    assert (edit["action"], edit["entity_id"]) == ("update", objective["id"])
+    krs = list(db.query("SELECT end_date FROM key_results WHERE objective_id = ?",
+                        [objective["id"]]))
+    assert {kr["end_date"] for kr in krs} == {"2027-01-15"}  # they shared its end: they move
+    assert f"Objective saved; {len(krs)} key results moved with it" in [t.value for t in
+                                                                         at.toast]
     assert any("Teams reach value fast" in e.label for e in at.expander)
 
 
@@ -153,3 +159,117 @@ def test_an_objective_title_in_markdown_is_shown_as_written(demo_workspace):
     shown = next(label for label in labels if "Win" in label)
     assert "\\*\\*Win\\*\\* \\[x\\]" in shown, shown  # shown as typed, not a link
     assert "·  ·" not in shown
+
+
+def share_key_result(db, objective: int = 1, statement: str = "Raise Value realization share "
+                     "from 0.115 to 0.125") -> int:
+    """The tester's key result: Value realization as a share, its planned move one point."""
+    o = next(db.query("SELECT * FROM objectives WHERE id = ?", [objective]))
+    return okrs.create_key_result(db, objective, statement=statement,
+                                  metric="value_realization", baseline=0.115, target=0.125,
+                                  direction="increase", metric_kind="value_creation",
+                                  start_date=o["start_date"], end_date=o["end_date"],
+                                  unit="share")
+
+
+def test_a_checkin_from_data_on_a_share_is_written_and_shown_unrounded(demo_workspace):
+    db = open_workspace(demo_workspace)
+    kr = share_key_result(db)
+    at = open_page("okrs")
+    typed = at.number_input(key=f"ci-value-{kr}")
+    assert (typed.value, typed.proto.format) == (0.115, "%g")  # "%.2f" showed it as 0.12
+    next(b for b in at.button if b.key == f"data-{kr}").click().run()
+    preview = next(m.value for m in at.markdown if "signed up from" in m.value)
+    next(b for b in at.button if b.label == "Write this check-in").click().run()
+    assert not at.exception and not at.error
+    stored = next(db.query("SELECT value FROM checkins WHERE key_result_id = ?", [kr]))["value"]
+    read = okrs.checkin_from_funnel(funnel(demo_workspace.parent / "events",
+                                           load_from_workspace(db), by_cohort=True),
+                                    "value_realization", "share")
+    assert stored == read.value != round(read.value, 2)  # as read, not rounded
+    assert preview.startswith(f"**{okrs.format_value(stored)} share**")
+    current = [m.value for m in at.metric if m.label == "Current"]
+    assert f"{okrs.format_value(stored)} share" in current
+    baseline = next(n for n in at.number_input if n.key == f"ci-value-{kr}")
+    assert baseline.value == stored and baseline.proto.format == "%g"
+
+
+def test_a_confidence_of_zero_stays_zero(demo_workspace):
+    db = open_workspace(demo_workspace)
+    at = open_page("okrs")
+    at.slider(key="ci-conf-2").set_value(0)
+    next(b for b in at.button if b.label == "Save check-in"
+         and b.form_id.startswith("checkin-2-")).click().run()
+    assert at.slider(key="ci-conf-2").value == 0
+    next(b for b in at.button if b.key == "data-2").click().run()
+    next(b for b in at.button if b.label == "Write this check-in").click().run()
+    assert not at.exception and not at.error
+    last = list(db.query("SELECT confidence, note FROM checkins WHERE key_result_id = 2 "
+                         "ORDER BY id DESC LIMIT 2"))
+    assert [c["confidence"] for c in last] == [0, 0]
+    assert last[0]["note"].startswith("From events")
+
+
+def test_a_value_typed_a_hundred_times_too_big_is_refused_on_the_page(demo_workspace):
+    db = open_workspace(demo_workspace)
+    kr = share_key_result(db)
+    at = open_page("okrs")
+    at.number_input(key=f"ci-value-{kr}").set_value(11.9)
+    next(b for b in at.button if b.label == "Save check-in"
+         and b.form_id.startswith(f"checkin-{kr}-")).click().run()
+    assert any(e.value.startswith("value: 11.9 share is outside 0 to 1") for e in at.error)
+    assert not list(db.query("SELECT id FROM checkins WHERE key_result_id = ?", [kr]))
+
+
+def test_the_overview_counts_and_lists_key_results_without_a_checkin(demo_workspace):
+    db = open_workspace(demo_workspace)
+    kr = share_key_result(db, statement="Raise Continued value from 20% to 30%")
+    views = [v for o in okrs.overview(db, date(2026, 11, 24)) for v in o.key_results]
+    at = open_page("overview")
+    waiting = next(m for m in at.metric if m.label == "No check-in yet")
+    assert waiting.value == str(sum(v.status == okrs.NO_CHECKIN for v in views)) != "0"
+    attention = next(m.value for m in at.markdown if m.value.startswith(
+        ":gray-badge[No check-in yet]"))
+    assert "Raise Continued value from 20% to 30%" in attention
+    counted = [m for m in at.metric if m.label in ("Key results on track", "At risk",
+                                                   "Off track", "No check-in yet")]
+    assert sum(int(m.value.split(" of ")[0]) for m in counted) == len(views)
+    assert kr
+
+
+def test_adding_a_key_result_clears_the_form_so_a_second_click_adds_nothing(demo_workspace):
+    db = open_workspace(demo_workspace)
+    before = db["key_results"].count
+    at = open_page("okrs")
+    at.text_input(key="kr-statement").input("Raise Continued value from 20% to 30%").run()
+    next(b for b in at.button if b.label == "Add key result").click().run()
+    assert db["key_results"].count == before + 1
+    assert at.text_input(key="kr-statement").value == ""
+    next(b for b in at.button if b.label == "Add key result").click().run()
+    assert db["key_results"].count == before + 1
+    assert any("statement: is empty" in e.value for e in at.error)
+
+
+def test_a_capped_forecast_says_so(demo_workspace):
+    db = open_workspace(demo_workspace)
+    o = next(db.query("SELECT * FROM objectives WHERE id = 1"))
+    kr = okrs.create_key_result(db, 1, statement="Raise setup completion from 60% to 90%",
+                                metric="setup", baseline=60, target=90, direction="increase",
+                                metric_kind="value_creation", start_date=o["start_date"],
+                                end_date=o["end_date"], unit="%")
+    okrs.add_checkin(db, kr, day="2026-10-05", value=70, confidence=6)
+    okrs.add_checkin(db, kr, day="2026-10-19", value=85, confidence=6)
+    at = open_page("okrs")
+    forecast = next(m.value for m in at.markdown if m.value.startswith("**Forecast**")
+                    and "100 %" in m.value)
+    assert "capped" in forecast
+
+
+def test_a_checkin_note_is_shown_as_typed_on_both_pages(demo_workspace):
+    db = open_workspace(demo_workspace)
+    kr = next(db.query("SELECT id FROM key_results ORDER BY id LIMIT 1"))["id"]
+    okrs.add_checkin(db, kr, day="2026-11-23", value=36.5, confidence=7,
+                     note="+0.04 since last week")
+    for page in ("okrs", "overview"):
+        notes = {n for t in checkin_tables(open_page(page)) for n in t["note"]}
+        assert "+0.04 since last week" in notes, page

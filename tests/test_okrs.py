@@ -192,3 +192,203 @@ def test_key_result_chart_shows_pace_check_ins_forecast_target_baseline_and_toda
                      ("2026-12-01", "2026-12-01", 0, 1, "x", "y domain")}
     assert {(a.text, a.y) for a in fig.layout.annotations} == {
         ("target", row["target"]), ("baseline", row["baseline"])}
+
+
+def share_workspace(tmp_path, unit="share", baseline=0.115, target=0.125):
+    db = open_workspace(tmp_path / "w.db")
+    objective = okrs.create_objective(db, title="Activate teams", start_date=START,
+                                      end_date=END)
+    kr = okrs.create_key_result(db, objective, statement="Raise Value realization",
+                                metric="value_realization", metric_kind="value_creation",
+                                direction="increase" if target > baseline else "decrease",
+                                unit=unit, baseline=baseline,
+                                target=target, start_date=START, end_date=END)
+    return db, kr
+
+
+def view_of(db, kr, today=date(2026, 11, 24)):
+    return next(v for o in okrs.overview(db, today) for v in o.key_results if v.row["id"] == kr)
+
+
+def test_a_checkin_from_data_stores_the_share_unrounded_so_its_status_stands(tmp_path):
+    """0.1192 rounded to 0.12 moved progress from 42% (off track) to 50% (at risk)."""
+    db, kr = share_workspace(tmp_path)
+    preview = okrs.DataCheckin(value=0.1192, share=0.1192, users=30_178,
+                               signups_from=date(2026, 9, 28), signups_to=date(2026, 11, 16),
+                               data_end="2026-11-23T23:00:00")
+    okrs.checkin_from_data(db, view_of(db, kr), preview, today=date(2026, 11, 24),
+                           author="vp")
+    stored = next(db.query("SELECT value FROM checkins WHERE key_result_id = ?", [kr]))
+    assert stored["value"] == 0.1192
+    view = view_of(db, kr, today=date(2026, 12, 2))  # pace 68%
+    assert (round(view.progress, 2), view.status) == (0.42, "off track")
+
+
+def test_a_checkin_from_data_keeps_a_confidence_of_zero(tmp_path):
+    db, kr = share_workspace(tmp_path)
+    okrs.add_checkin(db, kr, day="2026-11-01", value=0.116, confidence=0, author="vp")
+    assert okrs.next_confidence(view_of(db, kr)) == 0
+    preview = okrs.DataCheckin(0.117, 0.117, 100, date(2026, 10, 1), date(2026, 11, 1),
+                               "2026-11-23")
+    okrs.checkin_from_data(db, view_of(db, kr), preview, today=date(2026, 11, 24), author="vp")
+    assert [c["confidence"] for c in db.query("SELECT confidence FROM checkins")] == [0, 0]
+
+
+def test_the_first_checkin_starts_at_a_middling_confidence(tmp_path):
+    db, kr = share_workspace(tmp_path)
+    assert okrs.next_confidence(view_of(db, kr)) == okrs.DEFAULT_CONFIDENCE == 5
+
+
+@pytest.mark.parametrize("value,text", [
+    (0.1192, "0.1192"), (0.115, "0.115"), (11.77, "11.77"), (36.5, "36.5"), (31.0, "31"),
+    (0.0042, "0.0042"), (12345.6, "12,346"), (0.0, "0"), (-0.23, "-0.23"), (1e300, "1e+300")])
+def test_a_value_is_shown_with_four_significant_figures(value, text):
+    assert okrs.format_value(value) == text
+
+
+def test_a_signed_value_reads_as_a_change():
+    assert okrs.format_value(0.0042, signed=True) == "+0.0042"
+    assert okrs.format_value(-0.23, signed=True) == "-0.23"
+
+
+@pytest.mark.parametrize("day,message", [
+    (date(2025, 10, 1), "date: 2025-10-01 is before the key result starts; date a check-in "
+                        "from 2026-10-01 to 2026-11-24"),
+    (date(2026, 9, 30), "date: 2026-09-30 is before the key result starts"),
+    (date(2026, 11, 25), "date: 2026-11-25 is after today; date a check-in from 2026-10-01 "
+                         "to 2026-11-24"),
+])
+def test_a_checkin_dated_outside_the_key_result_is_refused(tmp_path, day, message):
+    db, kr = share_workspace(tmp_path)
+    with pytest.raises(InputError) as refused:
+        okrs.add_checkin(db, kr, day=day, value=0.12, confidence=5)
+    assert str(refused.value).startswith(message)
+    assert db["checkins"].count == 0
+
+
+def test_a_key_result_that_has_not_started_takes_no_checkin_yet(tmp_path):
+    db = open_workspace(tmp_path / "w.db")
+    objective = okrs.create_objective(db, title="Next quarter", start_date="2027-01-01",
+                                      end_date="2027-03-31")
+    kr = okrs.create_key_result(db, objective, statement="Raise First value",
+                                metric="first_value", metric_kind="value_creation",
+                                direction="increase", baseline=30, target=40,
+                                start_date="2027-01-01", end_date="2027-03-31")
+    with pytest.raises(InputError, match="date: the key result starts on 2027-01-01; check in "
+                                         "from then"):
+        okrs.add_checkin(db, kr, day=date(2026, 11, 24), value=31, confidence=5)
+
+
+@pytest.mark.parametrize("unit,baseline,target,value,message", [
+    ("share", 0.115, 0.125, 1.05, "value: 1.05 share is outside 0 to 1"),
+    ("share", 0.115, 0.125, -0.1, "value: -0.1 share is outside 0 to 1"),
+    ("%", 12, 15, 105, "value: 105 % is outside 0 to 100"),
+    ("% of new sign-ups", 12, 15, 100.5, "value: 100.5 % of new sign-ups is outside 0 to 100"),
+    ("", 0.115, 0.125, float("nan"), "value: nan is not a number"),
+    ("", 0.115, 0.125, float("inf"), "value: inf is not a number"),
+    ("", 0.115, 0.125, 1e300, "value: 1e+300 is far outside the plan"),
+    ("", 1.0, 1.06, 105, "value: 105 is far outside the plan"),  # 105 typed for 1.05
+    ("days", 6, 3, -30, "value: -30 days is far outside the plan"),
+])
+def test_an_impossible_checkin_value_is_refused(tmp_path, unit, baseline, target, value,
+                                                 message):
+    db, kr = share_workspace(tmp_path, unit, baseline, target)
+    with pytest.raises(InputError) as refused:
+        okrs.add_checkin(db, kr, day="2026-11-20", value=value, confidence=5)
+    assert str(refused.value).startswith(message)
+    assert db["checkins"].count == 0
+
+
+def test_a_far_value_asks_to_check_it_and_says_what_to_do_if_it_is_right(tmp_path):
+    db, kr = share_workspace(tmp_path, "", 1.0, 1.06)
+    with pytest.raises(InputError) as refused:
+        okrs.add_checkin(db, kr, day="2026-11-20", value=105, confidence=5)
+    text = str(refused.value)
+    assert "check the value" in text and "edit the key result" in text and "1.06" in text
+
+
+@pytest.mark.parametrize("unit,baseline,target,value", [
+    ("share", 0.1, 0.3, 0.0), ("share", 0.1, 0.3, 1.0), ("%", 10, 40, 100.0),
+    ("%", 95, 110, 118.0),  # a percentage that may pass 100 (net revenue retention)
+    ("", 1.0, 1.06, 1.3),  # 500% of the way: unusual, still possible
+    ("days", 6, 3, 0.5),
+])
+def test_a_possible_checkin_value_is_kept(tmp_path, unit, baseline, target, value):
+    db, kr = share_workspace(tmp_path, unit, baseline, target)
+    okrs.add_checkin(db, kr, day="2026-10-01", value=value, confidence=5)
+    assert next(db.query("SELECT value FROM checkins"))["value"] == value
+
+
+def test_moving_an_objective_moves_the_key_results_that_shared_its_dates(tmp_path):
+    db, kr = share_workspace(tmp_path)
+    objective = next(db.query("SELECT * FROM objectives"))
+    own = okrs.create_key_result(db, objective["id"], statement="Cut days to value",
+                                 metric="days", metric_kind="value_creation",
+                                 direction="decrease", baseline=6, target=3,
+                                 start_date="2026-11-01", end_date=END)
+    okrs.update_objective(db, objective["id"], objective["version"],
+                          {"start_date": date(2026, 10, 5), "end_date": date(2027, 1, 15)},
+                          actor="vp")
+    dates = {r["id"]: (r["start_date"], r["end_date"]) for r in db.query(
+        "SELECT * FROM key_results")}
+    assert dates == {kr: ("2026-10-05", "2027-01-15"), own: ("2026-11-01", "2027-01-15")}
+    moved = [r["entity"] for r in db.query("SELECT * FROM audit_log WHERE action = 'update' "
+                                           "AND actor = 'vp'")]
+    assert sorted(moved) == ["key result", "key result", "objective"]
+
+
+def test_a_forecast_past_what_a_percentage_can_reach_is_capped():
+    row = _row(unit="%", baseline=60.0, target=90.0)
+    checkins = [{"id": 1, "date": "2026-10-05", "value": 70.0, "confidence": 6},
+                {"id": 2, "date": "2026-10-19", "value": 85.0, "confidence": 6}]
+    view = okrs.key_result_view(row, checkins, date(2026, 10, 20))
+    assert view.forecast_value == 100.0 and view.forecast_capped
+    assert view.forecast_progress == pytest.approx(40 / 30)
+    free = okrs.key_result_view(_row(unit="days", baseline=60.0, target=90.0), checkins,
+                                date(2026, 10, 20))
+    assert free.forecast_value > 100 and not free.forecast_capped
+
+
+def test_every_key_result_is_counted_and_those_without_a_checkin_need_attention():
+    checked = [{"id": 1, "date": "2026-11-21", "value": v, "confidence": 6} for v in (39,)]
+    behind = [{"id": 2, "date": "2026-11-21", "value": 31.0, "confidence": 3}]
+    views = [okrs.key_result_view(_row(statement=s), c, date(2026, 11, 22))
+             for s, c in (("ahead", checked), ("behind", behind), ("waiting", []))]
+    assert okrs.status_counts(views) == {"on track": 1, "at risk": 0, "off track": 1,
+                                         okrs.NO_CHECKIN: 1}
+    assert [v.row["statement"] for v in okrs.needs_attention(views)] == ["behind", "waiting"]
+
+
+def bar_labels(fig) -> list[tuple[str, float, str]]:
+    """Every label the progress chart draws: (text, where it starts, how it is placed)."""
+    bars, *others = fig.data
+    shown = [(t, x, p) for t, x, p in zip(bars.text, bars.x, bars.textposition, strict=True)
+             if p != "none"]
+    return shown + [(t, x, p) for trace in others if trace.mode == "text"
+                    for t, x, p in zip(trace.text, trace.x, [trace.textposition] * len(trace.x),
+                                       strict=True)]
+
+
+def test_a_bar_too_short_for_its_label_is_labelled_right_of_zero_inside_the_chart():
+    """-8% drew its label left of the bar, outside the axis: it read 'rack'."""
+    from growthlab.charts import progress_bars
+
+    ahead = [{"id": 1, "date": "2026-11-21", "value": 37.5, "confidence": 6}]
+    behind = [{"id": 2, "date": "2026-11-21", "value": 29.2, "confidence": 3}]
+    views = [okrs.key_result_view(_row(statement=s), c, date(2026, 11, 22))
+             for s, c in (("ahead", ahead), ("behind", behind), ("waiting", []))]
+    labels = {text: (x, place) for text, x, place in bar_labels(progress_bars(views))}
+    assert labels == {"75% · on track": (0.75, "inside"),
+                      "-8% · off track": (0, "middle right"),
+                      "no check-in yet": (0, "middle right")}
+
+
+def test_date_ticks_fit_on_one_line():
+    """Plotly's default date ticks put the year on a second line, cut off as 'Oct 42026'."""
+    from growthlab.charts import confidence_trend, key_result_history
+
+    checkins = [{"id": 1, "date": "2026-11-21", "value": 35.0, "confidence": 6}]
+    view = okrs.key_result_view(_row(unit="%"), checkins, date(2026, 12, 1))
+    for fig in (key_result_history(view, date(2026, 12, 1)), confidence_trend([view])):
+        assert fig.layout.xaxis.tickformat == "%b %-d"
+        assert fig.layout.xaxis.hoverformat == "%Y-%m-%d"

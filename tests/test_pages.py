@@ -21,7 +21,7 @@ def everything(at) -> str:
 
 
 DEMO = {
-    "overview": (["Key results on track", "Behind pace, and what is being done",
+    "overview": (["Key results on track", "Needs attention, and what is being done",
                   "Biggest success gap", "First value → Value "
                   "realization", "New teams get to value in their first month"], 3),
     "okrs": (["Raise First value", "Reads like an output", "Value-capture metric",
