@@ -490,6 +490,27 @@ def duration_days(row: dict) -> int | None:
     return days if days >= 0 else None
 
 
+LIST_COLUMNS = ("key", "title", "status", "ICE", "ICE spread", "RICE", "result", "decision",
+                "milestone", "loop", "squad", "area", "acquisition", "retention")
+
+
+def list_rows(rows: list[dict], names: dict[str, str] | None = None) -> list[dict]:
+    """The experiments list as shown: `listing` rows with milestone `names` for their keys."""
+    names = names or {}
+    return [dict(zip(LIST_COLUMNS, (
+        r["key"], r["title"], r["status"], r["ice"], r["ice_spread"], r["rice"],
+        r["result"] or "", r["decision"] or "", names.get(r["milestone_key"], r["milestone_key"]),
+        r["loop"], r["squad"], r["product_area"], r["expected_acquisition"],
+        r["expected_retention"]), strict=True)) for r in rows]
+
+
+def listing_csv(rows: list[dict], names: dict[str, str] | None = None) -> str:
+    """The list as a CSV file, formulas neutralised (`io.to_csv`)."""
+    from growthlab.io import to_csv
+
+    return to_csv(list_rows(rows, names), list(LIST_COLUMNS))
+
+
 def programme_review(rows: list[dict]) -> dict:
     """Win rate, cadence and median duration over the given experiments."""
     decided = [r for r in rows if r["result"] in RESULTS]

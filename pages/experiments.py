@@ -119,16 +119,13 @@ elif view == "review":
     st.dataframe(display_table(per_squad), hide_index=True, width="stretch",
                  column_config={"win rate": st.column_config.NumberColumn(format="percent")})
 else:
-    table = [{"key": r["key"], "title": r["title"], "status": r["status"], "ICE": r["ice"],
-              "ICE spread": r["ice_spread"], "RICE": r["rice"], "result": r["result"] or "",
-              "decision": r["decision"] or "",
-              "milestone": names.get(r["milestone_key"], r["milestone_key"]),
-              "loop": r["loop"], "squad": r["squad"], "area": r["product_area"],
-              "acquisition": r["expected_acquisition"], "retention": r["expected_retention"]}
-             for r in rows]
-    st.caption(f"{len(rows)} experiments; backlog ranked by ICE (mean over scorers; ± shows "
-               "how much scorers disagree, blank with a single scorer). Select a row to open "
-               "the experiment.")
+    table = experiments.list_rows(rows, names)
+    c = st.columns([4, 1])
+    c[0].caption(f"{len(rows)} experiments; backlog ranked by ICE (mean over scorers; ± shows "
+                 "how much scorers disagree, blank with a single scorer). Select a row to open "
+                 "the experiment.")
+    c[1].download_button("Download the list (CSV)", experiments.listing_csv(rows, names),
+                         "experiments.csv", "text/csv", icon=":material/download:")
     picked = st.dataframe(
         display_table(table), hide_index=True, width="stretch", key="experiment-list",
         height=LIST_ROW * (len(table) + 1) + 3, on_select="rerun", selection_mode="single-row",

@@ -74,6 +74,19 @@ def test_the_grids_write_no_file_of_their_own():
     assert config["client"]["disableDataExport"] is True
 
 
+def test_the_experiment_list_downloads_as_a_guarded_csv_of_what_is_shown(hostile_workspace):
+    """The grid's own download is off; the list has a download of every row it shows, with
+    formulas neutralised."""
+    path, exp = hostile_workspace
+    at = open_page("experiments")
+    shown = at.dataframe[0].value
+    assert [b for b in at.get("download_button") if b.proto.label == "Download the list (CSV)"]
+    text = experiments.listing_csv(experiments.listing(open_workspace(path)))
+    rows = list(csv.DictReader(stdio.StringIO(text)))
+    assert len(rows) == len(shown) and list(rows[0]) == list(shown.columns)
+    assert live_cells(text) == [] and any("HYPERLINK" in r["title"] for r in rows)
+
+
 @pytest.mark.parametrize("page,query", [
     ("experiments", {}), ("experiments", {"view": "review"}), ("settings", {}),
     ("milestones", {"tab": "Success moments & PQLs"}), ("experiment", "exp"),
