@@ -253,17 +253,17 @@ with workspace_tab:
     archive = c[1].file_uploader("Restore from a backup (replaces this workspace)",
                                  type=["zip"], key="restore-upload")
     if archive is not None and c[1].button("Check and restore", type="primary"):
-        try:
-            who = writer()
-            with tempfile.TemporaryDirectory() as tmp:
-                staged = Path(tmp) / archive.name
+        with tempfile.TemporaryDirectory() as tmp:
+            staged = Path(tmp) / archive.name
+            try:
+                who = writer()
                 staged.write_bytes(archive.getvalue())
                 import_workspace(staged, path, actor=who)
-            changed("Workspace restored from the backup")
-            st.rerun()
-        except GrowthLabError as exc:
-            st.error(str(exc).replace(str(Path(tempfile.gettempdir())), "upload"),
-                     icon=":material/error:")
+            except GrowthLabError as exc:
+                st.error(str(exc).replace(str(staged), archive.name), icon=":material/error:")
+            else:
+                changed("Workspace restored from the backup")
+                st.rerun()
     st.markdown("**Recent changes**")
     st.dataframe(display_table(db.query(
                      "SELECT at, actor, action, entity, entity_id FROM audit_log "

@@ -544,3 +544,11 @@ def test_results_from_events_need_the_key_the_assignments_use_and_say_where_to_s
     assert not at.error and not at.exception
     assert db.execute("SELECT count(*) FROM metric_results WHERE experiment_id = ?",
                       [exp["id"]]).fetchone()[0] > 0
+
+
+def test_a_refused_restore_names_the_uploaded_file_as_the_person_named_it(demo_workspace):
+    at = open_page("settings")
+    at.file_uploader(key="restore-upload").upload("bad_events.zip", b"PK\x03\x04 not really").run()
+    widget(at.button, "Check and restore").click().run()
+    error = next(e.value for e in at.error if "bad_events.zip" in e.value)
+    assert error.startswith("bad_events.zip: "), error
