@@ -133,7 +133,9 @@ def test_a_plan_for_a_large_relative_lift_gets_its_power_in_the_analysis(baselin
     assert power == pytest.approx(0.80, abs=0.02)
     found = detectable_effect(baseline, sized.users_per_variant, relative=True,
                               direction=np.sign(lift))
-    assert found == pytest.approx(lift, rel=0.03)
+    # a rate cut to near 0 is detected less often (its arm often converts no one), so the
+    # smallest detectable cut may be a little smaller than the planned one, never larger
+    assert abs(found) <= abs(lift) * 1.001 and found == pytest.approx(lift, rel=0.05)
 
 
 @pytest.mark.parametrize("baseline,mde", [(0.01, 0.02), (0.01, 0.05), (0.9, 0.09)])
