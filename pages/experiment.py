@@ -22,6 +22,7 @@ from growthlab.report import (
 )
 from growthlab.stats import Options
 from growthlab.stats.analysis import drop_constant_metrics as drop_constant_rows
+from growthlab.stats.srm import p_text
 from growthlab.stats.table import (
     ResultColumns,
     analyze_columns,
@@ -214,13 +215,13 @@ with results_tab:
             st.error(f"These results cannot be analysed: {exc}", icon=":material/error:")
             analysis, skipped = None, []
         if srm is not None and srm.flagged:
-            st.error(f"**Sample-ratio mismatch** (p = {srm.p_value:.2g}): users per variant "
+            st.error(f"**Sample-ratio mismatch** ({p_text(srm.p_value)}): users per variant "
                      f"{dict(zip(srm.variants, srm.users, strict=True))} do not match the "
                      f"planned split {[round(w, 2) for w in srm.expected_weights]}. Assignment "
                      "or logging is broken; do not trust these results until it is fixed.",
                      icon=":material/report:")
         elif srm is not None:
-            st.caption(f"Sample ratio ok, p = {srm.p_value:.2g}: users per variant match the "
+            st.caption(f"Sample ratio ok, {p_text(srm.p_value)}: users per variant match the "
                        "planned split.")
         if analysis is None and skipped:
             st.info(f"{not_tested(skipped)}: every arm converts all or none of its users, so "

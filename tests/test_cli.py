@@ -202,7 +202,7 @@ def test_power_with_several_variants_says_the_alpha_of_each_comparison():
 def test_power_refuses_an_effect_too_small_to_plan_and_prints_rates_that_differ():
     out = run("power", "--baseline", "0.1", "--mde", "0.00000001")
     assert out.returncode == 2 and "Traceback" not in out.stderr
-    assert "too small to plan" in out.stderr and "--mde" in out.stderr
+    assert "too small to plan" in out.stderr and "larger MDE" in out.stderr
     text = run("power", "--baseline", "0.1", "--mde", "0.00004").stdout
     rates = re.search(r"detect ([\d.]+)% -> ([\d.]+)%", text).groups()
     assert rates[0] != rates[1] and float(rates[1]) == pytest.approx(10.004)
