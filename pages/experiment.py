@@ -183,7 +183,7 @@ with results_tab:
     prior_mean, prior_sd, n_star = 0.0, None, 5000.0
     if method == "sequential":
         n_star = st.number_input("Tuning N*: total users where the interval is tightest",
-                                 min_value=100.0, value=5000.0, step=1000.0,
+                                 min_value=100.0, value=5000.0, step=1000.0, key="n-star",
                                  help="Set it near the sample size you expect at the end.")
     if method == "bayesian" and st.toggle(
             "Informative prior", help="A normal prior on the effect shrinks noisy estimates "
@@ -288,7 +288,7 @@ with results_tab:
 rows = rows or plans.metric_rows(stored, exp["primary_metric"])
 with design_tab:
     design_tab_body(db, exp, rows, names, alpha, correction, plans.corrected_metrics(
-        stored, json.loads(exp["guardrail_metrics"])))
+        stored, json.loads(exp["guardrail_metrics"])), method=method, n_star=n_star)
 
 with decide_tab:
     base = opened("experiment", selected, exp)
