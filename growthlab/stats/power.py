@@ -289,13 +289,13 @@ def plan(baseline: float, mde: float, *, relative: bool = False, alpha: float = 
     split = _shares(shares, variants)
     target = _target(baseline, mde, relative, sd)
     comparison_alpha = alpha / (variants - 1)
-    if math.isinf(_first_guess(baseline, target, sd, relative, comparison_alpha, power)):
+    guess = _first_guess(baseline, target, sd, relative, comparison_alpha, power)
+    if math.isinf(guess):
         raise StatsError(f"alpha {alpha} is too small to plan for: no sample would reach it; "
                          "use one such as 0.05")
     if daily_users is not None and daily_users <= 0:
         raise StatsError(f"daily users must be positive, not {daily_users}")
     test = _Test(relative, comparison_alpha, method, n_star)
-    guess = _first_guess(baseline, target, sd, relative, comparison_alpha, power)
     n = _smallest(lambda k: _lowest_power(test, baseline, target, sd, _arm_users(
         k, split, variants)) >= power, guess / min(split) if split else guess,
         math.ceil(2 / min(split)) if split else 2, mde)
