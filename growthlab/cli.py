@@ -189,6 +189,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="planned traffic split, the control's first: 0.8,0.2 or "
                    "control=0.8,treatment=0.2 (default: even)")
     p.add_argument("--daily-users", type=_number("--daily-users", positive=True), default=None)
+    p.add_argument("--method", choices=("frequentist", "sequential"), default="frequentist",
+                   help="the test the analysis runs: sequential is read at the planned end")
+    p.add_argument("--n-star", type=_number("--n-star", positive=True), default=5000.0,
+                   help="sequential tuning: total users where the interval is tightest")
+    p.add_argument("--sd", type=_number("--sd", positive=True), default=None,
+                   help="a mean metric's standard deviation: --baseline is then its mean")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("survey", help="product-market-fit survey: PMF share, NPS, CES")
@@ -233,6 +239,7 @@ def _options(args):
 
 def _print_analysis(analysis, options) -> None:
     from growthlab.report import SEQUENTIAL_P_VALUE, describe
+    from growthlab.stats.srm import p_text
 
     several = len(analysis.srm) > 1
     for r in analysis.results:
@@ -242,7 +249,7 @@ def _print_analysis(analysis, options) -> None:
         name = f" ({experiment})" if experiment else ""
         state = "MISMATCH: do not trust these results" if srm.flagged else "ok"
         users = ", ".join(f"{v} {u:,}" for v, u in zip(srm.variants, srm.users, strict=True))
-        print(f"sample ratio{name}: users {users}, p = {srm.p_value:.3g}: {state}")
+        print(f"sample ratio{name}: users {users}, {p_text(srm.p_value)}: {state}")
     if options.method == "sequential":
         print(SEQUENTIAL_P_VALUE)
 
@@ -473,12 +480,16 @@ def cmd_power(args) -> None:
                          f"{args.variants}; give one weight per variant, or drop --variants")
     result = plan(args.baseline, args.mde, relative=args.relative, alpha=args.alpha,
                   power=args.power, variants=args.variants or 2, daily_users=args.daily_users,
-                  shares=shares)
+                  shares=shares, method=args.method, n_star=args.n_star, sd=args.sd)
     if args.json:
         _print_json(result.as_dict())
         return
-    goal = (f"to detect {result.baseline:.2%} -> {result.target:.2%} with "
-            f"{result.power:.0%} power at alpha {result.alpha}")
+    goal = "to detect {} -> {} with ".format(*result.change()) + (
+        f"{result.power:.0%} power at alpha {result.alpha}")
+    if result.variants > 2:
+        goal += f" ({result.comparison_alpha:.3g} per comparison)"
+    if result.method == "sequential":
+        goal += f", for the sequential test (N* = {result.n_star:,.0f}) read at the end"
     if result.users_per_arm is None:
         print(f"{result.users_per_variant:,} users per variant ({result.total_users:,} in "
               f"total) {goal}")

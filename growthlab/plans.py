@@ -13,6 +13,7 @@ from growthlab.db import update_versioned
 from growthlab.errors import InputError, StatsError
 from growthlab.report import CORRECTIONS
 from growthlab.stats import MetricRow, control_of
+from growthlab.stats.moments import mean_moments
 
 COMPLETE_WEEKS = 4
 
@@ -23,18 +24,22 @@ class Estimate:
 
     value: float
     source: str
+    sd: float | None = None  # a mean metric's standard deviation; None for a rate
 
 
 def baseline(rows: list[MetricRow], metric: str | None, control: str | None,
              funnel) -> Estimate | None:
     """The metric's conversion rate: its control's in the latest results, else its share in
     the events (users whose window has closed); None when neither knows a rate strictly
-    between 0 and 100%, the only rates a test can be planned from."""
-    mine = [r for r in rows if r.metric == metric and r.kind == "proportion"]
+    between 0 and 100%, the only rates a test can be planned from. A mean metric's start is
+    its control's mean and standard deviation in the results (None when they vary not)."""
+    mine = [r for r in rows if r.metric == metric]
     if mine:
         name = control if control in {r.variant for r in mine} else control_of(
             [r.variant for r in mine])
         arm = next(r for r in mine if r.variant == name)
+        if arm.kind == "mean":
+            return _mean_start(arm)
         if 0 < arm.conversions < arm.users:
             return Estimate(arm.conversions / arm.users,
                             f"{name}'s rate in the latest results ({arm.conversions:,.0f} of "
@@ -44,6 +49,15 @@ def baseline(rows: list[MetricRow], metric: str | None, control: str | None,
     if share is None or not 0 < share < 1:
         return None
     return Estimate(share, "its share among users in the events whose window has closed")
+
+
+def _mean_start(arm: MetricRow) -> Estimate | None:
+    moments = mean_moments(arm.users, arm.sum, arm.sum_squares)
+    mean, sd = float(moments.mean[0]), math.sqrt(float(moments.var[0]))
+    if not sd > 0 or mean <= 0:
+        return None
+    return Estimate(mean, f"{arm.variant}'s mean in the latest results ({arm.users:,.0f} "
+                          f"users, standard deviation {sd:,.4g})", sd)
 
 
 # Below this many expected conversions (or non-conversions) in the smallest arm, the normal

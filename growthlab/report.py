@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from growthlab.stats.analysis import Analysis
-from growthlab.stats.srm import SrmResult
+from growthlab.stats.srm import SrmResult, p_text
 
 RESULT_FIELDS = ("experiment", "metric", "variant", "control", "users", "control_users", "mean",
                  "control_mean", "difference", "estimate", "ci_low", "ci_high", "p_value",
@@ -271,7 +271,7 @@ def describe(r: dict, metric_name: str | None = None, alpha: float = 0.05,
     if srm is not None and srm.flagged:
         return (f"{variant} {moved} ({interval} {low} to {high}), but this result cannot be "
                 f"trusted: users per variant do not match the planned split (sample ratio "
-                f"mismatch, p = {srm.p_value:.2g}), so assignment or logging is broken.")
+                f"mismatch, {p_text(srm.p_value)}), so assignment or logging is broken.")
     if r["significant"]:
         verb = f"{'raised' if sign > 0 else 'lowered'} {name} by {size}"
         verdict = f"significant at {level}"

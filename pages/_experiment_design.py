@@ -24,8 +24,10 @@ from pages._shared import (
 
 
 def design_tab(db, exp: dict, rows: list, names: dict[str, str], alpha: float,
-               correction: str = "none", metrics: int = 1) -> None:
-    """`correction` and `metrics`: what the Results tab corrects over, for the planner."""
+               correction: str = "none", metrics: int = 1, method: str = "frequentist",
+               n_star: float = 5000.0) -> None:
+    """`correction`, `metrics`, `method` and `n_star`: what the Results tab corrects over and
+    the test it runs, for the planner."""
     selected = exp["id"]
     st.markdown(f"**Hypothesis.** {exp['hypothesis'] or '*not written yet*'}")
     missing = experiments.check_hypothesis(exp["hypothesis"])
@@ -43,7 +45,7 @@ def design_tab(db, exp: dict, rows: list, names: dict[str, str], alpha: float,
     st.markdown("#### Priority")
     prioritise(db, exp)
     st.markdown("#### Power and duration")
-    power_plan(db, exp, rows, alpha, correction, metrics)
+    power_plan(db, exp, rows, alpha, correction, metrics, method, n_star)
 
 
 def plan_start(db, exp: dict, rows: list):
@@ -62,16 +64,25 @@ def plan_start(db, exp: dict, rows: list):
     return baseline, traffic
 
 
-def power_plan(db, exp: dict, rows: list, alpha: float, correction: str, metrics: int) -> None:
+def power_plan(db, exp: dict, rows: list, alpha: float, correction: str, metrics: int,
+               method: str, n_star: float) -> None:
     selected = exp["id"]
     difference = st.session_state.get("difference") or "relative"
     relative = difference == "relative"
     baseline_start, traffic = plan_start(db, exp, rows)
-    start_rate = round(baseline_start.value, 4) if baseline_start else 0.1
+    sd = baseline_start.sd if baseline_start else None
     start_daily = round(traffic.value) if traffic else 1000
-    c = st.columns(5)
-    baseline = c[0].number_input("Baseline rate", 0.0001, 0.9999, start_rate, format="%.4f",
-                                 key=f"plan-baseline-{selected}-{start_rate}")
+    c = st.columns(6 if sd else 5)
+    if sd:
+        start_mean, start_sd = round(baseline_start.value, 4), round(sd, 4)
+        baseline = c[0].number_input("Baseline mean", 0.0001, None, start_mean, format="%.4f",
+                                     key=f"plan-mean-{selected}-{start_mean}")
+        sd = c[5].number_input("Standard deviation", 0.0001, None, start_sd, format="%.4f",
+                               key=f"plan-sd-{selected}-{start_sd}")
+    else:
+        start_rate = round(baseline_start.value, 4) if baseline_start else 0.1
+        baseline = c[0].number_input("Baseline rate", 0.0001, 0.9999, start_rate,
+                                     format="%.4f", key=f"plan-baseline-{selected}-{start_rate}")
     mde = c[1].number_input("Minimum detectable lift (relative)", 0.005, 5.0, 0.05,
                             format="%.3f", key=f"plan-mde-{selected}")
     power = c[2].number_input("Power", 0.5, 0.99, 0.8, key=f"plan-power-{selected}")
@@ -91,30 +102,36 @@ def power_plan(db, exp: dict, rows: list, alpha: float, correction: str, metrics
     st.caption(f"Users per day: {traffic.source}." if traffic else
                "No traffic known yet: type how many users a day the experiment will get.")
     test = "relative lift" if relative else "absolute difference"
+    if method == "sequential":
+        test += f" (sequential, N* = {n_star:,.0f}, read at the planned end)"
+    planned_method = "sequential" if method == "sequential" else "frequentist"
     shares = split[1] if split else None
     alpha, corrected = plans.planning_alpha(alpha, correction, metrics)
     try:
         p = plan(baseline, mde if relative else baseline * mde, relative=relative, alpha=alpha,
-                 power=power, variants=int(n_variants), daily_users=daily, shares=shares)
+                 power=power, variants=int(n_variants), daily_users=daily, shares=shares,
+                 method=planned_method, n_star=n_star, sd=sd)
         sized = (f"**{p.users_per_variant:,} users per variant** ({p.total_users:,} in total)"
                  if not split else f"**{p.total_users:,} users in total**: " + ", ".join(
                      f"{name} {n:,} ({plans.percent(share)})"
                      for name, n, share in zip(split[0], p.users_per_arm, shares, strict=True)))
-        st.success(f"{sized} to detect {p.baseline:.2%} → {p.target:.2%} with the test on the "
-                   f"{test} that the Results tab runs{corrected}: **{plans.duration(p.days)}** "
-                   f"at {daily:,} users a day.", icon=":material/timer:")
+        st.success("{} to detect {} → {} ".format(sized, *p.change())
+                   + f"with the test on the {test} that the Results tab runs{corrected}: "
+                   f"**{plans.duration(p.days)}** at {daily:,} users a day.",
+                   icon=":material/timer:")
         for weeks in (1, 2, 4):
             users = daily * 7 * weeks
             n = int(users if split else users / n_variants)
             arm = plans.smallest_arm(users, shares, int(n_variants))
-            if plans.too_few_to_estimate(baseline, arm):
+            if sd is None and plans.too_few_to_estimate(baseline, arm):
                 st.caption(f"Run {weeks} week(s): the smallest arm gets about {arm:,.0f} users "
                            f"({plans.scarce(baseline, arm)}): too few to say what it would "
                            "detect; run longer.")
                 continue
             effect = detectable_effect(baseline, n, alpha=alpha, power=power,
                                        variants=int(n_variants), relative=relative,
-                                       shares=shares)
+                                       shares=shares, method=planned_method, n_star=n_star,
+                                       sd=sd)
             lift = effect if relative else effect / baseline
             st.caption(f"Run {weeks} week(s): detects a lift of {lift:.1%} or more.")
     except GrowthLabError as exc:

@@ -22,6 +22,7 @@ from growthlab.report import (
 )
 from growthlab.stats import Options
 from growthlab.stats.analysis import drop_constant_metrics as drop_constant_rows
+from growthlab.stats.srm import p_text
 from growthlab.stats.table import (
     ResultColumns,
     analyze_columns,
@@ -182,7 +183,7 @@ with results_tab:
     prior_mean, prior_sd, n_star = 0.0, None, 5000.0
     if method == "sequential":
         n_star = st.number_input("Tuning N*: total users where the interval is tightest",
-                                 min_value=100.0, value=5000.0, step=1000.0,
+                                 min_value=100.0, value=5000.0, step=1000.0, key="n-star",
                                  help="Set it near the sample size you expect at the end.")
     if method == "bayesian" and st.toggle(
             "Informative prior", help="A normal prior on the effect shrinks noisy estimates "
@@ -214,13 +215,13 @@ with results_tab:
             st.error(f"These results cannot be analysed: {exc}", icon=":material/error:")
             analysis, skipped = None, []
         if srm is not None and srm.flagged:
-            st.error(f"**Sample-ratio mismatch** (p = {srm.p_value:.2g}): users per variant "
+            st.error(f"**Sample-ratio mismatch** ({p_text(srm.p_value)}): users per variant "
                      f"{dict(zip(srm.variants, srm.users, strict=True))} do not match the "
                      f"planned split {[round(w, 2) for w in srm.expected_weights]}. Assignment "
                      "or logging is broken; do not trust these results until it is fixed.",
                      icon=":material/report:")
         elif srm is not None:
-            st.caption(f"Sample ratio ok, p = {srm.p_value:.2g}: users per variant match the "
+            st.caption(f"Sample ratio ok, {p_text(srm.p_value)}: users per variant match the "
                        "planned split.")
         if analysis is None and skipped:
             st.info(f"{not_tested(skipped)}: every arm converts all or none of its users, so "
@@ -295,7 +296,7 @@ with results_tab:
 rows = rows or plans.metric_rows(stored, exp["primary_metric"])
 with design_tab:
     design_tab_body(db, exp, rows, names, alpha, correction, plans.corrected_metrics(
-        stored, json.loads(exp["guardrail_metrics"])))
+        stored, json.loads(exp["guardrail_metrics"])), method=method, n_star=n_star)
 
 with decide_tab:
     base = opened("experiment", selected, exp)

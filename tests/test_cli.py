@@ -1,12 +1,14 @@
 """The CLI contract: JSON fields, exit codes, no tracebacks for a user's mistakes."""
 
 import json
+import re
 import subprocess
 import sys
 
 import pytest
 
 from growthlab.cli import build_parser, main
+from growthlab.stats import plan
 
 REFERENCE_CSV = ("metric,variant,users,conversions\n"
                  "first_value,control,10000,1000\nfirst_value,treatment,10000,1100\n")
@@ -125,6 +127,14 @@ def test_user_mistakes_exit_2_without_traceback(tmp_path, args, message):
     (["power", "--baseline", "0.5", "--mde", "0.1", "--variants", "100000000"], "--variants"),
     (["power", "--baseline", "nan", "--mde", "0.1"], "--baseline"),
     (["power", "--baseline", "0.5", "--mde", "0.1", "--daily-users", "inf"], "--daily-users"),
+    (["power", "--baseline", "0.1", "--mde", "0.00000001"], "too small to plan"),
+    (["power", "--baseline", "14", "--mde", "0.1", "--sd", "0"], "--sd"),
+    (["power", "--baseline", "14", "--mde", "0.1", "--sd", "nan"], "--sd"),
+    (["power", "--baseline", "0.1", "--mde", "0.1", "--method", "sequential", "--n-star",
+      "0"], "--n-star"),
+    (["power", "--baseline", "0.1", "--mde", "0.1", "--method", "bayesian"], "--method"),
+    (["power", "--baseline", "-3", "--mde", "0.1", "--relative", "--sd", "1"],
+     "positive baseline"),
     (["search", "modal", "--limit", "1000000000000000000000"], "--limit"),
     (["search", "modal", "--limit", "-1"], "--limit"),
     (["search", "modal", "--limit", "0"], "--limit"),
@@ -162,12 +172,61 @@ def test_power_json():
     out = run("power", "--baseline", "0.1", "--mde", "0.1", "--relative", "--json")
     payload = json.loads(out.stdout)
     # sized for the relative lift the analysis tests (delta method), see test_planning.py
-    assert payload["users_per_variant"] == 15337 and payload["total_users"] == 30674
+    expected = plan(0.1, 0.1, relative=True)
+    assert payload["users_per_variant"] == expected.users_per_variant
+    assert payload["total_users"] == expected.total_users
+    assert payload["method"] == "frequentist"
+
+
+def test_power_sizes_the_sequential_method_with_its_tuning():
+    expected = plan(0.2, 0.05, relative=True, method="sequential", n_star=20_000)
+    out = run("power", "--baseline", "0.2", "--mde", "0.05", "--relative", "--method",
+              "sequential", "--n-star", "20000", "--json")
+    assert out.returncode == 0, out.stderr
+    payload = json.loads(out.stdout)
+    assert payload["users_per_variant"] == expected.users_per_variant
+    assert (payload["method"], payload["n_star"]) == ("sequential", 20_000)
+    text = run("power", "--baseline", "0.2", "--mde", "0.05", "--relative", "--method",
+               "sequential", "--n-star", "20000").stdout
+    assert f"{expected.users_per_variant:,} users per variant" in text
+    assert "sequential" in text and "20,000" in text
+
+
+def test_power_plans_a_mean_metric_from_its_standard_deviation():
+    expected = plan(14.0, 0.05, relative=True, sd=10.0)
+    out = run("power", "--baseline", "14", "--mde", "0.05", "--relative", "--sd", "10",
+              "--json")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["users_per_variant"] == expected.users_per_variant
+    assert "14 -> 14.7" in run("power", "--baseline", "14", "--mde", "0.05", "--relative",
+                               "--sd", "10").stdout
+
+
+def test_power_with_several_variants_says_the_alpha_of_each_comparison():
+    text = run("power", "--baseline", "0.1", "--mde", "0.01", "--variants", "3").stdout
+    assert "alpha 0.05" in text and "0.025 per comparison" in text
+
+
+def test_power_refuses_an_effect_too_small_to_plan_and_prints_rates_that_differ():
+    out = run("power", "--baseline", "0.1", "--mde", "0.00000001")
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert "too small to plan" in out.stderr and "larger MDE" in out.stderr
+    text = run("power", "--baseline", "0.1", "--mde", "0.00004").stdout
+    rates = re.search(r"detect ([\d.]+)% -> ([\d.]+)%", text).groups()
+    assert rates[0] != rates[1] and float(rates[1]) == pytest.approx(10.004)
+
+
+def test_a_vanishing_sample_ratio_p_value_reads_as_below_a_bound(tmp_path):
+    path = tmp_path / "srm.csv"
+    path.write_text("metric,variant,users,conversions\n"
+                    "m,control,100000,1000\nm,treatment,50000,500\n")
+    text = run("analyze", str(path)).stdout
+    assert "p < 0.0001" in text and "p = 0:" not in text
+    payload = json.loads(run("analyze", str(path), "--json").stdout)
+    assert isinstance(payload["srm"]["p_value"], float)
 
 
 def test_power_plans_an_uneven_split_from_weights():
-    from growthlab.stats import plan
-
     expected = plan(0.1, 0.1, relative=True, shares=[0.8, 0.2])
     for weights in ("0.8,0.2", "control=80,treatment=20"):
         out = run("power", "--baseline", "0.1", "--mde", "0.1", "--relative", "--weights",

@@ -1,6 +1,7 @@
 """Planning an experiment: power sized for the test the analysis runs (checked by simulating
 experiments), where the planner starts, and deciding before the plan is reached."""
 
+import math
 from datetime import date
 
 import numpy as np
@@ -8,7 +9,7 @@ import pytest
 
 from growthlab import experiments, plans
 from growthlab.db import open_workspace
-from growthlab.errors import InputError
+from growthlab.errors import InputError, StatsError
 from growthlab.kpis import Funnel
 from growthlab.stats import MetricRow, Options, analyze, detectable_effect, plan
 
@@ -16,10 +17,10 @@ SIMULATIONS = 10_000  # the power estimate's standard error is 0.4 points
 
 
 def simulated_power(baseline: float, lift: float, users: int, difference: str,
-                    seed: int, treated_users: int | None = None) -> float:
+                    seed: int, treated_users: int | None = None, **options) -> float:
     """Share of simulated experiments (true relative lift `lift`) the product's own analysis
-    calls significant in the right direction; the treatment arm has `treated_users` (else
-    as many as the control)."""
+    (with `options`: method, alpha, n_star) calls significant in the right direction; the
+    treatment arm has `treated_users` (else as many as the control)."""
     rng = np.random.default_rng(seed)
     treated_users = treated_users or users
     control = rng.binomial(users, baseline, SIMULATIONS)
@@ -28,8 +29,29 @@ def simulated_power(baseline: float, lift: float, users: int, difference: str,
             for i in range(SIMULATIONS)
             for variant, n, conversions in (("control", users, control[i]),
                                             ("treatment", treated_users, treatment[i]))]
-    results = analyze(rows, Options(difference=difference)).results
-    return float(np.mean([r["significant"] and r["estimate"] > 0 for r in results]))
+    return right_way(rows, lift, Options(difference=difference, **options))
+
+
+def right_way(rows: list[MetricRow], lift: float, options: Options) -> float:
+    results = analyze(rows, options).results
+    return float(np.mean([r["significant"] and np.sign(r["estimate"]) == np.sign(lift)
+                          for r in results]))
+
+
+def simulated_mean_power(mean: float, sd: float, lift: float, users: int, difference: str,
+                         seed: int) -> float:
+    """As `simulated_power` for a mean metric of normally distributed values: each arm's
+    sample mean and variance are drawn from their exact distributions (normal and scaled
+    chi-square, independent) and stored as the sum and sum of squares the analysis reads."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for variant, truth in (("control", mean), ("treatment", mean * (1 + lift))):
+        means = rng.normal(truth, sd / np.sqrt(users), SIMULATIONS)
+        variances = sd**2 * rng.chisquare(users - 1, SIMULATIONS) / (users - 1)
+        rows += [MetricRow(f"m{i}", variant, users, sum=users * m,
+                           sum_squares=(users - 1) * v + users * m * m)
+                 for i, (m, v) in enumerate(zip(means, variances, strict=True))]
+    return right_way(rows, lift, Options(difference=difference))
 
 
 @pytest.mark.parametrize("baseline,lift", [(0.09, 0.10), (0.30, 0.05), (0.02, 0.25)])
@@ -83,6 +105,84 @@ def test_detectable_effect_inverts_the_plan(relative, mde):
     assert detectable_effect(0.2, n, relative=relative) == pytest.approx(mde, rel=1e-3)
 
 
+@pytest.mark.parametrize("baseline,lift,n_star", [(0.57, 0.05, 5000.0), (0.2, 0.05, 5000.0),
+                                                  (0.09, 0.1, 200_000.0)])
+def test_a_sequential_plan_gets_its_power_from_the_sequential_test_read_at_its_end(
+        baseline, lift, n_star):
+    """The confidence sequence is wider than the fixed interval: a fixed-horizon plan gave
+    the sequential test 39% power, not 80%."""
+    sized = plan(baseline, lift, relative=True, alpha=0.025, method="sequential",
+                 n_star=n_star)
+    fixed = plan(baseline, lift, relative=True, alpha=0.025)
+    assert sized.users_per_variant > 1.5 * fixed.users_per_variant
+    assert sized.method == "sequential" and sized.n_star == n_star
+    power = simulated_power(baseline, lift, sized.users_per_variant, "relative", seed=21,
+                            method="sequential", alpha=0.025, n_star=n_star)
+    assert power == pytest.approx(0.80, abs=0.02)
+    assert detectable_effect(baseline, sized.users_per_variant, relative=True, alpha=0.025,
+                             method="sequential", n_star=n_star) == pytest.approx(lift, rel=2e-3)
+
+
+@pytest.mark.parametrize("baseline,lift", [(0.02, 2.0), (0.02, 3.0), (0.05, 1.0), (0.01, 1.0),
+                                           (0.05, -0.8), (0.2, -0.5), (0.01, 0.5)])
+def test_a_plan_for_a_large_relative_lift_gets_its_power_in_the_analysis(baseline, lift):
+    """The first-order approximation under-powered large lifts (0.02 tripled: 63%; 0.05 down
+    by 80%: 72%, with an arm often converting no one)."""
+    sized = plan(baseline, lift, relative=True)
+    power = simulated_power(baseline, lift, sized.users_per_variant, "relative", seed=22)
+    assert power == pytest.approx(0.80, abs=0.02)
+    found = detectable_effect(baseline, sized.users_per_variant, relative=True,
+                              direction=np.sign(lift))
+    # a rate cut to near 0 is detected less often (its arm often converts no one), so the
+    # smallest detectable cut may be a little smaller than the planned one, never larger
+    assert abs(found) <= abs(lift) * 1.001 and found == pytest.approx(lift, rel=0.05)
+
+
+@pytest.mark.parametrize("baseline,mde", [(0.01, 0.02), (0.01, 0.05), (0.9, 0.09)])
+def test_a_plan_for_a_large_absolute_difference_gets_its_power(baseline, mde):
+    sized = plan(baseline, mde)
+    power = simulated_power(baseline, mde / baseline, sized.users_per_variant, "absolute",
+                            seed=23)
+    assert power == pytest.approx(0.80, abs=0.02)
+
+
+def test_a_plan_that_needs_more_users_than_anyone_has_is_refused():
+    with pytest.raises(StatsError, match="too small to plan"):
+        plan(0.1, 1e-8)
+
+
+@pytest.mark.parametrize("lift,difference", [(0.05, "relative"), (-0.1, "relative"),
+                                             (0.05, "absolute")])
+def test_a_plan_for_a_mean_metric_gets_its_power_in_the_analysis(lift, difference):
+    """Searches per user, mean 14 and standard deviation 10: about 3,200 users an arm for a
+    5% lift, where a proportion plan said 58,912."""
+    relative = difference == "relative"
+    sized = plan(14.0, lift if relative else 14.0 * lift, relative=relative, sd=10.0)
+    power = simulated_mean_power(14.0, 10.0, lift, sized.users_per_variant, difference,
+                                 seed=24)
+    assert power == pytest.approx(0.80, abs=0.02)
+
+
+def test_a_mean_metric_plan_agrees_with_statsmodels():
+    from statsmodels.stats.power import NormalIndPower, TTestIndPower
+
+    sized = plan(14.0, 0.7, sd=10.0)
+    for reference in (TTestIndPower(), NormalIndPower()):
+        expected = reference.solve_power(effect_size=0.07, alpha=0.05, power=0.8, ratio=1)
+        assert sized.users_per_variant == pytest.approx(expected, rel=3e-3)
+    assert detectable_effect(14.0, sized.users_per_variant, sd=10.0) == pytest.approx(
+        0.7, rel=2e-3)
+
+
+def test_a_proportion_plan_agrees_with_statsmodels_for_a_small_difference():
+    from statsmodels.stats.power import NormalIndPower
+
+    sized = plan(0.3, 0.01)
+    size = 0.01 / math.sqrt((0.3 * 0.7 + 0.31 * 0.69) / 2)
+    expected = NormalIndPower().solve_power(effect_size=size, alpha=0.05, power=0.8)
+    assert sized.users_per_variant == pytest.approx(expected, rel=3e-3)
+
+
 # Where the planner starts, the plan saved on an experiment, and deciding before it is reached.
 
 RESULTS = [MetricRow("value_realization", "control", 6000, 540),
@@ -107,7 +207,13 @@ def test_the_baseline_is_the_controls_rate_in_the_latest_results():
 def test_without_results_the_baseline_is_the_metrics_share_in_the_events():
     start = plans.baseline([], "value_realization", None, funnel_of(0.093, [700], "2026-10-12"))
     assert start.value == 0.093 and "events" in start.source
-    assert plans.baseline([], "searches", None, None) is None  # a mean metric: no rate
+    assert plans.baseline([], "searches", None, None) is None  # a mean metric: no events
+
+
+def test_a_mean_metric_starts_from_its_controls_mean_and_standard_deviation():
+    start = plans.baseline(RESULTS, "searches", "control", None)
+    assert start.value == 10.0 and start.sd == pytest.approx(math.sqrt(300_000 / 5999))
+    assert "control's mean" in start.source and "6,000" in start.source
 
 
 @pytest.mark.parametrize("rows,share", [

@@ -310,3 +310,43 @@ def test_the_week_captions_say_when_the_smallest_arm_is_too_small(empty_workspac
     at = open_page("experiment", id=str(exp))
     captions = [c.value for c in at.caption if c.value.startswith("Run 1 week")]
     assert captions and "too few to say what it would detect" in captions[0]
+
+
+def test_the_planner_sizes_the_sequential_test_when_the_results_tab_runs_it(demo_workspace):
+    """A fixed-horizon plan read by the sequential test had 39% power, not 80%."""
+    db = open_workspace(demo_workspace)
+    exp = by_key(db, "EXP-004")
+    at = open_page("experiment", id=str(exp["id"]))
+    at.segmented_control(key="method").set_value("sequential").run()
+    at.number_input(key="n-star").set_value(20_000.0).run()
+    baseline, mde = number(at, "plan-baseline").value, number(at, "plan-mde").value
+    metrics = len({r.metric for r in experiments.results(db, exp["id"])})
+    sized = plan(baseline, mde, relative=True, alpha=0.05 / metrics, method="sequential",
+                 n_star=20_000)
+    sentence = planned_sentence(at)
+    assert f"{sized.users_per_variant:,} users per variant" in sentence
+    assert "sequential" in sentence and "20,000" in sentence
+
+
+def test_the_planner_sizes_a_mean_metric_from_its_mean_and_standard_deviation(
+        empty_workspace):
+    """A primary metric that is a mean was planned as a 10% conversion rate (58,912 users)
+    and said it had no rate 'not measured yet', though its results were there."""
+    from growthlab.stats import MetricRow
+
+    db = open_workspace(empty_workspace)
+    exp = experiments.create(db, title="Searches", primary_metric="searches_per_user")
+    experiments.record_results(db, exp, [
+        MetricRow("searches_per_user", "control", 5000, sum=70_000.0,
+                  sum_squares=70_000 * 14 + 5000 * 100.0),
+        MetricRow("searches_per_user", "treatment", 5000, sum=72_000.0,
+                  sum_squares=72_000 * 14.4 + 5000 * 100.0)])
+    at = open_page("experiment", id=str(exp))
+    captions = " ".join(c.value for c in at.caption)
+    assert "No rate to plan from" not in captions and "control's mean" in captions
+    mean, sd = number(at, "plan-mean").value, number(at, "plan-sd").value
+    start = plans.baseline(experiments.results(db, exp), "searches_per_user", "control", None)
+    assert (mean, sd) == (round(start.value, 4), round(start.sd, 4))
+    sized = plan(mean, number(at, "plan-mde").value, relative=True, sd=sd)
+    assert f"**{sized.users_per_variant:,} users per variant**" in planned_sentence(at)
+    assert not any(n.key and n.key.startswith("plan-baseline") for n in at.number_input)

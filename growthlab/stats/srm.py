@@ -24,6 +24,11 @@ class SrmResult:
                 "expected_weights": self.expected_weights, "variants": self.variants}
 
 
+def p_text(p_value: float) -> str:
+    """A sample-ratio p-value in words: below a bound when it is too small to print."""
+    return "p < 0.0001" if p_value < 1e-4 else f"p = {p_value:.2g}"
+
+
 def srm_test(users: Sequence[int], weights: Sequence[float] | None = None,
              variants: Sequence[str] = ()) -> SrmResult:
     """Chi-square goodness of fit of users per variant against planned weights.
