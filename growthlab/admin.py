@@ -80,7 +80,8 @@ def _checked_upload(db, kind: str, data: bytes, name: str, check: Callable):
         try:
             summary = check(staged)
         except GrowthLabError as exc:
-            raise InputError(str(exc).replace(str(staged), name)) from None
+            raise InputError(str(exc).replace(str(staged), name).replace(staged.name, name)
+                             ) from None
         yield staged, summary
 
 

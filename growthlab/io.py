@@ -39,7 +39,7 @@ def read_text(data: bytes, source: str) -> str:
     """Decode an uploaded text file, refusing binary data and non-UTF-8 encodings."""
     if not data.strip():
         raise InputError("the file is empty", source=source)
-    if _utf16(data[:4096]):
+    if looks_utf16(data[:4096]):
         raise InputError('this is UTF-16 text (Excel\'s "Unicode Text"), not UTF-8; save it as '
                          '"CSV UTF-8 (Comma delimited)"', source=source)
     if b"\x00" in data[:4096]:
@@ -56,7 +56,7 @@ def read_text(data: bytes, source: str) -> str:
                          source=source, line=line) from None
 
 
-def _utf16(head: bytes) -> bool:
+def looks_utf16(head: bytes) -> bool:
     """A UTF-16 byte order mark, or text whose every other byte is NUL (ASCII in UTF-16)."""
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return True

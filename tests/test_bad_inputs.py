@@ -1,5 +1,6 @@
 """Every broken file gets a clear error naming it, exit 2, no traceback, nothing changed."""
 
+import gzip
 import hashlib
 import json
 import subprocess
@@ -430,3 +431,59 @@ def test_a_variant_with_fewer_than_2_users_names_its_line(name, line, variant, u
     assert (err.value.line, err.value.column) == (line, "users"), str(err.value)
     assert f"metric 'cv', variant '{variant}' has {users} user" in str(err.value)
     assert "at least 2 users" in str(err.value)
+
+
+EVENTS_TEXT = "user_id,event,timestamp\nu1,search,2026-03-01T10:00:00Z\n"
+
+
+def _parquet_bytes() -> bytes:
+    import io as stdio
+
+    import pandas as pd
+
+    buffer = stdio.BytesIO()
+    pd.DataFrame({"user_id": ["u1"], "event": ["search"],
+                  "timestamp": [pd.Timestamp("2026-03-01")]}).to_parquet(buffer, index=False)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("name,data,says", [
+    ("utf16.csv", EVENTS_TEXT.encode("utf-16"), "UTF-16"),
+    ("utf16_nobom.csv", EVENTS_TEXT.encode("utf-16-le"), "UTF-16"),
+    ("parquet_as.csv", "parquet", "a Parquet file; name it .parquet"),
+    ("workbook.csv", b"PK\x03\x04" + b"\x00" * 60, "a zip archive or an Excel workbook"),
+    ("packed.csv", gzip.compress(EVENTS_TEXT.encode()), "gzip-compressed; name it .csv.gz"),
+    ("empty.csv", b"", "the file is empty"),
+    ("blank.csv", b"\n\n  \n", "the file is empty"),
+    ("text_as.parquet", EVENTS_TEXT.encode(), "CSV text, not Parquet; name it .csv"),
+    ("packed_as.parquet", gzip.compress(EVENTS_TEXT.encode()),
+     "gzip-compressed; name it .csv.gz"),
+])
+def test_an_events_file_that_is_something_else_is_named_for_what_it_is(tmp_path, capsys, name,
+                                                                      data, says):
+    path = tmp_path / name
+    path.write_bytes(_parquet_bytes() if data == "parquet" else data)
+    assert main(["retention", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert says in err and "Traceback" not in err and "WINDOWS-1252" not in err, err
+    assert err.startswith(f"error: {path}"), err
+
+
+def test_a_gzip_file_named_otherwise_says_how_to_name_it(tmp_path, capsys):
+    path = tmp_path / "export_2026.gz"
+    path.write_bytes(gzip.compress(EVENTS_TEXT.encode()))
+    assert main(["retention", str(path)]) == 2
+    assert "named .csv.gz or .tsv.gz" in capsys.readouterr().err
+
+
+def test_an_uploaded_file_s_advice_names_the_upload_not_the_staged_copy(tmp_path):
+    from growthlab import admin
+    from growthlab.db import open_workspace
+    from growthlab.kpis import check_events
+
+    db = open_workspace(tmp_path / "w.db")
+    latin1 = "user_id,event,timestamp\nu1,café,2026-03-01T10:00:00Z\n".encode("latin-1")
+    with pytest.raises(InputError) as err:
+        admin.check_data_file(db, "events", latin1, "mine.csv", check_events)
+    assert "iconv -f WINDOWS-1252 -t UTF-8 mine.csv > utf8-mine.csv" in str(err.value)
+    assert ".growthlab-upload" not in str(err.value)

@@ -133,7 +133,9 @@ class Source(_Relation):
                 return cls(path, (str(path),), "csv", delimiter, dedupe)
         if path.suffix.lower() in PARQUET:
             return cls(path, (str(path),), "parquet", dedupe=dedupe)
-        raise InputError(f"expected a {SHAPES}", source=str(path))
+        packed = "; a gzip-compressed file is read when named .csv.gz or .tsv.gz" \
+            if name.endswith(".gz") else ""
+        raise InputError(f"expected a {SHAPES}{packed}", source=str(path))
 
     def raw_sql(self) -> tuple[str, list]:
         if self.fmt == "csv":
@@ -175,6 +177,9 @@ class Source(_Relation):
         if duckdb is not None and isinstance(exc, duckdb.OutOfMemoryException):
             return exc
         found = csv_problem(self.path, self.delimiter) if self.fmt == "csv" else None
+        if self.fmt == "parquet" and self.path.is_file() and (
+                really := what_it_is(self.path, "parquet")):
+            return InputError(really, source=str(self.path))
         advice = ""
         if self.fmt == "parquet":
             advice = ("; the file is damaged or empty: remove it or export the folder again"
@@ -338,9 +343,44 @@ def _open(path: Path, mode: str, **kwargs):
     return opener(path, mode, **kwargs)
 
 
+def what_it_is(path: Path, fmt: str) -> str | None:
+    """What a file read as `fmt` (csv or parquet) really is, when its first bytes say it is
+    something else (a renamed workbook, Parquet named .csv, gzip without .gz, UTF-16 text,
+    nothing at all): the sentence to say instead of a reader's error."""
+    from growthlab.io import looks_utf16
+
+    try:
+        with path.open("rb") as f:
+            head = f.read(4096)
+    except OSError:
+        return None
+    gzipped = path.name.lower().endswith(".gz")
+    if head.startswith(b"PAR1"):
+        return None if fmt == "parquet" else "this is a Parquet file; name it .parquet"
+    if head.startswith(b"PK\x03\x04"):
+        return ("this is a zip archive or an Excel workbook, not events; export the sheet as "
+                "CSV UTF-8, or the events as CSV or Parquet")
+    if head.startswith(b"\x1f\x8b") and not gzipped:
+        return ("this file is gzip-compressed; name it .csv.gz or .tsv.gz for what it holds, or "
+                "decompress it")
+    if gzipped:
+        return None
+    if not head.strip():
+        return "the file is empty; export the events again"
+    if looks_utf16(head):
+        return ('this is UTF-16 text (Excel\'s "Unicode Text"), not UTF-8; save it as "CSV '
+                'UTF-8 (Comma delimited)"')
+    if fmt == "parquet" and b"\x00" not in head and (b"," in head or b"\t" in head):
+        return "this is CSV text, not Parquet; name it .csv (or .tsv for tabs)"
+    return None
+
+
 def csv_problem(path: Path, delimiter: str | None = None) -> InputError | None:
-    """The first line that is not UTF-8 or leaves a quote open, naming line and column; else
-    the first row whose field count differs from the header's."""
+    """What the file really is, if not CSV text; else the first line that is not UTF-8 or
+    leaves a quote open, naming line and column; else the first row whose field count differs
+    from the header's."""
+    if found := what_it_is(path, "csv"):
+        return InputError(found, source=str(path))
     header: list[str] = []
     try:
         with _open(path, "rb") as f:
