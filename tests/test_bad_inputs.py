@@ -487,3 +487,34 @@ def test_an_uploaded_file_s_advice_names_the_upload_not_the_staged_copy(tmp_path
         admin.check_data_file(db, "events", latin1, "mine.csv", check_events)
     assert "iconv -f WINDOWS-1252 -t UTF-8 mine.csv > utf8-mine.csv" in str(err.value)
     assert ".growthlab-upload" not in str(err.value)
+
+
+@pytest.mark.parametrize("header,column", [
+    ("user_id,event,timestamp,timestamp", "timestamp"),
+    ("user_id,event,timestamp,User_ID", "user_id"),
+])
+def test_a_header_naming_a_needed_column_twice_is_refused(tmp_path, capsys, header, column):
+    """Which of the two would be read is an accident of the reader; the person decides."""
+    path = tmp_path / "events.csv"
+    path.write_text(f"{header}\nu1,search,2026-03-01T10:00:00Z,2027-01-01T00:00:00Z\n")
+    assert main(["retention", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}:1: column {column!r} appears twice in the header" in err, err
+
+
+def test_user_ids_a_spreadsheet_turned_into_rounded_numbers_are_refused(tmp_path, capsys):
+    path = tmp_path / "events.csv"
+    path.write_text("user_id,event,timestamp\nab12,search,2026-03-01T10:00:00Z\n"
+                    "1.00E+19,search,2026-03-01T10:00:00Z\n1.00E+19,export,2026-03-02T10:00:00Z\n")
+    assert main(["retention", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}:3: column user_id: '1.00E+19'" in err and "as text" in err, err
+
+
+def test_an_empty_user_id_says_what_to_do_with_anonymous_events(tmp_path, capsys):
+    path = tmp_path / "events.csv"
+    path.write_text("user_id,event,timestamp\nu1,search,2026-03-01T10:00:00Z\n"
+                    ",page_view,2026-03-01T10:00:00Z\n")
+    assert main(["retention", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}:3: column user_id: user_id is empty" in err and "anonymous" in err, err

@@ -46,6 +46,8 @@ DAY_MICROSECONDS = 86_400_000_000
 MAX_BITMASK_DAYS = 126  # days 0..126 after the start: bits of a signed 128-bit number
 SMALL_BITMASK_DAYS = 63  # days 0..63: bits of an unsigned 64-bit number, cheaper
 ASSIGNMENT_COLUMNS = ("user_id", "experiment", "variant", "assigned_at")
+ANONYMOUS = ("; leave out rows without a user id (anonymous or logged-out events) when "
+             "exporting, or fill them in")
 FIRST_YEAR, LAST_YEAR = 1900, 2199
 # A clock time followed by a UTC offset; real offsets run from -12:00 to +14:00.
 _OFFSET = r"\d:\d\d(:\d\d(\.\d*)?)?\s*[+-]\d"
@@ -195,9 +197,28 @@ def _scan_events(con, source: Source, as_of: datetime | None) -> EventsInfo:
     if users[2] or not users[0] or any(
             e is None or not e.strip() or any(ord(ch) < 32 for ch in e) for e in events):
         _locate_refusal(con, source)
+    _refuse_rounded_ids(con, source)
     if cached and scan_cache.key(source, sql, cut) == cached:  # unchanged while read
         scan_cache.save_table(con, cached, "event_scan")
     return _summary(users, events)
+
+
+def _refuse_rounded_ids(con, source: Source) -> None:
+    """Refuse user ids a spreadsheet turned into rounded numbers (1.00E+19): different users
+    then share one id, and every count is wrong. Checked on the distinct ids of the scan."""
+    rounded = con.execute("SELECT min(user_id) FROM event_scan WHERE by_event = 0 AND "
+                          "regexp_full_match(trim(user_id), '[0-9]([.,][0-9]+)?[eE][+]?[0-9]+')"
+                          ).fetchone()[0]
+    if rounded is None:
+        return
+    raw_sql, params = source.raw_sql()
+    line = con.execute(f"SELECT min(line) FROM (SELECT row_number() OVER () AS line, "
+                       f"CAST(user_id AS VARCHAR) AS user_id FROM {raw_sql}) WHERE user_id = ?",
+                       params + [rounded]).fetchone()[0]
+    raise InputError(f"{rounded!r} is a number in scientific notation: a spreadsheet rounded "
+                     "the user ids, so different users may now share one; export the ids as "
+                     "text (in Excel, format the column as Text before saving)",
+                     column="user_id", **source.location(line))
 
 
 def _summary(users: tuple, events: dict[str, int]) -> EventsInfo:
@@ -304,7 +325,8 @@ def _check_rows(con, source: Source, required: tuple[str, ...], time_column: str
         if values[c] is None:
             _refuse_file_without_column(con, source, required)
         if not (values[c] or "").strip():
-            raise InputError(f"{c} is empty (or only spaces)", column=c, **where)
+            raise InputError(f"{c} is empty (or only spaces){ANONYMOUS if c == 'user_id' else ''}",
+                             column=c, **where)
     text = values[time_column]
     if re.search(_OFFSET, text) and not re.search(_REAL_OFFSET, text):
         problem = "has a UTC offset that does not exist (they run from -12:00 to +14:00)"

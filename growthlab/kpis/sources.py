@@ -23,6 +23,7 @@ from growthlab.errors import GrowthLabError, InputError
 from growthlab.kpis import scan_cache
 
 EVENT_COLUMNS = ("user_id", "event", "timestamp")
+NEEDED = (*EVENT_COLUMNS, "experiment", "variant", "assigned_at")  # events' or assignments'
 # Suffix -> delimiter; None leaves it to DuckDB's sniffer (a .csv may use ; or tabs).
 DELIMITED = {".csv": None, ".csv.gz": None, ".tsv": "\t", ".tsv.gz": "\t"}
 PARQUET = (".parquet", ".pq")
@@ -156,7 +157,23 @@ class Source(_Relation):
             rows = con.execute(f"DESCRIBE SELECT * FROM {sql}", params).fetchall()
         except Exception as exc:  # duckdb raises many types for unreadable files
             raise self.unreadable(exc) from None
+        names = [n.lower() for n in (self._header() if self.fmt == "csv" else
+                                     [r[0] for r in rows])]
+        twice = sorted({n for n in names if names.count(n) > 1} & set(NEEDED))
+        if twice:  # which one a reader takes is an accident: the person decides
+            raise InputError(f"column {twice[0]!r} appears twice in the header; keep one",
+                             source=str(self.path), line=1)
         return {r[0].lower(): r[1] for r in rows}
+
+    def _header(self) -> list[str]:
+        """The CSV header's names, as csv_problem reads them (empty if unreadable)."""
+        try:
+            with _open(self.path, "rt", encoding="utf-8-sig", newline="") as f:
+                line = f.readline()
+        except (OSError, UnicodeDecodeError, EOFError, zlib.error):
+            return []
+        delimiter = self.delimiter or next((d for d in ",;\t" if d in line), ",")
+        return [h.strip(' "\r\n') for h in next(csv.reader([line], delimiter=delimiter), [])]
 
     def missing(self, missing: list[str], columns: dict[str, str]):
         if self.fmt == "csv" and (found := csv_problem(self.path, self.delimiter)):
