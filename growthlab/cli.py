@@ -316,6 +316,8 @@ def cmd_analyze_events(args) -> None:
     _warn_unknown_events(known, rules=[m.rule for m in milestones])
     computed = experiment_metrics(events, assignments, milestones, args.experiment,
                                   exclude_in_progress=args.exclude_in_progress, con=con)
+    if warning := computed.assignment_warning():
+        print(f"warning: {warning}", file=sys.stderr)
     rows, skipped = drop_constant_metrics(computed.rows)
     if not rows:
         from growthlab.kpis.engine import check_ids_match

@@ -262,6 +262,8 @@ with results_tab:
         import_results(upload.getvalue(), upload.name, "upload")
     events = data_file(db, "events_path")
     assignments = data_file(db, "assignments_path")
+    if warning := st.session_state.pop("assignment-warning", None):
+        st.warning(warning, icon=":material/schedule:")
     if events and assignments and st.button("Compute milestone KPIs from events",
                                             icon=":material/database:"):
         from growthlab.kpis import experiment_metrics
@@ -282,6 +284,8 @@ with results_tab:
                         f"the assignments file names no experiment {exp['key']!r}; it has "
                         f"{', '.join(exc.names[:10]) or 'none'}. Set this experiment's Key "
                         "(Design & power tab) to the name the file uses") from None
+                if warning := computed.assignment_warning():
+                    st.session_state["assignment-warning"] = warning
                 deepest = last_to_close(horizons(funnel_steps))
                 still_open = computed.still_in_window(deepest)
                 status.update(label=f"Counted up to {(computed.data_end or '')[:10]}: "

@@ -701,3 +701,29 @@ def test_analyze_needs_no_scipy_stats_statsmodels_or_pandas(tmp_path):
         assert not {"scipy.stats", "statsmodels", "pandas"} & loaded, method
         if method != "frequentist":  # only the t tails need scipy.special
             assert not any(m.startswith("scipy") for m in loaded), method
+
+
+@pytest.mark.parametrize("lag,warned", [(-2, True), (2, False)])
+def test_analyze_events_warns_when_counted_events_come_just_before_assignment(tmp_path, capsys,
+                                                                            lag, warned):
+    """Assigned two seconds after signing up (or a clock a little off): the sign-up does not
+    count, so a milestone needing it is reached by few, and the numbers look plausible."""
+    events = ["user_id,event,timestamp"]
+    assignments = ["user_id,experiment,variant,assigned_at"]
+    for i in range(400):
+        assignments.append(f"u{i},x,{'treatment' if i % 2 else 'control'},2026-01-01T10:00:00")
+        signed = "2026-01-01T10:00:00" if i % 10 == 0 else f"2026-01-01T09:59:{60 + lag:02d}" \
+            if lag < 0 else f"2026-01-01T10:00:{lag:02d}"
+        events.append(f"u{i},signed_up,{signed}")
+        if i % 3:
+            events.append(f"u{i},export,2026-01-02T00:00:00")
+    (tmp_path / "e.csv").write_text("\n".join(events) + "\n")
+    (tmp_path / "a.csv").write_text("\n".join(assignments) + "\n")
+    (tmp_path / "m.toml").write_text('[[milestones]]\nkey = "activated"\nname = "Activated"\n'
+                                     'rule = "count(signed_up) >= 1 and count(export) >= 1"\n')
+    code = main(["analyze-events", str(tmp_path / "e.csv"), str(tmp_path / "a.csv"),
+                 "--milestones", str(tmp_path / "m.toml"), "--experiment", "x"])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    said = "360 of 400 assigned users (90%) did 'signed_up' in the hour before their assignment"
+    assert (said in err) is warned, err

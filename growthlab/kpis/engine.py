@@ -797,6 +797,21 @@ class ExperimentMetrics:
     undecided: list[str] = field(default_factory=list)  # left out: too few windows closed
     assigned: dict[str, int] = field(default_factory=dict)  # users per variant, for the SRM
     unequal_censoring: list[str] = field(default_factory=list)  # arms' open windows differ
+    # Users who did a counted event in the hour before their assignment, and the commonest
+    # such event: assigned just after signing up, that sign-up never counts.
+    just_before: tuple[int, str | None] = (0, None)
+
+    def assignment_warning(self, share: float = 0.10) -> str | None:
+        """What to say when many users did a counted event just before their assignment."""
+        users, event = self.just_before
+        assigned = sum(self.assigned.values())
+        if not assigned or users < share * assigned:
+            return None
+        return (f"{users:,} of {assigned:,} assigned users ({users / assigned:.0%}) did "
+                f"{event!r} in the hour before their assignment; events before assigned_at do "
+                "not count (windows start at assignment), so milestones needing it are "
+                "reached by few. If users are assigned as they sign up, record the assignment "
+                "first, and check both files share one clock and precision")
 
     def nothing_to_test(self, experiment: str) -> str:
         """Why no milestone can be tested: which ones every assigned user reached, which no
@@ -867,6 +882,7 @@ def experiment_metrics(events: str | Path, assignments: str | Path,
         assign_sql = f"SELECT * FROM ({assign_sql}) WHERE assigned_at < CAST(? AS TIMESTAMP)"
         assign_params = assign_params + [as_of]
     variants = _variants_in_order(con, assign_sql, assign_params, experiment, assign_source)
+    measured = sorted({e for tree in validate(milestones).values() for e in events_in(tree)})
     starts = (f"WITH a AS (SELECT * FROM ({assign_sql}) WHERE experiment = ?), "
               "multi AS (SELECT user_id FROM a GROUP BY 1 HAVING count(DISTINCT variant) > 1) "
               "SELECT user_id, min(variant) AS variant, min(assigned_at) AS t0 FROM a "
@@ -905,8 +921,14 @@ def experiment_metrics(events: str | Path, assignments: str | Path,
             rows.extend(metric_rows)
     data_end = as_of or (found[0][1] if found else None)
     assigned = {v: by_variant[v][2] for v in variants if v in by_variant}
+    just_before = con.execute(
+        f"WITH events AS NOT MATERIALIZED ({events_sql}), starts AS ({starts}) "
+        "SELECT count(DISTINCT s.user_id), mode(e.event) FROM events e JOIN starts s "
+        "ON e.user_id = s.user_id AND e.timestamp < s.t0 AND "
+        f"e.timestamp >= s.t0 - INTERVAL 1 HOUR WHERE e.event IN ({_in_list(measured)})",
+        params + assign_params + [experiment] + measured).fetchone()
     result = ExperimentMetrics(rows, int(excluded), in_progress, _iso(data_end), undecided,
-                               assigned)
+                               assigned, just_before=(just_before[0], just_before[1]))
     result.check_censoring()
     return result
 
