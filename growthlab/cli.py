@@ -386,8 +386,10 @@ def cmd_kpis(args) -> None:
         print(f"{m['name']:<24} {m['users']:>9,}  {share} of {m['eligible']:,} "
               f"eligible{conv_text}")
     if result.success_gap:
+        from growthlab.io import percent
+
         gap = result.success_gap
-        print(f"success gap: {gap['from']} -> {gap['to']} loses {gap['drop']:.0%} of users")
+        print(f"success gap: {gap['from']} -> {gap['to']} loses {percent(gap['drop'])} of users")
     print("shares count users whose milestone window had closed by the data end")
     if result.open_ended:
         print(f"note: no window of their own: {', '.join(result.open_ended)}; recent sign-ups "

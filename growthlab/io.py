@@ -301,6 +301,18 @@ def plain_name(value: str, field: str, **where) -> str:
     return value
 
 
+def percent(share: float) -> str:
+    """A share as people write it: whole percents, but never 0% or 100% for a share that is
+    not (0.33% of users retained is not nobody)."""
+    if share in (0, 1) or 0.01 <= share <= 0.99:
+        return f"{share:.0%}"
+    for places in range(1, 12):
+        text = f"{share * 100:.{places}f}".rstrip("0").rstrip(".")
+        if text not in ("0", "100", "-0"):
+            return f"{text}%"
+    return f"{share:.0%}"
+
+
 def safe_cell(value):
     """Neutralise spreadsheet formula injection in exported text cells."""
     if isinstance(value, str) and not _FIGURE.fullmatch(value) and (

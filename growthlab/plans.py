@@ -11,6 +11,7 @@ import numpy as np
 
 from growthlab.db import update_versioned
 from growthlab.errors import InputError, StatsError
+from growthlab.io import percent  # noqa: F401 - the planner's words use it
 from growthlab.report import CORRECTIONS
 from growthlab.stats import MetricRow, control_of
 from growthlab.stats.moments import mean_moments
@@ -72,11 +73,6 @@ def smallest_arm(users: float, shares: list[float] | None, variants: int) -> flo
 
 def too_few_to_estimate(baseline: float, arm_users: float) -> bool:
     return min(baseline, 1 - baseline) * arm_users < MIN_EXPECTED_EVENTS
-
-
-def percent(share: float) -> str:
-    """A planned share as people write it, never 0% or 100% for an arm that is not."""
-    return f"{share:.0%}" if 0.01 <= share <= 0.99 else f"{share * 100:.3g}%"
 
 
 def scarce(baseline: float, users: float) -> str:

@@ -194,6 +194,26 @@ def postgres_secrets() -> dict:
         return {}
 
 
+def missing_data_file(db, setting: str) -> str | None:
+    """Where a data file the settings name should be, when it is no longer there (moved or
+    deleted): saying "no events yet" would send the person to look elsewhere."""
+    value = get_setting(db, setting)
+    if not value or value.startswith(POSTGRES_SCHEMES):
+        return None
+    path = Path(value) if Path(value).is_absolute() else workspace_path().parent / value
+    return None if path.exists() else str(path)
+
+
+def no_events_yet(db, what: str) -> None:
+    """The empty state for events: none uploaded yet, or the uploaded file has gone."""
+    if gone := missing_data_file(db, "events_path"):
+        st.error(f"The events file is missing: {gone} is no longer in the workspace folder "
+                 "(moved or deleted). Upload the events again in Settings.",
+                 icon=":material/error:")
+    else:
+        st.info(f"No product events yet. {what}", icon=":material/upload_file:")
+
+
 def data_file(db, setting: str) -> Path | str | None:
     """A workspace data path from settings, resolved beside the workspace file; or the URL of
     a PostgreSQL table, with its password from the secrets (never kept in the workspace)."""

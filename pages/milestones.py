@@ -23,6 +23,7 @@ from pages._shared import (
     event_warnings,
     file_stamp,
     milestones,
+    no_events_yet,
     opened_version,
     quality_warnings,
     report,
@@ -46,10 +47,10 @@ events = data_file(db, "events_path")
 if not ms:
     st.info("No milestones yet. Define them below (or upload a milestones.toml in Settings): "
             "six is typical, from Problem to Value growth.", icon=":material/conversion_path:")
-elif events is None:
-    st.info("No product events yet. Upload an events file (user_id, event, timestamp) in "
-            "Settings to compute the KPIs.", icon=":material/upload_file:")
-else:
+if events is None:
+    no_events_yet(db, "Upload an events file (user_id, event, timestamp) in Settings to "
+                      "compute the KPIs.")
+elif ms:
     with contextlib.suppress(GrowthLabError):  # the tab below reads them too and says why
         quality_warnings(db)
     # A tab's scan runs only while it is open (the funnel's is shared with other pages); the
@@ -72,7 +73,7 @@ else:
         else:
             gap = funnel.success_gap
             if gap:
-                st.error(f"**Focus here:** {gap['drop']:.0%} of users who reach "
+                st.error(f"**Focus here:** {io.percent(gap['drop'])} of users who reach "
                          f"**{gap['from_name']}** never reach **{gap['to_name']}**. That is the "
                          "largest drop in the funnel, so a modest lift there pays most.",
                          icon=":material/target:")
@@ -136,7 +137,7 @@ else:
                                              None if only == "(everyone)" else only, rules_key(ms),
                                              dedupe_events(db))
                 st.plotly_chart(charts.retention_heatmap(table))
-                overall = " · ".join(f"day {d}: {v:.0%}" for d, v in
+                overall = " · ".join(f"day {d}: {io.percent(v)}" for d, v in
                                      zip(table.days, table.overall, strict=True) if v is not None)
                 st.caption(f"All cohorts: {overall}. A user counts for day N only once the data "
                            "covers all of that day (a day cut short at the data end waits).")

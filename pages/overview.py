@@ -4,7 +4,7 @@
 import streamlit as st
 
 from growthlab import charts, clock, experiments, okrs
-from growthlab.io import display_table
+from growthlab.io import display_table, percent
 from pages._shared import (
     computed_caption,
     data_file,
@@ -20,10 +20,36 @@ today = clock.today()
 st.title("Overview")
 objectives = okrs.overview(db, today)
 
+
+def success_gap(running: list[dict]) -> None:
+    """The biggest success gap, and whether a running experiment works on it."""
+    funnel = workspace_funnel(db)
+    if funnel and funnel.success_gap:
+        gap = funnel.success_gap
+        st.subheader("Biggest success gap")
+        st.markdown(
+            f"**{gap['from_name']} → {gap['to_name']}** loses **{percent(gap['drop'])}** of users. "
+            "A modest lift here pays most, so this is where experiments should focus.")
+        computed_caption(data_file(db, "events_path"))
+        focused = [e for e in running if e["milestone_key"] == gap["to"]]
+        if focused:
+            st.success(f"{len(focused)} running experiment(s) push on {gap['to_name']}: "
+                       + ", ".join(f"{e['key']} {e['title']}" for e in focused),
+                       icon=":material/science:")
+        else:
+            st.warning(f"No running experiment targets {gap['to_name']}.",
+                       icon=":material/warning:")
+    elif funnel is None:
+        st.info("Add product events in Settings to see the biggest success gap.",
+                icon=":material/conversion_path:")
+
+
 if not objectives:
     st.info("No objectives yet. Start with one outcome: a change in customer behaviour you "
-            "want this quarter, with key results on milestone KPIs.", icon=":material/flag:")
+            "want this quarter, with key results on milestone KPIs; the success gap below "
+            "is a good place to aim one.", icon=":material/flag:")
     page_link("pages/okrs.py", "Write your first objective", ":material/add:")
+    success_gap([e for e in experiments.listing(db) if e["status"] == "running"])
     st.stop()
 
 all_krs = [kr for o in objectives for kr in o.key_results]
@@ -54,25 +80,7 @@ if attention:
 
 gap_col, programme_col = st.columns([3, 2])
 with gap_col:
-    funnel = workspace_funnel(db)
-    if funnel and funnel.success_gap:
-        gap = funnel.success_gap
-        st.subheader("Biggest success gap")
-        st.markdown(
-            f"**{gap['from_name']} → {gap['to_name']}** loses **{gap['drop']:.0%}** of users. "
-            "A modest lift here pays most, so this is where experiments should focus.")
-        computed_caption(data_file(db, "events_path"))
-        focused = [e for e in running if e["milestone_key"] == gap["to"]]
-        if focused:
-            st.success(f"{len(focused)} running experiment(s) push on {gap['to_name']}: "
-                       + ", ".join(f"{e['key']} {e['title']}" for e in focused),
-                       icon=":material/science:")
-        else:
-            st.warning(f"No running experiment targets {gap['to_name']}.",
-                       icon=":material/warning:")
-    elif funnel is None:
-        st.info("Add product events in Settings to see the biggest success gap.",
-                icon=":material/conversion_path:")
+    success_gap(running)
 with programme_col:
     review = experiments.programme_review(programme)
     st.subheader("Experiment programme")

@@ -28,6 +28,7 @@ from pages._shared import (
     event_warnings,
     file_stamp,
     identity,
+    no_events_yet,
     postgres_secrets,
     quality_warnings,
     report,
@@ -153,7 +154,7 @@ with data_tab:
                     "Exact duplicate rows are now dropped" if wanted else
                     "Exact duplicate rows now count again")
     else:
-        st.info("No events yet. Upload a file below; it is validated before anything changes.")
+        no_events_yet(db, "Upload a file below; it is validated before anything changes.")
     upload = st.file_uploader("Upload events", type=["csv", "gz", "tsv", "parquet"],
                               key="events-upload")
     pending = st.session_state.get("events-pending")

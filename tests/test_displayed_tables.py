@@ -56,3 +56,11 @@ def test_a_shown_table_shows_text_as_typed():
     assert io.display_table(rows + [{"drop": 1}], ["note", "name", "n", "+cmd"]
                             ).to_pylist() == rows + [{"note": None, "name": None, "n": None,
                                                       "+cmd": None}]
+
+
+@pytest.mark.parametrize("share,text", [
+    (0.25, "25%"), (0.0033, "0.3%"), (0.00001, "0.001%"), (0.995, "99.5%"),
+    (0.9999, "99.99%"), (0, "0%"), (1, "100%"), (0.004, "0.4%")])
+def test_a_share_is_never_written_0_or_100_percent_unless_it_is(share, text):
+    """'day 30: 0%' for 0.33% retained, or a step that 'loses 0% of users', reads as none."""
+    assert io.percent(share) == text

@@ -39,7 +39,7 @@ EMPTY = {
     "experiment": "No experiments yet",
     "milestones": "No milestones yet",
     "learnings": "The learning log is empty",
-    "settings": "No events yet",
+    "settings": "No product events yet",
 }
 
 
@@ -147,3 +147,29 @@ def test_the_app_leaves_streamlit_room_beside_duckdb(demo_workspace):
     assert memory_limit() == "1GB"
     open_page("milestones")
     assert memory_limit() == "512MB"
+
+
+def test_an_events_file_gone_from_disk_is_called_missing_not_absent(demo_workspace):
+    import shutil
+
+    shutil.move(demo_workspace.parent / "events", demo_workspace.parent.parent / "moved-events")
+    try:
+        for page in ("milestones", "settings"):
+            at = open_page(page)
+            assert any("The events file is missing" in e.value for e in at.error), page
+            assert not any("No product events yet" in i.value for i in at.info), page
+    finally:
+        shutil.move(demo_workspace.parent.parent / "moved-events", demo_workspace.parent / "events")
+
+
+def test_a_team_without_objectives_still_sees_its_success_gap_on_the_overview(demo_workspace):
+    """A new team with events and milestones but no OKRs yet: where to aim the first one."""
+    from growthlab.db import open_workspace
+
+    db = open_workspace(demo_workspace)
+    db.execute("DELETE FROM objectives")
+    db.conn.commit()
+    at = open_page("overview")
+    text = everything(at)
+    assert "No objectives yet" in text and "Biggest success gap" in text
+    assert "First value → Value realization" in text
