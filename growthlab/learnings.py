@@ -90,6 +90,17 @@ STOPWORDS = frozenset((
     "that", "the", "their", "them", "then", "there", "these", "they", "this", "those", "to", "us",
     "was", "we", "were", "what", "when", "where", "which", "who", "why", "with", "would", "you",
     "your"))
+# Contractions are stop-words as the words they shorten are ("not", "do", "is").
+CONTRACTIONS = frozenset(
+    f"{head}{tail}" for words, tail in (
+        (("aren", "couldn", "didn", "doesn", "don", "hadn", "hasn", "haven", "isn", "mightn",
+          "mustn", "needn", "shouldn", "wasn", "weren", "won", "wouldn", "ain", "can"), "'t"),
+        (("i", "we", "you", "they"), "'ve"), (("i", "we", "you", "they", "it", "he", "she"),
+                                              "'d"),
+        (("i", "we", "you", "they", "it", "he", "she", "that"), "'ll"),
+        (("we", "you", "they", "what", "who"), "'re"), (("i",), "'m"),
+        (("it", "that", "what", "there", "here", "who", "let", "he", "she"), "'s"))
+    for head in words)
 HYPOTHESIS_WORDS = frozenset(("believe", "help", "measured", "will"))
 # How much a match in each kind of document counts; a kind not listed counts 1.
 KIND_WEIGHTS = {"learning": 1.5, "experiment": 1.0}
@@ -127,6 +138,7 @@ def parse_terms(text: str, prefix_last: bool = True, any_word: bool = False) -> 
     with `any_word` (for "similar past work"), hypothesis boilerplate is dropped too. A
     hyphenated word also matches joined ("set-up", "setup"), a word its derivational relatives
     and a phrase its forms with a hyphenated or split pair joined."""
+    text = text.replace("\u2019", "'")  # a typographic apostrophe, as phones type it
     phrases = [p.strip().replace('"', "") for p in _PHRASE.findall(text) if p.strip()]
     rest = _PHRASE.sub(" ", text).replace('"', " ")
     words = _WORD.findall(rest)
@@ -138,7 +150,7 @@ def parse_terms(text: str, prefix_last: bool = True, any_word: bool = False) -> 
         word = word.rstrip("*")
         if word and word.upper() not in ("AND", "OR", "NOT", "NEAR"):
             terms.append(Term(word, prefix=star, forms=_other_forms(word)))
-    ignored = STOPWORDS | (HYPOTHESIS_WORDS if any_word else frozenset())
+    ignored = STOPWORDS | CONTRACTIONS | (HYPOTHESIS_WORDS if any_word else frozenset())
     kept = [t for t in terms if t.phrase or t.text.lower() not in ignored]
     return list(dict.fromkeys(kept if kept or any_word else terms))
 
@@ -361,8 +373,12 @@ _PLAIN_WORD = re.compile(r"[^\W\d_]+[.,;:!?]*")
 
 def _correction(db, term: Term, plain: set[str], known: dict[str, dict[str, int]]
                 ) -> str | None:
-    """The word the index holds that `term` was meant to be, or None to keep it."""
-    from growthlab.spelling import closest, is_english
+    """The word the index holds that `term` was meant to be, or None to keep it: of the words
+    written in documents whose stems are near the typo's (or that it begins, while typing),
+    the one fewest edits from the whole typo, then the one in most rows ("refferal" is
+    "referral", not "refer", though its stem "reffer" is one edit from "refer"). A word
+    being typed is compared as far as it goes ("sidebyside" begins with "side")."""
+    from growthlab.spelling import edits, is_english, near
 
     if term.phrase or not _LETTERS.fullmatch(term.text) or len(term.text) < 3 or \
             term.text.lower() not in plain or term.text.lower() in STOPWORDS or \
@@ -374,10 +390,16 @@ def _correction(db, term: Term, plain: set[str], known: dict[str, dict[str, int]
     for letter in (stem[0], ""):
         if letter not in known:
             known[letter] = _terms_starting(db, letter)
-        found = _stem_begun(term, known[letter]) or closest(stem, known[letter])
-        word = _as_written(db, found) if found else None
-        if word and word.lower() not in STOPWORDS:  # 'teh' is not 'the': it matches all
-            return word
+        begun = _stem_begun(term, known[letter])
+        written = {}  # word: (edits from what was typed, rows holding it)
+        for s in dict.fromkeys([begun, *near(stem, known[letter])]):
+            for word in _written_forms(db, s) if s else ():
+                typed = term.text[:len(word)] if s == begun else term.text
+                if word not in STOPWORDS:  # 'teh' is not 'the': it matches all
+                    written[word] = min(written.get(word, (99, 0)),
+                                        (edits(typed, word), -known[letter][s]))
+        if written:
+            return min(written, key=lambda w: (written[w], w))
     return None
 
 
@@ -430,16 +452,22 @@ def _stem(db, word: str) -> str:
     return row[0] if row else ""
 
 
-def _as_written(db, stem: str) -> str | None:
-    """The first word in the index that stems to `stem`, lower case."""
+# How many occurrences of a stem are read to learn how it is written.
+WRITTEN_FORMS_READ = 20
+
+
+def _written_forms(db, stem: str) -> list[str]:
+    """The words in the index that stem to `stem` (lower case), from its first occurrences."""
     found = db.execute("SELECT doc, col, offset FROM temp.search_instances WHERE term = ? "
-                       "LIMIT 1", [stem]).fetchone()
-    if not found or found[1] not in ("title", "body", "tags"):
-        return None
-    text = db.execute(f"SELECT {found[1]} FROM search_index WHERE rowid = ?",
-                      [found[0]]).fetchone()[0]
-    tokens = _TOKEN.findall(text or "")
-    return tokens[found[2]].lower() if found[2] < len(tokens) else None
+                       "AND col IN ('title', 'body', 'tags') LIMIT ?",
+                       [stem, WRITTEN_FORMS_READ]).fetchall()
+    words = []
+    for doc, col, offset in found:
+        text = db.execute(f"SELECT {col} FROM search_index WHERE rowid = ?", [doc]).fetchone()[0]
+        tokens = _TOKEN.findall(text or "")
+        if offset < len(tokens):
+            words.append(tokens[offset].lower())
+    return list(dict.fromkeys(words))
 
 
 def _ranked(db, terms: list[Term], joiner: str, kind: str | None, fetch: int) -> list[Hit]:

@@ -396,3 +396,43 @@ def test_a_query_of_symbols_says_it_has_no_words(checklist_db, query):
 def test_a_query_with_words_that_match_nothing_advises_fewer_words(checklist_db):
     found = learnings.find(checklist_db, "zqxwvy")
     assert found.has_words and found.advice.startswith("Nothing matches")
+
+
+def test_a_typo_is_corrected_to_the_word_closest_to_it_as_a_whole(demo_db):
+    found = learnings.find(demo_db, "refferal", limit=50)
+    assert found.did_you_mean == "referral"
+    titles = [h.title for h in found.hits]
+    assert "Referral credits replace purchases rather than adding them" in titles
+    assert {h.id for h in found.hits} == {h.id for h in learnings.search(demo_db, "referral",
+                                                                          limit=50)}
+
+
+def test_the_correction_label_is_the_word_searched(demo_db):
+    found = learnings.find(demo_db, "sidebyside", limit=50)
+    assert found.did_you_mean == "side"
+    assert {h.id for h in found.hits} == {h.id for h in learnings.search(demo_db, "side ",
+                                                                          limit=50)}
+
+
+@pytest.mark.parametrize("question", ["why doesn't the checklist work",
+                                      "why doesn’t the checklist work",
+                                      "why don't checklists work", "isn't the checklist working"])
+def test_contractions_are_stop_words(demo_db, question):
+    terms = [t.text for t in learnings.parse_terms(question)]
+    assert not any("'" in t or "’" in t or t in ("doesn", "didn", "isn", "t") for t in terms)
+    assert learnings.parse_terms(question)[0].text.startswith("checklist")
+    found = learnings.find(demo_db, question, limit=50)
+    held = ["checklist" in (h.title + h.snippet).lower() for h in found.hits]
+    assert held[:3] == [True] * 3 and sorted(held, reverse=True) == held
+
+
+def test_rows_found_only_through_tags_say_so_and_come_newest_first(demo_db):
+    found = learnings.find(demo_db, '"invite loop"', limit=50)
+    tagged = [h for h in found.hits if h.matched_tags]
+    assert tagged and all("viral invite loop" in h.matched_tags for h in tagged)
+    learning_dates = [learnings.get(demo_db, h.id)["created_at"] for h in tagged
+                      if h.kind == "learning"]
+    assert learning_dates == sorted(learning_dates, reverse=True)
+    kinds = [h.kind for h in tagged]
+    assert kinds == sorted(kinds, key=lambda k: -learnings.KIND_WEIGHTS.get(k, 1.0))
+    assert not any(h.matched_tags for h in learnings.find(demo_db, "referral").hits)
