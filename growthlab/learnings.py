@@ -189,6 +189,8 @@ class Hit:
     tags: list[str]
     facets: dict[str, str | None] = field(default_factory=dict)
     raw_snippet: str = ""
+    matched_tags: list[str] = field(default_factory=list)  # set when only tags matched
+    created: str = ""
 
     def as_dict(self) -> dict:
         return {"kind": self.kind, "id": self.id, "title": self.title, "snippet": self.snippet,
@@ -201,7 +203,11 @@ class Hit:
 
     @property
     def tags_html(self) -> str:
-        return tags_html(self.tags)
+        """The tags as chips, and which matched when only tags did."""
+        if not self.matched_tags:
+            return tags_html(self.tags)
+        return (f"<span style='font-size:.8rem;opacity:.8'>matched by tag: "
+                f"{html.escape(', '.join(self.matched_tags))}</span> {tags_html(self.tags)}")
 
 
 @dataclass
@@ -418,6 +424,7 @@ def _stem_begun(term: Term, stems: dict[str, int]) -> str | None:
 
 
 _LETTERS = re.compile(r"[^\W\d_]+")
+_MARKED = re.compile(f"{_MARK_START}(.*?){_MARK_END}", re.DOTALL)
 _TOKEN = re.compile(r"[^\W_]+")
 _TERM_TABLES = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_terms USING fts5vocab(main, search_index, "
@@ -489,9 +496,28 @@ def _ranked(db, terms: list[Term], joiner: str, kind: str | None, fetch: int) ->
     snippets = {r["id"]: r for r in db.query(
         f"WITH best(id) AS (VALUES {', '.join(['(?)'] * len(best))}) SELECT id, kind, ref_id, "
         f"snippet(search_index, 3, '{_MARK_START}', '{_MARK_END}', ' … ', {SNIPPET_TOKENS}) "
-        "AS snip FROM best JOIN search_index ON search_index.rowid = best.id "
+        f"AS snip, highlight(search_index, 4, '{_MARK_START}', '{_MARK_END}') AS tagged "
+        "FROM best JOIN search_index ON search_index.rowid = best.id "
         "WHERE search_index MATCH ?", [*best, match])} if best else {}
-    return _hydrate(db, [snippets[rowid] | {"rank": rank[rowid]} for rowid in best])
+    hits = _hydrate(db, [snippets[rowid] | {"rank": rank[rowid], "tag_only": not tier[rowid]}
+                         for rowid in best])
+    tagged = sorted((h for h in hits if h.matched_tags), key=lambda h: (h.created, h.id),
+                    reverse=True)  # bm25 over a few tag words orders them by chance
+    tagged.sort(key=lambda h: -KIND_WEIGHTS.get(h.kind, 1.0))
+    return [h for h in hits if not h.matched_tags] + tagged
+
+
+def _tags_matched(tags: list[str], highlighted: str) -> list[str]:
+    """The tags holding a match marked in the index's tags column (the marked words
+    themselves when no tag shown holds them, such as a status)."""
+    marked = [tuple(_TOKEN.findall(m.lower())) for m in _MARKED.findall(highlighted or "")]
+    held = [t for t in tags if any(_holds_run(tuple(_TOKEN.findall(t.lower())), m)
+                                   for m in marked)]
+    return held or list(dict.fromkeys(" ".join(m) for m in marked if m))
+
+
+def _holds_run(words: tuple[str, ...], run: tuple[str, ...]) -> bool:
+    return any(words[i:i + len(run)] == run for i in range(len(words) - len(run) + 1))
 
 
 def _may_make_the_cut(scored: list[tuple[int, int, float]], fetch: int) -> list[int]:
@@ -520,15 +546,16 @@ def _facet_matches(hit: Hit, name: str, wanted: list[str]) -> bool:
 
 
 def _learning_meta(db, ids: list[int]) -> dict[int, tuple[str, list[str], dict]]:
-    return {r["id"]: (r["title"], json.loads(r["tags"]), {"status": r["status"]})
-            for r in _in_query(db, "SELECT id, title, tags, status FROM learnings "
+    return {r["id"]: (r["title"], json.loads(r["tags"]), {"status": r["status"]},
+                      r["created_at"])
+            for r in _in_query(db, "SELECT id, title, tags, status, created_at FROM learnings "
                                    "WHERE id IN ({})", ids)}
 
 
 def _experiment_meta(db, ids: list[int]) -> dict[int, tuple[str, list[str], dict]]:
     meta = {}
     for r in _in_query(
-            db, "SELECT e.id, e.key, e.title, e.status, e.result, e.milestone_key, "
+            db, "SELECT e.id, e.key, e.title, e.status, e.result, e.milestone_key, e.created_at, "
                 "l.name AS loop, pa.name AS area, s.name AS squad FROM experiments e "
                 "LEFT JOIN loops l ON l.id = e.loop_id LEFT JOIN product_areas pa "
                 "ON pa.id = e.product_area_id LEFT JOIN squads s ON s.id = e.squad_id "
@@ -537,7 +564,7 @@ def _experiment_meta(db, ids: list[int]) -> dict[int, tuple[str, list[str], dict
                   "area": r["area"], "squad": r["squad"], "result": r["result"]}
         tags = [t for t in (r["milestone_key"], r["loop"], r["area"], r["squad"], r["result"])
                 if t]
-        meta[r["id"]] = (f"{r['key']} {r['title']}", tags, facets)
+        meta[r["id"]] = (f"{r['key']} {r['title']}", tags, facets, r["created_at"])
     return meta
 
 
@@ -562,9 +589,11 @@ def _hydrate(db, rows: list[dict]) -> list[Hit]:
         found = meta.get(r["kind"], {}).get(r["ref_id"])
         if not found:
             continue
-        title, tags, facets = found
+        title, tags, facets, *created = found
         hits.append(Hit(r["kind"], r["ref_id"], title, snippet_text(r["snip"] or ""),
-                        round(-float(r["rank"]), 6), tags, facets, r["snip"] or ""))
+                        round(-float(r["rank"]), 6), tags, facets, r["snip"] or "",
+                        _tags_matched(tags, r["tagged"]) if r["tag_only"] else [],
+                        created[0] if created else ""))
     return hits
 
 

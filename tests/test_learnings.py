@@ -429,7 +429,8 @@ def test_contractions_are_stop_words(demo_db, question):
 def test_rows_found_only_through_tags_say_so_and_come_newest_first(demo_db):
     found = learnings.find(demo_db, '"invite loop"', limit=50)
     tagged = [h for h in found.hits if h.matched_tags]
-    assert tagged and all("viral invite loop" in h.matched_tags for h in tagged)
+    assert tagged and all([t.lower() for t in h.matched_tags] == ["viral invite loop"]
+                          for h in tagged)
     learning_dates = [learnings.get(demo_db, h.id)["created_at"] for h in tagged
                       if h.kind == "learning"]
     assert learning_dates == sorted(learning_dates, reverse=True)

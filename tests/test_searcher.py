@@ -74,3 +74,12 @@ def test_a_query_of_symbols_says_what_to_type(demo_workspace, query):
     at = open_page("learnings", q=query)
     said = " ".join(i.value for i in at.info)
     assert "no words to search for" in said and "Try fewer words" not in said
+
+
+def test_hits_found_only_through_tags_say_which_tag(demo_workspace, capsys):
+    from growthlab.cli import main
+
+    assert main(["--workspace", str(demo_workspace), "search", '"invite loop"']) == 0
+    out = capsys.readouterr().out
+    assert out.count("matched by tag: viral invite loop") >= 5
+    assert "matched by tag" in html(open_page("learnings", q='"invite loop"'))
