@@ -630,9 +630,10 @@ def snippet_html(raw: str) -> str:
 
 
 def snippet_text(raw: str) -> str:
-    """A snippet as the plain text `snippet_html` shows, matches in **: no markup, no tags."""
+    """A snippet as the plain text `snippet_html` shows, matches in **: no markup, no tags
+    (angle-bracketed words that are not markup kept)."""
     shown = re.sub(r"</?(?!mark>)[a-z]+>", "", snippet_html(raw)).replace("<mark>", "**")
-    return " ".join(_TAG.sub("", html.unescape(shown.replace("</mark>", "**"))).split())
+    return " ".join(_strip_tags(html.unescape(shown.replace("</mark>", "**"))).split())
 
 
 def tags_html(tags: list[str]) -> str:
@@ -676,6 +677,14 @@ _CODE = re.compile(r"(```.*?(?:```|$)|~~~.*?(?:~~~|$)|`[^`\n]*`)", re.DOTALL)
 _ACTIVE_ELEMENT = re.compile(r"<(script|style|iframe|object|embed|template)\b.*?(?:</\1\s*>|$)",
                              re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<!--.*?(?:-->|$)|<[/!?]?[A-Za-z][^>]*>", re.DOTALL)
+_TAG_NAME = re.compile(r"</?([A-Za-z][\w-]*)")
+# Elements a browser acts on beyond the ones nh3 lets through: what could run, load or ask.
+_ACTIVE_ELEMENTS = {"applet", "audio", "base", "body", "button", "canvas", "dialog", "embed",
+                    "fieldset", "form", "frame", "frameset", "head", "html", "iframe", "input",
+                    "label", "legend", "link", "marquee", "math", "meta", "noscript", "object",
+                    "option", "output", "param", "picture", "plaintext", "portal", "script",
+                    "select", "slot", "source", "style", "svg", "template", "textarea",
+                    "title", "track", "video", "xmp"}
 _SAFE_AUTOLINK = re.compile(r"<(?:https?|mailto):[^\s<>]*>", re.IGNORECASE)
 _OPEN_ANGLE = re.compile(r"<(?!(?:https?|mailto):[^\s<>]*>)", re.IGNORECASE)
 _LINK_START = re.compile(r"!?\[((?:[^\[\]]|\[[^\]]*\])*)\]\(")
@@ -707,14 +716,28 @@ def _drop_unsafe_links(text: str) -> str:
     return "".join(out) + text[pos:]
 
 
+def _is_html(tag: str) -> bool:
+    """Whether text in angle brackets is markup (a comment, an HTML or custom element, or
+    anything with an attribute value) rather than words such as "<Export>" or
+    "<milestone KPI>"."""
+    import nh3
+
+    name = _TAG_NAME.match(tag)
+    if name is None or "=" in tag or "-" in name.group(1):
+        return True
+    return name.group(1).lower() in nh3.ALLOWED_TAGS | _ACTIVE_ELEMENTS
+
+
 def _strip_tags(text: str) -> str:
+    """Text without markup; angle-bracketed words that are not markup are kept."""
     text = _ACTIVE_ELEMENT.sub("", text)
-    return _TAG.sub(lambda m: m.group() if _SAFE_AUTOLINK.fullmatch(m.group()) else "", text)
+    return _TAG.sub(lambda m: m.group() if _SAFE_AUTOLINK.fullmatch(m.group())
+                    or not _is_html(m.group()) else "", text)
 
 
 def sanitise_markdown(body: str) -> str:
-    """Markdown that no viewer can turn into script: raw HTML removed, links other than
-    http(s)/mailto reduced to their text.
+    """Markdown that no viewer can turn into script: raw HTML removed (angle-bracketed words
+    that are not HTML kept, escaped), links other than http(s)/mailto reduced to their text.
 
     Tags are stripped outside what looks like code; then, since a viewer may not agree on
     where code starts, every `<` but a web autolink's is escaped, so no tag can open."""

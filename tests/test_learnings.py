@@ -437,3 +437,11 @@ def test_rows_found_only_through_tags_say_so_and_come_newest_first(demo_db):
     kinds = [h.kind for h in tagged]
     assert kinds == sorted(kinds, key=lambda k: -learnings.KIND_WEIGHTS.get(k, 1.0))
     assert not any(h.matched_tags for h in learnings.find(demo_db, "referral").hits)
+
+
+def test_plain_snippets_keep_angle_bracketed_words_that_are_not_html(tmp_path):
+    db = open_workspace(tmp_path / "w.db")
+    learnings.create(db, title="T", body="zebra: clicked the <Export> button to raise <milestone "
+                     "KPI>, then <i>saw</i> <script>alert(1)</script> it")
+    assert learnings.search(db, "zebra")[0].snippet == \
+        "**zebra**: clicked the <Export> button to raise <milestone KPI>, then saw it"
