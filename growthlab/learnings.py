@@ -187,7 +187,7 @@ class Hit:
     snippet: str
     score: float
     tags: list[str]
-    facets: dict[str, str | None] = field(default_factory=dict)
+    facets: dict[str, str | tuple[str, ...] | None] = field(default_factory=dict)
     raw_snippet: str = ""
     matched_tags: list[str] = field(default_factory=list)  # set when only tags matched
     created: str = ""
@@ -263,8 +263,7 @@ def find(db, query: str, *, kind: str | None = None, limit: int = 20,
         hits = _ranked(db, terms, " OR ", kind, fetch)
         matched_all = matched_all and not hits
     if facets:
-        hits = [h for h in hits if all(_facet_matches(h, name, wanted)
-                                       for name, wanted in facets.items())]
+        hits = refine(hits, facets)
     return Found(hits[:limit], corrected, matched_all)
 
 
@@ -535,35 +534,81 @@ def _may_make_the_cut(scored: list[tuple[int, int, float]], fetch: int) -> list[
     return chosen
 
 
-def _facet_matches(hit: Hit, name: str, wanted: list[str]) -> bool:
-    if not wanted:
-        return True
-    if name == "tag":
-        return any(t in wanted for t in hit.tags)
+# The facets a search can be refined by, in the order the page offers them.
+FACETS = ("kind", "status", "result", "stage", "loop", "area", "squad", "tag")
+# Facets an experiment has and a learning takes from its linked experiments and its tags.
+_EXPERIMENT_FACETS = ("stage", "loop", "area", "squad", "result")
+
+
+def facet_values(hit: Hit, name: str) -> tuple[str, ...]:
+    """The values `hit` has for a facet: its kind, its tags (lower case) or its facets."""
     if name == "kind":
-        return hit.kind in wanted
-    return hit.facets.get(name) in wanted
+        return (hit.kind,)
+    if name == "tag":
+        return tuple(dict.fromkeys(t.lower() for t in hit.tags))
+    value = hit.facets.get(name)
+    return (value,) if isinstance(value, str) else tuple(value or ())
+
+
+def facet_matches(hit: Hit, name: str, wanted: list[str]) -> bool:
+    """Whether `hit` has any of the `wanted` values of a facet (any hit when none is wanted)."""
+    return not wanted or any(v in wanted for v in facet_values(hit, name))
+
+
+def refine(hits: list[Hit], chosen: dict[str, list[str]]) -> list[Hit]:
+    """The hits having, for every facet, one of the values chosen for it."""
+    return [h for h in hits if all(facet_matches(h, name, wanted)
+                                   for name, wanted in chosen.items())]
+
+
+def _experiment_facets(db, ids: list[int], *, of_learnings: bool = False) -> list[dict]:
+    """Experiments' facets, by experiment id or (with `of_learnings`) by linked learning."""
+    return list(_in_query(
+        db, "SELECT e.id, e.key, e.title, e.status, e.result, e.milestone_key AS stage, "
+            "e.created_at, l.name AS loop, pa.name AS area, s.name AS squad"
+            + (", le.learning_id" if of_learnings else "") + " FROM experiments e "
+            "LEFT JOIN loops l ON l.id = e.loop_id LEFT JOIN product_areas pa "
+            "ON pa.id = e.product_area_id LEFT JOIN squads s ON s.id = e.squad_id "
+            + ("JOIN learning_experiments le ON le.experiment_id = e.id "
+               "WHERE le.learning_id IN ({})" if of_learnings else "WHERE e.id IN ({})"), ids))
+
+
+def _facets_named(db) -> dict[str, dict[str, str]]:
+    """For each facet a learning can take from its tags, its values by their tag."""
+    from growthlab.experiments import RESULTS
+
+    named = {facet: {r["v"].lower(): r["v"] for r in db.query(sql)} for facet, sql in (
+        ("stage", "SELECT key AS v FROM milestones UNION SELECT milestone_key FROM "
+                  "experiments WHERE milestone_key IS NOT NULL"),
+        ("loop", "SELECT name AS v FROM loops"), ("area", "SELECT name AS v FROM product_areas"),
+        ("squad", "SELECT name AS v FROM squads"))}
+    return named | {"result": {r: r for r in RESULTS}}
 
 
 def _learning_meta(db, ids: list[int]) -> dict[int, tuple[str, list[str], dict]]:
-    return {r["id"]: (r["title"], json.loads(r["tags"]), {"status": r["status"]},
-                      r["created_at"])
-            for r in _in_query(db, "SELECT id, title, tags, status, created_at FROM learnings "
-                                   "WHERE id IN ({})", ids)}
+    """A learning's facets: its status, and the values of its linked experiments and those
+    its tags name (a learning is tagged with its experiment's milestone, loop, area, squad)."""
+    linked: dict[int, list[dict]] = {}
+    for e in _experiment_facets(db, ids, of_learnings=True):
+        linked.setdefault(e["learning_id"], []).append(e)
+    named = _facets_named(db) if ids else {}
+    meta = {}
+    for r in _in_query(db, "SELECT id, title, tags, status, created_at FROM learnings "
+                           "WHERE id IN ({})", ids):
+        tags = json.loads(r["tags"])
+        facets = {"status": r["status"]} | {facet: tuple(dict.fromkeys(
+            [e[facet] for e in linked.get(r["id"], []) if e[facet]]
+            + [named[facet][t] for t in tags if t in named[facet]]))
+            for facet in _EXPERIMENT_FACETS}
+        meta[r["id"]] = (r["title"], tags, facets, r["created_at"])
+    return meta
 
 
 def _experiment_meta(db, ids: list[int]) -> dict[int, tuple[str, list[str], dict]]:
     meta = {}
-    for r in _in_query(
-            db, "SELECT e.id, e.key, e.title, e.status, e.result, e.milestone_key, e.created_at, "
-                "l.name AS loop, pa.name AS area, s.name AS squad FROM experiments e "
-                "LEFT JOIN loops l ON l.id = e.loop_id LEFT JOIN product_areas pa "
-                "ON pa.id = e.product_area_id LEFT JOIN squads s ON s.id = e.squad_id "
-                "WHERE e.id IN ({})", ids):
-        facets = {"status": r["status"], "stage": r["milestone_key"], "loop": r["loop"],
-                  "area": r["area"], "squad": r["squad"], "result": r["result"]}
-        tags = [t for t in (r["milestone_key"], r["loop"], r["area"], r["squad"], r["result"])
-                if t]
+    for r in _experiment_facets(db, ids):
+        facets = {"status": r["status"], **{f: r[f] for f in _EXPERIMENT_FACETS}}
+        tags = [t for t in (r["stage"], r["loop"], r["area"], r["squad"], r["result"]) if t]
         meta[r["id"]] = (f"{r['key']} {r['title']}", tags, facets, r["created_at"])
     return meta
 
@@ -645,13 +690,60 @@ def tags_html(tags: list[str]) -> str:
 
 
 def facet_counts(hits: list[Hit]) -> dict[str, dict[str, int]]:
+    """For each facet, how many hits have each value, most first."""
     counts: dict[str, dict[str, int]] = {}
-    for h in hits:
-        for name, value in h.facets.items():
-            if value and isinstance(value, str):
-                counts.setdefault(name, {}).setdefault(value, 0)
-                counts[name][value] += 1
-    return counts
+    for name in FACETS:
+        for h in hits:
+            for value in facet_values(h, name):
+                if value:
+                    counts.setdefault(name, {}).setdefault(value, 0)
+                    counts[name][value] += 1
+    return {name: dict(sorted(values.items(), key=lambda kv: (-kv[1], kv[0])))
+            for name, values in counts.items()}
+
+
+def facet_options(db, hits: list[Hit]) -> dict[str, list[tuple[str, str]]]:
+    """For each facet, its values and how to show them with their counts: milestones by name,
+    statuses saying whether a learning or an experiment has them (learnings' first)."""
+    from growthlab.experiments import STATUSES as EXPERIMENT_STATUSES
+
+    counts = facet_counts(hits)
+    names = dict(db.execute("SELECT key, name FROM milestones"))
+    options = {name: [(v, f"{names.get(v, v) if name == 'stage' else v} ({n})")
+                      for v, n in values.items()] for name, values in counts.items()}
+    if "status" in counts:
+        options["status"] = [(v, f"{whose}: {v} ({counts['status'][v]})")
+                             for whose, statuses in (("learning", STATUSES),
+                                                     ("experiment", EXPERIMENT_STATUSES))
+                             for v in statuses if v in counts["status"]]
+    return options
+
+
+@dataclass(frozen=True)
+class Paging:
+    """Which of `total` items one page shows: [start, stop), and how to say so."""
+    total: int
+    page: int
+    pages: int
+    start: int
+    stop: int
+
+    @property
+    def caption(self) -> str:
+        if not self.total:
+            return "showing 0 of 0"
+        return f"showing {self.start + 1}-{self.stop} of {self.total}"
+
+
+PAGE_SIZE = 50
+
+
+def paging(total: int, page: int, size: int = PAGE_SIZE) -> Paging:
+    """Page `page` (from 1; one out of range is the nearest there is) of `total` items."""
+    pages = max(1, -(-total // size))
+    page = min(max(page, 1), pages)
+    start = (page - 1) * size
+    return Paging(total, page, pages, start, min(start + size, total))
 
 
 def listing(db) -> list[dict]:

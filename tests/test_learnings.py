@@ -445,3 +445,64 @@ def test_plain_snippets_keep_angle_bracketed_words_that_are_not_html(tmp_path):
                      "KPI>, then <i>saw</i> <script>alert(1)</script> it")
     assert learnings.search(db, "zebra")[0].snippet == \
         "**zebra**: clicked the <Export> button to raise <milestone KPI>, then saw it"
+
+
+@pytest.fixture
+def loop_db(demo_workspace):
+    """The demo, plus a learning with no tags linked to an experiment in the viral loop and
+    one tagged with the loop's name only."""
+    db = open_workspace(demo_workspace)
+    viral = next(db.query("SELECT e.id FROM experiments e JOIN loops l ON l.id = e.loop_id "
+                          "WHERE l.name = 'Viral invite loop' ORDER BY e.id"))["id"]
+    learnings.create(db, title="Zebra invites only linked", body="Zebra invite banner.",
+                     experiments=[(viral, "supports")])
+    learnings.create(db, title="Zebra invites only tagged", body="Zebra invite banner.",
+                     tags=["viral invite loop"])
+    learnings.create(db, title="Zebra invites elsewhere", body="Zebra invite banner.")
+    return db
+
+
+def test_learnings_match_facets_through_tags_and_linked_experiments(loop_db):
+    found = learnings.search(loop_db, "zebra", limit=50, facets={"loop": ["Viral invite loop"]})
+    assert sorted(h.title for h in found) == ["Zebra invites only linked",
+                                              "Zebra invites only tagged"]
+    invite = learnings.search(loop_db, "invite", limit=200,
+                              facets={"loop": ["Viral invite loop"]})
+    tagged = {r["id"] for r in loop_db.query(
+        "SELECT id FROM learnings WHERE tags LIKE '%viral invite loop%'")}
+    found_learnings = {h.id for h in invite if h.kind == "learning"}
+    all_invite = {h.id for h in learnings.search(loop_db, "invite", limit=200)
+                  if h.kind == "learning"}
+    assert found_learnings and tagged & all_invite <= found_learnings
+    for facet in ("stage", "area", "squad", "result"):
+        values = learnings.facet_counts(invite).get(facet, {})
+        assert any(h.kind == "learning" and learnings.facet_matches(h, facet, list(values))
+                   for h in invite), facet
+
+
+def test_the_tag_facet_filters_every_kind_by_tag(loop_db):
+    found = learnings.search(loop_db, "invite", limit=200, facets={"tag": ["viral invite loop"]})
+    assert {h.kind for h in found} == {"learning", "experiment"}
+    assert all("viral invite loop" in [t.lower() for t in h.tags] for h in found)
+    assert learnings.facet_counts(found)["tag"]["viral invite loop"] == len(found)
+
+
+def test_facet_options_name_milestones_and_say_whose_status(loop_db):
+    hits = learnings.search(loop_db, "invite", limit=200)
+    options = learnings.facet_options(loop_db, hits)
+    stages = dict(options["stage"])
+    assert "first_value" in stages and stages["first_value"].startswith("First value (")
+    statuses = dict(options["status"])
+    assert statuses["supported"].startswith("learning: supported (")
+    assert statuses["decided"].startswith("experiment: decided (")
+    assert all(label.startswith("learning:") for label in list(statuses.values())[:1])
+
+
+@pytest.mark.parametrize(("total", "page", "caption", "pages"), [
+    (93, 1, "showing 1-50 of 93", 2), (93, 2, "showing 51-93 of 93", 2),
+    (93, 9, "showing 51-93 of 93", 2), (122, 3, "showing 101-122 of 122", 3),
+    (0, 1, "showing 0 of 0", 1), (7, 0, "showing 1-7 of 7", 1)])
+def test_paging_says_what_is_shown(total, page, caption, pages):
+    shown = learnings.paging(total, page)
+    assert (shown.caption, shown.pages) == (caption, pages)
+    assert shown.stop - shown.start == min(50, max(total - shown.start, 0))
