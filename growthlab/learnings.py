@@ -736,6 +736,8 @@ class Paging:
 
 
 PAGE_SIZE = 50
+# The most hits the Learnings page reads for one search, to count, refine and page through.
+SEARCH_AT_MOST = 1000
 
 
 def paging(total: int, page: int, size: int = PAGE_SIZE) -> Paging:
@@ -746,12 +748,26 @@ def paging(total: int, page: int, size: int = PAGE_SIZE) -> Paging:
     return Paging(total, page, pages, start, min(start + size, total))
 
 
-def listing(db) -> list[dict]:
-    """Every learning, newest first, tags decoded."""
-    rows = list(db.query("SELECT * FROM learnings ORDER BY created_at DESC, id DESC"))
+def listing(db, statuses=()) -> list[dict]:
+    """Every learning (with one of `statuses`, if any), newest first, tags decoded."""
+    rows = [r for r in db.query("SELECT * FROM learnings ORDER BY created_at DESC, id DESC")
+            if not statuses or r["status"] in statuses]
     for r in rows:
         r["tags"] = json.loads(r["tags"])
     return rows
+
+
+def learnings_among(db, hits: list[Hit]) -> list[dict]:
+    """The learnings among search hits, in the hits' order, as `listing` gives them."""
+    by_id = {r["id"]: r for r in listing(db)}
+    return [by_id[h.id] for h in hits if h.kind == "learning" and h.id in by_id]
+
+
+def export_note(exported: int, shown: int) -> str:
+    """What an export of search results holds."""
+    note = f"Exports the {exported} learnings among these {shown} matches"
+    return note + (" (experiments and research are not exported)." if exported < shown
+                   else ".")
 
 
 def render_markdown(body: str) -> str:

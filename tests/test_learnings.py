@@ -506,3 +506,13 @@ def test_paging_says_what_is_shown(total, page, caption, pages):
     shown = learnings.paging(total, page)
     assert (shown.caption, shown.pages) == (caption, pages)
     assert shown.stop - shown.start == min(50, max(total - shown.start, 0))
+
+
+def test_exports_hold_what_is_shown(db):
+    assert [r["status"] for r in learnings.listing(db, ["confirmed"])] == ["confirmed"]
+    hits = learnings.search(db, "t*", limit=50)
+    among = learnings.learnings_among(db, hits)
+    assert [r["id"] for r in among] == [h.id for h in hits if h.kind == "learning"]
+    assert "# Learning log" in learnings.to_markdown(among)
+    assert learnings.export_note(2, 3) == ("Exports the 2 learnings among these 3 matches "
+                                           "(experiments and research are not exported).")
