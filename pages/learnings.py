@@ -133,8 +133,9 @@ if query:
     if not found.matched_all:
         st.caption("No learning or experiment holds every word, so these hold some of them.")
     window = page_of(len(shown))
-    st.caption(f"{len(shown)} match(es), best first; {window.caption}. Quote a phrase for an "
-               "exact match; end a word with * for a prefix.")
+    more = "+ (the best)" if len(found.hits) == learnings.SEARCH_AT_MOST else ""
+    st.caption(f"{len(shown)}{more} match(es), best first; {window.caption}. Quote a phrase "
+               "for an exact match; end a word with * for a prefix.")
     if not shown:
         st.info(found.advice)
     for hit in shown[window.start:window.stop]:
