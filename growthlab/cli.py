@@ -520,6 +520,8 @@ def cmd_search(args) -> None:
         print("nothing holds every word; these hold some of them")
     for h in found.hits:
         print(f"[{h.kind} {h.id}] {h.title}\n    {h.snippet}")
+        if h.matched_tags:
+            print(f"    matched by tag: {', '.join(h.matched_tags)}")
     if not found.hits:
         print(f"no matches. {found.advice}" if found.has_words else found.advice)
 

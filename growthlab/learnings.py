@@ -90,6 +90,17 @@ STOPWORDS = frozenset((
     "that", "the", "their", "them", "then", "there", "these", "they", "this", "those", "to", "us",
     "was", "we", "were", "what", "when", "where", "which", "who", "why", "with", "would", "you",
     "your"))
+# Contractions are stop-words as the words they shorten are ("not", "do", "is").
+CONTRACTIONS = frozenset(
+    f"{head}{tail}" for words, tail in (
+        (("aren", "couldn", "didn", "doesn", "don", "hadn", "hasn", "haven", "isn", "mightn",
+          "mustn", "needn", "shouldn", "wasn", "weren", "won", "wouldn", "ain", "can"), "'t"),
+        (("i", "we", "you", "they"), "'ve"), (("i", "we", "you", "they", "it", "he", "she"),
+                                              "'d"),
+        (("i", "we", "you", "they", "it", "he", "she", "that"), "'ll"),
+        (("we", "you", "they", "what", "who"), "'re"), (("i",), "'m"),
+        (("it", "that", "what", "there", "here", "who", "let", "he", "she"), "'s"))
+    for head in words)
 HYPOTHESIS_WORDS = frozenset(("believe", "help", "measured", "will"))
 # How much a match in each kind of document counts; a kind not listed counts 1.
 KIND_WEIGHTS = {"learning": 1.5, "experiment": 1.0}
@@ -127,6 +138,7 @@ def parse_terms(text: str, prefix_last: bool = True, any_word: bool = False) -> 
     with `any_word` (for "similar past work"), hypothesis boilerplate is dropped too. A
     hyphenated word also matches joined ("set-up", "setup"), a word its derivational relatives
     and a phrase its forms with a hyphenated or split pair joined."""
+    text = text.replace("\u2019", "'")  # a typographic apostrophe, as phones type it
     phrases = [p.strip().replace('"', "") for p in _PHRASE.findall(text) if p.strip()]
     rest = _PHRASE.sub(" ", text).replace('"', " ")
     words = _WORD.findall(rest)
@@ -138,7 +150,7 @@ def parse_terms(text: str, prefix_last: bool = True, any_word: bool = False) -> 
         word = word.rstrip("*")
         if word and word.upper() not in ("AND", "OR", "NOT", "NEAR"):
             terms.append(Term(word, prefix=star, forms=_other_forms(word)))
-    ignored = STOPWORDS | (HYPOTHESIS_WORDS if any_word else frozenset())
+    ignored = STOPWORDS | CONTRACTIONS | (HYPOTHESIS_WORDS if any_word else frozenset())
     kept = [t for t in terms if t.phrase or t.text.lower() not in ignored]
     return list(dict.fromkeys(kept if kept or any_word else terms))
 
@@ -175,8 +187,10 @@ class Hit:
     snippet: str
     score: float
     tags: list[str]
-    facets: dict[str, str | None] = field(default_factory=dict)
+    facets: dict[str, str | tuple[str, ...] | None] = field(default_factory=dict)
     raw_snippet: str = ""
+    matched_tags: list[str] = field(default_factory=list)  # set when only tags matched
+    created: str = ""
 
     def as_dict(self) -> dict:
         return {"kind": self.kind, "id": self.id, "title": self.title, "snippet": self.snippet,
@@ -189,7 +203,11 @@ class Hit:
 
     @property
     def tags_html(self) -> str:
-        return tags_html(self.tags)
+        """The tags as chips, and which matched when only tags did."""
+        if not self.matched_tags:
+            return tags_html(self.tags)
+        return (f"<span style='font-size:.8rem;opacity:.8'>matched by tag: "
+                f"{html.escape(', '.join(self.matched_tags))}</span> {tags_html(self.tags)}")
 
 
 @dataclass
@@ -245,8 +263,7 @@ def find(db, query: str, *, kind: str | None = None, limit: int = 20,
         hits = _ranked(db, terms, " OR ", kind, fetch)
         matched_all = matched_all and not hits
     if facets:
-        hits = [h for h in hits if all(_facet_matches(h, name, wanted)
-                                       for name, wanted in facets.items())]
+        hits = refine(hits, facets)
     return Found(hits[:limit], corrected, matched_all)
 
 
@@ -361,8 +378,12 @@ _PLAIN_WORD = re.compile(r"[^\W\d_]+[.,;:!?]*")
 
 def _correction(db, term: Term, plain: set[str], known: dict[str, dict[str, int]]
                 ) -> str | None:
-    """The word the index holds that `term` was meant to be, or None to keep it."""
-    from growthlab.spelling import closest, is_english
+    """The word the index holds that `term` was meant to be, or None to keep it: of the words
+    written in documents whose stems are near the typo's (or that it begins, while typing),
+    the one fewest edits from the whole typo, then the one in most rows ("refferal" is
+    "referral", not "refer", though its stem "reffer" is one edit from "refer"). A word
+    being typed is compared as far as it goes ("sidebyside" begins with "side")."""
+    from growthlab.spelling import edits, is_english, near
 
     if term.phrase or not _LETTERS.fullmatch(term.text) or len(term.text) < 3 or \
             term.text.lower() not in plain or term.text.lower() in STOPWORDS or \
@@ -374,10 +395,16 @@ def _correction(db, term: Term, plain: set[str], known: dict[str, dict[str, int]
     for letter in (stem[0], ""):
         if letter not in known:
             known[letter] = _terms_starting(db, letter)
-        found = _stem_begun(term, known[letter]) or closest(stem, known[letter])
-        word = _as_written(db, found) if found else None
-        if word and word.lower() not in STOPWORDS:  # 'teh' is not 'the': it matches all
-            return word
+        begun = _stem_begun(term, known[letter])
+        written = {}  # word: (edits from what was typed, rows holding it)
+        for s in dict.fromkeys([begun, *near(stem, known[letter])]):
+            for word in _written_forms(db, s) if s else ():
+                typed = term.text[:len(word)] if s == begun else term.text
+                if word not in STOPWORDS:  # 'teh' is not 'the': it matches all
+                    written[word] = min(written.get(word, (99, 0)),
+                                        (edits(typed, word), -known[letter][s]))
+        if written:
+            return min(written, key=lambda w: (written[w], w))
     return None
 
 
@@ -396,6 +423,7 @@ def _stem_begun(term: Term, stems: dict[str, int]) -> str | None:
 
 
 _LETTERS = re.compile(r"[^\W\d_]+")
+_MARKED = re.compile(f"{_MARK_START}(.*?){_MARK_END}", re.DOTALL)
 _TOKEN = re.compile(r"[^\W_]+")
 _TERM_TABLES = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_terms USING fts5vocab(main, search_index, "
@@ -430,16 +458,22 @@ def _stem(db, word: str) -> str:
     return row[0] if row else ""
 
 
-def _as_written(db, stem: str) -> str | None:
-    """The first word in the index that stems to `stem`, lower case."""
+# How many occurrences of a stem are read to learn how it is written.
+WRITTEN_FORMS_READ = 20
+
+
+def _written_forms(db, stem: str) -> list[str]:
+    """The words in the index that stem to `stem` (lower case), from its first occurrences."""
     found = db.execute("SELECT doc, col, offset FROM temp.search_instances WHERE term = ? "
-                       "LIMIT 1", [stem]).fetchone()
-    if not found or found[1] not in ("title", "body", "tags"):
-        return None
-    text = db.execute(f"SELECT {found[1]} FROM search_index WHERE rowid = ?",
-                      [found[0]]).fetchone()[0]
-    tokens = _TOKEN.findall(text or "")
-    return tokens[found[2]].lower() if found[2] < len(tokens) else None
+                       "AND col IN ('title', 'body', 'tags') LIMIT ?",
+                       [stem, WRITTEN_FORMS_READ]).fetchall()
+    words = []
+    for doc, col, offset in found:
+        text = db.execute(f"SELECT {col} FROM search_index WHERE rowid = ?", [doc]).fetchone()[0]
+        tokens = _TOKEN.findall(text or "")
+        if offset < len(tokens):
+            words.append(tokens[offset].lower())
+    return list(dict.fromkeys(words))
 
 
 def _ranked(db, terms: list[Term], joiner: str, kind: str | None, fetch: int) -> list[Hit]:
@@ -461,9 +495,28 @@ def _ranked(db, terms: list[Term], joiner: str, kind: str | None, fetch: int) ->
     snippets = {r["id"]: r for r in db.query(
         f"WITH best(id) AS (VALUES {', '.join(['(?)'] * len(best))}) SELECT id, kind, ref_id, "
         f"snippet(search_index, 3, '{_MARK_START}', '{_MARK_END}', ' … ', {SNIPPET_TOKENS}) "
-        "AS snip FROM best JOIN search_index ON search_index.rowid = best.id "
+        f"AS snip, highlight(search_index, 4, '{_MARK_START}', '{_MARK_END}') AS tagged "
+        "FROM best JOIN search_index ON search_index.rowid = best.id "
         "WHERE search_index MATCH ?", [*best, match])} if best else {}
-    return _hydrate(db, [snippets[rowid] | {"rank": rank[rowid]} for rowid in best])
+    hits = _hydrate(db, [snippets[rowid] | {"rank": rank[rowid], "tag_only": not tier[rowid]}
+                         for rowid in best])
+    tagged = sorted((h for h in hits if h.matched_tags), key=lambda h: (h.created, h.id),
+                    reverse=True)  # bm25 over a few tag words orders them by chance
+    tagged.sort(key=lambda h: -KIND_WEIGHTS.get(h.kind, 1.0))
+    return [h for h in hits if not h.matched_tags] + tagged
+
+
+def _tags_matched(tags: list[str], highlighted: str) -> list[str]:
+    """The tags holding a match marked in the index's tags column (the marked words
+    themselves when no tag shown holds them, such as a status)."""
+    marked = [tuple(_TOKEN.findall(m.lower())) for m in _MARKED.findall(highlighted or "")]
+    held = [t for t in tags if any(_holds_run(tuple(_TOKEN.findall(t.lower())), m)
+                                   for m in marked)]
+    return held or list(dict.fromkeys(" ".join(m) for m in marked if m))
+
+
+def _holds_run(words: tuple[str, ...], run: tuple[str, ...]) -> bool:
+    return any(words[i:i + len(run)] == run for i in range(len(words) - len(run) + 1))
 
 
 def _may_make_the_cut(scored: list[tuple[int, int, float]], fetch: int) -> list[int]:
@@ -481,35 +534,82 @@ def _may_make_the_cut(scored: list[tuple[int, int, float]], fetch: int) -> list[
     return chosen
 
 
-def _facet_matches(hit: Hit, name: str, wanted: list[str]) -> bool:
-    if not wanted:
-        return True
-    if name == "tag":
-        return any(t in wanted for t in hit.tags)
+# The facets a search can be refined by, in the order the page offers them.
+FACETS = ("kind", "status", "result", "stage", "loop", "area", "squad", "tag")
+# Facets an experiment has and a learning takes from its linked experiments and its tags.
+_EXPERIMENT_FACETS = ("stage", "loop", "area", "squad", "result")
+
+
+def facet_values(hit: Hit, name: str) -> tuple[str, ...]:
+    """The values `hit` has for a facet: its kind, its tags (lower case) or its facets."""
     if name == "kind":
-        return hit.kind in wanted
-    return hit.facets.get(name) in wanted
+        return (hit.kind,)
+    if name == "tag":
+        return tuple(dict.fromkeys(t.lower() for t in hit.tags))
+    value = hit.facets.get(name)
+    return (value,) if isinstance(value, str) else tuple(value or ())
+
+
+def facet_matches(hit: Hit, name: str, wanted: list[str]) -> bool:
+    """Whether `hit` has any of the `wanted` values of a facet (any hit when none is wanted)."""
+    return not wanted or any(v in wanted for v in facet_values(hit, name))
+
+
+def refine(hits: list[Hit], chosen: dict[str, list[str]]) -> list[Hit]:
+    """The hits having, for every facet, one of the values chosen for it."""
+    return [h for h in hits if all(facet_matches(h, name, wanted)
+                                   for name, wanted in chosen.items())]
+
+
+def _experiment_facets(db, ids: list[int], *, of_learnings: bool = False) -> list[dict]:
+    """Experiments' facets, by experiment id or (with `of_learnings`) by linked learning."""
+    return list(_in_query(
+        db, "SELECT e.id, e.key, e.title, e.status, e.result, e.milestone_key AS stage, "
+            "e.created_at, l.name AS loop, pa.name AS area, s.name AS squad"
+            + (", le.learning_id" if of_learnings else "") + " FROM experiments e "
+            "LEFT JOIN loops l ON l.id = e.loop_id LEFT JOIN product_areas pa "
+            "ON pa.id = e.product_area_id LEFT JOIN squads s ON s.id = e.squad_id "
+            + ("JOIN learning_experiments le ON le.experiment_id = e.id "
+               "WHERE le.learning_id IN ({})" if of_learnings else "WHERE e.id IN ({})"), ids))
+
+
+def _facets_named(db) -> dict[str, dict[str, str]]:
+    """For each facet a learning can take from its tags, its values by their tag."""
+    from growthlab.experiments import RESULTS
+
+    named = {facet: {r["v"].lower(): r["v"] for r in db.query(sql)} for facet, sql in (
+        ("stage", "SELECT key AS v FROM milestones UNION SELECT milestone_key FROM "
+                  "experiments WHERE milestone_key IS NOT NULL"),
+        ("loop", "SELECT name AS v FROM loops"), ("area", "SELECT name AS v FROM product_areas"),
+        ("squad", "SELECT name AS v FROM squads"))}
+    return named | {"result": {r: r for r in RESULTS}}
 
 
 def _learning_meta(db, ids: list[int]) -> dict[int, tuple[str, list[str], dict]]:
-    return {r["id"]: (r["title"], json.loads(r["tags"]), {"status": r["status"]})
-            for r in _in_query(db, "SELECT id, title, tags, status FROM learnings "
-                                   "WHERE id IN ({})", ids)}
+    """A learning's facets: its status, and the values of its linked experiments and those
+    its tags name (a learning is tagged with its experiment's milestone, loop, area, squad)."""
+    linked: dict[int, list[dict]] = {}
+    for e in _experiment_facets(db, ids, of_learnings=True):
+        linked.setdefault(e["learning_id"], []).append(e)
+    named = _facets_named(db) if ids else {}
+    meta = {}
+    for r in _in_query(db, "SELECT id, title, tags, status, created_at FROM learnings "
+                           "WHERE id IN ({})", ids):
+        tags = json.loads(r["tags"])
+        facets = {"status": r["status"]} | {facet: tuple(dict.fromkeys(
+            [e[facet] for e in linked.get(r["id"], []) if e[facet]]
+            + [named[facet][t] for t in tags if t in named[facet]]))
+            for facet in _EXPERIMENT_FACETS}
+        meta[r["id"]] = (r["title"], tags, facets, r["created_at"])
+    return meta
 
 
 def _experiment_meta(db, ids: list[int]) -> dict[int, tuple[str, list[str], dict]]:
     meta = {}
-    for r in _in_query(
-            db, "SELECT e.id, e.key, e.title, e.status, e.result, e.milestone_key, "
-                "l.name AS loop, pa.name AS area, s.name AS squad FROM experiments e "
-                "LEFT JOIN loops l ON l.id = e.loop_id LEFT JOIN product_areas pa "
-                "ON pa.id = e.product_area_id LEFT JOIN squads s ON s.id = e.squad_id "
-                "WHERE e.id IN ({})", ids):
-        facets = {"status": r["status"], "stage": r["milestone_key"], "loop": r["loop"],
-                  "area": r["area"], "squad": r["squad"], "result": r["result"]}
-        tags = [t for t in (r["milestone_key"], r["loop"], r["area"], r["squad"], r["result"])
-                if t]
-        meta[r["id"]] = (f"{r['key']} {r['title']}", tags, facets)
+    for r in _experiment_facets(db, ids):
+        facets = {"status": r["status"], **{f: r[f] for f in _EXPERIMENT_FACETS}}
+        tags = [t for t in (r["stage"], r["loop"], r["area"], r["squad"], r["result"]) if t]
+        meta[r["id"]] = (f"{r['key']} {r['title']}", tags, facets, r["created_at"])
     return meta
 
 
@@ -534,9 +634,11 @@ def _hydrate(db, rows: list[dict]) -> list[Hit]:
         found = meta.get(r["kind"], {}).get(r["ref_id"])
         if not found:
             continue
-        title, tags, facets = found
+        title, tags, facets, *created = found
         hits.append(Hit(r["kind"], r["ref_id"], title, snippet_text(r["snip"] or ""),
-                        round(-float(r["rank"]), 6), tags, facets, r["snip"] or ""))
+                        round(-float(r["rank"]), 6), tags, facets, r["snip"] or "",
+                        _tags_matched(tags, r["tagged"]) if r["tag_only"] else [],
+                        created[0] if created else ""))
     return hits
 
 
@@ -573,9 +675,10 @@ def snippet_html(raw: str) -> str:
 
 
 def snippet_text(raw: str) -> str:
-    """A snippet as the plain text `snippet_html` shows, matches in **: no markup, no tags."""
+    """A snippet as the plain text `snippet_html` shows, matches in **: no markup, no tags
+    (angle-bracketed words that are not markup kept)."""
     shown = re.sub(r"</?(?!mark>)[a-z]+>", "", snippet_html(raw)).replace("<mark>", "**")
-    return " ".join(_TAG.sub("", html.unescape(shown.replace("</mark>", "**"))).split())
+    return " ".join(_strip_tags(html.unescape(shown.replace("</mark>", "**"))).split())
 
 
 def tags_html(tags: list[str]) -> str:
@@ -587,21 +690,84 @@ def tags_html(tags: list[str]) -> str:
 
 
 def facet_counts(hits: list[Hit]) -> dict[str, dict[str, int]]:
+    """For each facet, how many hits have each value, most first."""
     counts: dict[str, dict[str, int]] = {}
-    for h in hits:
-        for name, value in h.facets.items():
-            if value and isinstance(value, str):
-                counts.setdefault(name, {}).setdefault(value, 0)
-                counts[name][value] += 1
-    return counts
+    for name in FACETS:
+        for h in hits:
+            for value in facet_values(h, name):
+                if value:
+                    counts.setdefault(name, {}).setdefault(value, 0)
+                    counts[name][value] += 1
+    return {name: dict(sorted(values.items(), key=lambda kv: (-kv[1], kv[0])))
+            for name, values in counts.items()}
 
 
-def listing(db) -> list[dict]:
-    """Every learning, newest first, tags decoded."""
-    rows = list(db.query("SELECT * FROM learnings ORDER BY created_at DESC, id DESC"))
+def facet_options(db, hits: list[Hit]) -> dict[str, list[tuple[str, str]]]:
+    """For each facet, its values and how to show them with their counts: milestones by name,
+    statuses saying whether a learning or an experiment has them (learnings' first)."""
+    from growthlab.experiments import STATUSES as EXPERIMENT_STATUSES
+
+    counts = facet_counts(hits)
+    names = dict(db.execute("SELECT key, name FROM milestones"))
+    options = {name: [(v, f"{names.get(v, v) if name == 'stage' else v} ({n})")
+                      for v, n in values.items()] for name, values in counts.items()}
+    if "status" in counts:
+        options["status"] = [(v, f"{whose}: {v} ({counts['status'][v]})")
+                             for whose, statuses in (("learning", STATUSES),
+                                                     ("experiment", EXPERIMENT_STATUSES))
+                             for v in statuses if v in counts["status"]]
+    return options
+
+
+@dataclass(frozen=True)
+class Paging:
+    """Which of `total` items one page shows: [start, stop), and how to say so."""
+    total: int
+    page: int
+    pages: int
+    start: int
+    stop: int
+
+    @property
+    def caption(self) -> str:
+        if not self.total:
+            return "showing 0 of 0"
+        return f"showing {self.start + 1}-{self.stop} of {self.total}"
+
+
+PAGE_SIZE = 50
+# The most hits the Learnings page reads for one search, to count, refine and page through.
+SEARCH_AT_MOST = 1000
+
+
+def paging(total: int, page: int, size: int = PAGE_SIZE) -> Paging:
+    """Page `page` (from 1; one out of range is the nearest there is) of `total` items."""
+    pages = max(1, -(-total // size))
+    page = min(max(page, 1), pages)
+    start = (page - 1) * size
+    return Paging(total, page, pages, start, min(start + size, total))
+
+
+def listing(db, statuses=()) -> list[dict]:
+    """Every learning (with one of `statuses`, if any), newest first, tags decoded."""
+    rows = [r for r in db.query("SELECT * FROM learnings ORDER BY created_at DESC, id DESC")
+            if not statuses or r["status"] in statuses]
     for r in rows:
         r["tags"] = json.loads(r["tags"])
     return rows
+
+
+def learnings_among(db, hits: list[Hit]) -> list[dict]:
+    """The learnings among search hits, in the hits' order, as `listing` gives them."""
+    by_id = {r["id"]: r for r in listing(db)}
+    return [by_id[h.id] for h in hits if h.kind == "learning" and h.id in by_id]
+
+
+def export_note(exported: int, shown: int) -> str:
+    """What an export of search results holds."""
+    note = f"Exports the {exported} learnings among these {shown} matches"
+    return note + (" (experiments and research are not exported)." if exported < shown
+                   else ".")
 
 
 def render_markdown(body: str) -> str:
@@ -619,6 +785,14 @@ _CODE = re.compile(r"(```.*?(?:```|$)|~~~.*?(?:~~~|$)|`[^`\n]*`)", re.DOTALL)
 _ACTIVE_ELEMENT = re.compile(r"<(script|style|iframe|object|embed|template)\b.*?(?:</\1\s*>|$)",
                              re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<!--.*?(?:-->|$)|<[/!?]?[A-Za-z][^>]*>", re.DOTALL)
+_TAG_NAME = re.compile(r"</?([A-Za-z][\w-]*)")
+# Elements a browser acts on beyond the ones nh3 lets through: what could run, load or ask.
+_ACTIVE_ELEMENTS = {"applet", "audio", "base", "body", "button", "canvas", "dialog", "embed",
+                    "fieldset", "form", "frame", "frameset", "head", "html", "iframe", "input",
+                    "label", "legend", "link", "marquee", "math", "meta", "noscript", "object",
+                    "option", "output", "param", "picture", "plaintext", "portal", "script",
+                    "select", "slot", "source", "style", "svg", "template", "textarea",
+                    "title", "track", "video", "xmp"}
 _SAFE_AUTOLINK = re.compile(r"<(?:https?|mailto):[^\s<>]*>", re.IGNORECASE)
 _OPEN_ANGLE = re.compile(r"<(?!(?:https?|mailto):[^\s<>]*>)", re.IGNORECASE)
 _LINK_START = re.compile(r"!?\[((?:[^\[\]]|\[[^\]]*\])*)\]\(")
@@ -650,14 +824,28 @@ def _drop_unsafe_links(text: str) -> str:
     return "".join(out) + text[pos:]
 
 
+def _is_html(tag: str) -> bool:
+    """Whether text in angle brackets is markup (a comment, an HTML or custom element, or
+    anything with an attribute value) rather than words such as "<Export>" or
+    "<milestone KPI>"."""
+    import nh3
+
+    name = _TAG_NAME.match(tag)
+    if name is None or "=" in tag or "-" in name.group(1):
+        return True
+    return name.group(1).lower() in nh3.ALLOWED_TAGS | _ACTIVE_ELEMENTS
+
+
 def _strip_tags(text: str) -> str:
+    """Text without markup; angle-bracketed words that are not markup are kept."""
     text = _ACTIVE_ELEMENT.sub("", text)
-    return _TAG.sub(lambda m: m.group() if _SAFE_AUTOLINK.fullmatch(m.group()) else "", text)
+    return _TAG.sub(lambda m: m.group() if _SAFE_AUTOLINK.fullmatch(m.group())
+                    or not _is_html(m.group()) else "", text)
 
 
 def sanitise_markdown(body: str) -> str:
-    """Markdown that no viewer can turn into script: raw HTML removed, links other than
-    http(s)/mailto reduced to their text.
+    """Markdown that no viewer can turn into script: raw HTML removed (angle-bracketed words
+    that are not HTML kept, escaped), links other than http(s)/mailto reduced to their text.
 
     Tags are stripped outside what looks like code; then, since a viewer may not agree on
     where code starts, every `<` but a web autolink's is escaped, so no tag can open."""

@@ -30,6 +30,24 @@ def closest(word: str, known: Iterable[str] | Mapping[str, int]) -> str | None:
     return min(found, key=lambda m: (m[1], -counts[m[0]], m[0]))[0]
 
 
+def near(word: str, known: Mapping[str, int], limit: int = 8) -> list[str]:
+    """The known words within `max_edits(word)` (case aside), fewest edits then most frequent
+    first, at most `limit`."""
+    from rapidfuzz import process
+    from rapidfuzz.distance import OSA
+
+    found = process.extract(word, list(known), scorer=OSA.distance, processor=str.lower,
+                            score_cutoff=max_edits(word), limit=None)
+    return [m[0] for m in sorted(found, key=lambda m: (m[1], -known[m[0]], m[0]))[:limit]]
+
+
+def edits(a: str, b: str) -> int:
+    """Edits between two words (case aside), a swapped pair of letters counting one."""
+    from rapidfuzz.distance import OSA
+
+    return OSA.distance(a.lower(), b.lower())
+
+
 def is_english(word: str) -> bool:
     """Whether `word` is an ordinary English word (in pyspellchecker's English word list,
     which holds no common misspellings)."""

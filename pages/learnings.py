@@ -83,37 +83,62 @@ if requested and requested.isdigit():
 query = st.text_input("Search learnings, experiments and research", value=params.get("q", ""),
                       placeholder='e.g. why do teams not export, "invite loop", onboard*',
                       key="search-box")
+if query != params.get("q", "") and "page" in params:
+    del params["page"]  # a new search starts at its best matches
 params["q"] = query
+def page_of(total: int):
+    """This page of `total` items (from ?page=), with Previous/Next buttons that turn it."""
+    page = params.get("page", "")
+    return learnings.paging(total, int(page) if page.isdigit() else 1)
+
+
+def turn_pages(shown) -> None:
+    if shown.pages > 1:
+        c = st.columns([1, 1, 4])
+        for col, label, to in ((c[0], "Previous", shown.page - 1), (c[1], "Next", shown.page + 1)):
+            if col.button(label, disabled=not 1 <= to <= shown.pages, key=f"page-{label}"):
+                params["page"] = str(to)
+                st.rerun()
+
+
+def export_buttons(rows: list[dict]) -> None:
+    c = st.columns(2)
+    c[0].download_button("Export as Markdown", learnings.to_markdown(rows),
+                         file_name="learnings.md", mime="text/markdown")
+    c[1].download_button("Export as CSV", io.to_csv(
+        [r | {"tags": ", ".join(r["tags"])} for r in rows],
+        ["id", "title", "status", "tags", "author", "created_at", "body"]),
+        file_name="learnings.csv", mime="text/csv")
+
+
 if query:
-    found = learnings.find(db, query, limit=200)
-    counts = learnings.facet_counts(found.hits)
-    counts["kind"] = {k: sum(h.kind == k for h in found.hits)
-                      for k in dict.fromkeys(h.kind for h in found.hits)}
+    found = learnings.find(db, query, limit=learnings.SEARCH_AT_MOST)
+    options = learnings.facet_options(db, found.hits)
     chosen = {}
     with st.sidebar:
         st.header("Refine")
         st.caption("Filters live in the address bar: copy it to share this search.")
-        for facet in ("kind", "status", "result", "stage", "loop", "area", "squad"):
-            options = list(counts.get(facet, {}))
+        for facet in learnings.FACETS:
+            labels = dict(options.get(facet, []))
             chosen[facet] = st.multiselect(
-                facet.capitalize(), options, key=f"facet-{facet}",
-                default=[v for v in params.get_all(facet) if v in options],
-                format_func=lambda v, f=facet: f"{v} ({counts[f][v]})")
+                facet.capitalize(), list(labels), key=f"facet-{facet}",
+                default=[v for v in params.get_all(facet) if v in labels],
+                format_func=labels.get)
             params[facet] = chosen[facet]
-    shown = [h for h in found.hits if all(
-        not wanted or (h.kind if name == "kind" else h.facets.get(name)) in wanted
-        for name, wanted in chosen.items())]
+    shown = learnings.refine(found.hits, chosen)
     if found.did_you_mean:
         st.info(f"Showing results for **{learnings.escape_markdown(found.did_you_mean)}**: no "
                 f"learning or experiment holds “{learnings.escape_markdown(query)}”.",
                 icon=":material/spellcheck:")
     if not found.matched_all:
         st.caption("No learning or experiment holds every word, so these hold some of them.")
-    st.caption(f"{len(shown)} match(es), best first. Quote a phrase for an exact match; end a "
-               "word with * for a prefix.")
+    window = page_of(len(shown))
+    more = "+ (the best)" if len(found.hits) == learnings.SEARCH_AT_MOST else ""
+    st.caption(f"{len(shown)}{more} match(es), best first; {window.caption}. Quote a phrase "
+               "for an exact match; end a word with * for a prefix.")
     if not shown:
         st.info(found.advice)
-    for hit in shown[:50]:
+    for hit in shown[window.start:window.stop]:
         with st.container(border=True):
             if hit.kind == "learning":
                 st.page_link("pages/learnings.py", label=learnings.escape_markdown(hit.title),
@@ -130,26 +155,31 @@ if query:
                              query_params={"id": hit.id})
             st.html(f"<div style='font-size:0.92rem;line-height:1.5'>{hit.snippet_html}</div>"
                     f"<div style='margin-top:.3rem'>{hit.tags_html}</div>")
+    turn_pages(window)
+    exported = learnings.learnings_among(db, shown)
+    if exported:
+        st.caption(learnings.export_note(len(exported), len(shown)))
+        export_buttons(exported)
 else:
-    rows = learnings.listing(db)
-    st.caption(f"{len(rows)} learnings, newest first. Type above to search everything, "
-               "including experiment hypotheses and conclusions.")
     status_filter = st.pills("Status", list(learnings.STATUSES), selection_mode="multi")
-    for r in [r for r in rows if not status_filter or r["status"] in status_filter][:100]:
+    rows = learnings.listing(db, status_filter)
+    window = page_of(len(rows))
+    st.caption(f"{len(rows)} learnings{' with that status' if status_filter else ''}, newest "
+               f"first; {window.caption}. Type above to search everything, including "
+               "experiment hypotheses and conclusions.")
+    for r in rows[window.start:window.stop]:
         with st.container(border=True):
             st.page_link("pages/learnings.py", label=learnings.escape_markdown(r["title"]),
                          icon=":material/lightbulb:",
                          query_params={"learning": r["id"]})
             st.html(f"<div style='font-size:.85rem;opacity:.8'>{r['status']} · "
                     f"{r['created_at'][:10]}</div>{learnings.tags_html(r['tags'])}")
+    turn_pages(window)
     if rows:
-        c = st.columns(2)
-        c[0].download_button("Export as Markdown", learnings.to_markdown(rows),
-                             file_name="learnings.md", mime="text/markdown")
-        c[1].download_button("Export as CSV", io.to_csv(
-            [r | {"tags": ", ".join(r["tags"])} for r in rows],
-            ["id", "title", "status", "tags", "author", "created_at", "body"]),
-            file_name="learnings.csv", mime="text/csv")
+        st.caption(f"Exports the {len(rows)} learnings listed"
+                   f"{' (' + ', '.join(status_filter) + ')' if status_filter else ''}, "
+                   "every page.")
+        export_buttons(rows)
 
 st.divider()
 with st.expander("Write a learning", expanded=False):

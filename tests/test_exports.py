@@ -1,6 +1,7 @@
 """Exports carry no live spreadsheet formulas and no live markup."""
 
 import csv
+import html
 import io as stdio
 import os
 from html.parser import HTMLParser
@@ -8,6 +9,7 @@ from html.parser import HTMLParser
 import pytest
 import tomllib
 from conftest import ROOT, open_page
+from markdown_it import MarkdownIt
 
 from growthlab import admin, experiments, io, learnings
 from growthlab.db import open_workspace
@@ -219,3 +221,16 @@ def test_a_figure_the_app_formatted_is_shown_as_is(figure):
 @pytest.mark.parametrize("cell", ["+1+2", "-3+cmd", "-2 pp+cmd", "+5% to =1", "-1 to +2;=3"])
 def test_text_that_only_starts_like_a_figure_is_still_neutralised(cell):
     assert io.safe_cell(cell) == "'" + cell
+
+
+@pytest.mark.parametrize(("body", "kept"), [
+    ("clicked the <Export> button", "clicked the &lt;Export> button"),
+    ("Raise <milestone KPI> from A to B", "Raise &lt;milestone KPI> from A to B"),
+    ("a <3 b and x<y>z", "a &lt;3 b and x&lt;y>z")])
+def test_angle_bracketed_text_that_is_not_html_is_kept_in_the_export(tmp_path, body, kept):
+    db = open_workspace(tmp_path / "w.db")
+    learnings.create(db, title="T", body=f"{body} <b>bold</b><script>alert(1)</script>")
+    text = learnings.to_markdown(learnings.listing(db))
+    assert f"{kept} bold" in text and live_markup(text) == [] and "alert" not in text
+    shown = MarkdownIt("commonmark").render(text)
+    assert html.unescape(body) in html.unescape(shown)

@@ -396,3 +396,123 @@ def test_a_query_of_symbols_says_it_has_no_words(checklist_db, query):
 def test_a_query_with_words_that_match_nothing_advises_fewer_words(checklist_db):
     found = learnings.find(checklist_db, "zqxwvy")
     assert found.has_words and found.advice.startswith("Nothing matches")
+
+
+def test_a_typo_is_corrected_to_the_word_closest_to_it_as_a_whole(demo_db):
+    found = learnings.find(demo_db, "refferal", limit=50)
+    assert found.did_you_mean == "referral"
+    titles = [h.title for h in found.hits]
+    assert "Referral credits replace purchases rather than adding them" in titles
+    assert {h.id for h in found.hits} == {h.id for h in learnings.search(demo_db, "referral",
+                                                                          limit=50)}
+
+
+def test_the_correction_label_is_the_word_searched(demo_db):
+    found = learnings.find(demo_db, "sidebyside", limit=50)
+    assert found.did_you_mean == "side"
+    assert {h.id for h in found.hits} == {h.id for h in learnings.search(demo_db, "side ",
+                                                                          limit=50)}
+
+
+@pytest.mark.parametrize("question", ["why doesn't the checklist work",
+                                      "why doesn’t the checklist work",
+                                      "why don't checklists work", "isn't the checklist working"])
+def test_contractions_are_stop_words(demo_db, question):
+    terms = [t.text for t in learnings.parse_terms(question)]
+    assert not any("'" in t or "’" in t or t in ("doesn", "didn", "isn", "t") for t in terms)
+    assert learnings.parse_terms(question)[0].text.startswith("checklist")
+    found = learnings.find(demo_db, question, limit=50)
+    held = ["checklist" in (h.title + h.snippet).lower() for h in found.hits]
+    assert held[:3] == [True] * 3 and sorted(held, reverse=True) == held
+
+
+def test_rows_found_only_through_tags_say_so_and_come_newest_first(demo_db):
+    found = learnings.find(demo_db, '"invite loop"', limit=50)
+    tagged = [h for h in found.hits if h.matched_tags]
+    assert tagged and all([t.lower() for t in h.matched_tags] == ["viral invite loop"]
+                          for h in tagged)
+    learning_dates = [learnings.get(demo_db, h.id)["created_at"] for h in tagged
+                      if h.kind == "learning"]
+    assert learning_dates == sorted(learning_dates, reverse=True)
+    kinds = [h.kind for h in tagged]
+    assert kinds == sorted(kinds, key=lambda k: -learnings.KIND_WEIGHTS.get(k, 1.0))
+    assert not any(h.matched_tags for h in learnings.find(demo_db, "referral").hits)
+
+
+def test_plain_snippets_keep_angle_bracketed_words_that_are_not_html(tmp_path):
+    db = open_workspace(tmp_path / "w.db")
+    learnings.create(db, title="T", body="zebra: clicked the <Export> button to raise <milestone "
+                     "KPI>, then <i>saw</i> <script>alert(1)</script> it")
+    assert learnings.search(db, "zebra")[0].snippet == \
+        "**zebra**: clicked the <Export> button to raise <milestone KPI>, then saw it"
+
+
+@pytest.fixture
+def loop_db(demo_workspace):
+    """The demo, plus a learning with no tags linked to an experiment in the viral loop and
+    one tagged with the loop's name only."""
+    db = open_workspace(demo_workspace)
+    viral = next(db.query("SELECT e.id FROM experiments e JOIN loops l ON l.id = e.loop_id "
+                          "WHERE l.name = 'Viral invite loop' ORDER BY e.id"))["id"]
+    learnings.create(db, title="Zebra invites only linked", body="Zebra invite banner.",
+                     experiments=[(viral, "supports")])
+    learnings.create(db, title="Zebra invites only tagged", body="Zebra invite banner.",
+                     tags=["viral invite loop"])
+    learnings.create(db, title="Zebra invites elsewhere", body="Zebra invite banner.")
+    return db
+
+
+def test_learnings_match_facets_through_tags_and_linked_experiments(loop_db):
+    found = learnings.search(loop_db, "zebra", limit=50, facets={"loop": ["Viral invite loop"]})
+    assert sorted(h.title for h in found) == ["Zebra invites only linked",
+                                              "Zebra invites only tagged"]
+    invite = learnings.search(loop_db, "invite", limit=200,
+                              facets={"loop": ["Viral invite loop"]})
+    tagged = {r["id"] for r in loop_db.query(
+        "SELECT id FROM learnings WHERE tags LIKE '%viral invite loop%'")}
+    found_learnings = {h.id for h in invite if h.kind == "learning"}
+    all_invite = {h.id for h in learnings.search(loop_db, "invite", limit=200)
+                  if h.kind == "learning"}
+    assert found_learnings and tagged & all_invite <= found_learnings
+    for facet in ("stage", "area", "squad", "result"):
+        values = learnings.facet_counts(invite).get(facet, {})
+        assert any(h.kind == "learning" and learnings.facet_matches(h, facet, list(values))
+                   for h in invite), facet
+
+
+def test_the_tag_facet_filters_every_kind_by_tag(loop_db):
+    found = learnings.search(loop_db, "invite", limit=200, facets={"tag": ["viral invite loop"]})
+    assert {h.kind for h in found} == {"learning", "experiment"}
+    assert all("viral invite loop" in [t.lower() for t in h.tags] for h in found)
+    assert learnings.facet_counts(found)["tag"]["viral invite loop"] == len(found)
+
+
+def test_facet_options_name_milestones_and_say_whose_status(loop_db):
+    hits = learnings.search(loop_db, "invite", limit=200)
+    options = learnings.facet_options(loop_db, hits)
+    stages = dict(options["stage"])
+    assert "first_value" in stages and stages["first_value"].startswith("First value (")
+    statuses = dict(options["status"])
+    assert statuses["supported"].startswith("learning: supported (")
+    assert statuses["decided"].startswith("experiment: decided (")
+    assert all(label.startswith("learning:") for label in list(statuses.values())[:1])
+
+
+@pytest.mark.parametrize(("total", "page", "caption", "pages"), [
+    (93, 1, "showing 1-50 of 93", 2), (93, 2, "showing 51-93 of 93", 2),
+    (93, 9, "showing 51-93 of 93", 2), (122, 3, "showing 101-122 of 122", 3),
+    (0, 1, "showing 0 of 0", 1), (7, 0, "showing 1-7 of 7", 1)])
+def test_paging_says_what_is_shown(total, page, caption, pages):
+    shown = learnings.paging(total, page)
+    assert (shown.caption, shown.pages) == (caption, pages)
+    assert shown.stop - shown.start == min(50, max(total - shown.start, 0))
+
+
+def test_exports_hold_what_is_shown(db):
+    assert [r["status"] for r in learnings.listing(db, ["confirmed"])] == ["confirmed"]
+    hits = learnings.search(db, "t*", limit=50)
+    among = learnings.learnings_among(db, hits)
+    assert [r["id"] for r in among] == [h.id for h in hits if h.kind == "learning"]
+    assert "# Learning log" in learnings.to_markdown(among)
+    assert learnings.export_note(2, 3) == ("Exports the 2 learnings among these 3 matches "
+                                           "(experiments and research are not exported).")

@@ -74,3 +74,65 @@ def test_a_query_of_symbols_says_what_to_type(demo_workspace, query):
     at = open_page("learnings", q=query)
     said = " ".join(i.value for i in at.info)
     assert "no words to search for" in said and "Try fewer words" not in said
+
+
+def test_hits_found_only_through_tags_say_which_tag(demo_workspace, capsys):
+    from growthlab.cli import main
+
+    assert main(["--workspace", str(demo_workspace), "search", '"invite loop"']) == 0
+    out = capsys.readouterr().out
+    assert out.count("matched by tag: viral invite loop") >= 5
+    assert "matched by tag" in html(open_page("learnings", q='"invite loop"'))
+
+
+def test_refining_by_loop_or_tag_keeps_the_learnings(demo_workspace):
+    at = open_page("learnings", q="invite", loop="Viral invite loop")
+    assert at.multiselect(key="facet-loop").value == ["Viral invite loop"]
+    assert sum(not label.startswith("EXP-") for label in links(at)) >= 5
+    at = open_page("learnings", q="invite", tag="viral invite loop")
+    assert at.multiselect(key="facet-tag").value == ["viral invite loop"]
+    tagged = learnings.search(open_workspace(demo_workspace), "invite", limit=200,
+                              facets={"tag": ["viral invite loop"]})
+    assert links(at) == [h.title for h in tagged][:50] and len(tagged) < len(
+        learnings.search(open_workspace(demo_workspace), "invite", limit=200))
+
+
+def test_facets_show_milestone_names_and_whose_status(demo_workspace):
+    at = open_page("learnings", q="invite")
+    stage = at.multiselect(key="facet-stage")
+    assert any(o.startswith("First value (") for o in stage.options)
+    assert not any("_" in o for o in stage.options)
+    statuses = at.multiselect(key="facet-status").options
+    assert statuses[0].startswith("learning: ") and any(o.startswith("experiment: ")
+                                                        for o in statuses)
+
+
+def many_learnings(workspace, n: int) -> None:
+    db = open_workspace(workspace)
+    for i in range(n):
+        learnings.create(db, title=f"Zebra pricing test {i}", body=f"Zebra effect {i}.",
+                         tags="pricing", created_at=f"2020-01-01T00:00:{i % 60:02d}+00:00")
+
+
+def test_the_list_pages_through_every_learning(demo_workspace):
+    many_learnings(demo_workspace, 90)
+    total = open_workspace(demo_workspace)["learnings"].count
+    at = open_page("learnings")
+    said = " ".join(c.value for c in at.caption)
+    assert f"showing 1-50 of {total}" in said and len(links(at)) == 50
+    oldest = learnings.listing(open_workspace(demo_workspace))[-1]["title"]
+    at.query_params["page"] = "3"  # open_page's own first argument is called page
+    at.run()
+    assert oldest in links(at) and f"showing 101-{total} of {total}" in " ".join(
+        c.value for c in at.caption)
+
+
+def test_search_results_page_and_export_what_is_shown(demo_workspace):
+    many_learnings(demo_workspace, 70)
+    at = open_page("learnings", q="zebra")
+    said = " ".join(c.value for c in at.caption)
+    assert "showing 1-50 of 70" in said and len(links(at)) == 50
+    assert "Exports the 70 learnings among these 70 matches" in said
+    assert len(at.get("download_button")) == 2
+    at.button(key="page-Next").click().run()
+    assert at.query_params["page"] == "2" and len(links(at)) == 20
