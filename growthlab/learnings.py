@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import itertools
 import json
@@ -578,8 +579,11 @@ def _facets_named(db) -> dict[str, dict[str, str]]:
     from growthlab.experiments import RESULTS
 
     named = {facet: {r["v"].lower(): r["v"] for r in db.query(sql)} for facet, sql in (
-        ("stage", "SELECT key AS v FROM milestones UNION SELECT milestone_key FROM "
-                  "experiments WHERE milestone_key IS NOT NULL"),
+        # A learning's tags come from its linked experiments (experiment_tags): their
+        # milestone keys count even when the milestone is gone, and no other experiment's do.
+        ("stage", "SELECT key AS v FROM milestones UNION SELECT e.milestone_key FROM "
+                  "learning_experiments le JOIN experiments e ON e.id = le.experiment_id "
+                  "WHERE e.milestone_key IS NOT NULL"),
         ("loop", "SELECT name AS v FROM loops"), ("area", "SELECT name AS v FROM product_areas"),
         ("squad", "SELECT name AS v FROM squads"))}
     return named | {"result": {r: r for r in RESULTS}}
@@ -658,17 +662,23 @@ _LOOSE_MARKUP = re.compile(r"\*\*|__|`|\]\([^)\s]*\)?|!?\[(?=[^\]]*$)")
 SNIPPET_TAGS = {"strong", "em", "code", "mark", "s"}
 
 
+@functools.cache
+def _inline_markdown():
+    """One renderer for every snippet: building it costs more than rendering a snippet."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False}).enable("strikethrough")
+
+
 def snippet_html(raw: str) -> str:
     """A snippet (FTS5 match marks around matched words) as sanitised HTML: inline Markdown
     rendered, block markers, links and images reduced to their text, markup cut in half by the
     snippet's ends dropped, matches in <mark>."""
     import nh3
-    from markdown_it import MarkdownIt
 
     text = _REFERENCE_LINE.sub("", _TABLE_RULE.sub("", _BLOCK_MARKUP.sub("", raw)))
     text = _LINK.sub(r"\1", _TABLE_ROW.sub(lambda m: m.group().replace("|", " "), text))
-    rendered = MarkdownIt("commonmark", {"html": False}).enable("strikethrough").renderInline(
-        text)
+    rendered = _inline_markdown().renderInline(text)
     rendered = _LOOSE_MARKUP.sub("", rendered)
     rendered = rendered.replace(_MARK_START, "<mark>").replace(_MARK_END, "</mark>")
     return nh3.clean(rendered, tags=SNIPPET_TAGS, attributes={}).replace("\n", " ")
