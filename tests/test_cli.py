@@ -416,12 +416,12 @@ def test_one_failed_comparison_does_not_stop_the_others(tmp_path, capsys):
     results = {r["metric"]: r for r in json.loads(capsys.readouterr().out)["results"]}
     assert results["first_value"]["error"] is None
     assert results["first_value"]["p_value"] == pytest.approx(0.02789, abs=1e-4)
-    assert results["rare"]["error"]["code"] == "zero_control_mean"
+    assert results["rare"]["error"]["code"] == "no_variance"
     assert results["rare"]["estimate"] is None and results["rare"]["p_value"] is None
     assert results["lonely"]["error"]["code"] == "missing_treatment_row"
     assert main(["analyze", str(path)]) == 0
     text = capsys.readouterr().out
-    assert "rare cannot be compared" in text and "use the absolute difference" in text
+    assert "rare cannot be compared" in text and "converted 0% of its users" in text
     assert "nan" not in text.lower() and "significant at 95%" in text
 
 
