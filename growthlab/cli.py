@@ -232,8 +232,11 @@ def _options(args):
 
 
 def _print_analysis(analysis, options) -> None:
-    from growthlab.report import SEQUENTIAL_P_VALUE, describe
+    from growthlab.report import SEQUENTIAL_P_VALUE, control_note, describe
 
+    note = control_note(analysis, options.control)
+    if note:
+        print(f"note: {note}", file=sys.stderr)
     several = len(analysis.srm) > 1
     for r in analysis.results:
         print(describe(r, alpha=options.alpha, srm=analysis.srm[r["experiment"] or ""],

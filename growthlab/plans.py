@@ -32,10 +32,9 @@ def baseline(rows: list[MetricRow], metric: str | None, control: str | None,
     between 0 and 100%, the only rates a test can be planned from."""
     mine = [r for r in rows if r.metric == metric and r.kind == "proportion"]
     if mine:
-        name = control if control in {r.variant for r in mine} else control_of(
-            [r.variant for r in mine])
-        arm = next(r for r in mine if r.variant == name)
-        if 0 < arm.conversions < arm.users:
+        name = control or control_of([r.variant for r in mine])
+        arm = next((r for r in mine if r.variant == name), None)
+        if arm and 0 < arm.conversions < arm.users:
             return Estimate(arm.conversions / arm.users,
                             f"{name}'s rate in the latest results ({arm.conversions:,.0f} of "
                             f"{arm.users:,.0f} users)")

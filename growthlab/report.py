@@ -259,21 +259,25 @@ def describe(r: dict, metric_name: str | None = None, alpha: float = 0.05,
     if r["error"]:
         return (f"{prefix}{name} cannot be compared between {r['variant']} and "
                 f"{r['control']}: {r['error']['message']}.")
-    variant = r["variant"].replace("_", " ")
-    variant = prefix + (variant if label else variant[:1].upper() + variant[1:])
+    against = ""
+    if is_control_name(r["control"]):
+        variant = r["variant"].replace("_", " ")
+        variant = prefix + (variant if label else variant[:1].upper() + variant[1:])
+    else:  # the comparator is another arm: name both as the file does
+        variant, against = prefix + r["variant"], f" against {r['control']}"
     sign = direction(r)
     size = format_effect(abs(r["estimate"]), r["difference"], r["kind"], _decimals(r)).lstrip("+")
     low, high = _interval(r)
     interval = "credible interval" if r["chance_to_win"] is not None else "CI"
     level = confidence(alpha)
-    moved = f"moved {name} {'up' if sign > 0 else 'down'} by {size}" if sign else \
-        f"did not move {name}"
+    moved = (f"moved {name} {'up' if sign > 0 else 'down'} by {size}" if sign else
+             f"did not move {name}") + against
     if srm is not None and srm.flagged:
         return (f"{variant} {moved} ({interval} {low} to {high}), but this result cannot be "
                 f"trusted: users per variant do not match the planned split (sample ratio "
                 f"mismatch, p = {srm.p_value:.2g}), so assignment or logging is broken.")
     if r["significant"]:
-        verb = f"{'raised' if sign > 0 else 'lowered'} {name} by {size}"
+        verb = f"{'raised' if sign > 0 else 'lowered'} {name} by {size}{against}"
         verdict = f"significant at {level}"
     elif r["adjusted_p_value"] is not None and r["p_value"] < alpha:
         verb = moved
@@ -286,6 +290,24 @@ def describe(r: dict, metric_name: str | None = None, alpha: float = 0.05,
         chance = 1 - r["chance_to_win"] if _over_negative_base(r) else r["chance_to_win"]
         verdict += f"; chance to beat {r['control']}: {chance:.1%}"
     return f"{variant} {verb} ({interval} {low} to {high}); {verdict}."
+
+
+def is_control_name(variant: str) -> bool:
+    """Whether a variant is called control (any case), so 'the control' names it."""
+    return variant.strip().lower() == "control"
+
+
+def control_note(analysis: Analysis, asked: str | None) -> str | None:
+    """Which arm was taken as the control when none is called control and none was asked."""
+    taken = {r["experiment"]: r["control"] for r in analysis.results
+             if not is_control_name(r["control"])}
+    if asked is not None or not taken:
+        return None
+    arms = ", ".join(f"'{c}'" + (f" ({e})" if e else "") for e, c in list(taken.items())[:3])
+    if len(taken) > 3:
+        arms += f" and {len(taken) - 3:,} more"
+    return (f"no variant is called control, so the first listed was taken as the control: "
+            f"{arms}; name it with --control")
 
 
 NO_FIGURE = "–"

@@ -490,7 +490,8 @@ def test_a_sample_ratio_mismatch_withholds_the_verdict(tmp_path, capsys):
 @pytest.mark.parametrize("rows,code", [
     ("cv,control,100,10\ncv,b,100,12\nrev,b,100,5\n", "missing_control_row"),
     ("cv,control,100,100\ncv,b,100,100\n", "no_variance"),
-    ("cv,control,100,0\ncv,b,100,5\n", "zero_control_mean"),
+    ("cv,control,100,0\ncv,b,100,5\n", "no_variance"),
+    ("cv,control,100,10\ncv,b,100,0\n", "zero_treatment_values"),
 ])
 def test_comparisons_that_cannot_be_computed_exit_0_with_an_error(tmp_path, capsys, rows, code):
     path = tmp_path / "r.csv"
@@ -642,3 +643,29 @@ def test_analyze_needs_no_scipy_stats_statsmodels_or_pandas(tmp_path):
         assert not {"scipy.stats", "statsmodels", "pandas"} & loaded, method
         if method != "frequentist":  # only the t tails need scipy.special
             assert not any(m.startswith("scipy") for m in loaded), method
+
+
+def test_sentences_name_both_arms_when_the_comparator_is_not_called_control(tmp_path, capsys):
+    path = tmp_path / "r.csv"
+    path.write_text("metric,variant,users,conversions\nm,A,1000,100\nm,B,1000,120\n")
+    assert main(["analyze", str(path)]) == 0
+    captured = capsys.readouterr()
+    assert "B moved m up by 20.0% against A (" in captured.out
+    assert "no variant is called control" in captured.err and "'A'" in captured.err
+    assert main(["analyze", str(path), "--control", "b"]) == 0
+    captured = capsys.readouterr()
+    assert "A moved m down by 16.7% against B (" in captured.out and not captured.err
+
+
+def test_a_variant_called_control_is_named_as_such_when_it_is_not_the_comparator(tmp_path,
+                                                                                   capsys):
+    path = tmp_path / "r.csv"
+    path.write_text("metric,variant,users,conversions\nclicked,control,5000,500\n"
+                    "clicked,treatment_a,5000,520\nclicked,treatment b,5000,640\n")
+    assert main(["analyze", str(path), "--control", "treatment b"]) == 0
+    out = capsys.readouterr().out
+    assert "control lowered clicked by 21.9% against treatment b (" in out
+    assert "treatment_a lowered clicked by 18.8% against treatment b (" in out
+    assert main(["analyze", str(path)]) == 0
+    captured = capsys.readouterr()
+    assert "Treatment b raised clicked by 28.0% (" in captured.out and not captured.err

@@ -250,4 +250,4 @@ def test_the_page_says_which_comparisons_the_correction_made_not_significant(emp
                "multiple comparisons (adjusted p = 0.07" in s for s in said), said
     captions = " ".join(c.value for c in at.caption)
     assert "1 significant only before the Holm correction" in captions
-    assert "adjusted over the 2 comparisons computed; intervals are not adjusted" in captions
+    assert "adjusted over the 2 comparisons; intervals are not adjusted" in captions
