@@ -669,3 +669,56 @@ def test_a_variant_called_control_is_named_as_such_when_it_is_not_the_comparator
     assert main(["analyze", str(path)]) == 0
     captured = capsys.readouterr()
     assert "Treatment b raised clicked by 28.0% (" in captured.out and not captured.err
+
+
+def test_variant_names_differing_only_in_case_are_refused_naming_both_lines(tmp_path, capsys):
+    path = tmp_path / "r.csv"
+    path.write_text("metric,variant,users,conversions\nm,control,1000,100\n"
+                    "m,treatment,1000,120\nm, Treatment ,1000,130\n")
+    assert main(["analyze", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {path}:4") and "'Treatment'" in err
+    assert "'treatment'" in err and "line 3" in err
+
+
+def _events_files(tmp_path, spell):
+    events = ["user_id,event,timestamp"]
+    assignments = ["user_id,experiment,variant,assigned_at"]
+    for i in range(400):
+        variant = spell(i) if i % 2 else "control"
+        assignments.append(f"u{i},x,{variant},2026-01-01T00:00:00")
+        events.append(f"u{i},open,2026-01-01T01:00:00")
+        if i % 5 == 0 or (i % 2 and i % 3 == 0):
+            events.append(f"u{i},export,2026-01-02T00:00:00")
+    if spell(1) != spell(3):
+        assignments.append("u1,x,treatment,2026-01-01T00:00:00")  # the same arm, respelt
+    (tmp_path / "e.csv").write_text("\n".join(events) + "\n")
+    (tmp_path / "a.csv").write_text("\n".join(assignments) + "\n")
+    (tmp_path / "m.toml").write_text('[[milestones]]\nkey = "exported"\nname = "Exported"\n'
+                                     'rule = "count(export) >= 1"\n')
+    return ["analyze-events", str(tmp_path / "e.csv"), str(tmp_path / "a.csv"),
+            "--milestones", str(tmp_path / "m.toml"), "--experiment", "x", "--json"]
+
+
+def test_analyze_events_strips_spaces_around_assignment_variants(tmp_path, capsys):
+    args = _events_files(tmp_path, lambda i: "treatment " if i % 4 == 1 else "treatment")
+    assert main(args) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert [r["variant"] for r in payload["results"]] == ["treatment"]
+    assert payload["excluded_users"] == 0 and payload["results"][0]["users"] == 200
+
+
+def test_analyze_events_refuses_variants_differing_only_in_case(tmp_path, capsys):
+    args = _events_files(tmp_path, lambda i: "Treatment" if i % 4 == 1 else "treatment")
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "'treatment'" in err and "'Treatment'" in err and "a.csv" in err
+
+
+def test_weights_name_variants_as_the_control_does(tmp_path, capsys):
+    path = tmp_path / "r.csv"
+    path.write_text("metric,variant,users,conversions\nm,control,1000,100\nm,treatment,1000,120\n")
+    assert main(["analyze", str(path), "--json", "--control", "Control",
+                 "--weights", "Control=0.5, Treatment =0.5"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["srm"]["expected_weights"] == [0.5, 0.5]

@@ -111,9 +111,7 @@ def control_of(variants: Sequence[str], wanted: str | None = None, experiment: s
             raise StatsError(f"{_name(experiment)}{' and '.join(named)} both read as the "
                              "control; name the control (--control) exactly")
         return named[0] if named else variants[0]
-    if wanted in variants:
-        return wanted
-    alike = [v for v in variants if v.strip().casefold() == wanted.strip().casefold()]
+    alike = _named(variants, wanted)
     if len(alike) > 1:
         raise StatsError(f"{_name(experiment)}control {wanted!r} matches {' and '.join(alike)} "
                          "when case is ignored; give the exact name")
@@ -123,17 +121,30 @@ def control_of(variants: Sequence[str], wanted: str | None = None, experiment: s
     return alike[0]
 
 
+def _named(variants: Sequence[str], wanted: str) -> list[str]:
+    """The variant named `wanted` exactly, else those it names when case is ignored."""
+    if wanted in variants:
+        return [wanted]
+    return [v for v in variants if v.strip().casefold() == wanted.strip().casefold()]
+
+
 def planned_weights(variants: Sequence[str], weights: Weights | None,
                     experiment: str = "") -> list[float] | None:
-    """One planned weight per variant, in the order of `variants`."""
+    """One planned weight per variant, in the order of `variants`; a name matches a variant
+    as --control does (exactly, else in any case when only one matches)."""
     if weights is None:
         return None
     known = ", ".join(variants)
     if isinstance(weights, Mapping):
-        unknown = [v for v in weights if v not in variants]
+        unknown = [v for v in weights if len(_named(variants, v)) != 1]
         if unknown:
             raise StatsError(f"{_name(experiment)}weight for {unknown[0]!r}: {unknown[0]!r} is "
                              f"not a variant; the variants are {known}")
+        named = {_named(variants, v)[0]: w for v, w in weights.items()}
+        if len(named) < len(weights):
+            raise StatsError(f"{_name(experiment)}--weights names a variant twice (in "
+                             f"different cases); give one weight per variant ({known})")
+        weights = named
         missing = [v for v in variants if v not in weights]
         if missing:
             raise StatsError(f"{_name(experiment)}no weight for {missing[0]!r}; give one weight "
