@@ -182,6 +182,23 @@ def _writer(out):
     return buffer.write
 
 
+def method_note(options) -> str:
+    """How the method computed the figures, the prior used included (`options`: Options)."""
+    if options.method == "frequentist":
+        return "Two-sided Welch t-test; lift CIs by the delta method."
+    if options.method == "sequential":
+        return (f"Always-valid confidence sequences (N* = {options.n_star:,.0f}): safe to look "
+                f"every day. {SEQUENTIAL_P_VALUE}")
+    effect = "lift" if options.difference == "relative" else "difference"
+    prior = "a flat prior"
+    if options.prior_sd is not None:
+        mean, sd = (f"{v:+.1%}" if effect == "lift" else f"{v:+g}"
+                    for v in (options.prior_mean, options.prior_sd))
+        prior = f"a normal prior on the {effect} (mean {mean}, standard deviation {sd.lstrip('+')})"
+    return (f"Gaussian posterior on the {effect} with {prior}; chance to win is the posterior "
+            "probability the variant is better.")
+
+
 def confidence(alpha: float) -> str:
     """The confidence level of alpha as people write it: 0.1 -> '90%', 0.001 -> '99.9%'."""
     return f"{(1 - alpha) * 100:.4g}%"
@@ -248,11 +265,13 @@ def _interval(r: dict) -> tuple[str, str]:
 
 
 def describe(r: dict, metric_name: str | None = None, alpha: float = 0.05,
-             srm: SrmResult | None = None, label: str | None = None) -> str:
+             srm: SrmResult | None = None, label: str | None = None,
+             untrusted: str | None = None) -> str:
     """One plain sentence: what the variant did to the metric, with its interval and verdict;
     after "`label`: " (such as the experiment's key) when given.
 
-    With a sample-ratio mismatch the verdict is withheld: the result cannot be trusted.
+    With a sample-ratio mismatch, or another reason the result is `untrusted` (why, as a
+    clause), the verdict is withheld: the result cannot be trusted.
     """
     name = metric_name or r["metric"]
     prefix = f"{label}: " if label else ""
@@ -273,9 +292,11 @@ def describe(r: dict, metric_name: str | None = None, alpha: float = 0.05,
     moved = (f"moved {name} {'up' if sign > 0 else 'down'} by {size}" if sign else
              f"did not move {name}") + against
     if srm is not None and srm.flagged:
+        untrusted = (f"users per variant do not match the planned split (sample ratio "
+                     f"mismatch, p = {srm.p_value:.2g}), so assignment or logging is broken")
+    if untrusted:
         return (f"{variant} {moved} ({interval} {low} to {high}), but this result cannot be "
-                f"trusted: users per variant do not match the planned split (sample ratio "
-                f"mismatch, p = {srm.p_value:.2g}), so assignment or logging is broken.")
+                f"trusted: {untrusted}.")
     if r["significant"]:
         verb = f"{'raised' if sign > 0 else 'lowered'} {name} by {size}{against}"
         verdict = f"significant at {level}"

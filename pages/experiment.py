@@ -12,8 +12,8 @@ from growthlab.report import (
     CORRECTIONS,
     PAGE_SIZE,
     SENTENCE_LIMIT,
-    SEQUENTIAL_P_VALUE,
     describe,
+    method_note,
     page_of,
     pages,
     results_table,
@@ -239,11 +239,7 @@ with results_tab:
                     "there is nothing to compare.", icon=":material/info:")
         if analysis:
             highlighted = show_results(analysis, skipped)
-            st.caption({"frequentist": "Two-sided Welch t-test; lift CIs by the delta method.",
-                        "bayesian": "Gaussian posterior on the lift with a flat prior; chance "
-                                    "to win is the posterior probability the variant is better.",
-                        "sequential": f"Always-valid confidence sequences (N* = {n_star:,.0f}): "
-                                      f"safe to look every day. {SEQUENTIAL_P_VALUE}"}[method])
+            st.caption(method_note(analysis.options))
 
     st.markdown("#### Add results")
     # A toggle, not an expander: the grid (and pandas, which it needs) loads only when asked.

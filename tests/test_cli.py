@@ -722,3 +722,27 @@ def test_weights_name_variants_as_the_control_does(tmp_path, capsys):
                  "--weights", "Control=0.5, Treatment =0.5"]) == 0
     payload = json.loads(capsys.readouterr().out)
     assert payload["srm"]["expected_weights"] == [0.5, 0.5]
+
+
+def test_a_staggered_rollout_withholds_the_verdict_after_its_warning(tmp_path, capsys):
+    events = ["user_id,event,timestamp"]
+    assignments = ["user_id,experiment,variant,assigned_at"]
+    for i in range(400):
+        day = "20" if i % 2 else "01"  # treatment starts 19 days after control
+        assignments.append(f"u{i},x,{'treatment' if i % 2 else 'control'},2026-01-{day}T00:00:00")
+        events.append(f"u{i},visit,2026-01-{day}T01:00:00")
+        if i % 3 == 0 or (i % 2 == 0 and i % 5 == 0):
+            events.append(f"u{i},click,2026-01-{day}T12:00:00")
+    events.append("u0,visit,2026-01-21T00:00:00")
+    (tmp_path / "e.csv").write_text("\n".join(events) + "\n")
+    (tmp_path / "a.csv").write_text("\n".join(assignments) + "\n")
+    (tmp_path / "m.toml").write_text('[[milestones]]\nkey = "clicked"\nname = "Clicked"\n'
+                                     'rule = "count(click) >= 1"\nwindow_days = 14\n')
+    assert main(["analyze-events", str(tmp_path / "e.csv"), str(tmp_path / "a.csv"),
+                 "--milestones", str(tmp_path / "m.toml"), "--experiment", "x"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("warning: the arms have different shares")
+    sentence = next(line for line in out.splitlines() if "clicked" in line and "by" in line
+                    and not line.startswith("warning"))
+    assert "significant at" not in sentence and "cannot be trusted" in sentence
+    assert "staggered" in sentence
