@@ -237,14 +237,20 @@ def _options(args):
                    prior_sd=args.prior_sd, n_star=args.n_star)
 
 
-def _print_analysis(analysis, options) -> None:
-    from growthlab.report import SEQUENTIAL_P_VALUE, describe
+def _print_analysis(analysis, options, untrusted: dict[str, str] | None = None) -> None:
+    """The sentences and sample ratios; `untrusted` withholds the verdict of these metrics,
+    saying why."""
+    from growthlab.report import SEQUENTIAL_P_VALUE, control_note, describe
     from growthlab.stats.srm import p_text
 
+    note = control_note(analysis, options.control)
+    if note:
+        print(f"note: {note}", file=sys.stderr)
     several = len(analysis.srm) > 1
     for r in analysis.results:
         print(describe(r, alpha=options.alpha, srm=analysis.srm[r["experiment"] or ""],
-                       label=r["experiment"] if several else None))
+                       label=r["experiment"] if several else None,
+                       untrusted=(untrusted or {}).get(r["metric"])))
     for experiment, srm in analysis.srm.items():
         name = f" ({experiment})" if experiment else ""
         state = "MISMATCH: do not trust these results" if srm.flagged else "ok"
@@ -346,17 +352,20 @@ def cmd_analyze_events(args) -> None:
         payload["undecided_metrics"] = computed.undecided
         _print_json(payload)
         return
-    _print_analysis(analysis, options)
+    biased = {} if args.exclude_in_progress else dict.fromkeys(
+        computed.unequal_censoring, "the arms have different shares of users still inside "
+        "their window (assignment was staggered); rerun with --exclude-in-progress")
+    if biased:
+        print(f"warning: the arms have different shares of users still inside their window for "
+              f"{', '.join(biased)} (assignment was staggered), so counting "
+              "them as not reached biases the comparison; rerun with --exclude-in-progress")
+    _print_analysis(analysis, options, biased)
     waiting = last_to_close(horizons(milestones))
     open_windows = computed.still_in_window(waiting)
     if open_windows:
         state = "left out" if args.exclude_in_progress else "counted as not reached yet"
         print(f"{open_windows:,} user(s) are still inside the {waiting} window at the data end "
               f"({computed.data_end}): {state}")
-    if computed.unequal_censoring and not args.exclude_in_progress:
-        print(f"warning: the arms have different shares of users still inside their window for "
-              f"{', '.join(computed.unequal_censoring)} (assignment was staggered), so counting "
-              "them as not reached biases the comparison; rerun with --exclude-in-progress")
     if computed.excluded:
         print(f"{computed.excluded} user(s) assigned to more than one variant were excluded")
     if skipped:

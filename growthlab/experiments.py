@@ -203,12 +203,34 @@ def planned_split(db, experiment_id: int, seen: list[str]
     planned = {v["key"]: v["weight"] for v in variants(db, experiment_id)}
     if not planned or any(v not in planned for v in seen):
         return None, None
-    try:
-        control = control_of(list(planned))
-    except StatsError:  # two planned variants read as the control: the analysis asks which
+    control = design_control(db, experiment_id)
+    if control is None:
         return None, None
     weights = {v: planned[v] for v in seen} if len(seen) > 1 else None
     return (control if control in seen else None), weights
+
+
+def design_control(db, experiment_id: int) -> str | None:
+    """The control of the experiment's design: the planned variant named `control`, else
+    the first planned; None without a design or when two read as the control."""
+    planned = [v["key"] for v in variants(db, experiment_id)]
+    if not planned:
+        return None
+    try:
+        return control_of(planned)
+    except StatsError:  # two planned variants read as the control: the analysis asks which
+        return None
+
+
+def missing_control(db, experiment_id: int, seen: list[str]) -> str | None:
+    """Why results with the variants `seen` get no verdict, when they lack the control the
+    design names: any other arm taken as the control would compare treatments silently."""
+    control = design_control(db, experiment_id)
+    if control is None or not seen or control in seen:
+        return None
+    return (f"The results have no rows for the control '{control}' of the design (they have "
+            f"{', '.join(seen)}), so no treatment can be compared with the control and there "
+            f"is no verdict. Upload results that include '{control}'.")
 
 
 def results_version(db, experiment_id: int) -> int:
@@ -367,7 +389,9 @@ def _why_note(db, exp: dict, result: str, decision: str, reason: str, when: str 
 
 def suggest_result(results: list[dict], srm_flagged: bool, primary_metric: str | None
                    ) -> str | None:
-    """What the numbers say the result is, for the primary metric (the squad decides)."""
+    """What the numbers say the result is, for the primary metric (the squad decides); None
+    when they say nothing: no primary metric with results, or one that could not be
+    computed (its failure is not 'inconclusive')."""
     if srm_flagged:
         return "invalid"
     primary = [r for r in results if r["metric"] == primary_metric]
@@ -377,9 +401,27 @@ def suggest_result(results: list[dict], srm_flagged: bool, primary_metric: str |
         return "lost"
     if any(r["significant"] and direction(r) > 0 for r in primary):
         return "won"
+    if any(r.get("error") for r in primary):
+        return None
     return "inconclusive"
 
 
+def verdict_help(results: list[dict], srm_flagged: bool, primary_metric: str | None,
+                 withheld: str | None = None) -> str:
+    """Where the pre-set result comes from, or why there is none (`withheld`: why the
+    analysis gave no results)."""
+    if suggest_result(results, srm_flagged, primary_metric):
+        return ("Pre-set from the primary metric's analysis on the Results tab; change it if "
+                "you know better.")
+    failed = [r for r in results if r["metric"] == primary_metric and r.get("error")]
+    if withheld:
+        why = withheld
+    elif failed:
+        why = (f"the primary metric could not be compared for {failed[0]['variant']}: "
+               f"{failed[0]['error']['message']}.")
+    else:
+        why = "the experiment has no primary metric with results."
+    return f"No verdict computed: {why} Choose what the data showed."
 def experiment_tags(exp: dict) -> list[str]:
     tags = [exp.get("milestone_key"), exp.get("loop"), exp.get("product_area"), exp.get("squad")]
     return [t for t in tags if t]

@@ -196,6 +196,7 @@ def parse_results_csv(data: bytes, source: str = "results.csv") -> list[MetricRo
                          "'sum_squares' columns (mean metrics)", source=source, line=1)
     rows: list[MetricRow] = []
     seen: dict[tuple[str, str, str], int] = {}
+    spelt: dict[tuple[str, str], tuple[str, int]] = {}
     for line, rec in records:
         for col in ("metric", "variant"):
             if not rec.get(col):
@@ -203,6 +204,7 @@ def parse_results_csv(data: bytes, source: str = "results.csv") -> list[MetricRo
                                  line=line, column=col)
             plain_name(rec[col], col, source=source, line=line, column=col)
         experiment = rec.get("experiment", "")
+        _check_spelling(spelt, experiment, rec["variant"], source, line)
         key = (experiment, rec["metric"], rec["variant"])
         if key in seen:
             raise InputError(f"metric {rec['metric']!r}, variant {rec['variant']!r} already "
@@ -245,6 +247,17 @@ def parse_results_csv(data: bytes, source: str = "results.csv") -> list[MetricRo
                               conversions=conversions, experiment=experiment, **values))
     _check_cuped_per_metric(rows, [line for line, _ in records], source)
     return rows
+
+
+def _check_spelling(spelt: dict, experiment: str, variant: str, source: str, line: int) -> None:
+    """Refuse a variant spelt as another one in a different case: they would read as two arms
+    with the same name."""
+    first, at = spelt.setdefault((experiment, variant.casefold()), (variant, line))
+    if first != variant:
+        raise InputError(f"variant {variant!r} and variant {first!r} on line {at} differ only "
+                         "in case, so they would be two arms with the same name; spell the "
+                         "same arm the same way on every line", source=source, line=line,
+                         column="variant")
 
 
 def _check_cuped_per_metric(rows: list[MetricRow], lines: list[int], source: str) -> None:

@@ -259,6 +259,9 @@ def _check(metric: _Text, variant: _Text, c: dict[str, np.ndarray]) -> None:
     for names in (metric, variant):
         if not names.plain and ("" in (seen := names.distinct()) or _formula_like(seen)):
             raise _Unusual
+    spellings = variant.distinct()
+    if len({v.casefold() for v in spellings}) != len(spellings):
+        raise _Unusual  # the row parser names the lines of two spellings of one arm
     users, conversions = c["users"], c["conversions"]
     proportion = ~np.isnan(conversions)
     mean = ~proportion

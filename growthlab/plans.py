@@ -36,12 +36,11 @@ def baseline(rows: list[MetricRow], metric: str | None, control: str | None,
     its control's mean and standard deviation in the results (None when they vary not)."""
     mine = [r for r in rows if r.metric == metric]
     if mine:
-        name = control if control in {r.variant for r in mine} else control_of(
-            [r.variant for r in mine])
-        arm = next(r for r in mine if r.variant == name)
-        if arm.kind == "mean":
+        name = control or control_of([r.variant for r in mine])
+        arm = next((r for r in mine if r.variant == name), None)
+        if arm and arm.kind == "mean":
             return _mean_start(arm)
-        if 0 < arm.conversions < arm.users:
+        if arm and 0 < arm.conversions < arm.users:
             return Estimate(arm.conversions / arm.users,
                             f"{name}'s rate in the latest results ({arm.conversions:,.0f} of "
                             f"{arm.users:,.0f} users)")

@@ -182,6 +182,23 @@ def _writer(out):
     return buffer.write
 
 
+def method_note(options) -> str:
+    """How the method computed the figures, the prior used included (`options`: Options)."""
+    if options.method == "frequentist":
+        return "Two-sided Welch t-test; lift CIs by the delta method."
+    if options.method == "sequential":
+        return (f"Always-valid confidence sequences (N* = {options.n_star:,.0f}): safe to look "
+                f"every day. {SEQUENTIAL_P_VALUE}")
+    effect = "lift" if options.difference == "relative" else "difference"
+    prior = "a flat prior"
+    if options.prior_sd is not None:
+        mean, sd = (f"{v:+.1%}" if effect == "lift" else f"{v:+g}"
+                    for v in (options.prior_mean, options.prior_sd))
+        prior = f"a normal prior on the {effect} (mean {mean}, standard deviation {sd.lstrip('+')})"
+    return (f"Gaussian posterior on the {effect} with {prior}; chance to win is the posterior "
+            "probability the variant is better.")
+
+
 def confidence(alpha: float) -> str:
     """The confidence level of alpha as people write it: 0.1 -> '90%', 0.001 -> '99.9%'."""
     return f"{(1 - alpha) * 100:.4g}%"
@@ -248,32 +265,40 @@ def _interval(r: dict) -> tuple[str, str]:
 
 
 def describe(r: dict, metric_name: str | None = None, alpha: float = 0.05,
-             srm: SrmResult | None = None, label: str | None = None) -> str:
+             srm: SrmResult | None = None, label: str | None = None,
+             untrusted: str | None = None) -> str:
     """One plain sentence: what the variant did to the metric, with its interval and verdict;
     after "`label`: " (such as the experiment's key) when given.
 
-    With a sample-ratio mismatch the verdict is withheld: the result cannot be trusted.
+    With a sample-ratio mismatch, or another reason the result is `untrusted` (why, as a
+    clause), the verdict is withheld: the result cannot be trusted.
     """
     name = metric_name or r["metric"]
     prefix = f"{label}: " if label else ""
     if r["error"]:
         return (f"{prefix}{name} cannot be compared between {r['variant']} and "
                 f"{r['control']}: {r['error']['message']}.")
-    variant = r["variant"].replace("_", " ")
-    variant = prefix + (variant if label else variant[:1].upper() + variant[1:])
+    against = ""
+    if is_control_name(r["control"]):
+        variant = r["variant"].replace("_", " ")
+        variant = prefix + (variant if label else variant[:1].upper() + variant[1:])
+    else:  # the comparator is another arm: name both as the file does
+        variant, against = prefix + r["variant"], f" against {r['control']}"
     sign = direction(r)
     size = format_effect(abs(r["estimate"]), r["difference"], r["kind"], _decimals(r)).lstrip("+")
     low, high = _interval(r)
     interval = "credible interval" if r["chance_to_win"] is not None else "CI"
     level = confidence(alpha)
-    moved = f"moved {name} {'up' if sign > 0 else 'down'} by {size}" if sign else \
-        f"did not move {name}"
+    moved = (f"moved {name} {'up' if sign > 0 else 'down'} by {size}" if sign else
+             f"did not move {name}") + against
     if srm is not None and srm.flagged:
+        untrusted = (f"users per variant do not match the planned split (sample ratio "
+                     f"mismatch, {p_text(srm.p_value)}), so assignment or logging is broken")
+    if untrusted:
         return (f"{variant} {moved} ({interval} {low} to {high}), but this result cannot be "
-                f"trusted: users per variant do not match the planned split (sample ratio "
-                f"mismatch, {p_text(srm.p_value)}), so assignment or logging is broken.")
+                f"trusted: {untrusted}.")
     if r["significant"]:
-        verb = f"{'raised' if sign > 0 else 'lowered'} {name} by {size}"
+        verb = f"{'raised' if sign > 0 else 'lowered'} {name} by {size}{against}"
         verdict = f"significant at {level}"
     elif r["adjusted_p_value"] is not None and r["p_value"] < alpha:
         verb = moved
@@ -286,6 +311,24 @@ def describe(r: dict, metric_name: str | None = None, alpha: float = 0.05,
         chance = 1 - r["chance_to_win"] if _over_negative_base(r) else r["chance_to_win"]
         verdict += f"; chance to beat {r['control']}: {chance:.1%}"
     return f"{variant} {verb} ({interval} {low} to {high}); {verdict}."
+
+
+def is_control_name(variant: str) -> bool:
+    """Whether a variant is called control (any case), so 'the control' names it."""
+    return variant.strip().lower() == "control"
+
+
+def control_note(analysis: Analysis, asked: str | None) -> str | None:
+    """Which arm was taken as the control when none is called control and none was asked."""
+    taken = {r["experiment"]: r["control"] for r in analysis.results
+             if not is_control_name(r["control"])}
+    if asked is not None or not taken:
+        return None
+    arms = ", ".join(f"'{c}'" + (f" ({e})" if e else "") for e, c in list(taken.items())[:3])
+    if len(taken) > 3:
+        arms += f" and {len(taken) - 3:,} more"
+    return (f"no variant is called control, so the first listed was taken as the control: "
+            f"{arms}; name it with --control")
 
 
 NO_FIGURE = "–"

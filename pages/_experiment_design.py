@@ -51,7 +51,7 @@ def design_tab(db, exp: dict, rows: list, names: dict[str, str], alpha: float,
 def plan_start(db, exp: dict, rows: list):
     """The planner's baseline and daily users: the experiment's results, else the events
     (scanned only when the results do not say)."""
-    metric, control = exp["primary_metric"], experiments.planned_split(db, exp["id"], rows)[0]
+    metric, control = exp["primary_metric"], experiments.design_control(db, exp["id"])
     started, until = exp["started_at"], clock.today()
     if exp["ended_at"]:
         until = date.fromisoformat(exp["ended_at"][:10])

@@ -12,8 +12,8 @@ from growthlab.report import (
     CORRECTIONS,
     PAGE_SIZE,
     SENTENCE_LIMIT,
-    SEQUENTIAL_P_VALUE,
     describe,
+    method_note,
     page_of,
     pages,
     results_table,
@@ -89,9 +89,16 @@ seen_results = opened("results", selected, {
 
 def save_results(rows, source: str, message: str) -> None:
     """Replace the stored results, unless someone replaced them since this page opened."""
-    save_row("results", selected, lambda: experiments.record_results(
-        db, selected, rows() if callable(rows) else rows, version=seen_results["version"],
-        source=source, actor=writer()), message)
+    def save():
+        saved = rows() if callable(rows) else rows
+        experiments.record_results(db, selected, saved, version=seen_results["version"],
+                                   source=source, actor=writer())
+        missing = experiments.missing_control(db, selected,
+                                              list(dict.fromkeys(r.variant for r in saved)))
+        if missing:
+            st.toast(missing, icon=":material/warning:")
+
+    save_row("results", selected, save, message)
 
 
 def import_results(data: bytes, name: str, source: str) -> None:
@@ -132,10 +139,11 @@ def show_results(analysis, skipped: list[str]) -> list[dict]:
     for r in said:
         show[tone(r, srm)](describe(r, names.get(r["metric"]), alpha, srm))
     st.caption(summary.sentence())
-    corrected = len(analysis) - int(analysis.failed.sum())  # those that could be computed
-    if correction in CORRECTIONS and corrected > 1:
+    failed = int(analysis.failed.sum())
+    if correction in CORRECTIONS and len(analysis) > 1:
+        counted = f", the {failed:,} not computed counted as p = 1" if failed else ""
         st.caption(f"Significance uses p-values {CORRECTIONS[correction]}-adjusted over the "
-                   f"{corrected:,} comparisons computed; intervals are not adjusted. "
+                   f"{len(analysis):,} comparisons{counted}; intervals are not adjusted. "
                    f"The command line adjusts them only when asked (`growthlab analyze "
                    f"--correction {correction}`).")
     views = {"all": summary.order,
@@ -192,7 +200,7 @@ with results_tab:
         prior_mean = c[0].number_input("Prior mean effect", value=0.0, format="%.3f")
         prior_sd = c[1].number_input("Prior standard deviation", min_value=0.001, value=0.1,
                                      format="%.3f")
-    analysis = srm = None
+    analysis = srm = withheld = None
     highlighted = []
     source = (str(workspace_path()), workspace_path().stat().st_ino)
     version = experiments.results_version(db, selected)
@@ -206,14 +214,18 @@ with results_tab:
             srm = sample_ratio(stored, weights)
         except GrowthLabError:
             srm = None
+        withheld = experiments.missing_control(db, selected, stored.variants())
         try:
-            analysis, skipped = analysed(source, selected, version, Options(
-                method=method, difference=difference, alpha=alpha, correction=correction,
-                control=control, weights=weights, prior_mean=prior_mean, prior_sd=prior_sd,
-                n_star=n_star))
+            analysis, skipped = (None, []) if withheld else analysed(
+                source, selected, version, Options(
+                    method=method, difference=difference, alpha=alpha, correction=correction,
+                    control=control, weights=weights, prior_mean=prior_mean,
+                    prior_sd=prior_sd, n_star=n_star))
         except GrowthLabError as exc:
             st.error(f"These results cannot be analysed: {exc}", icon=":material/error:")
             analysis, skipped = None, []
+        if withheld:
+            st.error(f"**No control in the results.** {withheld}", icon=":material/error:")
         if srm is not None and srm.flagged:
             st.error(f"**Sample-ratio mismatch** ({p_text(srm.p_value)}): users per variant "
                      f"{dict(zip(srm.variants, srm.users, strict=True))} do not match the "
@@ -228,11 +240,7 @@ with results_tab:
                     "there is nothing to compare.", icon=":material/info:")
         if analysis:
             highlighted = show_results(analysis, skipped)
-            st.caption({"frequentist": "Two-sided Welch t-test; lift CIs by the delta method.",
-                        "bayesian": "Gaussian posterior on the lift with a flat prior; chance "
-                                    "to win is the posterior probability the variant is better.",
-                        "sequential": f"Always-valid confidence sequences (N* = {n_star:,.0f}): "
-                                      f"safe to look every day. {SEQUENTIAL_P_VALUE}"}[method])
+            st.caption(method_note(analysis.options))
 
     st.markdown("#### Add results")
     # A toggle, not an expander: the grid (and pandas, which it needs) loads only when asked.
@@ -330,18 +338,18 @@ with decide_tab:
         st.markdown("#### Decide")
         st.caption("Deciding requires a learning, written for someone who was not there.")
         with st.form("decide"):
-            suggested = experiments.suggest_result(
-                highlighted, bool(srm and srm.flagged),
-                exp["primary_metric"])
+            flagged = bool(srm and srm.flagged)
+            suggested = experiments.suggest_result(highlighted, flagged, exp["primary_metric"])
             c = st.columns(2)
+            # Keyed on the analysis shown, so the pre-set follows a change of its settings.
             result = c[0].selectbox(
-                "Result", experiments.RESULTS, key=f"decide-result-{selected}",
+                "Result", experiments.RESULTS,
+                key=f"decide-result-{selected}-{method}-{difference}-{alpha}-{correction}-"
+                    f"{prior_mean}-{prior_sd}-{n_star}-{version}",
                 index=experiments.RESULTS.index(suggested) if suggested else None,
                 placeholder="Choose what the data showed",
-                help="Pre-set from the primary metric's analysis on the Results tab; change "
-                "it if you know better." if suggested else "No verdict computed: "
-                "the experiment has no primary metric with results. Choose what the data "
-                "showed.")
+                help=experiments.verdict_help(highlighted, flagged, exp["primary_metric"],
+                                              withheld))
             decision = c[1].selectbox("Decision", experiments.DECISIONS,
                                       key=f"decide-decision-{selected}")
             conclusion = st.text_area("Conclusion: what the data showed",

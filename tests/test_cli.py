@@ -475,12 +475,12 @@ def test_one_failed_comparison_does_not_stop_the_others(tmp_path, capsys):
     results = {r["metric"]: r for r in json.loads(capsys.readouterr().out)["results"]}
     assert results["first_value"]["error"] is None
     assert results["first_value"]["p_value"] == pytest.approx(0.02789, abs=1e-4)
-    assert results["rare"]["error"]["code"] == "zero_control_mean"
+    assert results["rare"]["error"]["code"] == "no_variance"
     assert results["rare"]["estimate"] is None and results["rare"]["p_value"] is None
     assert results["lonely"]["error"]["code"] == "missing_treatment_row"
     assert main(["analyze", str(path)]) == 0
     text = capsys.readouterr().out
-    assert "rare cannot be compared" in text and "use the absolute difference" in text
+    assert "rare cannot be compared" in text and "converted 0% of its users" in text
     assert "nan" not in text.lower() and "significant at 95%" in text
 
 
@@ -549,7 +549,8 @@ def test_a_sample_ratio_mismatch_withholds_the_verdict(tmp_path, capsys):
 @pytest.mark.parametrize("rows,code", [
     ("cv,control,100,10\ncv,b,100,12\nrev,b,100,5\n", "missing_control_row"),
     ("cv,control,100,100\ncv,b,100,100\n", "no_variance"),
-    ("cv,control,100,0\ncv,b,100,5\n", "zero_control_mean"),
+    ("cv,control,100,0\ncv,b,100,5\n", "no_variance"),
+    ("cv,control,100,10\ncv,b,100,0\n", "zero_treatment_values"),
 ])
 def test_comparisons_that_cannot_be_computed_exit_0_with_an_error(tmp_path, capsys, rows, code):
     path = tmp_path / "r.csv"
@@ -727,3 +728,106 @@ def test_analyze_events_warns_when_counted_events_come_just_before_assignment(tm
     assert code == 0, err
     said = "360 of 400 assigned users (90%) did 'signed_up' in the hour before their assignment"
     assert (said in err) is warned, err
+
+
+def test_sentences_name_both_arms_when_the_comparator_is_not_called_control(tmp_path, capsys):
+    path = tmp_path / "r.csv"
+    path.write_text("metric,variant,users,conversions\nm,A,1000,100\nm,B,1000,120\n")
+    assert main(["analyze", str(path)]) == 0
+    captured = capsys.readouterr()
+    assert "B moved m up by 20.0% against A (" in captured.out
+    assert "no variant is called control" in captured.err and "'A'" in captured.err
+    assert main(["analyze", str(path), "--control", "b"]) == 0
+    captured = capsys.readouterr()
+    assert "A moved m down by 16.7% against B (" in captured.out and not captured.err
+
+
+def test_a_variant_called_control_is_named_as_such_when_it_is_not_the_comparator(tmp_path,
+                                                                                   capsys):
+    path = tmp_path / "r.csv"
+    path.write_text("metric,variant,users,conversions\nclicked,control,5000,500\n"
+                    "clicked,treatment_a,5000,520\nclicked,treatment b,5000,640\n")
+    assert main(["analyze", str(path), "--control", "treatment b"]) == 0
+    out = capsys.readouterr().out
+    assert "control lowered clicked by 21.9% against treatment b (" in out
+    assert "treatment_a lowered clicked by 18.8% against treatment b (" in out
+    assert main(["analyze", str(path)]) == 0
+    captured = capsys.readouterr()
+    assert "Treatment b raised clicked by 28.0% (" in captured.out and not captured.err
+
+
+def test_variant_names_differing_only_in_case_are_refused_naming_both_lines(tmp_path, capsys):
+    path = tmp_path / "r.csv"
+    path.write_text("metric,variant,users,conversions\nm,control,1000,100\n"
+                    "m,treatment,1000,120\nm, Treatment ,1000,130\n")
+    assert main(["analyze", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {path}:4") and "'Treatment'" in err
+    assert "'treatment'" in err and "line 3" in err
+
+
+def _events_files(tmp_path, spell):
+    events = ["user_id,event,timestamp"]
+    assignments = ["user_id,experiment,variant,assigned_at"]
+    for i in range(400):
+        variant = spell(i) if i % 2 else "control"
+        assignments.append(f"u{i},x,{variant},2026-01-01T00:00:00")
+        events.append(f"u{i},open,2026-01-01T01:00:00")
+        if i % 5 == 0 or (i % 2 and i % 3 == 0):
+            events.append(f"u{i},export,2026-01-02T00:00:00")
+    if spell(1) != spell(3):
+        assignments.append("u1,x,treatment,2026-01-01T00:00:00")  # the same arm, respelt
+    (tmp_path / "e.csv").write_text("\n".join(events) + "\n")
+    (tmp_path / "a.csv").write_text("\n".join(assignments) + "\n")
+    (tmp_path / "m.toml").write_text('[[milestones]]\nkey = "exported"\nname = "Exported"\n'
+                                     'rule = "count(export) >= 1"\n')
+    return ["analyze-events", str(tmp_path / "e.csv"), str(tmp_path / "a.csv"),
+            "--milestones", str(tmp_path / "m.toml"), "--experiment", "x", "--json"]
+
+
+def test_analyze_events_strips_spaces_around_assignment_variants(tmp_path, capsys):
+    args = _events_files(tmp_path, lambda i: "treatment " if i % 4 == 1 else "treatment")
+    assert main(args) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert [r["variant"] for r in payload["results"]] == ["treatment"]
+    assert payload["excluded_users"] == 0 and payload["results"][0]["users"] == 200
+
+
+def test_analyze_events_refuses_variants_differing_only_in_case(tmp_path, capsys):
+    args = _events_files(tmp_path, lambda i: "Treatment" if i % 4 == 1 else "treatment")
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "'treatment'" in err and "'Treatment'" in err and "a.csv" in err
+
+
+def test_weights_name_variants_as_the_control_does(tmp_path, capsys):
+    path = tmp_path / "r.csv"
+    path.write_text("metric,variant,users,conversions\nm,control,1000,100\nm,treatment,1000,120\n")
+    assert main(["analyze", str(path), "--json", "--control", "Control",
+                 "--weights", "Control=0.5, Treatment =0.5"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["srm"]["expected_weights"] == [0.5, 0.5]
+
+
+def test_a_staggered_rollout_withholds_the_verdict_after_its_warning(tmp_path, capsys):
+    events = ["user_id,event,timestamp"]
+    assignments = ["user_id,experiment,variant,assigned_at"]
+    for i in range(400):
+        day = "20" if i % 2 else "01"  # treatment starts 19 days after control
+        assignments.append(f"u{i},x,{'treatment' if i % 2 else 'control'},2026-01-{day}T00:00:00")
+        events.append(f"u{i},visit,2026-01-{day}T01:00:00")
+        if i % 3 == 0 or (i % 2 == 0 and i % 5 == 0):
+            events.append(f"u{i},click,2026-01-{day}T12:00:00")
+    events.append("u0,visit,2026-01-21T00:00:00")
+    (tmp_path / "e.csv").write_text("\n".join(events) + "\n")
+    (tmp_path / "a.csv").write_text("\n".join(assignments) + "\n")
+    (tmp_path / "m.toml").write_text('[[milestones]]\nkey = "clicked"\nname = "Clicked"\n'
+                                     'rule = "count(click) >= 1"\nwindow_days = 14\n')
+    assert main(["analyze-events", str(tmp_path / "e.csv"), str(tmp_path / "a.csv"),
+                 "--milestones", str(tmp_path / "m.toml"), "--experiment", "x"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("warning: the arms have different shares")
+    sentence = next(line for line in out.splitlines() if "clicked" in line and "by" in line
+                    and not line.startswith("warning"))
+    assert "significant at" not in sentence and "cannot be trusted" in sentence
+    assert "staggered" in sentence

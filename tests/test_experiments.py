@@ -144,9 +144,36 @@ def test_programme_review_counts(db):
     (False, [{"metric": "m", "significant": True, "estimate": -0.1}], "lost"),
     (False, [{"metric": "m", "significant": False, "estimate": 0.1}], "inconclusive"),
     (False, [{"metric": "other", "significant": True, "estimate": 0.1}], None),
+    (False, [{"metric": "m", "significant": False, "estimate": None,
+              "error": {"code": "no_variance", "message": "b converted 0%"}}], None),
+    (False, [{"metric": "m", "significant": False, "estimate": 0.1},
+             {"metric": "m", "significant": False, "estimate": None,
+              "error": {"code": "no_variance", "message": "c converted 0%"}}], None),
 ])
 def test_suggested_result(srm, rows, expected):
     assert experiments.suggest_result(rows, srm, "m") == expected
+
+
+def test_no_pre_set_result_says_why():
+    failed = [{"metric": "m", "variant": "b", "significant": False, "estimate": None,
+               "error": {"code": "no_variance", "message": "'b' converted 0% of its users"}}]
+    assert "'b' converted 0% of its users" in experiments.verdict_help(failed, False, "m")
+    assert "no primary metric" in experiments.verdict_help([], False, None)
+    withheld = "The results have no rows for the control"
+    assert withheld in experiments.verdict_help([], False, "m", withheld=withheld)
+    assert experiments.verdict_help([{"metric": "m", "significant": True, "estimate": 0.1,
+                                      "error": None}], False, "m").startswith("Pre-set")
+
+
+def test_results_without_the_designs_control_are_saved_with_a_warning(db):
+    exp = experiments.create(db, title="Three arms", variants=[
+        ("control", 0.5), ("treatment_a", 0.25), ("treatment_b", 0.25)])
+    rows = [MetricRow("m", "treatment_a", 1000, 100), MetricRow("m", "treatment_b", 1000, 120)]
+    experiments.record_results(db, exp, rows)
+    missing = experiments.missing_control(db, exp, ["treatment_a", "treatment_b"])
+    assert "'control'" in missing and "treatment_a, treatment_b" in missing
+    assert experiments.missing_control(db, exp, ["control", "treatment_b"]) is None
+    assert experiments.design_control(db, exp) == "control"
 
 
 def test_hypothesis_template_check():

@@ -204,6 +204,15 @@ def test_the_baseline_is_the_controls_rate_in_the_latest_results():
     assert start.value == 0.09 and "control" in start.source and "6,000" in start.source
 
 
+def test_results_without_the_named_control_give_no_baseline_from_another_arm():
+    rows = [MetricRow("value_realization", "treatment_a", 1000, 100),
+            MetricRow("value_realization", "treatment_b", 1000, 120)]
+    assert plans.baseline(rows, "value_realization", "control", None) is None
+    start = plans.baseline(rows, "value_realization", "control",
+                           funnel_of(0.093, [700], "2026-10-12"))
+    assert start.value == 0.093 and "events" in start.source
+
+
 def test_without_results_the_baseline_is_the_metrics_share_in_the_events():
     start = plans.baseline([], "value_realization", None, funnel_of(0.093, [700], "2026-10-12"))
     assert start.value == 0.093 and "events" in start.source

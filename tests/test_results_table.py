@@ -250,4 +250,35 @@ def test_the_page_says_which_comparisons_the_correction_made_not_significant(emp
                "multiple comparisons (adjusted p = 0.07" in s for s in said), said
     captions = " ".join(c.value for c in at.caption)
     assert "1 significant only before the Holm correction" in captions
-    assert "adjusted over the 2 comparisons computed; intervals are not adjusted" in captions
+    assert "adjusted over the 2 comparisons; intervals are not adjusted" in captions
+
+
+@pytest.mark.parametrize("options,said", [
+    (Options(method="bayesian"), "with a flat prior"),
+    (Options(method="bayesian", prior_mean=0.02, prior_sd=0.01),
+     "normal prior on the lift (mean +2.0%, standard deviation 1.0%)"),
+    (Options(method="bayesian", difference="absolute", prior_sd=0.5),
+     "normal prior on the difference (mean +0, standard deviation 0.5)"),
+    (Options(method="sequential", n_star=2000), "N* = 2,000"),
+])
+def test_the_method_note_says_the_prior_used(options, said):
+    from growthlab.report import method_note
+
+    assert said in method_note(options)
+
+
+def test_the_experiment_page_names_an_informative_prior(empty_workspace):
+    from conftest import open_page
+
+    from growthlab import experiments
+    from growthlab.db import open_workspace
+
+    db = open_workspace(empty_workspace)
+    exp = experiments.create(db, title="Prior", primary_metric="first_value")
+    experiments.record_results(db, exp, [MetricRow("first_value", "control", 1000, 100),
+                                         MetricRow("first_value", "treatment", 1000, 120)])
+    at = open_page("experiment", id=str(exp))
+    at.segmented_control(key="method").set_value("bayesian").run()
+    next(t for t in at.toggle if t.label == "Informative prior").set_value(True).run()
+    captions = " ".join(c.value for c in at.caption)
+    assert "flat prior" not in captions and "normal prior on the lift" in captions

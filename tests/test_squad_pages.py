@@ -350,3 +350,59 @@ def test_the_planner_sizes_a_mean_metric_from_its_mean_and_standard_deviation(
     sized = plan(mean, number(at, "plan-mde").value, relative=True, sd=sd)
     assert f"**{sized.users_per_variant:,} users per variant**" in planned_sentence(at)
     assert not any(n.key and n.key.startswith("plan-baseline") for n in at.number_input)
+
+
+def _analysing(db, exp):
+    for step in ("backlog", "running", "analysing"):
+        experiments.move(db, exp, experiments.get(db, exp)["version"], step)
+
+
+def test_results_without_the_designs_control_give_no_verdict(empty_workspace):
+    """Two treatments compared with each other read as a win over the control."""
+    from growthlab.stats import MetricRow
+
+    db = open_workspace(empty_workspace)
+    exp = experiments.create(db, title="Three arms", primary_metric="first_value", variants=[
+        ("control", 0.5), ("treatment_a", 0.25), ("treatment_b", 0.25)])
+    experiments.record_results(db, exp, [MetricRow("first_value", "treatment_a", 1000, 100),
+                                         MetricRow("first_value", "treatment_b", 1000, 120)])
+    _analysing(db, exp)
+    at = open_page("experiment", id=str(exp))
+    assert not at.exception
+    assert any("no rows for the control 'control'" in e.value for e in at.error)
+    assert not at.success or not any("raised" in s.value for s in at.success)
+    assert not any("significant" in d.value.columns for d in at.dataframe)
+    result = field(at.selectbox, "result")
+    assert result.value is None and "no rows for the control" in result.help
+    assert "treatment_a's rate" not in " ".join(c.value for c in at.caption)
+
+
+def test_a_primary_that_cannot_be_computed_is_not_pre_set_inconclusive(empty_workspace):
+    from growthlab.stats import MetricRow
+
+    db = open_workspace(empty_workspace)
+    exp = experiments.create(db, title="Broken arm", primary_metric="first_value")
+    experiments.record_results(db, exp, [
+        MetricRow("first_value", "control", 400, 12), MetricRow("first_value", "treatment", 400, 0),
+        MetricRow("signup", "control", 400, 100), MetricRow("signup", "treatment", 400, 140)])
+    _analysing(db, exp)
+    at = open_page("experiment", id=str(exp))
+    result = field(at.selectbox, "result")
+    assert result.value is None and "could not be compared for treatment" in result.help
+    at.segmented_control(key="difference").set_value("absolute").run()
+    result = field(at.selectbox, "result")
+    assert result.value is None and "'treatment' converted 0% of its users" in result.help
+
+
+def test_the_pre_set_result_follows_the_analysis_shown(empty_workspace):
+    from growthlab.stats import MetricRow
+
+    db = open_workspace(empty_workspace)
+    exp = experiments.create(db, title="Switch", primary_metric="first_value")
+    experiments.record_results(db, exp, [MetricRow("first_value", "control", 1000, 100),
+                                         MetricRow("first_value", "treatment", 1000, 130)])
+    _analysing(db, exp)
+    at = open_page("experiment", id=str(exp))
+    assert field(at.selectbox, "result").value == "inconclusive"
+    next(s for s in at.select_slider if s.label == "Alpha").set_value(0.1).run()
+    assert field(at.selectbox, "result").value == "won"

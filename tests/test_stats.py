@@ -307,7 +307,7 @@ def test_a_comparison_that_cannot_be_computed_fails_alone():
     analysis = analyze(rows, Options(correction="holm"))
     got = _by_metric(analysis.results)
     assert got["primary", "b"]["error"] is None and got["primary", "b"]["p_value"] < 0.05
-    expected = {("rare", "b"): "zero_control_mean", ("flat", "b"): "no_variance",
+    expected = {("rare", "b"): "no_variance", ("flat", "b"): "no_variance",
                 ("gone", "b"): "zero_treatment_values", ("lonely", "b"): "missing_treatment_row",
                 ("orphan", "b"): "missing_control_row"}
     for key, code in expected.items():
@@ -318,17 +318,30 @@ def test_a_comparison_that_cannot_be_computed_fails_alone():
         assert r["significant"] is False
     assert "no variation in either arm" not in got["gone", "b"]["error"]["message"]
     assert "'control'" in got["lonely", "b"]["error"]["message"]
-    assert "absolute" in got["rare", "b"]["error"]["message"]
-    # the failed comparisons are not part of the correction family
-    assert got["primary", "b"]["adjusted_p_value"] == pytest.approx(got["primary", "b"]["p_value"])
+    assert "'control' converted 0% of its users" in got["rare", "b"]["error"]["message"]
+    # the failed comparisons still count in the correction family: it never shrinks
+    assert got["primary", "b"]["adjusted_p_value"] == pytest.approx(
+        6 * got["primary", "b"]["p_value"])
 
 
-def test_failed_comparisons_are_computed_on_the_absolute_scale_when_they_can_be():
-    rows = [MetricRow("rare", "control", 1000, 0), MetricRow("rare", "b", 1000, 3),
-            MetricRow("gone", "control", 1000, 10), MetricRow("gone", "b", 1000, 0)]
+def test_a_failed_primary_still_counts_in_the_family_of_the_secondaries():
+    rows = [MetricRow("primary", "control", 400, 12), MetricRow("primary", "b", 400, 0),
+            MetricRow("second", "control", 1000, 100), MetricRow("second", "b", 1000, 130)]
+    for correction, factor in (("holm", 2), ("bh", 2)):
+        got = _by_metric(analyze(rows, Options(correction=correction)).results)
+        second = got["second", "b"]
+        assert got["primary", "b"]["error"] is not None
+        assert second["adjusted_p_value"] == pytest.approx(min(1, factor * second["p_value"]))
+
+
+def test_a_zero_control_mean_that_varies_is_computed_on_the_absolute_scale():
+    rows = [MetricRow("net", "control", 100, sum=0, sum_squares=400),
+            MetricRow("net", "b", 100, sum=50, sum_squares=500)]
     for method in ("frequentist", "bayesian", "sequential"):
-        results = analyze(rows, Options(method=method, difference="absolute")).results
-        assert [r["error"] for r in results] == [None, None], method
+        (relative,) = analyze(rows, Options(method=method)).results
+        assert relative["error"]["code"] == "zero_control_mean", method
+        (absolute,) = analyze(rows, Options(method=method, difference="absolute")).results
+        assert absolute["error"] is None, method
 
 
 # Sufficient statistics drawn once (numpy seed 42); reference figures computed once with
@@ -511,3 +524,46 @@ def test_a_prior_too_narrow_or_too_wide_to_compute_with_is_refused(prior_sd):
     rows = [MetricRow("signup", "control", 1000, 100), MetricRow("signup", "treatment", 1000, 130)]
     with pytest.raises(StatsError, match="prior standard deviation"):
         analyze(rows, Options(method="bayesian", prior_sd=prior_sd))
+
+
+@pytest.mark.parametrize("method", ["frequentist", "bayesian", "sequential"])
+@pytest.mark.parametrize("difference", ["relative", "absolute"])
+@pytest.mark.parametrize("control,treatment", [((3, 1), (2, 2)), ((400, 12), (400, 0)),
+                                               ((20, 0), (20, 3)), ((50, 50), (50, 40))])
+def test_an_arm_with_no_variance_fails_the_comparison_as_in_gbstats(method, difference,
+                                                                     control, treatment):
+    rows = [MetricRow("m", "control", *control), MetricRow("m", "treatment", *treatment)]
+    (r,) = analyze(rows, Options(method=method, difference=difference)).results
+    assert r["error"] is not None and r["error"]["code"] in ("no_variance",
+                                                             "zero_treatment_values",
+                                                             "zero_control_mean")
+    assert r["significant"] is False and r["estimate"] is None and r["ci_high"] is None
+
+
+def test_a_mean_metric_with_one_constant_arm_fails_naming_it():
+    rows = [MetricRow("rev", "control", 100, sum=500, sum_squares=4000),
+            MetricRow("rev", "b", 100, sum=500, sum_squares=2500)]
+    (r,) = analyze(rows, Options(difference="absolute")).results
+    assert r["error"]["code"] == "no_variance"
+    assert "every user in 'b' has the value 5" in r["error"]["message"]
+
+
+@pytest.mark.parametrize("method", ["frequentist", "bayesian"])
+def test_tiny_arms_call_a_winner_at_about_alpha_or_fail(method):
+    rng = np.random.default_rng(31)
+    sims, n = 20_000, 20
+    c, t = rng.binomial(n, 0.1, sims), rng.binomial(n, 0.1, sims)
+    rows = [row for i in range(sims) for row in (MetricRow(f"m{i}", "control", n, int(c[i])),
+                                                 MetricRow(f"m{i}", "treatment", n, int(t[i])))]
+    results = analyze(rows, Options(method=method, difference="absolute", alpha=0.1)).results
+    significant = np.array([r["significant"] for r in results])
+    assert significant.mean() <= 0.1
+
+
+@pytest.mark.parametrize("method", ["frequentist", "bayesian", "sequential"])
+def test_intervals_of_proportions_stay_within_what_a_rate_can_do(method):
+    rows = [MetricRow("m", "control", 3, 1), MetricRow("m", "treatment", 3, 2)]
+    (absolute,) = analyze(rows, Options(method=method, difference="absolute")).results
+    assert absolute["ci_low"] >= -1 and absolute["ci_high"] <= 1
+    (relative,) = analyze(rows, Options(method=method)).results
+    assert relative["ci_low"] >= -1

@@ -878,6 +878,9 @@ def experiment_metrics(events: str | Path, assignments: str | Path,
     assign_source = Source.of(assignments)
     assign_sql, assign_params = assign_source.select(con, ASSIGNMENT_COLUMNS, "assigned_at")
     _check_rows(con, assign_source, ASSIGNMENT_COLUMNS, "assigned_at")
+    # Names as the results reader takes them: 'treatment ' is the arm 'treatment'.
+    assign_sql = ("SELECT user_id, trim(experiment) AS experiment, trim(variant) AS variant, "
+                  f"assigned_at FROM ({assign_sql})")
     if as_of is not None:
         assign_sql = f"SELECT * FROM ({assign_sql}) WHERE assigned_at < CAST(? AS TIMESTAMP)"
         assign_params = assign_params + [as_of]
@@ -952,6 +955,14 @@ def _variants_in_order(con, assign_sql, params, experiment, source) -> list[str]
         raise UnknownExperiment(f"no assignments for experiment {experiment!r}; the file has "
                                 f"{', '.join(known[:10]) or 'none'}", source=str(source.path),
                                 names=known)
+    spelt: dict[str, str] = {}
+    for variant in mine:
+        first = spelt.setdefault(variant.casefold(), variant)
+        if first != variant:
+            raise InputError(f"experiment {experiment!r} has variants {first!r} and "
+                             f"{variant!r}, which differ only in case, so they would be two "
+                             "arms with the same name; spell the same arm the same way on "
+                             "every line", source=str(source.path), column="variant")
     return mine
 
 

@@ -111,9 +111,7 @@ def control_of(variants: Sequence[str], wanted: str | None = None, experiment: s
             raise StatsError(f"{_name(experiment)}{' and '.join(named)} both read as the "
                              "control; name the control (--control) exactly")
         return named[0] if named else variants[0]
-    if wanted in variants:
-        return wanted
-    alike = [v for v in variants if v.strip().casefold() == wanted.strip().casefold()]
+    alike = _named(variants, wanted)
     if len(alike) > 1:
         raise StatsError(f"{_name(experiment)}control {wanted!r} matches {' and '.join(alike)} "
                          "when case is ignored; give the exact name")
@@ -123,17 +121,30 @@ def control_of(variants: Sequence[str], wanted: str | None = None, experiment: s
     return alike[0]
 
 
+def _named(variants: Sequence[str], wanted: str) -> list[str]:
+    """The variant named `wanted` exactly, else those it names when case is ignored."""
+    if wanted in variants:
+        return [wanted]
+    return [v for v in variants if v.strip().casefold() == wanted.strip().casefold()]
+
+
 def planned_weights(variants: Sequence[str], weights: Weights | None,
                     experiment: str = "") -> list[float] | None:
-    """One planned weight per variant, in the order of `variants`."""
+    """One planned weight per variant, in the order of `variants`; a name matches a variant
+    as --control does (exactly, else in any case when only one matches)."""
     if weights is None:
         return None
     known = ", ".join(variants)
     if isinstance(weights, Mapping):
-        unknown = [v for v in weights if v not in variants]
+        unknown = [v for v in weights if len(_named(variants, v)) != 1]
         if unknown:
             raise StatsError(f"{_name(experiment)}weight for {unknown[0]!r}: {unknown[0]!r} is "
                              f"not a variant; the variants are {known}")
+        named = {_named(variants, v)[0]: w for v, w in weights.items()}
+        if len(named) < len(weights):
+            raise StatsError(f"{_name(experiment)}--weights names a variant twice (in "
+                             f"different cases); give one weight per variant ({known})")
+        weights = named
         missing = [v for v in variants if v not in weights]
         if missing:
             raise StatsError(f"{_name(experiment)}no weight for {missing[0]!r}; give one weight "
@@ -375,14 +386,19 @@ def analyze(rows: Iterable[MetricRow], options: Options | None = None) -> Analys
                         FAILURES.index("missing_control_row") if c.base is None else 0
                         for c in comparisons], dtype=np.int8)
     failure[complete] = eff.failure
+    proportion = np.array([rows[c.base if c.row is None else c.row].kind == "proportion"
+                           for c in comparisons], dtype=bool)
     figures = _figures(len(comparisons), complete, failure, test,
-                       np.array(family, dtype=int), options)
+                       np.array(family, dtype=int), options, proportion)
     return Analysis(_results(rows, comparisons, moments, failure, figures, options), srm)
 
 
 def _figures(size: int, complete: np.ndarray, failure: np.ndarray, test: TestResult,
-             family: np.ndarray, options: Options) -> dict[str, np.ndarray | None]:
-    """Every reported figure per comparison (NaN where there is none), and `significant`."""
+             family: np.ndarray, options: Options,
+             proportion: np.ndarray) -> dict[str, np.ndarray | None]:
+    """Every reported figure per comparison (NaN where there is none), and `significant`;
+    the interval of a `proportion` metric kept to what rates can do (a difference within
+    ±100 points, a lift no lower than -100%)."""
     ok = failure == 0
 
     def spread(values):
@@ -396,12 +412,18 @@ def _figures(size: int, complete: np.ndarray, failure: np.ndarray, test: TestRes
     figures = {name: spread(getattr(test, name)) for name in (
         "estimate", "ci_low", "ci_high", "p_value", "chance_to_win", "risk_control",
         "risk_treatment")}
+    low, high = (-1.0, 1.0) if options.difference == "absolute" else (-1.0, np.inf)
+    for name in ("ci_low", "ci_high"):
+        values = figures[name]
+        bounded = proportion & np.isfinite(values)
+        values[bounded] = np.clip(values[bounded], low, high)
     p, ctw = figures["p_value"], figures["chance_to_win"]
     figures["adjusted_p_value"] = None
     if p is not None and options.correction != "none":
-        adjusted = np.full(size, np.nan)
-        adjusted[ok] = adjust(p[ok], family[ok], options.correction)
-        figures["adjusted_p_value"] = adjusted
+        # A comparison that failed still counts in its family (as p = 1): the family must
+        # not shrink, and the others' correction with it, because a figure is missing.
+        adjusted = adjust(np.where(ok, p, 1.0), family, options.correction)
+        figures["adjusted_p_value"] = np.where(ok, adjusted, np.nan)
     with np.errstate(invalid="ignore"):
         if ctw is not None:
             significant = (ctw > 1 - options.alpha / 2) | (ctw < options.alpha / 2)
@@ -484,20 +506,27 @@ def _failure_message(code: str, c: _Comparison, base: MetricRow | None, row: Met
     proportion = base.kind == "proportion"
     mc, mt = moments.mean[c.base], moments.mean[c.row]
     if code == "zero_control_mean":
-        what = (f"no user in the control {control} converted (0 of {base.users:,.0f})"
-                if proportion else f"the control {control} has a mean of 0")
-        return f"{what}, so a relative lift is undefined; use the absolute difference instead"
+        return (f"the control {control} has a mean of 0, so a relative lift is undefined; use "
+                "the absolute difference instead")
     if code == "zero_treatment_values":
         what = (f"no user in {variant} converted (0 of {row.users:,.0f}) while some in "
                 f"{control} did" if proportion else
                 f"every user in {variant} has the value 0 while {control} varies")
-        return (f"{what}, so the relative lift is -100% with no spread to test it; use the "
-                "absolute difference instead")
-    if moments.var[c.base] > 0 or moments.var[c.row] > 0:
+        return (f"{what}: with no variation in {variant} the change (-100%) has no spread to "
+                f"test it on either scale; check that {variant} records this metric, or "
+                "collect more users")
+    constant = [(name, mean) for name, mean, var in ((control, mc, moments.var[c.base]),
+                                                     (variant, mt, moments.var[c.row]))
+                if var <= 0]
+    if not constant:
         return ("after the CUPED adjustment no variation is left in either arm (the "
                 "pre-period explains it all), so there is nothing to test")
     if proportion:
-        return (f"{control} converted {mc:.0%} of its users and {variant} {mt:.0%}, so within "
-                "each arm every user has the same outcome: there is no variation to test")
-    return (f"every user in {control} has the value {mc:g} and every user in {variant} the "
-            f"value {mt:g}: with no variation within either arm there is nothing to test")
+        said = " and ".join(f"{name} converted {mean:.0%} of its users" for name, mean in constant)
+    else:
+        said = " and ".join(f"every user in {name} has the value {mean:g}"
+                            for name, mean in constant)
+    within = "either arm" if len(constant) == 2 else "that arm"
+    return (f"{said}: with no variation within {within} there is no standard error to "
+            "test with (as in gbstats); collect more users, or check that every arm records "
+            "this metric")

@@ -61,10 +61,12 @@ def effect(control: Moments, treatment: Moments,
     mt, vt, nt = treatment.mean, treatment.var, treatment.n
     base, treated = control.unadjusted_mean, treatment.unadjusted_mean
     failure = np.zeros(nc.size, dtype=np.int8)
-    failure[(vc <= 0) & (vt <= 0)] = FAILURES.index("no_variance")
+    # As gbstats: an arm without variance (a rate of 0% or 100%) gives no standard error
+    # the normal approximation can trust, whichever arm it is.
+    failure[(vc <= 0) | (vt <= 0)] = FAILURES.index("no_variance")
     if difference == "relative":
         failure[(vt <= 0) & (treated == 0) & (vc > 0)] = FAILURES.index("zero_treatment_values")
-        failure[(base == 0) & ((vc > 0) | (vt > 0))] = FAILURES.index("zero_control_mean")
+        failure[(base == 0) & (vc > 0)] = FAILURES.index("zero_control_mean")
         safe = np.where(base == 0, 1.0, base)
         estimate = (mt - mc) / safe
         variance = vt / (safe**2 * nt) + vc * treated**2 / (safe**4 * nc)

@@ -358,7 +358,8 @@ def analyze_columns(columns: ResultColumns, options: Options | None = None) -> C
                        ).astype(np.int8)
     failure[complete] = eff.failure
     figures = _figures(len(mi), complete, failure, _test(eff, options, control_m),
-                       np.zeros(len(mi), dtype=int), options)
+                       np.zeros(len(mi), dtype=int), options,
+                       proportion[np.where(row >= 0, row, base)])
     metric_names = np.array(metrics, dtype=object)
     variant_names = np.array(variants, dtype=object)
     return ColumnAnalysis(columns, options, metric_names[mi], variant_names[vi], control, base,
