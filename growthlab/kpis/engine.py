@@ -924,14 +924,16 @@ def experiment_metrics(events: str | Path, assignments: str | Path,
             rows.extend(metric_rows)
     data_end = as_of or (found[0][1] if found else None)
     assigned = {v: by_variant[v][2] for v in variants if v in by_variant}
-    just_before = con.execute(
-        f"WITH events AS NOT MATERIALIZED ({events_sql}), starts AS ({starts}) "
-        "SELECT count(DISTINCT s.user_id), mode(e.event) FROM events e JOIN starts s "
+    just_before = con.execute(  # no mode(): PostgreSQL and Spark spell it otherwise
+        f"WITH events AS NOT MATERIALIZED ({events_sql}), starts AS ({starts}), "
+        "early AS (SELECT DISTINCT s.user_id, e.event FROM events e JOIN starts s "
         "ON e.user_id = s.user_id AND e.timestamp < s.t0 AND "
-        f"e.timestamp >= s.t0 - INTERVAL 1 HOUR WHERE e.event IN ({_in_list(measured)})",
+        f"e.timestamp >= s.t0 - INTERVAL 1 HOUR WHERE e.event IN ({_in_list(measured)})) "
+        "SELECT (SELECT count(DISTINCT user_id) FROM early), event FROM early GROUP BY event "
+        "ORDER BY count(*) DESC, event LIMIT 1",
         params + assign_params + [experiment] + measured).fetchone()
     result = ExperimentMetrics(rows, int(excluded), in_progress, _iso(data_end), undecided,
-                               assigned, just_before=(just_before[0], just_before[1]))
+                               assigned, just_before=tuple(just_before or (0, None)))
     result.check_censoring()
     return result
 
