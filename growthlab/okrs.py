@@ -17,7 +17,13 @@ DIRECTIONS = ("increase", "decrease")
 STATUSES = ("on track", "at risk", "off track")
 NO_CHECKIN = "no check-in yet"
 DEFAULT_CONFIDENCE = 5
-MAX_PROGRESS = 5.0  # a check-in five times the planned move away is far likelier a typo
+# A check-in a hundred times the planned move away is far likelier a slipped decimal point
+# than news: real good or bad weeks on a small planned move (churn 3.0% -> 2.8%, at 4.1%)
+# are many times the move, and must be recordable as they are.
+MAX_PROGRESS = 100.0
+# Units nothing can be below zero in (the first word of a key result's unit).
+NON_NEGATIVE_UNITS = frozenset({"days", "day", "hours", "hour", "minutes", "weeks", "seconds",
+                                "users", "teams", "accounts", "sessions", "searches"})
 ON_TRACK_GAP = 0.10
 AT_RISK_GAP = 0.25
 STATUS_RULE = ("On track: progress within 10 points of the pace line (where time elapsed says "
@@ -185,6 +191,10 @@ def check_checkin(row: dict, day, value: float, today: date) -> tuple[date, floa
     if bounds and not bounds[0] <= value <= bounds[1]:
         raise InputError(f"{shown} is outside {bounds[0]:g} to {bounds[1]:g}, all a "
                          f"{row['unit'] or 'share'} can be; check the value", field="value")
+    unit = (row.get("unit") or "").split()
+    if value < 0 and unit and unit[0].lower() in NON_NEGATIVE_UNITS:
+        raise InputError(f"{shown} is below 0, which {unit[0]} cannot be; check the value",
+                         field="value")
     if abs(progress(row["baseline"], row["target"], value)) > MAX_PROGRESS:
         raise InputError(
             f"{shown} is far outside the plan (more than {MAX_PROGRESS:.0f} times the move from "

@@ -511,6 +511,13 @@ def test_user_ids_a_spreadsheet_turned_into_rounded_numbers_are_refused(tmp_path
     assert f"{path}:3: column user_id: '1.00E+19'" in err and "as text" in err, err
 
 
+def test_hexadecimal_user_ids_shaped_like_exponents_are_ids(tmp_path, capsys):
+    path = tmp_path / "events.csv"
+    path.write_text("user_id,event,timestamp\n1e1318569860,search,2026-03-01T10:00:00Z\n"
+                    "2e99,search,2026-03-01T11:00:00Z\nab12,search,2026-03-01T12:00:00Z\n")
+    assert main(["retention", str(path)]) == 0, capsys.readouterr().err
+
+
 def test_an_empty_user_id_says_what_to_do_with_anonymous_events(tmp_path, capsys):
     path = tmp_path / "events.csv"
     path.write_text("user_id,event,timestamp\nu1,search,2026-03-01T10:00:00Z\n"

@@ -288,7 +288,7 @@ def test_a_key_result_that_has_not_started_takes_no_checkin_yet(tmp_path):
     ("", 0.115, 0.125, float("inf"), "value: inf is not a number"),
     ("", 0.115, 0.125, 1e300, "value: 1e+300 is far outside the plan"),
     ("", 1.0, 1.06, 105, "value: 105 is far outside the plan"),  # 105 typed for 1.05
-    ("days", 6, 3, -30, "value: -30 days is far outside the plan"),
+    ("days", 6, 3, -2, "value: -2 days is below 0, which days cannot be"),
 ])
 def test_an_impossible_checkin_value_is_refused(tmp_path, unit, baseline, target, value,
                                                  message):
@@ -312,6 +312,8 @@ def test_a_far_value_asks_to_check_it_and_says_what_to_do_if_it_is_right(tmp_pat
     ("%", 95, 110, 118.0),  # a percentage that may pass 100 (net revenue retention)
     ("", 1.0, 1.06, 1.3),  # 500% of the way: unusual, still possible
     ("days", 6, 3, 0.5),
+    ("%", 3.0, 2.8, 4.1),  # churn up a point on a planned 0.2-point cut: bad news, recorded
+    ("", 0.8, 1.4, 4.0),  # invites per team: a great week, five times the planned move
 ])
 def test_a_possible_checkin_value_is_kept(tmp_path, unit, baseline, target, value):
     db, kr = share_workspace(tmp_path, unit, baseline, target)

@@ -205,9 +205,10 @@ def _scan_events(con, source: Source, as_of: datetime | None) -> EventsInfo:
 
 def _refuse_rounded_ids(con, source: Source) -> None:
     """Refuse user ids a spreadsheet turned into rounded numbers (1.00E+19): different users
-    then share one id, and every count is wrong. Checked on the distinct ids of the scan."""
+    then share one id, and every count is wrong. Checked on the distinct ids of the scan.
+    The '+' tells them from hexadecimal ids such as 1e1318569860, which spreadsheets leave."""
     rounded = con.execute("SELECT min(user_id) FROM event_scan WHERE by_event = 0 AND "
-                          "regexp_full_match(trim(user_id), '[0-9]([.,][0-9]+)?[eE][+]?[0-9]+')"
+                          "regexp_full_match(trim(user_id), '[0-9]([.,][0-9]+)?[eE][+][0-9]+')"
                           ).fetchone()[0]
     if rounded is None:
         return
