@@ -191,8 +191,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--daily-users", type=_number("--daily-users", positive=True), default=None)
     p.add_argument("--method", choices=("frequentist", "sequential"), default="frequentist",
                    help="the test the analysis runs: sequential is read at the planned end")
-    p.add_argument("--n-star", type=_number("--n-star", positive=True), default=5000.0,
-                   help="sequential tuning: total users where the interval is tightest")
+    p.add_argument("--n-star", type=_number("--n-star", positive=True), default=None,
+                   help="sequential tuning: total users where the interval is tightest "
+                   "(default 5000)")
     p.add_argument("--sd", type=_number("--sd", positive=True), default=None,
                    help="a mean metric's standard deviation: --baseline is then its mean")
     p.add_argument("--json", action="store_true")
@@ -483,17 +484,30 @@ def _warn_unknown_events(known: list[str], *, names=(), rules=()) -> None:
 
 
 def cmd_power(args) -> None:
+    from growthlab.report import is_control_name
     from growthlab.stats import plan
+    from growthlab.stats.compare import DEFAULT_N_STAR
 
     weights = args.weights
+    if isinstance(weights, dict):  # the arm called control is the control, wherever named
+        if len({n.casefold() for n in weights}) < len(weights):
+            raise InputError("--weights: name each variant once (names match in any case)")
+        weights = dict(sorted(weights.items(), key=lambda kv: not is_control_name(kv[0])))
     names = list(weights) if isinstance(weights, dict) else None
     shares = list(weights.values()) if names else weights
     if shares is not None and args.variants not in (None, len(shares)):
         raise InputError(f"--weights gives {len(shares)} shares but --variants is "
                          f"{args.variants}; give one weight per variant, or drop --variants")
+    if args.n_star is not None and args.method != "sequential":
+        raise InputError("--n-star tunes the sequential test; add --method sequential, or "
+                         "drop --n-star")
+    if args.power <= args.alpha:
+        raise InputError(f"--power {args.power:g} is not above --alpha {args.alpha:g}: a test "
+                         "that rarely finds a real effect plans nothing; use 0.8 or more")
     result = plan(args.baseline, args.mde, relative=args.relative, alpha=args.alpha,
                   power=args.power, variants=args.variants or 2, daily_users=args.daily_users,
-                  shares=shares, method=args.method, n_star=args.n_star, sd=args.sd)
+                  shares=shares, method=args.method, n_star=args.n_star or DEFAULT_N_STAR,
+                  sd=args.sd)
     if args.json:
         _print_json(result.as_dict())
         return

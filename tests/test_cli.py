@@ -831,3 +831,26 @@ def test_a_staggered_rollout_withholds_the_verdict_after_its_warning(tmp_path, c
                     and not line.startswith("warning"))
     assert "significant at" not in sentence and "cannot be trusted" in sentence
     assert "staggered" in sentence
+
+
+def test_power_weights_by_name_plan_the_arm_called_control_as_the_control():
+    from growthlab.stats import plan
+
+    expected = plan(0.1, 0.02, shares=[0.8, 0.2])
+    out = run("power", "--baseline", "0.1", "--mde", "0.02", "--weights",
+              "treatment=0.2,control=0.8")
+    assert out.returncode == 0, out.stderr
+    assert f"{expected.total_users:,} users in total (control {expected.users_per_arm[0]:,}, "\
+        f"treatment {expected.users_per_arm[1]:,})" in out.stdout
+    twins = run("power", "--baseline", "0.1", "--mde", "0.02", "--weights",
+                "control=0.8,Control=0.2")
+    assert twins.returncode == 2 and "--weights" in twins.stderr and "once" in twins.stderr
+
+
+@pytest.mark.parametrize("args,says", [
+    (["--n-star", "500"], "--n-star"),
+    (["--power", "0.04"], "--power"),
+])
+def test_power_options_that_would_be_ignored_or_meaningless_are_refused(args, says):
+    out = run("power", "--baseline", "0.1", "--mde", "0.02", *args)
+    assert out.returncode == 2 and says in out.stderr and "Traceback" not in out.stderr
