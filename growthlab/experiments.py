@@ -380,8 +380,8 @@ def _why_note(db, exp: dict, result: str, decision: str, reason: str, when: str 
                         f"** (result: {result})")
         asks.append(f"the decision is to {decision} an experiment whose result is {result}: "
                     "say why")
-    if not headings:
-        return ""
+    if not headings:  # a reason given anyway is kept: the person meant it to be read
+        return f"\n\n**Why this decision**: {reason.strip()}" if (reason or "").strip() else ""
     if not (reason or "").strip():
         raise InputError("; ".join(asks) + "; the learning will keep it", field="reason")
     return f"\n\n{'; '.join(headings)}: {reason.strip()}"
@@ -539,8 +539,12 @@ LIST_COLUMNS = ("key", "title", "status", "ICE", "ICE spread", "RICE", "result",
 def list_rows(rows: list[dict], names: dict[str, str] | None = None) -> list[dict]:
     """The experiments list as shown: `listing` rows with milestone `names` for their keys."""
     names = names or {}
+    def shown(value):  # as the page shows them: whole numbers, not float noise
+        return None if value is None else round(value)
+
     return [dict(zip(LIST_COLUMNS, (
-        r["key"], r["title"], r["status"], r["ice"], r["ice_spread"], r["rice"],
+        r["key"], r["title"], r["status"], shown(r["ice"]), shown(r["ice_spread"]),
+        shown(r["rice"]),
         r["result"] or "", r["decision"] or "", names.get(r["milestone_key"], r["milestone_key"]),
         r["loop"], r["squad"], r["product_area"], r["expected_acquisition"],
         r["expected_retention"]), strict=True)) for r in rows]

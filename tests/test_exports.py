@@ -87,6 +87,7 @@ def test_the_experiment_list_downloads_as_a_guarded_csv_of_what_is_shown(hostile
     rows = list(csv.DictReader(stdio.StringIO(text)))
     assert len(rows) == len(shown) and list(rows[0]) == list(shown.columns)
     assert live_cells(text) == [] and any("HYPERLINK" in r["title"] for r in rows)
+    assert not [r for r in rows if "." in r["ICE"] + r["ICE spread"] + r["RICE"]]  # no noise
 
 
 @pytest.mark.parametrize("page,query", [

@@ -324,6 +324,17 @@ def test_a_decision_against_the_result_asks_why_and_the_learning_keeps_it(
     assert f"**{heading}** (result: {result}): Legal requires the new copy." in body
 
 
+def test_a_reason_given_when_none_is_needed_is_kept_in_the_learning(tmp_path):
+    from growthlab import learnings
+
+    db, exp, version = _analysing(tmp_path)
+    learning = experiments.decide(db, exp, version, result="won", decision="ship",
+                                  conclusion="Exports rose.", learning_title="Nudges work",
+                                  learning_body="A nudge helped.", reason="Legal asked too.",
+                                  when="2026-11-30T09:00:00+00:00")
+    assert learnings.get(db, learning)["body"].endswith("**Why this decision**: Legal asked too.")
+
+
 def test_a_decision_that_follows_the_result_asks_nothing_more(tmp_path):
     for result, decision in (("won", "ship"), ("inconclusive", "iterate"),
                              ("lost", "abandon"), ("inconclusive", "abandon")):
