@@ -6,6 +6,7 @@ from datetime import date
 
 import plotly.graph_objects as go
 
+from growthlab.io import percent
 from growthlab.okrs import NO_CHECKIN
 
 STATUS_COLOURS = {"on track": "#2e7d32", "at risk": "#f9a825", "off track": "#c62828",
@@ -57,8 +58,8 @@ def funnel_chart(rows: list[dict], gap: dict | None,
     text, hover = [], []
     for r in rows:
         conversion = r["conversion_from_previous"]
-        extra = "" if conversion is None else f" · {conversion:.0%} of previous"
-        share = "not measurable yet" if r["share"] is None else f"{r['share']:.0%}"
+        extra = "" if conversion is None else f" · {percent(conversion)} of previous"
+        share = "not measurable yet" if r["share"] is None else percent(r['share'])
         text.append(f"{share} of {r['eligible']:,}{extra}")
         window = horizons.get(r["key"], 0)
         hover.append(f"{r['users']:,} users reached it in all; shares count the "
@@ -112,7 +113,7 @@ def cohort_lines(cohorts: list[dict], names: dict[str, str], keys: list[str],
 
 def retention_heatmap(table) -> go.Figure:
     z = [[None if v is None else v for v in c["retention"]] for c in table.cohorts]
-    text = [["" if v is None else f"{v:.0%}" for v in c["retention"]] for c in table.cohorts]
+    text = [["" if v is None else percent(v) for v in c["retention"]] for c in table.cohorts]
     fig = go.Figure(go.Heatmap(
         z=z, x=[f"day {d}" for d in table.days],
         y=[f"{c['cohort']} ({c['users']:,})" for c in table.cohorts], text=text,

@@ -11,7 +11,7 @@ import numpy as np
 
 from growthlab.db import update_versioned
 from growthlab.errors import InputError, StatsError
-from growthlab.io import percent  # noqa: F401 - the planner's words use it
+from growthlab.io import percent
 from growthlab.report import CORRECTIONS
 from growthlab.stats import MetricRow, control_of
 from growthlab.stats.moments import mean_moments
@@ -180,10 +180,10 @@ class Progress:
 
     def sentence(self) -> str:
         text = (f"{self.users:,} of {self.planned_users:,} planned users "
-                f"({self.users / self.planned_users:.0%})")
+                f"({percent(self.users / self.planned_users)})")
         if self.planned_days:
             text += (f", day {self.days} of {self.planned_days} planned "
-                     f"({self.days / self.planned_days:.0%})")
+                     f"({percent(self.days / self.planned_days)})")
         return text
 
 

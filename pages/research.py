@@ -7,7 +7,7 @@ import streamlit as st
 
 from growthlab import charts, clock, research, survey
 from growthlab.errors import GrowthLabError
-from growthlab.io import display_table
+from growthlab.io import display_table, percent
 from growthlab.learnings import escape_markdown, render_markdown
 from pages._shared import (
     attempt,
@@ -264,13 +264,13 @@ with map_tab:
             column.markdown(f"**{label}**")
         for m in ms:
             row = st.columns([2, 1, 3, 3, 3])
-            marker = (f"  \n:red[:material/target: **Success gap:** {gap['drop']:.0%} lost "
+            marker = (f"  \n:red[:material/target: **Success gap:** {percent(gap['drop'])} lost "
                       f"from {escape_markdown(gap['from_name'])}]"
                       if gap and gap["to"] == m.key else "")
             row[0].markdown(f"**{escape_markdown(m.name)}**  \n{escape_markdown(m.phase)}"
                             f"{marker}")
             kpi = shares.get(m.key)
-            row[1].markdown("—" if not kpi or kpi["share"] is None else f"{kpi['share']:.0%}")
+            row[1].markdown("—" if not kpi or kpi["share"] is None else percent(kpi['share']))
             for column, lens in zip(row[2:], research.LENSES, strict=True):
                 here = [c for c in cells if c.milestone == m.key and c.lens == lens][:3]
                 column.markdown("\n".join(

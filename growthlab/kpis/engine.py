@@ -804,11 +804,13 @@ class ExperimentMetrics:
 
     def assignment_warning(self, share: float = 0.10) -> str | None:
         """What to say when many users did a counted event just before their assignment."""
+        from growthlab.io import percent
+
         users, event = self.just_before
         assigned = sum(self.assigned.values())
         if not assigned or users < share * assigned:
             return None
-        return (f"{users:,} of {assigned:,} assigned users ({users / assigned:.0%}) did "
+        return (f"{users:,} of {assigned:,} assigned users ({percent(users / assigned)}) did "
                 f"{event!r} in the hour before their assignment; events before assigned_at do "
                 "not count (windows start at assignment), so milestones needing it are "
                 "reached by few. If users are assigned as they sign up, record the assignment "
