@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import gc
 import json
+import re
 import statistics
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from growthlab import clock
-from growthlab.db import audit, now, transaction, update_versioned
+from growthlab.db import audit, get_setting, now, set_setting, transaction, update_versioned
 from growthlab.errors import InputError, StaleEditError, StatsError, TransitionError
 from growthlab.io import plain_name
 from growthlab.report import direction
@@ -71,10 +72,20 @@ def parse_variants(text: str) -> list[tuple[str, float]]:
     return variants
 
 
+ISSUED = "experiment_numbers"  # setting: the highest EXP-number ever given, kept or renamed
+
+
 def next_key(db) -> str:
+    """The next EXP-number: never one given before, even if that experiment was renamed
+    (learnings, exports and files that name it must not come to mean another)."""
     row = db.execute("SELECT max(CAST(substr(key, 5) AS INTEGER)) FROM experiments "
                      "WHERE key LIKE 'EXP-%'").fetchone()
-    return f"EXP-{(row[0] or 0) + 1:03d}"
+    return f"EXP-{max(row[0] or 0, int(get_setting(db, ISSUED, '0'))) + 1:03d}"
+
+
+def _remember_number(db, key: str) -> None:
+    if re.fullmatch(r"EXP-\d+", key) and int(key[4:]) > int(get_setting(db, ISSUED, "0")):
+        set_setting(db, ISSUED, str(int(key[4:])))
 
 
 def create(db, *, title: str, hypothesis: str = "", squad_id: int | None = None,
@@ -186,6 +197,7 @@ def _new_key(db, experiment_id: int, key: str | None) -> str:
     if taken:
         raise InputError(f"{taken[0]!r} is already another experiment's key; keys tell "
                          "experiments apart in results and assignments files", field="key")
+    _remember_number(db, get(db, experiment_id)["key"])
     return key
 
 

@@ -244,3 +244,10 @@ def test_an_experiment_s_key_can_be_set_to_the_name_the_team_s_assignments_use(d
             experiments.update(db, other, 1, {"key": taken})
         assert err.value.field == "key"
     assert experiments.get(db, other)["key"] == "EXP-002"
+
+
+def test_a_renamed_experiment_s_number_is_never_given_again(db):
+    first = experiments.create(db, title="Onboarding v2")
+    experiments.update(db, first, 1, {"key": "onboarding_v2"})
+    second = experiments.create(db, title="Pricing page")
+    assert experiments.get(db, second)["key"] == "EXP-002"

@@ -711,3 +711,16 @@ def test_replacing_milestones_names_what_loses_its_milestone(demo_workspace):
     using = [r["key"] for r in db.query("SELECT key FROM experiments WHERE milestone_key = "
                                         "'first_value' OR primary_metric = 'first_value'")]
     assert using and all(key in lines[0] for key in using)
+
+
+def test_replacing_milestones_names_the_pql_rule_that_needs_one(demo_workspace):
+    from growthlab import admin
+    from growthlab.db import open_workspace
+    from growthlab.kpis import load_from_workspace
+    from growthlab.kpis.milestones import dropped_in_use
+
+    db = open_workspace(demo_workspace)
+    admin.set_pql_rule(db, "reached(value_growth) and count(invite_sent) >= 1", 30, actor="m")
+    kept = [m for m in load_from_workspace(db) if m.key != "value_growth"]
+    assert any(line.startswith("value_growth:") and "the PQL rule" in line
+               for line in dropped_in_use(db, kept))

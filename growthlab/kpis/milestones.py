@@ -220,8 +220,17 @@ def milestones_version(db) -> int:
 
 def dropped_in_use(db, milestones: list[Milestone]) -> list[str]:
     """What loses its milestone if `milestones` replace the workspace's: a line per key
-    dropped that a key result, an experiment or a coded interview passage names."""
+    dropped that a key result, an experiment, a coded interview passage or the PQL rule
+    names."""
+    from growthlab.db import get_setting
+    from growthlab.errors import RuleError
+    from growthlab.kpis.rules import dependencies, parse_rule
+
     kept = {m.key for m in milestones}
+    try:
+        pql_needs = set(dependencies(parse_rule(get_setting(db, "pql_rule") or "", "pql")))
+    except RuleError:  # no rule, or one that no longer parses: it needs nothing named here
+        pql_needs = set()
     lines = []
     for (key,) in db.execute("SELECT key FROM milestones ORDER BY position").fetchall():
         if key in kept:
@@ -235,6 +244,7 @@ def dropped_in_use(db, milestones: list[Milestone]) -> list[str]:
         passages = db.execute("SELECT count(*) FROM excerpts WHERE milestone_key = ?",
                               [key]).fetchone()[0]
         uses += [f"{passages} coded passage(s)"] if passages else []
+        uses += ["the PQL rule"] if key in pql_needs else []
         if uses:
             lines.append(f"{key}: {', '.join(uses)}")
     return lines
