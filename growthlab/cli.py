@@ -556,7 +556,7 @@ def cmd_survey(args) -> None:
     if args.json:
         _print_json(result)
         return
-    print(f"{result['responses']:,} responses")
+    print(f"{result['responses']:,} response{'' if result['responses'] == 1 else 's'}")
     for label, row in [("all", result["pmf"]), *((r["segment"], r)
                                                   for r in result["by_segment"])]:
         if row["share"] is None:

@@ -66,7 +66,7 @@ def looks_utf16(head: bytes) -> bool:
 
 
 # Excel reads (and some exports write) a first line "sep=;" naming the separator.
-_EXCEL_HINT = re.compile(r'sep=([^\w"\r\n])[ \t]*(?:\r?\n|$)', re.IGNORECASE)
+_EXCEL_HINT = re.compile(r'"?sep=([^\w"\r\n])"?[ \t]*(?:\r?\n|$)', re.IGNORECASE)
 
 
 def excel_separator(text: str) -> str | None:
@@ -101,6 +101,11 @@ def csv_records(text: str, source: str, required: Iterable[str], *,
     except csv.Error as exc:
         raise InputError(f"cannot read the header: {exc}", source=source, line=1) from None
     header = [h.strip().lower() for h in header]
+    if hint and len(header) == 1 and (other := next(
+            (name for sep, name in SEPARATORS.items() if sep != hint and sep in header[0]), None)):
+        raise InputError(f"the first line says sep={hint} but the header is split by "
+                         f"{other}s; delete the first line, or save the file with one "
+                         "separator", source=source, line=reader.line_num)
     missing = [c for c in required if c not in header]
     if missing:
         raise InputError(f"missing column(s) {', '.join(missing)}; the header has "

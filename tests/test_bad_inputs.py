@@ -387,6 +387,24 @@ def test_after_a_separator_line_errors_name_the_file_s_own_line_numbers(tmp_path
     assert (err.value.line, err.value.column) == (4, "users"), str(err.value)
 
 
+def test_a_separator_line_the_header_contradicts_is_named_on_the_header_s_line(tmp_path):
+    path = tmp_path / "results.csv"
+    path.write_text("sep=;\nmetric,variant,users,conversions\nm,control,100,10\n")
+    with pytest.raises(InputError) as err:
+        read_results_csv(path)
+    assert err.value.line == 2 and "sep=; but the header is split by commas" in str(err.value)
+
+
+def test_a_quoted_separator_line_is_read_as_one(tmp_path, capsys):
+    comma, quoted = tmp_path / "comma.csv", tmp_path / "quoted.csv"
+    comma.write_text(COMMA_RESULTS)
+    quoted.write_text('"sep=;"\n' + COMMA_RESULTS.replace(",", ";"))
+    assert main(["analyze", str(comma), "--json"]) == 0
+    expected = capsys.readouterr().out
+    assert main(["analyze", str(quoted), "--json"]) == 0
+    assert capsys.readouterr().out == expected
+
+
 def test_in_a_semicolon_file_a_comma_is_the_decimal_mark(tmp_path):
     path = tmp_path / "results.csv"
     path.write_text("metric;variant;users;sum;sum_squares\nm;control;10;1,125;2,5e3\n"
