@@ -758,6 +758,12 @@ def paging(total: int, page: int, size: int = PAGE_SIZE) -> Paging:
     return Paging(total, page, pages, start, min(start + size, total))
 
 
+def tagged(rows: list[dict], wanted: list[str]) -> list[dict]:
+    """The listed learnings holding any of the `wanted` tags (in any case); all when none."""
+    wanted_set = {t.casefold() for t in wanted}
+    return [r for r in rows if not wanted_set or wanted_set & {t.casefold() for t in r["tags"]}]
+
+
 def listing(db, statuses=()) -> list[dict]:
     """Every learning (with one of `statuses`, if any), newest first, tags decoded."""
     rows = [r for r in db.query("SELECT * FROM learnings ORDER BY created_at DESC, id DESC")

@@ -161,10 +161,18 @@ if query:
         st.caption(learnings.export_note(len(exported), len(shown)))
         export_buttons(exported)
 else:
-    status_filter = st.pills("Status", list(learnings.STATUSES), selection_mode="multi")
-    rows = learnings.listing(db, status_filter)
+    c = st.columns([1, 1])
+    with c[0]:
+        status_filter = st.pills("Status", list(learnings.STATUSES), selection_mode="multi")
+    listed = learnings.listing(db, status_filter)
+    every_tag = sorted({t for r in listed for t in r["tags"]}, key=str.casefold)
+    wanted = c[1].multiselect("Tag", every_tag, key="list-tag", default=[
+        t for t in every_tag if t.casefold() in {w.casefold() for w in params.get_all("tag")}])
+    params["tag"] = wanted
+    rows = learnings.tagged(listed, wanted)
     window = page_of(len(rows))
-    st.caption(f"{len(rows)} learnings{' with that status' if status_filter else ''}, newest "
+    st.caption(f"{len(rows)} learnings{' with that status' if status_filter else ''}"
+               f"{' tagged ' + ' or '.join(wanted) if wanted else ''}, newest "
                f"first; {window.caption}. Type above to search everything, including "
                "experiment hypotheses and conclusions.")
     for r in rows[window.start:window.stop]:
@@ -176,9 +184,9 @@ else:
                     f"{r['created_at'][:10]}</div>{learnings.tags_html(r['tags'])}")
     turn_pages(window)
     if rows:
+        narrowed = [*status_filter, *wanted]
         st.caption(f"Exports the {len(rows)} learnings listed"
-                   f"{' (' + ', '.join(status_filter) + ')' if status_filter else ''}, "
-                   "every page.")
+                   f"{' (' + ', '.join(narrowed) + ')' if narrowed else ''}, every page.")
         export_buttons(rows)
 
 st.divider()

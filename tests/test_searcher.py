@@ -136,3 +136,14 @@ def test_search_results_page_and_export_what_is_shown(demo_workspace):
     assert len(at.get("download_button")) == 2
     at.button(key="page-Next").click().run()
     assert at.query_params["page"] == "2" and len(links(at)) == 20
+
+
+def test_a_tag_link_without_a_search_lists_the_learnings_so_tagged(demo_workspace):
+    """?tag=activation was kept in the address bar and filtered nothing."""
+    everyone = learnings.listing(open_workspace(demo_workspace))
+    tagged = [r for r in everyone if "activation" in {t.casefold() for t in r["tags"]}]
+    assert 0 < len(tagged) < len(everyone)
+    at = open_page("learnings", tag="Activation")
+    assert not at.exception
+    assert any(c.value.startswith(f"{len(tagged)} learnings tagged ") for c in at.caption), \
+        [c.value for c in at.caption]
