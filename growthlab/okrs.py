@@ -336,6 +336,13 @@ def moved_dates(key_result: dict, objective: dict, start, end) -> dict:
 def _move_key_results(db, old: dict, new: dict, actor: str) -> None:
     for kr in list(db.query("SELECT * FROM key_results WHERE objective_id = ?", [old["id"]])):
         if moved := moved_dates(kr, old, new["start_date"], new["end_date"]):
+            dates = {**kr, **moved}
+            if dates["end_date"] <= dates["start_date"]:
+                raise InputError(
+                    f"moving the objective moves key result {kr['statement']!r} to start on "
+                    f"{dates['start_date']}, after the {dates['end_date']} it ends on; edit that "
+                    "key result's end first, or pick dates that keep it inside them",
+                    field="start_date")
             update_key_result(db, kr["id"], kr["version"], moved, actor=actor)
 
 

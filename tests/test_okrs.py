@@ -394,3 +394,16 @@ def test_date_ticks_fit_on_one_line():
     for fig in (key_result_history(view, date(2026, 12, 1)), confidence_trend([view])):
         assert fig.layout.xaxis.tickformat == "%b %-d"
         assert fig.layout.xaxis.hoverformat == "%Y-%m-%d"
+
+
+def test_moving_an_objective_past_a_key_result_s_own_end_names_that_key_result(tmp_path):
+    db, kr = share_workspace(tmp_path)
+    objective = next(db.query("SELECT * FROM objectives"))
+    row = next(db.query("SELECT * FROM key_results WHERE id = ?", [kr]))
+    okrs.update_key_result(db, kr, row["version"], {"end_date": "2026-10-31"})
+    with pytest.raises(InputError) as refused:
+        okrs.update_objective(db, objective["id"], objective["version"],
+                              {"start_date": date(2026, 11, 15), "end_date": date(2027, 2, 15)})
+    assert f"key result {row['statement']!r}" in str(refused.value)
+    assert "2026-10-31" in str(refused.value)
+    assert next(db.query("SELECT * FROM objectives"))["start_date"] == objective["start_date"]
