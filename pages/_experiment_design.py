@@ -22,6 +22,10 @@ from pages._shared import (
     writer,
 )
 
+# Exact power takes 0.1-0.3 s a figure, and the planner shows four: computed once per input,
+# not on every rerun of the page.
+cached_plan = st.cache_data(show_spinner=False, max_entries=256)(plan)
+cached_effect = st.cache_data(show_spinner=False, max_entries=256)(detectable_effect)
 
 def design_tab(db, exp: dict, rows: list, names: dict[str, str], alpha: float,
                correction: str = "none", metrics: int = 1, method: str = "frequentist",
@@ -108,9 +112,9 @@ def power_plan(db, exp: dict, rows: list, alpha: float, correction: str, metrics
     shares = split[1] if split else None
     alpha, corrected = plans.planning_alpha(alpha, correction, metrics)
     try:
-        p = plan(baseline, mde if relative else baseline * mde, relative=relative, alpha=alpha,
-                 power=power, variants=int(n_variants), daily_users=daily, shares=shares,
-                 method=planned_method, n_star=n_star, sd=sd)
+        p = cached_plan(baseline, mde if relative else baseline * mde, relative=relative,
+                        alpha=alpha, power=power, variants=int(n_variants), daily_users=daily,
+                        shares=shares, method=planned_method, n_star=n_star, sd=sd)
         sized = (f"**{p.users_per_variant:,} users per variant** ({p.total_users:,} in total)"
                  if not split else f"**{p.total_users:,} users in total**: " + ", ".join(
                      f"{name} {n:,} ({plans.percent(share)})"
@@ -128,7 +132,7 @@ def power_plan(db, exp: dict, rows: list, alpha: float, correction: str, metrics
                            f"({plans.scarce(baseline, arm)}): too few to say what it would "
                            "detect; run longer.")
                 continue
-            effect = detectable_effect(baseline, n, alpha=alpha, power=power,
+            effect = cached_effect(baseline, n, alpha=alpha, power=power,
                                        variants=int(n_variants), relative=relative,
                                        shares=shares, method=planned_method, n_star=n_star,
                                        sd=sd)
