@@ -200,8 +200,14 @@ def missing_data_file(db, setting: str) -> str | None:
     value = get_setting(db, setting)
     if not value or value.startswith(POSTGRES_SCHEMES):
         return None
-    path = Path(value) if Path(value).is_absolute() else workspace_path().parent / value
+    path = _beside_workspace(value)
     return None if path.exists() else str(path)
+
+
+def _beside_workspace(value: str) -> Path:
+    """A data path from settings: as written if absolute, else beside the workspace file."""
+    path = Path(value)
+    return path if path.is_absolute() else workspace_path().parent / path
 
 
 def no_events_yet(db, what: str) -> None:
@@ -224,9 +230,7 @@ def data_file(db, setting: str) -> Path | str | None:
         secrets = postgres_secrets()
         return with_password(value, secrets.get("password") or urlsplit(
             secrets.get("url", "")).password)
-    path = Path(value)
-    if not path.is_absolute():
-        path = workspace_path().parent / path
+    path = _beside_workspace(value)
     return path if path.exists() else None
 
 

@@ -212,14 +212,20 @@ def _refuse_rounded_ids(con, source: Source) -> None:
                           ).fetchone()[0]
     if rounded is None:
         return
-    raw_sql, params = source.raw_sql()
-    line = con.execute(f"SELECT min(line) FROM (SELECT row_number() OVER () AS line, "
-                       f"CAST(user_id AS VARCHAR) AS user_id FROM {raw_sql}) WHERE user_id = ?",
-                       params + [rounded]).fetchone()[0]
     raise InputError(f"{rounded!r} is a number in scientific notation: a spreadsheet rounded "
                      "the user ids, so different users may now share one; export the ids as "
                      "text (in Excel, format the column as Text before saving)",
-                     column="user_id", **source.location(line))
+                     column="user_id", **_first_row_with(con, source, "user_id", [rounded]))
+
+
+def _first_row_with(con, source: Source, column: str, values: list[str]) -> dict:
+    """Where the file's first row whose `column` (as text) is one of `values` is, for an
+    InputError: found only once something is known to be wrong, so a clean file costs nothing."""
+    raw_sql, params = source.raw_sql()
+    line = con.execute(f"SELECT min(line) FROM (SELECT row_number() OVER () AS line, "
+                       f"CAST({column} AS VARCHAR) AS value FROM {raw_sql}) WHERE value IN "
+                       f"({_in_list(values)})", params + values).fetchone()[0]
+    return source.location(line)
 
 
 def _summary(users: tuple, events: dict[str, int]) -> EventsInfo:
@@ -264,13 +270,9 @@ def _check_event_names(con, source: Source, odd: list[str]) -> None:
         raise InputError(f"event {odd[0]!r} holds a control character (a newline, tab or NUL); "
                          "fix the events so each name is plain text", column="event",
                          source=str(source.path))
-    raw_sql, params = source.raw_sql()
-    line = con.execute(f"SELECT min(line) FROM (SELECT row_number() OVER () AS line, "
-                       f"CAST(event AS VARCHAR) AS event FROM {raw_sql}) WHERE event IN "
-                       f"({_in_list(odd)})", params + odd).fetchone()[0]
     raise InputError(f"event {odd[0]!r} holds a control character (a newline, tab or NUL); "
                      "fix the export so each event name is plain text", column="event",
-                     **source.location(line))
+                     **_first_row_with(con, source, "event", odd))
 
 
 @memory_bound

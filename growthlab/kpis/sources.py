@@ -172,8 +172,8 @@ class Source(_Relation):
                 line = f.readline()
         except (OSError, UnicodeDecodeError, EOFError, zlib.error):
             return []
-        delimiter = self.delimiter or next((d for d in ",;\t" if d in line), ",")
-        return [h.strip(' "\r\n') for h in next(csv.reader([line], delimiter=delimiter), [])]
+        return [h.strip(' "\r\n') for h in next(csv.reader(
+            [line], delimiter=header_delimiter(line, self.delimiter)), [])]
 
     def missing(self, missing: list[str], columns: dict[str, str]):
         if self.fmt == "csv" and (found := csv_problem(self.path, self.delimiter)):
@@ -392,6 +392,12 @@ def what_it_is(path: Path, fmt: str) -> str | None:
     return None
 
 
+def header_delimiter(line: str, delimiter: str | None) -> str:
+    """The delimiter the file's suffix gives, else the first of comma, semicolon and tab
+    that its header line holds (as DuckDB's sniffer would find)."""
+    return delimiter or next((d for d in ",;\t" if d in line), ",")
+
+
 def csv_problem(path: Path, delimiter: str | None = None) -> InputError | None:
     """What the file really is, if not CSV text; else the first line that is not UTF-8 or
     leaves a quote open, naming line and column; else the first row whose field count differs
@@ -410,7 +416,7 @@ def csv_problem(path: Path, delimiter: str | None = None) -> InputError | None:
                         f"to UTF-8, e.g. iconv -f WINDOWS-1252 -t UTF-8 {path.name} > "
                         f"utf8-{path.name.removesuffix('.gz')}", source=str(path), line=number)
                 if number == 1:
-                    delimiter = delimiter or next((d for d in ",;\t" if d in line), ",")
+                    delimiter = header_delimiter(line, delimiter)
                     header = [h.strip(' "\r\n').lower() for h in line.split(delimiter)]
                 if line.count('"') % 2:
                     field = _unclosed_field(line, delimiter)
