@@ -144,8 +144,20 @@ class _Arm:
         return bdtr(high, self.users, self.value) - below
 
 
-def _chance(test: _Test, control: _Arm, treated: _Arm, direction: int) -> float:
-    """Power: the chance the test calls the effect significant in its direction."""
+@dataclass(frozen=True)
+class _Edges:
+    """Where the test turns significant, per observed control value. For a rate it does not
+    depend on the treated arm's true rate (only on its users), so a search over effects
+    computes it once per arm size and only weighs it by each effect's probabilities."""
+
+    weights: np.ndarray  # of the control's observed values
+    edge: np.ndarray  # the treated value from which on, up to `outer`, it is significant
+    outer: np.ndarray
+    reachable: np.ndarray
+    at_end: np.ndarray | None  # a rate: significant when everyone (or no one) converts
+
+
+def _edges(test: _Test, control: _Arm, treated: _Arm, direction: int) -> _Edges:
     observed, weights = control.nodes()
     base = control.moments(observed)
 
@@ -158,13 +170,28 @@ def _chance(test: _Test, control: _Arm, treated: _Arm, direction: int) -> float:
     else:
         inner = observed
     outer = treated.extreme(observed, direction)
-    reachable = significant(outer)
-    edge = _edge(significant, inner, outer, whole=treated.sd is None)
-    chance = np.where(reachable, treated.between(edge, outer), 0.0)
+    at_end = None
     if treated.sd is None:
-        end, likely = treated.end(direction)
-        chance += likely * significant(np.full(observed.shape, end))
-    return float(np.sum(weights * chance))
+        at_end = significant(np.full(observed.shape, treated.end(direction)[0]))
+    return _Edges(weights, _edge(significant, inner, outer, whole=treated.sd is None), outer,
+                  significant(outer), at_end)
+
+
+def _chance(test: _Test, control: _Arm, treated: _Arm, direction: int,
+            known: dict | None = None) -> float:
+    """Power: the chance the test calls the effect significant in its direction. `known`
+    keeps a rate's edges by arm size for the next call."""
+    key = (control, treated.users, treated.sd, None if treated.sd is None else treated.value,
+           direction)
+    found = None if known is None else known.get(key)
+    if found is None:
+        found = _edges(test, control, treated, direction)
+        if known is not None:
+            known[key] = found
+    chance = np.where(found.reachable, treated.between(found.edge, found.outer), 0.0)
+    if found.at_end is not None:
+        chance += treated.end(direction)[1] * found.at_end
+    return float(np.sum(found.weights * chance))
 
 
 def _edge(significant: Callable, inner: np.ndarray, outer: np.ndarray,
@@ -235,11 +262,11 @@ def _arm_users(n: int, split: list[float] | None, variants: int) -> list[int]:
 
 
 def _lowest_power(test: _Test, baseline: float, target: float, sd: float | None,
-                  users: list[int]) -> float:
+                  users: list[int], known: dict | None = None) -> float:
     """The power of the weakest comparison of a treatment arm with the control."""
     direction = 1 if target > baseline else -1
     control = _Arm(baseline, sd, users[0])
-    return min(_chance(test, control, _Arm(target, sd, n), direction)
+    return min(_chance(test, control, _Arm(target, sd, n), direction, known)
                for n in sorted(set(users[1:])))
 
 
@@ -323,9 +350,10 @@ def detectable_effect(baseline: float, users: int, *, alpha: float = 0.05,
         raise StatsError(f"too few users: {users:,} leave an arm fewer than 2")
     test = _Test(relative, alpha / (variants - 1), method, n_star)
     arms = _arm_users(int(users), split, variants)
+    known: dict = {}  # the sample is fixed: a rate's edges are the same for every effect
 
     def enough(target: float) -> bool:
-        return _lowest_power(test, baseline, target, sd, arms) >= power
+        return _lowest_power(test, baseline, target, sd, arms, known) >= power
 
     near, far = _far(baseline, sd, direction, enough)
     while abs(far - near) > 1e-6 * abs(far - baseline):
