@@ -53,6 +53,7 @@ if events is None:
 elif ms:
     with contextlib.suppress(GrowthLabError):  # the tab below reads them too and says why
         quality_warnings(db)
+        event_warnings(db, rules=[m.rule for m in ms])  # such as a typo in an uploaded file
     # A tab's scan runs only while it is open (the funnel's is shared with other pages); the
     # open tab lives in the URL, so a view can be shared.
     funnel_tab, retention_tab, moments_tab = st.tabs(
@@ -180,34 +181,48 @@ elif ms:
             except GrowthLabError as exc:
                 report(exc)
 
+
+
+def milestone_editor() -> None:
+    """The grid of milestones, live-validated, and saving them (refused over a newer save)."""
+    show_refusal()
+    version = opened_version("milestones", {"id": 0, "version": milestones_version(db)})
+    edited = st.data_editor(
+        [m.as_dict() | {"window_days": m.window_days, "success_moment": m.success_moment}
+         for m in ms] or [{"key": "first_value", "name": "First value", "phase": "Evaluation",
+                           "rule": "count(search) >= 5", "window_days": 14,
+                           "success_moment": None}],
+        num_rows="dynamic", hide_index=True, width="stretch",
+        key=f"milestone-editor-v{version}",
+        column_config={
+            "window_days": st.column_config.NumberColumn("window (days)", min_value=1, step=1),
+            "success_moment": st.column_config.SelectboxColumn(
+                "success moment", options=["setup", "aha", "eureka", "habit"]),
+            "rule": st.column_config.TextColumn(width="large")})
+    try:
+        candidate = [Milestone(r["key"] or "", r["name"] or "", r["phase"] or "",
+                               r["rule"] or "",
+                               int(r["window_days"]) if r.get("window_days") else None,
+                               r.get("success_moment") or None) for r in edited]
+        validate(candidate)
+        st.success("Rules are valid.", icon=":material/check:")
+        if rules_key(candidate) != rules_key(ms):  # the saved rules are warned about above
+            event_warnings(db, rules=[m.rule for m in candidate])
+        allowed = confirm_dropping(db, candidate, "editor-drop")
+        if st.button("Save milestones", type="primary", disabled=not allowed):
+            save_row("milestones", 0, lambda: save_to_workspace(db, candidate, actor=writer(),
+                                                                version=version),
+                     "Milestones saved", {"Your milestones (TOML)": milestones_toml(candidate)})
+    except GrowthLabError as exc:
+        st.error(str(exc), icon=":material/error:")
+
+
 st.divider()
-st.subheader("Edit milestones")
-st.caption("Order is funnel order. Rules: count(E), days(E), reached(KEY), comparisons, and, "
-           "or, not, parentheses. Example: count(search) >= 5 and count(list_created) >= 1")
-show_refusal()
-version = opened_version("milestones", {"id": 0, "version": milestones_version(db)})
-edited = st.data_editor(
-    [m.as_dict() | {"window_days": m.window_days, "success_moment": m.success_moment}
-     for m in ms] or [{"key": "first_value", "name": "First value", "phase": "Evaluation",
-                       "rule": "count(search) >= 5", "window_days": 14,
-                       "success_moment": None}],
-    num_rows="dynamic", hide_index=True, width="stretch", key=f"milestone-editor-v{version}",
-    column_config={
-        "window_days": st.column_config.NumberColumn("window (days)", min_value=1, step=1),
-        "success_moment": st.column_config.SelectboxColumn(
-            "success moment", options=["setup", "aha", "eureka", "habit"]),
-        "rule": st.column_config.TextColumn(width="large")})
-try:
-    candidate = [Milestone(r["key"] or "", r["name"] or "", r["phase"] or "", r["rule"] or "",
-                           int(r["window_days"]) if r.get("window_days") else None,
-                           r.get("success_moment") or None) for r in edited]
-    validate(candidate)
-    st.success("Rules are valid.", icon=":material/check:")
-    event_warnings(db, rules=[m.rule for m in candidate])
-    allowed = confirm_dropping(db, candidate, "editor-drop")
-    if st.button("Save milestones", type="primary", disabled=not allowed):
-        save_row("milestones", 0, lambda: save_to_workspace(db, candidate, actor=writer(),
-                                                            version=version),
-                 "Milestones saved", {"Your milestones (TOML)": milestones_toml(candidate)})
-except GrowthLabError as exc:
-    st.error(str(exc), icon=":material/error:")
+# The grid needs pandas (0.4 s on a new server's first render): it is built only when opened.
+with st.expander("Edit milestones", expanded=not ms, key="edit", on_change="rerun",
+                 bind="query-params", icon=":material/edit:") as editing:
+    st.caption("Order is funnel order. Rules: count(E), days(E), reached(KEY), comparisons, "
+               "and, or, not, parentheses. Example: count(search) >= 5 and "
+               "count(list_created) >= 1")
+    if editing.open:
+        milestone_editor()

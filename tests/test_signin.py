@@ -162,6 +162,7 @@ def every_action(at: AppTest, path: Path, tmp_path: Path) -> list[int]:
     rule = next(t for t in at.text_input if t.label == "PQL rule")
     rule.input(f"({rule.value}) or count(search) >= 1000").run()
     refused.append(refusals(click(at, "Save as the PQL rule")))
+    go(at, "milestones", edit="true")
     refused.append(refusals(click(at, "Save milestones")))
     return refused
 
