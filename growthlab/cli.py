@@ -359,7 +359,8 @@ def cmd_analyze_events(args) -> None:
     if biased:
         print(f"warning: the arms have different shares of users still inside their window for "
               f"{', '.join(biased)} (assignment was staggered), so counting "
-              "them as not reached biases the comparison; rerun with --exclude-in-progress")
+              "them as not reached biases the comparison; rerun with --exclude-in-progress",
+              file=sys.stderr)
     _print_analysis(analysis, options, biased)
     waiting = last_to_close(horizons(milestones))
     open_windows = computed.still_in_window(waiting)

@@ -14,6 +14,7 @@ from pages._shared import (
     actor,
     identity,
     opened,
+    report,
     save_edit,
     save_row,
     sign_in_configured,
@@ -62,7 +63,11 @@ def plan_start(db, exp: dict, rows: list):
     baseline = plans.baseline(rows, metric, control, None)
     traffic = plans.daily_traffic(rows, metric, started, until, None)
     if baseline is None or traffic is None:
-        events = workspace_funnel(db)
+        try:
+            events = workspace_funnel(db)
+        except GrowthLabError as exc:  # such as a file overwritten on disk since its upload
+            report(exc)
+            events = None
         baseline = baseline or plans.baseline([], metric, None, events)
         traffic = traffic or plans.daily_traffic([], metric, None, until, events)
     return baseline, traffic

@@ -282,24 +282,34 @@ with results_tab:
         def computed_rows():
             with st.status("Counting milestone KPIs per variant from events…") as status:
                 funnel_steps = milestones(db)
+                source = Source.of(events, dedupe=dedupe_events(db))
                 try:
-                    computed = experiment_metrics(
-                        Source.of(events, dedupe=dedupe_events(db)), assignments,
-                        funnel_steps, exp["key"])
+                    computed = experiment_metrics(source, assignments, funnel_steps, exp["key"])
                 except UnknownExperiment as exc:
                     status.update(state="error")
                     raise InputError(
                         f"the assignments file names no experiment {exp['key']!r}; it has "
                         f"{', '.join(exc.names[:10]) or 'none'}. Set this experiment's Key "
                         "(Design & power tab) to the name the file uses") from None
-                if warning := computed.assignment_warning():
-                    st.session_state["assignment-warning"] = warning
+                warnings = [computed.assignment_warning()]
+                staggered = computed.unequal_censoring
+                if staggered:  # counting open windows as not reached would bias the arms
+                    computed = experiment_metrics(source, assignments, funnel_steps,
+                                                  exp["key"], exclude_in_progress=True)
+                    warnings.insert(0, (
+                        f"The arms have different shares of users still inside their window "
+                        f"for {', '.join(staggered)} (assignment was staggered): counting them "
+                        "as not reached would bias the comparison, so users whose window is "
+                        "still open are left out of every metric."))
+                if warnings := [w for w in warnings if w]:
+                    st.session_state["assignment-warning"] = "\n\n".join(warnings)
                 deepest = last_to_close(horizons(funnel_steps))
                 still_open = computed.still_in_window(deepest)
+                counted = "are left out" if staggered else "count as not reached yet in both arms"
                 status.update(label=f"Counted up to {(computed.data_end or '')[:10]}: "
                                     f"{computed.excluded} user(s) in several variants excluded; "
-                                    f"{still_open:,} still inside the {deepest} window count "
-                                    "as not reached yet in both arms", state="complete")
+                                    f"{still_open:,} still inside the {deepest} window "
+                                    f"{counted}", state="complete")
                 computed_caption(events)
             return drop_constant_rows(computed.rows)[0]
 

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from growthlab import charts, experiments, learnings
+from growthlab.errors import GrowthLabError
 from growthlab.io import display_table
 from pages._shared import (
     actor,
@@ -99,7 +100,11 @@ elif view == "review":
                 help="Won among decided experiments with a valid result.")
     c[3].metric("Median duration", "–" if review["median_duration_days"] is None
                 else f"{review['median_duration_days']:.0f} days")
-    funnel = workspace_funnel(db)
+    try:
+        funnel = workspace_funnel(db)
+    except GrowthLabError as exc:  # such as a file overwritten on disk since its upload
+        report(exc)
+        funnel = None
     gap_key = funnel.success_gap["to"] if funnel and funnel.success_gap else None
     st.plotly_chart(charts.coverage_heatmap(rows, list(names.items()), list(loops), gap_key))
     if gap_key:

@@ -4,11 +4,13 @@
 import streamlit as st
 
 from growthlab import charts, clock, experiments, okrs
+from growthlab.errors import GrowthLabError
 from growthlab.io import display_table, percent
 from pages._shared import (
     computed_caption,
     data_file,
     page_link,
+    report,
     require_app,
     workspace,
     workspace_funnel,
@@ -23,7 +25,11 @@ objectives = okrs.overview(db, today)
 
 def success_gap(running: list[dict]) -> None:
     """The biggest success gap, and whether a running experiment works on it."""
-    funnel = workspace_funnel(db)
+    try:
+        funnel = workspace_funnel(db)
+    except GrowthLabError as exc:  # such as a file overwritten on disk since its upload
+        report(exc)
+        return
     if funnel and funnel.success_gap:
         gap = funnel.success_gap
         st.subheader("Biggest success gap")

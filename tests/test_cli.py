@@ -612,7 +612,7 @@ def test_a_staggered_rollout_is_flagged_and_the_sample_ratio_counts_assigned_use
     counted = json.loads(capsys.readouterr().out)
     assert counted["unequal_censoring"] == ["exported"]
     assert main(["analyze-events", *args]) == 0
-    assert "rerun with --exclude-in-progress" in capsys.readouterr().out
+    assert "rerun with --exclude-in-progress" in capsys.readouterr().err
     assert main(["analyze-events", *args, "--json", "--exclude-in-progress"]) == 0
     matured = json.loads(capsys.readouterr().out)
     assert matured["srm"]["users"] == counted["srm"]["users"] == [1000, 1000]
@@ -825,10 +825,12 @@ def test_a_staggered_rollout_withholds_the_verdict_after_its_warning(tmp_path, c
                                      'rule = "count(click) >= 1"\nwindow_days = 14\n')
     assert main(["analyze-events", str(tmp_path / "e.csv"), str(tmp_path / "a.csv"),
                  "--milestones", str(tmp_path / "m.toml"), "--experiment", "x"]) == 0
-    out = capsys.readouterr().out
-    assert out.startswith("warning: the arms have different shares")
-    sentence = next(line for line in out.splitlines() if "clicked" in line and "by" in line
-                    and not line.startswith("warning"))
+    captured = capsys.readouterr()
+    out = captured.out
+    # DESIGN: warnings go to stderr (stdout stays the analysis a script reads)
+    assert "warning: the arms have different shares" in captured.err
+    assert "warning:" not in out
+    sentence = next(line for line in out.splitlines() if "clicked" in line and "by" in line)
     assert "significant at" not in sentence and "cannot be trusted" in sentence
     assert "staggered" in sentence
 

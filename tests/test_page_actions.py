@@ -552,3 +552,48 @@ def test_a_refused_restore_names_the_uploaded_file_as_the_person_named_it(demo_w
     widget(at.button, "Check and restore").click().run()
     error = next(e.value for e in at.error if "bad_events.zip" in e.value)
     assert error.startswith("bad_events.zip: "), error
+
+
+def test_results_from_events_of_a_staggered_rollout_leave_out_users_still_in_their_window(
+        demo_workspace):
+    """Treatment starts 15 days after control and both arms convert 40%, 12 days after
+    assignment: counting open windows as not reached puts treatment at 21% against 31%. The
+    page says so and counts only users whose window has closed, as the CLI's
+    --exclude-in-progress does."""
+    from datetime import datetime, timedelta
+
+    from growthlab.db import set_setting
+    from growthlab.kpis import Milestone, experiment_metrics, save_to_workspace
+
+    folder = demo_workspace.parent
+    events, assignments = ["user_id,event,timestamp"], ["user_id,experiment,variant,assigned_at"]
+    day0 = datetime(2026, 1, 1, 10)
+    for i in range(3000):
+        variant, day = ("control", i // 50) if i < 1500 else ("treatment", 15 + (i - 1500) // 100)
+        when = day0 + timedelta(days=day)
+        assignments.append(f"u{i},ramp,{variant},{when:%Y-%m-%dT%H:%M:%S}")
+        events.append(f"u{i},open,{when:%Y-%m-%dT%H:%M:%S}")
+        if i % 5 in (0, 3):
+            events.append(f"u{i},export,{when + timedelta(days=12):%Y-%m-%dT%H:%M:%S}")
+    events = events[:1] + [e for e in events[1:] if e[-19:] < "2026-02-05"]
+    events.append("z,open,2026-02-05T00:00:00")  # the data ends on day 35
+    (folder / "ramp-events.csv").write_text("\n".join(events) + "\n")
+    (folder / "ramp-assignments.csv").write_text("\n".join(assignments) + "\n")
+    db = open_workspace(demo_workspace)
+    set_setting(db, "events_path", "ramp-events.csv")
+    set_setting(db, "assignments_path", "ramp-assignments.csv")
+    milestones = [Milestone("exported", "Exported", "Evaluation", "count(export) >= 1", 14)]
+    save_to_workspace(db, milestones)
+    exp = experiments.create(db, title="Ramp", key="ramp", primary_metric="exported")
+    at = open_page("experiment", id=str(exp))
+    widget(at.button, "Compute milestone KPIs from events").click().run()
+    assert not at.exception
+    warning = next(w.value for w in at.warning if "staggered" in w.value)
+    assert "exported" in warning and "left out" in warning
+    stored = {r["variant"]: (r["users"], r["conversions"]) for r in db.query(
+        "SELECT variant, users, conversions FROM metric_results WHERE experiment_id = ?",
+        [exp])}
+    matured = experiment_metrics(folder / "ramp-events.csv", folder / "ramp-assignments.csv",
+                                 milestones, "ramp", exclude_in_progress=True)
+    assert stored == {r.variant: (r.users, r.conversions) for r in matured.rows}
+    assert stored == {"control": (1050, 420), "treatment": (600, 240)}  # 40% each

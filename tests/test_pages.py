@@ -183,3 +183,23 @@ def test_the_milestone_editor_is_built_when_opened_on_a_page_with_milestones(dem
 
 def test_a_new_team_without_milestones_finds_the_editor_open(empty_workspace):
     assert "Rules are valid" in everything(open_page("milestones"))
+
+
+@pytest.mark.parametrize("page", ["overview", "okrs", "experiments", "experiment",
+                                  "milestones", "research", "settings"])
+def test_an_events_file_replaced_on_disk_by_one_it_cannot_read_is_named_not_a_traceback(
+        demo_workspace, page):
+    """Uploads are checked, but the file can be overwritten later (an export job, a colleague
+    copying over it): every page still opens and says what is wrong with which file."""
+    from growthlab.db import open_workspace, set_setting
+
+    (demo_workspace.parent / "events.csv").write_text("u0,open,2026-01-01T10:00:00\n")
+    set_setting(open_workspace(demo_workspace), "events_path", "events.csv")
+    db = open_workspace(demo_workspace)
+    untested = next(db.query("SELECT id FROM experiments WHERE id NOT IN (SELECT experiment_id "
+                             "FROM metric_results) ORDER BY id"))["id"]  # plans from events
+    query = {"experiment": {"id": str(untested)}, "experiments": {"view": "review"}}
+    at = open_page(page, **query.get(page, {}))
+    if page in ("overview", "experiments", "experiment", "milestones", "settings"):
+        assert any("missing column(s) user_id, event, timestamp" in e.value
+                   for e in at.error), [e.value for e in at.error]
