@@ -140,15 +140,18 @@ with data_tab:
         except GrowthLabError as exc:
             report(exc)
         dedupe = admin.dedupe(db)
-        dates_only = info is not None and bool(cached_quality(
-            str(events), file_stamp(events)).undated_repeats)
+        found = cached_quality(str(events), file_stamp(events)) if info else None
+        dates_only = bool(found and found.undated_repeats
+                          and found.undated_repeats == found.duplicates)
         wanted = st.toggle("Drop exact duplicate rows", value=dedupe, key="events-dedupe",
                            disabled=dates_only,
                            help="Rows repeated here have no time of day, so two rows of one "
                            "day may be two real events: nothing is dropped." if dates_only else
                            "Rows with the same user_id, event and timestamp (an SDK "
                            "retrying a send) count once in every KPI, funnel, retention and "
-                           "PQL figure, as `--dedupe` does on the command line.")
+                           "PQL figure, as `--dedupe` does on the command line. Rows "
+                           "repeated at exactly 00:00 are kept: on a date-only export they "
+                           "may be two real events.")
         if wanted != dedupe:
             attempt(lambda: admin.set_dedupe(db, wanted, actor=writer()),
                     "Exact duplicate rows are now dropped" if wanted else

@@ -543,3 +543,33 @@ def test_an_empty_user_id_says_what_to_do_with_anonymous_events(tmp_path, capsys
     assert main(["retention", str(path)]) == 2
     err = capsys.readouterr().err
     assert f"{path}:3: column user_id: user_id is empty" in err and "anonymous" in err, err
+
+
+DOUBLE_EXPORT_WITH_A_MIDNIGHT = (
+    "user_id,event,timestamp\n"
+    "u1,signup,2026-01-04T09:15:00Z\nu1,export,2026-01-04T10:00:00Z\n"
+    "u2,signup,2026-01-05T00:00:00Z\nu2,export,2026-01-05T00:00:00Z\n"  # a real midnight
+    "u3,signup,2026-01-05T11:00:00Z\n"
+    # the export job ran twice for these rows:
+    "u1,export,2026-01-04T10:00:00Z\nu2,export,2026-01-05T00:00:00Z\n"
+    "u3,signup,2026-01-05T11:00:00Z\n")
+
+
+def test_one_repeat_at_midnight_does_not_stop_dropping_the_timed_duplicates(tmp_path, capsys):
+    """A double export holds thousands of repeated rows with a time of day; one of them falls
+    at exactly 00:00. That one may be two real events, but the others are retries: --dedupe
+    drops the timed ones and keeps the midnight repeat, and the advice says so."""
+    (tmp_path / "e.csv").write_text(DOUBLE_EXPORT_WITH_A_MIDNIGHT)
+    (tmp_path / "m.toml").write_text('[[milestones]]\nkey = "two"\nname = "Two exports"\n'
+                                     'rule = "count(export) >= 2"\n')
+    args = ["kpis", str(tmp_path / "e.csv"), "--milestones", str(tmp_path / "m.toml"), "--json"]
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    assert "2 exact duplicate row(s)" in captured.err and "--dedupe" in captured.err
+    assert "1 row(s) repeat" in captured.err and "no time of day" in captured.err
+    assert json.loads(captured.out)["milestones"][0]["users"] == 2
+    assert main([*args, "--dedupe"]) == 0
+    captured = capsys.readouterr()
+    assert "dropped 2 exact duplicate row(s)" in captured.err
+    assert "kept" in captured.err and "no time of day" in captured.err
+    assert json.loads(captured.out)["milestones"][0]["users"] == 1  # u2: midnight kept

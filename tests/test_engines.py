@@ -292,3 +292,24 @@ def test_a_table_without_rows_or_columns_says_so_as_a_table(postgres, capsys, co
     assert main(["retention", table(postgres, "bare")]) == 2
     err = capsys.readouterr().err
     assert message in err and "header" not in err, err
+
+
+def test_dropping_duplicates_keeps_midnight_repeats_everywhere(postgres, spark, tmp_path,
+                                                               capsys):
+    """--dedupe drops rows repeated with a time of day and keeps those repeated at 00:00 (a
+    date-only row may be a second real event) in DuckDB, PostgreSQL and Spark alike."""
+    import duckdb
+    from test_bad_inputs import DOUBLE_EXPORT_WITH_A_MIDNIGHT
+
+    (tmp_path / "e.csv").write_text(DOUBLE_EXPORT_WITH_A_MIDNIGHT)
+    duckdb.sql(f"COPY (SELECT * FROM read_csv('{tmp_path / 'e.csv'}')) TO "
+               f"'{tmp_path / 'e.parquet'}' (FORMAT parquet)")
+    load_table(postgres, "double_export", tmp_path / "e.parquet")
+    (tmp_path / "m.toml").write_text('[[milestones]]\nkey = "two"\nname = "Two exports"\n'
+                                     'rule = "count(export) >= 2"\n')
+    argv = ["--milestones", str(tmp_path / "m.toml"), "--dedupe"]
+    on_duckdb = cli_json(capsys, "kpis", str(tmp_path / "e.parquet"), *argv)
+    assert on_duckdb["milestones"][0]["users"] == 1  # u2's two exports at midnight
+    assert cli_json(capsys, "kpis", table(postgres, "double_export"), *argv) == on_duckdb
+    assert cli_json(capsys, "kpis", str(tmp_path / "e.parquet"), *argv,
+                    "--engine", "spark") == on_duckdb

@@ -244,3 +244,24 @@ def test_a_milestones_upload_that_drops_keys_in_use_asks_first(demo_workspace):
     at.checkbox(key="toml-drop").check().run()
     next(b for b in at.button if b.label == "Validate and replace milestones").click().run()
     assert not at.exception and [m.key for m in load_from_workspace(db)] == ["searched"]
+
+
+def test_the_app_drops_timed_duplicates_though_one_repeat_falls_at_midnight(empty_workspace):
+    """A double export with one repeated row at exactly 00:00: the setting still drops the
+    retried sends (the others), keeps the midnight repeat, and Settings still offers it."""
+    from test_bad_inputs import DOUBLE_EXPORT_WITH_A_MIDNIGHT
+
+    from growthlab import admin
+    from growthlab.db import set_setting
+
+    (empty_workspace.parent / "events.csv").write_text(DOUBLE_EXPORT_WITH_A_MIDNIGHT)
+    db = open_workspace(empty_workspace)
+    set_setting(db, "events_path", "events.csv")
+    save_to_workspace(db, [Milestone("two", "Two exports", "P", "count(export) >= 2")])
+    admin.set_dedupe(db, True, actor="team")
+    at = open_page("milestones")
+    two = next(r for r in at.dataframe[0].value.to_dict("records") if r["key"] == "two")
+    assert two["users"] == 1  # u2 (midnight), not u1 (a retried send)
+    assert any("dropped 2 exact duplicate row(s)" in w.value for w in at.warning)
+    toggle = open_page("settings").toggle(key="events-dedupe")
+    assert not toggle.disabled and toggle.value

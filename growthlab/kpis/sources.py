@@ -30,6 +30,7 @@ PARQUET = (".parquet", ".pq")
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
 SHAPES = ".csv, .csv.gz, .tsv or .parquet file, or a folder of Parquet files"
+TIMED = "timestamp <> date_trunc('day', timestamp)"  # has a time of day
 
 
 class BackendError(GrowthLabError):
@@ -88,7 +89,11 @@ class _Relation:
         `dedupe`."""
         sql, params = self.select(con, EVENT_COLUMNS, "timestamp")
         if self.dedupe:
-            sql = f"SELECT DISTINCT user_id, event, timestamp FROM ({sql})"
+            # A row repeated with its time of day is a retried send; one repeated at 00:00 may
+            # be a second real event on a date-only export, so each of those counts.
+            sql = (f"WITH e AS ({sql}) SELECT DISTINCT user_id, event, timestamp FROM e WHERE "
+                   f"{TIMED} UNION ALL SELECT user_id, event, timestamp FROM e WHERE NOT "
+                   f"coalesce({TIMED}, FALSE)")
         return sql, params
 
     def missing(self, missing: list[str], columns: dict[str, str]):
@@ -486,22 +491,20 @@ class Quality:
                          "00:00:00, the Unix epoch, which SDKs write when they have no time: "
                          "each makes its user's first event 1970, so every window of theirs "
                          "closed long ago; fix or filter them")
-        undated = (" (the timestamps have no time of day, so some may have been real "
-                   "events)") if self.undated_repeats else ""
-        if self.duplicates and self.deduped:
-            found.append(f"{self.source}: dropped {self.duplicates:,} exact duplicate row(s) "
-                         f"(same user_id, event and timestamp){undated}")
-        elif self.duplicates and self.undated_repeats:
-            of = "" if self.undated_repeats == self.duplicates else \
-                f" ({self.undated_repeats:,} of them)"
-            found.append(f"{self.source}: {self.duplicates:,} row(s) repeat another's user_id, "
-                         f"event and timestamp, but those timestamps{of} have no time of day "
-                         "(dates only), so GrowthLab cannot tell a retried send from a second "
-                         "event that day: each counts; export the time of day to tell them "
-                         "apart")
-        elif self.duplicates:
-            found.append(f"{self.source}: {self.duplicates:,} exact duplicate row(s) (same "
-                         f"user_id, event and timestamp) each count again; {remedy}")
+        timed = self.duplicates - self.undated_repeats
+        if timed and self.deduped:
+            found.append(f"{self.source}: dropped {timed:,} exact duplicate row(s) (same "
+                         "user_id, event and timestamp)")
+        elif timed:
+            found.append(f"{self.source}: {timed:,} exact duplicate row(s) (same user_id, "
+                         f"event and timestamp) each count again; {remedy}")
+        if self.undated_repeats:
+            kept = ", and they are kept while the others are dropped" if self.deduped else ""
+            found.append(f"{self.source}: {self.undated_repeats:,} row(s) repeat another's "
+                         "user_id, event and timestamp, but those timestamps have no time of "
+                         "day (dates only), so GrowthLab cannot tell a retried send from a "
+                         f"second event that day: each counts{kept}; export the time "
+                         "of day to tell them apart")
         return found
 
 
@@ -514,10 +517,10 @@ def quality(events, con) -> Quality:
     source = Source.of(events)
     cutoff = future_cutoff()
     sql, params = source.select(con, EVENT_COLUMNS, "timestamp")
-    timed = "timestamp <> date_trunc('day', timestamp)"  # has a time of day
     epoch = "timestamp = CAST('1970-01-01 00:00:00' AS TIMESTAMP)"
     counts = (f"SELECT coalesce(sum(n - 1), 0), coalesce(sum(n) FILTER (WHERE timestamp >= "
-              f"CAST(? AS TIMESTAMP)), 0), coalesce(sum(n - 1) FILTER (WHERE NOT ({timed})), 0), "
+              "CAST(? AS TIMESTAMP)), 0), coalesce(sum(n - 1) FILTER (WHERE NOT "
+              f"({TIMED})), 0), "
               f"coalesce(sum(n) FILTER (WHERE {epoch}), 0) FROM (SELECT user_id, event, "
               f"timestamp, count(*) AS n FROM ({sql}) GROUP BY user_id, event, timestamp)")
     hashed = (f"SELECT count(*) - count(DISTINCT hash(user_id, event, timestamp)), count(*) "
