@@ -573,3 +573,38 @@ def test_one_repeat_at_midnight_does_not_stop_dropping_the_timed_duplicates(tmp_
     assert "dropped 2 exact duplicate row(s)" in captured.err
     assert "kept" in captured.err and "no time of day" in captured.err
     assert json.loads(captured.out)["milestones"][0]["users"] == 1  # u2: midnight kept
+
+
+def test_user_ids_stored_as_decimals_in_one_parquet_file_are_refused_naming_it(tmp_path, capsys):
+    """pandas writes an integer id column that held a missing value as float64: that file's
+    ids read as '100123.0' and match no '100123' in the other files, so each of those users
+    would count twice (8,199 users instead of 8,000 on a real folder)."""
+    import pandas as pd
+
+    folder = tmp_path / "daily"
+    folder.mkdir()
+    pd.DataFrame({"user_id": ["1", "2"], "event": ["signup"] * 2, "timestamp": pd.to_datetime(
+        ["2026-10-01 10:00", "2026-10-01 11:00"])}).to_parquet(folder / "day1.parquet")
+    pd.DataFrame({"user_id": [1.0, 2.0], "event": ["search"] * 2, "timestamp": pd.to_datetime(
+        ["2026-10-02 10:00", "2026-10-02 11:00"])}).to_parquet(folder / "day2.parquet")
+    (tmp_path / "m.toml").write_text(GOOD_MILESTONES)
+    assert main(["kpis", str(folder), "--milestones", str(tmp_path / "m.toml")]) == 2
+    err = capsys.readouterr().err
+    assert "day2.parquet" in err and "user_id" in err and "decimal" in err
+    assert "astype" in err  # what to do
+
+
+def test_assignments_with_user_ids_stored_as_decimals_are_refused(tmp_path, capsys):
+    import pandas as pd
+
+    (tmp_path / "e.csv").write_text("user_id,event,timestamp\n1,visit,2026-10-01T10:00:00Z\n"
+                                    "2,visit,2026-10-01T11:00:00Z\n")
+    pd.DataFrame({"user_id": [1.0, 2.0], "experiment": ["x"] * 2,
+                  "variant": ["control", "treatment"],
+                  "assigned_at": pd.to_datetime(["2026-10-01 09:00"] * 2)}).to_parquet(
+        tmp_path / "a.parquet")
+    (tmp_path / "m.toml").write_text(GOOD_MILESTONES.replace("count(x)", "count(visit)"))
+    assert main(["analyze-events", str(tmp_path / "e.csv"), str(tmp_path / "a.parquet"),
+                 "--milestones", str(tmp_path / "m.toml"), "--experiment", "x"]) == 2
+    err = capsys.readouterr().err
+    assert "a.parquet" in err and "user_id" in err and "decimal" in err

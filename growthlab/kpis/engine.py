@@ -184,6 +184,7 @@ def _scan_events(con, source: Source, as_of: datetime | None) -> EventsInfo:
     cached = scan_cache.key(source, sql, cut)
     if cached and scan_cache.load_table(con, cached, "event_scan", SCAN_COLUMNS):
         return _summary(*_scanned(con))
+    _refuse_decimal_ids(con, source)
     # Damaged Parquet statistics would let DuckDB rule out the very rows this looks for.
     con.execute("SET disabled_optimizers = 'statistics_propagation'")
     try:
@@ -216,6 +217,21 @@ def _refuse_rounded_ids(con, source: Source) -> None:
                      "the user ids, so different users may now share one; export the ids as "
                      "text (in Excel, format the column as Text before saving)",
                      column="user_id", **_first_row_with(con, source, "user_id", [rounded]))
+
+
+def _refuse_decimal_ids(con, source: Source, column: str = "user_id") -> None:
+    """Refuse a Parquet file whose ids are stored as floating-point numbers, as pandas writes
+    an integer column that held a missing value: they read as '100123.0' and match no
+    '100123' in another file or in the assignments, so one user would count as two."""
+    if source.fmt != "parquet":
+        return
+    found = con.execute("SELECT min(file_name) FROM parquet_schema(?) WHERE lower(name) = ? AND "
+                        "type IN ('FLOAT', 'DOUBLE')", [list(source.files), column]).fetchone()[0]
+    if found is not None:
+        raise InputError(f"{column} is stored as decimal numbers (such as 100123.0), which "
+                         "match no id written as 100123 elsewhere; write the ids as integers "
+                         f"or text (in pandas: df['{column}'] = df['{column}'].astype('Int64') "
+                         "before to_parquet) and export again", column=column, source=found)
 
 
 def _first_row_with(con, source: Source, column: str, values: list[str]) -> dict:
@@ -304,6 +320,7 @@ def _check_rows(con, source: Source, required: tuple[str, ...], time_column: str
         _check_table_rows(con, source, required, time_column)
         return
     columns = source.columns(con)
+    _refuse_decimal_ids(con, source)
     raw_sql, params = source.raw_sql()
     texts = ", ".join(f"CAST({c} AS VARCHAR) AS {c}" for c in required)
     parsed = _timestamp_sql(time_column, columns[time_column])
