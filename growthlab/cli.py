@@ -383,8 +383,8 @@ def cmd_kpis(args) -> None:
     milestones = load_milestones_file(args.milestones)
     con, events = _open_events(args, args.events)
     result = funnel(events, milestones, as_of=args.as_of, con=con, check=True)
-    _warn_quality(events, con)
-    _warn_as_of(args.as_of, result)
+    quality = _warn_quality(events, con)
+    _warn_as_of(args.as_of, result, events, con, quality.future)
     _warn_unknown_events(sorted(result.checked.events), rules=[m.rule for m in milestones])
     if args.json:
         _print_json(result.as_dict())
@@ -453,27 +453,34 @@ def _open_events(args, location: str):
     return Spark(), source
 
 
-def _warn_as_of(as_of: str | None, result) -> None:
+def _warn_as_of(as_of: str | None, result, events, con, future: int) -> None:
     """Say when --as-of lies outside the events: before the first, nobody is counted; after
-    the last, windows count as closed with no data to show what happened in them."""
+    the last (before the future, whose events are left out), windows count as closed with no
+    data to show what happened in them."""
+    from growthlab.kpis.engine import last_event
+
     checked = result.checked
     if as_of is None or checked is None:
         return
+    last = last_event(events, con) if future else checked.last
     if not result.users:
         print(f"warning: no event comes before {as_of} (the first is {checked.first}); "
               "give an --as-of within the data", file=sys.stderr)
-    elif result.data_end > checked.last:
-        print(f"warning: --as-of {as_of} is after the last event ({checked.last}): windows "
+    elif last is not None and result.data_end > last:
+        print(f"warning: --as-of {as_of} is after the last event ({last}): windows "
               "that close after it count as closed with no data to show them, so users count "
               "as not reaching milestones they may have reached; give an --as-of within the "
               "data or leave it out", file=sys.stderr)
 
 
-def _warn_quality(events, con) -> None:
+def _warn_quality(events, con):
+    """Print what is odd in the events (duplicates, events in the future); returns it."""
     from growthlab.kpis.engine import events_quality
 
-    for warning in events_quality(events, con).warnings():
+    quality = events_quality(events, con)
+    for warning in quality.warnings():
         print(f"warning: {warning}", file=sys.stderr)
+    return quality
 
 
 def _warn_unknown_events(known: list[str], *, names=(), rules=()) -> None:

@@ -608,3 +608,20 @@ def test_assignments_with_user_ids_stored_as_decimals_are_refused(tmp_path, caps
                  "--milestones", str(tmp_path / "m.toml"), "--experiment", "x"]) == 2
     err = capsys.readouterr().err
     assert "a.parquet" in err and "user_id" in err and "decimal" in err
+
+
+def test_as_of_after_today_still_leaves_out_events_in_the_future(tmp_path, capsys, monkeypatch):
+    """--as-of 2026-12-31 on 2026-11-29: the warning says events dated from 2026-12-01 on are
+    left out, so they are, and --as-of then lies after the last real event (not after the row
+    dated 2150), which is said too."""
+    monkeypatch.setenv("GROWTHLAB_TODAY", "2026-11-29")
+    (tmp_path / "e.csv").write_text(
+        "user_id,event,timestamp\n1,signup,2026-10-01T10:00:00Z\n2,signup,2026-10-20T10:00:00Z\n"
+        "3,signup,2026-12-24T10:00:00Z\n4,signup,2150-01-01T00:00:00Z\n")
+    (tmp_path / "m.toml").write_text(GOOD_MILESTONES.replace("count(x)", "count(signup)"))
+    assert main(["kpis", str(tmp_path / "e.csv"), "--milestones", str(tmp_path / "m.toml"),
+                 "--as-of", "2026-12-31", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert "2 event(s) dated on or after 2026-12-01" in captured.err
+    assert json.loads(captured.out)["users"] == 2
+    assert "after the last event (2026-10-20T10:00:00)" in captured.err

@@ -166,7 +166,7 @@ def _scan_events(con, source: Source, as_of: datetime | None) -> EventsInfo:
     refuses. Only a file with something to refuse is read again, to name its first bad line."""
     import duckdb
 
-    cut = as_of or future_cutoff()
+    cut = _cutoff(as_of)
     source.select(con, EVENT_COLUMNS, "timestamp")  # refuses missing columns
     kind = source.columns(con)["timestamp"]
     raw_sql, params = source.raw_sql()
@@ -546,7 +546,20 @@ def _events(con, events, as_of: datetime | None) -> tuple[str, list]:
     default, those dated in the future (one row in year 2150 would end the data there)."""
     sql, params = Source.of(events).events(con)
     return (f"SELECT * FROM ({sql}) WHERE timestamp < CAST(? AS TIMESTAMP)",
-            params + [as_of or future_cutoff()])
+            params + [_cutoff(as_of)])
+
+
+def _cutoff(as_of: datetime | None) -> datetime:
+    """Where the events read end: at `as_of`, but never past the future (an --as-of after
+    tomorrow still leaves out the events dated then, as the warning about them says)."""
+    return min(as_of, future_cutoff()) if as_of else future_cutoff()
+
+
+def last_event(events, con=None) -> str | None:
+    """The latest event before the future: where the data really ends."""
+    con = con or connect_for(events)
+    sql, params = _events(con, events, None)
+    return _iso(con.execute(f"SELECT max(timestamp) FROM ({sql})", params).fetchone()[0])
 
 
 def _data_end_sql(as_of: datetime | None, latest: str) -> tuple[str, list]:
