@@ -392,6 +392,9 @@ ALTER TABLE experiments ADD COLUMN results_version INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE experiments ADD COLUMN planned_users INTEGER;
 ALTER TABLE experiments ADD COLUMN planned_days INTEGER;
 """),
+    (5, "how an experiment's stored results were computed", """
+ALTER TABLE experiments ADD COLUMN results_notes TEXT NOT NULL DEFAULT '{}';
+"""),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 MIGRATIONS_TABLE = ("CREATE TABLE IF NOT EXISTS migrations "

@@ -255,11 +255,14 @@ def results_version(db, experiment_id: int) -> int:
 
 
 def record_results(db, experiment_id: int, rows: list[MetricRow], *, version: int = 0,
-                   source: str = "upload", actor: str = "local") -> int:
+                   source: str = "upload", actor: str = "local",
+                   notes: dict | None = None) -> int:
     """Replace the experiment's per-variant statistics (validated first; one transaction).
 
     `version` is the results version the caller saw; results replaced since are not
-    overwritten (StaleEditError).
+    overwritten (StaleEditError). `notes` say how they were computed ({"summary": what was
+    counted, "warnings": [...]}, such as users left out after a staggered rollout): kept with
+    them, so whoever opens them later reads them too (see `results_notes`).
     """
     from growthlab.stats import analyze
 
@@ -276,8 +279,9 @@ def record_results(db, experiment_id: int, rows: list[MetricRow], *, version: in
     analyze(rows)  # refuse what the statistics cannot use before anything is written
     stamp = now()
     with transaction(db):
-        bumped = db.execute("UPDATE experiments SET results_version = results_version + 1 "
-                            "WHERE id = ? AND results_version = ?", [experiment_id, version])
+        bumped = db.execute("UPDATE experiments SET results_version = results_version + 1, "
+                            "results_notes = ? WHERE id = ? AND results_version = ?",
+                            [json.dumps(notes or {}), experiment_id, version])
         if bumped.rowcount == 0:
             raise StaleEditError("result set", {
                 "version": results_version(db, experiment_id),
@@ -292,6 +296,11 @@ def record_results(db, experiment_id: int, rows: list[MetricRow], *, version: in
         audit(db, actor, "record_results", "experiment", experiment_id,
               {"rows": len(rows), "source": source, "version": version + 1})
     return len(rows)
+
+
+def results_notes(exp: dict) -> dict:
+    """How the stored results were computed: {"summary": str, "warnings": [str]}, or {}."""
+    return json.loads(exp.get("results_notes") or "{}")
 
 
 def _check_experiment_column(key: str, rows: list[MetricRow]) -> None:

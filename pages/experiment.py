@@ -31,7 +31,6 @@ from growthlab.stats.table import (
 )
 from pages._experiment_design import design_tab as design_tab_body
 from pages._shared import (
-    computed_caption,
     data_file,
     dedupe_events,
     milestone_names,
@@ -88,11 +87,12 @@ seen_results = opened("results", selected, {
 
 
 def save_results(rows, source: str, message: str) -> None:
-    """Replace the stored results, unless someone replaced them since this page opened."""
+    """Replace the stored results, unless someone replaced them since this page opened.
+    `rows` is a list of MetricRow, or a function giving them (and how they were computed)."""
     def save():
-        saved = rows() if callable(rows) else rows
+        saved, notes = rows() if callable(rows) else (rows, None)
         experiments.record_results(db, selected, saved, version=seen_results["version"],
-                                   source=source, actor=writer())
+                                   source=source, actor=writer(), notes=notes)
         missing = experiments.missing_control(db, selected,
                                               list(dict.fromkeys(r.variant for r in saved)))
         if missing:
@@ -103,7 +103,8 @@ def save_results(rows, source: str, message: str) -> None:
 
 def import_results(data: bytes, name: str, source: str) -> None:
     """Validate a results table (file or typed) and replace the stored results with it."""
-    save_results(lambda: io.parse_results_csv(data, name), source, f"Saved results from {name}")
+    save_results(lambda: (io.parse_results_csv(data, name), None), source,
+                 f"Saved results from {name}")
 
 
 @st.cache_resource(show_spinner="Reading results…", max_entries=4)
@@ -209,6 +210,11 @@ with results_tab:
         st.info("No results yet. Upload a summary CSV below (one row per metric per variant) "
                 "or compute the milestone KPIs from events.", icon=":material/upload_file:")
     else:
+        notes = experiments.results_notes(exp)
+        for warning in notes.get("warnings", []):  # how they were computed, for everyone
+            st.warning(warning, icon=":material/schedule:")
+        if notes.get("summary"):
+            st.caption(notes["summary"])
         control, weights = experiments.planned_split(db, selected, stored.variants())
         try:
             srm = sample_ratio(stored, weights)
@@ -270,14 +276,12 @@ with results_tab:
         import_results(upload.getvalue(), upload.name, "upload")
     events = data_file(db, "events_path")
     assignments = data_file(db, "assignments_path")
-    if warning := st.session_state.pop("assignment-warning", None):
-        st.warning(warning, icon=":material/schedule:")
     if events and assignments and st.button("Compute milestone KPIs from events",
                                             icon=":material/database:"):
         from growthlab.kpis import experiment_metrics
         from growthlab.kpis.engine import UnknownExperiment
         from growthlab.kpis.milestones import horizons, last_to_close
-        from growthlab.kpis.sources import Source
+        from growthlab.kpis.sources import Source, computed_where
 
         def computed_rows():
             with st.status("Counting milestone KPIs per variant from events…") as status:
@@ -301,17 +305,16 @@ with results_tab:
                         f"for {', '.join(staggered)} (assignment was staggered): counting them "
                         "as not reached would bias the comparison, so users whose window is "
                         "still open are left out of every metric."))
-                if warnings := [w for w in warnings if w]:
-                    st.session_state["assignment-warning"] = "\n\n".join(warnings)
                 deepest = last_to_close(horizons(funnel_steps))
                 still_open = computed.still_in_window(deepest)
                 counted = "are left out" if staggered else "count as not reached yet in both arms"
-                status.update(label=f"Counted up to {(computed.data_end or '')[:10]}: "
-                                    f"{computed.excluded} user(s) in several variants excluded; "
-                                    f"{still_open:,} still inside the {deepest} window "
-                                    f"{counted}", state="complete")
-                computed_caption(events)
-            return drop_constant_rows(computed.rows)[0]
+                summary = (f"Computed from events up to {(computed.data_end or '')[:10]}: "
+                           f"{computed.excluded} user(s) in several variants excluded; "
+                           f"{still_open:,} still inside the {deepest} window {counted}. "
+                           f"{computed_where(events)}")
+                status.update(label=summary, state="complete")
+            return drop_constant_rows(computed.rows)[0], {
+                "summary": summary, "warnings": [w for w in warnings if w]}
 
         save_results(computed_rows, "events", "Results computed from events")
 

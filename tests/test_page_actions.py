@@ -564,6 +564,7 @@ def test_results_from_events_of_a_staggered_rollout_leave_out_users_still_in_the
 
     from growthlab.db import set_setting
     from growthlab.kpis import Milestone, experiment_metrics, save_to_workspace
+    from growthlab.stats import MetricRow
 
     folder = demo_workspace.parent
     events, assignments = ["user_id,event,timestamp"], ["user_id,experiment,variant,assigned_at"]
@@ -597,3 +598,13 @@ def test_results_from_events_of_a_staggered_rollout_leave_out_users_still_in_the
                                  milestones, "ramp", exclude_in_progress=True)
     assert stored == {r.variant: (r.users, r.conversions) for r in matured.rows}
     assert stored == {"control": (1050, 420), "treatment": (600, 240)}  # 40% each
+    again = open_page("experiment", id=str(exp))  # a colleague, a day later
+    assert any("staggered" in w.value for w in again.warning)
+    assert any("Computed from events up to 2026-02-05" in c.value and "left out" in c.value
+               for c in again.caption), [c.value for c in again.caption]
+    experiments.record_results(db, exp, [MetricRow("exported", "control", 10, 5),
+                                         MetricRow("exported", "treatment", 10, 6)],
+                               version=experiments.get(db, exp)["results_version"])
+    typed = open_page("experiment", id=str(exp))  # results from elsewhere: no such notes
+    assert not any("staggered" in w.value for w in typed.warning)
+    assert not any("Computed from events" in c.value for c in typed.caption)
