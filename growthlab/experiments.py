@@ -168,6 +168,33 @@ def move(db, experiment_id: int, version: int, to: str, *, when: str | None = No
                             entity="experiment")
 
 
+def set_dates(db, experiment_id: int, version: int, *, started: date | None = None,
+              ended: date | None = None, actor: str = "local") -> dict:
+    """Correct the days the experiment started and ended: 'Move to running' is often clicked
+    after assignment began, and the planner's traffic, its progress and the programme review
+    count from these days."""
+    exp = get(db, experiment_id)
+    changes = {}
+    for name, day, verb in (("started_at", started, "started"), ("ended_at", ended, "ended")):
+        if day is None or (exp[name] or "")[:10] == day.isoformat():
+            continue
+        if not exp[name]:
+            raise InputError(f"{exp['key']} has not {verb} yet: move it along first",
+                             field=name)
+        if day > clock.today():
+            raise InputError(f"{day} is after today ({clock.today()})", field=name)
+        changes[name] = f"{day.isoformat()}T00:00:00+00:00"
+    start = changes.get("started_at", exp["started_at"]) or ""
+    end = changes.get("ended_at", exp["ended_at"]) or ""
+    if start and end and end[:10] < start[:10]:
+        raise InputError(f"it would have ended ({end[:10]}) before it started ({start[:10]})",
+                         field="ended_at" if "ended_at" in changes else "started_at")
+    if not changes:
+        return exp
+    return update_versioned(db, "experiments", experiment_id, version, changes, actor=actor,
+                            entity="experiment")
+
+
 def update(db, experiment_id: int, version: int, changes: dict, *, actor: str = "local") -> dict:
     for name in ("expected_acquisition", "expected_retention", "observed_acquisition",
                  "observed_retention"):

@@ -2,6 +2,7 @@
 
 
 import json
+from datetime import date
 
 import streamlit as st
 
@@ -84,6 +85,23 @@ if exp["result"]:
 
 seen_results = opened("results", selected, {
     "id": selected, "version": experiments.results_version(db, selected)})
+
+
+def correct_dates(base: dict) -> None:
+    """The days it really ran: 'Move to running' is often clicked after assignment began."""
+    with st.popover("Correct the dates", icon=":material/edit_calendar:"):
+        st.caption("The planner's users per day, the progress against the plan and the "
+                   "programme review count from these days.")
+        today = clock.today()
+        started = st.date_input("Started on", date.fromisoformat(base["started_at"][:10]),
+                                max_value=today, key=f"started-{selected}")
+        ended = st.date_input("Ended on", date.fromisoformat(base["ended_at"][:10]),
+                              max_value=today, key=f"ended-{selected}") \
+            if base["ended_at"] else None
+        if st.button("Save dates", key=f"save-dates-{selected}"):
+            save_row("experiment", selected, lambda: experiments.set_dates(
+                db, selected, base["version"], started=started, ended=ended, actor=writer()),
+                f"{exp['key']}: dates saved")
 
 
 def save_results(rows, source: str, message: str) -> None:
@@ -336,6 +354,8 @@ with decide_tab:
             save_row("experiment", selected, lambda t=target: experiments.move(
                 db, selected, base["version"], t, actor=writer()),
                 f"{exp['key']} moved to {target}")
+    if exp["started_at"]:
+        correct_dates(base)
     progress = plans.progress(exp, rows, clock.today())
     early = exp["status"] in ("running", "analysing") and progress is not None and progress.early
     if early:

@@ -251,3 +251,30 @@ def test_a_renamed_experiment_s_number_is_never_given_again(db):
     experiments.update(db, first, 1, {"key": "onboarding_v2"})
     second = experiments.create(db, title="Pricing page")
     assert experiments.get(db, second)["key"] == "EXP-002"
+
+
+def test_when_an_experiment_ran_can_be_corrected_within_reason(db, monkeypatch):
+    """'Move to running' is often clicked days after assignment began (or for an experiment
+    logged after the fact): the start and end can be set to the days it really ran."""
+    from datetime import date
+
+    monkeypatch.setenv("GROWTHLAB_TODAY", "2026-11-29")
+    exp = experiments.create(db, title="Checklist")
+    walk(db, exp, "backlog", "running")
+
+    def dates(**changes):
+        return experiments.set_dates(db, exp, experiments.get(db, exp)["version"], **changes)
+
+    with pytest.raises(InputError, match="has not ended"):
+        dates(ended=date(2026, 11, 20))
+    row = dates(started=date(2026, 11, 2))
+    assert row["started_at"].startswith("2026-11-02")
+    experiments.move(db, exp, row["version"], "analysing")
+    row = dates(ended=date(2026, 11, 22))
+    assert row["ended_at"].startswith("2026-11-22")
+    with pytest.raises(InputError, match="before it started"):
+        dates(started=date(2026, 11, 23))
+    with pytest.raises(InputError, match="after today"):
+        dates(ended=date(2026, 12, 1))
+    assert experiments.get(db, exp)["started_at"].startswith("2026-11-02")
+    assert experiments.duration_days(experiments.get(db, exp)) == 20

@@ -608,3 +608,20 @@ def test_results_from_events_of_a_staggered_rollout_leave_out_users_still_in_the
     typed = open_page("experiment", id=str(exp))  # results from elsewhere: no such notes
     assert not any("staggered" in w.value for w in typed.warning)
     assert not any("Computed from events" in c.value for c in typed.caption)
+
+
+def test_the_days_an_experiment_ran_can_be_corrected_on_its_page(demo_workspace):
+    """Moved to running days after assignment began: the squad sets the real start, and the
+    programme review and progress count from it."""
+    from datetime import date
+
+    db = open_workspace(demo_workspace)
+    exp = next(db.query("SELECT id, started_at FROM experiments WHERE status = 'running' "
+                        "ORDER BY id"))
+    at = open_page("experiment", id=str(exp["id"]))
+    at.date_input(key=f"started-{exp['id']}").set_value(date(2026, 10, 1))
+    widget(at.button, "Save dates").click().run()
+    assert not at.exception and not at.error
+    assert experiments.get(db, exp["id"])["started_at"].startswith("2026-10-01")
+    at = open_page("experiment", id=str(exp["id"]))
+    assert "running 2026-10-01" in " ".join(c.value for c in at.caption)
