@@ -114,3 +114,21 @@ def test_recovery_clears_a_crashed_uploads_file_but_not_one_being_checked(empty_
         recover(empty_workspace)
         assert in_use.exists() and not crashed.exists()
     assert not in_use.exists()
+
+
+def test_an_upload_never_replaces_the_events_another_workspace_in_the_folder_reads(tmp_path):
+    """Data files live beside the workspace: a second workspace created in the same folder
+    would silently replace the first one's events.csv. It is refused, naming the other."""
+    first, second = open_workspace(tmp_path / "team.db"), open_workspace(tmp_path / "trial.db")
+    events = b"user_id,event,timestamp\nu1,search,2026-03-01T10:00:00Z\n"
+    admin.use_data_file(first, "events", events, "team.csv", check_events, actor="maya")
+    before = (tmp_path / "events.csv").read_bytes()
+    with pytest.raises(InputError, match="team.db") as refused:
+        admin.use_data_file(second, "events", events.replace(b"u1", b"u9"), "trial.csv",
+                            check_events, actor="tom")
+    assert "folder of its own" in str(refused.value)
+    assert (tmp_path / "events.csv").read_bytes() == before
+    assert get_setting(second, "events_path") is None
+    admin.use_data_file(second, "assignments", b"user_id,experiment,variant,assigned_at\n"
+                        b"u1,x,control,2026-03-01T09:00:00Z\n", "a.csv", check_assignments,
+                        actor="tom")  # team.db has none: nothing of its is replaced
