@@ -216,7 +216,22 @@ def test_pql_lists_qualifying_users(tmp_path):
     rows = [("a", "msg", T0 + timedelta(hours=i)) for i in range(5)] + [("b", "msg", T0)]
     total, users = qualified_users(write_events(tmp_path, rows), "count(msg) >= 3", [],
                                    window_days=30)
-    assert total == 1 and users == [{"user_id": "a", "signup": "2026-03-02", "msg": 5}]
+    assert total == 1 and users == [{"user_id": "a", "signup": "2026-03-02", "count(msg)": 5}]
+
+
+def test_pql_columns_show_what_the_rule_measures_in_its_order(tmp_path):
+    """days(export) >= 2 is about days, not exports: the list shows days(export), and it is
+    sorted by the rule's first measure, not by whichever event name sorts first."""
+    rows = ([("a", "export", T0 + timedelta(hours=i)) for i in range(6)]  # 6 exports, 1 day
+            + [("a", "export", T0 + timedelta(days=1)), ("a", "ask", T0)]
+            + [("b", "export", T0 + timedelta(days=d)) for d in range(3)]
+            + [("b", "ask", T0 + timedelta(hours=h)) for h in range(3)])
+    total, users = qualified_users(write_events(tmp_path, rows),
+                                   "days(export) >= 2 and count(ask) >= 1", [], window_days=30)
+    assert total == 2
+    assert users == [
+        {"user_id": "b", "signup": "2026-03-02", "days(export)": 3, "count(ask)": 3},
+        {"user_id": "a", "signup": "2026-03-02", "days(export)": 2, "count(ask)": 1}]
 
 
 def test_experiment_metrics_count_from_assignment_and_exclude_double_assignment(tmp_path):

@@ -25,6 +25,7 @@ from growthlab.kpis.rules import (
     Not,
     Reached,
     at_least_once_groups,
+    compared,
     dependencies,
     events_in,
 )
@@ -803,19 +804,23 @@ def qualified_users(events: str | Path, rule: str, milestones: list[Milestone], 
     pql_flag = f"m{len(milestones)}"
     total = con.execute(f"{base} SELECT count(*) FILTER (WHERE {pql_flag}) FROM flags",
                         all_params).fetchone()[0]
-    names = sorted(events_in(trees["pql"]))
+    shown = compared(trees["pql"])  # what the rule compares: count(E) or days(E)
     window = " AND e.timestamp < q.t0 + CAST(? AS INTEGER) * INTERVAL 1 DAY" if window_days else ""
-    counts = ", ".join(f"count(*) FILTER (WHERE e.event = ?{window}) AS n{i}"
-                       for i in range(len(names)))
-    count_params = [p for name in names for p in ([name, window_days] if window_days else [name])]
+    counts = ", ".join(
+        (f"count(*) FILTER (WHERE e.event = ?{window})" if func == "count" else
+         f"count(DISTINCT CAST(e.timestamp AS DATE)) FILTER (WHERE e.event = ?{window})")
+        + f" AS n{i}" for i, (func, _) in enumerate(shown))
+    count_params = [p for _, name in shown
+                    for p in ([name, window_days] if window_days else [name])]
     rows = con.execute(
         f"{base}, q AS (SELECT user_id, t0 FROM flags WHERE {pql_flag}) "
         f"SELECT q.user_id, CAST(q.t0 AS DATE){', ' + counts if counts else ''} FROM q "
         f"LEFT JOIN events e ON e.user_id = q.user_id GROUP BY q.user_id, q.t0 "
-        f"ORDER BY {'n0 DESC, ' if names else ''}q.user_id",
+        f"ORDER BY {'n0 DESC, ' if shown else ''}q.user_id",
         all_params + count_params).fetchall()
     users = [{"user_id": r[0], "signup": r[1].isoformat(),
-              **{name: r[2 + i] for i, name in enumerate(names)}} for r in rows]
+              **{f"{func}({name})": r[2 + i] for i, (func, name) in enumerate(shown)}}
+             for r in rows]
     return total, users
 
 

@@ -220,6 +220,11 @@ def events_in(node: Node) -> set[str]:
     return {n.event for n in walk(node) if isinstance(n, Compare)}
 
 
+def compared(node: Node) -> list[tuple[str, str]]:
+    """The (function, event) pairs a rule compares, in the order it names them."""
+    return list(dict.fromkeys((n.func, n.event) for n in walk(node) if isinstance(n, Compare)))
+
+
 def dependencies(node: Node) -> list[str]:
     return [n.key for n in walk(node) if isinstance(n, Reached)]
 
