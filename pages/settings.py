@@ -81,6 +81,12 @@ def use_upload(upload, kind: str, check, describe) -> None:
     st.rerun()
 
 
+def assigned_users(counts: dict[str, int]) -> str:
+    """Users per experiment (one user may be in several, so there is no sum)."""
+    return (f"{len(counts)} experiment{'' if len(counts) == 1 else 's'}: "
+            + ", ".join(f"{k} ({v:,} user{'' if v == 1 else 's'})" for k, v in counts.items()))
+
+
 def show_used(kind: str) -> None:
     if used := st.session_state.pop(f"{kind}-used", None):
         st.success(used, icon=":material/check_circle:")
@@ -195,8 +201,8 @@ with data_tab:
     assignments = data_file(db, "assignments_path")
     if assignments:
         try:
-            st.caption(f"{location_name(assignments)}: " + ", ".join(
-                f"{k} ({v:,} users)" for k, v in check_assignments(assignments).items()))
+            st.caption(f"{location_name(assignments)}: "
+                       f"{assigned_users(check_assignments(assignments))}")
         except GrowthLabError as exc:
             report(exc)
     else:
@@ -205,9 +211,7 @@ with data_tab:
     upload = st.file_uploader("Upload assignments", type=["csv", "parquet"],
                               key="assignments-upload")
     if upload is not None and st.button("Validate and use these assignments"):
-        use_upload(upload, "assignments", check_assignments,
-                   lambda counts: f"{sum(counts.values()):,} users in {len(counts)} "
-                                  "experiment(s)")
+        use_upload(upload, "assignments", check_assignments, assigned_users)
 
     postgres_section()
 

@@ -625,3 +625,15 @@ def test_the_days_an_experiment_ran_can_be_corrected_on_its_page(demo_workspace)
     assert experiments.get(db, exp["id"])["started_at"].startswith("2026-10-01")
     at = open_page("experiment", id=str(exp["id"]))
     assert "running 2026-10-01" in " ".join(c.value for c in at.caption)
+
+
+def test_an_assignments_upload_counts_users_per_experiment_not_their_sum(demo_workspace):
+    """Two experiments on the same two users are 2 users, not 4."""
+    at = open_page("settings")
+    at.file_uploader(key="assignments-upload").upload(
+        "assign.csv", b"user_id,experiment,variant,assigned_at\n"
+                      b"u1,a,control,2026-11-01\nu2,a,treatment,2026-11-01\n"
+                      b"u1,b,control,2026-11-02\nu2,b,treatment,2026-11-02\n").run()
+    widget(at.button, "Validate and use these assignments").click().run()
+    said = next(s.value for s in at.success if "assign.csv" in s.value)
+    assert "4 users" not in said and "a (2 users), b (2 users)" in said, said
