@@ -120,6 +120,9 @@ if query:
         st.caption("Filters live in the address bar: copy it to share this search.")
         for facet in learnings.FACETS:
             labels = dict(options.get(facet, []))
+            # A shared link's filter that no result here has is kept (it shows nothing), not
+            # dropped (which would show everything under a filtered address).
+            labels |= {v: f"{v} (none here)" for v in params.get_all(facet) if v not in labels}
             chosen[facet] = st.multiselect(
                 facet.capitalize(), list(labels), key=f"facet-{facet}",
                 default=[v for v in params.get_all(facet) if v in labels],
@@ -136,7 +139,13 @@ if query:
     more = "+ (the best)" if len(found.hits) == learnings.SEARCH_AT_MOST else ""
     st.caption(f"{len(shown)}{more} match(es), best first; {window.caption}. Quote a phrase "
                "for an exact match; end a word with * for a prefix.")
-    if not shown:
+    absent = {f: [v for v in chosen[f] if v not in dict(options.get(f, []))] for f in chosen}
+    if not shown and any(absent.values()):
+        st.info("No result has " + " or ".join(
+            f"{f} {', '.join(v)}" for f, v in absent.items() if v) + ": none of the "
+            f"{len(found.hits):,} matches of this search; clear that filter in the sidebar to "
+            "see them.", icon=":material/filter_alt_off:")
+    elif not shown:
         st.info(found.advice)
     for hit in shown[window.start:window.stop]:
         with st.container(border=True):

@@ -147,3 +147,14 @@ def test_a_tag_link_without_a_search_lists_the_learnings_so_tagged(demo_workspac
     assert not at.exception
     assert any(c.value.startswith(f"{len(tagged)} learnings tagged ") for c in at.caption), \
         [c.value for c in at.caption]
+
+
+def test_a_shared_filter_no_result_has_is_kept_and_said_not_dropped(demo_workspace):
+    """A link with ?stage=habit where no match is at habit: the filter stays (nothing is
+    shown) and the page says why, instead of quietly showing every result."""
+    at = open_page("learnings", q="export", stage="habit")
+    assert at.multiselect(key="facet-stage").value == ["habit"]
+    assert at.query_params["stage"] == "habit"
+    assert not links(at)
+    assert any("habit" in i.value and "none of" in i.value for i in at.info), \
+        [i.value for i in at.info]
