@@ -13,9 +13,9 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 
+from growthlab import clock
 from growthlab.errors import GrowthLabError, StaleEditError
 
 
@@ -415,7 +415,7 @@ def events_dir(path: str | Path | None = None) -> Path:
 
 
 def now() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat()
+    return clock.now().replace(microsecond=0).isoformat()
 
 
 def open_workspace(path: str | Path | None = None, *, create: bool = True) -> sqlite_utils.Database:

@@ -278,3 +278,15 @@ def test_when_an_experiment_ran_can_be_corrected_within_reason(db, monkeypatch):
         dates(ended=date(2026, 12, 1))
     assert experiments.get(db, exp)["started_at"].startswith("2026-11-02")
     assert experiments.duration_days(experiments.get(db, exp)) == 20
+
+
+def test_lifecycle_stamps_follow_a_pinned_today(db, monkeypatch):
+    """A recorded demo pins today: moving an experiment then must not stamp the real date
+    (a start after 'today' made its days run and the programme review wrong)."""
+    monkeypatch.setenv("GROWTHLAB_TODAY", "2026-03-01")
+    exp = experiments.create(db, title="Pinned")
+    experiments.move(db, exp, experiments.get(db, exp)["version"], "backlog")
+    experiments.move(db, exp, experiments.get(db, exp)["version"], "running")
+    row = experiments.get(db, exp)
+    assert row["created_at"].startswith("2026-03-01")
+    assert row["started_at"].startswith("2026-03-01")
