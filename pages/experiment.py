@@ -92,12 +92,14 @@ def correct_dates(base: dict) -> None:
     with st.popover("Correct the dates", icon=":material/edit_calendar:"):
         st.caption("The planner's users per day, the progress against the plan and the "
                    "programme review count from these days.")
-        today = clock.today()
-        started = st.date_input("Started on", date.fromisoformat(base["started_at"][:10]),
-                                max_value=today, key=f"started-{selected}")
-        ended = st.date_input("Ended on", date.fromisoformat(base["ended_at"][:10]),
-                              max_value=today, key=f"ended-{selected}") \
-            if base["ended_at"] else None
+        stamped = [date.fromisoformat(base[k][:10]) for k in ("started_at", "ended_at")
+                   if base[k]]
+        # Stamps are UTC days: west of UTC in the evening one is already tomorrow's date.
+        latest = max(clock.today(), *stamped)
+        started = st.date_input("Started on", stamped[0], max_value=latest,
+                                key=f"started-{selected}")
+        ended = st.date_input("Ended on", stamped[1], max_value=latest,
+                              key=f"ended-{selected}") if base["ended_at"] else None
         if st.button("Save dates", key=f"save-dates-{selected}"):
             save_row("experiment", selected, lambda: experiments.set_dates(
                 db, selected, base["version"], started=started, ended=ended, actor=writer()),

@@ -637,3 +637,16 @@ def test_an_assignments_upload_counts_users_per_experiment_not_their_sum(demo_wo
     widget(at.button, "Validate and use these assignments").click().run()
     said = next(s.value for s in at.success if "assign.csv" in s.value)
     assert "4 users" not in said and "a (2 users), b (2 users)" in said, said
+
+
+def test_an_experiment_stamped_after_today_still_opens(demo_workspace):
+    """Stamps are UTC days: west of UTC in the evening (or on a pinned day before the stamp)
+    the start is after today's date, and the date picker must still take it."""
+    db = open_workspace(demo_workspace)
+    exp = next(db.query("SELECT id, version FROM experiments WHERE status = 'running' "
+                        "ORDER BY id"))
+    db.execute("UPDATE experiments SET started_at = '2026-11-25T01:30:00+00:00' WHERE id = ?",
+               [exp["id"]])  # the tests' today is 2026-11-24
+    db.conn.commit()
+    at = open_page("experiment", id=str(exp["id"]))
+    assert at.date_input(key=f"started-{exp['id']}").value.isoformat() == "2026-11-25"
