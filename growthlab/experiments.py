@@ -326,8 +326,18 @@ def record_results(db, experiment_id: int, rows: list[MetricRow], *, version: in
 
 
 def results_notes(exp: dict) -> dict:
-    """How the stored results were computed: {"summary": str, "warnings": [str]}, or {}."""
+    """How the stored results were computed: {"summary": str, "warnings": [str],
+    "assigned": {variant: users}}, or {}."""
     return json.loads(exp.get("results_notes") or "{}")
+
+
+def assigned_rows(exp: dict) -> list[MetricRow] | None:
+    """Users assigned per variant when the results were computed from assignments (they may
+    count fewer: users still in their window after a staggered rollout): what the sample-ratio
+    check and the progress against the plan count. None for results from elsewhere."""
+    assigned = results_notes(exp).get("assigned")
+    return [MetricRow("assigned", v, n, conversions=0, experiment=exp["key"])
+            for v, n in assigned.items()] if assigned else None
 
 
 def _check_experiment_column(key: str, rows: list[MetricRow]) -> None:

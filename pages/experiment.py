@@ -23,6 +23,7 @@ from growthlab.report import (
 )
 from growthlab.stats import Options
 from growthlab.stats.analysis import drop_constant_metrics as drop_constant_rows
+from growthlab.stats.analysis import sample_ratio as assigned_ratio
 from growthlab.stats.srm import p_text
 from growthlab.stats.table import (
     ResultColumns,
@@ -237,7 +238,8 @@ with results_tab:
             st.caption(notes["summary"])
         control, weights = experiments.planned_split(db, selected, stored.variants())
         try:
-            srm = sample_ratio(stored, weights)
+            assigned = experiments.assigned_rows(exp)  # who was assigned, as the CLI counts
+            srm = assigned_ratio(assigned, weights) if assigned else sample_ratio(stored, weights)
         except GrowthLabError:
             srm = None
         withheld = experiments.missing_control(db, selected, stored.variants())
@@ -334,7 +336,8 @@ with results_tab:
                            f"{computed_where(events)}")
                 status.update(label=summary, state="complete")
             return drop_constant_rows(computed.rows)[0], {
-                "summary": summary, "warnings": [w for w in warnings if w]}
+                "summary": summary, "warnings": [w for w in warnings if w],
+                "assigned": computed.assigned}
 
         save_results(computed_rows, "events", "Results computed from events")
 
@@ -358,7 +361,7 @@ with decide_tab:
                 f"{exp['key']} moved to {target}")
     if exp["started_at"]:
         correct_dates(base)
-    progress = plans.progress(exp, rows, clock.today())
+    progress = plans.progress(exp, experiments.assigned_rows(exp) or rows, clock.today())
     early = exp["status"] in ("running", "analysing") and progress is not None and progress.early
     if early:
         st.warning(f"**Before the plan**: {progress.sentence()}. An effect read this early is "
