@@ -20,9 +20,14 @@ except AccessConfigError as exc:
 
 if not workspace_path().exists():
     from growthlab.demo import ensure_demo  # imports every module: only for the first run
+    from growthlab.errors import GrowthLabError
 
-    with st.spinner("First run: building the demo workspace (about 10 seconds)…"):
-        ensure_demo(workspace_path())
+    try:
+        with st.spinner("First run: building the demo workspace (about 10 seconds)…"):
+            ensure_demo(workspace_path())
+    except GrowthLabError as exc:  # such as a folder another workspace keeps its data in
+        st.error(f"GrowthLab cannot build the demo workspace: {exc}", icon=":material/error:")
+        st.stop()
 
 if sign_in_configured() and not st.user.is_logged_in:
     st.title("GrowthLab")

@@ -13,7 +13,7 @@ from pathlib import Path
 from growthlab.db import audit, get_setting, set_setting, transaction
 from growthlab.errors import GrowthLabError, InputError
 from growthlab.kpis.sources import DELIMITED
-from growthlab.swap import DATA_NAMES, staged_upload, workspace_lock
+from growthlab.swap import DATA_NAMES, refuse_shared, staged_upload, workspace_lock
 
 TAXONOMY = {"squads": "mission", "loops": "description", "product_areas": None}
 MAX_PQL_WINDOW_DAYS = 3650
@@ -53,7 +53,10 @@ def use_data_file(db, kind: str, data: bytes, name: str, check: Callable, *, act
     replaces the current one. Returns what `check` found; errors name the upload."""
     with _checked_upload(db, kind, data, name, check) as (staged, summary):
         final = staged.parent / f"{kind}{_upload_suffix(name)}"
-        _refuse_shared_file(db, kind, final)
+        ours = Path(next(r for r in db.execute("PRAGMA database_list").fetchall()
+                         if r[1] == "main")[2])
+        refuse_shared(ours, {n for n in DATA_NAMES if n.partition(".")[0] == kind},
+                      f"uploading {kind} here")
         with workspace_lock(final):
             staged.replace(final)
             with transaction(db):
@@ -62,40 +65,6 @@ def use_data_file(db, kind: str, data: bytes, name: str, check: Callable, *, act
                                                         "bytes": len(data)})
             _remove_replaced(final)
     return summary
-
-
-def _refuse_shared_file(db, kind: str, final: Path) -> None:
-    """Refuse to write a data file that another workspace in the same folder reads (its
-    `{kind}_path` names a file of this kind there): the upload would replace its data too."""
-    import sqlite3
-
-    ours = Path(next(r for r in db.execute("PRAGMA database_list").fetchall()
-                     if r[1] == "main")[2]).resolve()
-    mine = {name for name in DATA_NAMES if name.partition(".")[0] == kind}
-    for other in sorted(final.parent.iterdir()):
-        if other.resolve() == ours or not _is_sqlite(other):
-            continue
-        try:
-            with sqlite3.connect(f"{other.resolve().as_uri()}?mode=ro", uri=True) as con:
-                used = con.execute("SELECT value FROM settings WHERE key = ?",
-                                   [f"{kind}_path"]).fetchone()
-        except sqlite3.Error:
-            continue  # not a workspace
-        if used and (final.parent / used[0]).resolve().parent == final.parent.resolve() \
-                and Path(used[0]).name in mine:
-            raise InputError(f"the workspace {other.name} in the same folder reads its {kind} "
-                             f"from {Path(used[0]).name}: uploading here would replace its "
-                             f"{kind} too. Keep each workspace in a folder of its own (move "
-                             f"{ours.name} into {ours.parent / ours.stem}/ and point "
-                             "GROWTHLAB_WORKSPACE or --workspace at it there)", field=kind)
-
-
-def _is_sqlite(path: Path) -> bool:
-    try:
-        with path.open("rb") as f:
-            return f.read(16) == b"SQLite format 3\x00"
-    except OSError:  # a folder, or unreadable
-        return False
 
 
 def _remove_replaced(final: Path) -> None:

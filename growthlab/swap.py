@@ -146,6 +146,38 @@ def _swap_id(database: Path) -> str | None:
     return row[0] if row else None
 
 
+def refuse_shared(database: Path, names: set[str], doing: str) -> None:
+    """Refuse to write data files `names` beside `database` when another workspace in that
+    folder reads one of them (its settings name it): `doing` would replace its data too."""
+    folder, ours = database.parent, database.resolve()
+    for other in sorted(folder.iterdir()) if folder.is_dir() else []:
+        # Copies of this workspace (growthlab.db.v5.bak, before a migration) are not others.
+        if other.resolve() == ours or other.name.startswith(f"{ours.name}.") or \
+                not _is_sqlite(other):
+            continue
+        try:
+            with sqlite3.connect(f"{other.resolve().as_uri()}?mode=ro", uri=True) as con:
+                used = [Path(v).name for (v,) in con.execute(
+                    "SELECT value FROM settings WHERE key LIKE '%\\_path' ESCAPE '\\'")
+                    if v and (folder / v).resolve().parent == folder.resolve()]
+        except sqlite3.Error:
+            continue  # not a workspace
+        shared = sorted(set(used + ["milestones.toml"] * bool(used)) & names)
+        if shared:
+            raise InputError(f"the workspace {other.name} in the same folder reads "
+                             f"{', '.join(shared)}: {doing} would replace its data too. Keep "
+                             f"each workspace in a folder of its own (such as "
+                             f"{folder / ours.stem / ours.name})", source=str(database))
+
+
+def _is_sqlite(path: Path) -> bool:
+    try:
+        with path.open("rb") as f:
+            return f.read(16) == b"SQLite format 3\x00"
+    except OSError:  # a folder, or unreadable
+        return False
+
+
 class Swap:
     """A staging folder beside `target`: build the new workspace in `new` (the database under
     the target's name, data files under their names), then `commit`. Hold the lock."""
@@ -170,6 +202,7 @@ class Swap:
     def commit(self, check: Callable[[sqlite_utils.Database], None] | None = None) -> None:
         """Make the staged workspace the live one. `check(live_db)` runs first, inside the
         committing transaction: raising there refuses the swap and changes nothing."""
+        refuse_shared(self.target, set(DATA_NAMES), "replacing this workspace")
         placed = [name for name in DATA_NAMES if (self.new / name).exists()]
         _write_atomically(self.folder / "manifest.json", json.dumps(
             {"id": self.id, "database": self.target.name, "placed": placed}))

@@ -132,3 +132,23 @@ def test_an_upload_never_replaces_the_events_another_workspace_in_the_folder_rea
     admin.use_data_file(second, "assignments", b"user_id,experiment,variant,assigned_at\n"
                         b"u1,x,control,2026-03-01T09:00:00Z\n", "a.csv", check_assignments,
                         actor="tom")  # team.db has none: nothing of its is replaced
+
+
+def test_a_restore_or_a_demo_never_replaces_another_workspace_s_data_in_the_folder(tmp_path):
+    """A demo built for a new workspace path, or a backup restored there, swaps in its data
+    files beside it: in a folder another workspace reads them from, both are refused, and the
+    other workspace's files stay as they were."""
+    from growthlab.demo import create_demo
+
+    team = open_workspace(tmp_path / "team.db")
+    events = b"user_id,event,timestamp\nu1,search,2026-03-01T10:00:00Z\n"
+    admin.use_data_file(team, "events", events, "team.csv", check_events, actor="maya")
+    with pytest.raises(InputError, match="team.db"):
+        create_demo(tmp_path / "new.db", users=300)
+    elsewhere = tmp_path / "other" / "o.db"
+    create_demo(elsewhere, users=300)
+    export_workspace(elsewhere, tmp_path / "o.zip")
+    with pytest.raises(InputError, match="team.db"):
+        import_workspace(tmp_path / "o.zip", tmp_path / "restored.db")
+    assert (tmp_path / "events.csv").read_bytes() == events
+    assert not (tmp_path / "assignments.parquet").exists()

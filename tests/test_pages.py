@@ -203,3 +203,22 @@ def test_an_events_file_replaced_on_disk_by_one_it_cannot_read_is_named_not_a_tr
     if page in ("overview", "experiments", "experiment", "milestones", "settings"):
         assert any("missing column(s) user_id, event, timestamp" in e.value
                    for e in at.error), [e.value for e in at.error]
+
+
+def test_a_new_workspace_path_beside_another_workspace_says_why_no_demo_is_built(
+        tmp_path, monkeypatch):
+    """GROWTHLAB_WORKSPACE=team/new.db where team/ holds a workspace with its events: the demo
+    would replace them, so the app says so instead (and the events stay)."""
+    from growthlab import admin
+    from growthlab.db import open_workspace
+    from growthlab.kpis import check_events
+
+    events = b"user_id,event,timestamp\nu1,search,2026-03-01T10:00:00Z\n"
+    admin.use_data_file(open_workspace(tmp_path / "ws.db"), "events", events, "e.csv",
+                        check_events, actor="maya")
+    monkeypatch.setenv("GROWTHLAB_WORKSPACE", str(tmp_path / "new.db"))
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    assert any("ws.db" in e.value and "folder of its own" in e.value for e in at.error)
+    assert (tmp_path / "events.csv").read_bytes() == events
