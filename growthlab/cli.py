@@ -373,7 +373,7 @@ def cmd_analyze_events(args) -> None:
     if skipped:
         print(f"skipped (same value for every user): {', '.join(skipped)}")
     if computed.undecided:
-        print(f"left out (fewer than 2 users in an arm whose window has closed): "
+        print(f"left out (fewer than two arms with 2 users whose window has closed): "
               f"{', '.join(computed.undecided)}")
 
 

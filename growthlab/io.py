@@ -219,11 +219,11 @@ def parse_results_csv(data: bytes, source: str = "results.csv") -> list[MetricRo
         users = _number(rec, "users", source, line, integer=True, separator=sep)
         if users < 0:
             raise InputError("users cannot be negative", source=source, line=line, column="users")
-        if users < 2:
+        if users == 0:  # one user is an arm too small to compare: that comparison fails
             raise InputError(f"metric {rec['metric']!r}, variant {rec['variant']!r} has "
-                             f"{users:g} user{'s' * (users != 1)}; a variant needs at least 2 "
-                             "users to estimate a variance", source=source, line=line,
-                             column="users")
+                             "0 users, so the row holds nothing to analyse (a variant needs at "
+                             "least 2 users to estimate a variance); fill in its users or "
+                             "remove the row", source=source, line=line, column="users")
         if users > MAX_USERS:
             raise InputError(f"{rec['users']!r} users is more than any audience (at most "
                              f"{MAX_USERS:,}); check the column", source=source, line=line,
