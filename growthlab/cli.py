@@ -488,6 +488,7 @@ def cmd_power(args) -> None:
     from growthlab.report import is_control_name
     from growthlab.stats import plan
     from growthlab.stats.compare import DEFAULT_N_STAR
+    from growthlab.stats.power import what_sets_the_size
 
     weights = args.weights
     if isinstance(weights, dict):  # the arm called control is the control, wherever named
@@ -526,6 +527,8 @@ def cmd_power(args) -> None:
         arms = ", ".join(f"{name} {users:,}" for name, users in
                          zip(names, result.users_per_arm, strict=True))
         print(f"{result.total_users:,} users in total ({arms}) {goal}")
+        if sizing := what_sets_the_size(result, names, shares):
+            print(sizing[0].upper() + sizing[1:])
     if result.days is not None:
         print(f"about {result.days:.1f} days at {args.daily_users:,.0f} users a day")
 

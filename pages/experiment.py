@@ -227,10 +227,12 @@ with results_tab:
         if withheld:
             st.error(f"**No control in the results.** {withheld}", icon=":material/error:")
         if srm is not None and srm.flagged:
+            users = ", ".join(f"{v} {n:,}" for v, n in zip(srm.variants, srm.users, strict=True))
+            planned = ", ".join(f"{v} {share}" for v, share in zip(
+                srm.variants, io.percents(srm.expected_weights), strict=True))
             st.error(f"**Sample-ratio mismatch** ({p_text(srm.p_value)}): users per variant "
-                     f"{dict(zip(srm.variants, srm.users, strict=True))} do not match the "
-                     f"planned split {[round(w, 2) for w in srm.expected_weights]}. Assignment "
-                     "or logging is broken; do not trust these results until it is fixed.",
+                     f"({users}) do not match the planned split ({planned}). Assignment or "
+                     "logging is broken; do not trust these results until it is fixed.",
                      icon=":material/report:")
         elif srm is not None:
             st.caption(f"Sample ratio ok, {p_text(srm.p_value)}: users per variant match the "
@@ -307,7 +309,8 @@ with results_tab:
                 still_open = computed.still_in_window(deepest)
                 counted = "are left out" if staggered else "count as not reached yet in both arms"
                 status.update(label=f"Counted up to {(computed.data_end or '')[:10]}: "
-                                    f"{computed.excluded} user(s) in several variants excluded; "
+                                    f"{io.plural(computed.excluded, 'user')} in several "
+                                    "variants excluded; "
                                     f"{still_open:,} still inside the {deepest} window "
                                     f"{counted}", state="complete")
                 computed_caption(events)

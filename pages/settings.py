@@ -9,7 +9,7 @@ from growthlab import admin
 from growthlab import db as store
 from growthlab.backup import export_workspace, import_workspace
 from growthlab.errors import GrowthLabError
-from growthlab.io import display_table
+from growthlab.io import display_table, plural
 from growthlab.kpis import (
     check_assignments,
     check_events,
@@ -109,8 +109,8 @@ def postgres_section() -> None:
     try:
         if c[0].button("Check the connection", icon=":material/cable:"):
             info = check_events(table_url(base, events_table))
-            st.success(f"{info.rows:,} events from {info.users:,} users, {info.first} to "
-                       f"{info.last}; {len(info.events)} event names.")
+            st.success(f"{plural(info.rows, 'event')} from {plural(info.users, 'user')}, "
+                       f"{info.first} to {info.last}; {plural(len(info.events), 'event name')}.")
         if c[1].button("Use these tables", type="primary"):
             with st.spinner("Checking the tables…"):
                 admin.use_table(db, "events", table_url(base, events_table), check_events,
@@ -193,7 +193,7 @@ with data_tab:
     if assignments:
         try:
             st.caption(f"{location_name(assignments)}: " + ", ".join(
-                f"{k} ({v:,} users)" for k, v in check_assignments(assignments).items()))
+                f"{k} ({plural(v, 'user')})" for k, v in check_assignments(assignments).items()))
         except GrowthLabError as exc:
             report(exc)
     else:
@@ -203,8 +203,8 @@ with data_tab:
                               key="assignments-upload")
     if upload is not None and st.button("Validate and use these assignments"):
         use_upload(upload, "assignments", check_assignments,
-                   lambda counts: f"{sum(counts.values()):,} users in {len(counts)} "
-                                  "experiment(s)")
+                   lambda counts: f"{plural(sum(counts.values()), 'user')} in "
+                                  f"{plural(len(counts), 'experiment')}")
 
     postgres_section()
 

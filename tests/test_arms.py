@@ -178,3 +178,113 @@ def test_the_page_saves_results_from_events_and_shows_the_tiny_arm_as_not_compar
     assert "Exported cannot be compared between holdout and control: 'holdout' has 1 user" \
         in said
     assert any(s.value.startswith("Treatment raised Exported by") for s in at.success)
+
+
+@pytest.mark.parametrize("shares,shown", [
+    ([0.495, 0.495, 0.01], ["49.5%", "49.5%", "1%"]),
+    ([0.25, 0.5, 0.25], ["25%", "50%", "25%"]),
+    ([2 / 3, 1 / 3], ["67%", "33%"]),
+    ([0.4985, 0.4985, 0.003], ["49.85%", "49.85%", "0.3%"]),
+])
+def test_shares_are_written_with_the_digits_that_keep_them_apart_and_adding_up(shares, shown):
+    from growthlab.io import percents
+
+    assert percents(shares) == shown
+
+
+@pytest.mark.parametrize("n,noun,said", [(1, "experiment", "1 experiment"),
+                                         (2, "experiment", "2 experiments"),
+                                         (0, "learning", "0 learnings"),
+                                         (12_345, "response", "12,345 responses")])
+def test_a_count_agrees_with_its_noun(n, noun, said):
+    from growthlab.io import plural
+
+    assert plural(n, noun) == said
+
+
+HOLDOUT_SPLIT = [0.495, 0.495, 0.01]
+
+
+def test_the_plan_says_which_arm_sets_its_size():
+    from growthlab.stats import plan
+    from growthlab.stats.power import what_sets_the_size as sized_by
+
+    p = plan(0.4, 0.05, relative=True, shares=HOLDOUT_SPLIT, daily_users=1000)
+    assert p.sized_by == (2,) and p.as_dict()["sized_by"] == (2,)
+    assert sized_by(p, ["control", "treatment", "holdout"], HOLDOUT_SPLIT) == (
+        f"the holdout (1%) needs {p.users_per_arm[2]:,} users: it sets the size")
+    quarters = plan(0.4, 0.05, relative=True, shares=[0.25, 0.5, 0.25])
+    assert quarters.sized_by == (0, 2)
+    assert sized_by(quarters, ["control", "treatment", "holdout"], [0.25, 0.5, 0.25]) == (
+        f"the control and holdout (25% each) need {quarters.users_per_arm[0]:,} users each: "
+        "they set the size")
+    even = plan(0.4, 0.05, relative=True, variants=3)
+    assert even.sized_by is None and "sized_by" not in even.as_dict()
+    assert sized_by(even, ["control", "b", "c"], None) is None
+
+
+def test_power_says_which_named_arm_sets_the_size(capsys):
+    from growthlab.stats import plan
+
+    expected = plan(0.4, 0.05, relative=True, shares=HOLDOUT_SPLIT)
+    assert main(["power", "--baseline", "0.4", "--mde", "0.05", "--relative", "--weights",
+                 "control=49.5,treatment=49.5,holdout=1"]) == 0
+    assert (f"The holdout (1%) needs {expected.users_per_arm[2]:,} users: it sets the size"
+            in capsys.readouterr().out)
+
+
+def _tiny_holdout_experiment(db) -> int:
+    from growthlab.kpis import Milestone, save_to_workspace
+
+    save_to_workspace(db, [Milestone("activated", "Activated", "Struggle",
+                                     "count(project_created) >= 1", 7),
+                           Milestone("habit", "Habit", "Growth", "days(session) >= 3", 14)])
+    exp = experiments.create(db, title="Tiny holdout", primary_metric="activated",
+                             guardrail_metrics=["habit"],
+                             variants=[("control", 0.495), ("treatment", 0.495),
+                                       ("holdout", 0.01)])
+    experiments.record_results(db, exp, [
+        MetricRow("activated", "control", 1000, 400), MetricRow("activated", "treatment", 1000,
+                                                                 440),
+        MetricRow("activated", "holdout", 1, 0)])
+    return exp
+
+
+def test_the_experiment_page_writes_the_planned_split_alike_and_names_its_arms(empty_workspace):
+    from growthlab.stats import plan
+
+    db = open_workspace(empty_workspace)
+    exp = _tiny_holdout_experiment(db)
+    at = open_page("experiment", id=str(exp))
+    captions = [c.value for c in at.caption]
+    assert "Split, from the design: control 49.5%, treatment 49.5%, holdout 1%" in captions
+    banner = next(e.value for e in at.error if "Sample-ratio mismatch" in e.value)
+    assert "planned split (control 49.5%, treatment 49.5%, holdout 1%)" in banner, banner
+    assert "(control 1,000, treatment 1,000, holdout 1)" in banner, banner
+    sentence = next(s.value for s in at.success if "users in total" in s.value)
+    baseline, mde = number(at, "plan-baseline").value, number(at, "plan-mde").value
+    daily = number(at, "plan-daily").value
+    sized = plan(baseline, mde, relative=True, daily_users=daily, shares=HOLDOUT_SPLIT)
+    assert f"control {sized.users_per_arm[0]:,} (49.5%)" in sentence, sentence
+    assert sentence.endswith(f"a day. The holdout (1%) needs {sized.users_per_arm[2]:,} users: "
+                             "it sets the size."), sentence
+    markdown = " ".join(m.value for m in at.markdown)
+    assert "**Primary metric:** Activated · **guardrails:** Habit" in markdown
+    said = " ".join(w.value for w in at.warning)
+    assert "Activated cannot be compared between holdout and control" in said
+
+
+def number(at, prefix: str):
+    return next(n for n in at.number_input if n.key and n.key.startswith(prefix))
+
+
+def test_a_single_experiment_and_learning_are_counted_in_the_singular(empty_workspace):
+    from growthlab import learnings
+
+    db = open_workspace(empty_workspace)
+    experiments.create(db, title="Only one")
+    learnings.create(db, title="Only lesson", body="It matters.")
+    listed = " ".join(c.value for c in open_page("experiments", view="list").caption)
+    assert "1 experiment;" in listed and "1 experiments" not in listed
+    learned = " ".join(c.value for c in open_page("learnings").caption)
+    assert "1 learning," in learned and "1 learnings" not in learned
