@@ -288,3 +288,12 @@ def test_a_single_experiment_and_learning_are_counted_in_the_singular(empty_work
     assert "1 experiment;" in listed and "1 experiments" not in listed
     learned = " ".join(c.value for c in open_page("learnings").caption)
     assert "1 learning," in learned and "1 learnings" not in learned
+
+
+def test_a_problem_on_several_rows_says_what_the_others_are():
+    from growthlab.errors import StatsError
+
+    rows = [MetricRow("m", v, 10, 11) for v in ("control", "b", "c")]
+    with pytest.raises(StatsError) as err:
+        analyze(rows)
+    assert str(err.value).endswith("(and 2 more rows with the same problem)"), str(err.value)

@@ -45,7 +45,7 @@ def _fail(mask: np.ndarray, labels: Sequence[str], what: str) -> None:
     if mask.any():
         i = int(np.flatnonzero(mask)[0])
         more = int(mask.sum()) - 1
-        extra = f" (and {more} more)" if more else ""
+        extra = f" (and {more} more row{'s' * (more > 1)} with the same problem)" if more else ""
         raise StatsError(f"{labels[i]}: {what}{extra}")
 
 
