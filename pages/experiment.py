@@ -314,7 +314,10 @@ with results_tab:
                                     f"{still_open:,} still inside the {deepest} window "
                                     f"{counted}", state="complete")
                 computed_caption(events)
-            return drop_constant_rows(computed.rows)[0]
+            kept = drop_constant_rows(computed.rows)[0]
+            if not kept:
+                raise GrowthLabError(computed.nothing_to_test(exp["key"]))
+            return kept
 
         save_results(computed_rows, "events", "Results computed from events")
 

@@ -297,3 +297,21 @@ def test_a_problem_on_several_rows_says_what_the_others_are():
     with pytest.raises(StatsError) as err:
         analyze(rows)
     assert str(err.value).endswith("(and 2 more rows with the same problem)"), str(err.value)
+
+
+def test_the_page_says_why_there_is_nothing_to_test_as_the_command_line_does(demo_workspace):
+    from growthlab.kpis import Milestone, save_to_workspace
+
+    folder = demo_workspace.parent
+    _events_with_a_holdout_of_one(folder)
+    db = open_workspace(demo_workspace)
+    set_setting(db, "events_path", "e.csv")
+    set_setting(db, "assignments_path", "a.csv")
+    save_to_workspace(db, [Milestone("imported", "Imported", "Evaluation",
+                                     "count(import) >= 1", 7)])
+    exp = experiments.create(db, title="Nobody imports", key="x", primary_metric="imported")
+    at = open_page("experiment", id=str(exp))
+    next(b for b in at.button if b.label == "Compute milestone KPIs from events").click().run()
+    said = " ".join(e.value for e in at.error)
+    assert "nothing to test in x yet (imported: reached by none)" in said, said
+    assert "no result rows" not in said

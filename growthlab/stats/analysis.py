@@ -548,7 +548,7 @@ def _too_few(arms: Sequence[tuple[str, float]]) -> str:
     """Which arms have fewer users than a comparison needs, how many they have, and how
     many they need."""
     small = [(name, users) for name, users in arms if users < FEWEST_USERS]
-    said = " and ".join(f"{name} has {'no users counted' if users == 0 else f'{users:,.0f} user'}"
+    said = " and ".join(f"{name} has {'1 user' if users == 1 else 'no users counted'}"
                         for name, users in small)
     names = " and ".join(name for name, _ in small)
     return (f"{said}: a comparison needs at least {FEWEST_USERS} users in each arm to "
