@@ -373,7 +373,7 @@ def cmd_analyze_events(args) -> None:
     if skipped:
         print(f"skipped (same value for every user): {', '.join(skipped)}")
     if computed.undecided:
-        print(f"left out (fewer than 2 users in an arm whose window has closed): "
+        print(f"left out (fewer than two arms with 2 users whose window has closed): "
               f"{', '.join(computed.undecided)}")
 
 
@@ -495,6 +495,7 @@ def cmd_power(args) -> None:
     from growthlab.report import is_control_name
     from growthlab.stats import plan
     from growthlab.stats.compare import DEFAULT_N_STAR
+    from growthlab.stats.power import what_sets_the_size
 
     weights = args.weights
     if isinstance(weights, dict):  # the arm called control is the control, wherever named
@@ -533,6 +534,8 @@ def cmd_power(args) -> None:
         arms = ", ".join(f"{name} {users:,}" for name, users in
                          zip(names, result.users_per_arm, strict=True))
         print(f"{result.total_users:,} users in total ({arms}) {goal}")
+        if sizing := what_sets_the_size(result, names, shares):
+            print(sizing[0].upper() + sizing[1:])
     if result.days is not None:
         print(f"about {result.days:.1f} days at {args.daily_users:,.0f} users a day")
 

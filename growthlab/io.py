@@ -7,7 +7,7 @@ import io
 import math
 import re
 import struct
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -219,11 +219,11 @@ def parse_results_csv(data: bytes, source: str = "results.csv") -> list[MetricRo
         users = _number(rec, "users", source, line, integer=True, separator=sep)
         if users < 0:
             raise InputError("users cannot be negative", source=source, line=line, column="users")
-        if users < 2:
+        if users == 0:  # one user is an arm too small to compare: that comparison fails
             raise InputError(f"metric {rec['metric']!r}, variant {rec['variant']!r} has "
-                             f"{users:g} user{'s' * (users != 1)}; a variant needs at least 2 "
-                             "users to estimate a variance", source=source, line=line,
-                             column="users")
+                             "0 users, so the row holds nothing to analyse (a variant needs at "
+                             "least 2 users to estimate a variance); fill in its users or "
+                             "remove the row", source=source, line=line, column="users")
         if users > MAX_USERS:
             raise InputError(f"{rec['users']!r} users is more than any audience (at most "
                              f"{MAX_USERS:,}); check the column", source=source, line=line,
@@ -329,6 +329,26 @@ def percent(share: float) -> str:
         if text not in ("0", "100", "-0"):
             return f"{text}%"
     return f"{share:.0%}"
+
+
+def percents(shares: Sequence[float]) -> list[str]:
+    """Shares of a whole (a planned split, as weights) as percentages with the fewest
+    decimals, up to 2, that add up to 100% and show no share as 0% or 100% that is not:
+    49.5%, 49.5%, 1% (not 50%, 50%, 1%)."""
+    shares = [s / sum(shares) for s in shares]
+    for places in range(3):
+        shown = [round(100 * s, places) for s in shares]
+        plausible = all((v == 0) == (s == 0) and (v == 100) == (s == 1)
+                        for v, s in zip(shown, shares, strict=True))
+        if plausible and abs(sum(shown) - 100) < 10 ** -(places + 3):
+            break
+    return [f"{v:.{places}f}".rstrip("0").rstrip(".") + "%" if places else f"{v:.0f}%"
+            for v in shown]
+
+
+def plural(count: float, noun: str) -> str:
+    """A count and its noun, agreeing: 1 experiment, 2 experiments."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 def safe_cell(value):

@@ -266,7 +266,7 @@ def _check(metric: _Text, variant: _Text, c: dict[str, np.ndarray]) -> None:
     proportion = ~np.isnan(conversions)
     mean = ~proportion
     with np.errstate(invalid="ignore"):
-        bad = (~_whole(users) | (users < 2) | (users > MAX_USERS)
+        bad = (~_whole(users) | (users < 1) | (users > MAX_USERS)
                | (proportion & (~_whole(conversions) | (conversions < 0)
                                 | (conversions > users))))
         for column in ("sum", "sum_squares"):

@@ -7,8 +7,9 @@ import streamlit as st
 
 from growthlab import clock, edits, experiments, plans
 from growthlab.errors import GrowthLabError
-from growthlab.io import display_table
+from growthlab.io import display_table, percents, plural
 from growthlab.stats import detectable_effect, plan
+from growthlab.stats.power import what_sets_the_size
 from pages._shared import (
     access,
     actor,
@@ -39,8 +40,9 @@ def design_tab(db, exp: dict, rows: list, names: dict[str, str], alpha: float,
     if missing:
         st.caption(f"Template: {experiments.HYPOTHESIS_HINT} Missing: {', '.join(missing)}.")
     primary = names.get(exp["primary_metric"], exp["primary_metric"]) or "none chosen yet"
-    st.markdown(f"**Primary metric:** {primary}"
-                f" · **guardrails:** {', '.join(json.loads(exp['guardrail_metrics'])) or 'none'}")
+    guardrails = [names.get(m, m) for m in json.loads(exp["guardrail_metrics"])]
+    st.markdown(f"**Primary metric:** {primary} · **guardrails:** "
+                f"{', '.join(guardrails) or 'none'}")
     st.dataframe(display_table({"variant": v["key"], "planned share": v["weight"]}
                                for v in experiments.variants(db, selected)),
                  hide_index=True,
@@ -100,7 +102,8 @@ def power_plan(db, exp: dict, rows: list, alpha: float, correction: str, metrics
     split = plans.planned_shares(experiments.variants(db, selected))
     if split:
         c[4].caption("Split, from the design: " + ", ".join(
-            f"{name} {plans.percent(share)}" for name, share in zip(*split, strict=True)))
+            f"{name} {share}" for name, share in zip(split[0], percents(split[1]),
+                                                     strict=True)))
         n_variants = len(split[0])
     else:
         n_variants = c[4].number_input("Variants", 2, 10, max(2, len(experiments.variants(
@@ -122,33 +125,36 @@ def power_plan(db, exp: dict, rows: list, alpha: float, correction: str, metrics
                         shares=shares, method=planned_method, n_star=n_star, sd=sd)
         sized = (f"**{p.users_per_variant:,} users per variant** ({p.total_users:,} in total)"
                  if not split else f"**{p.total_users:,} users in total**: " + ", ".join(
-                     f"{name} {n:,} ({plans.percent(share)})"
-                     for name, n, share in zip(split[0], p.users_per_arm, shares, strict=True)))
+                     f"{name} {n:,} ({share})" for name, n, share in zip(
+                         split[0], p.users_per_arm, percents(shares), strict=True)))
+        sizing = what_sets_the_size(p, split[0], shares) if split else None
         st.success("{} to detect {} → {} ".format(sized, *p.change())
                    + f"with the test on the {test} that the Results tab runs{corrected}: "
-                   f"**{plans.duration(p.days)}** at {daily:,} users a day.",
+                   f"**{plans.duration(p.days)}** at {daily:,} users a day."
+                   + (f" {sizing[0].upper()}{sizing[1:]}." if sizing else ""),
                    icon=":material/timer:")
         for weeks in (1, 2, 4):
             users = daily * 7 * weeks
             n = int(users if split else users / n_variants)
             arm = plans.smallest_arm(users, shares, int(n_variants))
             if sd is None and plans.too_few_to_estimate(baseline, arm):
-                st.caption(f"Run {weeks} week(s): the smallest arm gets about {arm:,.0f} users "
-                           f"({plans.scarce(baseline, arm)}): too few to say what it would "
-                           "detect; run longer.")
+                st.caption(f"Run {plural(weeks, 'week')}: the smallest arm gets about "
+                           f"{arm:,.0f} users ({plans.scarce(baseline, arm)}): too few to say "
+                           "what it would detect; run longer.")
                 continue
             effect = cached_effect(baseline, n, alpha=alpha, power=power,
                                        variants=int(n_variants), relative=relative,
                                        shares=shares, method=planned_method, n_star=n_star,
                                        sd=sd)
             lift = effect if relative else effect / baseline
-            st.caption(f"Run {weeks} week(s): detects a lift of {lift:.1%} or more.")
+            st.caption(f"Run {plural(weeks, 'week')}: detects a lift of {lift:.1%} or more.")
     except GrowthLabError as exc:
         st.error(str(exc))
         return
     if exp["planned_users"]:
-        st.caption(f"Plan: {exp['planned_users']:,} users"
-                   + (f" over {exp['planned_days']} days" if exp["planned_days"] else "")
+        st.caption(f"Plan: {plural(exp['planned_users'], 'user')}"
+                   + (f" over {plural(exp['planned_days'], 'day')}" if exp["planned_days"]
+                      else "")
                    + ". Deciding before it is reached asks why.")
     if st.button("Save as this experiment's plan", key=f"plan-save-{selected}",
                  icon=":material/flag:"):

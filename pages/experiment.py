@@ -255,10 +255,12 @@ with results_tab:
         if withheld:
             st.error(f"**No control in the results.** {withheld}", icon=":material/error:")
         if srm is not None and srm.flagged:
+            users = ", ".join(f"{v} {n:,}" for v, n in zip(srm.variants, srm.users, strict=True))
+            planned = ", ".join(f"{v} {share}" for v, share in zip(
+                srm.variants, io.percents(srm.expected_weights), strict=True))
             st.error(f"**Sample-ratio mismatch** ({p_text(srm.p_value)}): users per variant "
-                     f"{dict(zip(srm.variants, srm.users, strict=True))} do not match the "
-                     f"planned split {[round(w, 2) for w in srm.expected_weights]}. Assignment "
-                     "or logging is broken; do not trust these results until it is fixed.",
+                     f"({users}) do not match the planned split ({planned}). Assignment or "
+                     "logging is broken; do not trust these results until it is fixed.",
                      icon=":material/report:")
         elif srm is not None:
             st.caption(f"Sample ratio ok, {p_text(srm.p_value)}: users per variant match the "
@@ -331,13 +333,21 @@ with results_tab:
                 still_open = computed.still_in_window(deepest)
                 counted = "are left out" if staggered else "count as not reached yet in both arms"
                 summary = (f"Computed from events up to {(computed.data_end or '')[:10]}: "
-                           f"{computed.excluded} user(s) in several variants excluded; "
-                           f"{still_open:,} still inside the {deepest} window {counted}. "
-                           f"{computed_where(events)}")
+                           f"{io.plural(computed.excluded, 'user')} in several variants "
+                           f"excluded; {still_open:,} still inside the {deepest} window "
+                           f"{counted}. {computed_where(events)}")
                 status.update(label=summary, state="complete")
-            return drop_constant_rows(computed.rows)[0], {
-                "summary": summary, "warnings": [w for w in warnings if w],
-                "assigned": computed.assigned}
+            kept, skipped = drop_constant_rows(computed.rows)
+            if not kept:
+                raise GrowthLabError(computed.nothing_to_test(exp["key"]))
+            if computed.undecided:  # as the command line says them
+                warnings.append(f"Left out: {', '.join(computed.undecided)} (fewer than 2 "
+                                "users in an arm whose window has closed).")
+            if skipped:
+                warnings.append(f"Skipped: {', '.join(skipped)} (the same for every user: "
+                                "reached by all or by none).")
+            return kept, {"summary": summary, "warnings": [w for w in warnings if w],
+                          "assigned": computed.assigned}
 
         save_results(computed_rows, "events", "Results computed from events")
 

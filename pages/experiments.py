@@ -4,7 +4,7 @@ import streamlit as st
 
 from growthlab import charts, experiments, learnings
 from growthlab.errors import GrowthLabError
-from growthlab.io import display_table
+from growthlab.io import display_table, plural
 from pages._shared import (
     actor,
     changed,
@@ -99,7 +99,7 @@ elif view == "review":
     c[2].metric("Win rate", "–" if review["win_rate"] is None else f"{review['win_rate']:.0%}",
                 help="Won among decided experiments with a valid result.")
     c[3].metric("Median duration", "–" if review["median_duration_days"] is None
-                else f"{review['median_duration_days']:.0f} days")
+                else plural(round(review["median_duration_days"]), "day"))
     try:
         funnel = workspace_funnel(db)
     except GrowthLabError as exc:  # such as a file overwritten on disk since its upload
@@ -126,9 +126,9 @@ elif view == "review":
 else:
     table = experiments.list_rows(rows, names)
     c = st.columns([4, 1])
-    c[0].caption(f"{len(rows)} experiments; backlog ranked by ICE (mean over scorers; ± shows "
-                 "how much scorers disagree, blank with a single scorer). Select a row to open "
-                 "the experiment.")
+    c[0].caption(f"{plural(len(rows), 'experiment')}; backlog ranked by ICE (mean over "
+                 "scorers; ± shows how much scorers disagree, blank with a single scorer). "
+                 "Select a row to open the experiment.")
     c[1].download_button("Download the list (CSV)", experiments.listing_csv(rows, names),
                          "experiments.csv", "text/csv", icon=":material/download:")
     picked = st.dataframe(

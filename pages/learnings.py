@@ -180,7 +180,7 @@ else:
     params["tag"] = wanted
     rows = learnings.tagged(listed, wanted)
     window = page_of(len(rows))
-    st.caption(f"{len(rows)} learnings{' with that status' if status_filter else ''}"
+    st.caption(f"{io.plural(len(rows), 'learning')}{' with that status' if status_filter else ''}"
                f"{' tagged ' + ' or '.join(wanted) if wanted else ''}, newest "
                f"first; {window.caption}. Type above to search everything, including "
                "experiment hypotheses and conclusions.")
@@ -194,7 +194,7 @@ else:
     turn_pages(window)
     if rows:
         narrowed = [*status_filter, *wanted]
-        st.caption(f"Exports the {len(rows)} learnings listed"
+        st.caption(f"Exports the {io.plural(len(rows), 'learning')} listed"
                    f"{' (' + ', '.join(narrowed) + ')' if narrowed else ''}, every page.")
         export_buttons(rows)
 

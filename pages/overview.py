@@ -5,7 +5,7 @@ import streamlit as st
 
 from growthlab import charts, clock, experiments, okrs
 from growthlab.errors import GrowthLabError
-from growthlab.io import display_table, percent
+from growthlab.io import display_table, percent, plural
 from pages._shared import (
     computed_caption,
     data_file,
@@ -39,7 +39,9 @@ def success_gap(running: list[dict]) -> None:
         computed_caption(data_file(db, "events_path"))
         focused = [e for e in running if e["milestone_key"] == gap["to"]]
         if focused:
-            st.success(f"{len(focused)} running experiment(s) push on {gap['to_name']}: "
+            push = "pushes" if len(focused) == 1 else "push"
+            st.success(f"{plural(len(focused), 'running experiment')} {push} on "
+                       f"{gap['to_name']}: "
                        + ", ".join(f"{e['key']} {e['title']}" for e in focused),
                        icon=":material/science:")
         else:
@@ -94,7 +96,7 @@ with programme_col:
     a.metric("Win rate", "–" if review["win_rate"] is None else f"{review['win_rate']:.0%}",
              help="Won among decided experiments with a valid result (won, lost, inconclusive).")
     b.metric("Median duration", "–" if review["median_duration_days"] is None
-             else f"{review['median_duration_days']:.0f} days")
+             else plural(round(review["median_duration_days"]), "day"))
     page_link("pages/experiments.py", "Open the programme review", ":material/insights:",
               view="review")
 
@@ -122,7 +124,7 @@ for objective in objectives:
                 flags.append("lint: " + ", ".join(w.code.replace("_", " ") for w in kr.lint))
             confidence = "–" if kr.confidence is None else kr.confidence
             st.markdown(f"**{kr.status.capitalize()}** · {kr.row['statement']}  \n"
-                        f"{forecast} · confidence {confidence}/10 · {linked} experiment(s)"
+                        f"{forecast} · confidence {confidence}/10 · {plural(linked, 'experiment')}"
                         + (f" · ⚠ {'; '.join(flags)}" if flags else ""))
     if objective.uncovered:
         st.warning("No running experiment pushes on: " + "; ".join(

@@ -7,7 +7,7 @@ import streamlit as st
 
 from growthlab import charts, clock, research, survey
 from growthlab.errors import GrowthLabError
-from growthlab.io import display_table, percent
+from growthlab.io import display_table, percent, plural
 from growthlab.learnings import escape_markdown, render_markdown
 from pages._shared import (
     attempt,
@@ -134,7 +134,7 @@ def job_card(i: int, job: research.Job, experiments_list: dict[int, str]) -> Non
         wording = kept["statement"] if kept else job.statement
         st.markdown(f"**{escape_markdown(wording)}**"
                     f"{'  :green-badge[adopted]' if kept and kept['adopted'] else ''}")
-        st.caption(f"held by {job.interviews} interview(s)")
+        st.caption(f"held by {plural(job.interviews, 'interview')}")
         with st.expander("Evidence"):
             st.markdown("\n\n".join(quote_line(c)
                                     for c in research.evidence(coded, job)))
@@ -287,7 +287,7 @@ with pmf_tab:
                 icon=":material/poll:")
     else:
         ids = [s["id"] for s in taken]
-        labels = {s["id"]: f"{s['name']} · {s['taken_on']} · {s['responses']:,} responses"
+        labels = {s["id"]: f"{s['name']} · {s['taken_on']} · {plural(s['responses'], 'response')}"
                   for s in taken}
         chosen = st.selectbox("Survey", ids, format_func=labels.get, key="survey-pick")
         summary = survey.summarise(survey.responses(db, chosen))

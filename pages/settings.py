@@ -9,7 +9,7 @@ from growthlab import admin
 from growthlab import db as store
 from growthlab.backup import export_workspace, import_workspace
 from growthlab.errors import GrowthLabError
-from growthlab.io import display_table
+from growthlab.io import display_table, plural
 from growthlab.kpis import (
     check_assignments,
     check_events,
@@ -83,8 +83,8 @@ def use_upload(upload, kind: str, check, describe) -> None:
 
 def assigned_users(counts: dict[str, int]) -> str:
     """Users per experiment (one user may be in several, so there is no sum)."""
-    return (f"{len(counts)} experiment{'' if len(counts) == 1 else 's'}: "
-            + ", ".join(f"{k} ({v:,} user{'' if v == 1 else 's'})" for k, v in counts.items()))
+    return f"{plural(len(counts), 'experiment')}: " + ", ".join(
+        f"{k} ({plural(v, 'user')})" for k, v in counts.items())
 
 
 def show_used(kind: str) -> None:
@@ -115,8 +115,8 @@ def postgres_section() -> None:
     try:
         if c[0].button("Check the connection", icon=":material/cable:"):
             info = check_events(table_url(base, events_table))
-            st.success(f"{info.rows:,} events from {info.users:,} users, {info.first} to "
-                       f"{info.last}; {len(info.events)} event names.")
+            st.success(f"{plural(info.rows, 'event')} from {plural(info.users, 'user')}, "
+                       f"{info.first} to {info.last}; {plural(len(info.events), 'event name')}.")
         if c[1].button("Use these tables", type="primary"):
             with st.spinner("Checking the tables…"):
                 admin.use_table(db, "events", table_url(base, events_table), check_events,

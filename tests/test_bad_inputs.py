@@ -441,13 +441,13 @@ def test_a_utf16_file_is_named_as_such_with_how_to_save_it(name):
     assert "binary" not in str(err.value)
 
 
-@pytest.mark.parametrize("name,line,variant,users", [
-    ("results_zero_users.csv", 2, "control", 0), ("results_one_user.csv", 2, "control", 1)])
-def test_a_variant_with_fewer_than_2_users_names_its_line(name, line, variant, users):
+def test_a_variant_with_no_users_names_its_line():
+    """(One user is an arm too small to compare: that comparison fails alone, see
+    test_arms.py.)"""
     with pytest.raises(InputError) as err:
-        read_results_csv(CORPUS / name)
-    assert (err.value.line, err.value.column) == (line, "users"), str(err.value)
-    assert f"metric 'cv', variant '{variant}' has {users} user" in str(err.value)
+        read_results_csv(CORPUS / "results_zero_users.csv")
+    assert (err.value.line, err.value.column) == (2, "users"), str(err.value)
+    assert "metric 'cv', variant 'control' has 0 users" in str(err.value)
     assert "at least 2 users" in str(err.value)
 
 

@@ -21,7 +21,7 @@ def test_research_page_on_the_demo(demo_workspace):
     text = text_of(at)
     for phrase in ["Themes, by the interviews that mention them", "Jobs to be done",
                    "When I have a good list but can't get it into our documents, help me",
-                   "held by 6 interview(s)", "aimed at it: EXP-005",
+                   "held by 6 interviews", "aimed at it: EXP-005",
                    "Success gap:** 6", "Thinking", "Feeling", "Very disappointed 38%",
                    "below the 40% line", "Who loves the product", "NPS", "CES"]:
         assert phrase in text, phrase

@@ -832,7 +832,7 @@ class ExperimentMetrics:
     excluded: int  # users assigned to more than one variant
     in_progress: dict[tuple[str, str], int]  # (milestone, variant): windows still open
     data_end: str | None
-    undecided: list[str] = field(default_factory=list)  # left out: too few windows closed
+    undecided: list[str] = field(default_factory=list)  # left out: no 2 arms with closed windows
     assigned: dict[str, int] = field(default_factory=dict)  # users per variant, for the SRM
     unequal_censoring: list[str] = field(default_factory=list)  # arms' open windows differ
     # Users who did a counted event in the hour before their assignment, and the commonest
@@ -911,6 +911,7 @@ def experiment_metrics(events: str | Path, assignments: str | Path,
     """
     from growthlab.kpis.milestones import horizons
     from growthlab.stats import MetricRow
+    from growthlab.stats.compare import FEWEST_USERS
 
     as_of = as_of_timestamp(as_of)
     con = con or connect_for(events)
@@ -958,7 +959,9 @@ def experiment_metrics(events: str | Path, assignments: str | Path,
                 users, reached = eligible, reached_eligible
             metric_rows.append(MetricRow(metric=m.key, variant=variant, users=users,
                                          conversions=reached, experiment=experiment))
-        if exclude_in_progress and any(r.users < 2 for r in metric_rows):
+        # An arm too small fails its own comparisons; with no two arms to compare, there is
+        # nothing to test on this milestone yet.
+        if exclude_in_progress and sum(r.users >= FEWEST_USERS for r in metric_rows) < 2:
             undecided.append(m.key)
         else:
             rows.extend(metric_rows)

@@ -12,6 +12,7 @@ from growthlab.errors import StatsError
 from growthlab.stats import compare
 from growthlab.stats.compare import (
     DEFAULT_N_STAR,
+    FEWEST_USERS,
     Alternative,
     Difference,
     Method,
@@ -161,12 +162,16 @@ def drop_constant_metrics(rows: list[MetricRow]) -> tuple[list[MetricRow], list[
     """Split off proportion metrics where every arm converts all or none of its users.
 
     Such a metric carries no information to test (for example a milestone every assigned
-    user reaches on assignment); the caller reports the skipped names.
+    user reaches on assignment); an arm with no users says nothing either way. The caller
+    reports the skipped names.
     """
     rates: dict[tuple[str, str], set] = {}
     for r in rows:
-        rate = r.conversions / r.users if r.kind == "proportion" and r.users else None
-        rates.setdefault((r.experiment, r.metric), set()).add(rate)
+        seen = rates.setdefault((r.experiment, r.metric), set())
+        if r.kind != "proportion":
+            seen.add(None)
+        elif r.users:
+            seen.add(r.conversions / r.users)
     flat = {key for key, seen in rates.items() if seen in ({0.0}, {1.0})}
     kept = [r for r in rows if (r.experiment, r.metric) not in flat]
     skipped = list(dict.fromkeys(r.metric for r in rows if (r.experiment, r.metric) in flat))
@@ -460,6 +465,11 @@ def _column(values, size: int) -> list:
                                              strict=True)]
 
 
+def _finite(value: float) -> float | None:
+    """A figure, or None (JSON null) for the mean of an arm with no users."""
+    return value if np.isfinite(value) else None
+
+
 def _results(rows, comparisons, moments: Moments, failure, figures, options) -> list[dict]:
     size = len(comparisons)
     columns = {name: _column(figures[name], size) for name in (
@@ -481,8 +491,8 @@ def _results(rows, comparisons, moments: Moments, failure, figures, options) -> 
             "kind": (row or base).kind, "variant": c.variant, "control": c.control,
             "users": int(row.users) if row else None,
             "control_users": int(base.users) if base else None,
-            "mean": means[c.row] if row else None,
-            "control_mean": means[c.base] if base else None,
+            "mean": _finite(means[c.row]) if row else None,
+            "control_mean": _finite(means[c.base]) if base else None,
             "difference": options.difference, "estimate": columns["estimate"][k],
             "ci_low": columns["ci_low"][k], "ci_high": columns["ci_high"][k],
             "p_value": columns["p_value"][k], "adjusted_p_value": columns["adjusted_p_value"][k],
@@ -503,6 +513,8 @@ def _failure_message(code: str, c: _Comparison, base: MetricRow | None, row: Met
     if code == "missing_control_row":
         return (f"the results have a row for {variant} but none for the control {control} on "
                 "this metric; add the control's row to compare them")
+    if code == "too_few_users":
+        return _too_few(((control, base.users), (variant, row.users)))
     proportion = base.kind == "proportion"
     mc, mt = moments.mean[c.base], moments.mean[c.row]
     if code == "zero_control_mean":
@@ -530,3 +542,15 @@ def _failure_message(code: str, c: _Comparison, base: MetricRow | None, row: Met
     return (f"{said}: with no variation within {within} there is no standard error to "
             "test with (as in gbstats); collect more users, or check that every arm records "
             "this metric")
+
+
+def _too_few(arms: Sequence[tuple[str, float]]) -> str:
+    """Which arms have fewer users than a comparison needs, how many they have, and how
+    many they need."""
+    small = [(name, users) for name, users in arms if users < FEWEST_USERS]
+    said = " and ".join(f"{name} has {'1 user' if users == 1 else 'no users counted'}"
+                        for name, users in small)
+    names = " and ".join(name for name, _ in small)
+    return (f"{said}: a comparison needs at least {FEWEST_USERS} users in each arm to "
+            f"estimate a variance, and far more to detect a change; collect more users in "
+            f"{names} (the power planner says how many)")

@@ -20,7 +20,8 @@ Difference = Literal["relative", "absolute"]
 Alternative = Literal["two-sided", "greater", "less"]
 Method = Literal["frequentist", "bayesian", "sequential"]
 DEFAULT_N_STAR = 5000.0
-FAILURES = (None, "no_variance", "zero_treatment_values", "zero_control_mean")
+FAILURES = (None, "no_variance", "zero_treatment_values", "zero_control_mean", "too_few_users")
+FEWEST_USERS = 2  # per arm: one user gives no variance to test with
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,8 @@ def effect(control: Moments, treatment: Moments,
     mc, vc, nc = control.mean, control.var, control.n
     mt, vt, nt = treatment.mean, treatment.var, treatment.n
     base, treated = control.unadjusted_mean, treatment.unadjusted_mean
+    few = (nc < FEWEST_USERS) | (nt < FEWEST_USERS)
+    nc, nt = np.where(few, 2.0, nc), np.where(few, 2.0, nt)  # placeholders, never reported
     failure = np.zeros(nc.size, dtype=np.int8)
     # As gbstats: an arm without variance (a rate of 0% or 100%) gives no standard error
     # the normal approximation can trust, whichever arm it is.
@@ -67,7 +70,7 @@ def effect(control: Moments, treatment: Moments,
     if difference == "relative":
         failure[(vt <= 0) & (treated == 0) & (vc > 0)] = FAILURES.index("zero_treatment_values")
         failure[(base == 0) & (vc > 0)] = FAILURES.index("zero_control_mean")
-        safe = np.where(base == 0, 1.0, base)
+        safe = np.where((base == 0) | ~np.isfinite(base), 1.0, base)
         estimate = (mt - mc) / safe
         variance = vt / (safe**2 * nt) + vc * treated**2 / (safe**4 * nc)
     elif difference == "absolute":
@@ -75,6 +78,8 @@ def effect(control: Moments, treatment: Moments,
         variance = vt / nt + vc / nc
     else:
         raise StatsError(f"difference must be 'relative' or 'absolute', not {difference!r}")
+    # The root cause, whatever else an arm of one user looks like (no variance, say).
+    failure[few] = FAILURES.index("too_few_users")
     failed = failure > 0
     variance = np.where(failed, 1.0, variance)
     a, b = np.where(failed, 1.0, vc / nc), np.where(failed, 1.0, vt / nt)

@@ -45,35 +45,44 @@ def _fail(mask: np.ndarray, labels: Sequence[str], what: str) -> None:
     if mask.any():
         i = int(np.flatnonzero(mask)[0])
         more = int(mask.sum()) - 1
-        extra = f" (and {more} more)" if more else ""
+        extra = f" (and {more} more row{'s' * (more > 1)} with the same problem)" if more else ""
         raise StatsError(f"{labels[i]}: {what}{extra}")
 
 
+def _per_user(total: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """total / n, NaN for an arm with no users (it has no mean)."""
+    return np.divide(total, n, out=np.full_like(total, np.nan), where=n > 0)
+
+
 def proportion_moments(users, conversions, labels: Sequence[str] | None = None) -> Moments:
-    """Conversion rate p and variance p(1-p), as gbstats' ProportionStatistic."""
+    """Conversion rate p and variance p(1-p), as gbstats' ProportionStatistic. An arm of
+    fewer than 2 users is kept: its comparisons fail alone (compare.effect says why)."""
     n, x = _arr(users), _arr(conversions)
     names = _labels(labels, n.size)
     _fail(~np.isfinite(n) | ~np.isfinite(x), names, "users and conversions must be numbers")
-    _fail(n < 2, names, "needs at least 2 users to estimate a variance")
+    _fail(n < 0, names, "users cannot be negative")
     _fail(x < 0, names, "conversions cannot be negative")
     _fail(x > n, names, "conversions are more than users; check the columns")
-    p = x / n
-    return Moments(n, p, p * (1 - p))
+    p = _per_user(x, n)
+    return Moments(n, p, np.nan_to_num(p * (1 - p)))
 
 
 def mean_moments(users, total, sum_squares, labels: Sequence[str] | None = None) -> Moments:
-    """Mean and unbiased variance from (n, sum, sum of squares)."""
+    """Mean and unbiased variance from (n, sum, sum of squares); 0 for an arm of fewer than
+    2 users, whose comparisons fail alone."""
     n, s, ss = _arr(users), _arr(total), _arr(sum_squares)
     names = _labels(labels, n.size)
     _fail(~np.isfinite(n) | ~np.isfinite(s) | ~np.isfinite(ss), names,
           "users, sum and sum_squares must be numbers")
-    _fail(n < 2, names, "needs at least 2 users to estimate a variance")
+    _fail(n < 0, names, "users cannot be negative")
     _fail(ss < 0, names, "sum_squares cannot be negative")
-    var = (ss - s * s / n) / (n - 1)
-    scale = np.maximum(ss / (n - 1), 1.0)
+    mean = _per_user(s, n)
+    k = np.maximum(n - 1, 1)
+    var = np.where(n > 1, (ss - s * np.nan_to_num(mean)) / k, 0.0)
+    scale = np.maximum(ss / k, 1.0)
     _fail(var < -1e-9 * scale, names,
           "negative variance: sum_squares is smaller than sum^2 / users; check the columns")
-    return Moments(n, s / n, np.maximum(var, 0.0))
+    return Moments(n, mean, np.maximum(var, 0.0))
 
 
 def cuped_adjust(control: Moments, treatment: Moments, pre: dict[str, np.ndarray],
@@ -97,21 +106,22 @@ def cuped_adjust(control: Moments, treatment: Moments, pre: dict[str, np.ndarray
     adjusted = []
     for m, x_sum, var_x, cov in ((control, c_x, c_vx, c_cov), (treatment, t_x, t_vx, t_cov)):
         var = np.maximum(m.var + theta**2 * var_x - 2 * theta * cov, 0.0)
-        adjusted.append(Moments(m.n, m.mean - theta * x_sum / m.n, var, m.mean))
+        adjusted.append(Moments(m.n, m.mean - theta * _per_user(x_sum, m.n), var, m.mean))
     return adjusted[0], adjusted[1]
 
 
 def _pre_period(m: Moments, x_sum, x_ss, xy, names) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(pre_sum, pre-period variance, covariance with the metric) of one arm, checked."""
     n = m.n
-    var_x = (x_ss - x_sum * x_sum / n) / (n - 1)
-    tolerance = 1e-9 * np.maximum(x_ss / (n - 1), 1.0)
+    k = np.maximum(n - 1, 1)  # an arm of fewer than 2 users fails its comparison anyway
+    var_x = (x_ss - x_sum * _per_user(x_sum, n)) / k
+    tolerance = 1e-9 * np.maximum(x_ss / k, 1.0)
     _fail(var_x < -tolerance, names,
           "pre_sum_squares is smaller than pre_sum^2 / users, which no data can give; "
           "check the CUPED columns")
     var_x = np.maximum(var_x, 0.0)
-    cov = (xy - x_sum * m.mean) / (n - 1)
-    rounding = 1e-9 * (np.abs(xy) + np.abs(x_sum * m.mean)) / (n - 1)
+    cov = (xy - x_sum * m.mean) / k
+    rounding = 1e-9 * (np.abs(xy) + np.abs(x_sum * m.mean)) / k
     _fail(np.abs(cov) > np.sqrt(var_x * m.var) * (1 + 1e-9) + rounding, names,
           "sum_product is inconsistent with the other columns (it implies a correlation "
           "between the metric and its pre-period beyond -1..1); check the CUPED columns")
@@ -120,13 +130,14 @@ def _pre_period(m: Moments, x_sum, x_ss, xy, names) -> tuple[np.ndarray, np.ndar
 
 def _pooled_theta(control: Moments, treatment: Moments, pre: dict[str, np.ndarray]):
     n = control.n + treatment.n
-    y_sum = control.mean * control.n + treatment.mean * treatment.n
+    y_sum = np.nan_to_num(control.mean * control.n + treatment.mean * treatment.n)
     y_ss = pre["c_sum_squares"] + pre["t_sum_squares"]
     x_sum = pre["c_pre_sum"] + pre["t_pre_sum"]
     x_ss = pre["c_pre_sum_squares"] + pre["t_pre_sum_squares"]
     xy = pre["c_sum_product"] + pre["t_sum_product"]
-    var_x = (x_ss - x_sum**2 / n) / (n - 1)
-    var_y = (y_ss - y_sum**2 / n) / (n - 1)
-    cov = (xy - x_sum * y_sum / n) / (n - 1)
+    n, k = np.maximum(n, 1), np.maximum(n - 1, 1)
+    var_x = (x_ss - x_sum**2 / n) / k
+    var_y = (y_ss - y_sum**2 / n) / k
+    cov = (xy - x_sum * y_sum / n) / k
     usable = (var_x > 0) & (var_y > 0)
     return np.divide(cov, var_x, out=np.zeros_like(cov), where=usable)

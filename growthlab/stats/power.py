@@ -44,11 +44,15 @@ class PowerPlan:
     method: str = "frequentist"
     n_star: float | None = None  # the sequential tuning
     sd: float | None = None  # a mean metric's standard deviation; None for a rate
+    # With an uneven split: the arms (indices into users_per_arm) with the smallest share.
+    # The weakest comparison holds them, so their users set the size.
+    sized_by: tuple[int, ...] | None = None
 
     def as_dict(self) -> dict:
         found = asdict(self)
-        if self.users_per_arm is None:
-            del found["users_per_arm"]
+        for optional in ("users_per_arm", "sized_by"):
+            if found[optional] is None:
+                del found[optional]
         return found
 
     def change(self) -> tuple[str, str]:
@@ -331,7 +335,32 @@ def plan(baseline: float, mde: float, *, relative: bool = False, alpha: float = 
     days = total / daily_users if daily_users else None
     return PowerPlan(max(arms), total, baseline, target, mde, relative, alpha,
                      comparison_alpha, power, variants, days, arms if split else None,
-                     method, n_star if method == "sequential" else None, sd)
+                     method, n_star if method == "sequential" else None, sd, _sized_by(split))
+
+
+def what_sets_the_size(p: PowerPlan, names: Sequence[str],
+                       shares: Sequence[float] | None) -> str | None:
+    """Which arm the plan's size comes from, with its share and users (`names` and `shares`
+    in the plan's order, the control's first): "the holdout (1%) needs 4,302 users: it sets
+    the size". None with an even split."""
+    from growthlab.io import percents
+
+    if not p.sized_by or shares is None:
+        return None
+    share = percents(shares)[p.sized_by[0]]
+    arms = [names[i] for i in p.sized_by]
+    users = p.users_per_arm[p.sized_by[0]]
+    if len(arms) == 1:
+        return f"the {arms[0]} ({share}) needs {users:,} users: it sets the size"
+    return (f"the {', '.join(arms[:-1])} and {arms[-1]} ({share} each) need {users:,} users "
+            "each: they set the size")
+
+
+def _sized_by(split: list[float] | None) -> tuple[int, ...] | None:
+    """The arms with the smallest share of an uneven split."""
+    if not split or len(set(split)) == 1:
+        return None
+    return tuple(i for i, share in enumerate(split) if share == min(split))
 
 
 def detectable_effect(baseline: float, users: int, *, alpha: float = 0.05,

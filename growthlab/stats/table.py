@@ -25,6 +25,7 @@ from growthlab.stats.analysis import (
     _cuped_pairs,
     _failure_message,
     _figures,
+    _finite,
     _name,
     _test,
     control_of,
@@ -152,14 +153,15 @@ class _Labels:
 
 def drop_constant_metrics(columns: ResultColumns) -> tuple[ResultColumns, list[str]]:
     """As `analysis.drop_constant_metrics`: proportion metrics every arm converts all or none
-    of its users carry nothing to test; they are split off and named."""
+    of its users (an arm with no users saying nothing either way) carry nothing to test; they
+    are split off and named."""
     names, code = columns.metric_codes
     with np.errstate(invalid="ignore", divide="ignore"):
         rate = np.where(columns.proportion & (columns.users > 0),
                         columns.conversions / columns.users, np.nan)
-    rows = np.bincount(code, minlength=len(names))
-    flat = ((np.bincount(code, rate == 0, len(names)) == rows)
-            | (np.bincount(code, rate == 1, len(names)) == rows))
+    rows = np.bincount(code, ~(columns.proportion & (columns.users == 0)), len(names))
+    flat = (rows > 0) & ((np.bincount(code, rate == 0, len(names)) == rows)
+                         | (np.bincount(code, rate == 1, len(names)) == rows))
     keep = ~flat[code]
     return columns.take(np.flatnonzero(keep)), [n for n, f in zip(names, flat, strict=True) if f]
 
@@ -238,8 +240,8 @@ class ColumnAnalysis:
             "kind": (row or base).kind, "variant": self.variant[k], "control": self.control,
             "users": int(row.users) if row else None,
             "control_users": int(base.users) if base else None,
-            "mean": float(means[self.row[k]]) if row else None,
-            "control_mean": float(means[self.base[k]]) if base else None,
+            "mean": _finite(float(means[self.row[k]])) if row else None,
+            "control_mean": _finite(float(means[self.base[k]])) if base else None,
             "difference": self.options.difference, "estimate": value["estimate"],
             "ci_low": value["ci_low"], "ci_high": value["ci_high"],
             "p_value": value["p_value"], "adjusted_p_value": value["adjusted_p_value"],
@@ -278,7 +280,7 @@ class ColumnAnalysis:
             "control": [self.control] * len(k),
             "users": _optional(users[row].astype(np.int64), row),
             "control_users": _optional(users[base].astype(np.int64), base),
-            "mean": _optional(means[row], row), "control_mean": _optional(means[base], base),
+            "mean": _means(means, row), "control_mean": _means(means, base),
             "difference": [self.options.difference] * len(k), "risk": risk,
             "significant": self.significant[k].tolist(), "error": error}
 
@@ -296,6 +298,12 @@ def _column(values: np.ndarray | None, k: np.ndarray) -> list:
     taken = values[k]
     return [v if f else None for v, f in zip(taken.tolist(), np.isfinite(taken).tolist(),
                                              strict=True)]
+
+
+def _means(means: np.ndarray, index: np.ndarray) -> list:
+    """The means of rows `index`, None where the row is missing or has no users."""
+    taken = means[index]
+    return _optional(taken, np.where(np.isfinite(taken), index, -1))
 
 
 def _optional(values: np.ndarray, index: np.ndarray) -> list:
