@@ -554,19 +554,15 @@ def test_a_refused_restore_names_the_uploaded_file_as_the_person_named_it(demo_w
     assert error.startswith("bad_events.zip: "), error
 
 
-def test_results_from_events_of_a_staggered_rollout_leave_out_users_still_in_their_window(
-        demo_workspace):
-    """Treatment starts 15 days after control and both arms convert 40%, 12 days after
-    assignment: counting open windows as not reached puts treatment at 21% against 31%. The
-    page says so and counts only users whose window has closed, as the CLI's
-    --exclude-in-progress does."""
+def staggered_rollout(workspace, milestones) -> int:
+    """Treatment starts 15 days after control; both arms convert 40%, 12 days after
+    assignment; the data ends on day 35. Returns the experiment's id."""
     from datetime import datetime, timedelta
 
     from growthlab.db import set_setting
-    from growthlab.kpis import Milestone, experiment_metrics, save_to_workspace
-    from growthlab.stats import MetricRow
+    from growthlab.kpis import save_to_workspace
 
-    folder = demo_workspace.parent
+    folder = workspace.parent
     events, assignments = ["user_id,event,timestamp"], ["user_id,experiment,variant,assigned_at"]
     day0 = datetime(2026, 1, 1, 10)
     for i in range(3000):
@@ -580,12 +576,26 @@ def test_results_from_events_of_a_staggered_rollout_leave_out_users_still_in_the
     events.append("z,open,2026-02-05T00:00:00")  # the data ends on day 35
     (folder / "ramp-events.csv").write_text("\n".join(events) + "\n")
     (folder / "ramp-assignments.csv").write_text("\n".join(assignments) + "\n")
-    db = open_workspace(demo_workspace)
+    db = open_workspace(workspace)
     set_setting(db, "events_path", "ramp-events.csv")
     set_setting(db, "assignments_path", "ramp-assignments.csv")
-    milestones = [Milestone("exported", "Exported", "Evaluation", "count(export) >= 1", 14)]
     save_to_workspace(db, milestones)
-    exp = experiments.create(db, title="Ramp", key="ramp", primary_metric="exported")
+    return experiments.create(db, title="Ramp", key="ramp", primary_metric="exported")
+
+
+def test_results_from_events_of_a_staggered_rollout_leave_out_users_still_in_their_window(
+        demo_workspace):
+    """Treatment starts 15 days after control and both arms convert 40%, 12 days after
+    assignment: counting open windows as not reached puts treatment at 21% against 31%. The
+    page says so and counts only users whose window has closed, as the CLI's
+    --exclude-in-progress does."""
+    from growthlab.kpis import Milestone, experiment_metrics
+    from growthlab.stats import MetricRow
+
+    folder = demo_workspace.parent
+    milestones = [Milestone("exported", "Exported", "Evaluation", "count(export) >= 1", 14)]
+    exp = staggered_rollout(demo_workspace, milestones)
+    db = open_workspace(demo_workspace)
     at = open_page("experiment", id=str(exp))
     widget(at.button, "Compute milestone KPIs from events").click().run()
     assert not at.exception
@@ -652,3 +662,19 @@ def test_an_experiment_stamped_after_today_still_opens(demo_workspace):
     db.conn.commit()
     at = open_page("experiment", id=str(exp["id"]))
     assert at.date_input(key=f"started-{exp['id']}").value.isoformat() == "2026-11-25"
+
+
+def test_results_from_events_say_which_milestones_were_left_out(demo_workspace):
+    """A 30-day window no treatment user has finished yet: that milestone cannot be compared,
+    and the page says so (as the CLI does) instead of letting it vanish."""
+    from growthlab.kpis import Milestone
+
+    exp = staggered_rollout(demo_workspace, [
+        Milestone("exported", "Exported", "Evaluation", "count(export) >= 1", 14),
+        Milestone("exported_late", "Exported late", "Evaluation", "count(export) >= 1", 30)])
+    at = open_page("experiment", id=str(exp))
+    widget(at.button, "Compute milestone KPIs from events").click().run()
+    assert not at.exception
+    again = open_page("experiment", id=str(exp))
+    assert any("Left out: exported_late" in w.value for w in again.warning), \
+        [w.value for w in again.warning]
