@@ -625,3 +625,15 @@ def test_as_of_after_today_still_leaves_out_events_in_the_future(tmp_path, capsy
     assert "2 event(s) dated on or after 2026-12-01" in captured.err
     assert json.loads(captured.out)["users"] == 2
     assert "after the last event (2026-10-20T10:00:00)" in captured.err
+
+
+
+def test_a_file_of_dates_only_does_not_say_it_drops_what_it_keeps(tmp_path, capsys):
+    """Every repeat is a date: with --dedupe nothing is dropped, and the warning must not say
+    'kept while the others are dropped'."""
+    case = WARNED / "events_dates_only.csv"
+    (tmp_path / "m.toml").write_text(GOOD_MILESTONES.replace("count(x) >= 1", "count(search) >= 2"))
+    assert main(["kpis", str(case), "--milestones", str(tmp_path / "m.toml"), "--json",
+                 "--dedupe"]) == 0
+    err = capsys.readouterr().err
+    assert "no time of day" in err and "dropped" not in err

@@ -30,7 +30,7 @@ PARQUET = (".parquet", ".pq")
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
 SHAPES = ".csv, .csv.gz, .tsv or .parquet file, or a folder of Parquet files"
-TIMED = "timestamp <> date_trunc('day', timestamp)"  # has a time of day
+TIMED = "timestamp <> date_trunc('day', timestamp)"  # has a time of day (in UTC)
 
 
 class BackendError(GrowthLabError):
@@ -499,12 +499,13 @@ class Quality:
             found.append(f"{self.source}: {timed:,} exact duplicate row(s) (same user_id, "
                          f"event and timestamp) each count again; {remedy}")
         if self.undated_repeats:
-            kept = ", and they are kept while the others are dropped" if self.deduped else ""
+            kept = ", and they are kept while the others are dropped" if timed and \
+                self.deduped else ""
             found.append(f"{self.source}: {self.undated_repeats:,} row(s) repeat another's "
                          "user_id, event and timestamp, but those timestamps have no time of "
                          "day (dates only), so GrowthLab cannot tell a retried send from a "
-                         f"second event that day: each counts{kept}; export the time "
-                         "of day to tell them apart")
+                         f"second event that day: each counts{kept}; export the time of day "
+                         "to tell them apart")
         return found
 
 
