@@ -120,12 +120,13 @@ if query:
         st.caption("Filters live in the address bar: copy it to share this search.")
         for facet in learnings.FACETS:
             labels = dict(options.get(facet, []))
+            spelled = {k.casefold(): k for k in labels}  # ?tag=ONBOARDING is onboarding
+            wanted = [spelled.get(v.casefold(), v) for v in params.get_all(facet)]
             # A shared link's filter that no result here has is kept (it shows nothing), not
             # dropped (which would show everything under a filtered address).
-            labels |= {v: f"{v} (none here)" for v in params.get_all(facet) if v not in labels}
+            labels |= {v: f"{v} (none here)" for v in wanted if v not in labels}
             chosen[facet] = st.multiselect(
-                facet.capitalize(), list(labels), key=f"facet-{facet}",
-                default=[v for v in params.get_all(facet) if v in labels],
+                facet.capitalize(), list(labels), key=f"facet-{facet}", default=wanted,
                 format_func=labels.get)
             params[facet] = chosen[facet]
     shown = learnings.refine(found.hits, chosen)

@@ -158,3 +158,9 @@ def test_a_shared_filter_no_result_has_is_kept_and_said_not_dropped(demo_workspa
     assert not links(at)
     assert any("habit" in i.value and "none of" in i.value for i in at.info), \
         [i.value for i in at.info]
+
+
+def test_a_shared_filter_matches_its_value_whatever_the_case(demo_workspace):
+    at = open_page("learnings", q="checklist", tag="ONBOARDING")
+    assert at.multiselect(key="facet-tag").value == ["onboarding"]
+    assert links(at)
