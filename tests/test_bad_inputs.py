@@ -637,3 +637,14 @@ def test_a_file_of_dates_only_does_not_say_it_drops_what_it_keeps(tmp_path, caps
                  "--dedupe"]) == 0
     err = capsys.readouterr().err
     assert "no time of day" in err and "dropped" not in err
+
+
+def test_ids_written_both_as_decimals_and_as_integers_are_refused(tmp_path, capsys):
+    """'100001.0' beside '100001' in one CSV: one user counted as two."""
+    (tmp_path / "e.csv").write_text("user_id,event,timestamp\n100001,signup,2026-10-01T10:00:00Z\n"
+                                    "100002,signup,2026-10-01T11:00:00Z\n"
+                                    "100001.0,search,2026-10-02T10:00:00Z\n")
+    (tmp_path / "m.toml").write_text(GOOD_MILESTONES)
+    assert main(["kpis", str(tmp_path / "e.csv"), "--milestones", str(tmp_path / "m.toml")]) == 2
+    err = capsys.readouterr().err
+    assert "e.csv:4" in err and "'100001.0'" in err and "'100001'" in err

@@ -200,6 +200,7 @@ def _scan_events(con, source: Source, as_of: datetime | None) -> EventsInfo:
             e is None or not e.strip() or any(ord(ch) < 32 for ch in e) for e in events):
         _locate_refusal(con, source)
     _refuse_rounded_ids(con, source)
+    _refuse_decimal_twins(con, source)
     if cached and scan_cache.key(source, sql, cut) == cached:  # unchanged while read
         scan_cache.save_table(con, cached, "event_scan")
     return _summary(users, events)
@@ -233,6 +234,20 @@ def _refuse_decimal_ids(con, source: Source, column: str = "user_id") -> None:
                          "match no id written as 100123 elsewhere; write the ids as integers "
                          f"or text (in pandas: df['{column}'] = df['{column}'].astype('Int64') "
                          "before to_parquet) and export again", column=column, source=found)
+
+
+def _refuse_decimal_twins(con, source: Source) -> None:
+    """Refuse ids written both as '100001.0' and '100001' (some rows passed through a float
+    column): one user would count as two. Checked on the distinct ids of the scan."""
+    twin = con.execute("SELECT min(a.user_id) FROM event_scan a JOIN event_scan b ON "
+                       "a.by_event = 0 AND b.by_event = 0 AND a.user_id = b.user_id || '.0'"
+                       ).fetchone()[0]
+    if twin is None:
+        return
+    raise InputError(f"{twin!r} and {twin[:-2]!r} are both user ids: some ids were written as "
+                     "decimal numbers, so one user would count as two; export the ids as text "
+                     "or whole numbers", column="user_id",
+                     **_first_row_with(con, source, "user_id", [twin]))
 
 
 def _first_row_with(con, source: Source, column: str, values: list[str]) -> dict:
