@@ -26,6 +26,16 @@ SPARK_CONF = {"spark.sql.session.timeZone": "UTC", "spark.sql.shuffle.partitions
               "spark.driver.memory": "2g", "spark.ui.enabled": "false",
               "spark.ui.showConsoleProgress": "false",
               "spark.sql.legacy.parquet.nanosAsLong": "true"}
+# Text timestamps PostgreSQL reads as DuckDB does: ISO 8601 with a real calendar date, maybe a
+# clock time (24:00 is the next midnight) with Z, a real UTC offset or " UTC". PostgreSQL reads
+# far more (03/11/2026 by its DateStyle, 'now', zone abbreviations), which DuckDB refuses.
+_DAY = (r"[0-9]{4}-(0?[1-9]|1[0-2])-(0?[1-9]|1[0-9]|2[0-8])"
+        r"|[0-9]{4}-(0?[13-9]|1[0-2])-(29|30)|[0-9]{4}-(0?[13578]|1[02])-31"
+        r"|([0-9]{2}(0[48]|[2468][048]|[13579][26])|([02468][048]|[13579][26])00)-0?2-29")
+_CLOCK = r"([01]?[0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]*)?)?|24:00(:00(\.0*)?)?"
+_ZONE = (r"Z|\+((0[0-9]|1[0-3])(:?[0-5][0-9])?|14(:?00)?)|-((0[0-9]|1[01])(:?[0-5][0-9])?"
+         r"|12(:?00)?)| UTC")
+ISO_TIMESTAMP = rf"^\s*({_DAY})((T|\s+)({_CLOCK})({_ZONE})?)?\s*$"
 
 
 @lru_cache(maxsize=256)
@@ -46,10 +56,26 @@ def transpile(sql: str, dialect: str) -> str:
                 # No order: the row's place in the files, as DuckDB's row_number() OVER ().
                 window.replace(exp.Anonymous(this="monotonically_increasing_id"))
     if dialect == "postgres":
+        for try_cast in list(tree.find_all(exp.TryCast)):
+            if try_cast.to.is_type("timestamptz"):
+                try_cast.replace(_iso_timestamp(try_cast.this))
         for literal in tree.find_all(exp.Literal):
             if literal.is_string and "%" in literal.this:
                 literal.set("this", literal.this.replace("%", "%%"))  # psycopg's placeholders
     return tree.sql(dialect=dialect, unsupported_level=sqlglot.ErrorLevel.RAISE)
+
+
+def _iso_timestamp(value):
+    """DuckDB's try_cast(value AS TIMESTAMPTZ) in PostgreSQL, which has no try_cast: NULL for
+    text outside ISO_TIMESTAMP (a cast would fail the query, or read what DuckDB refuses);
+    past microseconds the digits are cut, as DuckDB does (PostgreSQL would round)."""
+    from sqlglot import exp
+
+    text = exp.cast(value.copy(), "text")
+    cut = exp.Anonymous(this="regexp_replace", expressions=[
+        text.copy(), exp.Literal.string(r"(?<=\.[0-9]{6})[0-9]+"), exp.Literal.string("")])
+    return exp.Case(ifs=[exp.If(this=exp.RegexpLike(this=text, expression=exp.Literal.string(
+        ISO_TIMESTAMP)), true=exp.cast(cut, "timestamptz"))])
 
 
 class _Rows:
@@ -77,7 +103,7 @@ class Postgres(Backend):
         self.url = _without_password(url)
         try:
             self.conn = psycopg.connect(url, autocommit=True, connect_timeout=10,
-                                        options="-c TimeZone=UTC")
+                                        options="-c TimeZone=UTC -c DateStyle=ISO")
         except psycopg.Error as exc:
             raise BackendError(f"{self.url}: cannot connect: {first_line(exc)}; check host, "
                                "port, database, user and password (in the URL, PGPASSWORD "

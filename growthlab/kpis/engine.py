@@ -331,16 +331,20 @@ def _check_rows(con, source: Source, required: tuple[str, ...], time_column: str
             raise InputError(f"{c} is empty (or only spaces){ANONYMOUS if c == 'user_id' else ''}",
                              column=c, **where)
     text = values[time_column]
+    raise InputError(f"{text!r} {_timestamp_problem(text, bad[-1] is not None)}",
+                     column=time_column, **where)
+
+
+def _timestamp_problem(text: str, outside_years: bool) -> str:
+    """What is wrong with a timestamp's `text`, and what to do."""
     if re.search(_OFFSET, text) and not re.search(_REAL_OFFSET, text):
-        problem = "has a UTC offset that does not exist (they run from -12:00 to +14:00)"
-    elif bad[-1] is not None:
-        problem = f"is outside the years {FIRST_YEAR} to {LAST_YEAR}"
-    elif re.fullmatch(r"\s*\d{9,13}(\.\d+)?\s*", text):
-        problem = ("looks like a Unix time (seconds or milliseconds since 1970), which is "
-                   "ambiguous; export timestamps as ISO 8601 such as 2024-03-01T09:30:00Z")
-    else:
-        problem = "is not a timestamp; use ISO 8601 such as 2024-03-01T09:30:00Z"
-    raise InputError(f"{text!r} {problem}", column=time_column, **where)
+        return "has a UTC offset that does not exist (they run from -12:00 to +14:00)"
+    if outside_years:
+        return f"is outside the years {FIRST_YEAR} to {LAST_YEAR}"
+    if re.fullmatch(r"\s*\d{9,13}(\.\d+)?\s*", text):
+        return ("looks like a Unix time (seconds or milliseconds since 1970), which is "
+                "ambiguous; export timestamps as ISO 8601 such as 2024-03-01T09:30:00Z")
+    return "is not a timestamp; use ISO 8601 such as 2024-03-01T09:30:00Z"
 
 
 def _refuse_file_without_column(con, source: Source, required: tuple[str, ...]) -> None:
@@ -360,23 +364,33 @@ def _refuse_file_without_column(con, source: Source, required: tuple[str, ...]) 
 
 
 def _check_table_rows(con, source, required: tuple[str, ...], time_column: str) -> None:
-    """In a table there are no lines to name: raise counting the rows with an empty id or a
-    timestamp outside the years."""
-    sql, params = source.select(con, required, time_column)
+    """In a table there are no lines to name: raise counting the rows with an empty id, with
+    text that is no timestamp (naming one), or a timestamp missing or outside the years."""
+    relation, params = source.relation(con)
     ids = [c for c in required if c != time_column]
-    counts = con.execute(
+    parsed = _timestamp_sql(time_column, source.columns(con)[time_column])
+    columns = ", ".join([f"CAST({c} AS VARCHAR) AS {c}" for c in ids] + [
+        f"{parsed} AS parsed", f"CAST({time_column} AS VARCHAR) AS raw"])
+    unread = "parsed IS NULL AND trim(raw) <> ''"
+    *empty, unreadable, example, missing = con.execute(
         "SELECT " + ", ".join([f"count(*) FILTER (WHERE {c} IS NULL OR trim({c}) = '')"
                                for c in ids] + [
-            f"count(*) FILTER (WHERE {time_column} IS NULL OR {time_column} < "
-            f"CAST('{FIRST_YEAR}-01-01' AS TIMESTAMP) OR {time_column} >= "
-            f"CAST('{LAST_YEAR + 1}-01-01' AS TIMESTAMP))"]) + f" FROM ({sql})",
-        params).fetchone()
-    for c, n in zip([*ids, time_column], counts, strict=True):
+            f"count(*) FILTER (WHERE {unread})", f"min(raw) FILTER (WHERE {unread})",
+            f"count(*) FILTER (WHERE parsed IS NULL OR parsed < CAST('{FIRST_YEAR}-01-01' AS "
+            f"TIMESTAMP) OR parsed >= CAST('{LAST_YEAR + 1}-01-01' AS TIMESTAMP))"]) +
+        f" FROM (SELECT {columns} FROM {relation})", params).fetchone()
+    for c, n in zip(ids, empty, strict=True):
         if n:
-            problem = ("is empty (or only spaces)" if c != time_column else
-                       f"is missing or outside the years {FIRST_YEAR} to {LAST_YEAR}")
-            raise InputError(f"{c} {problem} in {n:,} row(s); fix or filter them out",
-                             column=c, source=str(source.path))
+            raise InputError(f"{c} is empty (or only spaces) in {n:,} row(s); fix or filter "
+                             "them out", column=c, source=str(source.path))
+    if unreadable:
+        raise InputError(f"{example!r} {_timestamp_problem(example, False)}; {unreadable:,} "
+                         "row(s) hold no ISO 8601 timestamp: fix or filter them out",
+                         column=time_column, source=str(source.path))
+    if missing:
+        raise InputError(f"{time_column} is missing or outside the years {FIRST_YEAR} to "
+                         f"{LAST_YEAR} in {missing:,} row(s); fix or filter them out",
+                         column=time_column, source=str(source.path))
 
 
 def _iso(value) -> str | None:
