@@ -131,9 +131,27 @@ class Postgres(Backend):
             "WHERE a.attrelid = to_regclass(%s) AND a.attnum > 0 AND NOT a.attisdropped "
             "ORDER BY a.attnum", [source.sql_name()]).fetchall()
         if not rows:
-            raise InputError(f"no table {source.name} in the database (names are exact; add "
-                             "the schema as in analytics.events)", source=source.path)
+            found = self._spelt_otherwise(source.name)
+            raise InputError(f"no table {source.name} in the database; " + (
+                f"did you mean {found}? (names are exact, and PostgreSQL makes names created "
+                "without quotes lower case)" if found else
+                "names are exact: add the schema as in analytics.events"), source=source.path)
         return rows
+
+    def _spelt_otherwise(self, name: str) -> str | None:
+        """The table whose name differs from `name` only in case, if there is one."""
+        parts = name.split(".")
+        table, schema = parts[-1], parts[-2] if len(parts) > 1 else ""
+        found = self.conn.execute(
+            "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON "
+            "n.oid = c.relnamespace WHERE lower(c.relname) = lower(%s) AND "
+            "c.relkind IN ('r', 'v', 'm', 'p', 'f') AND CASE WHEN %s = '' THEN "
+            "pg_table_is_visible(c.oid) ELSE lower(n.nspname) = lower(%s) END "
+            "ORDER BY c.relname = lower(c.relname) DESC, 1, 2 LIMIT 1",
+            [table, schema, schema]).fetchone()
+        if found is None:
+            return None
+        return ".".join([*parts[:-2], *found] if schema else [found[1]])
 
     def relation(self, source) -> tuple[str, list]:
         """The table, its columns renamed to lower case where they are not (PostgreSQL folds
