@@ -383,17 +383,30 @@ NOT_ISO_TEXT = ["03/11/2026 10:00", "Oct 5 2026 10:00", "2026-10-02 10:00:00 CES
 
 @pytest.mark.parametrize("text", ISO_TEXT + NOT_ISO_TEXT)
 def test_postgresql_reads_a_text_timestamp_only_as_duckdb_does(postgres, text):
+    """The check lets PostgreSQL cast only text matching `text_timestamps`: that text it
+    reads as DuckDB does, whatever its DateStyle."""
     from growthlab.kpis.backends import Postgres
     from growthlab.kpis.engine import connect
     from growthlab.kpis.sources import _timestamp_sql
 
-    sql = f"SELECT {_timestamp_sql('t', 'VARCHAR')} FROM (SELECT CAST(? AS VARCHAR) AS t) AS q"
+    sql = (f"SELECT {_timestamp_sql('t', 'VARCHAR')} FROM (SELECT CAST(? AS VARCHAR) AS t) AS q")
     on_duckdb = connect().execute(sql, [text]).fetchone()[0]
     backend = Postgres(postgres)
     backend.conn.execute("SET DateStyle = 'ISO, MDY'")
-    in_postgres = backend.execute(sql, [text]).fetchone()[0]
-    assert in_postgres == (on_duckdb if text in ISO_TEXT else None)
-    assert on_duckdb is not None or text not in ISO_TEXT
+    matches = backend.execute("SELECT regexp_matches(?, ?)", [text, backend.text_timestamps]
+                              ).fetchone()[0]
+    assert matches == (text in ISO_TEXT)
+    if matches:
+        assert backend.execute(sql, [text]).fetchone()[0] == on_duckdb is not None
+
+
+def test_a_blank_timestamp_in_a_text_column_is_missing(postgres, capsys):
+    url = make_table(postgres, "blank", "user_id text, event text, timestamp text",
+                     [("1", "signup", "2026-10-01 10:00:00"), ("2", "signup", " "),
+                      ("3", "signup", None)])
+    assert main(["retention", url]) == 2
+    assert "column timestamp: timestamp is missing or outside the years 1900 to 2199 in 2 " \
+        "row(s)" in capsys.readouterr().err
 
 
 def test_iso_text_timestamps_give_the_same_kpis_in_postgresql(inputs, postgres, tmp_path,

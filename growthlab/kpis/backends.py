@@ -26,9 +26,9 @@ SPARK_CONF = {"spark.sql.session.timeZone": "UTC", "spark.sql.shuffle.partitions
               "spark.driver.memory": "2g", "spark.ui.enabled": "false",
               "spark.ui.showConsoleProgress": "false",
               "spark.sql.legacy.parquet.nanosAsLong": "true"}
-# Text timestamps PostgreSQL reads as DuckDB does: ISO 8601 with a real calendar date, maybe a
-# clock time (24:00 is the next midnight) with Z, a real UTC offset or " UTC". PostgreSQL reads
-# far more (03/11/2026 by its DateStyle, 'now', zone abbreviations), which DuckDB refuses.
+# Text timestamps PostgreSQL may read: ISO 8601 as DuckDB reads it, with a real calendar date,
+# maybe a clock time (24:00 is the next midnight) with Z, a real UTC offset or " UTC".
+# PostgreSQL would read far more (03/11/2026 by its DateStyle, 'now', zone abbreviations).
 _DAY = (r"[0-9]{4}-(0?[1-9]|1[0-2])-(0?[1-9]|1[0-9]|2[0-8])"
         r"|[0-9]{4}-(0?[13-9]|1[0-2])-(29|30)|[0-9]{4}-(0?[13578]|1[02])-31"
         r"|([0-9]{2}(0[48]|[2468][048]|[13579][26])|([02468][048]|[13579][26])00)-0?2-29")
@@ -58,24 +58,29 @@ def transpile(sql: str, dialect: str) -> str:
     if dialect == "postgres":
         for try_cast in list(tree.find_all(exp.TryCast)):
             if try_cast.to.is_type("timestamptz"):
-                try_cast.replace(_iso_timestamp(try_cast.this))
+                try_cast.replace(_text_timestamp(try_cast.this))
         for literal in tree.find_all(exp.Literal):
             if literal.is_string and "%" in literal.this:
                 literal.set("this", literal.this.replace("%", "%%"))  # psycopg's placeholders
     return tree.sql(dialect=dialect, unsupported_level=sqlglot.ErrorLevel.RAISE)
 
 
-def _iso_timestamp(value):
-    """DuckDB's try_cast(value AS TIMESTAMPTZ) in PostgreSQL, which has no try_cast: NULL for
-    text outside ISO_TIMESTAMP (a cast would fail the query, or read what DuckDB refuses);
-    past microseconds the digits are cut, as DuckDB does (PostgreSQL would round)."""
+# Digits past microseconds cut, as DuckDB cuts them (PostgreSQL would round them).
+_CUT = ("CASE WHEN strpos(v, '.') > 0 AND substr(v, strpos(v, '.') + 7, 1) BETWEEN '0' AND '9' "
+        r"THEN regexp_replace(v, '(?<=\.[0-9]{6})[0-9]+', '') ELSE v END")
+
+
+def _text_timestamp(value):
+    """DuckDB's try_cast(value AS TIMESTAMPTZ) in PostgreSQL, which has no try_cast: a cast of
+    the value as text (a number is then refused as text is). The check refused text outside
+    ISO_TIMESTAMP first: matching it in every query would make them 5 times as slow."""
+    import sqlglot
     from sqlglot import exp
 
     text = exp.cast(value.copy(), "text")
-    cut = exp.Anonymous(this="regexp_replace", expressions=[
-        text.copy(), exp.Literal.string(r"(?<=\.[0-9]{6})[0-9]+"), exp.Literal.string("")])
-    return exp.Case(ifs=[exp.If(this=exp.RegexpLike(this=text, expression=exp.Literal.string(
-        ISO_TIMESTAMP)), true=exp.cast(cut, "timestamptz"))])
+    return exp.cast(sqlglot.parse_one(_CUT, read="postgres").transform(
+        lambda node: text.copy() if isinstance(node, exp.Column) and node.name == "v" else node),
+        "timestamptz")
 
 
 class _Rows:
@@ -94,6 +99,7 @@ class Postgres(Backend):
     app passes it from its secrets); it is never written to the workspace."""
 
     name = "PostgreSQL"
+    text_timestamps = ISO_TIMESTAMP
 
     def __init__(self, url: str):
         import psycopg

@@ -365,31 +365,37 @@ def _refuse_file_without_column(con, source: Source, required: tuple[str, ...]) 
 
 def _check_table_rows(con, source, required: tuple[str, ...], time_column: str) -> None:
     """In a table there are no lines to name: raise counting the rows with an empty id, with
-    text that is no timestamp (naming one), or a timestamp missing or outside the years."""
+    text that is no timestamp (naming one), or with a timestamp missing or outside the years.
+    Each row gets its first problem, computed once (a text match is slow in PostgreSQL)."""
     relation, params = source.relation(con)
     ids = [c for c in required if c != time_column]
-    parsed = _timestamp_sql(time_column, source.columns(con)[time_column])
-    columns = ", ".join([f"CAST({c} AS VARCHAR) AS {c}" for c in ids] + [
-        f"{parsed} AS parsed", f"CAST({time_column} AS VARCHAR) AS raw"])
-    unread = "parsed IS NULL AND trim(raw) <> ''"
-    *empty, unreadable, example, missing = con.execute(
-        "SELECT " + ", ".join([f"count(*) FILTER (WHERE {c} IS NULL OR trim({c}) = '')"
-                               for c in ids] + [
-            f"count(*) FILTER (WHERE {unread})", f"min(raw) FILTER (WHERE {unread})",
-            f"count(*) FILTER (WHERE parsed IS NULL OR parsed < CAST('{FIRST_YEAR}-01-01' AS "
-            f"TIMESTAMP) OR parsed >= CAST('{LAST_YEAR + 1}-01-01' AS TIMESTAMP))"]) +
-        f" FROM (SELECT {columns} FROM {relation})", params).fetchone()
-    for c, n in zip(ids, empty, strict=True):
-        if n:
-            raise InputError(f"{c} is empty (or only spaces) in {n:,} row(s); fix or filter "
-                             "them out", column=c, source=str(source.path))
-    if unreadable:
-        raise InputError(f"{example!r} {_timestamp_problem(example, False)}; {unreadable:,} "
-                         "row(s) hold no ISO 8601 timestamp: fix or filter them out",
-                         column=time_column, source=str(source.path))
-    if missing:
+    kind = source.columns(con)[time_column]
+    raw = f"CAST({time_column} AS VARCHAR)"
+    parsed = _timestamp_sql(time_column, kind)
+    cases = [f"WHEN {c} IS NULL OR trim(CAST({c} AS VARCHAR)) = '' THEN '{c}'" for c in ids]
+    if con.text_timestamps and kind == "VARCHAR":  # cast only the text that matches
+        cases.append(f"WHEN {raw} IS NULL OR trim({raw}) = '' THEN 'time' "
+                     f"WHEN NOT regexp_matches({raw}, ?) THEN 'text'")
+        params = [con.text_timestamps, *params]
+    else:
+        cases.append(f"WHEN {parsed} IS NULL AND trim({raw}) <> '' THEN 'text'")
+    cases.append(f"WHEN {parsed} IS NULL OR {parsed} < CAST('{FIRST_YEAR}-01-01' AS TIMESTAMP) "
+                 f"OR {parsed} >= CAST('{LAST_YEAR + 1}-01-01' AS TIMESTAMP) THEN 'time'")
+    found = {problem: (n, example) for problem, n, example in con.execute(
+        f"SELECT problem, count(*), min(raw) FROM (SELECT CASE {' '.join(cases)} END AS problem, "
+        f"{raw} AS raw FROM {relation}) AS rows GROUP BY problem", params).fetchall()}
+    for c in ids:
+        if c in found:
+            raise InputError(f"{c} is empty (or only spaces) in {found[c][0]:,} row(s); fix or "
+                             "filter them out", column=c, source=str(source.path))
+    if "text" in found:
+        n, example = found["text"]
+        raise InputError(f"{example!r} {_timestamp_problem(example, False)}; {n:,} row(s) hold "
+                         "no ISO 8601 timestamp: fix or filter them out", column=time_column,
+                         source=str(source.path))
+    if "time" in found:
         raise InputError(f"{time_column} is missing or outside the years {FIRST_YEAR} to "
-                         f"{LAST_YEAR} in {missing:,} row(s); fix or filter them out",
+                         f"{LAST_YEAR} in {found['time'][0]:,} row(s); fix or filter them out",
                          column=time_column, source=str(source.path))
 
 

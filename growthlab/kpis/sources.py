@@ -40,6 +40,7 @@ class Backend:
     """An engine other than the embedded DuckDB: runs DuckDB-dialect SQL where events live."""
 
     name = ""
+    text_timestamps: str | None = None  # the pattern text must match to be cast to a time
 
     def execute(self, sql: str, params=()):
         raise NotImplementedError
