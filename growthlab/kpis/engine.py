@@ -383,7 +383,7 @@ def _check_table_rows(con, source, required: tuple[str, ...], time_column: str) 
                  f"OR {parsed} >= CAST('{LAST_YEAR + 1}-01-01' AS TIMESTAMP) THEN 'time'")
     found = {problem: (n, example) for problem, n, example in con.execute(
         f"SELECT problem, count(*), min(raw) FROM (SELECT CASE {' '.join(cases)} END AS problem, "
-        f"{raw} AS raw FROM {relation}) AS rows GROUP BY problem", params).fetchall()}
+        f"{raw} AS raw FROM {relation}) AS checked GROUP BY problem", params).fetchall()}
     for c in ids:
         if c in found:
             raise InputError(f"{c} is empty (or only spaces) in {found[c][0]:,} row(s); fix or "
