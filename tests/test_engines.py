@@ -313,3 +313,147 @@ def test_dropping_duplicates_keeps_midnight_repeats_everywhere(postgres, spark, 
     assert cli_json(capsys, "kpis", table(postgres, "double_export"), *argv) == on_duckdb
     assert cli_json(capsys, "kpis", str(tmp_path / "e.parquet"), *argv,
                     "--engine", "spark") == on_duckdb
+
+
+def make_table(url: str, name: str, columns: str, rows: list[tuple]) -> str:
+    """`name` (replaced) with `columns` holding `rows`; the URL reading it."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"DROP TABLE IF EXISTS {name}")
+        conn.execute(f"CREATE TABLE {name} ({columns})")
+        with conn.cursor() as cursor:
+            marks = ", ".join(["%s"] * len(rows[0]))
+            cursor.executemany(f"INSERT INTO {name} VALUES ({marks})", rows)
+    return table(url, name)
+
+
+MDY_ROWS = [("1", "signup", "2026-10-01 10:00:00"), ("1", "search", "03/11/2026 10:00"),
+            ("2", "signup", "Oct 5 2026 10:00"), ("3", "signup", "2026-10-02 10:00:00 CEST"),
+            ("5", "signup", "now")]
+
+
+@pytest.mark.parametrize("text", [text for _, _, text in MDY_ROWS[1:]])
+def test_text_postgresql_would_read_as_a_time_is_refused_as_duckdb_refuses_it(
+        inputs, postgres, tmp_path, capsys, text):
+    """DateStyle 'ISO, MDY' reads 03/11/2026 as March 11th and `now` as the clock; DuckDB
+    reads neither: the same rows must be refused on both engines."""
+    rows = [MDY_ROWS[0], ("2", "search", text)]
+    pd.DataFrame(rows, columns=["user_id", "event", "timestamp"]).to_csv(
+        tmp_path / "mdy.csv", index=False)
+    argv = ["--milestones", str(inputs / "quoted.toml")]
+    url = make_table(postgres, "mdy", "user_id text, event text, timestamp text", rows)
+    refused = f"column timestamp: {text!r} is not a timestamp; use ISO 8601"
+    for location in (str(tmp_path / "mdy.csv"), url):
+        assert main(["kpis", location, *argv]) == 2
+        err = capsys.readouterr().err
+        shown = location.replace(f":{PASSWORD}", "")
+        assert err.replace(":3: ", ": ").startswith(f"error: {shown}: {refused}"), err
+    assert "1 row(s) hold no ISO 8601 timestamp" in err and PASSWORD not in err
+
+
+def test_a_table_counts_its_rows_that_are_not_timestamps_naming_one(postgres, capsys):
+    url = make_table(postgres, "mdy", "user_id text, event text, timestamp text", MDY_ROWS)
+    assert main(["retention", url]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {url.replace(':' + PASSWORD, '')}: column timestamp: "
+                          "'03/11/2026 10:00' is not a timestamp"), err
+    assert "; 4 row(s) hold no ISO 8601 timestamp: fix or filter them out" in err, err
+
+
+def test_assignments_in_a_table_with_text_postgresql_would_read_are_refused(inputs, postgres,
+                                                                           capsys):
+    rows = [("1", "EXP-004", "control", "2026-10-01 10:00:00"),
+            ("2", "EXP-004", "treatment", "10/01/2026 11:00")]
+    url = make_table(postgres, "mdy_assignments",
+                     "user_id text, experiment text, variant text, assigned_at text", rows)
+    code = main(["analyze-events", table(postgres, "events"), url, "--milestones",
+                 str(inputs / "demo.toml"), "--experiment", "EXP-004"])
+    err = capsys.readouterr().err
+    assert code == 2 and "table=mdy_assignments: column assigned_at: '10/01/2026 11:00' is " \
+        "not a timestamp" in err, err
+
+
+@pytest.mark.parametrize("column,value", [("bigint", 1761359400), ("text", "1761359400"),
+                                          ("double precision", 1761359400123.0)])
+def test_unix_times_in_a_table_are_refused_naming_table_and_column(postgres, capsys, column,
+                                                                   value):
+    url = make_table(postgres, "epochs", f"user_id text, event text, timestamp {column}",
+                     [("1", "signup", value), ("2", "signup", value)])
+    assert main(["retention", url]) == 2
+    err = capsys.readouterr().err
+    shown = url.replace(f":{PASSWORD}", "")
+    assert err.startswith(f"error: {shown}: column timestamp: '{str(value).removesuffix('.0')}"
+                          "' looks like a Unix time (seconds or milliseconds since 1970)"), err
+    assert "export timestamps as ISO 8601" in err and "2 row(s) hold no ISO" in err, err
+
+
+# Text in the ISO 8601 shapes DuckDB reads, each an instant PostgreSQL must read the same;
+# then text DuckDB refuses (or reads only by names and words outside ISO 8601).
+ISO_TEXT = ["2026-10-01 10:00:00", "2026-10-01T10:00:00Z", "2026-10-01", "2026-1-5",
+            " 2026-01-05 9:30 ", "2026-01-05T10:00", "2026-01-05  10:00:00.5",
+            "2026-01-05T10:00:00.123456789+02:00", "2026-01-05T10:00:00.9999999Z",
+            "2026-01-05 10:00:00+0530", "2026-01-05 10:00:00-12", "2026-01-05 10:00:00+14:00",
+            "2026-01-05 24:00:00", "2024-02-29 10:00", "2000-02-29", "2026-01-05 10:00:00 UTC"]
+NOT_ISO_TEXT = ["03/11/2026 10:00", "Oct 5 2026 10:00", "2026-10-02 10:00:00 CEST", "now",
+                "today", "epoch", "infinity", "1761359400", "20260105", "2026-02-30",
+                "2023-02-29", "1900-02-29", "2026-13-01", "2026-01-05 24:00:01",
+                "2026-01-05 10:60", "2026-01-05 10:00:60", "2026-01-05 10:00:00 +02:00",
+                "2026-01-05 10:00:00+15", "2026-01-05 10:00:00+02:60", "2026-01-05 10",
+                "2026-01-05 T10:00", "2026-01-05 10:00:00,5", "J2461000", "2026-01-05 allballs",
+                "2026-01-05 10:00:00 America/New_York", "", " "]
+
+
+@pytest.mark.parametrize("text", ISO_TEXT + NOT_ISO_TEXT)
+def test_postgresql_reads_a_text_timestamp_only_as_duckdb_does(postgres, text):
+    """The check lets PostgreSQL cast only text matching `text_timestamps`: that text it
+    reads as DuckDB does, whatever its DateStyle."""
+    from growthlab.kpis.backends import Postgres
+    from growthlab.kpis.engine import connect
+    from growthlab.kpis.sources import _timestamp_sql
+
+    sql = (f"SELECT {_timestamp_sql('t', 'VARCHAR')} FROM (SELECT CAST(? AS VARCHAR) AS t) AS q")
+    on_duckdb = connect().execute(sql, [text]).fetchone()[0]
+    backend = Postgres(postgres)
+    backend.conn.execute("SET DateStyle = 'ISO, MDY'")
+    matches = backend.execute("SELECT regexp_matches(?, ?)", [text, backend.text_timestamps]
+                              ).fetchone()[0]
+    assert matches == (text in ISO_TEXT)
+    if matches:
+        assert backend.execute(sql, [text]).fetchone()[0] == on_duckdb is not None
+
+
+def test_a_blank_timestamp_in_a_text_column_is_missing(postgres, capsys):
+    url = make_table(postgres, "blank", "user_id text, event text, timestamp text",
+                     [("1", "signup", "2026-10-01 10:00:00"), ("2", "signup", " "),
+                      ("3", "signup", None)])
+    assert main(["retention", url]) == 2
+    assert "column timestamp: timestamp is missing or outside the years 1900 to 2199 in 2 " \
+        "row(s)" in capsys.readouterr().err
+
+
+def test_iso_text_timestamps_give_the_same_kpis_in_postgresql(inputs, postgres, tmp_path,
+                                                             capsys):
+    frame = quoted_events()
+    shapes = ["%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S.123456789+00:00",
+              "%Y-%m-%d %H:%M:%S UTC"]
+    latest = frame["timestamp"].idxmax()  # PostgreSQL would round its 7 digits up a second
+    frame["timestamp"] = [t.strftime("%Y-%m-%dT%H:%M:%S.9999999Z" if i == latest else
+                                     shapes[i % len(shapes)])
+                          for i, t in enumerate(frame["timestamp"])]
+    frame.to_csv(tmp_path / "events.csv", index=False)
+    url = make_table(postgres, "iso_text", "user_id text, event text, timestamp text",
+                     list(frame.itertuples(index=False, name=None)))
+    argv = ["--milestones", str(inputs / "quoted.toml")]
+    assert cli_json(capsys, "kpis", url, *argv) == cli_json(
+        capsys, "kpis", str(tmp_path / "events.csv"), *argv)
+
+
+@pytest.mark.parametrize("given,folded", [("prod.Events", "prod.events"), ("Events", "events"),
+                                          ("PROD.EVENTS", "prod.events")])
+def test_a_table_name_in_the_wrong_case_suggests_the_one_postgresql_folded(postgres, capsys,
+                                                                           given, folded):
+    with psycopg.connect(postgres, autocommit=True) as conn:
+        conn.execute("CREATE SCHEMA IF NOT EXISTS prod")
+        conn.execute("CREATE TABLE IF NOT EXISTS prod.events AS SELECT * FROM events LIMIT 5")
+    assert main(["retention", table(postgres, given)]) == 2
+    err = capsys.readouterr().err
+    assert f"no table {given} in the database" in err and f"did you mean {folded}?" in err, err

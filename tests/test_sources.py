@@ -128,3 +128,23 @@ def test_a_file_of_a_folder_without_a_required_column_is_named(tmp_path):
         check_events(folder)
     message = str(refused.value)
     assert "b.parquet" in message and "no column event" in message and "event_name" in message
+
+
+@pytest.mark.parametrize("column,value,message", [
+    ("user_id", " ", "column user_id: user_id is empty"),
+    ("user_id", "1.23E+19", "column user_id: '1.23E+19' is a number in scientific notation"),
+    ("event", "sign\nup", "column event: event 'sign\\nup' holds a control character"),
+    ("timestamp", "03/11/2026 10:00", "column timestamp: '03/11/2026 10:00' is not a timestamp"),
+])
+def test_a_bad_row_in_a_folder_is_named_by_its_file_and_row_there(tmp_path, column, value,
+                                                                  message):
+    """Row 1,831 of a folder of daily files helps no one: which file, which row of it."""
+    folder = tmp_path / "daily"
+    folder.mkdir()
+    frame = events_frame().astype({"timestamp": str})
+    frame.loc[50 + 37 + 4, column] = value  # row 5 of the third file
+    for name, rows in (("a", frame[:50]), ("b", frame[50:87]), ("c", frame[87:])):
+        rows.to_parquet(folder / f"{name}.parquet", index=False)
+    with pytest.raises(InputError) as refused:
+        check_events(folder)
+    assert str(refused.value).startswith(f"{folder / 'c.parquet'} row 5: {message}")

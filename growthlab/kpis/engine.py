@@ -364,16 +364,20 @@ def _check_rows(con, source: Source, required: tuple[str, ...], time_column: str
             raise InputError(f"{c} is empty (or only spaces){ANONYMOUS if c == 'user_id' else ''}",
                              column=c, **where)
     text = values[time_column]
+    raise InputError(f"{text!r} {_timestamp_problem(text, bad[-1] is not None)}",
+                     column=time_column, **where)
+
+
+def _timestamp_problem(text: str, outside_years: bool) -> str:
+    """What is wrong with a timestamp's `text`, and what to do."""
     if re.search(_OFFSET, text) and not re.search(_REAL_OFFSET, text):
-        problem = "has a UTC offset that does not exist (they run from -12:00 to +14:00)"
-    elif bad[-1] is not None:
-        problem = f"is outside the years {FIRST_YEAR} to {LAST_YEAR}"
-    elif re.fullmatch(r"\s*\d{9,13}(\.\d+)?\s*", text):
-        problem = ("looks like a Unix time (seconds or milliseconds since 1970), which is "
-                   "ambiguous; export timestamps as ISO 8601 such as 2024-03-01T09:30:00Z")
-    else:
-        problem = "is not a timestamp; use ISO 8601 such as 2024-03-01T09:30:00Z"
-    raise InputError(f"{text!r} {problem}", column=time_column, **where)
+        return "has a UTC offset that does not exist (they run from -12:00 to +14:00)"
+    if outside_years:
+        return f"is outside the years {FIRST_YEAR} to {LAST_YEAR}"
+    if re.fullmatch(r"\s*\d{9,13}(\.\d+)?\s*", text):
+        return ("looks like a Unix time (seconds or milliseconds since 1970), which is "
+                "ambiguous; export timestamps as ISO 8601 such as 2024-03-01T09:30:00Z")
+    return "is not a timestamp; use ISO 8601 such as 2024-03-01T09:30:00Z"
 
 
 def _refuse_file_without_column(con, source: Source, required: tuple[str, ...]) -> None:
@@ -393,23 +397,39 @@ def _refuse_file_without_column(con, source: Source, required: tuple[str, ...]) 
 
 
 def _check_table_rows(con, source, required: tuple[str, ...], time_column: str) -> None:
-    """In a table there are no lines to name: raise counting the rows with an empty id or a
-    timestamp outside the years."""
-    sql, params = source.select(con, required, time_column)
+    """In a table there are no lines to name: raise counting the rows with an empty id, with
+    text that is no timestamp (naming one), or with a timestamp missing or outside the years.
+    Each row gets its first problem, computed once (a text match is slow in PostgreSQL)."""
+    relation, params = source.relation(con)
     ids = [c for c in required if c != time_column]
-    counts = con.execute(
-        "SELECT " + ", ".join([f"count(*) FILTER (WHERE {c} IS NULL OR trim({c}) = '')"
-                               for c in ids] + [
-            f"count(*) FILTER (WHERE {time_column} IS NULL OR {time_column} < "
-            f"CAST('{FIRST_YEAR}-01-01' AS TIMESTAMP) OR {time_column} >= "
-            f"CAST('{LAST_YEAR + 1}-01-01' AS TIMESTAMP))"]) + f" FROM ({sql})",
-        params).fetchone()
-    for c, n in zip([*ids, time_column], counts, strict=True):
-        if n:
-            problem = ("is empty (or only spaces)" if c != time_column else
-                       f"is missing or outside the years {FIRST_YEAR} to {LAST_YEAR}")
-            raise InputError(f"{c} {problem} in {n:,} row(s); fix or filter them out",
-                             column=c, source=str(source.path))
+    kind = source.columns(con)[time_column]
+    raw = f"CAST({time_column} AS VARCHAR)"
+    parsed = _timestamp_sql(time_column, kind)
+    cases = [f"WHEN {c} IS NULL OR trim(CAST({c} AS VARCHAR)) = '' THEN '{c}'" for c in ids]
+    if con.text_timestamps and kind == "VARCHAR":  # cast only the text that matches
+        cases.append(f"WHEN {raw} IS NULL OR trim({raw}) = '' THEN 'time' "
+                     f"WHEN NOT regexp_matches({raw}, ?) THEN 'text'")
+        params = [con.text_timestamps, *params]
+    else:
+        cases.append(f"WHEN {parsed} IS NULL AND trim({raw}) <> '' THEN 'text'")
+    cases.append(f"WHEN {parsed} IS NULL OR {parsed} < CAST('{FIRST_YEAR}-01-01' AS TIMESTAMP) "
+                 f"OR {parsed} >= CAST('{LAST_YEAR + 1}-01-01' AS TIMESTAMP) THEN 'time'")
+    found = {problem: (n, example) for problem, n, example in con.execute(
+        f"SELECT problem, count(*), min(raw) FROM (SELECT CASE {' '.join(cases)} END AS problem, "
+        f"{raw} AS raw FROM {relation}) AS checked GROUP BY problem", params).fetchall()}
+    for c in ids:
+        if c in found:
+            raise InputError(f"{c} is empty (or only spaces) in {found[c][0]:,} row(s); fix or "
+                             "filter them out", column=c, source=str(source.path))
+    if "text" in found:
+        n, example = found["text"]
+        raise InputError(f"{example!r} {_timestamp_problem(example, False)}; {n:,} row(s) hold "
+                         "no ISO 8601 timestamp: fix or filter them out", column=time_column,
+                         source=str(source.path))
+    if "time" in found:
+        raise InputError(f"{time_column} is missing or outside the years {FIRST_YEAR} to "
+                         f"{LAST_YEAR} in {found['time'][0]:,} row(s); fix or filter them out",
+                         column=time_column, source=str(source.path))
 
 
 def _iso(value) -> str | None:

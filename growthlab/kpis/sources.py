@@ -41,6 +41,7 @@ class Backend:
     """An engine other than the embedded DuckDB: runs DuckDB-dialect SQL where events live."""
 
     name = ""
+    text_timestamps: str | None = None  # the pattern text must match to be cast to a time
 
     def execute(self, sql: str, params=()):
         raise NotImplementedError
@@ -187,9 +188,16 @@ class Source(_Relation):
 
     def location(self, row: int) -> dict:
         """Where data row `row` (1-based) is, for an InputError: a line of a CSV file (after
-        its header), a row of Parquet."""
+        its header), a row of Parquet; in a folder, the row of the file holding it (a folder
+        is read file after file, in the order of `files`)."""
         if self.fmt == "csv":
             return {"source": str(self.path), "line": row + 1}
+        counts = _rows_per_file(self.files) if len(self.files) > 1 else {}
+        if counts.keys() == set(self.files):
+            for name in self.files:
+                if row <= counts[name]:
+                    return {"source": f"{name} row {row}"}
+                row -= counts[name]
         return {"source": f"{self.path} row {row}"}
 
     def unreadable(self, exc: Exception) -> Exception:
@@ -208,6 +216,15 @@ class Source(_Relation):
                       if self.path.is_dir() else "; the file is damaged: export it again")
         return found or InputError(f"cannot read as {self.fmt.upper()}: {first_line(exc)}"
                                    f"{advice}", source=str(self.path))
+
+
+def _rows_per_file(files: tuple[str, ...]) -> dict[str, int]:
+    """Rows in each Parquet file, from their footers."""
+    import duckdb
+
+    with duckdb.connect() as con:
+        return dict(con.execute("SELECT file_name, num_rows FROM parquet_file_metadata(?)",
+                                [list(files)]).fetchall())
 
 
 def _refuse_delimited_beside(folder: Path, found: list[Path]) -> None:
