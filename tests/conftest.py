@@ -1,6 +1,7 @@
 """Shared fixtures: a real demo workspace (built once) and fresh empty workspaces."""
 
 import shutil
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -17,6 +18,14 @@ DEMO_TODAY = "2026-11-24"  # the pages read today from GROWTHLAB_TODAY: no calen
 @pytest.fixture(autouse=True)
 def pinned_today(monkeypatch):
     monkeypatch.setenv("GROWTHLAB_TODAY", DEMO_TODAY)
+
+
+@pytest.fixture(autouse=True)
+def main_module_kept(monkeypatch):
+    """Streamlit's AppTest leaves app.py as the `__main__` module: a test spawning processes
+    after it would have every child run app.py first (and fail where `pages` is not on its
+    path), so each test ends with the `__main__` it began with."""
+    monkeypatch.setitem(sys.modules, "__main__", sys.modules["__main__"])
 
 
 @pytest.fixture(autouse=True)
