@@ -35,10 +35,15 @@ def add_to_taxonomy(db, table: str, name: str, detail: str = "", *, actor: str) 
     return new_id
 
 
+def workspace_file(db) -> Path:
+    """The workspace's database file."""
+    return Path(next(r for r in db.execute("PRAGMA database_list").fetchall()
+                     if r[1] == "main")[2])
+
+
 def workspace_folder(db) -> Path:
     """The folder holding the workspace file and its data files."""
-    main = next(r for r in db.execute("PRAGMA database_list").fetchall() if r[1] == "main")
-    return Path(main[2]).parent
+    return workspace_file(db).parent
 
 
 def check_data_file(db, kind: str, data: bytes, name: str, check: Callable):
@@ -53,9 +58,8 @@ def use_data_file(db, kind: str, data: bytes, name: str, check: Callable, *, act
     replaces the current one. Returns what `check` found; errors name the upload."""
     with _checked_upload(db, kind, data, name, check) as (staged, summary):
         final = staged.parent / f"{kind}{_upload_suffix(name)}"
-        ours = Path(next(r for r in db.execute("PRAGMA database_list").fetchall()
-                         if r[1] == "main")[2])
-        refuse_shared(ours, {n for n in DATA_NAMES if n.partition(".")[0] == kind},
+        refuse_shared(workspace_file(db), {n for n in DATA_NAMES
+                                           if n.partition(".")[0] == kind},
                       f"uploading {kind} here")
         with workspace_lock(final):
             staged.replace(final)

@@ -199,26 +199,39 @@ def _scan_events(con, source: Source, as_of: datetime | None) -> EventsInfo:
     if users[2] or not users[0] or any(
             e is None or not e.strip() or any(ord(ch) < 32 for ch in e) for e in events):
         _locate_refusal(con, source)
-    _refuse_rounded_ids(con, source)
-    _refuse_decimal_twins(con, source)
+    _refuse_odd_ids(con, source)
     if cached and scan_cache.key(source, sql, cut) == cached:  # unchanged while read
         scan_cache.save_table(con, cached, "event_scan")
     return _summary(users, events)
 
 
-def _refuse_rounded_ids(con, source: Source) -> None:
-    """Refuse user ids a spreadsheet turned into rounded numbers (1.00E+19): different users
-    then share one id, and every count is wrong. Checked on the distinct ids of the scan.
-    The '+' tells them from hexadecimal ids such as 1e1318569860, which spreadsheets leave."""
-    rounded = con.execute("SELECT min(user_id) FROM event_scan WHERE by_event = 0 AND "
-                          "regexp_full_match(trim(user_id), '[0-9]([.,][0-9]+)?[eE][+][0-9]+')"
-                          ).fetchone()[0]
-    if rounded is None:
-        return
-    raise InputError(f"{rounded!r} is a number in scientific notation: a spreadsheet rounded "
-                     "the user ids, so different users may now share one; export the ids as "
-                     "text (in Excel, format the column as Text before saving)",
-                     column="user_id", **_first_row_with(con, source, "user_id", [rounded]))
+# Ids a spreadsheet or a float column mangled, found among the scan's distinct ids: the
+# query giving the first such id, and what to say of it.
+ODD_IDS = (
+    # Rounded to scientific notation (1.00E+19): different users then share one id. The '+'
+    # tells them from hexadecimal ids such as 1e1318569860, which spreadsheets leave.
+    ("SELECT min(user_id) FROM event_scan WHERE by_event = 0 AND "
+     "regexp_full_match(trim(user_id), '[0-9]([.,][0-9]+)?[eE][+][0-9]+')",
+     lambda found: f"{found!r} is a number in scientific notation: a spreadsheet rounded the "
+                   "user ids, so different users may now share one; export the ids as text (in "
+                   "Excel, format the column as Text before saving)"),
+    # Written both as '100001.0' and '100001' (some rows passed through a float column).
+    ("SELECT min(a.user_id) FROM event_scan a JOIN event_scan b ON "
+     "a.by_event = 0 AND b.by_event = 0 AND a.user_id = b.user_id || '.0'",
+     lambda found: f"{found!r} and {found[:-2]!r} are both user ids: some ids were written as "
+                   "decimal numbers, so one user would count as two; export the ids as text or "
+                   "whole numbers"),
+)
+
+
+def _refuse_odd_ids(con, source: Source) -> None:
+    """Refuse mangled user ids (ODD_IDS), naming the first row holding one: every count
+    made with them is wrong. Checked on the distinct ids of the scan."""
+    for sql, why in ODD_IDS:
+        found = con.execute(sql).fetchone()[0]
+        if found is not None:
+            raise InputError(why(found), column="user_id",
+                             **_first_row_with(con, source, "user_id", [found]))
 
 
 def _refuse_decimal_ids(con, source: Source, column: str = "user_id") -> None:
@@ -234,20 +247,6 @@ def _refuse_decimal_ids(con, source: Source, column: str = "user_id") -> None:
                          "match no id written as 100123 elsewhere; write the ids as integers "
                          f"or text (in pandas: df['{column}'] = df['{column}'].astype('Int64') "
                          "before to_parquet) and export again", column=column, source=found)
-
-
-def _refuse_decimal_twins(con, source: Source) -> None:
-    """Refuse ids written both as '100001.0' and '100001' (some rows passed through a float
-    column): one user would count as two. Checked on the distinct ids of the scan."""
-    twin = con.execute("SELECT min(a.user_id) FROM event_scan a JOIN event_scan b ON "
-                       "a.by_event = 0 AND b.by_event = 0 AND a.user_id = b.user_id || '.0'"
-                       ).fetchone()[0]
-    if twin is None:
-        return
-    raise InputError(f"{twin!r} and {twin[:-2]!r} are both user ids: some ids were written as "
-                     "decimal numbers, so one user would count as two; export the ids as text "
-                     "or whole numbers", column="user_id",
-                     **_first_row_with(con, source, "user_id", [twin]))
 
 
 def _first_row_with(con, source: Source, column: str, values: list[str]) -> dict:
