@@ -536,6 +536,50 @@ def test_hexadecimal_user_ids_shaped_like_exponents_are_ids(tmp_path, capsys):
     assert main(["retention", str(path)]) == 0, capsys.readouterr().err
 
 
+@pytest.mark.parametrize("placeholder", ["null", "undefined", "None", "NaN", "(null)", "N/A"])
+def test_a_user_id_that_stands_for_a_missing_one_is_refused_as_an_empty_one(tmp_path, capsys,
+                                                                             placeholder):
+    """Trackers and exports write a missing id as text: every anonymous event would then
+    belong to one user called 'null', who reaches every milestone."""
+    path = tmp_path / "events.csv"
+    path.write_text("user_id,event,timestamp\nu1,search,2026-03-01T10:00:00Z\n"
+                    f"{placeholder},page_view,2026-03-01T10:00:00Z\n"
+                    f"{placeholder},search,2026-03-02T10:00:00Z\n")
+    assert main(["retention", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}:3: column user_id: {placeholder!r} is not a user id" in err, err
+    assert "anonymous" in err, err
+
+
+def test_a_user_id_written_with_and_without_spaces_around_it_is_refused(tmp_path, capsys):
+    """'u1 ' and 'u1' would count as two users, halving that user's counts."""
+    path = tmp_path / "events.csv"
+    path.write_text("user_id,event,timestamp\nu1,signup,2026-03-01T10:00:00Z\n"
+                    "u2,signup,2026-03-01T10:00:00Z\nu1 ,search,2026-03-02T10:00:00Z\n")
+    assert main(["retention", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}:4: column user_id: 'u1 ' and 'u1' are both user ids" in err, err
+    assert "spaces" in err, err
+
+
+def test_an_event_name_written_with_and_without_spaces_around_it_is_refused(tmp_path, capsys):
+    """A rule counting 'search' would silently miss the rows written 'search '."""
+    path = tmp_path / "events.csv"
+    path.write_text("user_id,event,timestamp\nu1,search,2026-03-01T10:00:00Z\n"
+                    "u2, search,2026-03-01T10:00:00Z\nu1,export,2026-03-02T10:00:00Z\n")
+    assert main(["retention", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}:3: column event: ' search' and 'search' are both event names" in err, err
+
+
+def test_ids_and_names_padded_the_same_way_everywhere_are_read(tmp_path, capsys):
+    """Spaces alone are no mistake: only two spellings of one id or one name are."""
+    path = tmp_path / "events.csv"
+    path.write_text("user_id,event,timestamp\n u1,search ,2026-03-01T10:00:00Z\n"
+                    " u2,search ,2026-03-02T10:00:00Z\n")
+    assert main(["retention", str(path)]) == 0, capsys.readouterr().err
+
+
 def test_an_empty_user_id_says_what_to_do_with_anonymous_events(tmp_path, capsys):
     path = tmp_path / "events.csv"
     path.write_text("user_id,event,timestamp\nu1,search,2026-03-01T10:00:00Z\n"

@@ -256,6 +256,19 @@ def test_a_table_with_an_empty_user_id_is_refused_counting_the_rows(postgres, tm
         in err, err
 
 
+def test_a_table_with_placeholder_user_ids_is_refused_counting_the_rows(postgres, tmp_path,
+                                                                         capsys):
+    """As in a file: 'null' written for a missing id would make one user of every such row."""
+    frame = quoted_events().head(50)
+    frame.loc[[3, 9, 11], "user_id"] = ["null", " null", "undefined"]
+    frame.to_parquet(tmp_path / "events.parquet", index=False)
+    load_table(postgres, "broken.placeholders", tmp_path / "events.parquet")
+    assert main(["retention", table(postgres, "broken.placeholders")]) == 2
+    err = capsys.readouterr().err
+    assert "table=broken.placeholders: column user_id: user_id is text standing for a missing " \
+           "id ('null') in 3 row(s)" in err, err
+
+
 def test_nanosecond_timestamps_read_as_microseconds_everywhere(inputs, postgres, spark,
                                                                tmp_path, capsys):
     frame = quoted_events()

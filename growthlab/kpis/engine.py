@@ -199,39 +199,57 @@ def _scan_events(con, source: Source, as_of: datetime | None) -> EventsInfo:
     if users[2] or not users[0] or any(
             e is None or not e.strip() or any(ord(ch) < 32 for ch in e) for e in events):
         _locate_refusal(con, source)
-    _refuse_odd_ids(con, source)
+    _refuse_odd_values(con, source)
     if cached and scan_cache.key(source, sql, cut) == cached:  # unchanged while read
         scan_cache.save_table(con, cached, "event_scan")
     return _summary(users, events)
 
 
-# Ids a spreadsheet or a float column mangled, found among the scan's distinct ids: the
-# query giving the first such id, and what to say of it.
-ODD_IDS = (
+# Text an export writes for a missing id: read as an id, every anonymous row is one user.
+PLACEHOLDER_IDS = ("null", "undefined", "none", "nan", "nil", "(null)", "<null>", "n/a", "#n/a")
+_IDS = "a.by_event = 0 AND b.by_event = 0"
+# Ids and names mangled on their way out, found among the scan's distinct ids (by_event = 0)
+# and names (by_event = 1): the column, the query giving the first such value (and the other
+# spelling it is a twin of), and what to say of it.
+ODD_VALUES = (
     # Rounded to scientific notation (1.00E+19): different users then share one id. The '+'
     # tells them from hexadecimal ids such as 1e1318569860, which spreadsheets leave.
-    ("SELECT min(user_id) FROM event_scan WHERE by_event = 0 AND "
+    ("user_id", "SELECT min(user_id), NULL FROM event_scan WHERE by_event = 0 AND "
      "regexp_full_match(trim(user_id), '[0-9]([.,][0-9]+)?[eE][+][0-9]+')",
-     lambda found: f"{found!r} is a number in scientific notation: a spreadsheet rounded the "
-                   "user ids, so different users may now share one; export the ids as text (in "
-                   "Excel, format the column as Text before saving)"),
+     lambda found, _: f"{found!r} is a number in scientific notation: a spreadsheet rounded "
+                      "the user ids, so different users may now share one; export the ids as "
+                      "text (in Excel, format the column as Text before saving)"),
     # Written both as '100001.0' and '100001' (some rows passed through a float column).
-    ("SELECT min(a.user_id) FROM event_scan a JOIN event_scan b ON "
-     "a.by_event = 0 AND b.by_event = 0 AND a.user_id = b.user_id || '.0'",
-     lambda found: f"{found!r} and {found[:-2]!r} are both user ids: some ids were written as "
-                   "decimal numbers, so one user would count as two; export the ids as text or "
-                   "whole numbers"),
+    ("user_id", f"SELECT min(a.user_id), NULL FROM event_scan a JOIN event_scan b ON {_IDS} "
+     "AND a.user_id = b.user_id || '.0'",
+     lambda found, _: f"{found!r} and {found[:-2]!r} are both user ids: some ids were written "
+                      "as decimal numbers, so one user would count as two; export the ids as "
+                      "text or whole numbers"),
+    ("user_id", "SELECT min(user_id), NULL FROM event_scan WHERE by_event = 0 AND "
+     f"lower(trim(user_id)) IN ({', '.join(repr(p) for p in PLACEHOLDER_IDS)})",
+     lambda found, _: f"{found!r} is not a user id but what an export writes for a missing "
+                      f"one: all such rows would count as one user{ANONYMOUS}"),
+    ("user_id", "SELECT a.user_id, b.user_id FROM event_scan a JOIN event_scan b ON "
+     f"{_IDS} AND trim(a.user_id) = b.user_id AND a.user_id <> b.user_id ORDER BY 1 LIMIT 1",
+     lambda found, other: f"{found!r} and {other!r} are both user ids: some ids have spaces "
+                          "around them, so one user would count as two; trim the ids when "
+                          "exporting"),
+    ("event", "SELECT a.event, b.event FROM event_scan a JOIN event_scan b ON a.by_event = 1 "
+     "AND b.by_event = 1 AND trim(a.event) = b.event AND a.event <> b.event ORDER BY 1 LIMIT 1",
+     lambda found, other: f"{found!r} and {other!r} are both event names: some names have "
+                          "spaces around them, so a rule counting one misses the other's rows; "
+                          "trim the names when exporting"),
 )
 
 
-def _refuse_odd_ids(con, source: Source) -> None:
-    """Refuse mangled user ids (ODD_IDS), naming the first row holding one: every count
-    made with them is wrong. Checked on the distinct ids of the scan."""
-    for sql, why in ODD_IDS:
-        found = con.execute(sql).fetchone()[0]
+def _refuse_odd_values(con, source: Source) -> None:
+    """Refuse mangled user ids and event names (ODD_VALUES), naming the first row holding
+    one: every count made with them is wrong. Checked on the distinct ids and names."""
+    for column, sql, why in ODD_VALUES:
+        found, other = con.execute(sql).fetchone() or (None, None)
         if found is not None:
-            raise InputError(why(found), column="user_id",
-                             **_first_row_with(con, source, "user_id", [found]))
+            raise InputError(why(found, other), column=column,
+                             **_first_row_with(con, source, column, [found]))
 
 
 def _refuse_decimal_ids(con, source: Source, column: str = "user_id") -> None:
@@ -405,6 +423,9 @@ def _check_table_rows(con, source, required: tuple[str, ...], time_column: str) 
     raw = f"CAST({time_column} AS VARCHAR)"
     parsed = _timestamp_sql(time_column, kind)
     cases = [f"WHEN {c} IS NULL OR trim(CAST({c} AS VARCHAR)) = '' THEN '{c}'" for c in ids]
+    placeholders = ", ".join(repr(p) for p in PLACEHOLDER_IDS)
+    cases.append(f"WHEN lower(trim(CAST(user_id AS VARCHAR))) IN ({placeholders}) "
+                 "THEN 'placeholder'")
     if con.text_timestamps and kind == "VARCHAR":  # cast only the text that matches
         cases.append(f"WHEN {raw} IS NULL OR trim({raw}) = '' THEN 'time' "
                      f"WHEN NOT regexp_matches({raw}, ?) THEN 'text'")
@@ -413,15 +434,20 @@ def _check_table_rows(con, source, required: tuple[str, ...], time_column: str) 
         cases.append(f"WHEN {parsed} IS NULL AND trim({raw}) <> '' THEN 'text'")
     cases.append(f"WHEN {parsed} IS NULL OR {parsed} < CAST('{FIRST_YEAR}-01-01' AS TIMESTAMP) "
                  f"OR {parsed} >= CAST('{LAST_YEAR + 1}-01-01' AS TIMESTAMP) THEN 'time'")
-    found = {problem: (n, example) for problem, n, example in con.execute(
-        f"SELECT problem, count(*), min(raw) FROM (SELECT CASE {' '.join(cases)} END AS problem, "
-        f"{raw} AS raw FROM {relation}) AS checked GROUP BY problem", params).fetchall()}
+    found = {problem: (n, example, user) for problem, n, example, user in con.execute(
+        f"SELECT problem, count(*), min(raw), min(user_id) FROM (SELECT CASE {' '.join(cases)} "
+        f"END AS problem, {raw} AS raw, CAST(user_id AS VARCHAR) AS user_id FROM {relation}) "
+        "AS checked GROUP BY problem", params).fetchall()}
     for c in ids:
         if c in found:
             raise InputError(f"{c} is empty (or only spaces) in {found[c][0]:,} row(s); fix or "
                              "filter them out", column=c, source=str(source.path))
+    if "placeholder" in found:
+        n, _, example = found["placeholder"]
+        raise InputError(f"user_id is text standing for a missing id ({example.strip()!r}) in "
+                         f"{n:,} row(s){ANONYMOUS}", column="user_id", source=str(source.path))
     if "text" in found:
-        n, example = found["text"]
+        n, example, _ = found["text"]
         raise InputError(f"{example!r} {_timestamp_problem(example, False)}; {n:,} row(s) hold "
                          "no ISO 8601 timestamp: fix or filter them out", column=time_column,
                          source=str(source.path))
