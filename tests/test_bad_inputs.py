@@ -619,6 +619,31 @@ def test_one_repeat_at_midnight_does_not_stop_dropping_the_timed_duplicates(tmp_
     assert json.loads(captured.out)["milestones"][0]["users"] == 1  # u2: midnight kept
 
 
+@pytest.mark.parametrize("midnight,timed", [
+    ("2026-01-05T00:00:00+02:00", "2026-01-04T23:10:00+02:00"),  # 22:00 UTC the day before
+    ("2026-01-05 00:00-0500", "2026-01-05 09:30-05:00"),
+    ("2026-01-05", "2026-01-05T09:30:00Z"),
+])
+def test_a_date_only_export_with_a_utc_offset_keeps_its_midnight_repeats(tmp_path, capsys,
+                                                                         midnight, timed):
+    """A date-only export writes local midnight with its offset (00:00+02:00 is 22:00 UTC): a
+    repeat there may be a second real event that day, as at 00:00 UTC, so --dedupe keeps it;
+    a repeat with a time of day is still a retry, and is dropped."""
+    (tmp_path / "e.csv").write_text(
+        "user_id,event,timestamp\n"
+        f"u1,signup,{timed}\nu1,export,{timed}\nu1,export,{timed}\n"
+        f"u2,signup,{midnight}\nu2,export,{midnight}\nu2,export,{midnight}\n")
+    (tmp_path / "m.toml").write_text('[[milestones]]\nkey = "two"\nname = "Two exports"\n'
+                                     'rule = "count(export) >= 2"\n')
+    args = ["kpis", str(tmp_path / "e.csv"), "--milestones", str(tmp_path / "m.toml"), "--json",
+            "--dedupe"]
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    assert "dropped 1 exact duplicate row(s)" in captured.err, captured.err
+    assert "1 row(s) repeat" in captured.err and "no time of day" in captured.err, captured.err
+    assert json.loads(captured.out)["milestones"][0]["users"] == 1  # u2, whose repeat is kept
+
+
 def test_user_ids_stored_as_decimals_in_one_parquet_file_are_refused_naming_it(tmp_path, capsys):
     """pandas writes an integer id column that held a missing value as float64: that file's
     ids read as '100123.0' and match no '100123' in the other files, so each of those users

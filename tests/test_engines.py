@@ -328,6 +328,28 @@ def test_dropping_duplicates_keeps_midnight_repeats_everywhere(postgres, spark, 
                     "--engine", "spark") == on_duckdb
 
 
+def test_dropping_duplicates_reads_local_midnight_in_text_alike_everywhere(postgres, tmp_path,
+                                                                            capsys):
+    """Text written at local midnight with its offset (a date-only export) keeps its repeats
+    in PostgreSQL and Spark as in DuckDB; a repeat with a time of day is dropped."""
+    rows = [("u1", "signup", "2026-01-04T23:10:00+02:00"), ("u1", "export", "2026-01-04 "
+            "23:10:00+02:00"), ("u1", "export", "2026-01-04 23:10:00+02:00"),
+            ("u2", "signup", "2026-01-05T00:00:00+02:00"), ("u2", "export", "2026-01-05 "
+            "00:00:00+02:00"), ("u2", "export", "2026-01-05 00:00:00+02:00")]
+    (tmp_path / "e.csv").write_text("user_id,event,timestamp\n" + "".join(
+        f"{u},{e},{t}\n" for u, e, t in rows))
+    url = make_table(postgres, "local_midnights", 'user_id text, event text, "timestamp" text',
+                     rows)
+    (tmp_path / "m.toml").write_text('[[milestones]]\nkey = "two"\nname = "Two exports"\n'
+                                     'rule = "count(export) >= 2"\n')
+    argv = ["--milestones", str(tmp_path / "m.toml"), "--dedupe"]
+    on_duckdb = cli_json(capsys, "kpis", str(tmp_path / "e.csv"), *argv)
+    assert on_duckdb["milestones"][0]["users"] == 1  # u2's two exports that day
+    assert cli_json(capsys, "kpis", url, *argv) == on_duckdb
+    assert cli_json(capsys, "kpis", str(tmp_path / "e.csv"), *argv,
+                    "--engine", "spark") == on_duckdb
+
+
 def make_table(url: str, name: str, columns: str, rows: list[tuple]) -> str:
     """`name` (replaced) with `columns` holding `rows`; the URL reading it."""
     with psycopg.connect(url, autocommit=True) as conn:

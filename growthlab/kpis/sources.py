@@ -30,7 +30,10 @@ PARQUET = (".parquet", ".pq")
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
 SHAPES = ".csv, .csv.gz, .tsv or .parquet file, or a folder of Parquet files"
-TIMED = "timestamp <> date_trunc('day', timestamp)"  # has a time of day (in UTC)
+# Text written with no time of day, or at local midnight (a date-only export writes
+# 2026-01-05T00:00:00+02:00, which is 22:00 UTC): a repeat of it may be a second real event.
+UNDATED_TEXT = (r"NOT regexp_matches({0}, '\d:\d') OR regexp_matches({0}, "
+                r"'[ T]00:00(:00(\.0*)?)?\s*(Z|UTC|[+-]\d\d(:?\d\d)?)?\s*$')")
 
 
 class BackendError(GrowthLabError):
@@ -70,8 +73,10 @@ class _Relation:
 
     dedupe: bool
 
-    def select(self, con, required: tuple[str, ...], time_column: str) -> tuple[str, list]:
-        """SQL selecting the required columns with text ids and a UTC TIMESTAMP."""
+    def select(self, con, required: tuple[str, ...], time_column: str,
+               undated: bool = False) -> tuple[str, list]:
+        """SQL selecting the required columns with text ids and a UTC TIMESTAMP; with
+        `undated`, also whether each row's time has no time of day (see UNDATED_TEXT)."""
         columns = self.columns(con)
         missing = [c for c in required if c not in columns]
         if missing:
@@ -83,19 +88,21 @@ class _Relation:
                 parts.append(_timestamp_sql(c, columns[c]) + f" AS {c}")
             else:
                 parts.append(f"CAST({c} AS VARCHAR) AS {c}")
+        if undated:
+            parts.append(f"{_undated_sql(time_column, columns[time_column])} AS undated")
         return f"SELECT {', '.join(parts)} FROM {sql}", params
 
     def events(self, con) -> tuple[str, list]:
         """The events query; without exact duplicate rows when the source was opened with
         `dedupe`."""
-        sql, params = self.select(con, EVENT_COLUMNS, "timestamp")
-        if self.dedupe:
-            # A row repeated with its time of day is a retried send; one repeated at 00:00 may
-            # be a second real event on a date-only export, so each of those counts.
-            sql = (f"WITH e AS ({sql}) SELECT DISTINCT user_id, event, timestamp FROM e WHERE "
-                   f"{TIMED} UNION ALL SELECT user_id, event, timestamp FROM e WHERE NOT "
-                   f"coalesce({TIMED}, FALSE)")
-        return sql, params
+        if not self.dedupe:
+            return self.select(con, EVENT_COLUMNS, "timestamp")
+        sql, params = self.select(con, EVENT_COLUMNS, "timestamp", undated=True)
+        # A row repeated with its time of day is a retried send; one repeated at midnight may
+        # be a second real event on a date-only export, so each of those counts.
+        return (f"WITH e AS ({sql}) SELECT DISTINCT user_id, event, timestamp FROM e WHERE NOT "
+                "undated UNION ALL SELECT user_id, event, timestamp FROM e WHERE "
+                "coalesce(undated, TRUE)"), params
 
     def missing(self, missing: list[str], columns: dict[str, str]):
         raise InputError(f"missing column(s) {', '.join(missing)}; found "
@@ -360,6 +367,15 @@ def _without_password(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+def _undated_sql(column: str, duck_type: str) -> str:
+    """SQL: the row's time has no time of day. Text says so as written; a typed time (whose
+    zone is gone) only by falling at 00:00 UTC."""
+    if duck_type == "VARCHAR":
+        return f"({UNDATED_TEXT.format(f'trim({column})')})"
+    parsed = _timestamp_sql(column, duck_type)
+    return f"({parsed} = date_trunc('day', {parsed}))"
+
+
 def _timestamp_sql(column: str, duck_type: str) -> str:
     """A naive UTC TIMESTAMP in microseconds (nanoseconds are cut, not rounded as a cast
     would: PostgreSQL and Spark keep microseconds, and the same events give the same windows
@@ -534,13 +550,13 @@ def quality(events, con) -> Quality:
     """Count exact duplicate rows and events in the future (one pass over the events)."""
     source = Source.of(events)
     cutoff = future_cutoff()
-    sql, params = source.select(con, EVENT_COLUMNS, "timestamp")
+    sql, params = source.select(con, EVENT_COLUMNS, "timestamp", undated=True)
     epoch = "timestamp = CAST('1970-01-01 00:00:00' AS TIMESTAMP)"
     counts = (f"SELECT coalesce(sum(n - 1), 0), coalesce(sum(n) FILTER (WHERE timestamp >= "
-              "CAST(? AS TIMESTAMP)), 0), coalesce(sum(n - 1) FILTER (WHERE NOT "
-              f"({TIMED})), 0), "
+              "CAST(? AS TIMESTAMP)), 0), coalesce(sum(n - 1) FILTER (WHERE undated), 0), "
               f"coalesce(sum(n) FILTER (WHERE {epoch}), 0) FROM (SELECT user_id, event, "
-              f"timestamp, count(*) AS n FROM ({sql}) GROUP BY user_id, event, timestamp)")
+              "timestamp, count(*) AS n, bool_or(coalesce(undated, TRUE)) AS undated "
+              f"FROM ({sql}) GROUP BY user_id, event, timestamp)")
     hashed = (f"SELECT count(*) - count(DISTINCT hash(user_id, event, timestamp)), count(*) "
               f"FILTER (WHERE timestamp >= CAST(? AS TIMESTAMP)), 0, count(*) FILTER (WHERE "
               f"{epoch}) FROM ({sql})")  # no duplicates by hash: none undated either
