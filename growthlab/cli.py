@@ -495,7 +495,7 @@ def cmd_power(args) -> None:
     from growthlab.report import is_control_name
     from growthlab.stats import plan
     from growthlab.stats.compare import DEFAULT_N_STAR
-    from growthlab.stats.power import what_sets_the_size
+    from growthlab.stats.power import tuned_to_its_end, what_sets_the_size
 
     weights = args.weights
     if isinstance(weights, dict):  # the arm called control is the control, wherever named
@@ -538,6 +538,14 @@ def cmd_power(args) -> None:
             print(sizing[0].upper() + sizing[1:])
     if result.days is not None:
         print(f"about {result.days:.1f} days at {args.daily_users:,.0f} users a day")
+    tuned = tuned_to_its_end(
+        args.baseline, args.mde, relative=args.relative, alpha=args.alpha, power=args.power,
+        variants=args.variants or 2, daily_users=args.daily_users, shares=shares,
+        method=args.method, n_star=args.n_star or DEFAULT_N_STAR, sd=args.sd)
+    if tuned:
+        print(f"the sequential test is tightest near N* users: with --n-star "
+              f"{tuned.n_star:,.0f} (set before the test starts) it needs "
+              f"{tuned.total_users:,} users in total")
 
 
 def cmd_search(args) -> None:

@@ -9,7 +9,7 @@ from growthlab import clock, edits, experiments, plans
 from growthlab.errors import GrowthLabError
 from growthlab.io import display_table, percents, plural
 from growthlab.stats import detectable_effect, plan
-from growthlab.stats.power import what_sets_the_size
+from growthlab.stats.power import tuned_to_its_end, what_sets_the_size
 from pages._shared import (
     access,
     actor,
@@ -28,6 +28,7 @@ from pages._shared import (
 # not on every rerun of the page.
 cached_plan = st.cache_data(show_spinner=False, max_entries=256)(plan)
 cached_effect = st.cache_data(show_spinner=False, max_entries=256)(detectable_effect)
+cached_tuning = st.cache_data(show_spinner=False, max_entries=64)(tuned_to_its_end)
 
 def design_tab(db, exp: dict, rows: list, names: dict[str, str], alpha: float,
                correction: str = "none", metrics: int = 1, method: str = "frequentist",
@@ -133,6 +134,15 @@ def power_plan(db, exp: dict, rows: list, alpha: float, correction: str, metrics
                    f"**{plans.duration(p.days)}** at {daily:,} users a day."
                    + (f" {sizing[0].upper()}{sizing[1:]}." if sizing else ""),
                    icon=":material/timer:")
+        tuned = cached_tuning(baseline, mde if relative else baseline * mde, relative=relative,
+                              alpha=alpha, power=power, variants=int(n_variants),
+                              daily_users=daily, shares=shares, method=planned_method,
+                              n_star=n_star, sd=sd)
+        if tuned:
+            st.caption("The sequential test is tightest near N* users: set the Results tab's "
+                       f"Tuning N* to {tuned.n_star:,.0f} before the test starts and it needs "
+                       f"{tuned.total_users:,} users in total, "
+                       f"{plans.duration(tuned.days)} at {daily:,} users a day.")
         for weeks in (1, 2, 4):
             users = daily * 7 * weeks
             n = int(users if split else users / n_variants)

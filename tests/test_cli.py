@@ -192,6 +192,18 @@ def test_power_sizes_the_sequential_method_with_its_tuning():
     assert "sequential" in text and "20,000" in text
 
 
+def test_power_says_which_n_star_suits_a_sequential_plan_and_that_plan_holds(tmp_path):
+    text = run("power", "--baseline", "0.1", "--mde", "0.05", "--relative", "--method",
+               "sequential").stdout
+    advice = text.splitlines()[1]
+    n_star = advice.split("--n-star ")[1].split()[0]
+    total = advice.split(" users in total")[0].split()[-1]
+    tuned = run("power", "--baseline", "0.1", "--mde", "0.05", "--relative", "--method",
+                "sequential", "--n-star", n_star.replace(",", "")).stdout
+    assert f"({total} in total)" in tuned, (advice, tuned)
+    assert len(tuned.splitlines()) == 1, tuned  # tuned already: no more advice
+
+
 def test_power_plans_a_mean_metric_from_its_standard_deviation():
     expected = plan(14.0, 0.05, relative=True, sd=10.0)
     out = run("power", "--baseline", "14", "--mde", "0.05", "--relative", "--sd", "10",

@@ -123,6 +123,21 @@ def test_a_sequential_plan_gets_its_power_from_the_sequential_test_read_at_its_e
                              method="sequential", n_star=n_star) == pytest.approx(lift, rel=2e-3)
 
 
+def test_a_sequential_plan_far_from_its_tuning_says_what_tuning_near_its_end_saves():
+    """N* = 5,000 makes the sequence tightest at 5,000 users; a plan ending near 280,000
+    needs about a sixth fewer users with N* set near its own end."""
+    from growthlab.stats.power import tuned_to_its_end
+
+    options = {"relative": True, "method": "sequential"}
+    first = plan(0.1, 0.05, n_star=5000, **options)
+    tuned = tuned_to_its_end(0.1, 0.05, n_star=5000, **options)
+    assert tuned.total_users < 0.9 * first.total_users
+    assert tuned == plan(0.1, 0.05, n_star=tuned.n_star, **options)
+    assert abs(tuned.n_star - tuned.total_users) < 0.1 * tuned.total_users  # near its end
+    assert tuned_to_its_end(0.1, 0.05, n_star=tuned.n_star, **options) is None  # tuned already
+    assert tuned_to_its_end(0.1, 0.05, relative=True) is None  # not sequential
+
+
 @pytest.mark.parametrize("baseline,lift", [(0.02, 2.0), (0.02, 3.0), (0.05, 1.0), (0.01, 1.0),
                                            (0.05, -0.8), (0.2, -0.5), (0.01, 0.5)])
 def test_a_plan_for_a_large_relative_lift_gets_its_power_in_the_analysis(baseline, lift):

@@ -328,6 +328,28 @@ def test_the_planner_sizes_the_sequential_test_when_the_results_tab_runs_it(demo
     assert "sequential" in sentence and "20,000" in sentence
 
 
+def test_the_planner_says_which_n_star_suits_its_sequential_plan(demo_workspace):
+    """N* = 5,000 is tightest at 5,000 users; a plan ending far later needs fewer users with
+    N* near its end, which must be set before the test starts."""
+    from growthlab.stats.power import tuned_to_its_end
+
+    db = open_workspace(demo_workspace)
+    exp = by_key(db, "EXP-004")
+    at = open_page("experiment", id=str(exp["id"]))
+    at.segmented_control(key="method").set_value("sequential").run()
+    baseline, mde = number(at, "plan-baseline").value, number(at, "plan-mde").value
+    daily = number(at, "plan-daily").value
+    metrics = len({r.metric for r in experiments.results(db, exp["id"])})
+    tuned = tuned_to_its_end(baseline, mde, relative=True, alpha=0.05 / metrics,
+                             method="sequential", n_star=5000.0, daily_users=daily)
+    advice = [c.value for c in at.caption if "tightest near" in c.value]
+    assert advice and f"Tuning N* to {tuned.n_star:,.0f}" in advice[0], advice
+    assert f"{tuned.total_users:,} users in total" in advice[0], advice
+    at.number_input(key="n-star").set_value(tuned.n_star).run()
+    assert f"{tuned.total_users:,} in total" in planned_sentence(at)
+    assert not [c.value for c in at.caption if "tightest near" in c.value]
+
+
 def test_the_planner_sizes_a_mean_metric_from_its_mean_and_standard_deviation(
         empty_workspace):
     """A primary metric that is a mean was planned as a 10% conversion rate (58,912 users)

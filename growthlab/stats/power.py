@@ -25,6 +25,7 @@ PLANNED_METHODS = ("frequentist", "sequential")
 MAX_USERS = 10**10  # past this the sample is no plan anyone can run
 RATE_NODES = 401  # counts of the control's rate to integrate over, at most
 MEAN_NODES = 64  # Gauss-Hermite nodes for the control's mean
+TUNING_SAVES = 0.05  # a share of the users worth retuning the sequential test for
 
 
 @dataclass(frozen=True)
@@ -336,6 +337,21 @@ def plan(baseline: float, mde: float, *, relative: bool = False, alpha: float = 
     return PowerPlan(max(arms), total, baseline, target, mde, relative, alpha,
                      comparison_alpha, power, variants, days, arms if split else None,
                      method, n_star if method == "sequential" else None, sd, _sized_by(split))
+
+
+def tuned_to_its_end(baseline: float, mde: float, **options) -> PowerPlan | None:
+    """For a sequential plan (`options` as for `plan`): the plan with N* near its own total
+    users, where the confidence sequence is then tightest, when that saves at least
+    TUNING_SAVES of the users; else None. N* must be set before the test starts."""
+    if options.get("method") != "sequential":
+        return None
+    first = plan(baseline, mde, **options)
+    tuned = first
+    for _ in range(3):  # the total moves with N*; a few steps settle it
+        tuned = plan(baseline, mde, **{**options, "n_star": float(tuned.total_users)})
+        if abs(tuned.n_star - tuned.total_users) < 0.02 * tuned.total_users:
+            break
+    return tuned if tuned.total_users <= (1 - TUNING_SAVES) * first.total_users else None
 
 
 def what_sets_the_size(p: PowerPlan, names: Sequence[str],
