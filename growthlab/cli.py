@@ -121,9 +121,12 @@ def _add_stats_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--n-star", type=_number("--n-star", positive=True), default=5000.0,
                    help="sequential tuning: total users where the interval is tightest")
     p.add_argument("--prior-mean", type=_number("--prior-mean"), default=0.0,
-                   help="Bayesian normal prior on the effect: mean (default 0)")
+                   help="Bayesian normal prior on the relative lift: mean (default 0; "
+                   "0.02 is +2%%)")
     p.add_argument("--prior-sd", type=_number("--prior-sd", positive=True), default=None,
-                   help="Bayesian normal prior: standard deviation (default: flat prior)")
+                   help="Bayesian normal prior on the relative lift: standard deviation "
+                   "(0.1 is 10%%; with --difference absolute scaled by each control's mean, as "
+                   "in GrowthBook; default: flat prior)")
     p.add_argument("--control", type=_name("--control"), default=None,
                    help="the control variant (default: the one named control, else the first)")
     p.add_argument("--weights", type=_weights, default=None,

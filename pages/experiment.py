@@ -219,9 +219,12 @@ with results_tab:
             "Informative prior", help="A normal prior on the effect shrinks noisy estimates "
             "towards what past experiments suggest. Off: a flat prior."):
         c = st.columns(2)
-        prior_mean = c[0].number_input("Prior mean effect", value=0.0, format="%.3f")
-        prior_sd = c[1].number_input("Prior standard deviation", min_value=0.001, value=0.1,
-                                     format="%.3f")
+        prior_mean = c[0].number_input("Prior mean lift", value=0.0, format="%.3f",
+                                       help="A relative lift: 0.02 is +2%.")
+        prior_sd = c[1].number_input("Prior standard deviation of the lift", min_value=0.001,
+                                     value=0.1, format="%.3f",
+                                     help="A relative lift: 0.1 is 10%. On the absolute scale "
+                                     "it is scaled by each control's mean, as in GrowthBook.")
     analysis = srm = withheld = None
     highlighted = []
     source = (str(workspace_path()), workspace_path().stat().st_ino)

@@ -70,6 +70,28 @@ def test_informative_prior_shrinks_towards_prior_mean():
     assert shrunk["chance_to_win"] < flat["chance_to_win"]
 
 
+def _revenue(mean: float, sd: float = 20.0, n: int = 5000) -> tuple[float, float]:
+    return mean * n, sd**2 * (n - 1) + n * mean**2
+
+
+# gbstats 0.8.0, EffectBayesianABTest with a proper GaussianPrior(0, 0.1**2) of the default
+# prior_type "relative": control mean 50, treatment 52, sd 20, 5,000 users each.
+@pytest.mark.parametrize("difference,estimate,low,high,chance", [
+    ("absolute", 1.987281, 1.205793, 2.768770, 0.9999997),
+    ("relative", 0.0397353, 0.0237920, 0.0556787, 0.9999995),
+])
+def test_an_informative_prior_is_a_relative_lift_on_either_scale_as_in_gbstats(
+        difference, estimate, low, high, chance):
+    """--prior-sd 0.1 is a 10% lift: on the absolute scale it was read as 0.1 dollars, which
+    shrank a $2 rise in revenue to $0.05 and called it not significant."""
+    rows = [MetricRow("revenue", "control", 5000, None, *_revenue(50.0)),
+            MetricRow("revenue", "treatment", 5000, None, *_revenue(52.0))]
+    r = analyze(rows, Options(method="bayesian", difference=difference, prior_sd=0.1)).results[0]
+    assert r["estimate"] == pytest.approx(estimate, rel=1e-5)
+    assert (r["ci_low"], r["ci_high"]) == pytest.approx((low, high), rel=1e-5)
+    assert r["chance_to_win"] == pytest.approx(chance, abs=1e-6)
+
+
 @pytest.mark.parametrize("users,p,flagged", [
     ([1000, 1200], 2.0079e-05, True),
     ([5000, 5200], 0.04767, False),

@@ -314,7 +314,8 @@ def _test(eff, options: Options, control: Moments) -> TestResult:
         return _one_sided_lift(eff, options, control.unadjusted_mean < 0)
     if options.method == "sequential":
         return sequential(eff, options.alpha, options.n_star)
-    return bayesian(eff, options.alpha, options.prior_mean, options.prior_sd)
+    return bayesian(eff, options.alpha, options.prior_mean, options.prior_sd,
+                    control.unadjusted_mean if options.difference == "absolute" else 1.0)
 
 
 def _one_sided_lift(eff, options: Options, negative_base: np.ndarray) -> TestResult:

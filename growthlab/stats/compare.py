@@ -168,8 +168,10 @@ def _sequential_p_value(eff: Effect, n_star: float, iterations: int = 60) -> np.
 
 
 def bayesian(eff: Effect, alpha: float = 0.05, prior_mean: float = 0.0,
-             prior_sd: float | None = None) -> TestResult:
-    """Gaussian posterior on the effect; flat prior unless prior_sd is given."""
+             prior_sd: float | None = None, scale=1.0) -> TestResult:
+    """Gaussian posterior on the effect; flat prior unless prior_sd is given. The prior is on
+    the relative lift (as gbstats' default prior_type): on an absolute difference `scale` is
+    each control's |mean|, which turns it into the same belief there (flat where that is 0)."""
     _check_alpha(alpha)
     if prior_sd is not None and prior_sd <= 0:
         raise StatsError(f"prior standard deviation must be positive, not {prior_sd}")
@@ -179,9 +181,11 @@ def bayesian(eff: Effect, alpha: float = 0.05, prior_mean: float = 0.0,
     if prior_sd is None:
         mean, var = eff.estimate, eff.variance
     else:
-        precision = 1 / eff.variance + 1 / prior_sd**2
-        var = 1 / precision
-        mean = var * (eff.estimate / eff.variance + prior_mean / prior_sd**2)
+        scale = np.abs(scale)
+        with np.errstate(divide="ignore"):
+            prior_precision = np.where(scale > 0, 1 / (prior_sd * scale) ** 2, 0.0)
+        var = 1 / (1 / eff.variance + prior_precision)
+        mean = var * (eff.estimate / eff.variance + prior_mean * scale * prior_precision)
     sd = np.sqrt(var)
     z = ndtri(1 - alpha / 2)
     ctw = ndtr(mean / sd)
