@@ -122,6 +122,16 @@ def save_results(rows, source: str, message: str) -> None:
     save_row("results", selected, save, message)
 
 
+def replace_ok(source: str) -> bool:
+    """Whether results from `source` may be saved: when they would replace results that came
+    another way (which are not kept), only once the person says so."""
+    said = experiments.replacing(db, selected, source)
+    if said is None:
+        return True
+    st.warning(said + ".", icon=":material/warning:")
+    return st.checkbox("Replace them", key=f"replace-{source}-{selected}")
+
+
 def import_results(data: bytes, name: str, source: str) -> None:
     """Validate a results table (file or typed) and replace the stored results with it."""
     save_results(lambda: (io.parse_results_csv(data, name), None), source,
@@ -292,19 +302,22 @@ with results_tab:
              "conversions": None, "sum": None, "sum_squares": None} for v in planned]
         typed = st.data_editor(template, num_rows="dynamic", hide_index=True, width="stretch",
                                key=f"manual-{selected}")
-        if st.button("Save these results"):
+        # The grid opens on the stored rows when they fit: saving it edits them, loses nothing.
+        if st.button("Save these results", disabled=not (rows or replace_ok("manual"))):
             text = io.to_csv(typed, ["metric", "variant", "users", "conversions", "sum",
                                      "sum_squares"])
             import_results(text.encode(), "manual entry", "manual")
     upload = st.file_uploader("Summary CSV: metric, variant, users, conversions (or sum, "
                               "sum_squares)", type=["csv", "tsv", "txt"],
                               key=f"upload-{selected}")
-    if upload is not None and st.button("Import results", type="primary"):
+    if upload is not None and st.button("Import results", type="primary",
+                                        disabled=not replace_ok("upload")):
         import_results(upload.getvalue(), upload.name, "upload")
     events = data_file(db, "events_path")
     assignments = data_file(db, "assignments_path")
     if events and assignments and st.button("Compute milestone KPIs from events",
-                                            icon=":material/database:"):
+                                            icon=":material/database:",
+                                            disabled=not replace_ok("events")):
         from growthlab.kpis import experiment_metrics
         from growthlab.kpis.engine import UnknownExperiment
         from growthlab.kpis.milestones import horizons, last_to_close

@@ -80,6 +80,21 @@ def test_results_must_match_the_planned_variants(db):
     assert [r.variant for r in experiments.results(db, exp)] == ["control", "b"]
 
 
+def test_saving_results_from_elsewhere_says_what_it_replaces_and_a_refresh_does_not(db):
+    """Computing milestone KPIs from events deleted an uploaded guardrail's results without a
+    word: what new results would replace is said first, unless they come the same way."""
+    exp = experiments.create(db, title="x", variants=[("control", 1), ("b", 1)])
+    assert experiments.replacing(db, exp, "events") is None  # nothing stored yet
+    experiments.record_results(db, exp, [
+        MetricRow("activation", "control", 100, 10), MetricRow("activation", "b", 100, 12),
+        MetricRow("searches", "control", 100, None, 300.0, 1500.0),
+        MetricRow("searches", "b", 100, None, 320.0, 1600.0)], source="upload")
+    said = experiments.replacing(db, exp, "events")
+    assert said == ("4 result rows from an upload (activation, searches) are stored: saving "
+                    "these replaces them, and they are not kept"), said
+    assert experiments.replacing(db, exp, "upload") is None  # a new file of the same kind
+
+
 def test_results_naming_another_experiment_are_refused_and_nothing_is_replaced(db):
     """A file exported for EXP-007 uploaded on EXP-001's page must not become its results."""
     mine = experiments.create(db, title="Mine")

@@ -526,6 +526,30 @@ def test_results_by_hand_open_on_a_toggle_and_save(demo_workspace):
     assert experiments.get(db, won)["results_version"] == version + 1
 
 
+def test_computing_from_events_over_uploaded_results_asks_first(demo_workspace):
+    """One click replaced EXP-004's uploaded results, a guardrail's among them, with the
+    milestone KPIs: the uploaded rows were deleted without a word."""
+    db = open_workspace(demo_workspace)
+    exp = next(db.query("SELECT id FROM experiments WHERE key = 'EXP-004'"))["id"]
+    experiments.record_results(db, exp, experiments.results(db, exp), source="upload",
+                               version=experiments.results_version(db, exp))
+    before = db.execute("SELECT count(*) FROM metric_results WHERE experiment_id = ? AND "
+                        "source = 'upload'", [exp]).fetchone()[0]
+    assert before
+    at = open_page("experiment", id=str(exp))
+    button = widget(at.button, "Compute milestone KPIs from events")
+    assert button.disabled
+    warning = next(w.value for w in at.warning if "are stored: saving these replaces" in w.value)
+    assert f"{before:,} result rows from an upload" in warning, warning
+    widget(at.checkbox, "Replace them").check().run()
+    widget(at.button, "Compute milestone KPIs from events").click().run()
+    assert not at.exception and not at.error
+    assert {r["source"] for r in db.query("SELECT source FROM metric_results WHERE "
+                                          "experiment_id = ?", [exp])} == {"events"}
+    at = open_page("experiment", id=str(exp))
+    assert not widget(at.button, "Compute milestone KPIs from events").disabled  # a refresh
+
+
 def test_results_from_events_need_the_key_the_assignments_use_and_say_where_to_set_it(
         demo_workspace):
     db = open_workspace(demo_workspace)
