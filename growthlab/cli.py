@@ -241,9 +241,10 @@ def _options(args):
                    prior_sd=args.prior_sd, n_star=args.n_star)
 
 
-def _print_analysis(analysis, options, untrusted: dict[str, str] | None = None) -> None:
+def _print_analysis(analysis, options, untrusted: dict[str, str] | None = None,
+                    not_final: dict[str, str] | None = None) -> None:
     """The sentences and sample ratios; `untrusted` withholds the verdict of these metrics,
-    saying why."""
+    saying why; `not_final` says why theirs may still move."""
     from growthlab.report import SEQUENTIAL_P_VALUE, control_note, describe
     from growthlab.stats.srm import p_text
 
@@ -254,7 +255,8 @@ def _print_analysis(analysis, options, untrusted: dict[str, str] | None = None) 
     for r in analysis.results:
         print(describe(r, alpha=options.alpha, srm=analysis.srm[r["experiment"] or ""],
                        label=r["experiment"] if several else None,
-                       untrusted=(untrusted or {}).get(r["metric"])))
+                       untrusted=(untrusted or {}).get(r["metric"]),
+                       not_final=(not_final or {}).get(r["metric"])))
     for experiment, srm in analysis.srm.items():
         name = f" ({experiment})" if experiment else ""
         state = "MISMATCH: do not trust these results" if srm.flagged else "ok"
@@ -364,7 +366,8 @@ def cmd_analyze_events(args) -> None:
               f"{', '.join(biased)} (assignment was staggered), so counting "
               "them as not reached biases the comparison; rerun with --exclude-in-progress",
               file=sys.stderr)
-    _print_analysis(analysis, options, biased)
+    unfinished = {} if args.exclude_in_progress else computed.open_windows(horizons(milestones))
+    _print_analysis(analysis, options, biased, unfinished)
     waiting = last_to_close(horizons(milestones))
     open_windows = computed.still_in_window(waiting)
     if open_windows:

@@ -13,6 +13,7 @@ from growthlab import demo_content as story
 from growthlab.db import get_setting, open_workspace, set_setting, transaction
 from growthlab.errors import InputError
 from growthlab.kpis import Milestone, experiment_metrics, milestones_toml, save_to_workspace
+from growthlab.kpis.milestones import horizons
 from growthlab.stats import MetricRow
 from growthlab.swap import DATA_NAMES, SWAP_SETTING, Swap, data_tables, recover, workspace_lock
 
@@ -108,12 +109,16 @@ def _fill(db, milestones: list[Milestone], anchor: date, rng, folder: Path) -> i
         _general_learnings(db, anchor, rng)
         _research(db, anchor)
         _surveys(db, anchor, np.random.default_rng([16, int(rng.integers(1 << 31))]))
-    rows = experiment_metrics(folder / "events", folder / "assignments.parquet", milestones,
-                              NUDGE_KEY).rows
+    computed = experiment_metrics(folder / "events", folder / "assignments.parquet",
+                                  milestones, NUDGE_KEY)
+    shown = ("value_realization", "first_value")
+    not_final = computed.open_windows(horizons(milestones))
     experiments.record_results(db, exp_ids[NUDGE_INDEX],
-                               [r for r in rows if r.metric in ("value_realization",
-                                                                "first_value")],
-                               source="events", actor="demo")
+                               [r for r in computed.rows if r.metric in shown],
+                               source="events", actor="demo",
+                               notes={"assigned": computed.assigned,
+                                      "not_final": {k: v for k, v in not_final.items()
+                                                    if k in shown}})
     return len(exp_ids)
 
 

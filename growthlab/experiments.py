@@ -327,7 +327,8 @@ def record_results(db, experiment_id: int, rows: list[MetricRow], *, version: in
 
 def results_notes(exp: dict) -> dict:
     """How the stored results were computed: {"summary": str, "warnings": [str],
-    "assigned": {variant: users}}, or {}."""
+    "assigned": {variant: users}, "not_final": {metric: why its figures may still move}},
+    or {}."""
     return json.loads(exp.get("results_notes") or "{}")
 
 

@@ -266,9 +266,10 @@ def _interval(r: dict) -> tuple[str, str]:
 
 def describe(r: dict, metric_name: str | None = None, alpha: float = 0.05,
              srm: SrmResult | None = None, label: str | None = None,
-             untrusted: str | None = None) -> str:
+             untrusted: str | None = None, not_final: str | None = None) -> str:
     """One plain sentence: what the variant did to the metric, with its interval and verdict;
-    after "`label`: " (such as the experiment's key) when given.
+    after "`label`: " (such as the experiment's key) when given. `not_final` says why the
+    figures may still move (users inside their milestone window).
 
     With a sample-ratio mismatch, or another reason the result is `untrusted` (why, as a
     clause), the verdict is withheld: the result cannot be trusted.
@@ -310,6 +311,8 @@ def describe(r: dict, metric_name: str | None = None, alpha: float = 0.05,
     if r["chance_to_win"] is not None:
         chance = 1 - r["chance_to_win"] if _over_negative_base(r) else r["chance_to_win"]
         verdict += f"; chance to beat {r['control']}: {chance:.1%}"
+    if not_final:
+        verdict += f"; not final: {not_final}"
     return f"{variant} {verb} ({interval} {low} to {high}); {verdict}."
 
 

@@ -168,8 +168,10 @@ def show_results(analysis, skipped: list[str]) -> list[dict]:
     said = analysis.results(summary.highlighted)
     show = {"good": st.success, "bad": st.error, "neutral": st.info,
             "untrusted": st.warning, "failed": st.warning}
+    not_final = experiments.results_notes(exp).get("not_final", {})
     for r in said:
-        show[tone(r, srm)](describe(r, names.get(r["metric"]), alpha, srm))
+        show[tone(r, srm)](describe(r, names.get(r["metric"]), alpha, srm,
+                                    not_final=not_final.get(r["metric"])))
     st.caption(summary.sentence())
     failed = int(analysis.failed.sum())
     if correction in CORRECTIONS and len(analysis) > 1:
@@ -363,7 +365,9 @@ with results_tab:
                 warnings.append(f"Skipped: {', '.join(skipped)} (the same for every user: "
                                 "reached by all or by none).")
             return kept, {"summary": summary, "warnings": [w for w in warnings if w],
-                          "assigned": computed.assigned}
+                          "assigned": computed.assigned,
+                          "not_final": {} if staggered else computed.open_windows(
+                              horizons(funnel_steps))}
 
         save_results(computed_rows, "events", "Results computed from events")
 

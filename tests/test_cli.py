@@ -632,6 +632,35 @@ def test_a_staggered_rollout_is_flagged_and_the_sample_ratio_counts_assigned_use
     assert matured["results"][0]["significant"] is False  # both arms convert 40%
 
 
+def test_a_verdict_on_a_milestone_whose_windows_are_still_open_says_it_is_not_final(
+        tmp_path, capsys):
+    """Every user was assigned in the last 10 days and the milestone has a 30-day window: the
+    comparison counts who reached it by the data end, which the sentence must say, not read
+    as the effect on the milestone."""
+    events, assignments = ["user_id,event,timestamp"], ["user_id,experiment,variant,assigned_at"]
+    for i in range(1200):
+        variant = "treatment" if i % 2 else "control"
+        when = f"2026-01-{1 + i % 10:02d}T10:00:00"
+        assignments.append(f"u{i},fresh,{variant},{when}")
+        events.append(f"u{i},open,{when}")
+        if i % 10 < (6 if variant == "treatment" else 3):
+            events.append(f"u{i},export,{when[:-8]}11:00:00")
+    events.append("z,open,2026-01-12T00:00:00")
+    (tmp_path / "e.csv").write_text("\n".join(events) + "\n")
+    (tmp_path / "a.csv").write_text("\n".join(assignments) + "\n")
+    (tmp_path / "m.toml").write_text(
+        '[[milestones]]\nkey = "quick"\nname = "Quick"\nrule = "count(export) >= 1"\n'
+        'window_days = 1\n[[milestones]]\nkey = "month"\nname = "Month"\n'
+        'rule = "count(export) >= 1"\nwindow_days = 30\n')
+    assert main(["analyze-events", str(tmp_path / "e.csv"), str(tmp_path / "a.csv"),
+                 "--milestones", str(tmp_path / "m.toml"), "--experiment", "fresh"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    month = next(line for line in lines if "month" in line and "raised" in line)
+    quick = next(line for line in lines if "quick" in line and "raised" in line)
+    assert "not final: 100% of users are still inside their 30-day window" in month, month
+    assert "not final" not in quick, quick
+
+
 def test_a_tiny_significant_effect_never_reads_as_zero(tmp_path, capsys):
     path = tmp_path / "r.csv"
     path.write_text("metric,variant,users,conversions\n"

@@ -550,6 +550,21 @@ def test_computing_from_events_over_uploaded_results_asks_first(demo_workspace):
     assert not widget(at.button, "Compute milestone KPIs from events").disabled  # a refresh
 
 
+def test_a_verdict_from_events_says_it_is_not_final_while_windows_are_open(demo_workspace):
+    """EXP-004's users all joined within its 30-day value_realization window: 'Treatment
+    raised Value realization by 33.5%' read as the effect on the milestone."""
+    db = open_workspace(demo_workspace)
+    exp = next(db.query("SELECT id FROM experiments WHERE key = 'EXP-004'"))["id"]
+    at = open_page("experiment", id=str(exp))
+    widget(at.button, "Compute milestone KPIs from events").click().run()
+    assert not at.exception and not at.error
+    again = open_page("experiment", id=str(exp))  # kept with the results, for everyone
+    said = [m.value for m in [*again.success, *again.error, *again.info, *again.warning]
+            if "Value realization" in m.value]
+    assert said and "not final: 100% of users are still inside their 30-day window" in said[0], \
+        said
+
+
 def test_results_from_events_need_the_key_the_assignments_use_and_say_where_to_set_it(
         demo_workspace):
     db = open_workspace(demo_workspace)

@@ -934,6 +934,21 @@ class ExperimentMetrics:
         """Assigned users, all arms together, whose window for milestone `key` is open."""
         return sum(n for (metric, _), n in self.in_progress.items() if metric == key)
 
+    def open_windows(self, horizons: dict[str, int], least: float = 0.01) -> dict[str, str]:
+        """Per milestone with at least `least` of its users still inside their window, why
+        its comparison is not final: it counts who reached it by the data end."""
+        from growthlab.io import percents
+
+        users = sum(self.assigned.values())
+        said = {}
+        for key, days in horizons.items():
+            still = self.still_in_window(key)
+            if users and still >= least * users:
+                said[key] = (f"{percents([still, users - still])[0]} of users are still inside "
+                             f"their {days}-day window, so this counts who reached it by the "
+                             "data end")
+        return said
+
     def check_censoring(self, threshold: float = 0.001) -> None:
         """Flag milestones whose arms have different shares of users still in their window
         (a staggered rollout): counting those users as not reached would bias the comparison."""
