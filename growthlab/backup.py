@@ -84,10 +84,11 @@ def _data_in_use(database: Path) -> set[str]:
     conn = sqlite3.connect(database)
     try:
         named = dict(conn.execute("SELECT key, value FROM settings WHERE key IN "
-                                  "('events_path', 'assignments_path')").fetchall())
+                                  "('events_path', 'assignments_path', 'demo')").fetchall())
     finally:
         conn.close()
-    used = {"milestones.toml"}
+    # The workspace keeps its milestones; only the demo writes a milestones.toml beside it.
+    used = {"milestones.toml"} if named.get("demo") == "true" else set()
     for kind in ("events", "assignments"):
         if named.get(f"{kind}_path"):
             used.add(named[f"{kind}_path"])

@@ -86,7 +86,7 @@ def recover(target: Path) -> None:
     for stage in Path(target).parent.glob(STAGING + "*"):
         manifest = _read_manifest(stage)
         if manifest and _swap_id(stage.parent / manifest["database"]) == manifest["id"]:
-            _roll_forward(stage, manifest["placed"])
+            _roll_forward(stage, manifest["placed"], manifest.get("replaced", DATA_NAMES))
         shutil.rmtree(stage, ignore_errors=True)
     for upload in Path(target).parent.glob(UPLOAD + "*"):
         _remove_abandoned(upload)
@@ -146,6 +146,26 @@ def _swap_id(database: Path) -> str | None:
     return row[0] if row else None
 
 
+def owned(database: Path) -> set[str]:
+    """The data files beside a workspace that are its own (DATA_NAMES): those its settings
+    name, and a demo's milestones.toml. Other files there (a team's own milestones.toml, an
+    assignments.csv from another tool) are not GrowthLab's to replace or remove."""
+    if not _is_sqlite(database):
+        return set()
+    folder = database.parent.resolve()
+    try:
+        with sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True) as con:
+            settings = dict(con.execute("SELECT key, value FROM settings WHERE key IN "
+                                        "('events_path', 'assignments_path', 'demo')"))
+    except sqlite3.Error:
+        return set()
+    names = {Path(v).name for k, v in settings.items() if k.endswith("_path") and v
+             and (folder / v).resolve().parent == folder}
+    if settings.get("demo") == "true":
+        names.add("milestones.toml")
+    return names & set(DATA_NAMES)
+
+
 def refuse_shared(database: Path, names: set[str], doing: str) -> None:
     """Refuse to write data files `names` beside `database` when another workspace in that
     folder reads one of them (its settings name it): `doing` would replace its data too."""
@@ -203,9 +223,21 @@ class Swap:
         """Make the staged workspace the live one. `check(live_db)` runs first, inside the
         committing transaction: raising there refuses the swap and changes nothing."""
         refuse_shared(self.target, set(DATA_NAMES), "replacing this workspace")
-        placed = [name for name in DATA_NAMES if (self.new / name).exists()]
+        ours, live = owned(self.target), self.target.parent
+        placed = [name for name in DATA_NAMES if (self.new / name).exists()
+                  # a copy of the milestones for the command line: theirs stays
+                  and not (name == "milestones.toml" and (live / name).exists()
+                           and name not in ours)]
+        foreign = [name for name in placed if (live / name).exists() and name not in ours]
+        if foreign:
+            raise InputError(f"{', '.join(foreign)} beside the workspace is a file it does not "
+                             "read (its settings name no such file), and replacing this "
+                             "workspace would overwrite it: move it away first, or use a folder "
+                             "of its own", source=str(self.target))
+        replaced = sorted(set(placed) | ours)
         _write_atomically(self.folder / "manifest.json", json.dumps(
-            {"id": self.id, "database": self.target.name, "placed": placed}))
+            {"id": self.id, "database": self.target.name, "placed": placed,
+             "replaced": replaced}))
         for path in (self.new, *self.new.rglob("*")):
             _fsync(path)
         if self.target.exists():
@@ -213,7 +245,7 @@ class Swap:
         else:
             _install(self.target, self.database, self.id)
         self._committed = True
-        _roll_forward(self.folder, placed)
+        _roll_forward(self.folder, placed, replaced)
         self._finished = True
 
 
@@ -278,10 +310,13 @@ def copy_rows(db: sqlite_utils.Database, source: str) -> None:
                          field=f"table {broken[0]}")
 
 
-def _roll_forward(stage: Path, placed: list[str]) -> None:
-    """Move the old data files aside and the new ones in; safe to run again after a crash."""
+def _roll_forward(stage: Path, placed: list[str], replaced) -> None:
+    """Move the old data files (the `replaced` names) aside and the new ones in; safe to run
+    again after a crash."""
     live_folder = stage.parent
     for name in DATA_NAMES:
+        if name not in replaced:
+            continue
         live, new, old = live_folder / name, stage / "new" / name, stage / "old" / name
         if name in placed and not new.exists():
             continue

@@ -78,7 +78,9 @@ def state(path: Path) -> tuple:
         "SELECT title FROM objectives ORDER BY id", "SELECT value FROM checkins ORDER BY id",
         "SELECT users FROM metric_results ORDER BY id"))
     db.conn.close()
-    files = {k: v for k, v in tree(path.parent).items() if not k.startswith("growthlab.db")}
+    # milestones.toml is a person's own file beside a workspace (its milestones are rows)
+    files = {k: v for k, v in tree(path.parent).items()
+             if not k.startswith("growthlab.db") and k != "milestones.toml"}
     return rows, files
 
 
@@ -289,8 +291,50 @@ def test_restore_replaces_the_data_files_as_a_whole(old_and_archive):
     (old.parent / "events.csv").write_text("user_id,event,timestamp\nz1,search,2026-01-01\n")
     import_workspace(archive, old)
     assert check_events(old.parent / "events").users == 1000
-    assert not (old.parent / "events.csv").exists()
+    assert (old.parent / "events.csv").exists()  # not the workspace's: its settings name events
+    (old.parent / "events.csv").unlink()
     assert state(old) == state(archive.parent / "new" / "growthlab.db")
+
+
+def test_restore_leaves_files_the_workspace_does_not_read_as_they_are(old_and_archive,
+                                                                      tmp_path):
+    """A team kept its own milestones.toml and an assignments.csv from another tool beside
+    the workspace, which never read them: restoring a backup deleted both."""
+    empty = tmp_path / "empty" / "growthlab.db"
+    store.open_workspace(empty).conn.close()
+    export_workspace(empty, tmp_path / "empty.zip")
+    team = tmp_path / "team" / "growthlab.db"
+    store.open_workspace(team).conn.close()
+    (team.parent / "milestones.toml").write_text(MILESTONES)
+    (team.parent / "assignments.csv").write_text("user_id,experiment,variant,assigned_at\n")
+    before = {k: v for k, v in tree(team.parent).items() if not k.startswith("growthlab.db")}
+    import_workspace(tmp_path / "empty.zip", team)
+    after = {k: v for k, v in tree(team.parent).items() if not k.startswith("growthlab.db")}
+    assert after == before
+
+
+def test_restore_over_a_file_the_workspace_does_not_read_is_refused(old_and_archive, capsys):
+    """The backup holds assignments.parquet; beside the workspace lies another tool's file of
+    that name, which the workspace does not read: replacing it would lose it."""
+    old, archive = old_and_archive
+    db = store.open_workspace(old)
+    db.execute("DELETE FROM settings WHERE key = 'assignments_path'")
+    db.conn.close()
+    before = state(old)
+    assert main(["--workspace", str(old), "import", str(archive)]) == 2
+    err = capsys.readouterr().err
+    assert "assignments.parquet" in err and "does not read" in err, err
+    assert state(old) == before
+
+
+def test_a_backup_holds_milestones_toml_only_when_the_workspace_wrote_it(tmp_path):
+    """Milestones live in the workspace; a stale milestones.toml a person left beside it was
+    zipped (and restored over theirs). The demo writes one for the command line: that one."""
+    team = tmp_path / "team" / "growthlab.db"
+    store.open_workspace(team).conn.close()
+    (team.parent / "milestones.toml").write_text(MILESTONES)
+    export_workspace(team, tmp_path / "team.zip")
+    assert "milestones.toml" not in zipfile.ZipFile(tmp_path / "team.zip").namelist()
 
 
 def test_restore_is_audited(old_and_archive):
@@ -316,7 +360,7 @@ def test_import_creates_a_new_workspace(old_and_archive, tmp_path):
     import_workspace(archive, target)
     assert state(target) == state(archive.parent / "new" / "growthlab.db")
     assert sorted(p.name for p in target.parent.iterdir()) == [
-        "assignments.parquet", "events", "growthlab.db", "milestones.toml"]
+        "assignments.parquet", "events", "growthlab.db"]  # milestones are rows in it
 
 
 KNOWN = {"growthlab.db", "growthlab.db-wal", "growthlab.db-shm", "events", "assignments.parquet",
