@@ -461,8 +461,8 @@ def is_stale(row: dict, last_checkin: date | None, today: date) -> bool:
 def checkin_log(checkins: list[dict]) -> list[dict]:
     """Every check-in as a person reads it, newest first (latest written first on a day)."""
     ordered = sorted(checkins, key=lambda c: (c["date"], c["id"]), reverse=True)
-    return [{k: c[k] for k in ("date", "value", "confidence", "note", "author")}
-            for c in ordered]
+    return [{k: format_value(c[k]) if k == "value" else c[k]
+             for k in ("date", "value", "confidence", "note", "author")} for c in ordered]
 
 
 @dataclass

@@ -172,7 +172,7 @@ def checkin_history(kr) -> None:
         return
     st.dataframe(display_table(okrs.checkin_log(kr.checkins)), hide_index=True,
                  height=250, key=f"log-{kr.row['id']}", column_config={
-                     "value": st.column_config.NumberColumn(format="%g"),
+                     "value": st.column_config.TextColumn(),  # four figures, as the tiles
                      "confidence": st.column_config.NumberColumn(format="%d/10"),
                      "note": st.column_config.TextColumn(width="large")})
 

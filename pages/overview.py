@@ -134,7 +134,7 @@ for objective in objectives:
         st.dataframe(display_table(log), hide_index=True,
                      key=f"log-{row['id']}", column_config={
                          "key result": st.column_config.TextColumn(width="medium"),
-                         "value": st.column_config.NumberColumn(format="%g"),
+                         "value": st.column_config.TextColumn(),  # four figures, as the tiles
                          "confidence": st.column_config.NumberColumn(format="%d/10"),
                          "note": st.column_config.TextColumn(width="large")})
     with st.expander("Confidence trend"):

@@ -174,6 +174,14 @@ def test_the_checkin_log_is_newest_first_with_note_and_author():
     assert [c["author"] for c in log] == ["tom", "ana", "maya"]
     assert list(log[0]) == ["date", "value", "confidence", "note", "author"]
     assert log[2]["note"] == "first"
+    assert [c["value"] for c in log] == ["32", "31", "30.5"]
+
+
+def test_the_checkin_log_shows_a_value_read_from_data_with_four_figures():
+    """Stored unrounded (40.1923076923077), it showed as '307692' in the narrow column."""
+    log = okrs.checkin_log([{"id": 1, "date": "2026-11-20", "value": 40.1923076923077,
+                             "confidence": 6, "note": "", "author": "a"}])
+    assert log[0]["value"] == okrs.format_value(40.1923076923077) == "40.19"
 
 
 def test_key_result_chart_shows_pace_check_ins_forecast_target_baseline_and_today():
