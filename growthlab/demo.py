@@ -288,8 +288,10 @@ def _okrs(db, ids, anchor: date, from_events: dict[str, list[tuple]]) -> list[li
 
 
 def _checkin_note(week: int, value: float, baseline: float) -> str:
-    if week == 0:
+    if week == 0 and value == baseline:
         return "Baseline confirmed from last quarter's cohorts."
+    if week == 0:
+        return f"First reading: {value:g} against the {baseline:g} planned from last quarter."
     moved = "up" if value > baseline else "down" if value < baseline else "flat"
     return f"Week {week + 1}: {moved} against baseline ({baseline:g} then, {value:g} now)."
 
@@ -362,7 +364,7 @@ def _advance(db, exp_id: int, i: int, spec, anchor: date, rng) -> None:
             learning_title=_learning_title(title, result),
             learning_body=_learning_body(change, who, outcome, result, decision, conclusion),
             learning_status={"won": "supported", "lost": "supported"}.get(result, "emerging"),
-            relation="contradicts" if result in ("lost",) else "supports",
+            relation="supports",  # the learning is what the experiment showed, loss or not
             observed_acquisition=acquisition if result == "won" else "neutral",
             observed_retention=retention if result == "won" else (
                 "negative" if result == "lost" else "neutral"),

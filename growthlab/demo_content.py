@@ -211,14 +211,15 @@ EXPERIMENTS = [
 # Learnings not tied to one experiment: research, cohorts, interviews. (title, body, tags, status)
 GENERAL_LEARNINGS = [
     ("Exporting is where evaluating teams stall",
-     "Across the last 12 weekly cohorts about a third of sign-ups reach First value, but only "
-     "about a quarter of those go on to export twice in their first month. In interviews, "
+     "Across the last 12 weekly cohorts about two in five sign-ups reach First value, but only "
+     "about a third of those go on to export twice in their first month. In interviews, "
      "people who stalled said they did not know lists could leave Scout. This is our largest "
      "success gap, so it is where the Activation squad focuses this quarter.",
      ["value_realization", "sharing & export", "research"], "confirmed"),
-    ("Teams that export in week one retain about twice as well",
-     "Users with two exports in their first seven days were active on day 30 at roughly twice "
-     "the rate of users with none (cohort analysis, August to October sign-ups). This is a "
+    ("Teams that export in week one retain far better",
+     "Users with two exports in their first seven days were active on day 30 about eight times "
+     "as often as users with none (41% against 5%, cohort analysis of sign-ups whose day 30 "
+     "has passed). This is a "
      "correlation: exporters are also more engaged in every other way, so it does not prove "
      "that pushing exports causes retention. The export experiments test that.",
      ["retention", "value_realization", "cohorts"], "supported"),
