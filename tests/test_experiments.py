@@ -341,7 +341,7 @@ def test_a_primary_win_with_a_harmed_guardrail_is_not_pre_set_won(guardrail, low
 def test_a_harmed_guardrail_is_named_with_how_much_it_moved():
     rows = [errors_row(0.1, "activation"), errors_row(0.2)]
     kwargs = {"lower_is_better": ["errors"], "guardrails": ["errors"]}
-    harm = experiments.guardrail_harm(rows, "activation", names={"errors": "Errors"},
+    harm = experiments.guardrail_harm(rows, False, "activation", names={"errors": "Errors"},
                                       alpha=0.1, **kwargs)
     assert harm.startswith("The primary metric won, but a guardrail got worse:")
     assert "Treatment raised Errors (lower is better) by 20.0%" in harm
@@ -349,9 +349,9 @@ def test_a_harmed_guardrail_is_named_with_how_much_it_moved():
     help_text = experiments.verdict_help(rows, False, "activation", **kwargs)
     assert "inconclusive" in help_text and "errors" in help_text and "20.0%" in help_text
     assert experiments.guardrail_harm([errors_row(0.1, "activation"), errors_row(-0.2)],
-                                      "activation", **kwargs) is None
+                                      False, "activation", **kwargs) is None
     lost = [errors_row(-0.1, "activation"), errors_row(0.2)]
-    assert experiments.guardrail_harm(lost, "activation", **kwargs) is None
+    assert experiments.guardrail_harm(lost, False, "activation", **kwargs) is None
 
 
 def test_lower_is_better_metrics_are_kept_with_the_design_checked_and_audited(db):
