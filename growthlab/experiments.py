@@ -528,9 +528,15 @@ def suggest_result(results: list[dict], srm_flagged: bool, primary_metric: str |
 
 def _harmed(results: list[dict], primary_metric: str | None, lower_is_better: Collection[str],
             guardrails: Collection[str]) -> list[dict]:
+    """The guardrails a variant that won the primary metric made significantly worse."""
+    def moved(r: dict) -> int:
+        return better(r, r["metric"] in lower_is_better) if r["significant"] else 0
+
+    if not guardrails:
+        return []
+    winners = {r["variant"] for r in results if r["metric"] == primary_metric and moved(r) > 0}
     return [r for r in results if r["metric"] in guardrails and r["metric"] != primary_metric
-            and not r.get("error") and r["significant"]
-            and better(r, r["metric"] in lower_is_better) < 0]
+            and r["variant"] in winners and not r.get("error") and moved(r) < 0]
 
 
 def guardrail_harm(results: list[dict], srm_flagged: bool, primary_metric: str | None, *,

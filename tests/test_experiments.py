@@ -338,6 +338,16 @@ def test_a_primary_win_with_a_harmed_guardrail_is_not_pre_set_won(guardrail, low
     assert experiments.suggest_result(rows, False, "activation", lower_is_better=lower) == "won"
 
 
+def test_only_a_guardrail_harmed_by_the_winning_variant_holds_the_win_back():
+    other = {**errors_row(0.2), "variant": "b"}
+    rows = [errors_row(0.1, "activation"), {**errors_row(0.0, "activation"), "variant": "b",
+                                            "significant": False}, other]
+    kwargs = {"lower_is_better": ["errors"], "guardrails": ["errors"]}
+    assert experiments.suggest_result(rows, False, "activation", **kwargs) == "won"
+    assert experiments.suggest_result([*rows, errors_row(0.2)], False, "activation",
+                                      **kwargs) == "inconclusive"
+
+
 def test_a_harmed_guardrail_is_named_with_how_much_it_moved():
     rows = [errors_row(0.1, "activation"), errors_row(0.2)]
     kwargs = {"lower_is_better": ["errors"], "guardrails": ["errors"]}

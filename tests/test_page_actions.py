@@ -742,6 +742,7 @@ def test_a_good_drop_of_a_lower_is_better_metric_is_green_and_pre_set_won(empty_
     chosen.set_value(["errors"])
     widget(at.button, "Save design").click().run()
     assert not at.exception
+    assert widget(at.selectbox, "Result").value == "won"  # the pre-set follows the design
     db = open_workspace(empty_workspace)
     assert experiments.lower_is_better(experiments.get(db, exp)) == ["errors"]
     assert db.execute("SELECT count(*) FROM audit_log WHERE action = 'update' AND "
@@ -750,7 +751,7 @@ def test_a_good_drop_of_a_lower_is_better_metric_is_green_and_pre_set_won(empty_
     assert any("lowered errors (lower is better) by 13.6%" in s.value for s in at.success)
     assert not at.error
     assert widget(at.selectbox, "Result").value == "won"
-    assert "lower is better: errors" in all_text(at)
+    assert "**lower is better:** errors" in all_text(at)
 
 
 def test_a_win_that_harms_a_guardrail_is_not_pre_set_won_and_says_why(empty_workspace):
