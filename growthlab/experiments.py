@@ -117,10 +117,12 @@ def create(db, *, title: str, hypothesis: str = "", squad_id: int | None = None,
             "loop_id": loop_id, "product_area_id": product_area_id,
             "key_result_id": key_result_id, "primary_metric": primary_metric or milestone_key,
             "guardrail_metrics": json.dumps(guardrail_metrics or []),
-            "lower_is_better": json.dumps(lower_is_better or []),
             "expected_acquisition": _effect(expected_acquisition, "expected_acquisition"),
             "expected_retention": _effect(expected_retention, "expected_retention"),
-            "owner": owner, "created_at": stamp, "updated_at": stamp}).last_pk
+            "owner": owner, "created_at": stamp, "updated_at": stamp,
+            # none is the column's default, as for the other columns migrations added
+            **({"lower_is_better": json.dumps(lower_is_better)} if lower_is_better else {})
+        }).last_pk
         total = sum(w for _, w in variants)
         db["variants"].insert_all(
             {"experiment_id": row_id, "key": k, "name": k.replace("_", " ").capitalize(),
