@@ -272,6 +272,26 @@ def missing_control(db, experiment_id: int, seen: list[str]) -> str | None:
             f"is no verdict. Upload results that include '{control}'.")
 
 
+def missing_arms(db, experiment_id: int, seen: list[str]) -> str | None:
+    """The planned treatment arms with no results among `seen` (a missing control has its own
+    message, missing_control): the other arms' sample ratio cannot show that one received
+    nobody, so it is said."""
+    from growthlab.io import percents
+
+    planned = variants(db, experiment_id)
+    control = design_control(db, experiment_id)
+    if not seen or control not in seen:
+        return None
+    shares = dict(zip((v["key"] for v in planned), percents([v["weight"] for v in planned]),
+                      strict=True))
+    absent = [f"{v['key']} ({shares[v['key']]})" for v in planned if v["key"] not in seen]
+    if not absent:
+        return None
+    return (f"The design plans {', '.join(absent)}, which {'has' if len(absent) == 1 else 'have'}"
+            " no results: if it received no users, assignment is broken (the sample ratio of "
+            "the other arms cannot show it); if its rows were left out, upload them.")
+
+
 def results_version(db, experiment_id: int) -> int:
     """How many times the experiment's results were replaced (0: none recorded yet)."""
     row = db.execute("SELECT results_version FROM experiments WHERE id = ?",

@@ -258,6 +258,8 @@ with results_tab:
         except GrowthLabError:
             srm = None
         withheld = experiments.missing_control(db, selected, stored.variants())
+        if absent := experiments.missing_arms(db, selected, stored.variants()):
+            st.warning(absent, icon=":material/call_split:")
         try:
             analysis, skipped = (None, []) if withheld else analysed(
                 source, selected, version, Options(

@@ -191,6 +191,19 @@ def test_results_without_the_designs_control_are_saved_with_a_warning(db):
     assert experiments.design_control(db, exp) == "control"
 
 
+def test_results_without_a_planned_treatment_arm_say_so(db):
+    """A holdout planned at 10% with no results: it may have received nobody (assignment is
+    broken) or its rows were left out; the sample-ratio check over the other arms cannot
+    tell, so the page must."""
+    exp = experiments.create(db, title="Three arms", variants=[
+        ("control", 0.45), ("treatment", 0.45), ("holdout", 0.1)])
+    said = experiments.missing_arms(db, exp, ["control", "treatment"])
+    assert "holdout (10%)" in said and "no results" in said, said
+    assert experiments.missing_arms(db, exp, ["control", "treatment", "holdout"]) is None
+    assert experiments.missing_arms(db, exp, ["treatment", "holdout"]) is None  # the control's
+    assert experiments.missing_arms(db, exp, []) is None  # no results at all
+
+
 def test_hypothesis_template_check():
     assert experiments.check_hypothesis("We believe X for Y will Z, measured by First value.") \
         == []

@@ -350,6 +350,19 @@ def test_the_planner_says_which_n_star_suits_its_sequential_plan(demo_workspace)
     assert not [c.value for c in at.caption if "tightest near" in c.value]
 
 
+def test_results_without_a_planned_arm_say_so_on_the_page(empty_workspace):
+    from growthlab.stats import MetricRow
+
+    db = open_workspace(empty_workspace)
+    exp = experiments.create(db, title="Holdout", primary_metric="m", variants=[
+        ("control", 0.45), ("treatment", 0.45), ("holdout", 0.1)])
+    experiments.record_results(db, exp, [MetricRow("m", "control", 4500, 450),
+                                         MetricRow("m", "treatment", 4500, 500)])
+    at = open_page("experiment", id=str(exp))
+    assert any("holdout (10%)" in w.value and "no results" in w.value for w in at.warning), \
+        [w.value for w in at.warning]
+
+
 def test_the_planner_sizes_a_mean_metric_from_its_mean_and_standard_deviation(
         empty_workspace):
     """A primary metric that is a mean was planned as a 10% conversion rate (58,912 users)
