@@ -242,21 +242,26 @@ def _options(args):
 
 
 def _print_analysis(analysis, options, untrusted: dict[str, str] | None = None,
-                    not_final: dict[str, str] | None = None) -> None:
+                    not_final: dict[str, str] | None = None, parts=()) -> None:
     """The sentences and sample ratios; `untrusted` withholds the verdict of these metrics,
-    saying why; `not_final` says why theirs may still move."""
-    from growthlab.report import SEQUENTIAL_P_VALUE, control_note, describe
+    saying why; `not_final` says why theirs may still move; a control mean in `parts` (the
+    results as columns) too uncertain to divide by is said too."""
+    from growthlab.report import SEQUENTIAL_P_VALUE, control_note, describe, uncertain_bases
     from growthlab.stats.srm import p_text
 
     note = control_note(analysis, options.control)
     if note:
         print(f"note: {note}", file=sys.stderr)
     several = len(analysis.srm) > 1
+    shaky = uncertain_bases(parts, options.difference)
     for r in analysis.results:
+        caveats = [f"not final: {(not_final or {})[r['metric']]}"] \
+            if r["metric"] in (not_final or {}) else []
+        if base := shaky.get((r["experiment"] or "", r["metric"], r["control"])):
+            caveats.append(base)
         print(describe(r, alpha=options.alpha, srm=analysis.srm[r["experiment"] or ""],
                        label=r["experiment"] if several else None,
-                       untrusted=(untrusted or {}).get(r["metric"]),
-                       not_final=(not_final or {}).get(r["metric"])))
+                       untrusted=(untrusted or {}).get(r["metric"]), caveats=caveats))
     for experiment, srm in analysis.srm.items():
         name = f" ({experiment})" if experiment else ""
         state = "MISMATCH: do not trust these results" if srm.flagged else "ok"
@@ -285,7 +290,7 @@ def cmd_analyze(args) -> None:
         if args.json:
             _print_json(analysis_payload(analysis))
         else:
-            _print_analysis(analysis, options)
+            _print_analysis(analysis, options, parts=parts)
         return
     try:
         analyses, srm = analyze_experiments(parts, options)
@@ -296,7 +301,8 @@ def cmd_analyze(args) -> None:
         write_analysis_json(sys.stdout, analyses, srm)
         return
     keys = ("experiment", "metric", "kind", *RESULT_FIELDS[2:])
-    _print_analysis(Analysis([r for a in analyses for r in a.records(keys)], srm), options)
+    _print_analysis(Analysis([r for a in analyses for r in a.records(keys)], srm), options,
+                    parts=parts)
 
 
 def _analyze_rows(path: str, options):

@@ -20,6 +20,7 @@ from growthlab.report import (
     results_table,
     summarise,
     tone,
+    uncertain_bases,
 )
 from growthlab.stats import Options
 from growthlab.stats.analysis import drop_constant_metrics as drop_constant_rows
@@ -169,9 +170,12 @@ def show_results(analysis, skipped: list[str]) -> list[dict]:
     show = {"good": st.success, "bad": st.error, "neutral": st.info,
             "untrusted": st.warning, "failed": st.warning}
     not_final = experiments.results_notes(exp).get("not_final", {})
+    shaky = uncertain_bases([stored], difference)
     for r in said:
-        show[tone(r, srm)](describe(r, names.get(r["metric"]), alpha, srm,
-                                    not_final=not_final.get(r["metric"])))
+        caveats = [f"not final: {not_final[r['metric']]}"] if r["metric"] in not_final else []
+        if base := shaky.get((r["experiment"] or "", r["metric"], r["control"])):
+            caveats.append(base.replace(" (--difference absolute)", " (Difference: absolute)"))
+        show[tone(r, srm)](describe(r, names.get(r["metric"]), alpha, srm, caveats=caveats))
     st.caption(summary.sentence())
     failed = int(analysis.failed.sum())
     if correction in CORRECTIONS and len(analysis) > 1:
