@@ -377,10 +377,11 @@ def _check_experiment_column(key: str, rows: list[MetricRow]) -> None:
 RESULT_SOURCES = {"upload": "an upload", "manual": "entry by hand", "events": "events"}
 
 
-def replacing(db, experiment_id: int, source: str) -> str | None:
-    """What saving results from `source` would replace without keeping: the stored results
-    when they came another way (computing again from events only refreshes those from
-    events). None when there is nothing to say."""
+def replacing(db, experiment_id: int, source: str,
+              action: str = "saving these") -> str | None:
+    """What `action`, saving results from `source`, would replace without keeping: the
+    stored results when they came another way (computing again from events only refreshes
+    those from events). None when there is nothing to say."""
     n, sources = db.execute("SELECT count(*), group_concat(DISTINCT source) FROM "
                             "metric_results WHERE experiment_id = ?", [experiment_id]).fetchone()
     if not n or set(sources.split(",")) == {source}:
@@ -390,8 +391,8 @@ def replacing(db, experiment_id: int, source: str) -> str | None:
         "ORDER BY min(position) LIMIT 6", [experiment_id])]
     shown = ", ".join(metrics[:5]) + (", …" if len(metrics) > 5 else "")
     came = " and ".join(RESULT_SOURCES.get(s, s) for s in sorted(sources.split(",")))
-    return (f"{n:,} result rows from {came} ({shown}) are stored: saving these replaces "
-            "them, and they are not kept")
+    return (f"{n:,} result rows from {came} ({shown}) are stored: {action} replaces them, "
+            "and they are not kept")
 
 
 def results(db, experiment_id: int) -> list[MetricRow]:

@@ -89,9 +89,9 @@ def test_saving_results_from_elsewhere_says_what_it_replaces_and_a_refresh_does_
         MetricRow("activation", "control", 100, 10), MetricRow("activation", "b", 100, 12),
         MetricRow("searches", "control", 100, None, 300.0, 1500.0),
         MetricRow("searches", "b", 100, None, 320.0, 1600.0)], source="upload")
-    said = experiments.replacing(db, exp, "events")
-    assert said == ("4 result rows from an upload (activation, searches) are stored: saving "
-                    "these replaces them, and they are not kept"), said
+    said = experiments.replacing(db, exp, "events", "computing from events")
+    assert said == ("4 result rows from an upload (activation, searches) are stored: "
+                    "computing from events replaces them, and they are not kept"), said
     assert experiments.replacing(db, exp, "upload") is None  # a new file of the same kind
 
 
