@@ -31,7 +31,15 @@ from growthlab.db import (
 )
 from growthlab.errors import GrowthLabError, InputError
 from growthlab.rows import check_rows
-from growthlab.swap import DATA_NAMES, Swap, copy_rows, data_tables, recover, workspace_lock
+from growthlab.swap import (
+    DATA_NAMES,
+    Swap,
+    copy_rows,
+    data_tables,
+    owned,
+    recover,
+    workspace_lock,
+)
 
 DB_NAME = "growthlab.db"
 MEMBER = re.compile("|".join([re.escape(DB_NAME), r"events/[^/\\\x00-\x1f]+\.parquet",
@@ -66,7 +74,7 @@ def export_workspace(workspace: str | Path | None, target: str | Path) -> str:
         with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as zf:
             zf.write(snapshot, DB_NAME)
             folder = source.parent
-            in_use = _data_in_use(snapshot)
+            in_use = _data_in_use(snapshot, folder)
             for name in DATA_NAMES:
                 if name in in_use and (folder / name).is_file():
                     zf.write(folder / name, name)
@@ -77,22 +85,20 @@ def export_workspace(workspace: str | Path | None, target: str | Path) -> str:
     return f"exported {source} to {target}"
 
 
-def _data_in_use(database: Path) -> set[str]:
-    """The data files the workspace reads: those its settings name (an events or assignments
-    file replaced by one of another shape may still lie beside it), and the milestones. A
-    workspace that names none of a kind keeps every file of that kind, as before settings."""
+def _data_in_use(database: Path, folder: Path) -> set[str]:
+    """The data files in `folder` the workspace reads (swap.owned): those its settings name
+    (an events or assignments file replaced by one of another shape may still lie beside it)
+    and a milestones.toml that is a copy of its milestones. A workspace that names none of a
+    kind keeps every file of that kind, as before settings."""
     conn = sqlite3.connect(database)
     try:
         named = dict(conn.execute("SELECT key, value FROM settings WHERE key IN "
-                                  "('events_path', 'assignments_path', 'demo')").fetchall())
+                                  "('events_path', 'assignments_path')").fetchall())
     finally:
         conn.close()
-    # The workspace keeps its milestones; only the demo writes a milestones.toml beside it.
-    used = {"milestones.toml"} if named.get("demo") == "true" else set()
+    used = owned(database, folder)
     for kind in ("events", "assignments"):
-        if named.get(f"{kind}_path"):
-            used.add(named[f"{kind}_path"])
-        else:
+        if not named.get(f"{kind}_path"):
             used.update(n for n in DATA_NAMES if n.startswith(kind))
     return used
 

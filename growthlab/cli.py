@@ -258,12 +258,13 @@ def _options(args):
 
 
 def _print_analysis(analysis, options, untrusted: dict[str, str] | None = None,
-                    not_final: dict[str, str] | None = None,
+                    not_final: dict[str, str] | None = None, parts=(),
                     lower: frozenset[str] = frozenset()) -> None:
     """The sentences and sample ratios; `untrusted` withholds the verdict of these metrics,
-    saying why; `not_final` says why theirs may still move; `lower`: where lower is
-    better."""
-    from growthlab.report import SEQUENTIAL_P_VALUE, control_note, describe
+    saying why; `not_final` says why theirs may still move; a control mean in `parts` (the
+    results as columns) too uncertain to divide by is said too; `lower`: the metrics where
+    lower is better."""
+    from growthlab.report import SEQUENTIAL_P_VALUE, control_note, describe, uncertain_bases
     from growthlab.stats.srm import p_text
 
     note = control_note(analysis, options.control)
@@ -273,11 +274,15 @@ def _print_analysis(analysis, options, untrusted: dict[str, str] | None = None,
         print(f"warning: --lower-is-better names {', '.join(unknown)}, which no result has",
               file=sys.stderr)
     several = len(analysis.srm) > 1
+    shaky = uncertain_bases(parts, options.difference)
     for r in analysis.results:
+        caveats = [f"not final: {(not_final or {})[r['metric']]}"] \
+            if r["metric"] in (not_final or {}) else []
+        if base := shaky.get((r["experiment"] or "", r["metric"], r["control"])):
+            caveats.append(base)
         print(describe(r, alpha=options.alpha, srm=analysis.srm[r["experiment"] or ""],
                        label=r["experiment"] if several else None,
-                       untrusted=(untrusted or {}).get(r["metric"]),
-                       not_final=(not_final or {}).get(r["metric"]),
+                       untrusted=(untrusted or {}).get(r["metric"]), caveats=caveats,
                        lower_is_better=r["metric"] in lower))
     for experiment, srm in analysis.srm.items():
         name = f" ({experiment})" if experiment else ""
@@ -307,7 +312,7 @@ def cmd_analyze(args) -> None:
         if args.json:
             _print_json(analysis_payload(analysis))
         else:
-            _print_analysis(analysis, options, lower=args.lower_is_better)
+            _print_analysis(analysis, options, parts=parts, lower=args.lower_is_better)
         return
     try:
         analyses, srm = analyze_experiments(parts, options)
@@ -319,7 +324,7 @@ def cmd_analyze(args) -> None:
         return
     keys = ("experiment", "metric", "kind", *RESULT_FIELDS[2:])
     _print_analysis(Analysis([r for a in analyses for r in a.records(keys)], srm), options,
-                    lower=args.lower_is_better)
+                    parts=parts, lower=args.lower_is_better)
 
 
 def _analyze_rows(path: str, options):
@@ -390,7 +395,7 @@ def cmd_analyze_events(args) -> None:
               "them as not reached biases the comparison; rerun with --exclude-in-progress",
               file=sys.stderr)
     unfinished = {} if args.exclude_in_progress else computed.open_windows(horizons(milestones))
-    _print_analysis(analysis, options, biased, unfinished, args.lower_is_better)
+    _print_analysis(analysis, options, biased, unfinished, lower=args.lower_is_better)
     waiting = last_to_close(horizons(milestones))
     open_windows = computed.still_in_window(waiting)
     if open_windows:

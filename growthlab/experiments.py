@@ -303,6 +303,26 @@ def missing_control(db, experiment_id: int, seen: list[str]) -> str | None:
             f"is no verdict. Upload results that include '{control}'.")
 
 
+def missing_arms(db, experiment_id: int, seen: list[str]) -> str | None:
+    """The planned treatment arms with no results among `seen` (a missing control has its own
+    message, missing_control): the other arms' sample ratio cannot show that one received
+    nobody, so it is said."""
+    from growthlab.io import percents
+
+    planned = variants(db, experiment_id)
+    control = design_control(db, experiment_id)
+    if not seen or control not in seen:
+        return None
+    shares = dict(zip((v["key"] for v in planned), percents([v["weight"] for v in planned]),
+                      strict=True))
+    absent = [f"{v['key']} ({shares[v['key']]})" for v in planned if v["key"] not in seen]
+    if not absent:
+        return None
+    return (f"The design plans {', '.join(absent)}, which {'has' if len(absent) == 1 else 'have'}"
+            " no results: if it received no users, assignment is broken (the sample ratio of "
+            "the other arms cannot show it); if its rows were left out, upload them.")
+
+
 def results_version(db, experiment_id: int) -> int:
     """How many times the experiment's results were replaced (0: none recorded yet)."""
     row = db.execute("SELECT results_version FROM experiments WHERE id = ?",
@@ -388,10 +408,11 @@ def _check_experiment_column(key: str, rows: list[MetricRow]) -> None:
 RESULT_SOURCES = {"upload": "an upload", "manual": "entry by hand", "events": "events"}
 
 
-def replacing(db, experiment_id: int, source: str) -> str | None:
-    """What saving results from `source` would replace without keeping: the stored results
-    when they came another way (computing again from events only refreshes those from
-    events). None when there is nothing to say."""
+def replacing(db, experiment_id: int, source: str,
+              action: str = "saving these") -> str | None:
+    """What `action`, saving results from `source`, would replace without keeping: the
+    stored results when they came another way (computing again from events only refreshes
+    those from events). None when there is nothing to say."""
     n, sources = db.execute("SELECT count(*), group_concat(DISTINCT source) FROM "
                             "metric_results WHERE experiment_id = ?", [experiment_id]).fetchone()
     if not n or set(sources.split(",")) == {source}:
@@ -401,8 +422,8 @@ def replacing(db, experiment_id: int, source: str) -> str | None:
         "ORDER BY min(position) LIMIT 6", [experiment_id])]
     shown = ", ".join(metrics[:5]) + (", …" if len(metrics) > 5 else "")
     came = " and ".join(RESULT_SOURCES.get(s, s) for s in sorted(sources.split(",")))
-    return (f"{n:,} result rows from {came} ({shown}) are stored: saving these replaces "
-            "them, and they are not kept")
+    return (f"{n:,} result rows from {came} ({shown}) are stored: {action} replaces them, "
+            "and they are not kept")
 
 
 def results(db, experiment_id: int) -> list[MetricRow]:

@@ -146,24 +146,38 @@ def _swap_id(database: Path) -> str | None:
     return row[0] if row else None
 
 
-def owned(database: Path) -> set[str]:
-    """The data files beside a workspace that are its own (DATA_NAMES): those its settings
-    name, and a demo's milestones.toml. Other files there (a team's own milestones.toml, an
+def owned(database: Path, folder: Path | None = None) -> set[str]:
+    """The data files in `folder` (beside the workspace, by default) that are the workspace's
+    own (DATA_NAMES): those its settings name, and a milestones.toml holding exactly its
+    milestones (as the demo writes one). Other files there (a team's own milestones.toml, an
     assignments.csv from another tool) are not GrowthLab's to replace or remove."""
     if not _is_sqlite(database):
         return set()
-    folder = database.parent.resolve()
+    folder = (folder or database.parent).resolve()
     try:
         with sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True) as con:
             settings = dict(con.execute("SELECT key, value FROM settings WHERE key IN "
-                                        "('events_path', 'assignments_path', 'demo')"))
+                                        "('events_path', 'assignments_path')"))
+            copy = _is_milestones_copy(sqlite_utils.Database(con), folder / "milestones.toml")
     except sqlite3.Error:
         return set()
-    names = {Path(v).name for k, v in settings.items() if k.endswith("_path") and v
+    names = {Path(v).name for v in settings.values() if v
              and (folder / v).resolve().parent == folder}
-    if settings.get("demo") == "true":
+    if copy:
         names.add("milestones.toml")
     return names & set(DATA_NAMES)
+
+
+def _is_milestones_copy(db: sqlite_utils.Database, path: Path) -> bool:
+    """Whether `path` is a copy of the workspace's milestones, as GrowthLab writes them: a
+    person's own file (or one edited since) differs."""
+    from growthlab.kpis.milestones import load_from_workspace, milestones_toml
+
+    try:
+        return path.is_file() and path.read_text(encoding="utf-8") == milestones_toml(
+            load_from_workspace(db))
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def refuse_shared(database: Path, names: set[str], doing: str) -> None:
@@ -230,10 +244,11 @@ class Swap:
                            and name not in ours)]
         foreign = [name for name in placed if (live / name).exists() and name not in ours]
         if foreign:
-            raise InputError(f"{', '.join(foreign)} beside the workspace is a file it does not "
-                             "read (its settings name no such file), and replacing this "
-                             "workspace would overwrite it: move it away first, or use a folder "
-                             "of its own", source=str(self.target))
+            verb = "is" if len(foreign) == 1 else "are"
+            raise InputError(f"{', '.join(foreign)} beside the workspace {verb} not read by it "
+                             "(its settings name no such file), and replacing "
+                             "this workspace would overwrite it: move it away first, or use a "
+                             "folder of its own", source=str(self.target))
         replaced = sorted(set(placed) | ours)
         _write_atomically(self.folder / "manifest.json", json.dumps(
             {"id": self.id, "database": self.target.name, "placed": placed,

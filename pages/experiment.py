@@ -19,6 +19,7 @@ from growthlab.report import (
     results_table,
     summarise,
     tone,
+    uncertain_bases,
 )
 from growthlab.stats import Options
 from growthlab.stats.analysis import drop_constant_metrics as drop_constant_rows
@@ -122,13 +123,13 @@ def save_results(rows, source: str, message: str) -> None:
     save_row("results", selected, save, message)
 
 
-def replace_ok(source: str) -> bool:
-    """Whether results from `source` may be saved: when they would replace results that came
-    another way (which are not kept), only once the person says so."""
-    said = experiments.replacing(db, selected, source)
+def replace_ok(source: str, action: str) -> bool:
+    """Whether results from `source` may be saved by `action`: when they would replace
+    results that came another way (which are not kept), only once the person says so."""
+    said = experiments.replacing(db, selected, source, action)
     if said is None:
         return True
-    st.warning(said + ".", icon=":material/warning:")
+    st.warning(said[0].upper() + said[1:] + ".", icon=":material/warning:")
     return st.checkbox("Replace them", key=f"replace-{source}-{selected}")
 
 
@@ -169,11 +170,14 @@ def show_results(analysis, skipped: list[str]) -> None:
     show = {"good": st.success, "bad": st.error, "neutral": st.info,
             "untrusted": st.warning, "failed": st.warning}
     not_final = experiments.results_notes(exp).get("not_final", {})
+    shaky = uncertain_bases([stored], difference)
     for r in said:
+        caveats = [f"not final: {not_final[r['metric']]}"] if r["metric"] in not_final else []
+        if base := shaky.get((r["experiment"] or "", r["metric"], r["control"])):
+            caveats.append(base.replace(" (--difference absolute)", " (Difference: absolute)"))
         down = r["metric"] in lower
         show[tone(r, srm, down)](describe(r, names.get(r["metric"]), alpha, srm,
-                                          not_final=not_final.get(r["metric"]),
-                                          lower_is_better=down))
+                                          caveats=caveats, lower_is_better=down))
     st.caption(summary.sentence())
     failed = int(analysis.failed.sum())
     if correction in CORRECTIONS and len(analysis) > 1:
@@ -260,6 +264,8 @@ with results_tab:
         except GrowthLabError:
             srm = None
         withheld = experiments.missing_control(db, selected, stored.variants())
+        if absent := experiments.missing_arms(db, selected, stored.variants()):
+            st.warning(absent, icon=":material/call_split:")
         try:
             analysis, skipped = (None, []) if withheld else analysed(
                 source, selected, version, Options(
@@ -307,8 +313,10 @@ with results_tab:
              "conversions": None, "sum": None, "sum_squares": None} for v in planned]
         typed = st.data_editor(template, num_rows="dynamic", hide_index=True, width="stretch",
                                key=f"manual-{selected}")
-        # The grid opens on the stored rows when they fit: saving it edits them, loses nothing.
-        if st.button("Save these results", disabled=not (rows or replace_ok("manual"))):
+        # The grid holds no CUPED columns and no notes: saving it over results that came
+        # another way loses those, so it asks too.
+        if st.button("Save these results",
+                     disabled=not replace_ok("manual", "saving this grid")):
             text = io.to_csv(typed, ["metric", "variant", "users", "conversions", "sum",
                                      "sum_squares"])
             import_results(text.encode(), "manual entry", "manual")
@@ -316,13 +324,14 @@ with results_tab:
                               "sum_squares)", type=["csv", "tsv", "txt"],
                               key=f"upload-{selected}")
     if upload is not None and st.button("Import results", type="primary",
-                                        disabled=not replace_ok("upload")):
+                                        disabled=not replace_ok("upload", "importing this file")):
         import_results(upload.getvalue(), upload.name, "upload")
     events = data_file(db, "events_path")
     assignments = data_file(db, "assignments_path")
     if events and assignments and st.button("Compute milestone KPIs from events",
                                             icon=":material/database:",
-                                            disabled=not replace_ok("events")):
+                                            disabled=not replace_ok(
+                                                "events", "computing from events")):
         from growthlab.kpis import experiment_metrics
         from growthlab.kpis.engine import UnknownExperiment
         from growthlab.kpis.milestones import horizons, last_to_close

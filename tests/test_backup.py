@@ -325,13 +325,30 @@ def test_restore_over_a_file_the_workspace_does_not_read_is_refused(old_and_arch
     before = state(old)
     assert main(["--workspace", str(old), "import", str(archive)]) == 2
     err = capsys.readouterr().err
-    assert "assignments.parquet" in err and "does not read" in err, err
+    assert "assignments.parquet beside the workspace is not read by it" in err, err
     assert state(old) == before
 
 
-def test_a_backup_holds_milestones_toml_only_when_the_workspace_wrote_it(tmp_path):
+def test_a_second_restore_of_a_demo_keeps_the_teams_own_milestones_toml(tmp_path):
+    """The first import of a demo archive kept the team's milestones.toml; the second, now
+    over a workspace marked as a demo, replaced it for good."""
+    from growthlab.demo import create_demo
+
+    demo = tmp_path / "demo" / "growthlab.db"
+    create_demo(demo, users=300)
+    export_workspace(demo, tmp_path / "demo.zip")
+    team = tmp_path / "team" / "growthlab.db"
+    team.parent.mkdir()
+    (team.parent / "milestones.toml").write_text("# OUR OWN MILESTONES\n" + MILESTONES)
+    import_workspace(tmp_path / "demo.zip", team)
+    import_workspace(tmp_path / "demo.zip", team)
+    assert (team.parent / "milestones.toml").read_text().startswith("# OUR OWN MILESTONES")
+
+
+def test_a_backup_holds_milestones_toml_only_when_it_is_the_workspaces_milestones(tmp_path):
     """Milestones live in the workspace; a stale milestones.toml a person left beside it was
-    zipped (and restored over theirs). The demo writes one for the command line: that one."""
+    zipped (and restored over theirs). A copy of the workspace's own, as the demo writes for
+    the command line, is kept with it."""
     team = tmp_path / "team" / "growthlab.db"
     store.open_workspace(team).conn.close()
     (team.parent / "milestones.toml").write_text(MILESTONES)
@@ -362,7 +379,8 @@ def test_import_creates_a_new_workspace(old_and_archive, tmp_path):
     import_workspace(archive, target)
     assert state(target) == state(archive.parent / "new" / "growthlab.db")
     assert sorted(p.name for p in target.parent.iterdir()) == [
-        "assignments.parquet", "events", "growthlab.db"]  # milestones are rows in it
+        "assignments.parquet", "events", "growthlab.db",
+        "milestones.toml"]  # a copy of the workspace's own milestones
 
 
 KNOWN = {"growthlab.db", "growthlab.db-wal", "growthlab.db-shm", "events", "assignments.parquet",

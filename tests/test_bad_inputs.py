@@ -572,6 +572,48 @@ def test_an_event_name_written_with_and_without_spaces_around_it_is_refused(tmp_
     assert f"{path}:3: column event: ' search' and 'search' are both event names" in err, err
 
 
+@pytest.mark.parametrize("twin,other", [("u1\t", "u1"), (" u1", "u1 "), ("u1\u200b", "u1")])
+def test_an_id_with_tabs_or_invisible_spaces_beside_another_spelling_is_refused(tmp_path, capsys,
+                                                                                twin, other):
+    path = tmp_path / "events.csv"
+    path.write_text(f"user_id,event,timestamp\nu2,signup,2026-03-01T10:00:00Z\n"
+                    f'"{other}",signup,2026-03-01T10:00:00Z\n"{twin}",search,2026-03-02T10:00:00Z\n',
+                    encoding="utf-8")
+    assert main(["retention", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "are both user ids" in err and "spaces around them" in err, err
+
+
+@pytest.mark.parametrize("placeholder", ["\\N", "NA", "anonymous"])
+def test_more_spellings_of_a_missing_id_are_refused(tmp_path, capsys, placeholder):
+    path = tmp_path / "events.csv"
+    path.write_text("user_id,event,timestamp\nu1,search,2026-03-01T10:00:00Z\n"
+                    f"{placeholder},page_view,2026-03-01T10:00:00Z\n")
+    assert main(["retention", str(path)]) == 2
+    assert f"{path}:3: column user_id: {placeholder!r} is not a user id" in \
+        capsys.readouterr().err
+
+
+@pytest.mark.parametrize("row,says", [
+    ("null,x,control,2026-03-01T10:00:00Z", "'null' is not a user id"),
+    ('"u2 ",x,control,2026-03-01T10:00:00Z', "'u2 ' and 'u2' are both user ids"),
+])
+def test_assignments_with_a_missing_or_padded_id_are_refused_naming_the_line(tmp_path, capsys,
+                                                                             row, says):
+    """Phantom users with no events pushed the control's rate down and the sample ratio off."""
+    (tmp_path / "e.csv").write_text("user_id,event,timestamp\nu1,signup,2026-03-01T10:00:00Z\n"
+                                    "u2,signup,2026-03-01T10:00:00Z\n")
+    (tmp_path / "a.csv").write_text("user_id,experiment,variant,assigned_at\n"
+                                    "u1,x,treatment,2026-03-01T10:00:00Z\n"
+                                    f"u2,x,control,2026-03-01T10:00:00Z\n{row}\n")
+    (tmp_path / "m.toml").write_text('[[milestones]]\nkey = "s"\nname = "S"\n'
+                                     'rule = "count(signup) >= 1"\n')
+    assert main(["analyze-events", str(tmp_path / "e.csv"), str(tmp_path / "a.csv"),
+                 "--milestones", str(tmp_path / "m.toml"), "--experiment", "x"]) == 2
+    err = capsys.readouterr().err
+    assert f"{tmp_path / 'a.csv'}:4: column user_id: {says}" in err, err
+
+
 def test_ids_and_names_padded_the_same_way_everywhere_are_read(tmp_path, capsys):
     """Spaces alone are no mistake: only two spellings of one id or one name are."""
     path = tmp_path / "events.csv"

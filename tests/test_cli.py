@@ -663,6 +663,26 @@ def test_a_verdict_on_a_milestone_whose_windows_are_still_open_says_it_is_not_fi
     assert "not final" not in quick, quick
 
 
+def test_a_relative_lift_over_a_mean_a_few_large_values_dominate_says_so(tmp_path, capsys):
+    """Revenue where 5% of users pay lognormal amounts: the relative test called 'Treatment
+    lowered revenue by 47.5%, significant' about three times as often as it should (15.8%
+    at alpha 0.05, by simulation); the control's mean is only known to +-33% here."""
+    path = tmp_path / "whale.csv"
+    path.write_text("metric,variant,users,sum,sum_squares\n"
+                    "revenue,control,2000,20650.32099238346,46832509.49237194\n"
+                    "revenue,treatment,2000,10846.134283244539,7986718.618447022\n"
+                    "steady,control,2000,20000,260000\nsteady,treatment,2000,21000,280000\n")
+    assert main(["analyze", str(path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    revenue = next(line for line in lines if "revenue" in line)
+    steady = next(line for line in lines if "steady" in line)
+    assert "the control's mean is known only to ±33%" in revenue, revenue
+    assert "--difference absolute" in revenue, revenue
+    assert "known only" not in steady, steady
+    assert main(["analyze", str(path), "--difference", "absolute"]) == 0
+    assert "known only" not in capsys.readouterr().out
+
+
 def test_a_tiny_significant_effect_never_reads_as_zero(tmp_path, capsys):
     path = tmp_path / "r.csv"
     path.write_text("metric,variant,users,conversions\n"

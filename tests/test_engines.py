@@ -269,6 +269,21 @@ def test_a_table_with_placeholder_user_ids_is_refused_counting_the_rows(postgres
            "id ('null') in 3 row(s)" in err, err
 
 
+@pytest.mark.parametrize("column,values,says", [
+    ("user_id", ["u1 ", "u1"], "'u1 ' and 'u1' are both user ids"),
+    ("event", [" search", "search"], "' search' and 'search' are both event names"),
+])
+def test_a_table_with_padded_twins_is_refused_as_a_file_is(postgres, tmp_path, capsys, column,
+                                                           values, says):
+    frame = quoted_events().head(50)
+    frame.loc[[3, 9], column] = values
+    frame.to_parquet(tmp_path / "events.parquet", index=False)
+    load_table(postgres, "broken.padded", tmp_path / "events.parquet")
+    assert main(["retention", table(postgres, "broken.padded")]) == 2
+    err = capsys.readouterr().err
+    assert f"table=broken.padded: column {column}: {says}" in err, err
+
+
 def test_nanosecond_timestamps_read_as_microseconds_everywhere(inputs, postgres, spark,
                                                                tmp_path, capsys):
     frame = quoted_events()

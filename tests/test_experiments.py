@@ -89,9 +89,9 @@ def test_saving_results_from_elsewhere_says_what_it_replaces_and_a_refresh_does_
         MetricRow("activation", "control", 100, 10), MetricRow("activation", "b", 100, 12),
         MetricRow("searches", "control", 100, None, 300.0, 1500.0),
         MetricRow("searches", "b", 100, None, 320.0, 1600.0)], source="upload")
-    said = experiments.replacing(db, exp, "events")
-    assert said == ("4 result rows from an upload (activation, searches) are stored: saving "
-                    "these replaces them, and they are not kept"), said
+    said = experiments.replacing(db, exp, "events", "computing from events")
+    assert said == ("4 result rows from an upload (activation, searches) are stored: "
+                    "computing from events replaces them, and they are not kept"), said
     assert experiments.replacing(db, exp, "upload") is None  # a new file of the same kind
 
 
@@ -189,6 +189,19 @@ def test_results_without_the_designs_control_are_saved_with_a_warning(db):
     assert "'control'" in missing and "treatment_a, treatment_b" in missing
     assert experiments.missing_control(db, exp, ["control", "treatment_b"]) is None
     assert experiments.design_control(db, exp) == "control"
+
+
+def test_results_without_a_planned_treatment_arm_say_so(db):
+    """A holdout planned at 10% with no results: it may have received nobody (assignment is
+    broken) or its rows were left out; the sample-ratio check over the other arms cannot
+    tell, so the page must."""
+    exp = experiments.create(db, title="Three arms", variants=[
+        ("control", 0.45), ("treatment", 0.45), ("holdout", 0.1)])
+    said = experiments.missing_arms(db, exp, ["control", "treatment"])
+    assert "holdout (10%)" in said and "no results" in said, said
+    assert experiments.missing_arms(db, exp, ["control", "treatment", "holdout"]) is None
+    assert experiments.missing_arms(db, exp, ["treatment", "holdout"]) is None  # the control's
+    assert experiments.missing_arms(db, exp, []) is None  # no results at all
 
 
 def test_hypothesis_template_check():

@@ -516,6 +516,9 @@ def test_results_by_hand_open_on_a_toggle_and_save(demo_workspace):
     at = open_page("experiment", id=str(won))
     assert not [b for b in at.button if b.label == "Save these results"]
     at.toggle(key=f"by-hand-{won}").set_value(True).run()
+    assert widget(at.button, "Save these results").disabled  # it replaces the upload
+    assert any("saving this grid replaces them" in w.value for w in at.warning)
+    widget(at.checkbox, "Replace them").check().run()
     widget(at.button, "Save these results").click().run()
     assert not at.exception and not at.error
     after = experiments.result_columns(db, won)
@@ -539,7 +542,8 @@ def test_computing_from_events_over_uploaded_results_asks_first(demo_workspace):
     at = open_page("experiment", id=str(exp))
     button = widget(at.button, "Compute milestone KPIs from events")
     assert button.disabled
-    warning = next(w.value for w in at.warning if "are stored: saving these replaces" in w.value)
+    warning = next(w.value for w in at.warning
+                   if "are stored: computing from events replaces them" in w.value)
     assert f"{before:,} result rows from an upload" in warning, warning
     widget(at.checkbox, "Replace them").check().run()
     widget(at.button, "Compute milestone KPIs from events").click().run()

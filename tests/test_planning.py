@@ -138,6 +138,19 @@ def test_a_sequential_plan_far_from_its_tuning_says_what_tuning_near_its_end_sav
     assert tuned_to_its_end(0.1, 0.05, relative=True) is None  # not sequential
 
 
+def test_the_n_star_a_plan_of_three_arms_suits_is_one_comparisons_users():
+    """The sequence is read on a control and one arm: N* at all three arms' total needed
+    377,688 users where N* at one comparison's needs fewer."""
+    from growthlab.stats.power import tuned_to_its_end
+
+    options = {"relative": True, "method": "sequential", "variants": 3}
+    tuned = tuned_to_its_end(0.1, 0.05, n_star=5000, **options)
+    compared = 2 * tuned.users_per_variant
+    assert abs(tuned.n_star - compared) < 0.05 * compared
+    at_total = plan(0.1, 0.05, n_star=float(tuned.total_users), **options)
+    assert tuned.total_users < at_total.total_users
+
+
 @pytest.mark.parametrize("baseline,lift", [(0.02, 2.0), (0.02, 3.0), (0.05, 1.0), (0.01, 1.0),
                                            (0.05, -0.8), (0.2, -0.5), (0.01, 0.5)])
 def test_a_plan_for_a_large_relative_lift_gets_its_power_in_the_analysis(baseline, lift):

@@ -350,6 +350,33 @@ def test_the_planner_says_which_n_star_suits_its_sequential_plan(demo_workspace)
     assert not [c.value for c in at.caption if "tightest near" in c.value]
 
 
+def test_results_without_a_planned_arm_say_so_on_the_page(empty_workspace):
+    from growthlab.stats import MetricRow
+
+    db = open_workspace(empty_workspace)
+    exp = experiments.create(db, title="Holdout", primary_metric="m", variants=[
+        ("control", 0.45), ("treatment", 0.45), ("holdout", 0.1)])
+    experiments.record_results(db, exp, [MetricRow("m", "control", 4500, 450),
+                                         MetricRow("m", "treatment", 4500, 500)])
+    at = open_page("experiment", id=str(exp))
+    assert any("holdout (10%)" in w.value and "no results" in w.value for w in at.warning), \
+        [w.value for w in at.warning]
+
+
+def test_a_lift_over_a_mean_a_few_large_values_dominate_says_so_on_the_page(empty_workspace):
+    from growthlab.stats import MetricRow
+
+    db = open_workspace(empty_workspace)
+    exp = experiments.create(db, title="Whales", primary_metric="revenue")
+    experiments.record_results(db, exp, [
+        MetricRow("revenue", "control", 2000, None, 20650.32099238346, 46832509.49237194),
+        MetricRow("revenue", "treatment", 2000, None, 10846.134283244539, 7986718.618447022)])
+    at = open_page("experiment", id=str(exp))
+    said = [m.value for m in [*at.error, *at.success, *at.info, *at.warning]
+            if "revenue" in m.value.lower() and "lowered" in m.value]
+    assert said and "known only to ±33%" in said[0] and "Difference: absolute" in said[0], said
+
+
 def test_the_planner_sizes_a_mean_metric_from_its_mean_and_standard_deviation(
         empty_workspace):
     """A primary metric that is a mean was planned as a 10% conversion rate (58,912 users)

@@ -152,6 +152,8 @@ def _check_table_events(con, source) -> EventsInfo:
     if rows == 0:
         raise InputError(source.empty(), source=str(source.path))
     _check_event_names(con, source, [e for e in counts if any(ord(ch) < 32 for ch in e)])
+    _refuse_odd_values(con, source, {c: f"(SELECT DISTINCT {c} AS v FROM ({sql}) AS s)"
+                                     for c in ("user_id", "event")})
     return EventsInfo(rows, users, counts, _iso(first), _iso(last))
 
 
@@ -199,57 +201,85 @@ def _scan_events(con, source: Source, as_of: datetime | None) -> EventsInfo:
     if users[2] or not users[0] or any(
             e is None or not e.strip() or any(ord(ch) < 32 for ch in e) for e in events):
         _locate_refusal(con, source)
-    _refuse_odd_values(con, source)
+    _refuse_odd_values(con, source, SCANNED)
     if cached and scan_cache.key(source, sql, cut) == cached:  # unchanged while read
         scan_cache.save_table(con, cached, "event_scan")
     return _summary(users, events)
 
 
 # Text an export writes for a missing id: read as an id, every anonymous row is one user.
-PLACEHOLDER_IDS = ("null", "undefined", "none", "nan", "nil", "(null)", "<null>", "n/a", "#n/a")
-_IDS = "a.by_event = 0 AND b.by_event = 0"
-# Ids and names mangled on their way out, found among the scan's distinct ids (by_event = 0)
-# and names (by_event = 1): the column, the query giving the first such value (and the other
-# spelling it is a twin of), and what to say of it.
+PLACEHOLDER_IDS = ("null", "undefined", "none", "nan", "nil", "(null)", "<null>", "n/a", "#n/a",
+                   "na", "\\n", "-", "unknown", "anonymous")
+# Spaces, tabs, no-break and zero-width spaces around a value (DuckDB's trim takes spaces).
+_EDGE_SPACE = r"^[\s\x{a0}\x{200b}\x{feff}]+|[\s\x{a0}\x{200b}\x{feff}]+$"
+
+
+def _text_list(values) -> str:
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+
+
+def _stripped(column: str, table: bool) -> str:
+    """SQL: `column` without the space around it (in a database, the spaces only)."""
+    return f"trim({column})" if table else f"regexp_replace({column}, '{_EDGE_SPACE}', '', 'g')"
+
+
+# Ids and names mangled on their way out, found among a column's distinct values ({values}, a
+# relation of one column v; {clean} strips v's edges): the column, the query giving the
+# first such value and the other spelling it is a twin of, what to say of it, and whether a
+# database runs it (PostgreSQL and Spark count placeholders in their row check instead).
 ODD_VALUES = (
     # Rounded to scientific notation (1.00E+19): different users then share one id. The '+'
     # tells them from hexadecimal ids such as 1e1318569860, which spreadsheets leave.
-    ("user_id", "SELECT min(user_id), NULL FROM event_scan WHERE by_event = 0 AND "
-     "regexp_full_match(trim(user_id), '[0-9]([.,][0-9]+)?[eE][+][0-9]+')",
+    ("user_id", "SELECT min(v), NULL FROM {values} WHERE "
+     "regexp_full_match(trim(v), '[0-9]([.,][0-9]+)?[eE][+][0-9]+')",
      lambda found, _: f"{found!r} is a number in scientific notation: a spreadsheet rounded "
                       "the user ids, so different users may now share one; export the ids as "
-                      "text (in Excel, format the column as Text before saving)"),
+                      "text (in Excel, format the column as Text before saving)", False),
     # Written both as '100001.0' and '100001' (some rows passed through a float column).
-    ("user_id", f"SELECT min(a.user_id), NULL FROM event_scan a JOIN event_scan b ON {_IDS} "
-     "AND a.user_id = b.user_id || '.0'",
+    ("user_id", "SELECT min(a.v), NULL FROM {values} a JOIN {values} b ON a.v = b.v || '.0'",
      lambda found, _: f"{found!r} and {found[:-2]!r} are both user ids: some ids were written "
                       "as decimal numbers, so one user would count as two; export the ids as "
-                      "text or whole numbers"),
-    ("user_id", "SELECT min(user_id), NULL FROM event_scan WHERE by_event = 0 AND "
-     f"lower(trim(user_id)) IN ({', '.join(repr(p) for p in PLACEHOLDER_IDS)})",
+                      "text or whole numbers", True),
+    ("user_id", "SELECT min(v), NULL FROM {values} WHERE lower({clean}) IN "
+     f"({_text_list(PLACEHOLDER_IDS)})",
      lambda found, _: f"{found!r} is not a user id but what an export writes for a missing "
-                      f"one: all such rows would count as one user{ANONYMOUS}"),
-    ("user_id", "SELECT a.user_id, b.user_id FROM event_scan a JOIN event_scan b ON "
-     f"{_IDS} AND trim(a.user_id) = b.user_id AND a.user_id <> b.user_id ORDER BY 1 LIMIT 1",
+                      f"one: all such rows would count as one user{ANONYMOUS}", False),
+    ("user_id", "SELECT a.v, b.v FROM {values} a JOIN {values} b ON {clean_a} = {clean_b} AND "
+     "a.v <> b.v AND a.v <> {clean_a} ORDER BY 1, 2 LIMIT 1",
      lambda found, other: f"{found!r} and {other!r} are both user ids: some ids have spaces "
                           "around them, so one user would count as two; trim the ids when "
-                          "exporting"),
-    ("event", "SELECT a.event, b.event FROM event_scan a JOIN event_scan b ON a.by_event = 1 "
-     "AND b.by_event = 1 AND trim(a.event) = b.event AND a.event <> b.event ORDER BY 1 LIMIT 1",
+                          "exporting", True),
+    ("event", "SELECT a.v, b.v FROM {values} a JOIN {values} b ON {clean_a} = {clean_b} AND "
+     "a.v <> b.v AND a.v <> {clean_a} ORDER BY 1, 2 LIMIT 1",
      lambda found, other: f"{found!r} and {other!r} are both event names: some names have "
                           "spaces around them, so a rule counting one misses the other's rows; "
-                          "trim the names when exporting"),
+                          "trim the names when exporting", True),
 )
 
 
-def _refuse_odd_values(con, source: Source) -> None:
-    """Refuse mangled user ids and event names (ODD_VALUES), naming the first row holding
-    one: every count made with them is wrong. Checked on the distinct ids and names."""
-    for column, sql, why in ODD_VALUES:
-        found, other = con.execute(sql).fetchone() or (None, None)
-        if found is not None:
-            raise InputError(why(found, other), column=column,
-                             **_first_row_with(con, source, column, [found]))
+def _refuse_odd_values(con, source, values: dict[str, str]) -> None:
+    """Refuse mangled user ids and event names (ODD_VALUES) of the columns in `values` (each
+    the SQL of a relation of its distinct values, column v), naming the first row holding
+    one in a file, the table and column in a database: every count made with them is
+    wrong."""
+    table = isinstance(con, Backend)
+    for column, sql, why, anywhere in ODD_VALUES:
+        if column not in values or table and not anywhere:
+            continue
+        found, other = con.execute(sql.format(
+            values=values[column], clean=_stripped("v", table),
+            clean_a=_stripped("a.v", table), clean_b=_stripped("b.v", table))).fetchone() \
+            or (None, None)
+        if found is None:
+            continue
+        if table:
+            raise InputError(why(found, other), column=column, source=str(source.path))
+        raise InputError(why(found, other), column=column,
+                         **_first_row_with(con, source, column, [found]))
+
+
+SCANNED = {"user_id": "(SELECT user_id AS v FROM event_scan WHERE by_event = 0)",
+           "event": "(SELECT event AS v FROM event_scan WHERE by_event = 1)"}
 
 
 def _refuse_decimal_ids(con, source: Source, column: str = "user_id") -> None:
@@ -340,11 +370,24 @@ def check_assignments(path: str | Path, con=None) -> dict[str, int]:
     source = Source.of(path)
     sql, params = source.select(con, ASSIGNMENT_COLUMNS, "assigned_at")
     _check_rows(con, source, ASSIGNMENT_COLUMNS, "assigned_at")
+    _refuse_odd_assigned_ids(con, source, sql, params)
     counts = dict(con.execute(f"SELECT experiment, count(DISTINCT user_id) FROM ({sql}) "
                               "GROUP BY 1 ORDER BY 1", params).fetchall())
     if not counts:
         raise InputError("has a header but no assignments", source=str(source.path))
     return counts
+
+
+def _refuse_odd_assigned_ids(con, source, sql: str, params: list) -> None:
+    """ODD_VALUES among the assigned ids (`sql` selects the assignments): a placeholder or a
+    padded id is a phantom user with no events, in the arm it was assigned to."""
+    if isinstance(con, Backend):
+        _refuse_odd_values(con, source, {"user_id": f"(SELECT DISTINCT user_id AS v FROM ({sql}) "
+                                                    "AS s)"})
+        return
+    con.execute(f"CREATE OR REPLACE TEMP TABLE assigned_ids AS SELECT DISTINCT user_id AS v "
+                f"FROM ({sql})", params)
+    _refuse_odd_values(con, source, {"user_id": "assigned_ids"})
 
 
 def _check_rows(con, source: Source, required: tuple[str, ...], time_column: str) -> None:
@@ -423,9 +466,8 @@ def _check_table_rows(con, source, required: tuple[str, ...], time_column: str) 
     raw = f"CAST({time_column} AS VARCHAR)"
     parsed = _timestamp_sql(time_column, kind)
     cases = [f"WHEN {c} IS NULL OR trim(CAST({c} AS VARCHAR)) = '' THEN '{c}'" for c in ids]
-    placeholders = ", ".join(repr(p) for p in PLACEHOLDER_IDS)
-    cases.append(f"WHEN lower(trim(CAST(user_id AS VARCHAR))) IN ({placeholders}) "
-                 "THEN 'placeholder'")
+    cases.append(f"WHEN lower(trim(CAST(user_id AS VARCHAR))) IN "
+                 f"({_text_list(PLACEHOLDER_IDS)}) THEN 'placeholder'")
     if con.text_timestamps and kind == "VARCHAR":  # cast only the text that matches
         cases.append(f"WHEN {raw} IS NULL OR trim({raw}) = '' THEN 'time' "
                      f"WHEN NOT regexp_matches({raw}, ?) THEN 'text'")
@@ -994,6 +1036,7 @@ def experiment_metrics(events: str | Path, assignments: str | Path,
     assign_source = Source.of(assignments)
     assign_sql, assign_params = assign_source.select(con, ASSIGNMENT_COLUMNS, "assigned_at")
     _check_rows(con, assign_source, ASSIGNMENT_COLUMNS, "assigned_at")
+    _refuse_odd_assigned_ids(con, assign_source, assign_sql, assign_params)
     # Names as the results reader takes them: 'treatment ' is the arm 'treatment'.
     assign_sql = ("SELECT user_id, trim(experiment) AS experiment, trim(variant) AS variant, "
                   f"assigned_at FROM ({assign_sql})")

@@ -20,7 +20,7 @@ import re
 import time
 from pathlib import Path
 
-VERSION = 4  # bump when what an entry holds, or the checks it stands for, change
+VERSION = 5  # bump when what an entry holds, or the checks it stands for, change
 FRESH_SECONDS = 2.0
 KEEP = 64  # entries kept, most recently used first; older ones go when a new one is written
 # Only files named like this are ever read or removed: the folder may hold other things. The

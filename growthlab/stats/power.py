@@ -340,18 +340,27 @@ def plan(baseline: float, mde: float, *, relative: bool = False, alpha: float = 
 
 
 def tuned_to_its_end(baseline: float, mde: float, **options) -> PowerPlan | None:
-    """For a sequential plan (`options` as for `plan`): the plan with N* near its own total
-    users, where the confidence sequence is then tightest, when that saves at least
-    TUNING_SAVES of the users; else None. N* must be set before the test starts."""
+    """For a sequential plan (`options` as for `plan`): the plan with N* near the users of
+    the comparison that sets its size at its end (a control and one arm: the sequence is
+    read on each comparison's users), where the confidence sequence is then tightest, when
+    that saves at least TUNING_SAVES of the users; else None. N* must be set before the test
+    starts."""
     if options.get("method") != "sequential":
         return None
     first = plan(baseline, mde, **options)
     tuned = first
-    for _ in range(3):  # the total moves with N*; a few steps settle it
-        tuned = plan(baseline, mde, **{**options, "n_star": float(tuned.total_users)})
-        if abs(tuned.n_star - tuned.total_users) < 0.02 * tuned.total_users:
+    for _ in range(3):  # the size moves with N*; a few steps settle it
+        tuned = plan(baseline, mde, **{**options, "n_star": float(_compared(tuned))})
+        if abs(tuned.n_star - _compared(tuned)) < 0.02 * _compared(tuned):
             break
     return tuned if tuned.total_users <= (1 - TUNING_SAVES) * first.total_users else None
+
+
+def _compared(p: PowerPlan) -> int:
+    """Users of the plan's weakest comparison: the control and its smallest other arm."""
+    if p.users_per_arm:
+        return p.users_per_arm[0] + min(p.users_per_arm[1:])
+    return 2 * p.users_per_variant
 
 
 def what_sets_the_size(p: PowerPlan, names: Sequence[str],
