@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 
 import plotly.graph_objects as go
@@ -18,9 +19,11 @@ DATE_AXIS = dict(tickformat="%b %-d", hoverformat="%Y-%m-%d")
 BAR_LABEL_ROOM = 0.3  # a bar this long holds "100% · off track" inside it
 
 
-def forest(results: list[dict], names: dict[str, str] | None = None) -> go.Figure:
-    """Each comparison's effect with its interval; green/red when significant."""
-    from growthlab.report import direction  # the stats engine, only on pages that analyse
+def forest(results: list[dict], names: dict[str, str] | None = None,
+           lower_is_better: Collection[str] = ()) -> go.Figure:
+    """Each comparison's effect with its interval; green/red when significant (green: the
+    good way, down for metrics where lower is better)."""
+    from growthlab.report import better  # the stats engine, only on pages that analyse
 
     names = names or {}
     relative = bool(results) and results[0]["difference"] == "relative"
@@ -28,7 +31,8 @@ def forest(results: list[dict], names: dict[str, str] | None = None) -> go.Figur
     labels = [f"{names.get(r['metric'], r['metric'])} · {r['variant']}" for r in results]
     number = ".1%" if relative else ".4g"
     for r, label in zip(results, labels, strict=True):
-        colour = NEUTRAL if not r["significant"] else (WIN if direction(r) > 0 else LOSS)
+        good = better(r, r["metric"] in lower_is_better) > 0
+        colour = NEUTRAL if not r["significant"] else (WIN if good else LOSS)
         low = r["ci_low"] if r["ci_low"] is not None else r["estimate"]
         high = r["ci_high"] if r["ci_high"] is not None else r["estimate"]
         fig.add_trace(go.Scatter(

@@ -103,6 +103,18 @@ def _days(text: str) -> list[int]:
     return days
 
 
+def _metrics(text: str) -> frozenset[str]:
+    """'errors,churn' -> the metrics named; an empty one is refused, as an empty name is."""
+    names = [n.strip() for n in text.split(",")]
+    if not any(names):
+        raise argparse.ArgumentTypeError("--lower-is-better is empty; name the metrics where "
+                                         "lower is better, e.g. errors,churn, or leave it out")
+    if not all(names):
+        raise argparse.ArgumentTypeError(f"--lower-is-better {text!r}: a name between commas "
+                                         "is empty; write errors,churn")
+    return frozenset(names)
+
+
 def _add_source_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb",
                    help="where the SQL runs: DuckDB on this machine, or Apache Spark (local, or "
@@ -132,6 +144,10 @@ def _add_stats_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--weights", type=_weights, default=None,
                    help="planned split by name, e.g. control=0.8,treatment=0.2 (a bare list "
                         "follows the order variants first appear in the file)")
+    p.add_argument("--lower-is-better", type=_metrics, default=frozenset(),
+                   metavar="METRIC[,METRIC...]",
+                   help="metrics where a drop is good (errors, churn): the sentences say so; "
+                        "the JSON is the same")
     p.add_argument("--json", action="store_true", help="print the JSON contract")
 
 
@@ -242,16 +258,21 @@ def _options(args):
 
 
 def _print_analysis(analysis, options, untrusted: dict[str, str] | None = None,
-                    not_final: dict[str, str] | None = None, parts=()) -> None:
+                    not_final: dict[str, str] | None = None, parts=(),
+                    lower: frozenset[str] = frozenset()) -> None:
     """The sentences and sample ratios; `untrusted` withholds the verdict of these metrics,
     saying why; `not_final` says why theirs may still move; a control mean in `parts` (the
-    results as columns) too uncertain to divide by is said too."""
+    results as columns) too uncertain to divide by is said too; `lower`: the metrics where
+    lower is better."""
     from growthlab.report import SEQUENTIAL_P_VALUE, control_note, describe, uncertain_bases
     from growthlab.stats.srm import p_text
 
     note = control_note(analysis, options.control)
     if note:
         print(f"note: {note}", file=sys.stderr)
+    if unknown := sorted(lower - {r["metric"] for r in analysis.results}):
+        print(f"warning: --lower-is-better names {', '.join(unknown)}, which no result has",
+              file=sys.stderr)
     several = len(analysis.srm) > 1
     shaky = uncertain_bases(parts, options.difference)
     for r in analysis.results:
@@ -261,7 +282,8 @@ def _print_analysis(analysis, options, untrusted: dict[str, str] | None = None,
             caveats.append(base)
         print(describe(r, alpha=options.alpha, srm=analysis.srm[r["experiment"] or ""],
                        label=r["experiment"] if several else None,
-                       untrusted=(untrusted or {}).get(r["metric"]), caveats=caveats))
+                       untrusted=(untrusted or {}).get(r["metric"]), caveats=caveats,
+                       lower_is_better=r["metric"] in lower))
     for experiment, srm in analysis.srm.items():
         name = f" ({experiment})" if experiment else ""
         state = "MISMATCH: do not trust these results" if srm.flagged else "ok"
@@ -290,7 +312,7 @@ def cmd_analyze(args) -> None:
         if args.json:
             _print_json(analysis_payload(analysis))
         else:
-            _print_analysis(analysis, options, parts=parts)
+            _print_analysis(analysis, options, parts=parts, lower=args.lower_is_better)
         return
     try:
         analyses, srm = analyze_experiments(parts, options)
@@ -302,7 +324,7 @@ def cmd_analyze(args) -> None:
         return
     keys = ("experiment", "metric", "kind", *RESULT_FIELDS[2:])
     _print_analysis(Analysis([r for a in analyses for r in a.records(keys)], srm), options,
-                    parts=parts)
+                    parts=parts, lower=args.lower_is_better)
 
 
 def _analyze_rows(path: str, options):
@@ -373,7 +395,7 @@ def cmd_analyze_events(args) -> None:
               "them as not reached biases the comparison; rerun with --exclude-in-progress",
               file=sys.stderr)
     unfinished = {} if args.exclude_in_progress else computed.open_windows(horizons(milestones))
-    _print_analysis(analysis, options, biased, unfinished)
+    _print_analysis(analysis, options, biased, unfinished, lower=args.lower_is_better)
     waiting = last_to_close(horizons(milestones))
     open_windows = computed.still_in_window(waiting)
     if open_windows:

@@ -395,6 +395,9 @@ ALTER TABLE experiments ADD COLUMN planned_days INTEGER;
     (5, "how an experiment's stored results were computed", """
 ALTER TABLE experiments ADD COLUMN results_notes TEXT NOT NULL DEFAULT '{}';
 """),
+    (6, "metrics where lower is better, kept with an experiment's design", """
+ALTER TABLE experiments ADD COLUMN lower_is_better TEXT NOT NULL DEFAULT '[]';
+"""),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 MIGRATIONS_TABLE = ("CREATE TABLE IF NOT EXISTS migrations "

@@ -6,14 +6,17 @@ import gc
 import json
 import re
 import statistics
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
+
+import numpy as np
 
 from growthlab import clock
 from growthlab.db import audit, get_setting, now, set_setting, transaction, update_versioned
 from growthlab.errors import InputError, StaleEditError, StatsError, TransitionError
 from growthlab.io import plain_name
-from growthlab.report import direction
+from growthlab.report import better, describe
 from growthlab.stats import MetricRow, control_of
 from growthlab.stats.table import ResultColumns
 
@@ -92,6 +95,7 @@ def create(db, *, title: str, hypothesis: str = "", squad_id: int | None = None,
            milestone_key: str | None = None, loop_id: int | None = None,
            product_area_id: int | None = None, key_result_id: int | None = None,
            primary_metric: str | None = None, guardrail_metrics: list[str] | None = None,
+           lower_is_better: list[str] | None = None,
            expected_acquisition: str = "unknown", expected_retention: str = "unknown",
            variants: list[tuple[str, float]] | None = None, owner: str = "",
            key: str | None = None, created_at: str | None = None, actor: str = "local") -> int:
@@ -115,7 +119,10 @@ def create(db, *, title: str, hypothesis: str = "", squad_id: int | None = None,
             "guardrail_metrics": json.dumps(guardrail_metrics or []),
             "expected_acquisition": _effect(expected_acquisition, "expected_acquisition"),
             "expected_retention": _effect(expected_retention, "expected_retention"),
-            "owner": owner, "created_at": stamp, "updated_at": stamp}).last_pk
+            "owner": owner, "created_at": stamp, "updated_at": stamp,
+            # none is the column's default, as for the other columns migrations added
+            **({"lower_is_better": json.dumps(lower_is_better)} if lower_is_better else {})
+        }).last_pk
         total = sum(w for _, w in variants)
         db["variants"].insert_all(
             {"experiment_id": row_id, "key": k, "name": k.replace("_", " ").capitalize(),
@@ -200,6 +207,9 @@ def update(db, experiment_id: int, version: int, changes: dict, *, actor: str = 
                  "observed_retention"):
         if name in changes:
             _effect(changes[name], name)
+    for name in ("guardrail_metrics", "lower_is_better"):
+        if name in changes:
+            _metric_list(changes[name], name)
     if "status" in changes:
         raise InputError("change the status with move(), which checks the lifecycle",
                          field="status")
@@ -207,6 +217,27 @@ def update(db, experiment_id: int, version: int, changes: dict, *, actor: str = 
         changes = {**changes, "key": _new_key(db, experiment_id, changes["key"])}
     return update_versioned(db, "experiments", experiment_id, version, changes, actor=actor,
                             entity="experiment")
+
+
+def _metric_list(text: str, name: str) -> None:
+    try:
+        value = json.loads(text)
+    except (TypeError, ValueError):
+        value = None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise InputError(f"{str(text)[:40]!r} is not a JSON list of metric names, such as "
+                         '["errors"]', field=name)
+
+
+def guardrails(exp: dict) -> list[str]:
+    """The metrics the design guards: a change must not make them worse."""
+    return json.loads(exp.get("guardrail_metrics") or "[]")
+
+
+def lower_is_better(exp: dict) -> list[str]:
+    """The metrics of the design where lower is better (errors, churn, refunds, time to
+    value): a significant drop of them is good news."""
+    return json.loads(exp.get("lower_is_better") or "[]")
 
 
 def _new_key(db, experiment_id: int, key: str | None) -> str:
@@ -487,30 +518,79 @@ def _why_note(db, exp: dict, result: str, decision: str, reason: str, when: str 
     return f"\n\n{'; '.join(headings)}: {reason.strip()}"
 
 
-def suggest_result(results: list[dict], srm_flagged: bool, primary_metric: str | None
+def verdict_rows(analysis, exp: dict) -> list[dict]:
+    """The comparisons the pre-set result reads, from a ColumnAnalysis: the primary
+    metric's and the guardrails', however many other metrics moved."""
+    wanted = [exp["primary_metric"], *guardrails(exp)]
+    return analysis.results(np.flatnonzero(np.isin(analysis.metric, wanted)))
+
+
+def suggest_result(results: list[dict], srm_flagged: bool, primary_metric: str | None, *,
+                   lower_is_better: Collection[str] = (), guardrails: Collection[str] = ()
                    ) -> str | None:
     """What the numbers say the result is, for the primary metric (the squad decides); None
     when they say nothing: no primary metric with results, or one that could not be
-    computed (its failure is not 'inconclusive')."""
+    computed (its failure is not 'inconclusive'). A drop is the good way for the metrics
+    `lower_is_better`; a win that made one of the `guardrails` significantly worse is
+    'inconclusive', not 'won': a trade-off the squad weighs (see `guardrail_harm`)."""
     if srm_flagged:
         return "invalid"
     primary = [r for r in results if r["metric"] == primary_metric]
     if not primary:
         return None
-    if any(r["significant"] and direction(r) < 0 for r in primary):
+    lower = primary_metric in lower_is_better
+    if any(r["significant"] and better(r, lower) < 0 for r in primary):
         return "lost"
-    if any(r["significant"] and direction(r) > 0 for r in primary):
-        return "won"
+    if any(r["significant"] and better(r, lower) > 0 for r in primary):
+        return "inconclusive" if _harmed(results, primary_metric, lower_is_better,
+                                         guardrails) else "won"
     if any(r.get("error") for r in primary):
         return None
     return "inconclusive"
 
 
+def _harmed(results: list[dict], primary_metric: str | None, lower_is_better: Collection[str],
+            guardrails: Collection[str]) -> list[dict]:
+    """The guardrails a variant that won the primary metric made significantly worse."""
+    def moved(r: dict) -> int:
+        return better(r, r["metric"] in lower_is_better) if r["significant"] else 0
+
+    if not guardrails:
+        return []
+    winners = {r["variant"] for r in results if r["metric"] == primary_metric and moved(r) > 0}
+    return [r for r in results if r["metric"] in guardrails and r["metric"] != primary_metric
+            and r["variant"] in winners and not r.get("error") and moved(r) < 0]
+
+
+def guardrail_harm(results: list[dict], srm_flagged: bool, primary_metric: str | None, *,
+                   lower_is_better: Collection[str] = (), guardrails: Collection[str] = (),
+                   names: dict[str, str] | None = None, alpha: float = 0.05) -> str | None:
+    """Why a win of the primary metric is pre-set 'inconclusive': which guardrails got
+    significantly worse, and by how much. None when the primary did not win or none did."""
+    if suggest_result(results, srm_flagged, primary_metric,
+                      lower_is_better=lower_is_better) != "won":
+        return None
+    harmed = _harmed(results, primary_metric, lower_is_better, guardrails)
+    if not harmed:
+        return None
+    names = names or {}
+    said = " ".join(describe(r, names.get(r["metric"]), alpha,
+                             lower_is_better=r["metric"] in lower_is_better) for r in harmed)
+    return (f"The primary metric won, but a guardrail got worse: {said} The result is pre-set "
+            "to inconclusive, not won: weigh the gain against the harm (shipping anyway asks "
+            "why).")
+
+
 def verdict_help(results: list[dict], srm_flagged: bool, primary_metric: str | None,
-                 withheld: str | None = None) -> str:
+                 withheld: str | None = None, *, lower_is_better: Collection[str] = (),
+                 guardrails: Collection[str] = (), alpha: float = 0.05) -> str:
     """Where the pre-set result comes from, or why there is none (`withheld`: why the
     analysis gave no results)."""
-    if suggest_result(results, srm_flagged, primary_metric):
+    harm = guardrail_harm(results, srm_flagged, primary_metric, guardrails=guardrails,
+                          lower_is_better=lower_is_better, alpha=alpha)
+    if harm:
+        return f"{harm} Change it if you know better."
+    if suggest_result(results, srm_flagged, primary_metric, lower_is_better=lower_is_better):
         return ("Pre-set from the primary metric's analysis on the Results tab; change it if "
                 "you know better.")
     failed = [r for r in results if r["metric"] == primary_metric and r.get("error")]

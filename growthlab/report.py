@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -238,7 +238,20 @@ def _over_negative_base(r: dict) -> bool:
     return r.get("difference") == "relative" and (r.get("control_mean") or 0) < 0
 
 
-def tone(r: dict, srm: SrmResult | None = None) -> str:
+def better(r: dict, lower_is_better: bool = False) -> int:
+    """+1 when the variant did better than the control, -1 worse, 0 neither: `direction`,
+    turned round for a metric where lower is better (errors, churn, time to value)."""
+    return -direction(r) if lower_is_better else direction(r)
+
+
+def _chance(r: dict, lower_is_better: bool = False) -> float:
+    """The chance the variant beats the control. gbstats' chance to win is of a higher lift:
+    over a negative control mean that is a fall, and where lower is better a fall wins."""
+    rise = 1 - r["chance_to_win"] if _over_negative_base(r) else r["chance_to_win"]
+    return 1 - rise if lower_is_better else rise
+
+
+def tone(r: dict, srm: SrmResult | None = None, lower_is_better: bool = False) -> str:
     """How a page colours the sentence: failed, untrusted, good, bad or neutral."""
     if r["error"]:
         return "failed"
@@ -246,7 +259,7 @@ def tone(r: dict, srm: SrmResult | None = None) -> str:
         return "untrusted"
     if not r["significant"]:
         return "neutral"
-    return "good" if direction(r) > 0 else "bad"
+    return "good" if better(r, lower_is_better) > 0 else "bad"
 
 
 def _decimals(r: dict) -> int:
@@ -271,11 +284,13 @@ def _interval(r: dict) -> tuple[str, str]:
 
 def describe(r: dict, metric_name: str | None = None, alpha: float = 0.05,
              srm: SrmResult | None = None, label: str | None = None,
-             untrusted: str | None = None, caveats: Sequence[str] = ()) -> str:
+             untrusted: str | None = None, caveats: Sequence[str] = (),
+             lower_is_better: bool = False) -> str:
     """One plain sentence: what the variant did to the metric, with its interval and verdict;
     after "`label`: " (such as the experiment's key) when given. `caveats` are clauses on
     what the figures cannot yet say (users inside their milestone window, a control mean too
-    uncertain to divide by).
+    uncertain to divide by). The verbs stay neutral (raised, lowered); a metric where
+    `lower_is_better` says so once, as its colour follows.
 
     With a sample-ratio mismatch, or another reason the result is `untrusted` (why, as a
     clause), the verdict is withheld: the result cannot be trusted.
@@ -285,6 +300,8 @@ def describe(r: dict, metric_name: str | None = None, alpha: float = 0.05,
     if r["error"]:
         return (f"{prefix}{name} cannot be compared between {r['variant']} and "
                 f"{r['control']}: {r['error']['message']}.")
+    if lower_is_better:
+        name += " (lower is better)"
     against = ""
     if is_control_name(r["control"]):
         variant = r["variant"].replace("_", " ")
@@ -315,8 +332,8 @@ def describe(r: dict, metric_name: str | None = None, alpha: float = 0.05,
         verb = moved
         verdict = f"not significant at {level}: the data cannot tell this apart from no effect"
     if r["chance_to_win"] is not None:
-        chance = 1 - r["chance_to_win"] if _over_negative_base(r) else r["chance_to_win"]
-        verdict += f"; chance to beat {r['control']}: {chance:.1%}"
+        verdict += (f"; chance to beat {r['control']}: "
+                    f"{_chance(r, lower_is_better):.1%}")
     verdict += "".join(f"; {c}" for c in caveats)
     return f"{variant} {verb} ({interval} {low} to {high}); {verdict}."
 
@@ -373,14 +390,17 @@ PAGE_SIZE = 50
 
 def results_table(results: list[dict], names: dict[str, str] | None = None,
                   primary: str | None = None, alpha: float = 0.05,
-                  figures: tuple[str, ...] | None = None) -> list[dict]:
+                  figures: tuple[str, ...] | None = None,
+                  lower_is_better: Collection[str] = ()) -> list[dict]:
     """One row of text per comparison, read as the sentences read: effects of proportions in
     percentage points when absolute, a lift over a negative control mean signed as the
-    change, the primary metric marked. A column appears only for the `figures` the method
-    has (by default those any result has), and a comparison that failed shows a dash."""
+    change, the primary metric and those where lower is better marked. A column appears only
+    for the `figures` the method has (by default those any result has), and a comparison
+    that failed shows a dash."""
     names = names or {}
     figures = figures if figures is not None else present_figures(results)
-    return [_table_row(r, names, primary, alpha, figures) for r in results]
+    return [_table_row(r, names, primary, alpha, figures, r["metric"] in lower_is_better)
+            for r in results]
 
 
 def present_figures(results: list[dict]) -> tuple[str, ...]:
@@ -389,10 +409,13 @@ def present_figures(results: list[dict]) -> tuple[str, ...]:
                  if any(r[f] is not None for r in results))
 
 
-def _table_row(r: dict, names: dict, primary: str | None, alpha: float, figures) -> dict:
+def _table_row(r: dict, names: dict, primary: str | None, alpha: float, figures,
+               lower: bool) -> dict:
     name = names.get(r["metric"], r["metric"])
     failed = r["error"] is not None
-    row = {"metric": f"{name} (primary)" if r["metric"] == primary else name,
+    marks = ", ".join(m for m, on in (("primary", r["metric"] == primary),
+                                      ("lower is better", lower)) if on)
+    row = {"metric": f"{name} ({marks})" if marks else name,
            "variant": r["variant"], "users": _count(r["users"]),
            "control users": _count(r["control_users"]),
            "control": _mean(r["control_mean"], r["kind"]),
@@ -407,7 +430,7 @@ def _table_row(r: dict, names: dict, primary: str | None, alpha: float, figures)
         row |= {effect: format_effect(estimate, r["difference"], r["kind"], _decimals(r)),
                 interval: f"{low} to {high}"}
     for figure in figures:
-        row[FIGURE_LABELS[figure]] = NO_FIGURE if failed else _figure(r, figure)
+        row[FIGURE_LABELS[figure]] = NO_FIGURE if failed else _figure(r, figure, lower)
     row["significant"] = "could not compute" if failed else "yes" if r["significant"] else "no"
     return row
 
@@ -416,10 +439,10 @@ FIGURE_LABELS = {"p_value": "p-value", "adjusted_p_value": "adjusted p",
                  "chance_to_win": "chance to win"}
 
 
-def _figure(r: dict, figure: str) -> str:
+def _figure(r: dict, figure: str, lower: bool) -> str:
     value = r[figure]
     if figure == "chance_to_win":
-        return f"{1 - value if _over_negative_base(r) else value:.1%}"
+        return f"{_chance(r, lower):.1%}"
     return "< 0.0001" if value < 0.0001 else f"{value:.4f}"
 
 

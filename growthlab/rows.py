@@ -62,7 +62,8 @@ def _checkin(row: dict) -> None:
 def _experiment(row: dict) -> None:
     from growthlab.experiments import RICE_CONFIDENCES, RICE_IMPACTS, _effect
 
-    _json_list(row["guardrail_metrics"], "guardrail_metrics")
+    for name in ("guardrail_metrics", "lower_is_better"):
+        _json_list(row[name], name)
     for name in ("expected_acquisition", "expected_retention", "observed_acquisition",
                  "observed_retention"):
         _effect(row[name], name)

@@ -41,9 +41,11 @@ def design_tab(db, exp: dict, rows: list, names: dict[str, str], alpha: float,
     if missing:
         st.caption(f"Template: {experiments.HYPOTHESIS_HINT} Missing: {', '.join(missing)}.")
     primary = names.get(exp["primary_metric"], exp["primary_metric"]) or "none chosen yet"
-    guardrails = [names.get(m, m) for m in json.loads(exp["guardrail_metrics"])]
+    guardrails = [names.get(m, m) for m in experiments.guardrails(exp)]
+    lower = [names.get(m, m) for m in experiments.lower_is_better(exp)]
     st.markdown(f"**Primary metric:** {primary} · **guardrails:** "
-                f"{', '.join(guardrails) or 'none'}")
+                f"{', '.join(guardrails) or 'none'}"
+                + (f" · **lower is better:** {', '.join(lower)}" if lower else ""))
     st.dataframe(display_table({"variant": v["key"], "planned share": v["weight"]}
                                for v in experiments.variants(db, selected)),
                  hide_index=True,
@@ -183,7 +185,8 @@ def edit_design(db, exp: dict, rows: list, names: dict[str, str]) -> None:
     krs = {k: f"{s} (key result {k})" if list(krs.values()).count(s) > 1 else s
            for k, s in krs.items()}
     metrics = {m: names.get(m, m) for m in [*names, *(r.metric for r in rows)]}
-    guardrails = json.loads(base["guardrail_metrics"])
+    guardrails = experiments.guardrails(base)
+    lower = experiments.lower_is_better(base)
 
     def pick(label, labels: dict, name, noun):
         options = [None, *edits.with_stored(list(labels), base[name])]
@@ -205,6 +208,14 @@ def edit_design(db, exp: dict, rows: list, names: dict[str, str]) -> None:
             primary = pick("Primary metric", metrics, "primary_metric", "metric")
         chosen_guardrails = c[1].multiselect("Guardrail metrics", list(dict.fromkeys(
             [*metrics, *guardrails])), default=guardrails, key=widget_key("d-guard", base))
+        chosen_lower = st.multiselect(
+            "Lower is better", list(dict.fromkeys([*metrics, *lower])), default=lower,
+            format_func=lambda m: metrics.get(m, m), key=widget_key("d-lower", base),
+            help="Metrics where a drop is good news, such as errors, churn, refunds or time to "
+            "value. A significant drop of them reads green and says \"(lower is better)\", a "
+            "chance to beat the control is the chance of a drop, and a drop of the primary "
+            "metric pre-sets the result to won; a guardrail among them is harmed when it "
+            "rises.")
         c = st.columns(4)
         with c[0]:
             milestone = pick("Funnel stage", names, "milestone_key", "milestone")
@@ -226,6 +237,7 @@ def edit_design(db, exp: dict, rows: list, names: dict[str, str]) -> None:
             save_edit("experiment", base, lambda: {
                 "key": key, "title": title.strip() or base["title"], "hypothesis": hypothesis,
                 "primary_metric": primary, "guardrail_metrics": json.dumps(chosen_guardrails),
+                "lower_is_better": json.dumps(chosen_lower),
                 "milestone_key": milestone, "loop_id": loop, "product_area_id": area,
                 "squad_id": squad, "key_result_id": kr,
                 "expected_acquisition": acquisition, "expected_retention": retention},

@@ -1,7 +1,6 @@
 """One experiment: its results and verdict, its design and power plan, its decision."""
 
 
-import json
 from datetime import date
 
 import streamlit as st
@@ -72,6 +71,7 @@ selected = st.selectbox("Experiment", list(choices), index=list(choices).index(c
                         format_func=choices.get)
 st.query_params["id"] = str(selected)
 exp = experiments.get(db, selected)
+lower = set(experiments.lower_is_better(exp))
 
 st.title(f"{exp['key']} {exp['title']}")
 show_refusal()
@@ -160,9 +160,9 @@ def not_tested(skipped: list[str]) -> str:
                if len(skipped) > SENTENCE_LIMIT else ""))
 
 
-def show_results(analysis, skipped: list[str]) -> list[dict]:
+def show_results(analysis, skipped: list[str]) -> None:
     """Sentences for the comparisons that matter, counts for the rest, a paginated table and
-    the forest chart of what was said; returns the results written out."""
+    the forest chart of what was said."""
     primary = exp["primary_metric"]
     summary = summarise(analysis.metric, analysis.significant, analysis.failed, primary,
                         corrected=analysis.corrected_away, correction=correction)
@@ -175,7 +175,9 @@ def show_results(analysis, skipped: list[str]) -> list[dict]:
         caveats = [f"not final: {not_final[r['metric']]}"] if r["metric"] in not_final else []
         if base := shaky.get((r["experiment"] or "", r["metric"], r["control"])):
             caveats.append(base.replace(" (--difference absolute)", " (Difference: absolute)"))
-        show[tone(r, srm)](describe(r, names.get(r["metric"]), alpha, srm, caveats=caveats))
+        down = r["metric"] in lower
+        show[tone(r, srm, down)](describe(r, names.get(r["metric"]), alpha, srm,
+                                          caveats=caveats, lower_is_better=down))
     st.caption(summary.sentence())
     failed = int(analysis.failed.sum())
     if correction in CORRECTIONS and len(analysis) > 1:
@@ -197,17 +199,17 @@ def show_results(analysis, skipped: list[str]) -> list[dict]:
                                  key=f"results-page-{view}")
     shown = page_of(order, page)
     st.dataframe(io.display_table(results_table(
-                     analysis.results(shown), names, primary, alpha, analysis.figure_names())),
+                     analysis.results(shown), names, primary, alpha, analysis.figure_names(),
+                     lower)),
                  hide_index=True, width="stretch")
     if len(order) > len(shown):
         first = (min(page, pages(len(order))) - 1) * PAGE_SIZE
         st.caption(f"Rows {first + 1:,} to {first + len(shown):,} of {len(order):,}.")
     computed = [r for r in said if not r["error"]]
     if computed:
-        st.plotly_chart(charts.forest(computed, names))
+        st.plotly_chart(charts.forest(computed, names, lower))
     if skipped:
         st.caption(not_tested(skipped))
-    return said
 
 
 results_tab, design_tab, decide_tab = st.tabs(["Results", "Design & power", "Lifecycle & decision"])
@@ -242,7 +244,7 @@ with results_tab:
                                      help="A relative lift: 0.1 is 10%. On the absolute scale "
                                      "it is scaled by each control's mean, as in GrowthBook.")
     analysis = srm = withheld = None
-    highlighted = []
+    checked = []  # what the pre-set result reads
     source = (str(workspace_path()), workspace_path().stat().st_ino)
     version = experiments.results_version(db, selected)
     stored = stored_results(source, selected, version)
@@ -290,7 +292,8 @@ with results_tab:
             st.info(f"{not_tested(skipped)}: every arm converts all or none of its users, so "
                     "there is nothing to compare.", icon=":material/info:")
         if analysis:
-            highlighted = show_results(analysis, skipped)
+            show_results(analysis, skipped)
+            checked = experiments.verdict_rows(analysis, exp)
             st.caption(method_note(analysis.options))
 
     st.markdown("#### Add results")
@@ -383,7 +386,7 @@ with results_tab:
 rows = rows or plans.metric_rows(stored, exp["primary_metric"])
 with design_tab:
     design_tab_body(db, exp, rows, names, alpha, correction, plans.corrected_metrics(
-        stored, json.loads(exp["guardrail_metrics"])), method=method, n_star=n_star)
+        stored, experiments.guardrails(exp)), method=method, n_star=n_star)
 
 with decide_tab:
     base = opened("experiment", selected, exp)
@@ -414,19 +417,25 @@ with decide_tab:
     if exp["status"] == "analysing":
         st.markdown("#### Decide")
         st.caption("Deciding requires a learning, written for someone who was not there.")
+        flagged = bool(srm and srm.flagged)
+        direction = {"lower_is_better": lower, "guardrails": experiments.guardrails(exp)}
+        harm = experiments.guardrail_harm(checked, flagged, exp["primary_metric"], names=names,
+                                          alpha=alpha, **direction)
+        if harm:
+            st.warning(harm, icon=":material/shield:")
         with st.form("decide"):
-            flagged = bool(srm and srm.flagged)
-            suggested = experiments.suggest_result(highlighted, flagged, exp["primary_metric"])
+            suggested = experiments.suggest_result(checked, flagged, exp["primary_metric"],
+                                                   **direction)
             c = st.columns(2)
             # Keyed on the analysis shown, so the pre-set follows a change of its settings.
             result = c[0].selectbox(
                 "Result", experiments.RESULTS,
                 key=f"decide-result-{selected}-{method}-{difference}-{alpha}-{correction}-"
-                    f"{prior_mean}-{prior_sd}-{n_star}-{version}",
+                    f"{prior_mean}-{prior_sd}-{n_star}-{version}-{exp['version']}",
                 index=experiments.RESULTS.index(suggested) if suggested else None,
                 placeholder="Choose what the data showed",
-                help=experiments.verdict_help(highlighted, flagged, exp["primary_metric"],
-                                              withheld))
+                help=experiments.verdict_help(checked, flagged, exp["primary_metric"],
+                                              withheld, alpha=alpha, **direction))
             decision = c[1].selectbox("Decision", experiments.DECISIONS,
                                       key=f"decide-decision-{selected}")
             conclusion = st.text_area("Conclusion: what the data showed",

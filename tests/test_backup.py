@@ -161,6 +161,8 @@ BAD_ARCHIVES = {
     "objective_ends_before_it_starts": db_case("UPDATE objectives SET end_date = '2000-01-01'"),
     "learning_tags_not_json": db_case("UPDATE learnings SET tags = 'not json'"),
     "guardrails_not_json": db_case("UPDATE experiments SET guardrail_metrics = '{'"),
+    "lower_is_better_not_a_list": db_case(
+        "UPDATE experiments SET lower_is_better = '\"errors\"'"),
     "expected_effect_unknown_word": db_case(
         "UPDATE experiments SET expected_acquisition = 'bogus'"),
     "expected_retention_unknown_word": db_case("UPDATE experiments SET expected_retention = 'x'"),
@@ -445,6 +447,19 @@ def test_an_older_backup_is_upgraded_on_import(old_and_archive, monkeypatch):
     assert store.schema_version(db) == later
     assert [tuple(r) for r in db.execute("SELECT title, notes FROM experiments")] == [
         ("New plan", None)]
+
+
+def test_a_backup_from_before_lower_is_better_imports_with_none_set(old_and_archive,
+                                                                   tmp_path):
+    old, archive = old_and_archive
+    content = members(archive)
+    content["growthlab.db"] = edited_db(content["growthlab.db"], tmp_path, (
+        "ALTER TABLE experiments DROP COLUMN lower_is_better; "
+        "DELETE FROM migrations WHERE version > 5"))
+    import_workspace(write_zip(tmp_path / "v5.zip", content), old)
+    db = store.open_workspace(old)
+    exp = next(db.query("SELECT * FROM experiments"))
+    assert exp["title"] == "New plan" and experiments.lower_is_better(exp) == []
 
 
 CRASH_AT_RENAME = """

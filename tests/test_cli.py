@@ -102,6 +102,8 @@ def test_analyze_methods(tmp_path, capsys, method):
     (["retention", "{csv}", "--event", "\u200b\ufeff"], "--event is empty"),
     (["retention", "{csv}", "--milestone", ""], "--milestone is empty"),
     (["analyze", "{csv}", "--control", ""], "--control is empty"),
+    (["analyze", "{csv}", "--lower-is-better", ""], "--lower-is-better is empty"),
+    (["analyze", "{csv}", "--lower-is-better", "errors,,refunds"], "--lower-is-better"),
     (["analyze-events", "{csv}", "{csv}", "--milestones", "m.toml", "--experiment", ""],
      "--experiment is empty"),
 ])
@@ -917,3 +919,41 @@ def test_power_weights_by_name_plan_the_arm_called_control_as_the_control():
 def test_power_options_that_would_be_ignored_or_meaningless_are_refused(args, says):
     out = run("power", "--baseline", "0.1", "--mde", "0.02", *args)
     assert out.returncode == 2 and says in out.stderr and "Traceback" not in out.stderr
+
+
+FEWER_ERRORS_CSV = ("metric,variant,users,conversions\n"
+                    "errors,control,10000,1000\nerrors,treatment,10000,864\n"
+                    "first_value,control,10000,1000\nfirst_value,treatment,10000,1100\n")
+
+
+def test_lower_is_better_changes_the_sentences_not_the_json(tmp_path, capsys):
+    path = tmp_path / "r.csv"
+    path.write_text(FEWER_ERRORS_CSV)
+    assert main(["analyze", str(path), "--json"]) == 0
+    plain = capsys.readouterr().out
+    assert main(["analyze", str(path), "--json", "--lower-is-better", "errors"]) == 0
+    assert capsys.readouterr().out == plain
+    assert main(["analyze", str(path), "--method", "bayesian",
+                 "--lower-is-better", "errors"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("Treatment lowered errors (lower is better) by 13.6%")
+    assert "chance to beat control: 100.0%" in lines[0]
+    assert lines[1].startswith("Treatment raised first_value by 10.0%")
+    assert "lower is better" not in lines[1]
+
+
+def test_lower_is_better_naming_a_metric_the_results_lack_warns(tmp_path, capsys):
+    path = tmp_path / "r.csv"
+    path.write_text(FEWER_ERRORS_CSV)
+    assert main(["analyze", str(path), "--lower-is-better", "errors, eror"]) == 0
+    captured = capsys.readouterr()
+    assert "warning: --lower-is-better names eror, which no result has" in captured.err
+    assert "(lower is better)" in captured.out
+
+
+def test_analyze_events_takes_lower_is_better(tmp_path, capsys):
+    args = _events_files(tmp_path, lambda i: "treatment")[:-1]
+    assert main([*args, "--lower-is-better", "exported"]) == 0
+    sentence = next(line for line in capsys.readouterr().out.splitlines()
+                    if "exported" in line)
+    assert sentence.startswith("Treatment raised exported (lower is better) by")

@@ -318,3 +318,77 @@ def test_lifecycle_stamps_follow_a_pinned_today(db, monkeypatch):
     row = experiments.get(db, exp)
     assert row["created_at"].startswith("2026-03-01")
     assert row["started_at"].startswith("2026-03-01")
+
+
+def errors_row(estimate: float, metric: str = "errors", significant: bool = True) -> dict:
+    return {"metric": metric, "variant": "treatment", "control": "control", "users": 10000,
+            "control_users": 10000, "mean": 0.1 * (1 + estimate), "control_mean": 0.1,
+            "difference": "relative", "kind": "proportion", "estimate": estimate,
+            "ci_low": estimate - 0.07, "ci_high": estimate + 0.07, "p_value": 0.0004,
+            "adjusted_p_value": None, "chance_to_win": None, "risk": None,
+            "significant": significant, "error": None}
+
+
+@pytest.mark.parametrize("estimate,expected", [(-0.136, "won"), (0.136, "lost")])
+def test_a_significant_drop_of_a_lower_is_better_primary_is_a_win(estimate, expected):
+    rows = [errors_row(estimate)]
+    assert experiments.suggest_result(rows, False, "errors", lower_is_better=["errors"]) \
+        == expected
+    assert experiments.suggest_result(rows, False, "errors") == \
+        {"won": "lost", "lost": "won"}[expected]
+
+
+@pytest.mark.parametrize("guardrail,lower,expected", [
+    (errors_row(0.2), ["errors"], "inconclusive"),  # errors rose: harmed
+    (errors_row(-0.2), ["errors"], "won"),  # errors fell: helped
+    (errors_row(-0.2, "retention"), [], "inconclusive"),  # retention fell: harmed
+    (errors_row(0.2, significant=False), ["errors"], "won"),  # not significant: no harm
+])
+def test_a_primary_win_with_a_harmed_guardrail_is_not_pre_set_won(guardrail, lower, expected):
+    rows = [errors_row(0.1, "activation"), guardrail]
+    assert experiments.suggest_result(rows, False, "activation", lower_is_better=lower,
+                                      guardrails=[guardrail["metric"]]) == expected
+    assert experiments.suggest_result(rows, False, "activation", lower_is_better=lower) == "won"
+
+
+def test_only_a_guardrail_harmed_by_the_winning_variant_holds_the_win_back():
+    other = {**errors_row(0.2), "variant": "b"}
+    rows = [errors_row(0.1, "activation"), {**errors_row(0.0, "activation"), "variant": "b",
+                                            "significant": False}, other]
+    kwargs = {"lower_is_better": ["errors"], "guardrails": ["errors"]}
+    assert experiments.suggest_result(rows, False, "activation", **kwargs) == "won"
+    assert experiments.suggest_result([*rows, errors_row(0.2)], False, "activation",
+                                      **kwargs) == "inconclusive"
+
+
+def test_a_harmed_guardrail_is_named_with_how_much_it_moved():
+    rows = [errors_row(0.1, "activation"), errors_row(0.2)]
+    kwargs = {"lower_is_better": ["errors"], "guardrails": ["errors"]}
+    harm = experiments.guardrail_harm(rows, False, "activation", names={"errors": "Errors"},
+                                      alpha=0.1, **kwargs)
+    assert harm.startswith("The primary metric won, but a guardrail got worse:")
+    assert "Treatment raised Errors (lower is better) by 20.0%" in harm
+    assert "significant at 90%" in harm and "inconclusive" in harm
+    help_text = experiments.verdict_help(rows, False, "activation", **kwargs)
+    assert "inconclusive" in help_text and "errors" in help_text and "20.0%" in help_text
+    assert experiments.guardrail_harm([errors_row(0.1, "activation"), errors_row(-0.2)],
+                                      False, "activation", **kwargs) is None
+    lost = [errors_row(-0.1, "activation"), errors_row(0.2)]
+    assert experiments.guardrail_harm(lost, False, "activation", **kwargs) is None
+
+
+def test_lower_is_better_metrics_are_kept_with_the_design_checked_and_audited(db):
+    exp_id = experiments.create(db, title="Fewer errors", primary_metric="errors",
+                                lower_is_better=["errors"])
+    exp = experiments.get(db, exp_id)
+    assert experiments.lower_is_better(exp) == ["errors"]
+    assert experiments.lower_is_better(experiments.get(db, experiments.create(
+        db, title="Default"))) == []
+    experiments.update(db, exp_id, exp["version"],
+                       {"lower_is_better": '["errors", "refunds"]'}, actor="ana")
+    assert experiments.lower_is_better(experiments.get(db, exp_id)) == ["errors", "refunds"]
+    logged = db.execute("SELECT actor, detail FROM audit_log WHERE action = 'update' AND "
+                        "entity = 'experiment' ORDER BY id DESC LIMIT 1").fetchone()
+    assert logged[0] == "ana" and "refunds" in logged[1]
+    with pytest.raises(InputError, match="lower_is_better"):
+        experiments.update(db, exp_id, exp["version"] + 1, {"lower_is_better": "errors"})

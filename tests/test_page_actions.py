@@ -721,3 +721,49 @@ def test_results_from_events_say_which_milestones_were_left_out(demo_workspace):
     again = open_page("experiment", id=str(exp))
     assert any("Left out: exported_late" in w.value for w in again.warning), \
         [w.value for w in again.warning]
+
+
+def _analysing(workspace, rows, **design) -> int:
+    from growthlab.stats import MetricRow
+
+    db = open_workspace(workspace)
+    exp = experiments.create(db, title="Fewer errors", **design)
+    experiments.record_results(db, exp, [MetricRow(*r) for r in rows])
+    for step in ("backlog", "running", "analysing"):
+        experiments.move(db, exp, experiments.get(db, exp)["version"], step)
+    return exp
+
+
+def test_a_good_drop_of_a_lower_is_better_metric_is_green_and_pre_set_won(empty_workspace):
+    exp = _analysing(empty_workspace, [("errors", "control", 10000, 1000),
+                                       ("errors", "treatment", 10000, 864)],
+                     primary_metric="errors")
+    at = open_page("experiment", id=str(exp))
+    assert any("lowered errors by 13.6%" in e.value for e in at.error)
+    assert widget(at.selectbox, "Result").value == "lost"
+    chosen = widget(at.multiselect, "Lower is better")
+    assert "errors" in chosen.options and chosen.help
+    chosen.set_value(["errors"])
+    widget(at.button, "Save design").click().run()
+    assert not at.exception
+    assert widget(at.selectbox, "Result").value == "won"  # the pre-set follows the design
+    db = open_workspace(empty_workspace)
+    assert experiments.lower_is_better(experiments.get(db, exp)) == ["errors"]
+    assert db.execute("SELECT count(*) FROM audit_log WHERE action = 'update' AND "
+                      "detail LIKE '%lower_is_better%'").fetchone()[0] == 1
+    at = open_page("experiment", id=str(exp))
+    assert any("lowered errors (lower is better) by 13.6%" in s.value for s in at.success)
+    assert not at.error
+    assert widget(at.selectbox, "Result").value == "won"
+    assert "**lower is better:** errors" in all_text(at)
+
+
+def test_a_win_that_harms_a_guardrail_is_not_pre_set_won_and_says_why(empty_workspace):
+    exp = _analysing(empty_workspace, [
+        ("activation", "control", 10000, 1000), ("activation", "treatment", 10000, 1100),
+        ("errors", "control", 10000, 1000), ("errors", "treatment", 10000, 1200)],
+        primary_metric="activation", guardrail_metrics=["errors"], lower_is_better=["errors"])
+    at = open_page("experiment", id=str(exp))
+    assert widget(at.selectbox, "Result").value == "inconclusive"
+    warning = next(w.value for w in at.warning if "guardrail got worse" in w.value)
+    assert "raised errors (lower is better) by 20.0%" in warning

@@ -282,3 +282,38 @@ def test_the_experiment_page_names_an_informative_prior(empty_workspace):
     next(t for t in at.toggle if t.label == "Informative prior").set_value(True).run()
     captions = " ".join(c.value for c in at.caption)
     assert "flat prior" not in captions and "normal prior on the lift" in captions
+
+
+FEWER_ERRORS = [MetricRow("errors", "control", 10000, 1000),
+                MetricRow("errors", "treatment", 10000, 864)]
+
+
+def test_a_significant_drop_of_a_lower_is_better_metric_reads_as_good():
+    from growthlab.report import describe, tone
+
+    r = analyze(FEWER_ERRORS).results[0]
+    assert tone(r) == "bad" and tone(r, lower_is_better=True) == "good"
+    said = describe(r, lower_is_better=True)
+    assert said.startswith("Treatment lowered errors (lower is better) by 13.6% (CI ")
+    assert said.count("lower is better") == 1
+    assert "lower is better" not in describe(r)
+
+
+def test_chance_to_beat_counts_a_drop_as_beating_the_control_when_lower_is_better():
+    from growthlab.report import describe, results_table
+
+    r = analyze(FEWER_ERRORS, Options(method="bayesian")).results[0]
+    assert "chance to beat control: 0.0%" in describe(r)
+    assert "chance to beat control: 100.0%" in describe(r, lower_is_better=True)
+    row = results_table([r], lower_is_better={"errors"})[0]
+    assert (row["metric"], row["chance to win"]) == ("errors (lower is better)", "100.0%")
+    assert results_table([r])[0]["chance to win"] == "0.0%"
+
+
+def test_the_forest_chart_colours_a_good_drop_as_a_win():
+    from growthlab import charts
+
+    results = analyze(FEWER_ERRORS).results
+    assert charts.forest(results).data[0].marker.color == charts.LOSS
+    assert charts.forest(results, lower_is_better={"errors"}).data[0].marker.color \
+        == charts.WIN
