@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
+import math
 import re
 import statistics
 from dataclasses import dataclass
@@ -549,13 +550,30 @@ class IceScore:
     scorers: int
 
 
+ICE_SPREAD_HELP = ("How much scorers disagree: the standard deviation of the ICE over every "
+                   "mix of one scorer's impact, one's confidence and one's ease (0 only when "
+                   "they agree on all three). Needs two or more scorers.")
+
+
 def ice(scores: list[dict]) -> IceScore | None:
-    """Mean of each scorer's I x C x E / 10 (0-100), with the spread between scorers."""
+    """Mean of each scorer's I x C x E / 10 (0-100), with the spread between scorers
+    (`ICE_SPREAD_HELP`): scorers giving (4, 5, 6) and (5, 8, 3) both score 12, yet disagree."""
     if not scores:
         return None
     each = [s["impact"] * s["confidence"] * s["ease"] / 10 for s in scores]
-    spread = statistics.pstdev(each) if len(each) > 1 else None
+    spread = _mixed_spread(scores) if len(each) > 1 else None
     return IceScore(statistics.fmean(each), spread, len(each))
+
+
+def _mixed_spread(scores: list[dict]) -> float:
+    """The standard deviation of I x C x E / 10 over every mix of the scorers' dimensions:
+    for independent choices, Var(ICE) = E[I^2] E[C^2] E[E^2] - (E[I] E[C] E[E])^2."""
+    squares = means = 1.0
+    for dimension in ("impact", "confidence", "ease"):
+        values = [s[dimension] for s in scores]
+        squares *= statistics.fmean(v * v for v in values)
+        means *= statistics.fmean(values)
+    return math.sqrt(max(squares - means * means, 0.0)) / 10
 
 
 RICE_IMPACTS = (0.25, 0.5, 1.0, 2.0, 3.0)
@@ -622,7 +640,8 @@ def list_rows(rows: list[dict], names: dict[str, str] | None = None) -> list[dic
         return None if value is None else round(value)
 
     return [dict(zip(LIST_COLUMNS, (
-        r["key"], r["title"], r["status"], shown(r["ice"]), shown(r["ice_spread"]),
+        r["key"], r["title"], r["status"], shown(r["ice"]),
+        "" if r["ice_spread"] is None else str(round(r["ice_spread"])),  # blank, not "None"
         shown(r["rice"]),
         r["result"] or "", r["decision"] or "", names.get(r["milestone_key"], r["milestone_key"]),
         r["loop"], r["squad"], r["product_area"], r["expected_acquisition"],
@@ -637,9 +656,10 @@ def listing_csv(rows: list[dict], names: dict[str, str] | None = None) -> str:
 
 
 def programme_review(rows: list[dict]) -> dict:
-    """Win rate, cadence and median duration over the given experiments."""
-    decided = [r for r in rows if r["result"] in RESULTS]
-    valid = [r for r in decided if r["result"] in ("won", "lost", "inconclusive")]
+    """Win rate, cadence and median duration over the given experiments; `decided` and
+    `archived` count statuses as the board does (the win rate counts every result, archived
+    experiments' too)."""
+    valid = [r for r in rows if r["result"] in ("won", "lost", "inconclusive")]
     wins = sum(r["result"] == "won" for r in valid)
     durations = [d for d in (duration_days(r) for r in rows) if d is not None]
     weekly: dict[str, dict[str, int]] = {}
@@ -650,7 +670,9 @@ def programme_review(rows: list[dict]) -> dict:
                 week = (day - timedelta(days=day.weekday())).isoformat()
                 weekly.setdefault(week, {"started": 0, "decided": 0})[label] += 1
     return {
-        "experiments": len(rows), "decided": len(decided), "wins": wins,
+        "experiments": len(rows), "wins": wins,
+        "decided": sum(r["status"] == "decided" for r in rows),
+        "archived": sum(r["status"] == "archived" for r in rows),
         "win_rate": wins / len(valid) if valid else None,
         "median_duration_days": statistics.median(durations) if durations else None,
         "weekly": [{"week": w, **c} for w, c in sorted(weekly.items())],
