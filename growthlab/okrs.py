@@ -223,6 +223,18 @@ def checkin_from_funnel(funnel, metric: str, unit: str,
                        date.fromisoformat(cohorts[0]["cohort"]), signups_to, funnel.data_end)
 
 
+def counted_users(preview: DataCheckin, horizon: int) -> str:
+    """Whom a check-in from data counts, after its value: sign-ups whose `horizon`-day window
+    had closed, or, for a milestone with no window, every sign-up with all their events."""
+    who = f"of {preview.users:,} users who signed up from {preview.signups_from} to " \
+          f"{preview.signups_to}"
+    end = f"the data end ({preview.data_end[:10]})"
+    if not horizon:
+        return f"{who}, with all their events up to {end}: the milestone has no window."
+    return (f"{who} and whose {horizon}-day window had closed by {end}. Users still inside "
+            "their window are not counted as failures.")
+
+
 def _date(value: str | date, name: str) -> date:
     if isinstance(value, date):
         return value

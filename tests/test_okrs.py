@@ -234,6 +234,18 @@ def test_a_checkin_from_data_keeps_a_confidence_of_zero(tmp_path):
     assert [c["confidence"] for c in db.query("SELECT confidence FROM checkins")] == [0, 0]
 
 
+@pytest.mark.parametrize("horizon,said,unsaid", [
+    (14, "whose 14-day window had closed by the data end (2026-11-23)", "no window"),
+    (0, "the milestone has no window", "0-day"),
+])
+def test_a_checkin_from_data_says_which_users_it_counts(horizon, said, unsaid):
+    preview = okrs.DataCheckin(0.117, 0.117, 1_200, date(2026, 10, 1), date(2026, 11, 1),
+                               "2026-11-23T10:00:00")
+    text = okrs.counted_users(preview, horizon)
+    assert said in text and unsaid not in text
+    assert text.startswith("of 1,200 users who signed up from 2026-10-01 to 2026-11-01")
+
+
 def test_the_first_checkin_starts_at_a_middling_confidence(tmp_path):
     db, kr = share_workspace(tmp_path)
     assert okrs.next_confidence(view_of(db, kr)) == okrs.DEFAULT_CONFIDENCE == 5

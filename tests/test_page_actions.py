@@ -263,6 +263,20 @@ def test_check_in_from_data_previews_eligible_users_before_writing(demo_workspac
     assert 9 < last["value"] < 14  # matured cohorts, not 9.3% of every sign-up
 
 
+def test_check_in_from_data_on_a_milestone_without_a_window_says_so(demo_workspace):
+    from dataclasses import replace
+
+    from growthlab.kpis import load_from_workspace, save_to_workspace
+
+    db = open_workspace(demo_workspace)
+    save_to_workspace(db, [replace(m, window_days=None) for m in load_from_workspace(db)])
+    kr = next(db.query("SELECT id FROM key_results WHERE metric = 'value_realization'"))["id"]
+    at = open_page("okrs")
+    at.button(key=f"data-{kr}").click().run()
+    shown = " ".join(m.value for m in at.markdown)
+    assert "the milestone has no window" in shown and "0-day" not in shown
+
+
 def toasts(at) -> list[str]:
     return [t.value for t in at.toast]
 
