@@ -265,6 +265,21 @@ def test_assignment_ids_written_differently_are_reported_as_such(tmp_path, capsy
     assert "'219483890.0'" in err and "'219483890'" in err
 
 
+def test_variants_spelt_in_two_cases_are_refused_naming_both_lines(workspace, capsys):
+    """At upload (check_assignments) as analyze-events refuses them: 'treatment' on line 3
+    and 'Treatment' on line 5 would be two arms of one name ('Treatment' in another
+    experiment on line 4 is no twin)."""
+    from growthlab.kpis import check_assignments
+
+    case = CORPUS / "assignments_variant_case_twins.csv"
+    with pytest.raises(InputError) as refused:
+        check_assignments(case)
+    main(["--workspace", str(workspace), *command(case, workspace.parent.parent)])
+    for said in (str(refused.value), capsys.readouterr().err.removeprefix("error: ").strip()):
+        assert said.startswith(f"{case}:5: column variant: ") and f"{case}:3" in said, said
+        assert "'Treatment'" in said and "'treatment'" in said and ":4" not in said
+
+
 def test_an_event_in_the_future_is_reported_and_kept_out_of_the_data_end(capsys):
     case = str(WARNED / "events_future_row.csv")
     assert main(["retention", case, "--days", "1,30", "--json"]) == 0
