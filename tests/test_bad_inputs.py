@@ -378,6 +378,33 @@ def test_semicolon_and_tab_files_read_as_their_comma_twin(tmp_path, capsys, sepa
     assert '"mean": 5.50075' in expected
 
 
+COMMA_SURVEY = ("respondent_id,pmf,segment,ces,nps,benefit\n"
+                "r1,Very disappointed,Agency,6,10,Exports\n"
+                "r2,somewhat disappointed,Agency,5,8.0,\n"
+                "r3,Not disappointed,In-house,,3,\"Fast, simple\"\n")
+COMMA_INTERVIEWS = ("interview_id,participant,segment,date,kind,theme,excerpt\n"
+                    "i1,Priya,Agency,2026-10-12,struggle,lists stuck,\"I copy them, by hand\"\n"
+                    "i1,Priya,Agency,2026-10-12,motivation,one step export,It should just go\n"
+                    "i1,Priya,Agency,2026-10-12,outcome,client ready,So I can send it\n")
+
+
+@pytest.mark.parametrize("command,text", [("survey", COMMA_SURVEY),
+                                          ("research", COMMA_INTERVIEWS)])
+def test_semicolon_survey_and_interview_files_read_as_their_comma_twin(tmp_path, capsys,
+                                                                       command, text):
+    """What Excel saves as "CSV" where the comma is the decimal mark, read as the results
+    reader reads it (a score of 8,0 too)."""
+    comma, semicolon = tmp_path / "comma.csv", tmp_path / "semicolon.csv"
+    comma.write_text(text)
+    euro = text.replace(",", ";").replace("8.0", "8,0").replace("them; by", "them, by")
+    semicolon.write_bytes(("\ufeff" + euro.replace("Fast; simple", "Fast, simple")
+                           .replace("\n", "\r\n")).encode())
+    assert main([command, str(comma), "--json"]) == 0
+    expected = capsys.readouterr().out
+    assert main([command, str(semicolon), "--json"]) == 0
+    assert capsys.readouterr().out == expected
+
+
 @pytest.mark.parametrize("separator,decimal,hint", [
     (";", ",", "sep=;"), (",", ".", "SEP=,"), ("\t", ",", "sep=\t"), ("|", ".", "sep=|")])
 def test_excel_s_separator_line_is_read_as_the_separator_not_as_the_header(
