@@ -54,12 +54,19 @@ def _effect(value: str, name: str) -> str:
     return value
 
 
+# A share typed without its colon: "control 50", "control=50", "treatment 50%".
+_SHARE_WITHOUT_COLON = re.compile(r"([^:]*?)\s*(?:=|\s)\s*(\d+(?:\.\d+)?)\s*%?")
+
+
 def parse_variants(text: str) -> list[tuple[str, float]]:
     """'control:50, treatment:50' -> [('control', 50.0), ('treatment', 50.0)]."""
     variants = []
-    for part in (p.strip() for p in (text or "").split(",")):
-        if not part:
-            continue
+    parts = [p.strip() for p in (text or "").split(",") if p.strip()]
+    if meant := _meant_with_colons(parts):
+        typed = next(p for p in parts if _with_colon(p) != p)
+        raise InputError(f"{typed!r} has no ':' before its share; write {meant}",
+                         field="variants")
+    for part in parts:
         name, _, share = part.partition(":")
         if not name.strip():
             raise InputError(f"{part!r} has no variant name; write name:share, e.g. "
@@ -71,6 +78,29 @@ def parse_variants(text: str) -> list[tuple[str, float]]:
                              field="variants") from None
         variants.append((plain_name(name.strip(), "variants"), weight))
     return variants
+
+
+def _with_colon(part: str) -> str:
+    """A variant as name:share when its share was typed without the colon."""
+    found = None if ":" in part else _SHARE_WITHOUT_COLON.fullmatch(part)
+    return ":".join(found.groups()) if found else part
+
+
+def _meant_with_colons(parts: list[str]) -> str | None:
+    """The variants as name:share when shares were typed without colons ("control 50,
+    treatment 50"): every variant then has a share, the names differ and the shares add up to
+    100 or 1. Names that hold numbers ("variant 1, variant 2") are kept as names."""
+    fixed = [_with_colon(p) for p in parts]
+    split = [f.partition(":") for f in fixed]
+    if fixed == parts or not all(colon for _, colon, _ in split) or \
+            len({n.strip().casefold() for n, _, _ in split}) < len(split):
+        return None
+    try:
+        total = sum(float(share) for _, _, share in split)
+    except ValueError:
+        return None
+    return ", ".join(fixed) if any(math.isclose(total, t, rel_tol=0.01) for t in (1, 100)) \
+        else None
 
 
 ISSUED = "experiment_numbers"  # setting: the highest EXP-number ever given, kept or renamed
@@ -97,9 +127,7 @@ def create(db, *, title: str, hypothesis: str = "", squad_id: int | None = None,
            variants: list[tuple[str, float]] | None = None, owner: str = "",
            key: str | None = None, created_at: str | None = None, actor: str = "local") -> int:
     """Log a new idea with its tags and planned variants (default control/treatment 50/50)."""
-    title = (title or "").strip()
-    if not title:
-        raise InputError("is empty; give the experiment a short name", field="title")
+    title = _new_title(db, None, title)
     variants = variants or [("control", 0.5), ("treatment", 0.5)]
     keys = [v[0].strip() for v in variants]
     if len(variants) < 2 or len(set(keys)) != len(keys) or not all(keys):
@@ -206,8 +234,25 @@ def update(db, experiment_id: int, version: int, changes: dict, *, actor: str = 
                          field="status")
     if "key" in changes:
         changes = {**changes, "key": _new_key(db, experiment_id, changes["key"])}
+    if "title" in changes:
+        changes = {**changes, "title": _new_title(db, experiment_id, changes["title"])}
     return update_versioned(db, "experiments", experiment_id, version, changes, actor=actor,
                             entity="experiment")
+
+
+def _new_title(db, experiment_id: int | None, title: str | None) -> str:
+    """A title no other experiment has (case and spaces aside): two of one title read as one
+    experiment in lists, searches and learnings."""
+    title = (title or "").strip()
+    if not title:
+        raise InputError("is empty; give the experiment a short name", field="title")
+    folded = " ".join(title.split()).casefold()
+    for key, other in db.execute("SELECT key, title FROM experiments WHERE id IS NOT ?",
+                                 [experiment_id]).fetchall():
+        if " ".join(other.split()).casefold() == folded:
+            raise InputError(f"{key} is already called {other!r}; give this experiment a "
+                             "title of its own (what is new in it)", field="title")
+    return title
 
 
 def _new_key(db, experiment_id: int, key: str | None) -> str:

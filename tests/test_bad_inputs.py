@@ -96,6 +96,7 @@ def test_broken_rules_are_rule_errors(rule):
     ({"title": "x", "variants": [("a", 1), ("a", 1)]}, "variants"),
     ({"title": "x", "variants": [("a", 0), ("b", 1)]}, "variants"),
     ({"title": "x", "expected_acquisition": "huge"}, "expected_acquisition"),
+    ({"title": " keep ME "}, "title"),  # "Keep me" is there
 ])
 def test_odd_experiment_form_values(workspace, fields, field):
     db = open_workspace(workspace)
@@ -110,11 +111,39 @@ def test_odd_experiment_form_values(workspace, fields, field):
     ("control:abc", "'abc' is not a number"), ("control:50, treatment:x", "'x' is not a number"),
     (":", "has no variant name"), ("control:50, :50", "has no variant name"),
     ("control:50,  : ", "has no variant name"),
+    ("control 50, treatment 50", "'control 50' has no ':' before its share; write "
+                                 "control:50, treatment:50"),
+    ("control=50, treatment=50", "'control=50' has no ':' before its share; write "
+                                 "control:50, treatment:50"),
+    ("control:50, treatment 50%", "'treatment 50%' has no ':' before its share; write "
+                                  "control:50, treatment:50"),
 ])
 def test_odd_variant_text(text, message):
     with pytest.raises(InputError) as err:
         experiments.parse_variants(text)
     assert message in str(err.value) and err.value.field == "variants"
+
+
+def test_a_title_another_experiment_has_is_refused_naming_it(workspace):
+    db = open_workspace(workspace)
+    with pytest.raises(InputError) as refused:
+        experiments.create(db, title="KEEP ME")
+    assert "EXP-001 is already called 'Keep me'" in str(refused.value)
+    other = experiments.create(db, title="Keep me, second run")
+    row = experiments.get(db, other)
+    with pytest.raises(InputError, match="EXP-001 is already called 'Keep me'"):
+        experiments.update(db, other, row["version"], {"title": "keep me"})
+    experiments.update(db, other, row["version"], {"title": "Keep me, second run "})
+
+
+@pytest.mark.parametrize("text,names", [
+    ("new checkout, old checkout", ["new checkout", "old checkout"]),
+    ("variant 1, variant 2", ["variant 1", "variant 2"]),
+    ("control, variant 2", ["control", "variant 2"]),
+    ("arm 1, arm 2, arm 3:2", ["arm 1", "arm 2", "arm 3"]),
+])
+def test_variant_names_holding_spaces_or_numbers_are_kept(text, names):
+    assert [name for name, _ in experiments.parse_variants(text)] == names
 
 
 @pytest.mark.parametrize("name", ["results_denormal_means.csv", "results_near_float_limit.csv",
