@@ -96,6 +96,16 @@ def test_checkin_and_live_lint_on_okrs(demo_workspace):
     assert (last["key_result_id"], last["value"], last["note"]) == (kr, 37.5, "Templates shipped")
 
 
+def test_a_search_matching_only_a_key_result_points_at_the_okrs_page(demo_workspace):
+    at = open_page("learnings", q="MRR")
+    advice = " ".join(i.value for i in at.info)
+    assert "on the OKRs page, 'Grow expansion MRR from \\$42k to \\$60k' holds" in advice
+    srm = open_page("learnings", q="srm")
+    assert not any("Showing results for" in i.value for i in srm.info)
+    assert any("sample-ratio mismatch" in str(p.proto) or "Sales outreach" in str(p.proto)
+               for p in srm.get("page_link"))
+
+
 def test_search_open_and_edit_a_learning(demo_workspace):
     at = open_page("learnings", q="modal")
     assert any("Modal tours interrupt" in str(p.proto) for p in at.get("page_link"))
