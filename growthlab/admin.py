@@ -20,7 +20,7 @@ MAX_PQL_WINDOW_DAYS = 3650
 
 
 def add_to_taxonomy(db, table: str, name: str, detail: str = "", *, actor: str) -> int:
-    """Add a squad, loop or product area (names are unique)."""
+    """Add a squad, loop or product area (names are unique, case aside)."""
     if table not in TAXONOMY:
         raise InputError(f"must be one of {', '.join(TAXONOMY)}", field="table")
     name = (name or "").strip()
@@ -28,8 +28,12 @@ def add_to_taxonomy(db, table: str, name: str, detail: str = "", *, actor: str) 
         raise InputError("is empty", field="name")
     values = {"name": name} | ({TAXONOMY[table]: detail} if TAXONOMY[table] else {})
     with transaction(db):
-        if db.execute(f"SELECT 1 FROM {table} WHERE name = ?", [name]).fetchone():
-            raise InputError(f"{name!r} already exists", field="name")
+        taken = next((n for (n,) in db.execute(f"SELECT name FROM {table}")
+                      if n.casefold() == name.casefold()), None)
+        if taken is not None:
+            raise InputError(f"{taken!r} already exists" + (
+                "; the same name in another case would read as a second one" if taken != name
+                else ""), field="name")
         new_id = db[table].insert(values).last_pk
         audit(db, actor, "create", table, new_id, values)
     return new_id

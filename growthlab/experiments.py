@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
+import math
 import re
 import statistics
 from collections.abc import Collection
@@ -56,12 +57,19 @@ def _effect(value: str, name: str) -> str:
     return value
 
 
+# A share typed without its colon: "control 50", "control=50", "treatment 50%".
+_SHARE_WITHOUT_COLON = re.compile(r"([^:]*?)\s*(?:=|\s)\s*(\d+(?:\.\d+)?)\s*%?")
+
+
 def parse_variants(text: str) -> list[tuple[str, float]]:
     """'control:50, treatment:50' -> [('control', 50.0), ('treatment', 50.0)]."""
     variants = []
-    for part in (p.strip() for p in (text or "").split(",")):
-        if not part:
-            continue
+    parts = [p.strip() for p in (text or "").split(",") if p.strip()]
+    if meant := _meant_with_colons(parts):
+        typed = next(p for p in parts if _with_colon(p) != p)
+        raise InputError(f"{typed!r} has no ':' before its share; write {meant}",
+                         field="variants")
+    for part in parts:
         name, _, share = part.partition(":")
         if not name.strip():
             raise InputError(f"{part!r} has no variant name; write name:share, e.g. "
@@ -73,6 +81,29 @@ def parse_variants(text: str) -> list[tuple[str, float]]:
                              field="variants") from None
         variants.append((plain_name(name.strip(), "variants"), weight))
     return variants
+
+
+def _with_colon(part: str) -> str:
+    """A variant as name:share when its share was typed without the colon."""
+    found = None if ":" in part else _SHARE_WITHOUT_COLON.fullmatch(part)
+    return ":".join(found.groups()) if found else part
+
+
+def _meant_with_colons(parts: list[str]) -> str | None:
+    """The variants as name:share when shares were typed without colons ("control 50,
+    treatment 50"): every variant then has a share, the names differ and the shares add up to
+    100 or 1. Names that hold numbers ("variant 1, variant 2") are kept as names."""
+    fixed = [_with_colon(p) for p in parts]
+    split = [f.partition(":") for f in fixed]
+    if fixed == parts or not all(colon for _, colon, _ in split) or \
+            len({n.strip().casefold() for n, _, _ in split}) < len(split):
+        return None
+    try:
+        total = sum(float(share) for _, _, share in split)
+    except ValueError:
+        return None
+    return ", ".join(fixed) if any(math.isclose(total, t, rel_tol=0.01) for t in (1, 100)) \
+        else None
 
 
 ISSUED = "experiment_numbers"  # setting: the highest EXP-number ever given, kept or renamed
@@ -100,9 +131,7 @@ def create(db, *, title: str, hypothesis: str = "", squad_id: int | None = None,
            variants: list[tuple[str, float]] | None = None, owner: str = "",
            key: str | None = None, created_at: str | None = None, actor: str = "local") -> int:
     """Log a new idea with its tags and planned variants (default control/treatment 50/50)."""
-    title = (title or "").strip()
-    if not title:
-        raise InputError("is empty; give the experiment a short name", field="title")
+    title = _new_title(db, None, title)
     variants = variants or [("control", 0.5), ("treatment", 0.5)]
     keys = [v[0].strip() for v in variants]
     if len(variants) < 2 or len(set(keys)) != len(keys) or not all(keys):
@@ -215,6 +244,8 @@ def update(db, experiment_id: int, version: int, changes: dict, *, actor: str = 
                          field="status")
     if "key" in changes:
         changes = {**changes, "key": _new_key(db, experiment_id, changes["key"])}
+    if "title" in changes:
+        changes = {**changes, "title": _new_title(db, experiment_id, changes["title"])}
     return update_versioned(db, "experiments", experiment_id, version, changes, actor=actor,
                             entity="experiment")
 
@@ -238,6 +269,21 @@ def lower_is_better(exp: dict) -> list[str]:
     """The metrics of the design where lower is better (errors, churn, refunds, time to
     value): a significant drop of them is good news."""
     return json.loads(exp.get("lower_is_better") or "[]")
+
+
+def _new_title(db, experiment_id: int | None, title: str | None) -> str:
+    """A title no other experiment has (case and spaces aside): two of one title read as one
+    experiment in lists, searches and learnings."""
+    title = (title or "").strip()
+    if not title:
+        raise InputError("is empty; give the experiment a short name", field="title")
+    folded = " ".join(title.split()).casefold()
+    for key, other in db.execute("SELECT key, title FROM experiments WHERE id IS NOT ?",
+                                 [experiment_id]).fetchall():
+        if " ".join(other.split()).casefold() == folded:
+            raise InputError(f"{key} is already called {other!r}; give this experiment a "
+                             "title of its own (what is new in it)", field="title")
+    return title
 
 
 def _new_key(db, experiment_id: int, key: str | None) -> str:
@@ -650,13 +696,30 @@ class IceScore:
     scorers: int
 
 
+ICE_SPREAD_HELP = ("How much scorers disagree: the standard deviation of the ICE over every "
+                   "mix of one scorer's impact, one's confidence and one's ease (0 only when "
+                   "they agree on all three). Needs two or more scorers.")
+
+
 def ice(scores: list[dict]) -> IceScore | None:
-    """Mean of each scorer's I x C x E / 10 (0-100), with the spread between scorers."""
+    """Mean of each scorer's I x C x E / 10 (0-100), with the spread between scorers
+    (`ICE_SPREAD_HELP`): scorers giving (4, 5, 6) and (5, 8, 3) both score 12, yet disagree."""
     if not scores:
         return None
     each = [s["impact"] * s["confidence"] * s["ease"] / 10 for s in scores]
-    spread = statistics.pstdev(each) if len(each) > 1 else None
+    spread = _mixed_spread(scores) if len(each) > 1 else None
     return IceScore(statistics.fmean(each), spread, len(each))
+
+
+def _mixed_spread(scores: list[dict]) -> float:
+    """The standard deviation of I x C x E / 10 over every mix of the scorers' dimensions:
+    for independent choices, Var(ICE) = E[I^2] E[C^2] E[E^2] - (E[I] E[C] E[E])^2."""
+    squares = means = 1.0
+    for dimension in ("impact", "confidence", "ease"):
+        values = [s[dimension] for s in scores]
+        squares *= statistics.fmean(v * v for v in values)
+        means *= statistics.fmean(values)
+    return math.sqrt(max(squares - means * means, 0.0)) / 10
 
 
 RICE_IMPACTS = (0.25, 0.5, 1.0, 2.0, 3.0)
@@ -723,7 +786,8 @@ def list_rows(rows: list[dict], names: dict[str, str] | None = None) -> list[dic
         return None if value is None else round(value)
 
     return [dict(zip(LIST_COLUMNS, (
-        r["key"], r["title"], r["status"], shown(r["ice"]), shown(r["ice_spread"]),
+        r["key"], r["title"], r["status"], shown(r["ice"]),
+        "" if r["ice_spread"] is None else str(round(r["ice_spread"])),  # blank, not "None"
         shown(r["rice"]),
         r["result"] or "", r["decision"] or "", names.get(r["milestone_key"], r["milestone_key"]),
         r["loop"], r["squad"], r["product_area"], r["expected_acquisition"],
@@ -738,9 +802,10 @@ def listing_csv(rows: list[dict], names: dict[str, str] | None = None) -> str:
 
 
 def programme_review(rows: list[dict]) -> dict:
-    """Win rate, cadence and median duration over the given experiments."""
-    decided = [r for r in rows if r["result"] in RESULTS]
-    valid = [r for r in decided if r["result"] in ("won", "lost", "inconclusive")]
+    """Win rate, cadence and median duration over the given experiments; `decided` and
+    `archived` count statuses as the board does (the win rate counts every result, archived
+    experiments' too)."""
+    valid = [r for r in rows if r["result"] in ("won", "lost", "inconclusive")]
     wins = sum(r["result"] == "won" for r in valid)
     durations = [d for d in (duration_days(r) for r in rows) if d is not None]
     weekly: dict[str, dict[str, int]] = {}
@@ -751,7 +816,9 @@ def programme_review(rows: list[dict]) -> dict:
                 week = (day - timedelta(days=day.weekday())).isoformat()
                 weekly.setdefault(week, {"started": 0, "decided": 0})[label] += 1
     return {
-        "experiments": len(rows), "decided": len(decided), "wins": wins,
+        "experiments": len(rows), "wins": wins,
+        "decided": sum(r["status"] == "decided" for r in rows),
+        "archived": sum(r["status"] == "archived" for r in rows),
         "win_rate": wins / len(valid) if valid else None,
         "median_duration_days": statistics.median(durations) if durations else None,
         "weekly": [{"week": w, **c} for w, c in sorted(weekly.items())],

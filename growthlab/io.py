@@ -86,11 +86,12 @@ def _separator(text: str) -> str:
 
 
 def csv_records(text: str, source: str, required: Iterable[str], *,
-                delimiter: str = ",") -> tuple[list[str], list[tuple[int, dict]]]:
+                delimiter: str | None = None) -> tuple[list[str], list[tuple[int, dict]]]:
     """Rows as (line number, {column: text}); checks the header has the required columns.
-    A first line "sep=X" sets the separator and is not the header."""
+    A first line "sep=X" sets the separator and is not the header; with no `delimiter`, a
+    header split by semicolons or tabs (what Excel saves as CSV in many locales) sets it."""
     hint = excel_separator(text)
-    delimiter = hint or delimiter
+    delimiter = hint or delimiter or _separator(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         if hint:

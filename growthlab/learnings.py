@@ -103,6 +103,24 @@ CONTRACTIONS = frozenset(
         (("it", "that", "what", "there", "here", "who", "let", "he", "she"), "'s"))
     for head in words)
 HYPOTHESIS_WORDS = frozenset(("believe", "help", "measured", "will"))
+# Abbreviations of the field, kept as typed (never "corrected" into a nearby word: "srm" is
+# not "arm") and matching what they stand for, when they stand for words.
+FIELD_TERMS = {
+    "srm": ("sample ratio mismatch",), "mrr": ("monthly recurring revenue",),
+    "arr": ("annual recurring revenue",), "nrr": ("net revenue retention",),
+    "ice": ("impact confidence ease",), "rice": ("reach impact confidence effort",),
+    "pql": ("product qualified lead",), "pqa": ("product qualified account",),
+    "mql": ("marketing qualified lead",), "nps": ("net promoter score",),
+    "pmf": ("product market fit",), "ces": ("customer effort score",),
+    "csat": ("customer satisfaction",), "cuped": (), "ltv": ("lifetime value",),
+    "cac": ("customer acquisition cost",), "arpu": ("average revenue per user",),
+    "arpa": ("average revenue per account",), "acv": ("annual contract value",),
+    "kpi": ("key performance indicator",), "okr": ("objectives and key results",),
+    "jtbd": ("jobs to be done",), "mde": ("minimum detectable effect",),
+    "dau": ("daily active users",), "wau": ("weekly active users",),
+    "mau": ("monthly active users",), "plg": ("product led growth",),
+    "aov": ("average order value",), "gmv": ("gross merchandise value",),
+}
 # How much a match in each kind of document counts; a kind not listed counts 1.
 KIND_WEIGHTS = {"learning": 1.5, "experiment": 1.0}
 _COLUMN_WEIGHTS = "0, 0, 10.0, 1.0, 1.0"  # kind, ref_id, title, body, tags
@@ -160,7 +178,14 @@ def _other_forms(word: str) -> tuple[str, ...]:
     from growthlab.spelling import relatives
 
     joined = word.replace("-", "")
-    return ((joined,) if joined != word else ()) + relatives(joined)
+    return ((joined,) if joined != word else ()) + relatives(joined) + \
+        FIELD_TERMS.get(_field_term(word) or "", ())
+
+
+def _field_term(word: str) -> str | None:
+    """The abbreviation of `FIELD_TERMS` that `word` is ("PQLs" is "pql"), or None."""
+    word = word.lower()
+    return next((w for w in (word, word.removesuffix("s")) if w in FIELD_TERMS), None)
 
 
 def _joined_phrases(phrase: str) -> tuple[str, ...]:
@@ -217,6 +242,7 @@ class Found:
     did_you_mean: str | None = None  # the query as searched, when a word was corrected
     matched_all: bool = True  # False when no row held every term, so rows holding any are shown
     has_words: bool = True  # False when the query held only symbols or operators
+    okrs: tuple[str, ...] = ()  # with no hits, objectives and key results holding the words
 
     def as_dict(self) -> dict:
         return {"results": [h.as_dict() for h in self.hits], "did_you_mean": self.did_you_mean,
@@ -229,7 +255,12 @@ class Found:
             return ("What you typed has no words to search for, only symbols or operators "
                     "(AND, OR, NOT, NEAR). Type a word (onboarding), a phrase in quotes "
                     "(\"invite loop\") or a word's beginning followed by * (onboard*).")
-        return "Nothing matches. Try fewer words, or a word's beginning followed by *."
+        advice = "Nothing matches. Try fewer words, or a word's beginning followed by *."
+        if not self.okrs:
+            return f"{advice} Objectives and key results are not searched here: see the OKRs page."
+        return (f"{advice} Objectives and key results are not searched here; on the OKRs page, "
+                + ", ".join(f"'{text}'" for text in self.okrs)
+                + f" {'holds' if len(self.okrs) == 1 else 'hold'} these words.")
 
 
 def search(db, query: str, *, kind: str | None = None, limit: int = 20,
@@ -265,7 +296,28 @@ def find(db, query: str, *, kind: str | None = None, limit: int = 20,
         matched_all = matched_all and not hits
     if facets:
         hits = refine(hits, facets)
-    return Found(hits[:limit], corrected, matched_all)
+    return Found(hits[:limit], corrected, matched_all, okrs=() if hits else _okrs_holding(
+        db, terms))
+
+
+# Objectives and key results named in the advice when nothing matches, at most.
+OKRS_NAMED = 3
+_LIKE_SPECIAL = re.compile(r"([%_\\])")
+
+
+def _okrs_holding(db, terms: list[Term]) -> tuple[str, ...]:
+    """Objectives and key results whose text holds every term as typed (or an abbreviation's
+    words): they are not in the search index, so the advice points at them."""
+    holds, params = [], []
+    for term in terms:
+        forms = [term.text, *FIELD_TERMS.get(_field_term(term.text) or "", ())]
+        holds.append("(" + " OR ".join(["{0} LIKE ? ESCAPE '\\'"] * len(forms)) + ")")
+        params += ["%" + _LIKE_SPECIAL.sub(r"\\\1", f) + "%" for f in forms]
+    where = " AND ".join(holds)
+    rows = db.execute(f"SELECT statement FROM key_results WHERE {where.format('statement')} "
+                      f"UNION ALL SELECT title FROM objectives WHERE {where.format('title')} "
+                      "LIMIT ?", [*params, *params, OKRS_NAMED]).fetchall()
+    return tuple(r[0] for r in rows)
 
 
 def _finds(db, match: str) -> bool:
@@ -388,7 +440,7 @@ def _correction(db, term: Term, plain: set[str], known: dict[str, dict[str, int]
 
     if term.phrase or not _LETTERS.fullmatch(term.text) or len(term.text) < 3 or \
             term.text.lower() not in plain or term.text.lower() in STOPWORDS or \
-            _finds(db, term.fts) or is_english(term.text):
+            _field_term(term.text) or _finds(db, term.fts) or is_english(term.text):
         return None
     stem = _stem(db, term.text)
     if not stem:

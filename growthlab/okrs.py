@@ -30,8 +30,19 @@ STATUS_RULE = ("On track: progress within 10 points of the pace line (where time
                "you should be); at risk: 10 to 25 points behind; off track: more than 25 "
                "points behind.")
 
-OUTPUT_WORDS = ("launch", "ship", "build", "release", "migrate", "implement", "deliver",
-                "roll out", "rollout", "deploy", "redesign", "create", "introduce", "complete")
+OUTPUT_WORDS = ("launch", "ship", "build", "built", "release", "migrate", "implement",
+                "deliver", "roll out", "rolled out", "rolling out", "rollout", "deploy",
+                "redesign", "create", "introduce", "complete", "run", "ran", "publish", "write",
+                "wrote", "send", "sent", "hire", "host")
+# Each word with its endings: "launching", "shipped", "running", "written"; not "runway".
+OUTPUT = re.compile(r"\b(?:" + "|".join(
+    rf"{re.escape(w.removesuffix('e'))}(?:e|es|ed|d|s|ing|ning|ped|ping|ten)?"
+    for w in OUTPUT_WORDS) + r")\b", re.IGNORECASE)
+# Who does it: "teams to complete a review", "users create a list" is what customers do.
+BY_CUSTOMERS = re.compile(r"\b(?:teams?|users?|customers?|clients?|accounts?|people|members?|"
+                          r"admins?|workspaces?|companies|visitors?|buyers?|owners?|trials?|"
+                          r"sign-?ups|subscribers?|developers?|leads?|prospects?)\s+"
+                          r"(?:(?:to|who|that)\s+)?$", re.IGNORECASE)
 # What the business captures, as patterns: "churn" covers churned and churning.
 CAPTURE = re.compile(
     r"\b(revenue|mrr|arr|churn\w*|arpu|arpa|acv|tcv|deal sizes?|bookings|billings|gmv|nrr|"
@@ -54,8 +65,10 @@ def lint_key_result(statement: str, metric: str = "", metric_kind: str = "value_
     """Warnings for key results that read like outputs, capture value, or target NPS."""
     text = f"{statement} {metric}".lower()
     warnings = []
-    output_word = next((w for w in OUTPUT_WORDS if re.search(rf"\b{w}", statement.lower())), None)
-    if output_word and not MOVEMENT.search(statement):
+    output_word = next((found[0].lower() for found in OUTPUT.finditer(statement)
+                        if not BY_CUSTOMERS.search(statement[:found.start()])), None)
+    # A movement with no figure ("improve the onboarding by launching...") sets no target.
+    if output_word and not (MOVEMENT.search(statement) and re.search(r"\d", statement)):
         warnings.append(LintWarning(
             "output",
             f"Reads like an output: \"{output_word}\" describes a deliverable, not a change in "
@@ -221,6 +234,18 @@ def checkin_from_funnel(funnel, metric: str, unit: str,
     signups_to = min(date.fromisoformat(cohorts[-1]["cohort"]) + timedelta(days=6), last_day)
     return DataCheckin(in_unit(share, unit), share, users,
                        date.fromisoformat(cohorts[0]["cohort"]), signups_to, funnel.data_end)
+
+
+def counted_users(preview: DataCheckin, horizon: int) -> str:
+    """Whom a check-in from data counts, after its value: sign-ups whose `horizon`-day window
+    had closed, or, for a milestone with no window, every sign-up with all their events."""
+    who = f"of {preview.users:,} users who signed up from {preview.signups_from} to " \
+          f"{preview.signups_to}"
+    end = f"the data end ({preview.data_end[:10]})"
+    if not horizon:
+        return f"{who}, with all their events up to {end}: the milestone has no window."
+    return (f"{who} and whose {horizon}-day window had closed by {end}. Users still inside "
+            "their window are not counted as failures.")
 
 
 def _date(value: str | date, name: str) -> date:

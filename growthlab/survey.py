@@ -25,8 +25,9 @@ MAX_BENEFITS = 5
 # The question's own wording, as form tools export it: "Not disappointed (it isn't really that
 # useful)", "N/A - I no longer use <product>".
 _NO_LONGER_USE = re.compile(r"n/a ?[-\u2013\u2014:] ?i no longer use\b.*", re.DOTALL)
-# A score as form tools export it: "9", "9.0" (a spreadsheet) or "10 - Extremely likely".
-_SCORE = re.compile(r"(\d+)(?:\.0*)?(?:\s*[-\u2013\u2014:]\s*[^\d\s].*)?", re.DOTALL)
+# A score as form tools export it: "9", "9.0" or "9,0" (a spreadsheet) or "10 - Extremely
+# likely".
+_SCORE = re.compile(r"(\d+)(?:[.,]0*)?(?:\s*[-\u2013\u2014:]\s*[^\d\s].*)?", re.DOTALL)
 
 
 @dataclass(frozen=True)

@@ -253,8 +253,7 @@ def prioritise(db, exp: dict) -> None:
     c[0].metric("ICE", "–" if score is None else f"{score.score:.0f} / 100",
                 help="Mean over scorers of impact × confidence × ease / 10.")
     c[1].metric("Scorers disagree by", "–" if score is None or score.spread is None else
-                f"± {score.spread:.0f}", help="Needs two or more scorers." if score and
-                score.spread is None else None)
+                f"± {score.spread:.0f}", help=experiments.ICE_SPREAD_HELP)
     rice = experiments.rice(exp["rice_reach"], exp["rice_impact"], exp["rice_confidence"],
                             exp["rice_effort"])
     c[2].metric("RICE", "–" if rice is None else f"{rice:,.0f}",

@@ -93,12 +93,14 @@ elif view == "board":
                     board_card(r)
 elif view == "review":
     review = experiments.programme_review(rows)
-    c = st.columns(4)
+    c = st.columns(5)
     c[0].metric("Experiments", review["experiments"])
     c[1].metric("Decided", review["decided"])
-    c[2].metric("Win rate", "–" if review["win_rate"] is None else f"{review['win_rate']:.0%}",
-                help="Won among decided experiments with a valid result.")
-    c[3].metric("Median duration", "–" if review["median_duration_days"] is None
+    c[2].metric("Archived", review["archived"])
+    c[3].metric("Win rate", "–" if review["win_rate"] is None else f"{review['win_rate']:.0%}",
+                help="Won among decided and archived experiments with a valid result (won, "
+                     "lost or inconclusive).")
+    c[4].metric("Median duration", "–" if review["median_duration_days"] is None
                 else plural(round(review["median_duration_days"]), "day"))
     try:
         funnel = workspace_funnel(db)
@@ -119,6 +121,7 @@ elif view == "review":
             rv = experiments.programme_review(mine)
             per_squad.append({"squad": squad, "experiments": rv["experiments"],
                               "running": rv["running"], "decided": rv["decided"],
+                              "archived": rv["archived"],
                               "win rate": rv["win_rate"],
                               "median days": rv["median_duration_days"]})
     st.dataframe(display_table(per_squad), hide_index=True, width="stretch",
@@ -139,7 +142,8 @@ else:
             "title": st.column_config.TextColumn(width=320, pinned=True),
             "status": st.column_config.TextColumn(width=80),
             "ICE": st.column_config.NumberColumn(format="%.0f", width=50),
-            "ICE spread": st.column_config.NumberColumn("±", format="± %.0f", width=50),
+            "ICE spread": st.column_config.TextColumn("±", width=50,
+                                                      help=experiments.ICE_SPREAD_HELP),
             "RICE": st.column_config.NumberColumn(format="%.0f", width=60),
             "result": st.column_config.TextColumn(width=100),
             "decision": st.column_config.TextColumn(width=80)})

@@ -147,7 +147,7 @@ if query:
             f"{len(found.hits):,} matches of this search; clear that filter in the sidebar to "
             "see them.", icon=":material/filter_alt_off:")
     elif not shown:
-        st.info(found.advice)
+        st.info(learnings.escape_markdown(found.advice))
     for hit in shown[window.start:window.stop]:
         with st.container(border=True):
             if hit.kind == "learning":

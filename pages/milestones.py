@@ -8,7 +8,7 @@ from growthlab import admin, charts, io
 from growthlab.db import get_setting
 from growthlab.errors import GrowthLabError
 from growthlab.io import display_table
-from growthlab.kpis import Milestone, parse_rule, save_to_workspace, validate
+from growthlab.kpis import Milestone, check_names, parse_rule, save_to_workspace, validate
 from growthlab.kpis.milestones import last_to_close, milestones_toml, milestones_version
 from growthlab.kpis.names import require_event
 from pages._shared import (
@@ -205,6 +205,7 @@ def milestone_editor() -> None:
                                int(r["window_days"]) if r.get("window_days") else None,
                                r.get("success_moment") or None) for r in edited]
         validate(candidate)
+        check_names(candidate)
         st.success("Rules are valid.", icon=":material/check:")
         if rules_key(candidate) != rules_key(ms):  # the saved rules are warned about above
             event_warnings(db, rules=[m.rule for m in candidate])

@@ -87,11 +87,8 @@ def from_data(kr) -> None:
         return
     with st.container(border=True):
         shown = f"{okrs.format_value(preview.value)} {row['unit']}".strip()
-        st.markdown(f"**{shown}** of {preview.users:,} users who "
-                    f"signed up from {preview.signups_from} to {preview.signups_to} and whose "
-                    f"{funnel.horizons[row['metric']]}-day window had closed by the data end "
-                    f"({preview.data_end[:10]}). Users still inside their window are not "
-                    "counted as failures.")
+        st.markdown(f"**{shown}** "
+                    + okrs.counted_users(preview, funnel.horizons[row["metric"]]))
         write, cancel = st.columns(2)
         if write.button("Write this check-in", key=f"data-confirm-{row['id']}", type="primary"):
             st.session_state.pop(showing, None)

@@ -94,7 +94,8 @@ with programme_col:
     st.subheader("Experiment programme")
     a, b = st.columns(2)
     a.metric("Win rate", "–" if review["win_rate"] is None else f"{review['win_rate']:.0%}",
-             help="Won among decided experiments with a valid result (won, lost, inconclusive).")
+             help="Won among decided and archived experiments with a valid result (won, lost, "
+                  "inconclusive).")
     b.metric("Median duration", "–" if review["median_duration_days"] is None
              else plural(round(review["median_duration_days"]), "day"))
     page_link("pages/experiments.py", "Open the programme review", ":material/insights:",

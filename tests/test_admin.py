@@ -54,6 +54,26 @@ def test_a_bad_upload_changes_nothing_and_names_the_file(db, empty_workspace):
     assert not list(empty_workspace.parent.glob(".*upload-*"))
 
 
+def test_an_assignments_upload_with_a_variant_in_two_cases_names_both_lines(db):
+    data = (b"user_id,experiment,variant,assigned_at\nu1,EXP-A,treatment,2026-01-01\n"
+            b"u2,EXP-A,control,2026-01-01\nu3,EXP-A,Treatment,2026-01-01\n")
+    with pytest.raises(InputError) as refused:
+        admin.use_data_file(db, "assignments", data, "mine.csv", check_assignments,
+                            actor="maya")
+    assert str(refused.value).startswith("mine.csv:4: column variant:")
+    assert "'treatment' (mine.csv:2)" in str(refused.value)
+    assert get_setting(db, "assignments_path") is None
+
+
+def test_taxonomy_names_differing_only_in_case_are_refused_naming_the_existing_one(db):
+    admin.add_to_taxonomy(db, "squads", "Activation", actor="maya")
+    with pytest.raises(InputError, match="'Activation' already exists") as refused:
+        admin.add_to_taxonomy(db, "squads", "activation", actor="maya")
+    assert refused.value.field == "name"
+    admin.add_to_taxonomy(db, "loops", "activation", actor="maya")  # another list
+    assert [r["name"] for r in db.query("SELECT name FROM squads")] == ["Activation"]
+
+
 def test_two_uploads_at_once_each_get_their_own_outcome(empty_workspace):
     good = b"user_id,event,timestamp\n" + b"".join(
         b"u%d,search,2026-01-%02dT10:00:00Z\n" % (i % 5000, 1 + i % 28) for i in range(200_000))

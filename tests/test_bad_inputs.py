@@ -96,6 +96,7 @@ def test_broken_rules_are_rule_errors(rule):
     ({"title": "x", "variants": [("a", 1), ("a", 1)]}, "variants"),
     ({"title": "x", "variants": [("a", 0), ("b", 1)]}, "variants"),
     ({"title": "x", "expected_acquisition": "huge"}, "expected_acquisition"),
+    ({"title": " keep ME "}, "title"),  # "Keep me" is there
 ])
 def test_odd_experiment_form_values(workspace, fields, field):
     db = open_workspace(workspace)
@@ -110,11 +111,39 @@ def test_odd_experiment_form_values(workspace, fields, field):
     ("control:abc", "'abc' is not a number"), ("control:50, treatment:x", "'x' is not a number"),
     (":", "has no variant name"), ("control:50, :50", "has no variant name"),
     ("control:50,  : ", "has no variant name"),
+    ("control 50, treatment 50", "'control 50' has no ':' before its share; write "
+                                 "control:50, treatment:50"),
+    ("control=50, treatment=50", "'control=50' has no ':' before its share; write "
+                                 "control:50, treatment:50"),
+    ("control:50, treatment 50%", "'treatment 50%' has no ':' before its share; write "
+                                  "control:50, treatment:50"),
 ])
 def test_odd_variant_text(text, message):
     with pytest.raises(InputError) as err:
         experiments.parse_variants(text)
     assert message in str(err.value) and err.value.field == "variants"
+
+
+def test_a_title_another_experiment_has_is_refused_naming_it(workspace):
+    db = open_workspace(workspace)
+    with pytest.raises(InputError) as refused:
+        experiments.create(db, title="KEEP ME")
+    assert "EXP-001 is already called 'Keep me'" in str(refused.value)
+    other = experiments.create(db, title="Keep me, second run")
+    row = experiments.get(db, other)
+    with pytest.raises(InputError, match="EXP-001 is already called 'Keep me'"):
+        experiments.update(db, other, row["version"], {"title": "keep me"})
+    experiments.update(db, other, row["version"], {"title": "Keep me, second run "})
+
+
+@pytest.mark.parametrize("text,names", [
+    ("new checkout, old checkout", ["new checkout", "old checkout"]),
+    ("variant 1, variant 2", ["variant 1", "variant 2"]),
+    ("control, variant 2", ["control", "variant 2"]),
+    ("arm 1, arm 2, arm 3:2", ["arm 1", "arm 2", "arm 3"]),
+])
+def test_variant_names_holding_spaces_or_numbers_are_kept(text, names):
+    assert [name for name, _ in experiments.parse_variants(text)] == names
 
 
 @pytest.mark.parametrize("name", ["results_denormal_means.csv", "results_near_float_limit.csv",
@@ -265,6 +294,21 @@ def test_assignment_ids_written_differently_are_reported_as_such(tmp_path, capsy
     assert "'219483890.0'" in err and "'219483890'" in err
 
 
+def test_variants_spelt_in_two_cases_are_refused_naming_both_lines(workspace, capsys):
+    """At upload (check_assignments) as analyze-events refuses them: 'treatment' on line 3
+    and 'Treatment' on line 5 would be two arms of one name ('Treatment' in another
+    experiment on line 4 is no twin)."""
+    from growthlab.kpis import check_assignments
+
+    case = CORPUS / "assignments_variant_case_twins.csv"
+    with pytest.raises(InputError) as refused:
+        check_assignments(case)
+    main(["--workspace", str(workspace), *command(case, workspace.parent.parent)])
+    for said in (str(refused.value), capsys.readouterr().err.removeprefix("error: ").strip()):
+        assert said.startswith(f"{case}:5: column variant: ") and f"{case}:3" in said, said
+        assert "'Treatment'" in said and "'treatment'" in said and ":4" not in said
+
+
 def test_an_event_in_the_future_is_reported_and_kept_out_of_the_data_end(capsys):
     case = str(WARNED / "events_future_row.csv")
     assert main(["retention", case, "--days", "1,30", "--json"]) == 0
@@ -361,6 +405,33 @@ def test_semicolon_and_tab_files_read_as_their_comma_twin(tmp_path, capsys, sepa
     assert main(["analyze", str(other), "--json"]) == 0
     assert capsys.readouterr().out == expected
     assert '"mean": 5.50075' in expected
+
+
+COMMA_SURVEY = ("respondent_id,pmf,segment,ces,nps,benefit\n"
+                "r1,Very disappointed,Agency,6,10,Exports\n"
+                "r2,somewhat disappointed,Agency,5,8.0,\n"
+                "r3,Not disappointed,In-house,,3,\"Fast, simple\"\n")
+COMMA_INTERVIEWS = ("interview_id,participant,segment,date,kind,theme,excerpt\n"
+                    "i1,Priya,Agency,2026-10-12,struggle,lists stuck,\"I copy them, by hand\"\n"
+                    "i1,Priya,Agency,2026-10-12,motivation,one step export,It should just go\n"
+                    "i1,Priya,Agency,2026-10-12,outcome,client ready,So I can send it\n")
+
+
+@pytest.mark.parametrize("command,text", [("survey", COMMA_SURVEY),
+                                          ("research", COMMA_INTERVIEWS)])
+def test_semicolon_survey_and_interview_files_read_as_their_comma_twin(tmp_path, capsys,
+                                                                       command, text):
+    """What Excel saves as "CSV" where the comma is the decimal mark, read as the results
+    reader reads it (a score of 8,0 too)."""
+    comma, semicolon = tmp_path / "comma.csv", tmp_path / "semicolon.csv"
+    comma.write_text(text)
+    euro = text.replace(",", ";").replace("8.0", "8,0").replace("them; by", "them, by")
+    semicolon.write_bytes(("\ufeff" + euro.replace("Fast; simple", "Fast, simple")
+                           .replace("\n", "\r\n")).encode())
+    assert main([command, str(comma), "--json"]) == 0
+    expected = capsys.readouterr().out
+    assert main([command, str(semicolon), "--json"]) == 0
+    assert capsys.readouterr().out == expected
 
 
 @pytest.mark.parametrize("separator,decimal,hint", [

@@ -1,5 +1,8 @@
 """Experiment lifecycle, decisions, prioritisation and programme review."""
 
+import itertools
+import statistics
+
 import pytest
 
 from growthlab import experiments, learnings
@@ -130,6 +133,38 @@ def test_ice_is_averaged_over_scorers_with_spread(db):
     assert experiments.rice(1000, 2, 0.8, 4) == 400
 
 
+def spread_over_every_mix(scores: list[tuple[int, int, int]]) -> float:
+    """The spread of I x C x E / 10 over every way of taking one scorer's impact, one's
+    confidence and one's ease, enumerated."""
+    mixes = [i * c * e / 10 for i, c, e in itertools.product(*zip(*scores, strict=True))]
+    return statistics.pstdev(mixes)
+
+
+@pytest.mark.parametrize("scores", [
+    [(4, 5, 6), (5, 8, 3)],  # the same product, 12, from different judgements (EXP-026)
+    [(10, 5, 5), (4, 5, 5)],
+    [(2, 2, 2), (8, 8, 8), (5, 9, 1)],
+])
+def test_ice_spread_is_the_scorers_disagreement_on_each_dimension(scores):
+    score = experiments.ice([{"impact": i, "confidence": c, "ease": e} for i, c, e in scores])
+    assert score.spread == pytest.approx(spread_over_every_mix(scores)) and score.spread > 1
+
+
+def test_ice_spread_is_zero_only_when_scorers_agree_on_every_dimension():
+    same = [{"impact": 4, "confidence": 5, "ease": 6}] * 3
+    assert experiments.ice(same).spread == 0
+
+
+def test_the_list_leaves_the_spread_blank_with_one_scorer(db):
+    alone = experiments.create(db, title="Alone")
+    pair = experiments.create(db, title="Pair")
+    experiments.set_ice(db, alone, "maya", 8, 5, 5)
+    experiments.set_ice(db, pair, "maya", 4, 5, 6)
+    experiments.set_ice(db, pair, "tom", 5, 8, 3)
+    shown = {r["title"]: r["ICE spread"] for r in experiments.list_rows(experiments.listing(db))}
+    assert shown == {"Alone": "", "Pair": "6"}
+
+
 def test_backlog_ranks_by_ice_and_filters_by_tags(db):
     low = experiments.create(db, title="Low", milestone_key="first_value")
     high = experiments.create(db, title="High", milestone_key="first_value")
@@ -151,6 +186,23 @@ def test_programme_review_counts(db):
     review = experiments.programme_review(experiments.listing(db))
     assert (review["decided"], review["wins"], review["win_rate"]) == (2, 1, 0.5)
     assert review["weekly"][0]["started"] == 2
+
+
+def test_programme_review_counts_decided_and_archived_as_the_board_does(db):
+    for title, archive in (("kept", False), ("shelved", True)):
+        exp = experiments.create(db, title=title)
+        walk(db, exp, "backlog", "running", "analysing")
+        experiments.decide(db, exp, experiments.get(db, exp)["version"], result="lost",
+                           decision="abandon", conclusion="c", learning_title=title,
+                           learning_body="b")
+        if archive:
+            walk(db, exp, "archived")
+    walk(db, experiments.create(db, title="never run"), "archived")
+    rows = experiments.listing(db)
+    review = experiments.programme_review(rows)
+    board = {s: sum(r["status"] == s for r in rows) for s in ("decided", "archived")}
+    assert (review["decided"], review["archived"]) == (board["decided"], board["archived"])
+    assert review["win_rate"] == 0  # both results count towards it
 
 
 @pytest.mark.parametrize("srm,rows,expected", [

@@ -276,11 +276,58 @@ def test_events_validation_names_the_line(tmp_path, content, message):
 
 def test_milestones_toml_errors_name_the_entry():
     with pytest.raises(InputError, match="milestone 2: window_days"):
-        parse_milestones_toml('[[milestones]]\nkey="a"\nname="A"\nrule="count(x) >= 1"\n'
-                              '[[milestones]]\nkey="b"\nname="B"\nrule="count(x) >= 1"\n'
-                              'window_days=-3\n')
+        parse_milestones_toml('milestones = [{key="a", name="A", rule="count(x) >= 1"}, '
+                              '{key="b", name="B", rule="count(x) >= 1", window_days=-3}]\n')
     with pytest.raises(InputError, match="not valid TOML"):
         parse_milestones_toml("[[milestones]\n")
+
+
+ENTRY = '[[milestones]]\nkey = "{key}"\nname = "{name}"\nrule = "count(x) >= 1"\n'
+
+
+@pytest.mark.parametrize("third,line,says", [
+    ('key = "b"\nname = "C"\nrule = "count(x) >= 1"\n', 13,
+     "m.toml:13: key: key 'b' is used twice"),
+    ('key = "c"\nname = "C"\nrule = "count(x) >= 1"\nwindow_days = -3\n', 13,
+     "m.toml:13: window_days: window_days must be"),
+    ('key = "c"\nname = "C"\nrule = "count(x) >= 1"\ncolour = "red"\n', 13,
+     "m.toml:13: unknown field(s) colour"),
+    ('key = "c"\nname = 3\nrule = "count(x) >= 1"\n', 13, "m.toml:13: name: is missing"),
+    ('key = "c"\nname = "C"\nrule = "count(x) >="\n', 13,
+     'm.toml:13: rule for "c", column 12: expected a number'),
+    ('key = "c"\nname = "C"\nrule = "reached(d)"\n', 13,
+     'm.toml:13: rule for "c": reached(d) names no milestone'),
+])
+def test_milestones_toml_errors_name_the_line_the_entry_starts_on(third, line, says):
+    """tomllib gives no lines: an entry is named by the line of its [[milestones]] header."""
+    text = ("# funnel\n\n" + ENTRY.format(key="a", name="A") + "\n"
+            + ENTRY.format(key="b", name="B").replace("[[milestones]]", "[[ milestones ]]")
+            + "\n[[milestones]]\n" + third)
+    assert text.splitlines()[line - 1] == "[[milestones]]"
+    with pytest.raises((InputError, RuleError)) as refused:
+        parse_milestones_toml(text, "m.toml")
+    assert str(refused.value).startswith(says), str(refused.value)
+
+
+def test_two_milestones_of_one_name_are_refused_naming_both(tmp_path):
+    from growthlab.db import open_workspace
+    from growthlab.kpis import check_names, save_to_workspace
+
+    text = ENTRY.format(key="activated", name="Activated") + "\n" + ENTRY.format(
+        key="shared", name="activated ")
+    with pytest.raises(InputError) as refused:
+        parse_milestones_toml(text, "m.toml")
+    assert str(refused.value).startswith("m.toml:6: name: 'activated ' is also the name of "
+                                         "milestone 'activated' (m.toml:1)"), str(refused.value)
+    twins = [Milestone("activated", "Activated", "P", "count(x) >= 1"),
+             Milestone("shared", "Activated", "P", "count(x) >= 1")]
+    with pytest.raises(InputError, match="milestone 2: name: 'Activated' is also the name of "
+                                         "milestone 'activated' .milestone 1."):
+        check_names(twins)
+    db = open_workspace(tmp_path / "w.db")
+    with pytest.raises(InputError, match="is also the name of"):
+        save_to_workspace(db, twins)
+    assert db["milestones"].count == 0
 
 
 def test_retention_first_time_and_milestone_cohorts(tmp_path):

@@ -393,6 +393,47 @@ def test_a_query_of_symbols_says_it_has_no_words(checklist_db, query):
     assert "no words to search for" in found.advice and "Nothing matches" not in found.advice
 
 
+@pytest.fixture
+def arms_db(tmp_path):
+    db = open_workspace(tmp_path / "w.db")
+    learnings.create(db, title="Routing bug", body="Assignment sent 9% more teams to the "
+                     "treatment arm (sample-ratio mismatch); a rerun is planned.")
+    learnings.create(db, title="Ice cream", body="Mr Price, mice and rice: nothing to see.")
+    return db
+
+
+@pytest.mark.parametrize("term", sorted(learnings.FIELD_TERMS))
+def test_a_field_abbreviation_is_never_corrected_into_another_word(arms_db, term):
+    for typed in (term, term.upper()):
+        assert learnings.find(arms_db, typed).did_you_mean is None, typed
+
+
+def test_an_abbreviation_also_finds_what_it_stands_for(arms_db):
+    found = learnings.find(arms_db, "SRM")
+    assert found.did_you_mean is None and [h.title for h in found.hits] == ["Routing bug"]
+    assert learnings.find(arms_db, "srm rerun").hits[0].title == "Routing bug"
+
+
+def test_no_match_says_key_results_are_on_the_okrs_page_naming_those_that_hold_the_words(
+        arms_db):
+    from datetime import date
+
+    from growthlab import okrs
+
+    objective = okrs.create_objective(arms_db, title="Grow expansion", start_date=date(2026, 10, 1),
+                                      end_date=date(2026, 12, 31))
+    okrs.create_key_result(arms_db, objective, statement="Grow expansion MRR from $42k to $60k",
+                           metric="expansion_mrr", metric_kind="value_capture",
+                           direction="increase", baseline=42, target=60,
+                           start_date=date(2026, 10, 1), end_date=date(2026, 12, 31))
+    found = learnings.find(arms_db, "mrr")
+    assert found.hits == [] and found.advice.startswith("Nothing matches")
+    assert "'Grow expansion MRR from $42k to $60k'" in found.advice
+    assert "OKRs page" in found.advice
+    assert "OKRs page" in learnings.find(arms_db, "zqxwvy").advice
+    assert "'Grow expansion" not in learnings.find(arms_db, "zqxwvy").advice
+
+
 def test_a_query_with_words_that_match_nothing_advises_fewer_words(checklist_db):
     found = learnings.find(checklist_db, "zqxwvy")
     assert found.has_words and found.advice.startswith("Nothing matches")

@@ -90,6 +90,23 @@ def test_lint_rules_positive_and_negative(statement, metric, kind, codes):
     assert [w.code for w in okrs.lint_key_result(statement, metric, kind)] == codes
 
 
+@pytest.mark.parametrize("statement,output", [
+    ("Improve the onboarding by launching a checklist", True),  # a movement with no target
+    ("Run 12 experiments", True),
+    ("Publish 20 SEO articles", True),
+    ("Write 8 help-centre guides this quarter", True),
+    ("Get 500 teams to complete a weekly review", False),  # what users do: an outcome
+    ("Have 40% of new users create a second list in their first week", False),
+    ("Get 30% of trials to send a first invite", False),
+    ("Keep p95 runtime under 2 s for 99% of queries", False),
+    ("Raise activation from 13% to 20% by launching a checklist", False),
+    ("Grow teams running a weekly report from 300 to 450", False),
+])
+def test_lint_tells_outputs_from_user_behaviour(statement, output):
+    codes = [w.code for w in okrs.lint_key_result(statement, "m", "value_creation")]
+    assert ("output" in codes) is output, codes
+
+
 def test_key_result_entry_is_validated_and_audited(tmp_path):
     db = open_workspace(tmp_path / "w.db")
     objective = okrs.create_objective(db, title="Activate teams", start_date=START,
@@ -240,6 +257,18 @@ def test_a_checkin_from_data_keeps_a_confidence_of_zero(tmp_path):
                                "2026-11-23")
     okrs.checkin_from_data(db, view_of(db, kr), preview, today=date(2026, 11, 24), author="vp")
     assert [c["confidence"] for c in db.query("SELECT confidence FROM checkins")] == [0, 0]
+
+
+@pytest.mark.parametrize("horizon,said,unsaid", [
+    (14, "whose 14-day window had closed by the data end (2026-11-23)", "no window"),
+    (0, "the milestone has no window", "0-day"),
+])
+def test_a_checkin_from_data_says_which_users_it_counts(horizon, said, unsaid):
+    preview = okrs.DataCheckin(0.117, 0.117, 1_200, date(2026, 10, 1), date(2026, 11, 1),
+                               "2026-11-23T10:00:00")
+    text = okrs.counted_users(preview, horizon)
+    assert said in text and unsaid not in text
+    assert text.startswith("of 1,200 users who signed up from 2026-10-01 to 2026-11-01")
 
 
 def test_the_first_checkin_starts_at_a_middling_confidence(tmp_path):

@@ -96,6 +96,16 @@ def test_checkin_and_live_lint_on_okrs(demo_workspace):
     assert (last["key_result_id"], last["value"], last["note"]) == (kr, 37.5, "Templates shipped")
 
 
+def test_a_search_matching_only_a_key_result_points_at_the_okrs_page(demo_workspace):
+    at = open_page("learnings", q="MRR")
+    advice = " ".join(i.value for i in at.info)
+    assert "on the OKRs page, 'Grow expansion MRR from \\$42k to \\$60k' holds" in advice
+    srm = open_page("learnings", q="srm")
+    assert not any("Showing results for" in i.value for i in srm.info)
+    assert any("sample-ratio mismatch" in str(p.proto) or "Sales outreach" in str(p.proto)
+               for p in srm.get("page_link"))
+
+
 def test_search_open_and_edit_a_learning(demo_workspace):
     at = open_page("learnings", q="modal")
     assert any("Modal tours interrupt" in str(p.proto) for p in at.get("page_link"))
@@ -261,6 +271,20 @@ def test_check_in_from_data_previews_eligible_users_before_writing(demo_workspac
     assert last["value"] == expected.value and last["date"] == "2026-11-24"  # not rounded
     assert last["note"].startswith("From events:") and "window had closed" in last["note"]
     assert 9 < last["value"] < 14  # matured cohorts, not 9.3% of every sign-up
+
+
+def test_check_in_from_data_on_a_milestone_without_a_window_says_so(demo_workspace):
+    from dataclasses import replace
+
+    from growthlab.kpis import load_from_workspace, save_to_workspace
+
+    db = open_workspace(demo_workspace)
+    save_to_workspace(db, [replace(m, window_days=None) for m in load_from_workspace(db)])
+    kr = next(db.query("SELECT id FROM key_results WHERE metric = 'value_realization'"))["id"]
+    at = open_page("okrs")
+    at.button(key=f"data-{kr}").click().run()
+    shown = " ".join(m.value for m in at.markdown)
+    assert "the milestone has no window" in shown and "0-day" not in shown
 
 
 def toasts(at) -> list[str]:

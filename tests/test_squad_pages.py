@@ -185,6 +185,30 @@ def test_the_list_shows_every_row_with_scores_and_result_first(demo_workspace):
     assert "open" not in table.columns  # a link column opens a new tab
 
 
+def test_the_lists_spread_is_blank_with_one_scorer_and_counts_each_dimension(demo_workspace):
+    db = open_workspace(demo_workspace)
+    at = open_page("experiments")
+    table = at.dataframe[0].value.set_index("key")
+    for r in experiments.listing(db):
+        spread = table.loc[r["key"], "ICE spread"]
+        assert spread == ("" if r["ice_scorers"] == 1 else str(round(r["ice_spread"])))
+    scores = experiments.ice_scores(db, by_key(db, "EXP-026")["id"])
+    assert {s["impact"] * s["confidence"] * s["ease"] for s in scores} == {120}
+    assert int(table.loc["EXP-026", "ICE spread"]) > 0  # same ICE, different judgements
+    caption = next(c.value for c in at.caption if "± shows" in c.value)
+    assert "blank with a single scorer" in caption
+
+
+def test_the_programme_review_counts_decided_and_archived_as_the_board_does(demo_workspace):
+    at = open_page("experiments", view="review")
+    shown = {m.label: m.value for m in at.metric}
+    board = {s: sum(r["status"] == s for r in experiments.listing(open_workspace(
+        demo_workspace))) for s in ("decided", "archived")}
+    assert (shown["Decided"], shown["Archived"]) == (str(board["decided"]),
+                                                     str(board["archived"]))
+    assert board["archived"] > 0
+
+
 def test_the_list_filters_are_kept_after_opening_an_experiment(demo_workspace):
     at = open_page("experiments", status="running", view="list")
     assert set(at.dataframe[0].value["status"]) == {"running"}

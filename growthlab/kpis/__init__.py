@@ -14,6 +14,7 @@ from growthlab.kpis.engine import (
 )
 from growthlab.kpis.milestones import (
     Milestone,
+    check_names,
     load_from_workspace,
     load_milestones_file,
     milestones_toml,
@@ -24,6 +25,6 @@ from growthlab.kpis.milestones import (
 from growthlab.kpis.rules import parse_rule
 
 __all__ = ["EventsInfo", "Funnel", "Milestone", "Retention", "check_assignments", "check_events",
-           "experiment_metrics", "funnel", "load_from_workspace", "load_milestones_file",
-           "milestones_toml", "parse_milestones_toml", "parse_rule", "qualified_users",
-           "retention", "save_to_workspace", "success_gap", "validate"]
+           "check_names", "experiment_metrics", "funnel", "load_from_workspace",
+           "load_milestones_file", "milestones_toml", "parse_milestones_toml", "parse_rule",
+           "qualified_users", "retention", "save_to_workspace", "success_gap", "validate"]

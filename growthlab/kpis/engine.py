@@ -371,6 +371,7 @@ def check_assignments(path: str | Path, con=None) -> dict[str, int]:
     sql, params = source.select(con, ASSIGNMENT_COLUMNS, "assigned_at")
     _check_rows(con, source, ASSIGNMENT_COLUMNS, "assigned_at")
     _refuse_odd_assigned_ids(con, source, sql, params)
+    _refuse_variant_twins(_first_lines(con, _trimmed(sql), params), source)
     counts = dict(con.execute(f"SELECT experiment, count(DISTINCT user_id) FROM ({sql}) "
                               "GROUP BY 1 ORDER BY 1", params).fetchall())
     if not counts:
@@ -1037,13 +1038,14 @@ def experiment_metrics(events: str | Path, assignments: str | Path,
     assign_sql, assign_params = assign_source.select(con, ASSIGNMENT_COLUMNS, "assigned_at")
     _check_rows(con, assign_source, ASSIGNMENT_COLUMNS, "assigned_at")
     _refuse_odd_assigned_ids(con, assign_source, assign_sql, assign_params)
-    # Names as the results reader takes them: 'treatment ' is the arm 'treatment'.
-    assign_sql = ("SELECT user_id, trim(experiment) AS experiment, trim(variant) AS variant, "
-                  f"assigned_at FROM ({assign_sql})")
+    assign_sql = _trimmed(assign_sql)
+    first_lines = _first_lines(con, assign_sql, assign_params)
+    _refuse_variant_twins(first_lines, assign_source)
     if as_of is not None:
         assign_sql = f"SELECT * FROM ({assign_sql}) WHERE assigned_at < CAST(? AS TIMESTAMP)"
         assign_params = assign_params + [as_of]
-    variants = _variants_in_order(con, assign_sql, assign_params, experiment, assign_source)
+        first_lines = _first_lines(con, assign_sql, assign_params)
+    variants = _variants_in_order(first_lines, experiment, assign_source)
     measured = sorted({e for tree in validate(milestones).values() for e in events_in(tree)})
     starts = (f"WITH a AS (SELECT * FROM ({assign_sql}) WHERE experiment = ?), "
               "multi AS (SELECT user_id FROM a GROUP BY 1 HAVING count(DISTINCT variant) > 1) "
@@ -1107,25 +1109,42 @@ class UnknownExperiment(InputError):
         self.names = names
 
 
-def _variants_in_order(con, assign_sql, params, experiment, source) -> list[str]:
-    """The experiment's variants in the order they first appear in the assignments file."""
-    variants = con.execute(
+def _trimmed(assign_sql: str) -> str:
+    """Names as the results reader takes them: 'treatment ' is the arm 'treatment'."""
+    return ("SELECT user_id, trim(experiment) AS experiment, trim(variant) AS variant, "
+            f"assigned_at FROM ({assign_sql})")
+
+
+def _first_lines(con, assign_sql, params) -> list[tuple[str, str, int]]:
+    """Each (experiment, variant) with the row it first appears on, in that order."""
+    return con.execute(
         f"SELECT experiment, variant, min(line) FROM (SELECT row_number() OVER () AS line, "
         f"experiment, variant FROM ({assign_sql})) GROUP BY 1, 2 ORDER BY 3", params).fetchall()
+
+
+def _refuse_variant_twins(first_lines: list[tuple[str, str, int]], source) -> None:
+    """Refuse an experiment's variant spelt in two cases ('treatment', 'Treatment'): they
+    would be two arms with the same name. Names the first line of each spelling."""
+    spelt: dict[tuple[str, str], tuple[str, int]] = {}
+    for experiment, variant, line in first_lines:
+        first, at = spelt.setdefault((experiment, variant.casefold()), (variant, line))
+        if first != variant:
+            where = source.location(at)
+            place = ":".join(str(where[k]) for k in ("source", "line") if k in where)
+            raise InputError(f"variant {variant!r} of experiment {experiment!r} and variant "
+                             f"{first!r} ({place}) differ only in case, so they would be two "
+                             "arms with the same name; spell the same arm the same way on "
+                             "every line", column="variant", **source.location(line))
+
+
+def _variants_in_order(variants: list[tuple[str, str, int]], experiment, source) -> list[str]:
+    """The experiment's variants in the order they first appear in the assignments file."""
     mine = [v for e, v, _ in variants if e == experiment]
     if not mine:
         known = sorted({e for e, _, _ in variants})
         raise UnknownExperiment(f"no assignments for experiment {experiment!r}; the file has "
                                 f"{', '.join(known[:10]) or 'none'}", source=str(source.path),
                                 names=known)
-    spelt: dict[str, str] = {}
-    for variant in mine:
-        first = spelt.setdefault(variant.casefold(), variant)
-        if first != variant:
-            raise InputError(f"experiment {experiment!r} has variants {first!r} and "
-                             f"{variant!r}, which differ only in case, so they would be two "
-                             "arms with the same name; spell the same arm the same way on "
-                             "every line", source=str(source.path), column="variant")
     return mine
 
 

@@ -32,55 +32,104 @@ class Milestone:
         return {k: v for k, v in asdict(self).items() if v is not None}
 
 
-def validate(milestones: list[Milestone], source: str | None = None) -> dict[str, Node]:
+def validate(milestones: list[Milestone], source: str | None = None,
+             lines: list[int] | None = None) -> dict[str, Node]:
     """Check keys, windows and rules; return each milestone's parsed rule.
 
-    With a `source` (a file name), rule errors are prefixed with it.
+    With a `source` (a file name), rule errors are prefixed with it; with the `lines` each
+    entry starts on in that file (`entry_lines`), other errors name the line.
     """
     try:
-        return _validate(milestones, source or "milestones")
+        return _validate(milestones, source or "milestones", lines)
     except RuleError as exc:
-        if source:
+        if source and not str(exc).startswith(f"{source}:"):
             raise RuleError(f"{source}: {exc}") from None
         raise
 
 
-def _validate(milestones: list[Milestone], source: str) -> dict[str, Node]:
+def _on_line(exc: RuleError, where: dict) -> RuleError:
+    """A milestone's rule error with the line its entry starts on, when known."""
+    return RuleError(f"{_place(where)}: {exc}") if "line" in where else exc
+
+
+# tomllib reports no positions: an entry is found by its [[milestones]] header line.
+_ENTRY_HEADER = re.compile(r"""^[ \t]*\[\[[ \t]*(milestones|"milestones"|'milestones')[ \t]*\]\]""",
+                           re.MULTILINE)
+
+
+def entry_lines(text: str) -> list[int]:
+    """The line each [[milestones]] header of a milestones file is on, in order."""
+    return [text.count("\n", 0, found.start()) + 1 for found in _ENTRY_HEADER.finditer(text)]
+
+
+def _places(source: str, count: int, lines: list[int] | None) -> list[dict]:
+    """Where each of `count` milestones is, for an InputError: its line when `lines` has one
+    for each (an array of inline tables has no headers), else its number."""
+    if lines is not None and len(lines) == count:
+        return [{"source": source, "line": line} for line in lines]
+    return [{"source": f"{source}: milestone {i}"} for i in range(1, count + 1)]
+
+
+def _place(where: dict) -> str:
+    return f"{where['source']}:{where['line']}" if "line" in where else \
+        where["source"].rpartition(": ")[2]
+
+
+def check_names(milestones: list[Milestone], source: str | None = None,
+                lines: list[int] | None = None) -> None:
+    """Refuse two milestones of one name (case and spaces aside): the funnel would show two
+    rows that read the same."""
+    places = _places(source or "milestones", len(milestones), lines)
+    seen: dict[str, int] = {}
+    for i, m in enumerate(milestones):
+        first = seen.setdefault(" ".join((m.name or "").split()).casefold(), i)
+        if first != i:
+            raise InputError(f"{m.name!r} is also the name of milestone "
+                             f"{milestones[first].key!r} ({_place(places[first])}); give "
+                             "each milestone its own name", **places[i], field="name")
+
+
+def _validate(milestones: list[Milestone], source: str, lines: list[int] | None
+              ) -> dict[str, Node]:
     if len(milestones) > MAX_MILESTONES:
         raise InputError(f"{len(milestones)} milestones; a funnel holds at most "
                          f"{MAX_MILESTONES}", source=source)
     trees: dict[str, Node] = {}
-    for i, m in enumerate(milestones, start=1):
-        where = f"{source}: milestone {i}"
+    at: dict[str, dict] = {}
+    for m, where in zip(milestones, _places(source, len(milestones), lines), strict=True):
         if not KEY_PATTERN.fullmatch(m.key or ""):
             raise InputError(f"key {m.key!r} must be lowercase letters, digits and _ "
-                             "(e.g. first_value)", source=where, field="key")
+                             "(e.g. first_value)", **where, field="key")
         if m.key in trees:
             raise InputError(f"key {m.key!r} is used twice; keys must be unique",
-                             source=where, field="key")
+                             **where, field="key")
         if not (m.name or "").strip():
-            raise InputError("name is empty", source=where, field="name")
+            raise InputError("name is empty", **where, field="name")
         from growthlab.io import plain_name
 
-        plain_name(m.name, "name", source=where)
+        plain_name(m.name, "name", **where)
         if m.window_days is not None and (not isinstance(m.window_days, int)
                                           or isinstance(m.window_days, bool)
                                           or m.window_days <= 0):
             raise InputError(f"window_days must be a whole number of days above 0, not "
-                             f"{m.window_days!r}", source=where, field="window_days")
+                             f"{m.window_days!r}", **where, field="window_days")
         if m.window_days is not None and m.window_days > MAX_WINDOW_DAYS:
             raise InputError(f"{m.window_days:,} days for milestone {m.key!r}; use at most "
-                             f"{MAX_WINDOW_DAYS:,} (10 years)", source=where,
+                             f"{MAX_WINDOW_DAYS:,} (10 years)", **where,
                              field="window_days")
         if m.success_moment is not None and m.success_moment not in SUCCESS_MOMENTS:
             raise InputError(f"success_moment must be one of {', '.join(SUCCESS_MOMENTS)}",
-                             source=where, field="success_moment")
-        trees[m.key] = parse_rule(m.rule or "", m.key)
+                             **where, field="success_moment")
+        try:
+            trees[m.key] = parse_rule(m.rule or "", m.key)
+        except RuleError as exc:
+            raise _on_line(exc, where) from None
+        at[m.key] = where
     for key, tree in trees.items():
         for dep in dependencies(tree):
             if dep not in trees:
-                raise RuleError(f'rule for "{key}": reached({dep}) names no milestone; '
-                                f"known keys: {', '.join(trees)}")
+                raise _on_line(RuleError(f'rule for "{key}": reached({dep}) names no '
+                                         f"milestone; known keys: {', '.join(trees)}"), at[key])
     _check_cycles(trees)
     _check_measures(milestones, trees)
     return trees
@@ -156,22 +205,23 @@ def parse_milestones_toml(text: str, source: str = "milestones.toml") -> list[Mi
                          source=source)
     milestones = []
     allowed = {"key", "name", "phase", "rule", "window_days", "success_moment"}
-    for i, entry in enumerate(entries, start=1):
-        where = f"{source}: milestone {i}"
+    lines = entry_lines(text)
+    for entry, where in zip(entries, _places(source, len(entries), lines), strict=True):
         if not isinstance(entry, dict):
-            raise InputError("must be a table with key, name, phase and rule", source=where)
+            raise InputError("must be a table with key, name, phase and rule", **where)
         unknown = set(entry) - allowed
         if unknown:
-            raise InputError(f"unknown field(s) {', '.join(sorted(unknown))}", source=where)
+            raise InputError(f"unknown field(s) {', '.join(sorted(unknown))}", **where)
         for field in ("key", "name", "rule"):
             if not isinstance(entry.get(field), str):
-                raise InputError("is missing or not text", source=where, field=field)
+                raise InputError("is missing or not text", **where, field=field)
         if not isinstance(entry.get("phase", ""), str):
-            raise InputError("is not text", source=where, field="phase")
+            raise InputError("is not text", **where, field="phase")
         milestones.append(Milestone(entry["key"], entry["name"], entry.get("phase", ""),
                                     entry["rule"], entry.get("window_days"),
                                     entry.get("success_moment")))
-    validate(milestones, source)
+    validate(milestones, source, lines)
+    check_names(milestones, source, lines)
     return milestones
 
 
@@ -261,6 +311,7 @@ def save_to_workspace(db, milestones: list[Milestone], actor: str = "local",
     from growthlab.errors import StaleEditError
 
     validate(milestones)
+    check_names(milestones)
     with transaction(db):
         current = milestones_version(db)
         if version is not None and version != current:
