@@ -395,6 +395,9 @@ ALTER TABLE experiments ADD COLUMN planned_days INTEGER;
     (5, "how an experiment's stored results were computed", """
 ALTER TABLE experiments ADD COLUMN results_notes TEXT NOT NULL DEFAULT '{}';
 """),
+    (6, "versions for check-ins, which may be corrected or removed", """
+ALTER TABLE checkins ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+"""),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 MIGRATIONS_TABLE = ("CREATE TABLE IF NOT EXISTS migrations "
