@@ -278,6 +278,12 @@ def checkin_from_funnel(funnel, metric: str, unit: str,
                        date.fromisoformat(cohorts[0]["cohort"]), signups_to, funnel.data_end)
 
 
+def data_checkin(funnel, key_result: dict) -> DataCheckin:
+    """What a check-in from data would write on `key_result`, on its unit's scale."""
+    check_share_scale(key_result)
+    return checkin_from_funnel(funnel, key_result["metric"], key_result["unit"])
+
+
 def _date(value: str | date, name: str) -> date:
     if isinstance(value, date):
         return value
