@@ -226,7 +226,7 @@ def correct_checkins(kr) -> None:
                                                 "note": note},
                       lambda changes: okrs.update_checkin(db, picked, base["version"], changes,
                                                           actor=writer()), "Check-in corrected")
-        if remove.form_submit_button("Remove this check-in"):
+        if remove.form_submit_button("Remove"):
             st.session_state[removing] = picked
     if st.session_state.get(removing) != picked:
         return

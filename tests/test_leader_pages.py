@@ -331,14 +331,14 @@ def test_a_checkin_is_removed_on_the_okrs_page_once_confirmed(demo_workspace):
     typo = add_typo(db, kr)
     at = open_page("okrs")
     at.selectbox(key=f"fix-pick-{kr}").set_value(typo).run()
-    next(b for b in at.button if b.label == "Remove this check-in"
+    next(b for b in at.button if b.label == "Remove"
          and b.form_id == f"fix-{typo}").click().run()
     assert any("Remove the check-in of 2026-11-23 (42 days" in w.value for w in at.warning)
     assert db["checkins"].get(typo)  # not yet
     next(b for b in at.button if b.label == "Keep it").click().run()
     assert db["checkins"].get(typo)
     at.selectbox(key=f"fix-pick-{kr}").set_value(typo).run()
-    next(b for b in at.button if b.label == "Remove this check-in"
+    next(b for b in at.button if b.label == "Remove"
          and b.form_id == f"fix-{typo}").click().run()
     next(b for b in at.button if b.label == "Remove it").click().run()
     assert not at.exception and not at.error

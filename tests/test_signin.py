@@ -123,7 +123,7 @@ def every_action(at: AppTest, path: Path, tmp_path: Path) -> list[int]:
                      f"fix-value-{checkin}-")).set_value(1.0),
                  click(at, "Save correction")),
         lambda: (at.selectbox(key=f"fix-pick-{kr}").set_value(checkin).run(),
-                 click(at, "Remove this check-in"), click(at, "Remove it")),
+                 click(at, "Remove"), click(at, "Remove it")),
     ):
         action()
         refused.append(refusals(at))
