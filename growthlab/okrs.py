@@ -145,24 +145,28 @@ class DataCheckin:
 UNIT_FIELD = "set the Unit to % under “Edit this key result”"
 
 
-def in_unit(share: float, unit: str) -> float:
-    """A milestone share in the key result's unit: percent for '%', 'percent', '% of ...'."""
+def _share_top(unit: str) -> float:
+    """What a whole share (every user) reads as in `unit`: 100 for '%', 'percent', '% of ...',
+    1 for a share; refused for any other unit."""
     if PERCENT_UNITS.match(unit):
-        return share * 100
+        return 100.0
     if unit.strip().lower() in SHARE_UNITS:
-        return share
+        return 1.0
     raise InputError(f"the unit {unit!r} is not a share or a percentage, and a milestone KPI "
                      f"is the share of users who reach it; {UNIT_FIELD}, or check in by hand "
                      "with the Check in form", field="unit")
+
+
+def in_unit(share: float, unit: str) -> float:
+    """A milestone share in the key result's unit."""
+    return share * _share_top(unit)
 
 
 def check_share_scale(row: dict) -> None:
     """Refuse to read a milestone share onto a key result whose baseline and target are not on
     its unit's scale: a blank unit reads 0.4019 where the plan runs from 36 to 41."""
     unit = row.get("unit") or ""
-    top = 100.0 if PERCENT_UNITS.match(unit) else 1.0
-    in_unit(1.0, unit)
-    plan = (row["baseline"], row["target"])
+    top, plan = _share_top(unit), (row["baseline"], row["target"])
     if all(0 <= v <= top for v in plan):
         return
     scale = "a percentage (0 to 100)" if top == 100 else "a share (0 to 1)"
