@@ -41,8 +41,9 @@ def lint_box(statement: str, metric: str, kind: str) -> None:
 
 
 def metric_label(key: str) -> str:
-    return "Custom metric: checked in by hand" if key == okrs.CUSTOM_METRIC else names.get(key,
-                                                                                           key)
+    if key == okrs.CUSTOM_METRIC:
+        return "Custom metric: checked in by hand"
+    return names.get(key, key)
 
 
 def asked_first(key: str, row: dict, value: float, button: str) -> bool:
@@ -53,7 +54,7 @@ def asked_first(key: str, row: dict, value: float, button: str) -> bool:
         doubt = okrs.unlikely_value(row, value)
     except GrowthLabError:
         return False
-    if doubt is None or st.session_state.get(key) == value:
+    if st.session_state.pop(key, None) == value or doubt is None:
         return False
     st.session_state[key] = value
     st.warning(f"{doubt} Press “{button}” again to save it as typed.", icon=":material/help:")
@@ -81,7 +82,7 @@ def checkin_form(kr) -> None:
             def save():
                 okrs.add_checkin(db, row["id"], day=day, value=value, confidence=confidence,
                                  note=note, author=writer())
-                for name in ("date", "value", "conf", "note", "asked"):
+                for name in ("date", "value", "conf", "note"):
                     st.session_state.pop(f"ci-{name}-{row['id']}", None)
                 st.session_state[f"ci-round-{row['id']}"] = round_ + 1
 
