@@ -398,6 +398,9 @@ ALTER TABLE experiments ADD COLUMN results_notes TEXT NOT NULL DEFAULT '{}';
     (6, "metrics where lower is better, kept with an experiment's design", """
 ALTER TABLE experiments ADD COLUMN lower_is_better TEXT NOT NULL DEFAULT '[]';
 """),
+    (7, "versions for check-ins, which may be corrected or removed", """
+ALTER TABLE checkins ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+"""),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 MIGRATIONS_TABLE = ("CREATE TABLE IF NOT EXISTS migrations "

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 from growthlab import clock
 from growthlab.db import audit, now, transaction, update_versioned
-from growthlab.errors import InputError
+from growthlab.errors import GrowthLabError, InputError, StaleEditError
 
 STALE_AFTER_DAYS = 14
 METRIC_KINDS = ("value_creation", "value_capture")
@@ -21,6 +21,11 @@ DEFAULT_CONFIDENCE = 5
 # than news: real good or bad weeks on a small planned move (churn 3.0% -> 2.8%, at 4.1%)
 # are many times the move, and must be recordable as they are.
 MAX_PROGRESS = 100.0
+# Closer than that, a value is questioned before it is saved, never refused: ten planned moves
+# beyond the plan, or the plan's own scale with its decimal point slipped (42 for 4.2 days).
+FAR_MOVES = 10
+SLIPS = (10, 100, 0.1, 0.01)
+SLIP_RATIO = 5  # a value this many times above or below the plan's nearer end is off its scale
 # Units nothing can be below zero in (the first word of a key result's unit).
 NON_NEGATIVE_UNITS = frozenset({"days", "day", "hours", "hour", "minutes", "weeks", "seconds",
                                 "users", "teams", "accounts", "sessions", "searches"})
@@ -150,15 +155,40 @@ class DataCheckin:
                 f"{self.signups_to} whose window had closed by {self.data_end[:10]}.")
 
 
-def in_unit(share: float, unit: str) -> float:
-    """A milestone share in the key result's unit: percent for '%', 'percent', '% of ...'."""
+UNIT_FIELD = "set the Unit to % under “Edit this key result”"
+
+
+def _share_top(unit: str) -> float:
+    """What a whole share (every user) reads as in `unit`: 100 for '%', 'percent', '% of ...',
+    1 for a share; refused for any other unit."""
     if PERCENT_UNITS.match(unit):
-        return share * 100
+        return 100.0
     if unit.strip().lower() in SHARE_UNITS:
-        return share
+        return 1.0
     raise InputError(f"the unit {unit!r} is not a share or a percentage, and a milestone KPI "
-                     "is the share of users who reach it; set the unit to % or check in by hand",
-                     field="unit")
+                     f"is the share of users who reach it; {UNIT_FIELD}, or check in by hand "
+                     "with the Check in form", field="unit")
+
+
+def in_unit(share: float, unit: str) -> float:
+    """A milestone share in the key result's unit."""
+    return share * _share_top(unit)
+
+
+def check_share_scale(row: dict) -> None:
+    """Refuse to read a milestone share onto a key result whose baseline and target are not on
+    its unit's scale: a blank unit reads 0.4019 where the plan runs from 36 to 41."""
+    unit = row.get("unit") or ""
+    top, plan = _share_top(unit), (row["baseline"], row["target"])
+    if all(0 <= v <= top for v in plan):
+        return
+    scale = "a percentage (0 to 100)" if top == 100 else "a share (0 to 1)"
+    fix = (f"{UNIT_FIELD} if they are percentages" if top == 1 and all(0 <= v <= 100 for v in plan)
+           else "change the baseline and target under “Edit this key result”")
+    raise InputError(
+        f"the unit {unit or '(blank)'} reads the milestone KPI as {scale}, but the baseline "
+        f"{format_value(plan[0])} and target {format_value(plan[1])} are not on that scale; "
+        f"{fix}, or check in by hand with the Check in form", field="unit")
 
 
 def format_value(value: float, signed: bool = False) -> str:
@@ -196,6 +226,11 @@ def check_checkin(row: dict, day, value: float, today: date) -> tuple[date, floa
         where = "after today" if day > today else "before the key result starts"
         raise InputError(f"{day} is {where}; date a check-in from {start} to {today}",
                          field="date")
+    return day, check_value(row, value)
+
+
+def check_value(row: dict, value: float) -> float:
+    """A value the key result's metric can take, not far outside its baseline-to-target plan."""
     value = float(value)
     shown = " ".join(filter(None, (format_value(value), row.get("unit") or "")))
     if not math.isfinite(value):
@@ -214,7 +249,31 @@ def check_checkin(row: dict, day, value: float, today: date) -> tuple[date, floa
             f"baseline {format_value(row['baseline'])} to target {format_value(row['target'])}"
             "); check the value for a slipped decimal point or unit. If it is right, the "
             "baseline or target no longer fits: edit the key result first.", field="value")
-    return day, value
+    return value
+
+
+def unlikely_value(row: dict, value: float) -> str | None:
+    """Why a value that may be saved looks like a typo, to ask before saving it (a slipped
+    decimal point, a share typed for a percentage, a number far beyond the plan); else None.
+    A value that cannot be saved is refused as check_value refuses it."""
+    value = check_value(row, value)
+    baseline, target = row["baseline"], row["target"]
+    move = abs(target - baseline)
+    low, high = min(baseline, target) - move, max(baseline, target) + move
+    if low <= value <= high:
+        return None
+    shown = " ".join(filter(None, (format_value(value), row.get("unit") or "")))
+    plan = f"the plan runs from {format_value(baseline)} to {format_value(target)}"
+    nearer = min((baseline, target), key=lambda end: abs(value - end))
+    off_scale = nearer != 0 and not 1 / SLIP_RATIO < abs(value / nearer) < SLIP_RATIO
+    meant = next((value * k for k in SLIPS if low <= value * k <= high), None)
+    if off_scale and meant is not None:
+        return (f"{shown}: did you mean {format_value(meant)}? {plan.capitalize()}; check for "
+                "a slipped decimal point or a share typed for a percentage.")
+    if abs(value - nearer) > FAR_MOVES * move:
+        return (f"{shown} is more than {FAR_MOVES} times the planned move away from both the "
+                f"baseline and the target ({plan}); check the value.")
+    return None
 
 
 def checkin_from_funnel(funnel, metric: str, unit: str,
@@ -246,6 +305,12 @@ def counted_users(preview: DataCheckin, horizon: int) -> str:
         return f"{who}, with all their events up to {end}: the milestone has no window."
     return (f"{who} and whose {horizon}-day window had closed by {end}. Users still inside "
             "their window are not counted as failures.")
+
+
+def data_checkin(funnel, key_result: dict) -> DataCheckin:
+    """What a check-in from data would write on `key_result`, on its unit's scale."""
+    check_share_scale(key_result)
+    return checkin_from_funnel(funnel, key_result["metric"], key_result["unit"])
 
 
 def _date(value: str | date, name: str) -> date:
@@ -295,9 +360,30 @@ def create_objective(db, *, title: str, start_date, end_date, why: str = "", per
     return row_id
 
 
+CUSTOM_METRIC = "(custom metric)"
+
+
+def chosen_metric(choice: str | None, custom: str) -> str:
+    """The metric a form's choice names: a milestone's key, or the custom metric's name."""
+    if choice is None:
+        raise InputError("choose one: a milestone KPI (checked in from data) or “Custom "
+                         "metric” (checked in by hand) with its name", field="metric")
+    return _text(custom, "custom metric name") if choice == CUSTOM_METRIC else choice
+
+
+def check_unit(unit: str, baseline: float, target: float) -> str:
+    """A unit the baseline and target fit: a share runs from 0 to 1."""
+    unit = (unit or "").strip()
+    if unit.lower() in SHARE_WORDS and not all(0 <= v <= 1 for v in (baseline, target)):
+        raise InputError(f"a share runs from 0 to 1, and the baseline {format_value(baseline)} "
+                         f"and target {format_value(target)} do not; set the unit to % if they "
+                         "are percentages", field="unit")
+    return unit
+
+
 def check_key_result(*, statement: str, metric: str, baseline: float, target: float,
                      direction: str, metric_kind: str, start_date, end_date,
-                     stretch: float | None = None) -> dict:
+                     stretch: float | None = None, unit: str = "") -> dict:
     """Validate a key result's fields; returns them normalised."""
     if direction not in ("increase", "decrease"):
         raise InputError("must be increase or decrease", field="direction")
@@ -316,7 +402,7 @@ def check_key_result(*, statement: str, metric: str, baseline: float, target: fl
     return {"statement": _text(statement, "statement"), "metric": _text(metric, "metric"),
             "baseline": float(baseline), "target": float(target), "direction": direction,
             "metric_kind": metric_kind, "stretch": stretch, "start_date": start.isoformat(),
-            "end_date": end.isoformat()}
+            "end_date": end.isoformat(), "unit": check_unit(unit, baseline, target)}
 
 
 def key_result_period(objective: dict) -> tuple[date, date]:
@@ -325,12 +411,11 @@ def key_result_period(objective: dict) -> tuple[date, date]:
     return _date(objective["start_date"], "start_date"), _date(objective["end_date"], "end_date")
 
 
-def create_key_result(db, objective_id: int, *, unit: str = "", actor: str = "local",
-                      **fields) -> int:
+def create_key_result(db, objective_id: int, *, actor: str = "local", **fields) -> int:
     values = check_key_result(**fields)
     stamp = now()
     with transaction(db):
-        row_id = db["key_results"].insert({**values, "objective_id": objective_id, "unit": unit,
+        row_id = db["key_results"].insert({**values, "objective_id": objective_id,
                                            "created_at": stamp, "updated_at": stamp}).last_pk
         audit(db, actor, "create", "key_result", row_id, {"statement": values["statement"]})
     return row_id
@@ -378,17 +463,36 @@ def update_key_result(db, key_result_id: int, version: int, changes: dict, *,
     merged = {**row, **changes}
     checked = check_key_result(**{k: merged[k] for k in (
         "statement", "metric", "baseline", "target", "direction", "metric_kind", "start_date",
-        "end_date", "stretch")})
+        "end_date", "stretch", "unit")})
+    if "start_date" in changes:
+        _keep_checkins_inside(db, row, checked["start_date"])
     values = {k: checked[k] for k in changes if k in checked} | {
         k: v for k, v in changes.items() if k not in checked}
     return update_versioned(db, "key_results", key_result_id, version, values, actor=actor,
                             entity="key result")
 
 
+def _keep_checkins_inside(db, row: dict, start: str) -> None:
+    """Refuse a start after the key result's first check-in: every check-in is dated from
+    its key result's start, in the chart, the forecast and the form alike."""
+    first = db.execute("SELECT min(date) FROM checkins WHERE key_result_id = ?",
+                       [row["id"]]).fetchone()[0]
+    if first is not None and first < start:
+        raise InputError(
+            f"key result {row['statement']!r} has a check-in on {first}, before the new start "
+            f"{start}; start on or before {first}, or remove the earlier check-ins first "
+            "(“Correct or remove a check-in”)", field="start_date")
+
+
+def _confidence(value) -> int:
+    if not 0 <= int(value) <= 10:
+        raise InputError("must be between 0 and 10", field="confidence")
+    return int(value)
+
+
 def add_checkin(db, key_result_id: int, *, day, value: float, confidence: int, note: str = "",
                 author: str = "local") -> int:
-    if not 0 <= int(confidence) <= 10:
-        raise InputError("must be between 0 and 10", field="confidence")
+    confidence = _confidence(confidence)
     row = next(db.query("SELECT * FROM key_results WHERE id = ?", [key_result_id]), None)
     if row is None:
         raise InputError(f"no key result {key_result_id}", field="key_result_id")
@@ -396,11 +500,52 @@ def add_checkin(db, key_result_id: int, *, day, value: float, confidence: int, n
     with transaction(db):
         row_id = db["checkins"].insert({
             "key_result_id": key_result_id, "date": day.isoformat(),
-            "value": value, "confidence": int(confidence), "note": note,
+            "value": value, "confidence": confidence, "note": note,
             "author": author, "created_at": now()}).last_pk
         audit(db, author, "create", "checkin", row_id, {"key_result_id": key_result_id,
                                                         "value": value})
     return row_id
+
+
+CORRECTABLE = ("value", "confidence", "note")
+
+
+def _checkin(db, checkin_id: int) -> dict:
+    row = next(db.query("SELECT * FROM checkins WHERE id = ?", [checkin_id]), None)
+    if row is None:
+        raise GrowthLabError(f"check-in {checkin_id} no longer exists.")
+    return row
+
+
+def update_checkin(db, checkin_id: int, version: int, changes: dict, *,
+                   actor: str = "local") -> dict:
+    """Correct a check-in's value, confidence or note, checked as a new check-in's are; the
+    change is audited and refused against a newer version."""
+    if fixed := sorted(set(changes) - set(CORRECTABLE)):
+        raise InputError("only a check-in's value, confidence and note can be corrected; "
+                         "remove it and check in again to change anything else",
+                         field=", ".join(fixed))
+    row = _checkin(db, checkin_id)
+    key_result = next(db.query("SELECT * FROM key_results WHERE id = ?",
+                               [row["key_result_id"]]))
+    values = dict(changes)
+    if "value" in values:
+        values["value"] = check_value(key_result, values["value"])
+    if "confidence" in values:
+        values["confidence"] = _confidence(values["confidence"])
+    return update_versioned(db, "checkins", checkin_id, version, values, actor=actor,
+                            entity="check-in")
+
+
+def remove_checkin(db, checkin_id: int, version: int, *, actor: str = "local") -> None:
+    """Remove a check-in, unless it changed since `version`; the audit log keeps what it said."""
+    with transaction(db):
+        row = _checkin(db, checkin_id)
+        if row["version"] != version:
+            raise StaleEditError("check-in", row)
+        db.execute("DELETE FROM checkins WHERE id = ?", [checkin_id])
+        audit(db, actor, "delete", "check-in", checkin_id, {k: row[k] for k in (
+            "key_result_id", "date", "value", "confidence", "note", "author")})
 
 
 def next_confidence(view: KeyResultView) -> int:
@@ -411,6 +556,7 @@ def next_confidence(view: KeyResultView) -> int:
 def checkin_from_data(db, view: KeyResultView, preview: DataCheckin, *, today: date,
                       author: str) -> int:
     """Write the previewed value as read from the events, unrounded, at today's date."""
+    check_share_scale(view.row)
     return add_checkin(db, view.row["id"], day=today, value=preview.value,
                        confidence=next_confidence(view), note=preview.note(), author=author)
 

@@ -15,6 +15,7 @@ from pages._shared import (
     report,
     require_app,
     save_edit,
+    save_row,
     show_refusal,
     widget_key,
     workspace,
@@ -39,6 +40,27 @@ def lint_box(statement: str, metric: str, kind: str) -> None:
         st.warning(f"**{warning.message}**  \n{warning.suggestion}", icon=":material/lightbulb:")
 
 
+def metric_label(key: str) -> str:
+    if key == okrs.CUSTOM_METRIC:
+        return "Custom metric: checked in by hand"
+    return names.get(key, key)
+
+
+def asked_first(key: str, row: dict, value: float, button: str) -> bool:
+    """Whether to stop and ask about a value that looks like a typo. Asked once per value:
+    pressing the button again saves it as typed; a value that cannot be saved goes on to be
+    refused with its reason."""
+    try:
+        doubt = okrs.unlikely_value(row, value)
+    except GrowthLabError:
+        return False
+    if st.session_state.pop(key, None) == value or doubt is None:
+        return False
+    st.session_state[key] = value
+    st.warning(f"{doubt} Press “{button}” again to save it as typed.", icon=":material/help:")
+    return True
+
+
 def checkin_form(kr) -> None:
     row = kr.row
     # Not clear_on_submit: a refused check-in keeps what was typed; a saved one starts afresh.
@@ -54,7 +76,9 @@ def checkin_form(kr) -> None:
                                key=f"ci-conf-{row['id']}")
         note = st.text_input("Note", key=f"ci-note-{row['id']}",
                              placeholder="What moved it, what you will try next")
-        if st.form_submit_button("Save check-in", type="primary"):
+        asked = f"ci-asked-{row['id']}"
+        if st.form_submit_button("Save check-in", type="primary") and not asked_first(
+                asked, row, value, "Save check-in"):
             def save():
                 okrs.add_checkin(db, row["id"], day=day, value=value, confidence=confidence,
                                  note=note, author=writer())
@@ -81,7 +105,7 @@ def from_data(kr) -> None:
         if funnel is None or funnel.users == 0:
             st.warning("No product events yet: upload them in Settings to check in from data.")
             return
-        preview = okrs.checkin_from_funnel(funnel, row["metric"], row["unit"])
+        preview = okrs.data_checkin(funnel, row)
     except GrowthLabError as exc:
         report(exc)
         return
@@ -107,6 +131,16 @@ def edit_key_result(kr) -> None:
     with st.form(f"edit-kr-{base['id']}"):
         statement = st.text_input("Statement", base["statement"],
                                   key=widget_key("e-statement", base))
+        c = st.columns(3)
+        choices = [*names, okrs.CUSTOM_METRIC]
+        stored = base["metric"] if base["metric"] in names else okrs.CUSTOM_METRIC
+        metric = c[0].selectbox("Metric", choices, index=choices.index(stored),
+                                format_func=metric_label, key=widget_key("e-metric", base))
+        custom = c[1].text_input("Custom metric name", "" if base["metric"] in names
+                                 else base["metric"], key=widget_key("e-custom", base),
+                                 help="Used when the metric is “Custom metric”")
+        unit = c[2].text_input("Unit", base["unit"], key=widget_key("e-unit", base),
+                               help="% or share for a milestone KPI checked in from data")
         c = st.columns(4)
         baseline = c[0].number_input("Baseline", value=float(base["baseline"]),
                                      key=widget_key("e-base", base))
@@ -127,7 +161,8 @@ def edit_key_result(kr) -> None:
                               key=widget_key("e-end", base))
         if st.form_submit_button("Save key result"):
             save_edit("key_result", base, lambda: {
-                "statement": statement, "baseline": baseline, "target": target,
+                "statement": statement, "metric": okrs.chosen_metric(metric, custom),
+                "unit": unit, "baseline": baseline, "target": target,
                 "stretch": okrs.optional_number(stretch, "stretch"), "metric_kind": kind,
                 "direction": direction, "start_date": start, "end_date": end},
                 lambda changes: okrs.update_key_result(db, base["id"], base["version"], changes,
@@ -162,6 +197,51 @@ def edit_objective(objective) -> None:
                                            "moved with it" if moving else ""))
 
 
+def correct_checkins(kr) -> None:
+    """Correct a check-in's value, confidence or note, or remove it (once confirmed)."""
+    row, by_id = kr.row, {c["id"]: c for c in reversed(kr.checkins)}
+    shown = {i: " ".join(filter(None, (okrs.format_value(c["value"]), row["unit"])))
+             for i, c in by_id.items()}
+    picked = st.selectbox("Check-in", list(by_id), index=None, key=f"fix-pick-{row['id']}",
+                          placeholder="Choose the check-in to correct or remove",
+                          format_func=lambda i: f"{by_id[i]['date']} · {shown[i]} · "
+                                                f"{by_id[i]['author']}")
+    if picked not in by_id:
+        return
+    base = opened("checkin", picked, by_id[picked])
+    removing = f"fix-remove-{row['id']}"
+    with st.form(f"fix-{picked}"):
+        c = st.columns(2)
+        value = c[0].number_input(f"Value ({row['unit'] or 'metric'})", value=float(
+            base["value"]), format="%g", key=widget_key("fix-value", base))
+        confidence = c[1].slider("Confidence (0-10)", 0, 10, base["confidence"],
+                                 key=widget_key("fix-conf", base))
+        note = st.text_input("Note", base["note"], key=widget_key("fix-note", base))
+        save, remove = st.columns(2)
+        if save.form_submit_button("Save correction", type="primary") and not asked_first(
+                f"fix-asked-{picked}", row, value, "Save correction"):
+            save_edit("checkin", base, lambda: {"value": value, "confidence": confidence,
+                                                "note": note},
+                      lambda changes: okrs.update_checkin(db, picked, base["version"], changes,
+                                                          actor=writer()), "Check-in corrected")
+        if remove.form_submit_button("Remove"):
+            st.session_state[removing] = picked
+    if st.session_state.get(removing) != picked:
+        return
+    st.warning(f"Remove the check-in of {base['date']} ({shown[picked]}, confidence "
+               f"{base['confidence']}/10, by {base['author'] or 'unknown'})? Progress, pace, "
+               "status and forecast are worked out again without it; the audit log keeps what "
+               "it said.", icon=":material/delete:")
+    yes, no = st.columns(2)
+    if yes.button("Remove it", type="primary", key=f"fix-yes-{picked}"):
+        st.session_state.pop(removing, None)
+        save_row("checkin", picked, lambda: okrs.remove_checkin(
+            db, picked, base["version"], actor=writer()), "Check-in removed")
+    if no.button("Keep it", key=f"fix-no-{picked}"):
+        st.session_state.pop(removing, None)
+        st.rerun()
+
+
 def checkin_history(kr) -> None:
     st.markdown("**Check-ins**, newest first")
     if not kr.checkins:
@@ -172,6 +252,8 @@ def checkin_history(kr) -> None:
                      "value": st.column_config.TextColumn(),  # four figures, as the tiles
                      "confidence": st.column_config.NumberColumn(format="%d/10"),
                      "note": st.column_config.TextColumn(width="large")})
+    with st.expander("Correct or remove a check-in", icon=":material/edit_note:"):
+        correct_checkins(kr)
 
 
 for objective in objectives:
@@ -251,16 +333,17 @@ if objectives:
     by_id = {o.row["id"]: o.row for o in objectives}
     statement = st.text_input("Statement", key="kr-statement",
                               placeholder="Raise First value from 31% to 40% of new sign-ups")
-    metric_options = list(names) + ["(custom metric)"]
-    metric_choice = st.selectbox("Metric", metric_options, key="kr-metric",
-                                 format_func=lambda k: names.get(k, k))
+    metric_choice = st.selectbox("Metric", [*names, okrs.CUSTOM_METRIC], index=None,
+                                 key="kr-metric", format_func=metric_label,
+                                 placeholder="Choose a milestone KPI (checked in from data) or "
+                                             "a custom metric")
     custom = st.text_input("Custom metric name", key="kr-custom",
-                           disabled=metric_choice != "(custom metric)")
+                           disabled=metric_choice != okrs.CUSTOM_METRIC)
     kind = st.radio("Metric kind", ["value_creation", "value_capture"], horizontal=True,
                     key="kr-kind", format_func=lambda k: k.replace("_", " "))
-    metric = custom if metric_choice == "(custom metric)" else metric_choice
     if statement:
-        lint_box(statement, metric, kind)
+        lint_box(statement, custom if metric_choice == okrs.CUSTOM_METRIC
+                 else metric_choice or "", kind)
     objective_id = st.selectbox("Objective", list(by_id), key="kr-objective",
                                 format_func=lambda i: by_id[i]["title"])
     period_start, period_end = okrs.key_result_period(by_id[objective_id])
@@ -275,10 +358,12 @@ if objectives:
         end = d2.date_input("End", value=period_end, key=f"kr-end-{objective_id}")
         if st.form_submit_button("Add key result", type="primary"):
             def add():
+                who = writer()
                 okrs.create_key_result(
-                    db, objective_id, statement=statement, metric=metric, metric_kind=kind,
+                    db, objective_id, statement=statement,
+                    metric=okrs.chosen_metric(metric_choice, custom), metric_kind=kind,
                     direction=direction, unit=unit, baseline=baseline, target=target,
-                    start_date=start, end_date=end, actor=writer())
+                    start_date=start, end_date=end, actor=who)
                 for name in ("statement", "metric", "custom"):  # a second click adds no twin
                     st.session_state.pop(f"kr-{name}", None)
 

@@ -55,6 +55,11 @@ def test_a_leader_reads_checkins_edits_an_objective_and_adds_a_key_result(
             "Raise Continued value from 20% to 30%")
         page.get_by_label("Statement", exact=True).last.press("Enter")
         settle(page)
+        metric = page.get_by_label("Metric", exact=True).last
+        metric.click()
+        metric.fill("Continued value")
+        metric.press("Enter")
+        settle(page)
         form = page.locator("[data-testid=stForm]").filter(
             has=page.get_by_role("button", name="Add key result"))
         start = [form.get_by_label(f"{part}, Start").get_attribute("aria-valuenow")

@@ -1,6 +1,6 @@
 """A leader on the OKRs page and the Overview: check-in history, new key results, objectives."""
 
-from datetime import date
+from datetime import date, timedelta
 
 from conftest import open_page
 from test_signin import go, signed_in
@@ -56,6 +56,7 @@ def test_a_new_key_result_starts_with_its_objective_and_waits_for_a_checkin(demo
     objective = next(db.query("SELECT * FROM objectives ORDER BY id DESC LIMIT 1"))
     at = open_page("okrs")
     at.text_input(key="kr-statement").input("Raise Continued value from 20% to 30%").run()
+    at.selectbox(key="kr-metric").set_value("continued_value").run()
     at.selectbox(key="kr-objective").set_value(objective["title"]).run()
     start = next(d for d in at.date_input if d.label == "Start" and d.key.startswith("kr-"))
     end = next(d for d in at.date_input if d.label == "End" and d.key.startswith("kr-"))
@@ -68,8 +69,8 @@ def test_a_new_key_result_starts_with_its_objective_and_waits_for_a_checkin(demo
     next(b for b in at.button if b.label == "Add key result").click().run()
     assert not at.exception
     kr = next(db.query("SELECT * FROM key_results ORDER BY id DESC LIMIT 1"))
-    assert (kr["statement"], kr["start_date"]) == ("Raise Continued value from 20% to 30%",
-                                                   objective["start_date"])
+    assert (kr["statement"], kr["start_date"], kr["metric"]) == (
+        "Raise Continued value from 20% to 30%", objective["start_date"], "continued_value")
     current = [m for m in at.metric if m.label == "Current"]
     assert current[-1].value == "no check-in yet"
     assert not any("Stale" in w.value and kr["statement"] in w.value for w in at.warning)
@@ -244,12 +245,13 @@ def test_adding_a_key_result_clears_the_form_so_a_second_click_adds_nothing(demo
     before = db["key_results"].count
     at = open_page("okrs")
     at.text_input(key="kr-statement").input("Raise Continued value from 20% to 30%").run()
+    at.selectbox(key="kr-metric").set_value("continued_value").run()
     next(b for b in at.button if b.label == "Add key result").click().run()
     assert db["key_results"].count == before + 1
     assert at.text_input(key="kr-statement").value == ""
     next(b for b in at.button if b.label == "Add key result").click().run()
     assert db["key_results"].count == before + 1
-    assert any("statement: is empty" in e.value for e in at.error)
+    assert any(e.value.startswith("metric: choose one") for e in at.error)  # cleared too
 
 
 def test_a_capped_forecast_says_so(demo_workspace):
@@ -275,3 +277,199 @@ def test_a_checkin_note_is_shown_as_typed_on_both_pages(demo_workspace):
     for page in ("okrs", "overview"):
         notes = {n for t in checkin_tables(open_page(page)) for n in t["note"]}
         assert "+0.04 since last week" in notes, page
+
+
+def days_key_result(db) -> int:
+    return next(db.query("SELECT id FROM key_results WHERE unit = 'days'"))["id"]
+
+
+def add_typo(db, kr: int) -> int:
+    """42 days typed for 4.2 on "Cut median days ... from 6 to 3": progress -1200%."""
+    return okrs.add_checkin(db, kr, day="2026-11-23", value=42.0, confidence=7, author="maya",
+                            note="Templates helped")
+
+
+def key_result_figures(at, db, kr: int) -> tuple[str, str]:
+    """The status badge and progress the page shows for a key result, and what they should
+    read from the check-ins now stored."""
+    view = next(v for o in okrs.overview(db, date(2026, 11, 24)) for v in o.key_results
+                if v.row["id"] == kr)
+    heading = next(m.value for m in at.markdown if m.value.startswith(
+        f"#### {view.row['statement']}"))
+    assert f"[{view.status.capitalize()}]" in heading
+    assert f"{view.progress:.0%}" in [m.value for m in at.metric if m.label == "Progress"]
+    return view
+
+
+def fix_field(at, kind: str, name: str, checkin: int):
+    return next(w for w in getattr(at, kind) if w.key and w.key.startswith(
+        f"fix-{name}-{checkin}-"))
+
+
+def test_a_mistyped_checkin_is_corrected_on_the_okrs_page(demo_workspace):
+    db = open_workspace(demo_workspace)
+    kr = days_key_result(db)
+    typo = add_typo(db, kr)
+    at = open_page("okrs")
+    assert key_result_figures(at, db, kr).status == "off track"
+    assert any(e.label == "Correct or remove a check-in" for e in at.expander)
+    at.selectbox(key=f"fix-pick-{kr}").set_value(typo).run()
+    assert fix_field(at, "number_input", "value", typo).value == 42.0
+    fix_field(at, "number_input", "value", typo).set_value(4.2)
+    next(b for b in at.button if b.label == "Save correction"
+         and b.form_id == f"fix-{typo}").click().run()
+    assert not at.exception and not at.error
+    stored = next(db.query("SELECT * FROM checkins WHERE id = ?", [typo]))
+    assert (stored["value"], stored["note"], stored["version"]) == (4.2, "Templates helped", 2)
+    assert key_result_figures(at, db, kr).status == "on track"
+    assert "Check-in corrected" in [t.value for t in at.toast]
+    edit = next(db.query("SELECT * FROM audit_log ORDER BY id DESC LIMIT 1"))
+    assert (edit["action"], edit["entity"], edit["entity_id"]) == ("update", "check-in", typo)
+
+
+def test_a_checkin_is_removed_on_the_okrs_page_once_confirmed(demo_workspace):
+    db = open_workspace(demo_workspace)
+    kr = days_key_result(db)
+    typo = add_typo(db, kr)
+    at = open_page("okrs")
+    at.selectbox(key=f"fix-pick-{kr}").set_value(typo).run()
+    next(b for b in at.button if b.label == "Remove"
+         and b.form_id == f"fix-{typo}").click().run()
+    assert any("Remove the check-in of 2026-11-23 (42 days" in w.value for w in at.warning)
+    assert db["checkins"].get(typo)  # not yet
+    next(b for b in at.button if b.label == "Keep it").click().run()
+    assert db["checkins"].get(typo)
+    at.selectbox(key=f"fix-pick-{kr}").set_value(typo).run()
+    next(b for b in at.button if b.label == "Remove"
+         and b.form_id == f"fix-{typo}").click().run()
+    next(b for b in at.button if b.label == "Remove it").click().run()
+    assert not at.exception and not at.error
+    assert not list(db.query("SELECT id FROM checkins WHERE id = ?", [typo]))
+    assert key_result_figures(at, db, kr).current == 4.2
+    gone = next(db.query("SELECT * FROM audit_log ORDER BY id DESC LIMIT 1"))
+    assert (gone["action"], gone["entity"], gone["entity_id"]) == ("delete", "check-in", typo)
+
+
+def test_a_correction_over_a_colleague_s_is_refused_on_the_page(demo_workspace):
+    db = open_workspace(demo_workspace)
+    kr = days_key_result(db)
+    typo = add_typo(db, kr)
+    at = open_page("okrs")
+    at.selectbox(key=f"fix-pick-{kr}").set_value(typo).run()
+    okrs.update_checkin(db, typo, 1, {"value": 4.2}, actor="colleague")
+    fix_field(at, "number_input", "value", typo).set_value(4.3)
+    next(b for b in at.button if b.label == "Save correction"
+         and b.form_id == f"fix-{typo}").click().run()
+    assert "changed by someone else since you opened it" in text_of(at)
+    assert next(db.query("SELECT value FROM checkins WHERE id = ?", [typo]))["value"] == 4.2
+
+
+def test_a_value_that_looks_like_a_typo_is_questioned_before_it_is_saved(demo_workspace):
+    db = open_workspace(demo_workspace)
+    kr = days_key_result(db)
+    before = db["checkins"].count
+    at = open_page("okrs")
+    at.number_input(key=f"ci-value-{kr}").set_value(42.0)
+    save = next(b for b in at.button if b.label == "Save check-in"
+                and b.form_id.startswith(f"checkin-{kr}-"))
+    save.click().run()
+    assert any("42 days: did you mean 4.2?" in w.value and "Press “Save check-in” again" in w.value
+               for w in at.warning)
+    assert db["checkins"].count == before
+    next(b for b in at.button if b.label == "Save check-in"
+         and b.form_id.startswith(f"checkin-{kr}-")).click().run()
+    assert not at.error and db["checkins"].count == before + 1  # asked, not refused
+
+
+def test_a_new_key_result_waits_for_its_metric_to_be_chosen(demo_workspace):
+    """The Metric box chose "Signed up" for "Raise Activated from 20% to 30%" unasked."""
+    db = open_workspace(demo_workspace)
+    before = db["key_results"].count
+    at = open_page("okrs")
+    assert at.selectbox(key="kr-metric").value is None
+    at.text_input(key="kr-statement").input("Raise First value from 20% to 30%").run()
+    next(b for b in at.button if b.label == "Add key result").click().run()
+    assert any(e.value.startswith("metric: choose one: a milestone KPI") for e in at.error)
+    assert db["key_results"].count == before
+    at.selectbox(key="kr-metric").set_value(okrs.CUSTOM_METRIC).run()
+    next(b for b in at.button if b.label == "Add key result").click().run()
+    assert any(e.value.startswith("custom metric name: is empty") for e in at.error)
+    at.text_input(key="kr-custom").input("Teams activated by hand").run()
+    next(b for b in at.button if b.label == "Add key result").click().run()
+    assert next(db.query("SELECT metric FROM key_results ORDER BY id DESC LIMIT 1"))[
+        "metric"] == "Teams activated by hand"
+
+
+def blank_unit_key_result(db) -> int:
+    """The tester's key result: First value on 36 -> 41 with no unit."""
+    o = next(db.query("SELECT * FROM objectives WHERE id = 1"))
+    return okrs.create_key_result(db, 1, statement="Raise First value from 36 to 41",
+                                  metric="first_value", baseline=36, target=41, unit="",
+                                  direction="increase", metric_kind="value_creation",
+                                  start_date=o["start_date"], end_date=o["end_date"])
+
+
+def kr_field(at, kind: str, name: str, kr: int):
+    return next(w for w in getattr(at, kind) if w.key and w.key.startswith(f"e-{name}-{kr}-"))
+
+
+def test_a_share_is_not_checked_in_onto_a_plan_on_another_scale_and_the_unit_is_editable(
+        demo_workspace):
+    db = open_workspace(demo_workspace)
+    kr = blank_unit_key_result(db)
+    at = open_page("okrs")
+    next(b for b in at.button if b.key == f"data-{kr}").click().run()
+    refusal = next(e.value for e in at.error if e.value.startswith("unit: "))
+    assert "set the Unit to % under “Edit this key result”" in refusal
+    assert not any(b.label == "Write this check-in" for b in at.button)
+    assert kr_field(at, "text_input", "unit", kr).value == ""
+    kr_field(at, "text_input", "unit", kr).input("%")
+    next(b for b in at.button if b.label == "Save key result"
+         and b.form_id == f"edit-kr-{kr}").click().run()
+    assert not at.error
+    assert next(db.query("SELECT unit FROM key_results WHERE id = ?", [kr]))["unit"] == "%"
+    next(b for b in at.button if b.key == f"data-{kr}").click().run()
+    next(b for b in at.button if b.label == "Write this check-in").click().run()
+    assert not at.exception and not at.error
+    value = next(db.query("SELECT value FROM checkins WHERE key_result_id = ?", [kr]))["value"]
+    assert 1 < value < 100  # a percentage, as the plan
+
+
+def test_a_key_result_s_metric_is_changed_on_the_okrs_page(demo_workspace):
+    """"Raise Activated from 20% to 30%" saved on "Signed up" could not be moved off it."""
+    db = open_workspace(demo_workspace)
+    kr = blank_unit_key_result(db)
+    at = open_page("okrs")
+    metric = kr_field(at, "selectbox", "metric", kr)
+    assert metric.value == "first_value"
+    metric.set_value("value_realization")
+    next(b for b in at.button if b.label == "Save key result"
+         and b.form_id == f"edit-kr-{kr}").click().run()
+    assert not at.error
+    assert next(db.query("SELECT metric FROM key_results WHERE id = ?", [kr]))[
+        "metric"] == "value_realization"
+    assert any(b.label == "Check in from data (Value realization)" for b in at.button)
+    kr_field(at, "selectbox", "metric", kr).set_value(okrs.CUSTOM_METRIC)
+    kr_field(at, "text_input", "custom", kr).input("Activated teams (by hand)")
+    next(b for b in at.button if b.label == "Save key result"
+         and b.form_id == f"edit-kr-{kr}").click().run()
+    assert next(db.query("SELECT metric FROM key_results WHERE id = ?", [kr]))[
+        "metric"] == "Activated teams (by hand)"
+    assert not any(b.key == f"data-{kr}" for b in at.button)
+
+
+def test_moving_an_objective_s_start_past_a_checkin_is_refused_naming_it(demo_workspace):
+    db = open_workspace(demo_workspace)
+    objective = next(db.query("SELECT * FROM objectives ORDER BY id LIMIT 1"))
+    first = next(db.query("SELECT min(c.date) AS d FROM checkins c JOIN key_results k ON "
+                          "k.id = c.key_result_id WHERE k.objective_id = ?",
+                          [objective["id"]]))["d"]
+    later = date.fromisoformat(first) + timedelta(days=7)
+    at = open_page("okrs")
+    objective_field(at, "date_input", "start", objective["id"]).set_value(later)
+    save_objective(at, objective["id"])
+    refusal = next(e.value for e in at.error if e.value.startswith("start_date: key result"))
+    assert f"has a check-in on {first}, before the new start {later}" in refusal
+    assert "Correct or remove a check-in" in refusal
+    assert next(db.query("SELECT start_date FROM objectives WHERE id = ?",
+                         [objective["id"]]))["start_date"] == objective["start_date"]

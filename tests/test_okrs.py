@@ -444,3 +444,208 @@ def test_moving_an_objective_past_a_key_result_s_own_end_names_that_key_result(t
     assert f"key result {row['statement']!r}" in str(refused.value)
     assert "2026-10-31" in str(refused.value)
     assert next(db.query("SELECT * FROM objectives"))["start_date"] == objective["start_date"]
+
+
+def days_workspace(tmp_path):
+    """The tester's key result: median days to a first shared list, 6 -> 3."""
+    db, kr = share_workspace(tmp_path, "days", 6.0, 3.0)
+    first = okrs.add_checkin(db, kr, day="2026-10-15", value=5.0, confidence=6, author="maya")
+    typo = okrs.add_checkin(db, kr, day="2026-11-12", value=42.0, confidence=7, author="maya",
+                            note="Templates helped")
+    return db, kr, first, typo
+
+
+def checkin(db, checkin_id):
+    return next(db.query("SELECT * FROM checkins WHERE id = ?", [checkin_id]), None)
+
+
+def test_a_mistyped_checkin_is_corrected_and_progress_pace_and_forecast_follow(tmp_path):
+    """42 days typed for 4.2: progress -1200%, off track, and a forecast that kept it."""
+    db, kr, _, typo = days_workspace(tmp_path)
+    assert round(view_of(db, kr).progress, 2) == -12.0
+    saved = okrs.update_checkin(db, typo, 1, {"value": 4.2, "note": "Templates helped a lot"},
+                                actor="vp")
+    assert (saved["value"], saved["note"], saved["confidence"], saved["version"]) == (
+        4.2, "Templates helped a lot", 7, 2)
+    view = view_of(db, kr)
+    assert view.current == 4.2 and view.progress == pytest.approx(0.6)
+    assert view.status == "on track"
+    expected = okrs.forecast([(date(2026, 10, 15), 5.0), (date(2026, 11, 12), 4.2)], END)
+    assert view.forecast_value == pytest.approx(expected)
+    last = next(db.query("SELECT * FROM audit_log ORDER BY id DESC LIMIT 1"))
+    assert (last["actor"], last["action"], last["entity"], last["entity_id"]) == (
+        "vp", "update", "check-in", typo)
+    assert '"value": 4.2' in last["detail"]
+
+
+def test_a_correction_against_a_changed_checkin_is_refused(tmp_path):
+    from growthlab.errors import StaleEditError
+
+    db, kr, _, typo = days_workspace(tmp_path)
+    okrs.update_checkin(db, typo, 1, {"value": 4.2}, actor="maya")
+    with pytest.raises(StaleEditError, match="check-in was changed by someone else"):
+        okrs.update_checkin(db, typo, 1, {"value": 4.3}, actor="tom")
+    assert checkin(db, typo)["value"] == 4.2
+
+
+@pytest.mark.parametrize("changes,message", [
+    ({"confidence": 11}, "confidence: must be between 0 and 10"),
+    ({"value": -1.0}, "value: -1 days is below 0"),
+    ({"value": float("nan")}, "value: nan is not a number"),
+    ({"value": 4.0, "confidence": 12}, "confidence: must be between 0 and 10"),
+    ({"date": "2026-11-13"}, "date: only a check-in's value, confidence and note can be"),
+])
+def test_a_correction_is_checked_as_a_checkin_and_nothing_is_half_written(tmp_path, changes,
+                                                                           message):
+    from growthlab.errors import GrowthLabError
+
+    db, kr, _, typo = days_workspace(tmp_path)
+    before, audited = checkin(db, typo), db["audit_log"].count
+    with pytest.raises(GrowthLabError) as refused:
+        okrs.update_checkin(db, typo, 1, changes, actor="vp")
+    assert str(refused.value).startswith(message)
+    assert checkin(db, typo) == before and db["audit_log"].count == audited
+
+
+def test_a_checkin_is_removed_audited_with_what_it_said_and_the_view_follows(tmp_path):
+    db, kr, first, typo = days_workspace(tmp_path)
+    okrs.remove_checkin(db, typo, 1, actor="vp")
+    assert checkin(db, typo) is None
+    view = view_of(db, kr)
+    assert view.current == 5.0 and view.forecast_value is None  # one point: no trend
+    last = next(db.query("SELECT * FROM audit_log ORDER BY id DESC LIMIT 1"))
+    assert (last["actor"], last["action"], last["entity"], last["entity_id"]) == (
+        "vp", "delete", "check-in", typo)
+    assert '"value": 42.0' in last["detail"] and "2026-11-12" in last["detail"]
+    assert checkin(db, first)["value"] == 5.0
+
+
+def test_removing_a_checkin_someone_corrected_meanwhile_is_refused(tmp_path):
+    from growthlab.errors import GrowthLabError, StaleEditError
+
+    db, kr, _, typo = days_workspace(tmp_path)
+    okrs.update_checkin(db, typo, 1, {"value": 4.2}, actor="maya")
+    with pytest.raises(StaleEditError):
+        okrs.remove_checkin(db, typo, 1, actor="tom")
+    assert checkin(db, typo)["value"] == 4.2
+    okrs.remove_checkin(db, typo, 2, actor="tom")
+    with pytest.raises(GrowthLabError, match="no longer exists"):
+        okrs.remove_checkin(db, typo, 2, actor="tom")
+
+
+@pytest.mark.parametrize("unit,baseline,target,value,said", [
+    ("days", 6, 3, 42, "did you mean 4.2"),  # the decimal point slipped
+    ("%", 36, 41, 3.976, "did you mean 39.76"),
+    ("", 36, 41, 0.4019, "did you mean 40.19"),  # a share typed for a percentage
+    ("days", 6, 3, 80, "did you mean 8"),
+    ("", 0.8, 1.4, 9.0, "did you mean 0.9"),
+    ("%", 12, 15, 1.3, "did you mean 13"),
+    ("share", 0.115, 0.125, 0.011, "did you mean 0.11"),
+    ("%", 3.0, 2.8, 9.0, "more than 10 times the planned move"),
+])
+def test_a_value_far_off_the_plan_is_questioned_before_saving(unit, baseline, target, value,
+                                                              said):
+    row = _row(unit=unit, baseline=float(baseline), target=float(target))
+    warning = okrs.unlikely_value(row, value)
+    assert said in warning and "check" in warning
+
+
+@pytest.mark.parametrize("unit,baseline,target,value", [
+    ("days", 6, 3, 4.2), ("days", 6, 3, 7.5), ("%", 3.0, 2.8, 4.1), ("", 0.8, 1.4, 4.0),
+    ("%", 36, 41, 39.76), ("share", 0.115, 0.125, 0.11), ("%", 95, 110, 118.0),
+    ("share", 0.05, 0.1, 0.0), ("", -10, 10, -35), ("share", 0.115, 0.125, 0.2),
+])
+def test_a_plausible_value_is_not_questioned(unit, baseline, target, value):
+    assert okrs.unlikely_value(_row(unit=unit, baseline=float(baseline),
+                                    target=float(target)), value) is None
+
+
+def test_a_value_that_cannot_be_saved_is_refused_rather_than_questioned():
+    with pytest.raises(InputError, match="value: 1e\\+300 is far outside the plan"):
+        okrs.unlikely_value(_row(unit="", baseline=1.0, target=1.06), 1e300)
+
+
+def test_a_key_result_s_metric_and_unit_are_edited_validated_and_audited(tmp_path):
+    db, kr = share_workspace(tmp_path, "", 20.0, 30.0)
+    with pytest.raises(InputError, match="metric: is empty"):
+        okrs.update_key_result(db, kr, 1, {"metric": "  "})
+    with pytest.raises(InputError) as refused:
+        okrs.update_key_result(db, kr, 1, {"unit": "share"})
+    assert "unit: a share runs from 0 to 1" in str(refused.value)
+    assert "set the unit to %" in str(refused.value)
+    saved = okrs.update_key_result(db, kr, 1, {"metric": "activated", "unit": " % "},
+                                   actor="vp")
+    assert (saved["metric"], saved["unit"], saved["version"]) == ("activated", "%", 2)
+    last = next(db.query("SELECT * FROM audit_log ORDER BY id DESC LIMIT 1"))
+    assert (last["action"], last["entity"]) == ("update", "key result")
+    assert '"metric": "activated"' in last["detail"] and '"unit": "%"' in last["detail"]
+
+
+def test_the_metric_is_what_the_person_chose():
+    assert okrs.chosen_metric("first_value", "") == "first_value"
+    assert okrs.chosen_metric("first_value", "ignored unless custom") == "first_value"
+    assert okrs.chosen_metric(okrs.CUSTOM_METRIC, " Invites per team ") == "Invites per team"
+
+
+def test_no_metric_is_picked_for_the_person():
+    with pytest.raises(InputError) as refused:
+        okrs.chosen_metric(None, "")
+    assert str(refused.value).startswith("metric: choose one: a milestone KPI")
+    with pytest.raises(InputError) as refused:
+        okrs.chosen_metric(okrs.CUSTOM_METRIC, "  ")
+    assert str(refused.value).startswith("custom metric name: is empty")
+
+
+@pytest.mark.parametrize("unit,baseline,target,said", [
+    ("", 36.0, 41.0, "set the Unit to % under “Edit this key result”"),
+    ("share", 36.0, 41.0, "set the Unit to % under “Edit this key result”"),
+    ("%", 95.0, 120.0, "check in by hand"),
+])
+def test_a_share_is_not_read_onto_a_key_result_on_another_scale(unit, baseline, target, said):
+    with pytest.raises(InputError) as refused:
+        okrs.check_share_scale(_row(unit=unit, baseline=baseline, target=target))
+    assert said in str(refused.value) and str(refused.value).startswith("unit: ")
+
+
+@pytest.mark.parametrize("unit,baseline,target", [
+    ("", 0.36, 0.41), ("share", 0.1, 0.2), ("%", 36.0, 41.0), ("% of sign-ups", 0.2, 0.3)])
+def test_a_share_is_read_onto_a_key_result_on_its_scale(unit, baseline, target):
+    okrs.check_share_scale(_row(unit=unit, baseline=baseline, target=target))
+
+
+def test_a_share_is_never_written_onto_a_key_result_on_another_scale(tmp_path):
+    """A blank unit on 36 -> 41 wrote 0.4019 from data: progress -712%."""
+    db, kr = share_workspace(tmp_path, "", 36.0, 41.0)
+    preview = okrs.DataCheckin(0.4019, 0.4019, 100, START, START, "2026-11-23")
+    with pytest.raises(InputError, match="unit: "):
+        okrs.checkin_from_data(db, view_of(db, kr), preview, today=date(2026, 11, 24),
+                               author="vp")
+    assert db["checkins"].count == 0
+
+
+def test_a_unit_that_is_no_share_names_the_field_to_change():
+    with pytest.raises(InputError) as refused:
+        okrs.in_unit(0.4, "teams")
+    assert "set the Unit to % under “Edit this key result”" in str(refused.value)
+
+
+def test_moving_a_start_past_a_checkin_is_refused_naming_the_first_one(tmp_path):
+    db, kr = share_workspace(tmp_path)
+    okrs.add_checkin(db, kr, day="2026-10-05", value=0.116, confidence=5)
+    okrs.add_checkin(db, kr, day="2026-10-20", value=0.118, confidence=5)
+    objective = next(db.query("SELECT * FROM objectives"))
+    with pytest.raises(InputError) as refused:
+        okrs.update_objective(db, objective["id"], objective["version"],
+                              {"start_date": date(2026, 10, 10)})
+    text = str(refused.value)
+    assert text.startswith("start_date: key result 'Raise Value realization' has a check-in "
+                           "on 2026-10-05, before the new start 2026-10-10")
+    assert "Correct or remove a check-in" in text
+    assert next(db.query("SELECT * FROM objectives"))["start_date"] == "2026-10-01"
+    assert next(db.query("SELECT start_date FROM key_results"))["start_date"] == "2026-10-01"
+    with pytest.raises(InputError, match="has a check-in on 2026-10-05"):
+        okrs.update_key_result(db, kr, 1, {"start_date": "2026-10-06"})
+    saved = okrs.update_objective(db, objective["id"], objective["version"],
+                                  {"start_date": date(2026, 10, 5)})
+    assert saved["start_date"] == "2026-10-05"
+    assert next(db.query("SELECT start_date FROM key_results"))["start_date"] == "2026-10-05"

@@ -76,6 +76,8 @@ def every_action(at: AppTest, path: Path, tmp_path: Path) -> list[int]:
     analysing = next(db.query("SELECT id FROM experiments WHERE status = 'analysing' "
                               "LIMIT 1"))["id"]
     kr = next(db.query("SELECT id FROM key_results WHERE metric = 'first_value'"))["id"]
+    checkin = next(db.query("SELECT max(id) AS id FROM checkins WHERE key_result_id = ?",
+                            [kr]))["id"]
     learning = next(db.query("SELECT id FROM learnings LIMIT 1"))["id"]
     toml = milestones_toml(load_from_workspace(db)).encode()
     other = open_workspace(tmp_path / "other" / "growthlab.db")
@@ -116,6 +118,12 @@ def every_action(at: AppTest, path: Path, tmp_path: Path) -> list[int]:
             and b.form_id == f"edit-kr-{kr}").click().run()),
         lambda: (at.text_input(key="kr-statement").input("Raise X from 1 to 2"),
                  click(at, "Add key result")),
+        lambda: (at.selectbox(key=f"fix-pick-{kr}").set_value(checkin).run(),
+                 next(w for w in at.number_input if w.key and w.key.startswith(
+                     f"fix-value-{checkin}-")).set_value(1.0),
+                 click(at, "Save correction")),
+        lambda: (at.selectbox(key=f"fix-pick-{kr}").set_value(checkin).run(),
+                 click(at, "Remove"), click(at, "Remove it")),
     ):
         action()
         refused.append(refusals(at))
@@ -167,7 +175,7 @@ def every_action(at: AppTest, path: Path, tmp_path: Path) -> list[int]:
     return refused
 
 
-ACTIONS = 22
+ACTIONS = 24
 
 
 def test_a_viewer_however_spelled_gets_no_write_through(demo_workspace, tmp_path, capsys):
