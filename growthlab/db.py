@@ -473,6 +473,8 @@ def migrate(db: sqlite_utils.Database, path: Path | None = None) -> list[int]:
         backup = path.with_name(f"{path.name}.v{current}.bak")
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         shutil.copy2(path, backup)
+    untouched_demo = bool(pending) and current > 0 and path is not None and _untouched_demo(
+        db, path)
     applied = []
     for version, name, sql in pending:
         with transaction(db):
@@ -483,7 +485,19 @@ def migrate(db: sqlite_utils.Database, path: Path | None = None) -> list[int]:
                 db.execute(statement)
             db.execute("INSERT INTO migrations VALUES (?, ?, ?)", [version, name, now()])
         applied.append(version)
+    if untouched_demo and applied:  # new columns change every row, not the team's use of it
+        from growthlab.demo import fingerprint
+
+        set_setting(db, "demo_fingerprint", fingerprint(db, path.parent))
     return applied
+
+
+def _untouched_demo(db: sqlite_utils.Database, path: Path) -> bool:
+    """A demo nobody has changed since it was built (growthlab.demo.fingerprint)."""
+    from growthlab.demo import fingerprint
+
+    return get_setting(db, "demo") == "true" and get_setting(
+        db, "demo_fingerprint") == fingerprint(db, path.parent)
 
 
 def schema_at(version: int) -> sqlite_utils.Database:

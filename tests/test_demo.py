@@ -118,6 +118,31 @@ def test_demo_refreshes_itself_but_never_replaces_a_team_workspace(tmp_path, dem
     assert team.read_bytes() == before
 
 
+def test_a_demo_built_by_an_older_growthlab_still_refreshes_after_an_upgrade(tmp_path,
+                                                                             demo_template):
+    """A migration adds a column to every row: the untouched demo then read as one a team
+    had used, and `growthlab demo` refused to refresh it."""
+    import sqlite_utils
+
+    from growthlab.db import SCHEMA_VERSION
+    from growthlab.demo import fingerprint
+
+    shutil.copytree(demo_template.parent, tmp_path / "demo")
+    path = tmp_path / "demo" / "growthlab.db"
+    conn = sqlite3.connect(path)  # the demo as the schema before the newest built it
+    conn.execute("ALTER TABLE checkins DROP COLUMN version")
+    conn.execute("DELETE FROM migrations WHERE version = ?", [SCHEMA_VERSION])
+    conn.commit()
+    conn.close()
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE settings SET value = ? WHERE key = 'demo_fingerprint'",
+                 [fingerprint(sqlite_utils.Database(conn), path.parent)])
+    conn.commit()
+    conn.close()
+    open_workspace(path)  # the upgrade migrates it
+    create_demo(path, users=2_000)  # and it is still a demo nobody touched
+
+
 def test_demo_key_results_on_milestones_read_what_their_events_say(demo_template):
     from datetime import datetime, time
 
