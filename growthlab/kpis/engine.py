@@ -223,10 +223,16 @@ def _stripped(column: str, table: bool) -> str:
     return f"trim({column})" if table else f"regexp_replace({column}, '{_EDGE_SPACE}', '', 'g')"
 
 
+# A value with space around it (few are: only those are cleaned) and another spelling of it,
+# bare or padded otherwise.
+PADDED_TWIN = ("WITH padded AS (SELECT v, {clean} AS c FROM {values} WHERE {padded}) "
+               "SELECT a.v, b.v FROM padded a JOIN (SELECT v, v AS c FROM {values} UNION ALL "
+               "SELECT v, c FROM padded) b ON a.c = b.c AND a.v <> b.v ORDER BY 1, 2 LIMIT 1")
 # Ids and names mangled on their way out, found among a column's distinct values ({values}, a
-# relation of one column v; {clean} strips v's edges): the column, the query giving the
-# first such value and the other spelling it is a twin of, what to say of it, and whether a
-# database runs it (PostgreSQL and Spark count placeholders in their row check instead).
+# relation of one column v; {clean} strips v's edges, {padded} finds v with edges): the
+# column, the query giving the first such value and the other spelling it is a twin of,
+# what to say of it, and whether a database runs it (PostgreSQL and Spark count
+# placeholders in their row check instead).
 ODD_VALUES = (
     # Rounded to scientific notation (1.00E+19): different users then share one id. The '+'
     # tells them from hexadecimal ids such as 1e1318569860, which spreadsheets leave.
@@ -240,17 +246,15 @@ ODD_VALUES = (
      lambda found, _: f"{found!r} and {found[:-2]!r} are both user ids: some ids were written "
                       "as decimal numbers, so one user would count as two; export the ids as "
                       "text or whole numbers", True),
-    ("user_id", "SELECT min(v), NULL FROM {values} WHERE lower({clean}) IN "
+    ("user_id", "SELECT min(v), NULL FROM {values} WHERE lower(trim(v)) IN "
      f"({_text_list(PLACEHOLDER_IDS)})",
      lambda found, _: f"{found!r} is not a user id but what an export writes for a missing "
                       f"one: all such rows would count as one user{ANONYMOUS}", False),
-    ("user_id", "SELECT a.v, b.v FROM {values} a JOIN {values} b ON {clean_a} = {clean_b} AND "
-     "a.v <> b.v AND a.v <> {clean_a} ORDER BY 1, 2 LIMIT 1",
+    ("user_id", PADDED_TWIN,
      lambda found, other: f"{found!r} and {other!r} are both user ids: some ids have spaces "
                           "around them, so one user would count as two; trim the ids when "
                           "exporting", True),
-    ("event", "SELECT a.v, b.v FROM {values} a JOIN {values} b ON {clean_a} = {clean_b} AND "
-     "a.v <> b.v AND a.v <> {clean_a} ORDER BY 1, 2 LIMIT 1",
+    ("event", PADDED_TWIN,
      lambda found, other: f"{found!r} and {other!r} are both event names: some names have "
                           "spaces around them, so a rule counting one misses the other's rows; "
                           "trim the names when exporting", True),
@@ -266,9 +270,9 @@ def _refuse_odd_values(con, source, values: dict[str, str]) -> None:
     for column, sql, why, anywhere in ODD_VALUES:
         if column not in values or table and not anywhere:
             continue
+        padded = "v <> trim(v)" if table else f"regexp_matches(v, '{_EDGE_SPACE}')"
         found, other = con.execute(sql.format(
-            values=values[column], clean=_stripped("v", table),
-            clean_a=_stripped("a.v", table), clean_b=_stripped("b.v", table))).fetchone() \
+            values=values[column], clean=_stripped("v", table), padded=padded)).fetchone() \
             or (None, None)
         if found is None:
             continue
