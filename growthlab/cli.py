@@ -264,7 +264,13 @@ def _print_analysis(analysis, options, untrusted: dict[str, str] | None = None,
     saying why; `not_final` says why theirs may still move; a control mean in `parts` (the
     results as columns) too uncertain to divide by is said too; `lower`: the metrics where
     lower is better."""
-    from growthlab.report import SEQUENTIAL_P_VALUE, control_note, describe, uncertain_bases
+    from growthlab.report import (
+        SEQUENTIAL_P_VALUE,
+        caveats,
+        control_note,
+        describe,
+        uncertain_bases,
+    )
     from growthlab.stats.srm import p_text
 
     note = control_note(analysis, options.control)
@@ -276,13 +282,10 @@ def _print_analysis(analysis, options, untrusted: dict[str, str] | None = None,
     several = len(analysis.srm) > 1
     shaky = uncertain_bases(parts, options.difference)
     for r in analysis.results:
-        caveats = [f"not final: {(not_final or {})[r['metric']]}"] \
-            if r["metric"] in (not_final or {}) else []
-        if base := shaky.get((r["experiment"] or "", r["metric"], r["control"])):
-            caveats.append(base)
         print(describe(r, alpha=options.alpha, srm=analysis.srm[r["experiment"] or ""],
                        label=r["experiment"] if several else None,
-                       untrusted=(untrusted or {}).get(r["metric"]), caveats=caveats,
+                       untrusted=(untrusted or {}).get(r["metric"]),
+                       caveats=caveats(r, not_final or {}, shaky),
                        lower_is_better=r["metric"] in lower))
     for experiment, srm in analysis.srm.items():
         name = f" ({experiment})" if experiment else ""

@@ -345,24 +345,42 @@ def describe(r: dict, metric_name: str | None = None, alpha: float = 0.05,
 UNCERTAIN_BASE = 0.2
 
 
-def uncertain_bases(parts: Iterable[ResultColumns], difference: str
+def uncertain_bases(parts: Iterable[ResultColumns], difference: str,
+                    switch: str = "--difference absolute", controls: Iterable[dict] | None = None
                     ) -> dict[tuple[str, str, str], str]:
     """For a relative difference: per (experiment, metric, variant) mean row whose mean is
-    too uncertain to divide by (UNCERTAIN_BASE), what a comparison against it must say."""
+    too uncertain to divide by (UNCERTAIN_BASE), what a comparison against it must say
+    (`switch`: how to choose the absolute difference where it is read). With `controls`
+    (results), only their controls' rows: a page says a few of a million."""
     found: dict[tuple[str, str, str], str] = {}
     if difference != "relative":
         return found
+    wanted = None if controls is None else [(r["metric"], r["control"]) for r in controls]
     for part in parts:
         n = part.users
         with np.errstate(divide="ignore", invalid="ignore"):
             mean = part.sum / n
             spread = np.sqrt((part.sum_squares - part.sum * mean) / (n - 1) / n) / np.abs(mean)
-        for i in np.flatnonzero((n >= 2) & np.isfinite(spread) & (spread > UNCERTAIN_BASE)):
+        shaky = (n >= 2) & np.isfinite(spread) & (spread > UNCERTAIN_BASE)
+        if wanted is not None:
+            shaky &= np.isin(part.metric, [m for m, _ in wanted]) & np.isin(
+                part.variant, [c for _, c in wanted])
+        for i in np.flatnonzero(shaky):
             found[(part.experiment, str(part.metric[i]), str(part.variant[i]))] = (
                 f"the control's mean is known only to ±{spread[i]:.0%} (a few large values "
-                "weigh heavily), so the lift's interval may be too narrow: read the absolute "
-                "difference (--difference absolute) or cap the metric before exporting")
+                f"weigh heavily), so the lift's interval may be too narrow: read the absolute "
+                f"difference ({switch}) or cap the metric before exporting")
     return found
+
+
+def caveats(r: dict, not_final: dict[str, str], shaky: dict[tuple[str, str, str], str]
+            ) -> list[str]:
+    """The caveat clauses of one comparison's sentence: its milestone's windows still open
+    (`not_final`, by metric), its control's mean too uncertain (`shaky`, uncertain_bases)."""
+    said = [f"not final: {not_final[r['metric']]}"] if r["metric"] in not_final else []
+    if base := shaky.get((r["experiment"] or "", r["metric"], r["control"])):
+        said.append(base)
+    return said
 
 
 def is_control_name(variant: str) -> bool:

@@ -12,6 +12,7 @@ from growthlab.report import (
     CORRECTIONS,
     PAGE_SIZE,
     SENTENCE_LIMIT,
+    caveats,
     describe,
     method_note,
     page_of,
@@ -170,14 +171,12 @@ def show_results(analysis, skipped: list[str]) -> None:
     show = {"good": st.success, "bad": st.error, "neutral": st.info,
             "untrusted": st.warning, "failed": st.warning}
     not_final = experiments.results_notes(exp).get("not_final", {})
-    shaky = uncertain_bases([stored], difference)
+    shaky = uncertain_bases([stored], difference, "Difference: absolute", said)
     for r in said:
-        caveats = [f"not final: {not_final[r['metric']]}"] if r["metric"] in not_final else []
-        if base := shaky.get((r["experiment"] or "", r["metric"], r["control"])):
-            caveats.append(base.replace(" (--difference absolute)", " (Difference: absolute)"))
         down = r["metric"] in lower
         show[tone(r, srm, down)](describe(r, names.get(r["metric"]), alpha, srm,
-                                          caveats=caveats, lower_is_better=down))
+                                          caveats=caveats(r, not_final, shaky),
+                                          lower_is_better=down))
     st.caption(summary.sentence())
     failed = int(analysis.failed.sum())
     if correction in CORRECTIONS and len(analysis) > 1:
