@@ -156,16 +156,20 @@ def owned(database: Path, folder: Path | None = None) -> set[str]:
     folder = (folder or database.parent).resolve()
     try:
         with sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True) as con:
-            settings = dict(con.execute("SELECT key, value FROM settings WHERE key IN "
-                                        "('events_path', 'assignments_path')"))
+            names = _named_in(con, folder)
             copy = _is_milestones_copy(sqlite_utils.Database(con), folder / "milestones.toml")
     except sqlite3.Error:
         return set()
-    names = {Path(v).name for v in settings.values() if v
-             and (folder / v).resolve().parent == folder}
     if copy:
         names.add("milestones.toml")
     return names & set(DATA_NAMES)
+
+
+def _named_in(con: sqlite3.Connection, folder: Path) -> set[str]:
+    """The names of the files in `folder` (resolved) a workspace's settings read from."""
+    return {Path(v).name for (v,) in con.execute(
+        "SELECT value FROM settings WHERE key LIKE '%\\_path' ESCAPE '\\'")
+        if v and (folder / v).resolve().parent == folder}
 
 
 def _is_milestones_copy(db: sqlite_utils.Database, path: Path) -> bool:
@@ -191,12 +195,10 @@ def refuse_shared(database: Path, names: set[str], doing: str) -> None:
             continue
         try:
             with sqlite3.connect(f"{other.resolve().as_uri()}?mode=ro", uri=True) as con:
-                used = [Path(v).name for (v,) in con.execute(
-                    "SELECT value FROM settings WHERE key LIKE '%\\_path' ESCAPE '\\'")
-                    if v and (folder / v).resolve().parent == folder.resolve()]
+                used = _named_in(con, folder.resolve())
         except sqlite3.Error:
             continue  # not a workspace
-        shared = sorted(set(used + ["milestones.toml"] * bool(used)) & names)
+        shared = sorted((used | ({"milestones.toml"} if used else set())) & names)
         if shared:
             raise InputError(f"the workspace {other.name} in the same folder reads "
                              f"{', '.join(shared)}: {doing} would replace its data too. Keep "
