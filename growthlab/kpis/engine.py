@@ -152,8 +152,7 @@ def _check_table_events(con, source) -> EventsInfo:
     if rows == 0:
         raise InputError(source.empty(), source=str(source.path))
     _check_event_names(con, source, [e for e in counts if any(ord(ch) < 32 for ch in e)])
-    _refuse_odd_values(con, source, {c: f"(SELECT DISTINCT {c} AS v FROM ({sql}) AS s)"
-                                     for c in ("user_id", "event")})
+    _refuse_odd_values(con, source, {c: _distinct(sql, c) for c in ("user_id", "event")})
     return EventsInfo(rows, users, counts, _iso(first), _iso(last))
 
 
@@ -282,6 +281,11 @@ def _refuse_odd_values(con, source, values: dict[str, str]) -> None:
                          **_first_row_with(con, source, column, [found]))
 
 
+def _distinct(sql: str, column: str) -> str:
+    """The relation of `column`'s distinct values in `sql`, as column v (for ODD_VALUES)."""
+    return f"(SELECT DISTINCT {column} AS v FROM ({sql}) AS s)"
+
+
 SCANNED = {"user_id": "(SELECT user_id AS v FROM event_scan WHERE by_event = 0)",
            "event": "(SELECT event AS v FROM event_scan WHERE by_event = 1)"}
 
@@ -387,8 +391,7 @@ def _refuse_odd_assigned_ids(con, source, sql: str, params: list) -> None:
     """ODD_VALUES among the assigned ids (`sql` selects the assignments): a placeholder or a
     padded id is a phantom user with no events, in the arm it was assigned to."""
     if isinstance(con, Backend):
-        _refuse_odd_values(con, source, {"user_id": f"(SELECT DISTINCT user_id AS v FROM ({sql}) "
-                                                    "AS s)"})
+        _refuse_odd_values(con, source, {"user_id": _distinct(sql, "user_id")})
         return
     con.execute(f"CREATE OR REPLACE TEMP TABLE assigned_ids AS SELECT DISTINCT user_id AS v "
                 f"FROM ({sql})", params)
